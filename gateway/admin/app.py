@@ -1,0 +1,232 @@
+"""The staff-facing JSON API. A bearer API key names the workspace; every call is
+scoped to it, and another workspace's ids answer 404 exactly like ids that never existed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gateway.admin.openapi import openapi_document
+from gateway.web import configure, install_security_headers, rpc_pool, status_for
+from porchlight import share_tokens
+from porchlight.errors import InvalidInput, NotFound, PorchlightError, Unauthorized
+from porchlight.rpc import ServiceUnavailable
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error(status: int, code: str, message: str, fields: dict | None = None) -> Any:
+    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
+
+
+def body() -> dict[str, Any]:
+    """The JSON object sent with the request; anything else is a 400."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadBody()
+    return data
+
+
+class BadBody(Exception):
+    pass
+
+
+def rpc() -> Any:
+    return rpc_pool(current_app).proxy()
+
+
+@api.before_request
+def authenticate() -> Any:
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("Send your staff API key as 'Authorization: Bearer <key>'.")
+    with rpc() as services:
+        who = services.identity.authenticate_api_key(key.strip())
+    g.workspace_id = who["workspace_id"]
+    g.actor = f"api_key:{who['api_key_id']}"
+    return None
+
+
+def ensure_customer(services: Any, customer_id: str | None) -> None:
+    """A work order may only point at a customer of the same workspace."""
+    if not customer_id:
+        return
+    try:
+        services.identity.get_customer(g.workspace_id, customer_id)
+    except NotFound:
+        raise InvalidInput(
+            "Some fields need attention.",
+            {"customer_id": "No such customer in this workspace."},
+        ) from None
+
+
+# -- customers ------------------------------------------------------------------------
+@api.post("/customers")
+def create_customer() -> Any:
+    with rpc() as services:
+        return services.identity.create_customer(g.workspace_id, g.actor, body()), 201
+
+
+@api.get("/customers")
+def list_customers() -> Any:
+    with rpc() as services:
+        return {"customers": services.identity.list_customers(g.workspace_id)}
+
+
+@api.get("/customers/<customer_id>")
+def get_customer(customer_id: str) -> Any:
+    with rpc() as services:
+        return services.identity.get_customer(g.workspace_id, customer_id)
+
+
+# -- work orders ----------------------------------------------------------------------
+@api.post("/work-orders")
+def create_work_order() -> Any:
+    data = body()
+    with rpc() as services:
+        if isinstance(data.get("customer_id"), str):
+            ensure_customer(services, data["customer_id"])
+        return services.documents.create_work_order(g.workspace_id, g.actor, data), 201
+
+
+@api.get("/work-orders")
+def list_work_orders() -> Any:
+    with rpc() as services:
+        return {"work_orders": services.documents.list_work_orders(
+            g.workspace_id, request.args.get("status") or None
+        )}
+
+
+@api.get("/work-orders/<work_order_id>")
+def get_work_order(work_order_id: str) -> Any:
+    with rpc() as services:
+        return services.documents.get_work_order(g.workspace_id, work_order_id)
+
+
+@api.patch("/work-orders/<work_order_id>")
+def update_work_order(work_order_id: str) -> Any:
+    data = body()
+    with rpc() as services:
+        services.documents.get_work_order(g.workspace_id, work_order_id)
+        if isinstance(data.get("customer_id"), str):
+            ensure_customer(services, data["customer_id"])
+        return services.documents.update_work_order(g.workspace_id, g.actor, work_order_id, data)
+
+
+# -- share tokens ---------------------------------------------------------------------
+def minted(result: dict[str, Any]) -> dict[str, Any]:
+    share = result["share_token"]
+    return {
+        "token": result["token"],
+        "url": share_tokens.portal_url(
+            current_app.config["PORTAL_BASE_URL"], share["entity"]["type"], result["token"]
+        ),
+        "share_token": share,
+    }
+
+
+@api.post("/share-tokens")
+def mint_share_token() -> Any:
+    data = body()
+    entity = data.get("entity")
+    if not isinstance(entity, dict):
+        raise InvalidInput(
+            "Some fields need attention.",
+            {"entity": 'Must be an object like {"type": "work_order", "id": "..."}.'},
+        )
+    unknown = set(data) - {"entity", "permissions", "expires_at"}
+    if unknown:
+        raise InvalidInput("Some fields need attention.", {k: "Unknown field." for k in unknown})
+    payload = {
+        "entity_type": entity.get("type"),
+        "entity_id": entity.get("id"),
+        "permissions": data.get("permissions", ["view"]),
+        "expires_at": data.get("expires_at"),
+    }
+    with rpc() as services:
+        if payload["entity_type"] in share_tokens.ENTITY_TYPES and isinstance(payload["entity_id"], str):
+            services.documents.entity_exists(g.workspace_id, payload["entity_type"], payload["entity_id"])
+        try:
+            result = services.sharing.mint_token(g.workspace_id, g.actor, payload)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, {
+                {"entity_type": "entity.type", "entity_id": "entity.id"}.get(k, k): v
+                for k, v in exc.fields.items()
+            }) from None
+    return minted(result), 201
+
+
+@api.get("/share-tokens")
+def list_share_tokens() -> Any:
+    entity_type = request.args.get("entity_type", "")
+    entity_id = request.args.get("entity_id", "")
+    problems = {}
+    if entity_type not in share_tokens.ENTITY_TYPES:
+        problems["entity_type"] = "Must be one of: " + ", ".join(share_tokens.ENTITY_TYPES) + "."
+    if not entity_id:
+        problems["entity_id"] = "This field is required."
+    if problems:
+        raise InvalidInput("Some query parameters need attention.", problems)
+    with rpc() as services:
+        services.documents.entity_exists(g.workspace_id, entity_type, entity_id)
+        return {"share_tokens": services.sharing.list_tokens(g.workspace_id, entity_type, entity_id)}
+
+
+@api.post("/share-tokens/<token_id>/revoke")
+def revoke_share_token(token_id: str) -> Any:
+    with rpc() as services:
+        return services.sharing.revoke_token(g.workspace_id, g.actor, token_id)
+
+
+@api.post("/share-tokens/<token_id>/rotate")
+def rotate_share_token(token_id: str) -> Any:
+    with rpc() as services:
+        return minted(services.sharing.rotate_token(g.workspace_id, g.actor, token_id)), 201
+
+
+@api.get("/openapi.json")
+def openapi() -> Any:
+    return openapi_document(request.host_url.rstrip("/"))
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    configure(app, test_config)
+    app.register_blueprint(api)
+    install_security_headers(app)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    @app.errorhandler(PorchlightError)
+    def service_error(exc: PorchlightError) -> Any:
+        fields = exc.fields if isinstance(exc, InvalidInput) else None
+        response = error(status_for(exc), exc.code, exc.message, fields)
+        if isinstance(exc, Unauthorized):
+            response[0].headers["WWW-Authenticate"] = 'Bearer realm="porchlight"'
+        return response
+
+    @app.errorhandler(BadBody)
+    def bad_body(_exc: Exception) -> Any:
+        return error(400, "bad_request", "The request body must be a JSON object "
+                     "(send Content-Type: application/json).")
+
+    @app.errorhandler(ServiceUnavailable)
+    def unavailable(exc: Exception) -> Any:
+        current_app.logger.warning("service unavailable: %s", exc)
+        response = error(503, "unavailable", "A Porchlight service is not answering; try again shortly.")
+        response[0].headers["Retry-After"] = "10"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error(exc.code or 500, code, exc.description or exc.name)
+
+    return app

@@ -1,0 +1,159 @@
+"""What both gateways share: the RPC pool, security headers, token-safe logging."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from flask import Flask, g, request
+
+from porchlight import config, share_tokens
+from porchlight.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from porchlight.rpc import RpcPool
+
+access_log = logging.getLogger("porchlight.access")
+
+# One place that says which service error becomes which HTTP status.
+HTTP_STATUS = {
+    InvalidInput: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+def status_for(exc: Exception) -> int:
+    for exc_type, status in HTTP_STATUS.items():
+        if isinstance(exc, exc_type):
+            return status
+    return 500
+
+
+class RedactTokens(logging.Filter):
+    """Rewrites any share token in a log record before a handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = share_tokens.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def install_log_redaction() -> None:
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactTokens) for f in handler.filters):
+            handler.addFilter(RedactTokens())
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "porchlight.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
+
+
+def default_config() -> dict[str, Any]:
+    return {
+        "AMQP_URI": config.amqp_uri(),
+        "RPC_TIMEOUT": config.rpc_timeout(),
+        "RPC_POOL_SIZE": 8,
+        "PORTAL_BASE_URL": config.portal_base_url(),
+    }
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then ``PORCHLIGHT_*`` environment variables, then the test mapping."""
+    app.config.from_mapping(default_config())
+    app.config.from_prefixed_env("PORCHLIGHT")
+    if test_config:
+        app.config.update(test_config)
+    app.config["RPC_TIMEOUT"] = float(app.config["RPC_TIMEOUT"])
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    install_log_redaction()
+
+
+def rpc_pool(app: Flask) -> RpcPool:
+    """The app's one pool, created on first use (after gunicorn forks its workers)."""
+    pool = app.extensions.get("porchlight_rpc")
+    if pool is None:
+        with _pool_lock:
+            pool = app.extensions.get("porchlight_rpc")
+            if pool is None:
+                pool = RpcPool(
+                    config.nameko_config(app.config["AMQP_URI"]),
+                    size=int(app.config["RPC_POOL_SIZE"]),
+                    timeout=app.config["RPC_TIMEOUT"],
+                )
+                app.extensions["porchlight_rpc"] = pool
+    return pool
+
+
+_pool_lock = threading.Lock()
+
+
+def style_hash(css: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+
+
+def content_security_policy(style_hashes: list[str]) -> str:
+    # No inline script anywhere; inline style only for the exact brand rule we emit.
+    styles = " ".join(["'self'", *style_hashes])
+    return (
+        "default-src 'none'; script-src 'self'; style-src " + styles + "; "
+        "img-src 'self' https: data:; font-src 'self'; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def install_security_headers(app: Flask, *, no_store_prefixes: tuple[str, ...] = ("/",)) -> None:
+    @app.before_request
+    def _start_timer() -> None:
+        g.started_at = time.perf_counter()
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        headers = response.headers
+        headers["Content-Security-Policy"] = content_security_policy(g.get("style_hashes", []))
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.path.startswith(no_store_prefixes):
+            headers["Cache-Control"] = "no-store"
+        elapsed_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %s %.1fms", request.method, share_tokens.redact(request.path),
+                response.status_code, elapsed_ms,
+            )
+        return response
+
+
+class WorkspaceCache:
+    """Workspace names and brand for page headers, kept briefly: they change rarely and
+    every portal page needs them. Entries expire after ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def get(self, pool: RpcPool, workspace_id: str) -> dict[str, Any]:
+        now = time.monotonic()
+        entry = self._entries.get(workspace_id)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        workspace = pool.call("identity", "get_workspace", workspace_id)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[workspace_id] = (now + self.ttl, workspace)
+        return workspace

@@ -1,0 +1,83 @@
+"""The demo workspace `make run` seeds, through the same doors staff use: the workspace
+by RPC (as the CLI does), everything else through the admin API over HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import requests
+
+from porchlight.clock import isoformat, utcnow
+from porchlight.rpc import RpcPool
+
+WORK_ORDERS: list[dict[str, Any]] = [
+    {
+        "title": "Boiler service and safety check",
+        "status": "scheduled",
+        "description": "Annual service of the gas boiler in the utility room, including a "
+                       "flue-gas analysis and a pressure test.",
+        "location": "12 Orchard Lane\nRiverside, RS1 4AB",
+        "internal_notes": "Gate code 4471. Dog on premises.",
+    },
+    {
+        "title": "Replace leaking kitchen mixer tap",
+        "status": "in_progress",
+        "description": "The mixer tap drips from the base. We are fitting a new cartridge "
+                       "tap of the customer's choice.",
+        "location": "12 Orchard Lane\nRiverside, RS1 4AB",
+        "internal_notes": "Customer supplies the tap; check model before visit.",
+    },
+    {
+        "title": "Bathroom extractor fan installation",
+        "status": "completed",
+        "description": "Installed a humidity-controlled extractor fan and ducted it "
+                       "through the loft to a new roof vent.",
+        "location": "12 Orchard Lane\nRiverside, RS1 4AB",
+        "internal_notes": "Invoice after sign-off.",
+    },
+    {
+        "title": "Radiator valve replacement",
+        "status": "on_hold",
+        "description": "Waiting for the matching thermostatic valves to arrive.",
+        "location": "12 Orchard Lane\nRiverside, RS1 4AB",
+    },
+]
+
+
+def seed(pool: RpcPool, admin_url: str) -> dict[str, Any]:
+    created = pool.call(
+        "identity", "create_workspace",
+        {"name": "Brightwater Plumbing & Heating", "currency": "GBP",
+         "timezone": "Europe/London", "brand_colour": "#0f766e"},
+        "demo",
+    )
+    key = created["api_key"]
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {key}"
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = http.post(admin_url + "/api/v1" + path, json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    customer = post("/customers", {
+        "name": "Alex Morgan", "email": "alex.morgan@example.com", "phone": "+44 20 7946 0123",
+    })
+    links = []
+    for spec in WORK_ORDERS:
+        wo = post("/work-orders", {**spec, "customer_id": customer["id"]})
+        share = post("/share-tokens", {
+            "entity": {"type": "work_order", "id": wo["id"]}, "permissions": ["view"],
+            "expires_at": isoformat(utcnow() + timedelta(days=30)),
+        })
+        links.append({"work_order": wo, "url": share["url"], "share_token_id": share["share_token"]["id"]})
+    revoked = post("/share-tokens", {"entity": {"type": "work_order", "id": links[0]["work_order"]["id"]}})
+    post(f"/share-tokens/{revoked['share_token']['id']}/revoke", {})
+    return {
+        "workspace": created["workspace"],
+        "api_key": key,
+        "customer": customer,
+        "links": links,
+        "revoked_url": revoked["url"],
+    }

@@ -1,0 +1,150 @@
+"""Run the whole Porchlight stack on one machine: every service, both gateways.
+
+Used by ``make run`` (with a demo workspace) and by the end-to-end tests (on a virtual
+host of their own, without the demo). Every child runs in its own process group, and
+stopping the stack stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from porchlight import config
+from porchlight.errors import NotFound
+from porchlight.rpc import RpcPool, ServiceUnavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("identity", "sharing", "documents")
+# A cheap call per service whose NotFound answer proves the service is consuming.
+_PROBES = {
+    "identity": ("get_workspace", ("0" * 24,)),
+    "sharing": ("list_tokens", ("0" * 24, "work_order", "0" * 24)),
+    "documents": ("get_work_order", ("0" * 24, "0" * 24)),
+}
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+@dataclass
+class Stack:
+    amqp_uri: str = field(default_factory=config.amqp_uri)
+    host: str = "127.0.0.1"
+    portal_port: int = 8000
+    admin_port: int = 8001
+    log_dir: Path = ROOT / ".stack" / "logs"
+    gateway_workers: int = 2
+    rpc_timeout: float = 5.0
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://{self.host}:{self.portal_port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self.host}:{self.admin_port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "AMQP_URI": self.amqp_uri,
+            "PORTAL_BASE_URL": self.portal_url,
+            "RPC_TIMEOUT": str(self.rpc_timeout),
+            "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::UserWarning",
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def command(self, name: str) -> tuple[list[str], dict[str, str]]:
+        env = self.env()
+        if name in SERVICES:
+            return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
+                    f"services.{name}.service"], env
+        port = self.portal_port if name == "portal" else self.admin_port
+        env.update({"HOST": self.host, "PORT": str(port), "WEB_CONCURRENCY": str(self.gateway_workers)})
+        return [_bin("gunicorn"), "--config", str(ROOT / "gateway" / "gunicorn_conf.py"),
+                f"gateway.{name}.app:create_app()"], env
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start_process(self, name: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        cmd, env = self.command(name)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.processes[name] = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def stop_process(self, name: str, timeout: float = 10.0) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def start(self, timeout: float = 60.0) -> None:
+        for name in (*SERVICES, "portal", "admin"):
+            self.start_process(name)
+        try:
+            self.wait_ready(timeout)
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_process(name)
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+
+    def wait_ready(self, timeout: float = 60.0, names: tuple[str, ...] | None = None) -> None:
+        names = names or tuple(self.processes)
+        deadline = time.monotonic() + timeout
+        pool = RpcPool(config.nameko_config(self.amqp_uri), size=1, timeout=2)
+        try:
+            pending = list(names)
+            while pending:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"not ready after {timeout:.0f}s: {', '.join(pending)} "
+                        f"(logs in {self.log_dir})"
+                    )
+                if crashed := [n for n in self.dead() if n in pending]:
+                    raise RuntimeError(f"{', '.join(crashed)} exited; see {self.log_dir}")
+                pending = [n for n in pending if not self._ready(pool, n)]
+                if pending:
+                    time.sleep(0.3)
+        finally:
+            pool.close()
+
+    def _ready(self, pool: RpcPool, name: str) -> bool:
+        if name in SERVICES:
+            method, args = _PROBES[name]
+            try:
+                pool.call(name, method, *args)
+            except NotFound:
+                return True
+            except ServiceUnavailable:
+                return False
+            return True
+        url = self.portal_url if name == "portal" else self.admin_url
+        try:
+            return requests.get(url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False

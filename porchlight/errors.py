@@ -1,0 +1,53 @@
+"""Errors a service raises on purpose, typed across RabbitMQ.
+
+Each class is registered with nameko's ``deserialize_to_instance`` so a caller gets the
+same exception type back (``except NotFound``) instead of a generic ``RemoteError``.
+The gateways map each type to one HTTP status in one place.
+"""
+
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class PorchlightError(Exception):
+    """Base for expected, user-facing failures. ``args[0]`` is a human message."""
+
+    code = "error"
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.code
+
+
+@deserialize_to_instance
+class NotFound(PorchlightError):
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(PorchlightError):
+    """The request is valid but the current state forbids it (e.g. an illegal transition)."""
+
+    code = "conflict"
+
+
+@deserialize_to_instance
+class Unauthorized(PorchlightError):
+    code = "unauthorized"
+
+
+@deserialize_to_instance
+class Forbidden(PorchlightError):
+    code = "forbidden"
+
+
+@deserialize_to_instance
+class InvalidInput(PorchlightError):
+    """Field-level validation failure: ``InvalidInput(message, {field: message})``."""
+
+    code = "invalid"
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return dict(self.args[1]) if len(self.args) > 1 and self.args[1] else {}

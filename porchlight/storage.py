@@ -1,0 +1,82 @@
+"""Each service's own MongoDB database, opened by a nameko dependency provider.
+
+``MONGODB_URI`` set: a real MongoDB; the service uses the database ``<prefix><service>``
+on it. Not set: an embedded in-memory stand-in (mongomock) with a loud warning, for the
+demo and the tests on machines without MongoDB. Repositories only use queries both
+support (atomic ``find_one_and_update`` with status filters, unique indexes).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import mongoengine
+from nameko.extensions import DependencyProvider
+
+log = logging.getLogger(__name__)
+
+_warned = False
+
+
+def connect(alias: str, *, db_prefix: str = "porchlight_") -> str:
+    """Register the mongoengine connection ``alias`` and return the database name."""
+    global _warned
+    db_name = f"{db_prefix}{alias}"
+    mongoengine.disconnect(alias)
+    options: dict[str, Any] = {"uuidRepresentation": "standard", "tz_aware": True}
+    uri = os.environ.get("MONGODB_URI")
+    if uri:
+        mongoengine.connect(db=db_name, alias=alias, host=uri, **options)
+    else:
+        import mongomock
+
+        if not _warned:
+            log.warning(
+                "MONGODB_URI is not set: using the embedded in-memory store. "
+                "Data lives in this process only and is lost when it stops."
+            )
+            _warned = True
+        mongoengine.connect(
+            db=db_name, alias=alias, host="mongodb://localhost",
+            mongo_client_class=mongomock.MongoClient, **options,
+        )
+    return db_name
+
+
+def drop(alias: str) -> None:
+    """Drop the alias's database (tests only) and forget the connection."""
+    mongoengine.get_db(alias).client.drop_database(mongoengine.get_db(alias).name)
+    mongoengine.disconnect(alias)
+
+
+class Store(DependencyProvider):
+    """Opens the service's database in ``setup()`` and hands workers its repository.
+
+    ``repository_cls`` takes no arguments and exposes domain methods only; every method
+    takes the workspace id. It holds no per-request state, so one instance serves every
+    worker greenthread.
+    """
+
+    def __init__(self, alias: str, repository_cls: type) -> None:
+        self.alias = alias
+        self.repository_cls = repository_cls
+        self.repository = None
+
+    def setup(self) -> None:
+        prefix = self.container.config.get("MONGODB_DB_PREFIX") or os.environ.get(
+            "MONGODB_DB_PREFIX", "porchlight_"
+        )
+        connect(self.alias, db_prefix=prefix)
+        self.repository = self.repository_cls()
+        self.repository.ensure_indexes()
+
+    def stop(self) -> None:
+        if self.container.config.get("MONGODB_DROP_ON_STOP"):
+            drop(self.alias)
+        else:
+            mongoengine.disconnect(self.alias)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.repository

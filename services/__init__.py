@@ -1,0 +1,1 @@
+"""Porchlight's nameko services; each package owns its own MongoDB database."""

@@ -1,0 +1,30 @@
+"""Work-order rules: statuses, the labels a customer reads, and legal transitions."""
+
+from __future__ import annotations
+
+STATUSES = ("new", "scheduled", "in_progress", "on_hold", "completed", "cancelled")
+
+# What a customer reads on the badge: plain words, no internal jargon.
+CUSTOMER_LABELS = {
+    "new": "Request received",
+    "scheduled": "Visit scheduled",
+    "in_progress": "Work in progress",
+    "on_hold": "Paused",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+
+# Completed and cancelled are final: a finished job that needs more work is a new
+# work order, so the customer's record of what was done never changes under them.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"scheduled", "in_progress", "on_hold", "completed", "cancelled"}),
+    "scheduled": frozenset({"new", "in_progress", "on_hold", "completed", "cancelled"}),
+    "in_progress": frozenset({"scheduled", "on_hold", "completed", "cancelled"}),
+    "on_hold": frozenset({"scheduled", "in_progress", "completed", "cancelled"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())

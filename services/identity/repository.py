@@ -1,0 +1,80 @@
+"""Domain operations on the identity database. Every method is workspace-scoped except
+the two that establish a workspace: creating one and authenticating a key."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from porchlight.clock import utcnow
+from porchlight.errors import NotFound
+from porchlight.validation import is_object_id
+from services.identity.models import ApiKey, Customer, Workspace
+
+API_KEY_PREFIX = "plk_"
+
+
+def hash_api_key(raw: str) -> str:
+    # Keys are 256 random bits, so a plain SHA-256 is enough to make a leaked table
+    # useless; a slow password hash would only slow down every API call.
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class IdentityRepository:
+    def ensure_indexes(self) -> None:
+        for model in (Workspace, ApiKey, Customer):
+            model.ensure_indexes()
+
+    # -- workspaces -------------------------------------------------------------------
+    def create_workspace(self, **fields: object) -> Workspace:
+        return Workspace(**fields).save()
+
+    def get_workspace(self, workspace_id: str) -> Workspace:
+        workspace = Workspace.objects(id=workspace_id).first() if is_object_id(workspace_id) else None
+        if workspace is None:
+            raise NotFound("No such workspace.")
+        return workspace
+
+    # -- staff API keys ---------------------------------------------------------------
+    def create_api_key(self, workspace_id: str, actor: str, label: str | None) -> tuple[ApiKey, str]:
+        raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(
+            workspace_id=workspace_id, key_hash=hash_api_key(raw), last4=raw[-4:],
+            label=label, created_by=actor,
+        ).save()
+        return key, raw
+
+    def find_active_key(self, raw: str) -> ApiKey | None:
+        return ApiKey.objects(key_hash=hash_api_key(raw), revoked_at=None).first()
+
+    def list_api_keys(self, workspace_id: str) -> list[ApiKey]:
+        return list(ApiKey.objects(workspace_id=workspace_id).order_by("created_at"))
+
+    def revoke_api_key(self, workspace_id: str, key_id: str) -> ApiKey:
+        if not is_object_id(key_id):
+            raise NotFound("No such API key.")
+        key = ApiKey.objects(id=key_id, workspace_id=workspace_id, revoked_at=None).modify(
+            set__revoked_at=utcnow(), new=True
+        )
+        if key is None:
+            existing = ApiKey.objects(id=key_id, workspace_id=workspace_id).first()
+            if existing is None:
+                raise NotFound("No such API key.")
+            return existing  # already revoked: revoking again is harmless
+        return key
+
+    # -- customers --------------------------------------------------------------------
+    def create_customer(self, workspace_id: str, actor: str, **fields: object) -> Customer:
+        return Customer(workspace_id=workspace_id, created_by=actor, **fields).save()
+
+    def get_customer(self, workspace_id: str, customer_id: str) -> Customer:
+        customer = (
+            Customer.objects(id=customer_id, workspace_id=workspace_id).first()
+            if is_object_id(customer_id) else None
+        )
+        if customer is None:
+            raise NotFound("No such customer.")
+        return customer
+
+    def list_customers(self, workspace_id: str, limit: int = 100) -> list[Customer]:
+        return list(Customer.objects(workspace_id=workspace_id).order_by("name").limit(limit))

@@ -1,0 +1,148 @@
+"""identity: workspaces, staff API keys and customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+
+from porchlight.clock import isoformat
+from porchlight.errors import InvalidInput, Unauthorized
+from porchlight.events import fact
+from porchlight.storage import Store
+from porchlight.validation import Form
+from services.identity.models import ALIAS, LANGUAGES, ApiKey, Customer, Workspace
+from services.identity.repository import API_KEY_PREFIX, IdentityRepository
+
+WORKSPACE_FIELDS = ("name", "currency", "timezone", "brand_colour", "logo_url")
+CUSTOMER_FIELDS = ("name", "email", "phone", "preferred_language")
+
+
+def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
+    return {
+        "id": str(ws.id),
+        "name": ws.name,
+        "currency": ws.currency,
+        "timezone": ws.timezone,
+        "brand_colour": ws.brand_colour,
+        "logo_url": ws.logo_url,
+        "created_at": isoformat(ws.created_at),
+    }
+
+
+def api_key_to_wire(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": str(key.id),
+        "workspace_id": key.workspace_id,
+        "label": key.label,
+        "last4": key.last4,
+        "created_at": isoformat(key.created_at),
+        "revoked_at": isoformat(key.revoked_at),
+    }
+
+
+def customer_to_wire(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": str(customer.id),
+        "workspace_id": customer.workspace_id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "preferred_language": customer.preferred_language,
+        "created_at": isoformat(customer.created_at),
+    }
+
+
+class IdentityService:
+    name = "identity"
+
+    repo: IdentityRepository = Store(ALIAS, IdentityRepository)
+    dispatch = EventDispatcher()
+
+    @rpc
+    def create_workspace(self, data: dict, actor: str = "cli") -> dict[str, Any]:
+        """Create a workspace and its first staff API key (returned once, raw)."""
+        form = Form(data)
+        form.reject_unknown(WORKSPACE_FIELDS)
+        fields = {
+            "name": form.text("name", max_length=120),
+            "currency": form.currency("currency", default="EUR"),
+            "timezone": form.timezone("timezone", default="UTC"),
+            "brand_colour": form.colour("brand_colour", default="#1d4ed8"),
+            "logo_url": form.https_url("logo_url"),
+        }
+        form.check()
+        workspace = self.repo.create_workspace(**fields)
+        workspace_id = str(workspace.id)
+        key, raw = self.repo.create_api_key(workspace_id, actor, label="first key")
+        self.dispatch("workspace_created", fact(workspace_id, actor))
+        self.dispatch("api_key_created", fact(workspace_id, actor, api_key_id=str(key.id)))
+        return {"workspace": workspace_to_wire(workspace), "api_key": raw, "api_key_id": str(key.id)}
+
+    @rpc
+    def get_workspace(self, workspace_id: str) -> dict[str, Any]:
+        return workspace_to_wire(self.repo.get_workspace(workspace_id))
+
+    @rpc
+    def authenticate_api_key(self, raw_key: str) -> dict[str, Any]:
+        """Answer which workspace a staff key belongs to, or raise Unauthorized."""
+        if (
+            not isinstance(raw_key, str) or not raw_key.startswith(API_KEY_PREFIX)
+            or len(raw_key) > 100
+        ):
+            raise Unauthorized("Invalid API key.")
+        key = self.repo.find_active_key(raw_key)
+        if key is None:
+            raise Unauthorized("Invalid API key.")
+        return {"workspace_id": key.workspace_id, "api_key_id": str(key.id)}
+
+    @rpc
+    def create_api_key(self, workspace_id: str, actor: str, data: dict | None = None) -> dict[str, Any]:
+        form = Form(data or {})
+        form.reject_unknown(("label",))
+        label = form.text("label", required=False, max_length=80)
+        form.check()
+        self.repo.get_workspace(workspace_id)
+        key, raw = self.repo.create_api_key(workspace_id, actor, label=label)
+        self.dispatch("api_key_created", fact(workspace_id, actor, api_key_id=str(key.id)))
+        return {"api_key": raw, **api_key_to_wire(key)}
+
+    @rpc
+    def list_api_keys(self, workspace_id: str) -> list[dict[str, Any]]:
+        return [api_key_to_wire(key) for key in self.repo.list_api_keys(workspace_id)]
+
+    @rpc
+    def revoke_api_key(self, workspace_id: str, actor: str, key_id: str) -> dict[str, Any]:
+        key = self.repo.revoke_api_key(workspace_id, key_id)
+        self.dispatch("api_key_revoked", fact(workspace_id, actor, api_key_id=str(key.id)))
+        return api_key_to_wire(key)
+
+    @rpc
+    def create_customer(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+        form = Form(data)
+        form.reject_unknown(CUSTOMER_FIELDS)
+        fields = {
+            "name": form.text("name", max_length=160),
+            "email": form.email("email", required=False),
+            "phone": form.phone("phone"),
+            "preferred_language": form.choice("preferred_language", LANGUAGES, default="en"),
+        }
+        form.check()
+        if not fields["email"] and not fields["phone"]:
+            raise InvalidInput(
+                "A customer needs a way to be reached.",
+                {"email": "Give an email address or a phone number."},
+            )
+        self.repo.get_workspace(workspace_id)
+        customer = self.repo.create_customer(workspace_id, actor, **fields)
+        self.dispatch("customer_created", fact(workspace_id, actor, customer_id=str(customer.id)))
+        return customer_to_wire(customer)
+
+    @rpc
+    def get_customer(self, workspace_id: str, customer_id: str) -> dict[str, Any]:
+        return customer_to_wire(self.repo.get_customer(workspace_id, customer_id))
+
+    @rpc
+    def list_customers(self, workspace_id: str) -> list[dict[str, Any]]:
+        return [customer_to_wire(c) for c in self.repo.list_customers(workspace_id)]

@@ -1,0 +1,35 @@
+"""The sharing service's records: share tokens (link access)."""
+
+from __future__ import annotations
+
+import mongoengine as me
+
+from porchlight.clock import utcnow
+
+ALIAS = "sharing"
+
+
+class ShareToken(me.Document):
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "share_tokens",
+        "indexes": [
+            {"fields": ["token_hash"], "unique": True},
+            {"fields": ["workspace_id", "entity_type", "entity_id", "created_at"]},
+        ],
+    }
+
+    workspace_id = me.StringField(required=True)
+    entity_type = me.StringField(required=True)
+    entity_id = me.StringField(required=True)
+    token_hash = me.StringField(required=True)
+    last4 = me.StringField(required=True)
+    permissions = me.ListField(me.StringField(), required=True)
+    expires_at = me.DateTimeField()
+    created_at = me.DateTimeField(required=True, default=utcnow)
+    created_by = me.StringField(required=True)
+    revoked_at = me.DateTimeField()
+    revoked_by = me.StringField()
+    rotated_from = me.StringField()
+    last_accessed_at = me.DateTimeField()
+    access_count = me.IntField(required=True, default=0)

@@ -1,0 +1,71 @@
+"""Share-token storage. Only the SHA-256 of a token is ever stored or queried."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from porchlight import share_tokens
+from porchlight.clock import utcnow
+from porchlight.errors import NotFound
+from porchlight.validation import is_object_id
+from services.sharing.models import ShareToken
+
+
+class SharingRepository:
+    def ensure_indexes(self) -> None:
+        ShareToken.ensure_indexes()
+
+    def mint(
+        self, workspace_id: str, actor: str, entity_type: str, entity_id: str,
+        permissions: list[str], expires_at: datetime | None, rotated_from: str | None = None,
+    ) -> tuple[ShareToken, str]:
+        raw = share_tokens.mint(entity_type)
+        token = ShareToken(
+            workspace_id=workspace_id, entity_type=entity_type, entity_id=entity_id,
+            token_hash=share_tokens.digest(raw), last4=raw[-4:], permissions=permissions,
+            expires_at=expires_at, created_by=actor, rotated_from=rotated_from,
+        ).save()
+        return token, raw
+
+    def use(self, raw: str, entity_type: str, permission: str) -> ShareToken | None:
+        """Find a live token and record the access in one atomic update.
+
+        Revocation, expiry, entity type and permission are all part of the filter, so a
+        token revoked a microsecond ago is refused and never counted.
+        """
+        now = utcnow()
+        return ShareToken.objects(
+            token_hash=share_tokens.digest(raw),
+            entity_type=entity_type,
+            permissions=permission,
+            revoked_at=None,
+        ).filter(
+            __raw__={"$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}]}
+        ).modify(set__last_accessed_at=now, inc__access_count=1, new=True)
+
+    def get(self, workspace_id: str, token_id: str) -> ShareToken:
+        token = (
+            ShareToken.objects(id=token_id, workspace_id=workspace_id).first()
+            if is_object_id(token_id) else None
+        )
+        if token is None:
+            raise NotFound("No such share token.")
+        return token
+
+    def revoke(self, workspace_id: str, actor: str, token_id: str) -> tuple[ShareToken, bool]:
+        """Revoke; returns the token and whether this call did it (repeats are harmless)."""
+        if not is_object_id(token_id):
+            raise NotFound("No such share token.")
+        token = ShareToken.objects(id=token_id, workspace_id=workspace_id, revoked_at=None).modify(
+            set__revoked_at=utcnow(), set__revoked_by=actor, new=True
+        )
+        if token is not None:
+            return token, True
+        return self.get(workspace_id, token_id), False
+
+    def list_for_entity(self, workspace_id: str, entity_type: str, entity_id: str) -> list[ShareToken]:
+        return list(
+            ShareToken.objects(
+                workspace_id=workspace_id, entity_type=entity_type, entity_id=entity_id
+            ).order_by("-created_at")
+        )

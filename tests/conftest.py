@@ -1,0 +1,129 @@
+"""Fixtures shared by every test: an isolated RabbitMQ vhost, the three services on it,
+both gateways on Flask's test client, and ``Staff`` — a workspace with its API key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from porchlight import config
+from porchlight.broker import IsolatedVhost, ensure_broker
+from porchlight.rpc import RpcPool
+
+
+@pytest.fixture(scope="session")
+def broker_uri() -> Iterator[str]:
+    """A fresh virtual host for this run's in-process service tests."""
+    ensure_broker(config.amqp_uri())
+    with IsolatedVhost(config.amqp_uri()) as uri:
+        yield uri
+
+
+@pytest.fixture
+def service_config(broker_uri: str) -> dict[str, Any]:
+    return {
+        "AMQP_URI": broker_uri,
+        "serializer": "json",
+        "MONGODB_DB_PREFIX": f"test_{uuid.uuid4().hex[:10]}_",
+        "MONGODB_DROP_ON_STOP": True,
+    }
+
+
+@pytest.fixture
+def services(runner_factory: Any, service_config: dict[str, Any]) -> dict[str, Any]:
+    """identity, sharing and documents running against real RabbitMQ."""
+    from services.documents.service import DocumentsService
+    from services.identity.service import IdentityService
+    from services.sharing.service import SharingService
+
+    runner = runner_factory(service_config, IdentityService, SharingService, DocumentsService)
+    runner.start()
+    return service_config
+
+
+@pytest.fixture
+def rpc(services: dict[str, Any]) -> Iterator[RpcPool]:
+    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=2, timeout=5)
+    yield pool
+    pool.close()
+
+
+def _gateway_config(services: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "AMQP_URI": services["AMQP_URI"],
+        "RPC_TIMEOUT": 5,
+        "RPC_POOL_SIZE": 2,
+        "PORTAL_BASE_URL": "http://portal.test",
+        "WORKSPACE_CACHE_SECONDS": 0,
+    }
+
+
+@pytest.fixture
+def admin_app(services: dict[str, Any]) -> Iterator[Any]:
+    from gateway.admin.app import create_app
+
+    app = create_app(_gateway_config(services))
+    yield app
+    app.extensions["porchlight_rpc"].close() if "porchlight_rpc" in app.extensions else None
+
+
+@pytest.fixture
+def portal_app(services: dict[str, Any]) -> Iterator[Any]:
+    from gateway.portal.app import create_app
+
+    app = create_app(_gateway_config(services))
+    yield app
+    app.extensions["porchlight_rpc"].close() if "porchlight_rpc" in app.extensions else None
+
+
+class Staff:
+    """One workspace's staff, talking to the admin API through the test client."""
+
+    def __init__(self, client: Any, created: dict[str, Any]) -> None:
+        self.client = client
+        self.workspace = created["workspace"]
+        self.workspace_id = created["workspace"]["id"]
+        self.api_key = created["api_key"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get("/api/v1" + path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.client.post("/api/v1" + path, json=json, headers=self.headers, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.client.patch("/api/v1" + path, json=json, headers=self.headers, **kwargs)
+
+    def work_order(self, **fields: Any) -> dict[str, Any]:
+        response = self.post("/work-orders", {"title": "Fix the boiler", **fields})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def share(self, entity_id: str, **fields: Any) -> dict[str, Any]:
+        response = self.post("/share-tokens", {
+            "entity": {"type": "work_order", "id": entity_id}, "permissions": ["view"], **fields,
+        })
+        assert response.status_code == 201, response.json
+        return response.json
+
+
+@pytest.fixture
+def make_staff(admin_app: Any, rpc: RpcPool) -> Any:
+    def make(name: str = "Acme Heating") -> Staff:
+        created = rpc.call("identity", "create_workspace", {"name": name}, "test")
+        return Staff(admin_app.test_client(), created)
+
+    return make
+
+
+@pytest.fixture
+def staff(make_staff: Any) -> Staff:
+    return make_staff()
