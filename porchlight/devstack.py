@@ -23,6 +23,13 @@ from porchlight.rpc import RpcPool, ServiceUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("identity", "sharing", "documents")
+# ``module:Class`` — nameko must not scan the module: inspecting a mongoengine model's
+# ``objects`` attribute would touch a database before the service has opened it.
+SERVICE_CLASSES = {
+    "identity": "services.identity.service:IdentityService",
+    "sharing": "services.sharing.service:SharingService",
+    "documents": "services.documents.service:DocumentsService",
+}
 # A cheap call per service whose NotFound answer proves the service is consuming.
 _PROBES = {
     "identity": ("get_workspace", ("0" * 24,)),
@@ -69,7 +76,7 @@ class Stack:
         env = self.env()
         if name in SERVICES:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
-                    f"services.{name}.service"], env
+                    SERVICE_CLASSES[name]], env
         port = self.portal_port if name == "portal" else self.admin_port
         env.update({"HOST": self.host, "PORT": str(port), "WEB_CONCURRENCY": str(self.gateway_workers)})
         return [_bin("gunicorn"), "--config", str(ROOT / "gateway" / "gunicorn_conf.py"),

@@ -1,0 +1,155 @@
+"""The admin API through Flask's test client, against the real services on RabbitMQ."""
+
+from datetime import timedelta
+
+import pytest
+
+from porchlight.clock import isoformat, utcnow
+
+
+def error_of(response, status):
+    assert response.status_code == status, response.json
+    body = response.json["error"]
+    assert set(body) == {"code", "message", "fields"} and body["message"]
+    return body
+
+
+# -- authentication -------------------------------------------------------------------
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer plk_wrong",
+                                    "plk_no_scheme"])
+def test_requests_without_a_valid_key_are_401(admin_app, staff, header):
+    headers = {"Authorization": header} if header is not None else {}
+    response = admin_app.test_client().get("/api/v1/work-orders", headers=headers)
+    error_of(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_revoked_key_stops_working_at_once(staff, rpc):
+    assert staff.get("/work-orders").status_code == 200
+    key_id = rpc.call("identity", "authenticate_api_key", staff.api_key)["api_key_id"]
+    rpc.call("identity", "revoke_api_key", staff.workspace_id, "test", key_id)
+    error_of(staff.get("/work-orders"), 401)
+
+
+# -- customers ------------------------------------------------------------------------
+def test_customer_create_and_read(staff):
+    created = staff.post("/customers", {"name": "Alex Morgan", "email": "alex@example.com",
+                                        "preferred_language": "fr"})
+    assert created.status_code == 201
+    fetched = staff.get(f"/customers/{created.json['id']}")
+    assert fetched.json == created.json and fetched.json["preferred_language"] == "fr"
+
+
+@pytest.mark.parametrize("body, fields", [
+    ({}, {"name"}),
+    ({"name": "A", "email": "nope"}, {"email"}),
+    ({"name": "A"}, {"email"}),
+    ({"name": "A" * 161, "phone": "+1 555 0100", "vip": True}, {"name", "vip"}),
+])
+def test_customer_validation_is_422_with_fields_and_writes_nothing(staff, body, fields):
+    assert set(error_of(staff.post("/customers", body), 422)["fields"]) == fields
+    assert staff.get("/customers").json["customers"] == []
+
+
+@pytest.mark.parametrize("raw, content_type", [
+    ("not json", "application/json"), ("[1, 2]", "application/json"),
+    ('{"name": "A"}', "text/plain"), ("", "application/json"),
+])
+def test_a_body_that_is_not_a_json_object_is_400(staff, raw, content_type):
+    response = staff.client.post("/api/v1/customers", data=raw, headers={
+        **staff.headers, "Content-Type": content_type})
+    error_of(response, 400)
+
+
+# -- work orders ----------------------------------------------------------------------
+def test_work_order_lifecycle(staff):
+    customer = staff.post("/customers", {"name": "Alex", "phone": "+44 20 7946 0123"}).json
+    wo = staff.work_order(customer_id=customer["id"], internal_notes="gate 4471")
+    assert wo["number"] == "WO-0001" and wo["status"] == "new"
+    assert staff.get(f"/work-orders/{wo['id']}").json["internal_notes"] == "gate 4471"
+    moved = staff.patch(f"/work-orders/{wo['id']}", {"status": "completed"})
+    assert moved.status_code == 200 and moved.json["completed_at"]
+    error_of(staff.patch(f"/work-orders/{wo['id']}", {"status": "in_progress"}), 409)
+    assert staff.get(f"/work-orders/{wo['id']}").json["status"] == "completed"
+    assert [w["id"] for w in staff.get("/work-orders?status=completed").json["work_orders"]] == [wo["id"]]
+    error_of(staff.get("/work-orders?status=finished"), 422)
+
+
+def test_work_order_validation_and_conflicts(staff):
+    body = error_of(staff.post("/work-orders", {"title": "", "status": "done"}), 422)
+    assert set(body["fields"]) == {"title", "status"}
+    error_of(staff.post("/work-orders", {"title": "X", "customer_id": "f" * 24}), 422)
+    staff.work_order(number="JOB-1")
+    error_of(staff.post("/work-orders", {"title": "Y", "number": "JOB-1"}), 409)
+    assert len(staff.get("/work-orders").json["work_orders"]) == 1
+    error_of(staff.get("/work-orders/nope"), 404)
+    error_of(staff.patch("/work-orders/" + "f" * 24, {"title": "x"}), 404)
+
+
+# -- share tokens ---------------------------------------------------------------------
+def test_share_token_mint_list_revoke_rotate(staff):
+    wo = staff.work_order()
+    minted = staff.share(wo["id"], expires_at=isoformat(utcnow() + timedelta(days=7)))
+    token = minted["token"]
+    assert minted["url"] == f"http://portal.test/portal/fsm/{token}"
+    listed = staff.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}").json
+    assert [t["last4"] for t in listed["share_tokens"]] == [token[-4:]]
+    assert token not in str(listed)
+    rotated = staff.post(f"/share-tokens/{minted['share_token']['id']}/rotate")
+    assert rotated.status_code == 201 and rotated.json["token"] != token
+    error_of(staff.post(f"/share-tokens/{minted['share_token']['id']}/rotate"), 409)
+    revoked = staff.post(f"/share-tokens/{rotated.json['share_token']['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json["revoked_at"]
+    again = staff.post(f"/share-tokens/{rotated.json['share_token']['id']}/revoke")
+    assert again.json["revoked_at"] == revoked.json["revoked_at"]
+
+
+@pytest.mark.parametrize("body, fields", [
+    ({"entity": "wo"}, {"entity"}),
+    ({"entity": {"type": "invoice", "id": "f" * 24}}, {"entity.type"}),
+    ({"entity": {"type": "work_order", "id": 7}}, {"entity.id"}),
+    ({"permissions": ["sign"]}, {"permissions"}),
+    ({"expires_at": "2000-01-01T00:00:00Z"}, {"expires_at"}),
+    ({"expires_at": "next week"}, {"expires_at"}),
+    ({"extra": 1}, {"extra"}),
+])
+def test_share_token_validation(staff, body, fields):
+    wo = staff.work_order()
+    full = {"entity": {"type": "work_order", "id": wo["id"]}, **body}
+    assert set(error_of(staff.post("/share-tokens", full), 422)["fields"]) == fields
+    listed = staff.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}").json
+    assert listed["share_tokens"] == []
+
+
+def test_listing_needs_an_entity(staff):
+    assert set(error_of(staff.get("/share-tokens"), 422)["fields"]) == {"entity_type", "entity_id"}
+
+
+# -- tenancy --------------------------------------------------------------------------
+def test_another_workspace_gets_404_and_never_data(make_staff):
+    a, b = make_staff("A Heating"), make_staff("B Plumbing")
+    customer = a.post("/customers", {"name": "Alex", "email": "alex@example.com"}).json
+    wo = a.work_order(customer_id=customer["id"], internal_notes="secret gate code")
+    share = a.share(wo["id"])
+    share_id = share["share_token"]["id"]
+    for response in (
+        b.get(f"/customers/{customer['id']}"),
+        b.get(f"/work-orders/{wo['id']}"),
+        b.patch(f"/work-orders/{wo['id']}", {"title": "Hijacked"}),
+        b.post("/share-tokens", {"entity": {"type": "work_order", "id": wo["id"]}}),
+        b.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}"),
+        b.post(f"/share-tokens/{share_id}/revoke"),
+        b.post(f"/share-tokens/{share_id}/rotate"),
+    ):
+        error_of(response, 404)
+        assert "secret" not in response.get_data(as_text=True)
+    # B cannot attach A's customer to its own work order either.
+    error_of(b.post("/work-orders", {"title": "X", "customer_id": customer["id"]}), 422)
+    assert a.get(f"/work-orders/{wo['id']}").json["title"] == "Fix the boiler"
+    listed = a.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}").json["share_tokens"]
+    assert listed[0]["revoked_at"] is None
+
+
+def test_unknown_routes_answer_json(staff):
+    error_of(staff.get("/nothing-here"), 404)
+    assert staff.client.delete("/api/v1/work-orders", headers=staff.headers).status_code == 405
