@@ -119,3 +119,22 @@ class IsolatedVhost:
                 [shutil.which("rabbitmqctl") or "rabbitmqctl", "-q", "delete_vhost", self.name],
                 check=False, timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
+
+
+def main() -> int:
+    """``python -m porchlight.broker``: make sure a broker answers, or say what to do."""
+    import sys
+
+    from porchlight.config import amqp_uri
+
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        ensure_broker(amqp_uri())
+    except BrokerUnavailable as exc:
+        print(f"porchlight: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

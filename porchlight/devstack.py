@@ -86,10 +86,11 @@ class Stack:
     def start_process(self, name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         cmd, env = self.command(name)
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.processes[name] = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            self.processes[name] = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def stop_process(self, name: str, timeout: float = 10.0) -> None:
         proc = self.processes.pop(name, None)

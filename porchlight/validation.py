@@ -19,7 +19,8 @@ from zoneinfo import available_timezones
 from porchlight.clock import parse_iso, utcnow
 from porchlight.errors import InvalidInput
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[^@\s]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")

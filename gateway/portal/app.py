@@ -30,7 +30,7 @@ bp = Blueprint("portal", __name__)
 
 def brand(workspace: dict[str, Any]) -> dict[str, Any]:
     """The page header for a workspace; its colour rule is allowed by hash in the CSP."""
-    css = ":root{--brand:%s}" % workspace["brand_colour"]
+    css = ":root{--brand:" + workspace["brand_colour"] + "}"
     g.style_hashes = [style_hash(css)]
     return {"workspace": workspace, "brand_css": css}
 

@@ -1,0 +1,204 @@
+"""End to end over HTTP: every service and both gateways as real processes, on a
+RabbitMQ virtual host of their own, driven the way staff and customers use them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from porchlight.broker import IsolatedVhost, ensure_broker
+from porchlight.clock import isoformat, utcnow
+from porchlight.config import amqp_uri
+from porchlight.devstack import ROOT, Stack
+
+pytestmark = pytest.mark.e2e
+RPC_TIMEOUT = 2.0
+HEX = "0123456789abcdef" * 3
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    ensure_broker(amqp_uri())
+    with IsolatedVhost(amqp_uri()) as uri:
+        running = Stack(
+            amqp_uri=uri, portal_port=free_port(), admin_port=free_port(),
+            log_dir=ROOT / "tests" / "output" / "e2e-logs", gateway_workers=1,
+            rpc_timeout=RPC_TIMEOUT,
+        )
+        running.start(timeout=90)
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "porchlight"), *args],
+        env={**os.environ, "AMQP_URI": stack.amqp_uri}, capture_output=True, text=True, timeout=60,
+    )
+
+
+class Office:
+    """A workspace's staff over HTTP, with the key the CLI printed."""
+
+    def __init__(self, stack: Stack, name: str) -> None:
+        result = cli(stack, "workspace", "create", "--name", name)
+        assert result.returncode == 0, result.stderr
+        created = json.loads(result.stdout)
+        self.workspace_id = created["workspace_id"]
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {created['api_key']}"
+        self.base = stack.admin_url + "/api/v1"
+
+    def post(self, path: str, body: Any = None) -> requests.Response:
+        return self.http.post(self.base + path, json=body if body is not None else {}, timeout=10)
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(self.base + path, timeout=10)
+
+    def work_order(self, **fields: Any) -> dict[str, Any]:
+        response = self.post("/work-orders", {"title": "Annual boiler service", **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def share(self, wo_id: str, **fields: Any) -> dict[str, Any]:
+        response = self.post("/share-tokens", {"entity": {"type": "work_order", "id": wo_id}, **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def tokens(self, wo_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/share-tokens?entity_type=work_order&entity_id={wo_id}").json()["share_tokens"]
+
+
+@pytest.fixture(scope="module")
+def office(stack: Stack) -> Office:
+    return Office(stack, "Brightwater Plumbing")
+
+
+def open_page(url: str) -> requests.Response:
+    return requests.get(url, timeout=10)
+
+
+def test_cli_reports_bad_input_and_a_missing_stack_clearly(stack):
+    bad = cli(stack, "workspace", "create", "--name", "X", "--currency", "euros")
+    assert bad.returncode == 2 and "currency" in json.loads(bad.stderr)["error"]["fields"]
+    nowhere = subprocess.run(
+        [str(Path(sys.executable).parent / "porchlight"), "workspace", "create", "--name", "X"],
+        env={**os.environ, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "RPC_TIMEOUT": "1"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert nowhere.returncode == 3 and "make run" in nowhere.stderr
+
+
+def test_mint_open_revoke_then_404(office):
+    wo = office.work_order(description="Flue-gas analysis.", location="12 Orchard Lane",
+                           internal_notes="Gate code 4471")
+    minted = office.share(wo["id"])
+    page = open_page(minted["url"])
+    assert page.status_code == 200
+    assert "Annual boiler service" in page.text and "Brightwater Plumbing" in page.text
+    assert "4471" not in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+    revoked = office.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
+    assert revoked.status_code == 200
+    assert open_page(minted["url"]).status_code == 404
+
+
+def test_rotated_link_replaces_the_old_one(office):
+    wo = office.work_order()
+    old = office.share(wo["id"])
+    new = office.post(f"/share-tokens/{old['share_token']['id']}/rotate").json()
+    assert open_page(old["url"]).status_code == 404
+    assert open_page(new["url"]).status_code == 200
+
+
+def test_an_expired_link_is_404(office):
+    wo = office.work_order()
+    minted = office.share(wo["id"], expires_at=isoformat(utcnow() + timedelta(seconds=2)))
+    assert open_page(minted["url"]).status_code == 200
+    time.sleep(2.2)
+    assert open_page(minted["url"]).status_code == 404
+    assert office.tokens(wo["id"])[0]["access_count"] == 1
+
+
+def test_each_bad_token_gives_the_identical_404(stack, office):
+    wo = office.work_order()
+    good = office.share(wo["id"])["token"]
+    revoked = office.share(wo["id"])
+    office.post(f"/share-tokens/{revoked['share_token']['id']}/revoke")
+    reference = open_page(stack.portal_url + "/portal/fsm/wo_" + "f" * 40)
+    assert reference.status_code == 404
+    for token in ("wo_" + HEX[:39], "wo_" + HEX[:41], good.upper(), "wo_" + HEX[:39] + "x",
+                  "srp_" + good[3:], "est_" + good[3:], revoked["token"], "wo_%2e%2e%2fadmin",
+                  "wo_" + good[3:] + "%00", "%2e%2e"):
+        response = open_page(f"{stack.portal_url}/portal/fsm/{token}")
+        assert response.status_code == 404, token
+        assert response.content == reference.content, token
+    response = open_page(f"{stack.portal_url}/portal/fsm/estimate/{good}")
+    assert response.status_code == 404 and response.content == reference.content
+
+
+def test_access_count_rises_by_exactly_one_per_view(office):
+    wo = office.work_order()
+    minted = office.share(wo["id"])
+    for expected in range(1, 5):
+        assert open_page(minted["url"]).status_code == 200
+        assert office.tokens(wo["id"])[0]["access_count"] == expected
+        assert office.tokens(wo["id"])[0]["last_accessed_at"]
+
+
+def test_one_workspace_can_neither_read_nor_share_anothers_work_order(stack, office):
+    rival = Office(stack, "Rival Heating")
+    wo = office.work_order(internal_notes="private")
+    for response in (
+        rival.get(f"/work-orders/{wo['id']}"),
+        rival.post("/share-tokens", {"entity": {"type": "work_order", "id": wo["id"]}}),
+        rival.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}"),
+    ):
+        assert response.status_code == 404
+        assert "private" not in response.text
+        assert response.json()["error"]["code"] == "not_found"
+    assert office.tokens(wo["id"]) == []
+
+
+def test_a_stopped_service_gives_503_within_the_timeout_and_recovers(stack, office):
+    wo = office.work_order()
+    minted = office.share(wo["id"])
+    stack.stop_process("documents")
+    try:
+        started = time.monotonic()
+        page = open_page(minted["url"])
+        elapsed = time.monotonic() - started
+        assert page.status_code == 503
+        assert "try again" in page.text.lower()
+        assert elapsed < RPC_TIMEOUT + 1.5
+        api = office.get(f"/work-orders/{wo['id']}")
+        assert api.status_code == 503 and api.json()["error"]["code"] == "unavailable"
+    finally:
+        stack.start_process("documents")
+        stack.wait_ready(60, names=("documents",))
+    # The gateways' pooled connections recover on their own. (The embedded store lives
+    # in the stopped process, so the restarted service starts empty: use new records.)
+    assert office.get("/work-orders").status_code == 200
+    fresh = office.share(office.work_order(title="After the restart")["id"])
+    page = open_page(fresh["url"])
+    assert page.status_code == 200 and "After the restart" in page.text

@@ -1,0 +1,130 @@
+"""The services over real RabbitMQ: typed errors, events, concurrency, and the
+gateways' pooled RPC client when a service is missing or comes back."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import eventlet
+import pytest
+from nameko.events import event_handler
+from nameko.testing.services import entrypoint_waiter
+
+from porchlight import config
+from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.rpc import RpcPool, ServiceUnavailable
+from services.sharing.service import SharingService
+
+
+class AuditTrail:
+    """A stand-in subscriber: what an audit or notification service would hear."""
+
+    name = "audit_trail"
+    heard: list[tuple[str, dict]] = []
+
+    @event_handler("documents", "work_order_created")
+    def work_order_created(self, payload: dict) -> None:
+        self.heard.append(("work_order_created", payload))
+
+    @event_handler("sharing", "share_token_minted")
+    def share_token_minted(self, payload: dict) -> None:
+        self.heard.append(("share_token_minted", payload))
+
+    @event_handler("sharing", "share_token_revoked")
+    def share_token_revoked(self, payload: dict) -> None:
+        self.heard.append(("share_token_revoked", payload))
+
+
+def workspace(rpc: RpcPool) -> str:
+    return rpc.call("identity", "create_workspace", {"name": "Acme"}, "test")["workspace"]["id"]
+
+
+def test_errors_cross_the_broker_with_their_types(rpc):
+    with pytest.raises(NotFound):
+        rpc.call("documents", "get_work_order", "a" * 24, "b" * 24)
+    with pytest.raises(InvalidInput) as info:
+        rpc.call("identity", "create_workspace", {"name": "", "currency": "x"}, "test")
+    assert set(info.value.fields) == {"name", "currency"}
+    ws = workspace(rpc)
+    rpc.call("documents", "create_work_order", ws, "t", {"title": "A", "number": "N-1"})
+    with pytest.raises(Conflict):
+        rpc.call("documents", "create_work_order", ws, "t", {"title": "B", "number": "N-1"})
+
+
+def test_state_changes_are_announced_as_past_tense_facts(container_factory, service_config, rpc):
+    AuditTrail.heard = []
+    listener = container_factory(AuditTrail, service_config)
+    listener.start()
+    ws = workspace(rpc)
+    with entrypoint_waiter(listener, "work_order_created"):
+        wo = rpc.call("documents", "create_work_order", ws, "staff:1", {"title": "Boiler"})
+    with entrypoint_waiter(listener, "share_token_minted"):
+        minted = rpc.call("sharing", "mint_token", ws, "staff:1", {
+            "entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]})
+    with entrypoint_waiter(listener, "share_token_revoked"):
+        rpc.call("sharing", "revoke_token", ws, "staff:1", minted["share_token"]["id"])
+    names = [name for name, _ in AuditTrail.heard]
+    assert names == ["work_order_created", "share_token_minted", "share_token_revoked"]
+    for _, payload in AuditTrail.heard:
+        assert payload["workspace_id"] == ws and payload["actor"] == "staff:1"
+        assert payload["occurred_at"].endswith("Z")
+        assert minted["token"] not in str(payload)  # facts carry ids, never secrets
+
+
+def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
+    ws = workspace(rpc)
+    wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Boiler"})
+    minted = rpc.call("sharing", "mint_token", ws, "t", {
+        "entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]})
+    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=10, timeout=10)
+    try:
+        pile = eventlet.GreenPile(10)
+        for _ in range(30):
+            pile.spawn(pool.call, "sharing", "resolve_token", minted["token"], "work_order", "view")
+        assert len(list(pile)) == 30
+    finally:
+        pool.close()
+    listed = rpc.call("sharing", "list_tokens", ws, "work_order", wo["id"])
+    assert listed[0]["access_count"] == 30
+
+
+def test_a_missing_service_fails_fast_and_a_returning_one_is_used(container_factory, service_config):
+    pool = RpcPool(config.nameko_config(service_config["AMQP_URI"]), size=2, timeout=1.5)
+    try:
+        # Never started on this broker: it returns the request at once.
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable):
+            pool.call("never_started", "anything")
+        assert time.monotonic() - started < 1.0
+        container = container_factory(SharingService, service_config)
+        container.start()
+        assert pool.call("sharing", "list_tokens", "a" * 24, "work_order", "b" * 24) == []
+        container.stop()
+        # Stopped, its queue still bound: the call times out instead of hanging.
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable):
+            pool.call("sharing", "list_tokens", "a" * 24, "work_order", "b" * 24)
+        assert time.monotonic() - started < 1.5 + 1.0
+        container = container_factory(SharingService, service_config)
+        container.start()
+        # The same pooled proxies recover without being rebuilt.
+        assert pool.call("sharing", "list_tokens", "a" * 24, "work_order", "b" * 24) == []
+    finally:
+        pool.close()
+
+
+def test_the_pool_lends_each_proxy_to_one_caller_at_a_time(rpc, services):
+    ws = workspace(rpc)
+    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=3, timeout=10)
+    try:
+        with ThreadPoolExecutor(6) as executor:
+            results = list(executor.map(
+                lambda i: pool.call("identity", "create_customer", ws, "t",
+                                    {"name": f"C{i}", "phone": f"+44 20 7946 {i:04d}"}),
+                range(12),
+            ))
+        assert sorted(r["name"] for r in results) == sorted(f"C{i}" for i in range(12))
+        assert len(pool._all) <= 3
+    finally:
+        pool.close()
