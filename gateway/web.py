@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import logging
 import os
 import threading
@@ -63,7 +64,28 @@ def default_config() -> dict[str, Any]:
         "RPC_TIMEOUT": config.rpc_timeout(),
         "RPC_POOL_SIZE": 8,
         "PORTAL_BASE_URL": config.portal_base_url(),
+        # Addresses of reverse proxies whose X-Forwarded-For we believe (comma-separated).
+        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", ""),
     }
+
+
+def client_ip() -> str:
+    """The customer's address: the peer, or — only when the peer is one of our trusted
+    proxies — the nearest address in X-Forwarded-For that is not a trusted proxy."""
+    from flask import current_app
+
+    trusted = {p.strip() for p in str(current_app.config.get("TRUSTED_PROXIES", "")).split(",") if p.strip()}
+    peer = request.remote_addr or "0.0.0.0"
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
 
 
 def configure(app: Flask, test_config: dict | None) -> None:

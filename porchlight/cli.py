@@ -87,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        print("Starting identity, sharing, documents, portal and admin …", flush=True)
+        print("Starting identity, sharing, documents, signatures, the worker, portal and admin …", flush=True)
         stack.start()
         if not args.no_demo:
             pool = RpcPool(config.nameko_config(stack.amqp_uri), size=1, timeout=10)

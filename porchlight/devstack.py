@@ -8,6 +8,7 @@ stopping the stack stops them all.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -22,20 +23,24 @@ from porchlight.errors import NotFound
 from porchlight.rpc import RpcPool, ServiceUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("identity", "sharing", "documents")
+SERVICES = ("identity", "sharing", "documents", "signatures")
 # ``module:Class`` — nameko must not scan the module: inspecting a mongoengine model's
 # ``objects`` attribute would touch a database before the service has opened it.
 SERVICE_CLASSES = {
     "identity": "services.identity.service:IdentityService",
     "sharing": "services.sharing.service:SharingService",
     "documents": "services.documents.service:DocumentsService",
+    "signatures": "services.signatures.service:SignaturesService",
 }
 # A cheap call per service whose NotFound answer proves the service is consuming.
 _PROBES = {
     "identity": ("get_workspace", ("0" * 24,)),
     "sharing": ("list_tokens", ("0" * 24, "work_order", "0" * 24)),
     "documents": ("get_work_order", ("0" * 24, "0" * 24)),
+    "signatures": ("get_certificate", ("cert_" + "0" * 32,)),
 }
+# The Celery worker (signed PDFs, timed sweeps) runs beside them.
+WORKER = "worker"
 
 
 def _bin(name: str) -> str:
@@ -52,6 +57,8 @@ class Stack:
     gateway_workers: int = 2
     rpc_timeout: float = 5.0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    secret_key: str = field(default_factory=lambda: os.environ.get(
+        "PORCHLIGHT_SECRET_KEY") or secrets.token_hex(32))
 
     @property
     def portal_url(self) -> str:
@@ -69,6 +76,8 @@ class Stack:
             "RPC_TIMEOUT": str(self.rpc_timeout),
             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::UserWarning",
             "PYTHONUNBUFFERED": "1",
+            # One key for every gateway process, so a form served by one is accepted by another.
+            "PORCHLIGHT_SECRET_KEY": self.secret_key,
         })
         return env
 
@@ -77,6 +86,9 @@ class Stack:
         if name in SERVICES:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env
+        if name == WORKER:
+            env["CELERY_BEAT_SCHEDULE_FILE"] = str(self.log_dir / "celerybeat-schedule")
+            return [sys.executable, "-m", "workers"], env
         port = self.portal_port if name == "portal" else self.admin_port
         env.update({"HOST": self.host, "PORT": str(port), "WEB_CONCURRENCY": str(self.gateway_workers)})
         return [_bin("gunicorn"), "--config", str(ROOT / "gateway" / "gunicorn_conf.py"),
@@ -106,10 +118,10 @@ class Stack:
             pass
 
     def start(self, timeout: float = 60.0) -> None:
-        for name in (*SERVICES, "portal", "admin"):
+        for name in (*SERVICES, WORKER, "portal", "admin"):
             self.start_process(name)
         try:
-            self.wait_ready(timeout)
+            self.wait_ready(timeout, names=(*SERVICES, "portal", "admin"))
         except Exception:
             self.stop()
             raise

@@ -51,3 +51,10 @@ class InvalidInput(PorchlightError):
     @property
     def fields(self) -> dict[str, str]:
         return dict(self.args[1]) if len(self.args) > 1 and self.args[1] else {}
+
+
+@deserialize_to_instance
+class StaleRevision(Conflict):
+    """The customer answered a revision that is no longer current."""
+
+    code = "stale_revision"

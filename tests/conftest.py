@@ -34,12 +34,15 @@ def service_config(broker_uri: str) -> dict[str, Any]:
 
 @pytest.fixture
 def services(runner_factory: Any, service_config: dict[str, Any]) -> dict[str, Any]:
-    """identity, sharing and documents running against real RabbitMQ."""
+    """identity, sharing, documents and signatures running against real RabbitMQ."""
     from services.documents.service import DocumentsService
     from services.identity.service import IdentityService
     from services.sharing.service import SharingService
+    from services.signatures.service import SignaturesService
 
-    runner = runner_factory(service_config, IdentityService, SharingService, DocumentsService)
+    runner = runner_factory(
+        service_config, IdentityService, SharingService, DocumentsService, SignaturesService
+    )
     runner.start()
     return service_config
 
@@ -59,6 +62,8 @@ def _gateway_config(services: dict[str, Any]) -> dict[str, Any]:
         "RPC_POOL_SIZE": 2,
         "PORTAL_BASE_URL": "http://portal.test",
         "WORKSPACE_CACHE_SECONDS": 0,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": True,
     }
 
 

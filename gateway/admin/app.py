@@ -3,9 +3,10 @@ scoped to it, and another workspace's ids answer 404 exactly like ids that never
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gateway.admin.openapi import openapi_document
@@ -189,6 +190,143 @@ def rotate_share_token(token_id: str) -> Any:
         return minted(services.sharing.rotate_token(g.workspace_id, g.actor, token_id)), 201
 
 
+# -- estimates ------------------------------------------------------------------------
+def workspace_defaults(services: Any) -> dict[str, str]:
+    """The workspace's currency and time zone, which estimates are priced and dated in."""
+    workspace = services.identity.get_workspace(g.workspace_id)
+    return {"currency": workspace["currency"], "timezone": workspace["timezone"]}
+
+
+def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list[str]) -> dict[str, Any]:
+    return minted(services.sharing.mint_token(g.workspace_id, g.actor, {
+        "entity_type": entity_type, "entity_id": entity_id, "permissions": permissions,
+    }))
+
+
+@api.post("/estimates")
+def create_estimate() -> Any:
+    data = body()
+    with rpc() as services:
+        if isinstance(data.get("customer_id"), str):
+            ensure_customer(services, data["customer_id"])
+        return services.documents.create_estimate(
+            g.workspace_id, g.actor, data, workspace_defaults(services)), 201
+
+
+@api.get("/estimates")
+def list_estimates() -> Any:
+    with rpc() as services:
+        status = request.args.get("status") or None
+        return {"estimates": services.documents.list_estimates(g.workspace_id, status)}
+
+
+@api.get("/estimates/<estimate_id>")
+def get_estimate(estimate_id: str) -> Any:
+    with rpc() as services:
+        return services.documents.get_estimate(g.workspace_id, estimate_id)
+
+
+@api.patch("/estimates/<estimate_id>")
+def update_estimate(estimate_id: str) -> Any:
+    data = body()
+    with rpc() as services:
+        services.documents.get_estimate(g.workspace_id, estimate_id)
+        if isinstance(data.get("customer_id"), str):
+            ensure_customer(services, data["customer_id"])
+        return services.documents.update_estimate(
+            g.workspace_id, g.actor, estimate_id, data, workspace_defaults(services))
+
+
+@api.post("/estimates/<estimate_id>/send")
+def send_estimate(estimate_id: str) -> Any:
+    """Mark the estimate sent and mint a link the customer can view and answer with.
+    Each call mints a fresh link (earlier ones keep working until revoked)."""
+    with rpc() as services:
+        estimate = services.documents.send_estimate(g.workspace_id, g.actor, estimate_id)
+        link = mint_link(services, "estimate", estimate_id, ["view", "respond"])
+    return {"estimate": estimate, **link}, 201
+
+
+@api.post("/estimates/<estimate_id>/convert")
+def convert_estimate(estimate_id: str) -> Any:
+    with rpc() as services:
+        work_order = services.documents.convert_estimate(g.workspace_id, g.actor, estimate_id)
+        return {"work_order": work_order,
+                "estimate": services.documents.get_estimate(g.workspace_id, estimate_id)}
+
+
+# -- service reports ------------------------------------------------------------------
+@api.post("/service-reports")
+def create_service_report() -> Any:
+    with rpc() as services:
+        return services.documents.create_service_report(g.workspace_id, g.actor, body()), 201
+
+
+@api.get("/service-reports")
+def list_service_reports() -> Any:
+    with rpc() as services:
+        return {"service_reports": services.documents.list_service_reports(
+            g.workspace_id, request.args.get("work_order_id") or None)}
+
+
+@api.get("/service-reports/<report_id>")
+def get_service_report(report_id: str) -> Any:
+    with rpc() as services:
+        return services.documents.get_service_report(g.workspace_id, report_id)
+
+
+@api.patch("/service-reports/<report_id>")
+def update_service_report(report_id: str) -> Any:
+    data = body()
+    with rpc() as services:
+        return services.documents.update_service_report(g.workspace_id, g.actor, report_id, data)
+
+
+@api.post("/service-reports/<report_id>/attachments")
+def add_attachment(report_id: str) -> Any:
+    """Upload one photo or PDF as multipart/form-data (field ``file``)."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput("Some fields need attention.",
+                           {"file": "Send the file as multipart/form-data in the field 'file'."})
+    content = upload.read()
+    data = {
+        "filename": (upload.filename or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "file",
+        "content_type": upload.mimetype,
+        "content_b64": base64.b64encode(content).decode("ascii"),
+    }
+    with rpc() as services:
+        return services.documents.add_attachment(g.workspace_id, g.actor, report_id, data), 201
+
+
+@api.post("/service-reports/<report_id>/complete")
+def complete_service_report(report_id: str) -> Any:
+    """The appointment is done: the report awaits the customer's signature, and a link
+    they can view and sign with is minted."""
+    with rpc() as services:
+        report = services.documents.complete_service_report(g.workspace_id, g.actor, report_id)
+        link = mint_link(services, "service_report", report_id, ["view", "sign"])
+    return {"service_report": report, **link}, 201
+
+
+@api.get("/service-reports/<report_id>/pdf")
+def service_report_pdf(report_id: str) -> Any:
+    with rpc() as services:
+        pdf = services.documents.get_signed_pdf(g.workspace_id, report_id)
+    return Response(base64.b64decode(pdf["content_b64"]), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
+        "X-Content-SHA256": pdf["sha256"],
+    })
+
+
+# -- evidence -------------------------------------------------------------------------
+@api.get("/evidence/<certificate_id>")
+def get_evidence(certificate_id: str) -> Any:
+    """Everything recorded when a customer answered or signed: for disputes."""
+    with rpc() as services:
+        return services.signatures.get_evidence(g.workspace_id, certificate_id)
+
+
 @api.get("/openapi.json")
 def openapi() -> Any:
     return openapi_document(request.host_url.rstrip("/"))
@@ -196,6 +334,8 @@ def openapi() -> Any:
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    # An attachment may be 5 MB; multipart framing adds a little.
+    app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     configure(app, test_config)
     app.register_blueprint(api)
     install_security_headers(app)

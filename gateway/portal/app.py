@@ -1,4 +1,4 @@
-"""The customer portal: HTML pages behind share links.
+"""The customer portal: HTML pages behind share links, and public signature verification.
 
 Every check happens here and in the services on every request: the token is parsed
 strictly before any RPC, resolved (with its expiry, revocation, entity type and
@@ -8,54 +8,30 @@ workspace. Every refusal renders the same 404 page.
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, g, render_template
+from flask import Flask, current_app, g, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
-from gateway.web import (
-    WorkspaceCache,
-    configure,
-    install_security_headers,
-    rpc_pool,
-    style_hash,
-)
-from porchlight import share_tokens
+from gateway.web import WorkspaceCache, configure, install_security_headers
 from porchlight.clock import parse_iso
 from porchlight.errors import NotFound
 from porchlight.rpc import ServiceUnavailable
 
-bp = Blueprint("portal", __name__)
+log = logging.getLogger(__name__)
+
+# CommonMark without raw HTML or images: staff write notes, customers read them, and
+# nothing a note contains can run in the customer's browser or call a third party.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
 
-def brand(workspace: dict[str, Any]) -> dict[str, Any]:
-    """The page header for a workspace; its colour rule is allowed by hash in the CSP."""
-    css = ":root{--brand:" + workspace["brand_colour"] + "}"
-    g.style_hashes = [style_hash(css)]
-    return {"workspace": workspace, "brand_css": css}
-
-
-def resolve(raw: str, entity_type: str, permission: str = "view") -> dict[str, Any]:
-    """The grant a token gives, or the 404 page for anything that is not a live token
-    of this entity type (malformed tokens never reach a service)."""
-    if share_tokens.entity_type_of(raw) != entity_type:
-        abort(404)
-    return rpc_pool(current_app).call("sharing", "resolve_token", raw, entity_type, permission)
-
-
-@bp.get("/portal/fsm/<token>")
-def work_order(token: str) -> Any:
-    grant = resolve(token, "work_order")
-    pool = rpc_pool(current_app)
-    with pool.proxy() as rpc:
-        wo = rpc.documents.get_work_order_for_customer(grant["workspace_id"], grant["entity_id"])
-    workspace = current_app.extensions["workspaces"].get(pool, grant["workspace_id"])
-    return render_template("portal/work_order.html", wo=wo, **brand(workspace))
-
-
-@bp.get("/healthz")
-def healthz() -> Any:
-    return {"status": "ok"}
+def render_markdown(text: str | None) -> Markup:
+    return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes all HTML
 
 
 def local_time(value: str | None, timezone: str) -> str:
@@ -65,13 +41,43 @@ def local_time(value: str | None, timezone: str) -> str:
     return moment.strftime("%-d %B %Y, %H:%M ") + (moment.tzname() or "")
 
 
+def money(minor: int, currency: str) -> str:
+    from services.documents.money import format_minor
+
+    return f"{currency} {format_minor(minor, currency)}"
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="porchlight_portal",
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session cookie
+        WTF_CSRF_SSL_STRICT=False,  # Referer is never sent (no-referrer): origin is checked by SameSite
+        FILE_LINK_SECONDS=600,
+    )
     configure(app, test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        log.warning("PORCHLIGHT_SECRET_KEY is not set: using a random key; forms posted to "
+                    "another gateway process will be refused. Set it in production.")
+    app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https://")
     app.extensions["workspaces"] = WorkspaceCache(ttl=float(app.config.get("WORKSPACE_CACHE_SECONDS", 30)))
-    app.jinja_env.filters["local_time"] = local_time
-    app.register_blueprint(bp)
+    app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money)
+    CSRFProtect(app)
+
+    from gateway.portal.links import bp as links
+    from gateway.portal.verify import bp as verify
+
+    app.register_blueprint(links)
+    app.register_blueprint(verify)
     install_security_headers(app)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok"}
 
     # One page for every kind of "not here": same bytes whatever the reason.
     @app.errorhandler(404)
@@ -90,5 +96,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     def method_not_allowed(_exc: Exception) -> Any:
         g.style_hashes = []
         return render_template("portal/not_found.html"), 405
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_exc: Exception) -> Any:
+        g.style_hashes = []
+        return render_template("portal/expired_form.html"), 400
+
+    @app.errorhandler(413)
+    def too_large(_exc: Exception) -> Any:
+        g.style_hashes = []
+        return render_template("portal/message.html", title="That file is too large",
+                               message="Files up to 10 MB can be checked here."), 413
 
     return app

@@ -1,7 +1,10 @@
-"""Documents storage. Every query carries the workspace id."""
+"""Documents storage. Every query carries the workspace id; every state change is one
+conditional update whose filter names the state it expects."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
 from typing import Any
 
 import mongoengine as me
@@ -9,52 +12,75 @@ import mongoengine as me
 from porchlight.clock import utcnow
 from porchlight.errors import Conflict, NotFound
 from porchlight.validation import is_object_id
-from services.documents.models import Counter, WorkOrder
+from services.documents.models import (
+    Attachment,
+    Counter,
+    Estimate,
+    ServiceReport,
+    StoredFile,
+    WorkOrder,
+)
 from services.documents.work_orders import can_move
 
-NUMBER_PREFIX = {"work_order": "WO"}
+NUMBER_PREFIX = {"work_order": "WO", "estimate": "EST", "service_report": "SR"}
+_LABELS = {"work_order": "work order", "estimate": "estimate", "service_report": "service report"}
 
 
 class DocumentsRepository:
     def ensure_indexes(self) -> None:
-        for model in (Counter, WorkOrder):
+        for model in (Counter, WorkOrder, Estimate, ServiceReport, StoredFile):
             model.ensure_indexes()
 
+    # -- shared -----------------------------------------------------------------------
     def _next_number(self, workspace_id: str, kind: str) -> str:
         counter = Counter.objects(id=f"{workspace_id}:{kind}").modify(
             upsert=True, new=True, inc__seq=1
         )
         return f"{NUMBER_PREFIX[kind]}-{counter.seq:04d}"
 
-    # -- work orders ------------------------------------------------------------------
-    def create_work_order(self, workspace_id: str, actor: str, fields: dict[str, Any]) -> WorkOrder:
+    def _create_numbered(
+        self, model: type[me.Document], kind: str, workspace_id: str, actor: str,
+        fields: dict[str, Any],
+    ) -> Any:
         number = fields.pop("number", None)
         now = utcnow()
-        if fields.get("status") == "completed":
-            fields["completed_at"] = now
         for _ in range(1000):
-            candidate = number or self._next_number(workspace_id, "work_order")
+            candidate = number or self._next_number(workspace_id, kind)
             try:
-                return WorkOrder(
+                return model(
                     workspace_id=workspace_id, number=candidate, created_by=actor,
                     updated_by=actor, created_at=now, updated_at=now, **fields,
                 ).save(force_insert=True)
             except me.NotUniqueError:
                 if number:
                     raise Conflict(
-                        f"Work order number {number} is already used in this workspace."
+                        f"{_LABELS[kind].capitalize()} number {number} is already used in this workspace."
                     ) from None
                 # A number typed by hand took this slot in the sequence: take the next.
-        raise Conflict("Could not allocate a work-order number.")
+        raise Conflict(f"Could not allocate a {_LABELS[kind]} number.")
+
+    def _get(self, model: type[me.Document], kind: str, workspace_id: str, entity_id: str) -> Any:
+        found = (
+            model.objects(id=entity_id, workspace_id=workspace_id).first()
+            if is_object_id(entity_id) else None
+        )
+        if found is None:
+            raise NotFound(f"No such {_LABELS[kind]}.")
+        return found
+
+    # -- work orders ------------------------------------------------------------------
+    def create_work_order(self, workspace_id: str, actor: str, fields: dict[str, Any]) -> WorkOrder:
+        if fields.get("status") == "completed":
+            fields["completed_at"] = utcnow()
+        return self._create_numbered(WorkOrder, "work_order", workspace_id, actor, fields)
 
     def get_work_order(self, workspace_id: str, work_order_id: str) -> WorkOrder:
-        work_order = (
-            WorkOrder.objects(id=work_order_id, workspace_id=workspace_id).first()
-            if is_object_id(work_order_id) else None
-        )
-        if work_order is None:
-            raise NotFound("No such work order.")
-        return work_order
+        return self._get(WorkOrder, "work_order", workspace_id, work_order_id)
+
+    def find_work_order(self, workspace_id: str, work_order_id: str | None) -> WorkOrder | None:
+        if not work_order_id or not is_object_id(work_order_id):
+            return None
+        return WorkOrder.objects(id=work_order_id, workspace_id=workspace_id).first()
 
     def list_work_orders(self, workspace_id: str, status: str | None, limit: int) -> list[WorkOrder]:
         query = WorkOrder.objects(workspace_id=workspace_id)
@@ -90,3 +116,90 @@ class DocumentsRepository:
             if updated is not None:
                 return updated, current.status if moved else None
         raise Conflict("The work order is changing too fast; try again.")
+
+    # -- estimates --------------------------------------------------------------------
+    def create_estimate(self, workspace_id: str, actor: str, fields: dict[str, Any]) -> Estimate:
+        return self._create_numbered(Estimate, "estimate", workspace_id, actor, fields)
+
+    def get_estimate(self, workspace_id: str, estimate_id: str) -> Estimate:
+        return self._get(Estimate, "estimate", workspace_id, estimate_id)
+
+    def list_estimates(self, workspace_id: str, status: str | None, limit: int) -> list[Estimate]:
+        query = Estimate.objects(workspace_id=workspace_id)
+        if status:
+            query = query.filter(status=status)
+        return list(query.order_by("-created_at").limit(limit))
+
+    def change_estimate(
+        self, workspace_id: str, estimate_id: str, *, statuses: tuple[str, ...],
+        revision: int | None = None, **updates: Any,
+    ) -> Estimate | None:
+        """One conditional update: applies only while the estimate is in one of
+        ``statuses`` (and at ``revision`` when given). None when the state moved on."""
+        query = Estimate.objects(id=estimate_id, workspace_id=workspace_id, status__in=statuses)
+        if revision is not None:
+            query = query.filter(revision=revision)
+        return query.modify(new=True, **updates)
+
+    def due_estimates(self, now: datetime, limit: int = 500) -> list[Estimate]:
+        return list(Estimate.objects(status__in=("draft", "sent"), expires_at__lte=now).limit(limit))
+
+    # -- service reports --------------------------------------------------------------
+    def create_service_report(self, workspace_id: str, actor: str, fields: dict[str, Any]) -> ServiceReport:
+        return self._create_numbered(ServiceReport, "service_report", workspace_id, actor, fields)
+
+    def get_service_report(self, workspace_id: str, report_id: str) -> ServiceReport:
+        return self._get(ServiceReport, "service_report", workspace_id, report_id)
+
+    def list_service_reports(self, workspace_id: str, work_order_id: str | None) -> list[ServiceReport]:
+        query = ServiceReport.objects(workspace_id=workspace_id)
+        if work_order_id:
+            query = query.filter(work_order_id=work_order_id)
+        return list(query.order_by("-created_at").limit(200))
+
+    def change_service_report(
+        self, workspace_id: str, report_id: str, *, statuses: tuple[str, ...], **updates: Any,
+    ) -> ServiceReport | None:
+        return ServiceReport.objects(
+            id=report_id, workspace_id=workspace_id, status__in=statuses
+        ).modify(new=True, **updates)
+
+    def attach_file(
+        self, workspace_id: str, actor: str, report_id: str, stored: StoredFile, max_attachments: int,
+    ) -> ServiceReport | None:
+        """Attach while the report is a draft with room left; None otherwise."""
+        return ServiceReport.objects(
+            id=report_id, workspace_id=workspace_id, status="draft",
+            **{f"attachments__{max_attachments - 1}__exists": False},
+        ).modify(
+            new=True, push__attachments=Attachment(
+                file_id=str(stored.id), filename=stored.filename,
+                content_type=stored.content_type, size=stored.size,
+            ),
+            set__updated_at=utcnow(), set__updated_by=actor,
+        )
+
+    def set_signed_pdf(self, workspace_id: str, report_id: str, stored: StoredFile) -> ServiceReport | None:
+        """Record the signed PDF once; a second render finds it already set."""
+        return ServiceReport.objects(
+            id=report_id, workspace_id=workspace_id, status="signed", pdf_file_id=None
+        ).modify(new=True, set__pdf_file_id=str(stored.id), set__pdf_sha256=stored.sha256)
+
+    # -- files ------------------------------------------------------------------------
+    def store_file(self, workspace_id: str, filename: str, content_type: str, content: bytes) -> StoredFile:
+        return StoredFile(
+            workspace_id=workspace_id, filename=filename, content_type=content_type,
+            size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+        ).save(force_insert=True)
+
+    def get_file(self, workspace_id: str, file_id: str) -> StoredFile:
+        found = (
+            StoredFile.objects(id=file_id, workspace_id=workspace_id).first()
+            if is_object_id(file_id) else None
+        )
+        if found is None:
+            raise NotFound("No such file.")
+        return found
+
+    def delete_file(self, workspace_id: str, file_id: str) -> None:
+        StoredFile.objects(id=file_id, workspace_id=workspace_id).delete()

@@ -1,0 +1,176 @@
+"""Pages behind share links: work orders, estimates (accept / decline) and service
+reports (sign). GETs only read; every answer is a POST with a CSRF token."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from gateway.web import client_ip, rpc_pool, style_hash
+from porchlight import share_tokens
+from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
+
+bp = Blueprint("links", __name__)
+
+
+def brand(workspace: dict[str, Any]) -> dict[str, Any]:
+    """The page header for a workspace; its colour rule is allowed by hash in the CSP."""
+    css = ":root{--brand:" + workspace["brand_colour"] + "}"
+    g.style_hashes = [style_hash(css)]
+    return {"workspace": workspace, "brand_css": css}
+
+
+def resolve(raw: str, entity_type: str, permission: str = "view") -> dict[str, Any]:
+    """The grant a token gives, or the 404 page for anything that is not a live token
+    of this entity type with this permission (malformed tokens never reach a service)."""
+    if share_tokens.entity_type_of(raw) != entity_type:
+        abort(404)
+    return rpc_pool(current_app).call("sharing", "resolve_token", raw, entity_type, permission)
+
+
+def workspace_of(grant: dict[str, Any]) -> dict[str, Any]:
+    return current_app.extensions["workspaces"].get(rpc_pool(current_app), grant["workspace_id"])
+
+
+def documents(method: str, *args: Any) -> Any:
+    return rpc_pool(current_app).call("documents", method, *args)
+
+
+def customer_context() -> dict[str, str]:
+    user_agent = (request.user_agent.string or "")[:512]
+    return {"ip": client_ip(), "user_agent": user_agent}
+
+
+# -- work orders ----------------------------------------------------------------------
+@bp.get("/portal/fsm/<token>")
+def work_order(token: str) -> Any:
+    grant = resolve(token, "work_order")
+    wo = documents("get_work_order_for_customer", grant["workspace_id"], grant["entity_id"])
+    return render_template("portal/work_order.html", wo=wo, **brand(workspace_of(grant)))
+
+
+# -- estimates ------------------------------------------------------------------------
+def _include_from(values: list[str]) -> list[str]:
+    return [v for v in values if isinstance(v, str) and len(v) <= 8][:100]
+
+
+def _estimate_page(token: str, grant: dict[str, Any], include: list[str] | None,
+                   status: int = 200, error: str | None = None, errors: dict | None = None,
+                   form: dict | None = None) -> Any:
+    try:
+        estimate = documents("get_estimate_for_customer", grant["workspace_id"], grant["entity_id"], include)
+    except InvalidInput:  # a hand-edited ?include= naming no optional line
+        estimate = documents("get_estimate_for_customer", grant["workspace_id"], grant["entity_id"], None)
+    return render_template(
+        "portal/estimate.html", est=estimate, token=token, error=error, errors=errors or {},
+        form=form or {}, can_respond="respond" in grant["permissions"],
+        **brand(workspace_of(grant)),
+    ), status
+
+
+@bp.get("/portal/fsm/estimate/<token>")
+def estimate(token: str) -> Any:
+    grant = resolve(token, "estimate")
+    include = _include_from(request.args.getlist("include")) if "include" in request.args else None
+    return _estimate_page(token, grant, include)
+
+
+@bp.post("/portal/fsm/estimate/<token>")
+def respond_to_estimate(token: str) -> Any:
+    grant = resolve(token, "estimate", "respond")
+    response = request.form.get("response", "")
+    include = _include_from(request.form.getlist("include"))
+    revision_text = request.form.get("revision", "")
+    data = {
+        "response": response,
+        "revision": int(revision_text) if revision_text.isdigit() and len(revision_text) < 7 else 0,
+        "signer_name": request.form.get("signer_name", ""),
+        "reason": request.form.get("reason", ""),
+        "include_optional": include if response == "accept" else [],
+        **customer_context(),
+    }
+    try:
+        documents("respond_to_estimate", grant["workspace_id"], grant["entity_id"], data)
+    except StaleRevision as exc:
+        return _estimate_page(token, grant, include, 409, error=exc.message)
+    except Conflict:
+        pass  # already answered or expired: the page shows what stands
+    except InvalidInput as exc:
+        return _estimate_page(token, grant, include, 422, error="Please check the form.",
+                              errors=exc.fields, form=request.form)
+    return redirect(url_for("links.estimate", token=token), code=303)
+
+
+# -- service reports ------------------------------------------------------------------
+def _file_links(grant: dict[str, Any], attachments: list[dict[str, Any]]) -> dict[str, str]:
+    """Short-lived links for the report's files: signed, expiring, naming no share token."""
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
+    return {
+        a["id"]: url_for("links.file", signed=signer.dumps(
+            [grant["workspace_id"], grant["entity_id"], a["id"]]))
+        for a in attachments
+    }
+
+
+def _report_page(token: str, grant: dict[str, Any], status: int = 200,
+                 errors: dict | None = None, form: dict | None = None) -> Any:
+    report = documents("get_service_report_for_customer", grant["workspace_id"], grant["entity_id"])
+    return render_template(
+        "portal/service_report.html", report=report, token=token, errors=errors or {},
+        form=form or {}, files=_file_links(grant, report["attachments"]),
+        can_sign="sign" in grant["permissions"], **brand(workspace_of(grant)),
+    ), status
+
+
+@bp.get("/portal/fsm/service-report/<token>")
+def service_report(token: str) -> Any:
+    return _report_page(token, resolve(token, "service_report"))
+
+
+@bp.post("/portal/fsm/service-report/<token>")
+def sign_service_report(token: str) -> Any:
+    grant = resolve(token, "service_report", "sign")
+    data = {
+        "signer_name": request.form.get("signer_name", ""),
+        "signature_path": request.form.get("signature_path", ""),
+        **customer_context(),
+    }
+    try:
+        documents("sign_service_report", grant["workspace_id"], grant["entity_id"], data)
+    except Conflict:
+        pass  # already signed: the page shows by whom and when
+    except InvalidInput as exc:
+        return _report_page(token, grant, 422, errors=exc.fields,
+                            form={"signer_name": data["signer_name"]})
+    return redirect(url_for("links.service_report", token=token), code=303)
+
+
+@bp.get("/portal/files/<signed>")
+def file(signed: str) -> Any:
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
+    try:
+        workspace_id, report_id, file_id = signer.loads(
+            signed, max_age=int(current_app.config["FILE_LINK_SECONDS"]))
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound("Unknown link.") from None
+    documents("report_has_file", workspace_id, report_id, file_id)
+    stored = documents("open_file", workspace_id, file_id)
+    inline = stored["content_type"].startswith("image/")
+    disposition = "inline" if inline else "attachment"
+    safe_name = "".join(ch for ch in stored["filename"] if ch.isalnum() or ch in "._- ")[:100] or "file"
+    return Response(base64.b64decode(stored["content_b64"]), mimetype=stored["content_type"], headers={
+        "Content-Disposition": f'{disposition}; filename="{safe_name}"',
+    })

@@ -1,0 +1,38 @@
+"""Handing work to the Celery workers from a nameko service, by task name.
+
+The service never imports the worker code: it publishes ``send_task(name, args)`` to the
+broker it already uses, and whichever worker knows the task runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery
+from nameko.extensions import DependencyProvider
+
+log = logging.getLogger(__name__)
+
+
+class TaskQueue(DependencyProvider):
+    def setup(self) -> None:
+        self.app = Celery("porchlight-publisher", broker=self.container.config["AMQP_URI"])
+        self.app.conf.update(task_serializer="json", accept_content=["json"],
+                             broker_connection_retry_on_startup=True)
+
+    def stop(self) -> None:
+        self.app.close()
+
+    def get_dependency(self, worker_ctx: Any) -> TaskQueue:
+        return self
+
+    def enqueue(self, name: str, *args: Any) -> bool:
+        """Queue a task; False (and a log line) when the broker refused it, so the caller
+        can decide whether the work it just did still stands."""
+        try:
+            self.app.send_task(name, args=list(args))
+            return True
+        except Exception:  # noqa: BLE001 - a queueing failure must not undo a signature
+            log.exception("could not queue %s", name)
+            return False

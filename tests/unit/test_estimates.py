@@ -1,0 +1,257 @@
+"""Estimates in the documents service: money, states, revisions, answers, conversion.
+The signatures neighbour is replaced by a fake that records what it was asked to keep."""
+
+import itertools
+from datetime import timedelta
+from unittest.mock import Mock
+
+import pytest
+
+from porchlight.clock import utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
+from porchlight.snapshots import digest
+from services.documents.estimates import STATUSES
+from services.documents.models import ALIAS, Estimate, WorkOrder
+from services.documents.repository import DocumentsRepository
+from services.documents.service import DocumentsService
+from tests.unit.conftest import dispatched
+
+WS = "a" * 24
+DEFAULTS = {"currency": "EUR", "timezone": "Europe/Amsterdam"}
+LINES = [
+    {"description": "Labour", "quantity": "0.5", "unit_price": "97.35", "tax_rate": "21"},
+    {"description": "Fittings", "quantity": 3, "unit_price": "0.10", "tax_rate": "21"},
+    {"description": "Descale the boiler", "quantity": 1, "unit_price": "45.00", "tax_rate": "9",
+     "optional": True},
+]
+
+
+@pytest.fixture
+def documents(make_worker):
+    worker = make_worker(DocumentsService, ALIAS, DocumentsRepository)
+    worker.evidence = []
+
+    def record(workspace_id, data):
+        worker.evidence.append(data)
+        reply = Mock()
+        reply.result.return_value = {"certificate_id": f"cert_{len(worker.evidence):032x}",
+                                     "snapshot_sha256": digest(data["snapshot"])}
+        return reply
+
+    worker.signatures.record_evidence.call_async.side_effect = record
+    return worker
+
+
+def future(days=30):
+    return (utcnow() + timedelta(days=days)).date().isoformat()
+
+
+def create(documents, **fields):
+    data = {"title": "Boiler repair", "valid_until": future(), "line_items": LINES, **fields}
+    return documents.create_estimate(WS, "staff", data, DEFAULTS)
+
+
+def answer(documents, estimate, response="accept", **fields):
+    data = {"response": response, "revision": estimate["revision"], "signer_name": "Alex Morgan",
+            "ip": "203.0.113.7", "user_agent": "test", **fields}
+    return documents.respond_to_estimate(WS, estimate["id"], data)
+
+
+def test_totals_match_hand_computation(documents):
+    est = create(documents)
+    # Labour 0.5 × 97.35 = 48.675 → 48.68; tax 21 % of 48.68 = 10.2228 → 10.22
+    # Fittings 3 × 0.10 = 0.30; tax 21 % of 0.30 = 0.063 → 0.06
+    # The optional line (45.00, 9 % → 4.05) does not count until included.
+    assert [(line["net_minor"], line["tax_minor"]) for line in est["line_items"]] == [
+        (4868, 1022), (30, 6), (4500, 405)]
+    assert (est["subtotal_minor"], est["tax_minor"], est["total_minor"]) == (4898, 1028, 5926)
+    assert est["total"] == "59.26" and est["number"] == "EST-0001"
+    view = documents.get_estimate_for_customer(WS, est["id"], ["l3"])
+    assert (view["subtotal_minor"], view["tax_minor"], view["total_minor"]) == (9398, 1433, 10831)
+    assert [line["included"] for line in view["lines"]] == [True, True, True]
+
+
+def test_currency_without_minor_units(documents):
+    est = create(documents, currency="JPY", line_items=[
+        {"description": "Inspection", "quantity": "1.5", "unit_price": "1001", "tax_rate": "10"}])
+    assert est["line_items"][0]["net_minor"] == 1502  # 1501.5 rounds half up
+    assert est["total"] == "1652"
+
+
+@pytest.mark.parametrize("line, field", [
+    ({"quantity": 0}, "quantity"), ({"quantity": "-1"}, "quantity"), ({"quantity": "1.2345"}, "quantity"),
+    ({"quantity": "NaN"}, "quantity"), ({"quantity": "Infinity"}, "quantity"), ({"quantity": True}, "quantity"),
+    ({"unit_price": "9.999"}, "unit_price"), ({"unit_price": "-1"}, "unit_price"), ({"unit_price": "1e3"}, "unit_price"),
+    ({"tax_rate": "101"}, "tax_rate"), ({"optional": "yes"}, "optional"), ({"description": ""}, "description"),
+    ({"colour": "red"}, "colour"),
+])
+def test_line_item_validation_names_the_line_and_writes_nothing(documents, line, field):
+    bad = {**LINES[0], **line}
+    with pytest.raises(InvalidInput) as info:
+        create(documents, line_items=[LINES[1], bad])
+    assert f"line_items[1].{field}" in info.value.fields
+    assert Estimate.objects.count() == 0
+
+
+@pytest.mark.parametrize("fields, name", [
+    ({"line_items": []}, "line_items"), ({"line_items": "x"}, "line_items"),
+    ({"line_items": [dict(LINES[2])]}, "line_items"),  # only optional lines
+    ({"valid_until": "2001-01-01"}, "valid_until"), ({"valid_until": "31/12/2030"}, "valid_until"),
+    ({"currency": "euro"}, "currency"), ({"title": ""}, "title"),
+])
+def test_estimate_validation(documents, fields, name):
+    with pytest.raises(InvalidInput) as info:
+        create(documents, **fields)
+    assert name in info.value.fields
+    assert Estimate.objects.count() == 0
+
+
+def test_accept_records_exactly_what_was_shown(documents):
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    result = answer(documents, est, include_optional=["l3"])
+    assert result["status"] == "approved" and result["outcome"]["signer_name"] == "Alex Morgan"
+    stored = documents.get_estimate(WS, est["id"])
+    assert stored["approved_at"] and stored["outcome"]["total_minor"] == 10831
+    assert stored["outcome"]["included_optional"] == ["l3"]
+    [evidence] = documents.evidence
+    assert evidence["kind"] == "acceptance" and evidence["revision"] == 1
+    assert evidence["snapshot"]["total_minor"] == 10831 and evidence["ip"] == "203.0.113.7"
+    assert "status" not in evidence["snapshot"]
+    assert stored["outcome"]["snapshot_sha256"] == digest(evidence["snapshot"])
+    assert dispatched(documents)[-1] == "estimate_approved"
+
+
+def test_decline_with_reason(documents):
+    est = create(documents)
+    result = answer(documents, est, "decline", signer_name="", reason="Too expensive")
+    assert result["status"] == "rejected"
+    stored = documents.get_estimate(WS, est["id"])
+    assert stored["rejected_at"] and stored["outcome"]["reason"] == "Too expensive"
+    assert documents.evidence[0]["kind"] == "decline"
+
+
+def test_a_second_answer_changes_nothing(documents):
+    est = create(documents)
+    answer(documents, est)
+    for response in ("accept", "decline"):
+        with pytest.raises(Conflict):
+            answer(documents, est, response)
+    assert len(documents.evidence) == 1
+    assert dispatched(documents).count("estimate_approved") == 1
+    assert documents.get_estimate(WS, est["id"])["status"] == "approved"
+
+
+def test_editing_a_sent_estimate_makes_a_new_revision_and_refuses_the_old(documents):
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    edited = documents.update_estimate(WS, "staff", est["id"], {"title": "Boiler replacement"}, DEFAULTS)
+    assert edited["revision"] == 2
+    with pytest.raises(StaleRevision):
+        answer(documents, est)  # the customer still had revision 1 open
+    assert documents.evidence == [] and documents.get_estimate(WS, est["id"])["status"] == "sent"
+    assert answer(documents, edited)["status"] == "approved"
+    assert documents.evidence[0]["revision"] == 2
+    assert documents.evidence[0]["snapshot"]["title"] == "Boiler replacement"
+
+
+def test_editing_a_draft_keeps_its_revision(documents):
+    est = create(documents)
+    assert documents.update_estimate(WS, "staff", est["id"], {"notes": "**Hi**"}, DEFAULTS)["revision"] == 1
+
+
+def test_expired_estimates_cannot_be_answered(documents):
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    Estimate.objects(id=est["id"]).update_one(set__expires_at=utcnow() - timedelta(seconds=1))
+    with pytest.raises(Conflict):
+        answer(documents, est)
+    view = documents.get_estimate_for_customer(WS, est["id"])
+    assert view["status"] == "expired" and not view["can_respond"]
+    assert documents.evidence == []
+
+
+def test_the_sweep_expires_due_estimates_once(documents):
+    due = create(documents)
+    create(documents)
+    Estimate.objects(id=due["id"]).update_one(set__expires_at=utcnow() - timedelta(minutes=1))
+    assert documents.expire_estimates() == {"expired": 1}
+    assert documents.expire_estimates() == {"expired": 0}
+    assert dispatched(documents).count("estimate_expired") == 1
+
+
+def test_valid_until_ends_at_midnight_in_the_workspace_zone(documents):
+    est = create(documents, valid_until="2030-06-30")
+    assert est["expires_at"] == "2030-06-30T22:00:00.000Z"  # midnight in Amsterdam (CEST)
+
+
+def test_failed_evidence_puts_the_estimate_back(documents):
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    documents.signatures.record_evidence.call_async.side_effect = RuntimeError("signatures down")
+    with pytest.raises(RuntimeError):
+        answer(documents, est)
+    stored = documents.get_estimate(WS, est["id"])
+    assert stored["status"] == "sent" and stored["outcome"] is None and stored["approved_at"] is None
+
+
+def test_optional_choice_must_name_optional_lines(documents):
+    est = create(documents)
+    with pytest.raises(InvalidInput):
+        answer(documents, est, include_optional=["l1"])
+    with pytest.raises(InvalidInput):
+        documents.get_estimate_for_customer(WS, est["id"], ["l9"])
+    assert documents.evidence == []
+
+
+def test_convert_links_both_ways_and_is_safe_to_repeat(documents):
+    est = create(documents)
+    answer(documents, est, include_optional=["l3"])
+    wo = documents.convert_estimate(WS, "staff", est["id"])
+    assert wo["estimate_id"] == est["id"] and "Descale the boiler" in wo["description"]
+    assert documents.get_estimate(WS, est["id"])["work_order_id"] == wo["id"]
+    assert documents.convert_estimate(WS, "staff", est["id"])["id"] == wo["id"]
+    assert WorkOrder.objects.count() == 1
+
+
+ACTIONS = {
+    "send": lambda d, e: d.send_estimate(WS, "staff", e["id"]),
+    "edit": lambda d, e: d.update_estimate(WS, "staff", e["id"], {"title": "New"}, DEFAULTS),
+    "accept": lambda d, e: answer(d, e),
+    "decline": lambda d, e: answer(d, e, "decline"),
+    "convert": lambda d, e: d.convert_estimate(WS, "staff", e["id"]),
+}
+# (from status, action) → the status afterwards; missing pairs must be refused (409).
+LEGAL = {
+    ("draft", "send"): "sent", ("sent", "send"): "sent",
+    ("draft", "edit"): "draft", ("sent", "edit"): "sent",
+    ("draft", "accept"): "approved", ("sent", "accept"): "approved",
+    ("draft", "decline"): "rejected", ("sent", "decline"): "rejected",
+    ("approved", "convert"): "converted",
+}
+
+
+@pytest.mark.parametrize("status, action", list(itertools.product(STATUSES, ACTIONS)))
+def test_every_transition(documents, status, action):
+    est = create(documents)
+    Estimate.objects(id=est["id"]).update_one(set__status=status)
+    est["revision"] = 1
+    if (status, action) in LEGAL:
+        ACTIONS[action](documents, est)
+        assert Estimate.objects.get(id=est["id"]).status == LEGAL[(status, action)]
+    else:
+        with pytest.raises(Conflict):
+            ACTIONS[action](documents, est)
+        stored = Estimate.objects.get(id=est["id"])
+        assert stored.status == status and stored.title == "Boiler repair" and stored.outcome is None
+
+
+def test_other_workspaces_cannot_touch_an_estimate(documents):
+    est = create(documents)
+    other = "b" * 24
+    for call in (
+        lambda: documents.get_estimate(other, est["id"]),
+        lambda: documents.get_estimate_for_customer(other, est["id"]),
+        lambda: documents.respond_to_estimate(other, est["id"], {
+            "response": "accept", "revision": 1, "signer_name": "X", "ip": "203.0.113.9"}),
+        lambda: documents.send_estimate(other, "x", est["id"]),
+    ):
+        with pytest.raises(NotFound):
+            call()
+    assert documents.get_estimate(WS, est["id"])["status"] == "draft"

@@ -1,0 +1,212 @@
+"""Service reports in the documents service: attachments, completion, signing, the PDF.
+The signatures neighbour is a fake; the task queue is nameko's mock, inspected."""
+
+import base64
+import hashlib
+from unittest.mock import Mock
+
+import pytest
+
+from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.snapshots import digest
+from services.documents.models import ALIAS, ServiceReport, StoredFile
+from services.documents.repository import DocumentsRepository
+from services.documents.service import DocumentsService
+from services.documents.service_reports import MAX_ATTACHMENTS, MAX_FILE_BYTES
+from tests.unit.conftest import dispatched
+
+WS = "a" * 24
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
+PDF = b"%PDF-1.7\n" + b"x" * 64
+PATH = "M10 20 L30 40 L50 45"
+
+
+@pytest.fixture
+def documents(make_worker):
+    worker = make_worker(DocumentsService, ALIAS, DocumentsRepository)
+    worker.evidence = []
+
+    def record(workspace_id, data):
+        worker.evidence.append(data)
+        reply = Mock()
+        reply.result.return_value = {"certificate_id": "cert_" + "1" * 32,
+                                     "snapshot_sha256": digest(data["snapshot"])}
+        return reply
+
+    worker.signatures.record_evidence.call_async.side_effect = record
+    return worker
+
+
+def report(documents, **fields):
+    wo = documents.create_work_order(WS, "staff", {"title": "Boiler service", "location": "12 Orchard Lane"})
+    return documents.create_service_report(WS, "staff", {
+        "work_order_id": wo["id"], "narrative": "Replaced the pump.", **fields})
+
+
+def attach(documents, rep, content=PNG, content_type="image/png", filename="pump.png"):
+    return documents.add_attachment(WS, "staff", rep["id"], {
+        "filename": filename, "content_type": content_type,
+        "content_b64": base64.b64encode(content).decode()})
+
+
+def sign(documents, rep, **fields):
+    return documents.sign_service_report(WS, rep["id"], {
+        "signer_name": "Alex Morgan", "signature_path": PATH, "ip": "198.51.100.4",
+        "user_agent": "phone", **fields})
+
+
+def test_report_needs_a_work_order_of_the_same_workspace(documents):
+    assert report(documents)["number"] == "SR-0001"
+    with pytest.raises(InvalidInput) as info:
+        documents.create_service_report(WS, "staff", {"work_order_id": "f" * 24})
+    assert "work_order_id" in info.value.fields
+    wo = documents.create_work_order("b" * 24, "staff", {"title": "Theirs"})
+    with pytest.raises(InvalidInput):
+        documents.create_service_report(WS, "staff", {"work_order_id": wo["id"]})
+
+
+def test_attachments_are_checked_by_content(documents):
+    rep = report(documents)
+    assert [a["filename"] for a in attach(documents, rep)["attachments"]] == ["pump.png"]
+    attach(documents, rep, JPEG, "image/jpeg", "valve.jpg")
+    attach(documents, rep, PDF, "application/pdf", "manual.pdf")
+    bad = [
+        (PNG, "image/jpeg", "file"),  # declared type disagrees with the bytes
+        (b"<svg onload=alert(1)>", "image/png", "file"),
+        (b"GIF89a", "image/gif", "content_type"),  # not an allowed type
+        (b"x" * (MAX_FILE_BYTES + 1), "image/png", "file"),
+    ]
+    for content, content_type, field in bad:
+        with pytest.raises(InvalidInput) as info:
+            attach(documents, rep, content, content_type)
+        assert field in info.value.fields
+    with pytest.raises(InvalidInput) as info:
+        documents.add_attachment(WS, "staff", rep["id"], {
+            "filename": "x.png", "content_type": "image/png", "content_b64": "%%%"})
+    assert "content_b64" in info.value.fields
+    assert StoredFile.objects.count() == 3
+    assert len(documents.get_service_report(WS, rep["id"])["attachments"]) == 3
+
+
+def test_attachment_count_is_capped_and_nothing_half_written(documents):
+    rep = report(documents)
+    for _ in range(MAX_ATTACHMENTS):
+        attach(documents, rep)
+    with pytest.raises(Conflict):
+        attach(documents, rep)
+    assert StoredFile.objects.count() == MAX_ATTACHMENTS
+
+
+def test_complete_then_sign(documents):
+    rep = report(documents)
+    attach(documents, rep)
+    with pytest.raises(NotFound):  # a draft is not shown to customers
+        documents.get_service_report_for_customer(WS, rep["id"])
+    with pytest.raises(Conflict):
+        sign(documents, rep)
+    done = documents.complete_service_report(WS, "staff", rep["id"])
+    assert done["status"] == "awaiting_signature" and done["completed_at"]
+    assert documents.complete_service_report(WS, "staff", rep["id"])["completed_at"] == done["completed_at"]
+    shown = documents.get_service_report_for_customer(WS, rep["id"])
+    signed = sign(documents, rep)
+    assert signed["status"] == "signed" and signed["signed"]["signer_name"] == "Alex Morgan"
+    staff_view = documents.get_service_report(WS, rep["id"])
+    assert staff_view["signed_ip"] == "198.51.100.4" and staff_view["signed_user_agent"] == "phone"
+    assert staff_view["certificate_id"] == "cert_" + "1" * 32 and staff_view["pdf"]["ready"] is False
+    [evidence] = documents.evidence
+    assert evidence["kind"] == "signature" and evidence["signature_path"] == PATH
+    expected = {k: v for k, v in shown.items() if k not in ("status", "status_label")}
+    assert evidence["snapshot"] == expected  # exactly what the customer was shown
+    documents.tasks.enqueue.assert_called_once_with("porchlight.render_signed_pdf", WS, rep["id"])
+    assert "service_report_signed" in dispatched(documents)
+
+
+def test_signing_twice_changes_nothing(documents):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    first = sign(documents, rep)
+    with pytest.raises(Conflict):
+        sign(documents, rep, signer_name="Someone Else")
+    assert documents.get_service_report(WS, rep["id"])["signed_by"] == "Alex Morgan"
+    assert len(documents.evidence) == 1 and documents.tasks.enqueue.call_count == 1
+    assert first["signed"]["signed_at"] == documents.get_service_report(WS, rep["id"])["signed_at"]
+
+
+def test_refused_evidence_leaves_the_report_unsigned(documents):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    documents.signatures.record_evidence.call_async.side_effect = InvalidInput(
+        "Some fields need attention.", {"signature_path": "Points must be inside the box."})
+    with pytest.raises(InvalidInput):
+        sign(documents, rep, signature_path="M999 999 L1000 1000")
+    stored = ServiceReport.objects.get(id=rep["id"])
+    assert stored.status == "awaiting_signature" and stored.signed_by is None and stored.signed_ip is None
+    documents.tasks.enqueue.assert_not_called()
+
+
+@pytest.mark.parametrize("fields, name", [
+    ({"signer_name": ""}, "signer_name"), ({"signature_path": ""}, "signature_path"),
+    ({"signature_path": None}, "signature_path"), ({"ip": ""}, "ip"), ({"extra": 1}, "extra"),
+])
+def test_sign_validation(documents, fields, name):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    with pytest.raises(InvalidInput) as info:
+        sign(documents, rep, **fields)
+    assert name in info.value.fields
+    assert ServiceReport.objects.get(id=rep["id"]).status == "awaiting_signature"
+
+
+def test_narrative_and_attachments_freeze_once_complete(documents):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    with pytest.raises(Conflict):
+        documents.update_service_report(WS, "staff", rep["id"], {"narrative": "Changed"})
+    with pytest.raises(Conflict):
+        attach(documents, rep)
+    assert StoredFile.objects.count() == 0
+
+
+def test_signed_pdf_is_kept_once(documents):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    with pytest.raises(NotFound):
+        documents.get_signed_pdf(WS, rep["id"])
+    sign(documents, rep)
+    with pytest.raises(NotFound) as info:
+        documents.get_signed_pdf(WS, rep["id"])
+    assert "not ready" in info.value.message
+    pdf = b"%PDF-1.4 signed"
+    body = {"content_b64": base64.b64encode(pdf).decode(), "sha256": hashlib.sha256(pdf).hexdigest()}
+    first = documents.store_signed_pdf(WS, rep["id"], body)
+    other = b"%PDF-1.4 second render"
+    again = documents.store_signed_pdf(WS, rep["id"], {
+        "content_b64": base64.b64encode(other).decode(), "sha256": hashlib.sha256(other).hexdigest()})
+    assert again == first
+    fetched = documents.get_signed_pdf(WS, rep["id"])
+    assert base64.b64decode(fetched["content_b64"]) == pdf
+    unsigned = report(documents)
+    with pytest.raises(Conflict):
+        documents.store_signed_pdf(WS, unsigned["id"], body)
+    documents.complete_service_report(WS, "staff", unsigned["id"])
+    sign(documents, unsigned)
+    for bad in ({"content_b64": "x", "sha256": "y"},
+                {"content_b64": base64.b64encode(b"not a pdf").decode(), "sha256": body["sha256"]},
+                {"content_b64": body["content_b64"], "sha256": "0" * 64}):
+        with pytest.raises(InvalidInput):
+            documents.store_signed_pdf(WS, unsigned["id"], bad)
+    assert StoredFile.objects.count() == 1
+
+
+def test_files_are_only_served_for_their_report(documents):
+    rep = report(documents)
+    file_id = attach(documents, rep)["attachments"][0]["id"]
+    other = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    documents.complete_service_report(WS, "staff", other["id"])
+    assert documents.report_has_file(WS, rep["id"], file_id) is True
+    with pytest.raises(NotFound):
+        documents.report_has_file(WS, other["id"], file_id)
+    with pytest.raises(NotFound):
+        documents.open_file("b" * 24, file_id)
