@@ -1,0 +1,268 @@
+"""Estimates and service reports in the portal, through Flask's test client, against the
+real services: what the customer sees, what their answers record, and every refusal."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from datetime import timedelta
+
+import pytest
+
+from porchlight.clock import utcnow
+
+LINES = [
+    {"description": "Labour", "quantity": "0.5", "unit_price": "97.35", "tax_rate": "21"},
+    {"description": "Fittings", "quantity": 3, "unit_price": "0.10", "tax_rate": "21"},
+    {"description": "Descale the boiler", "quantity": 1, "unit_price": "45.00", "tax_rate": "9",
+     "optional": True},
+]
+PATH = "M10 20 L30 40 L50 45 M60 60 L70 80"
+
+
+@pytest.fixture
+def portal(portal_app):
+    return portal_app.test_client()
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sent_estimate(staff, **fields):
+    created = staff.post("/estimates", {
+        "title": "Boiler repair", "notes": "We will **replace** the pump.\n\n<script>alert(1)</script>",
+        "valid_until": (utcnow() + timedelta(days=14)).date().isoformat(), "line_items": LINES, **fields,
+    })
+    assert created.status_code == 201, created.json
+    sent = staff.post(f"/estimates/{created.json['id']}/send")
+    assert sent.status_code == 201, sent.json
+    return sent.json
+
+
+def path_of(url: str) -> str:
+    return url.replace("http://portal.test", "")
+
+
+def test_estimate_page_shows_the_offer_and_renders_notes_safely(staff, portal):
+    sent = sent_estimate(staff)
+    assert sent["url"].startswith("http://portal.test/portal/fsm/estimate/est_")
+    page = portal.get(path_of(sent["url"]))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for text in ("EST-0001", "Boiler repair", "<strong>replace</strong>", "Optional",
+                 "Descale the boiler", "EUR 48.68", "EUR 59.26", "Accept estimate", "Decline"):
+        assert text in html, text
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert 'src="/static/estimate.js"' in html
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+
+
+def test_including_an_optional_line_by_get_changes_totals_but_nothing_else(staff, portal):
+    sent = sent_estimate(staff)
+    html = portal.get(path_of(sent["url"]) + "?include=l3").get_data(as_text=True)
+    assert "EUR 108.31" in html
+    assert staff.get(f"/estimates/{sent['estimate']['id']}").json["status"] == "sent"
+    # A hand-edited choice naming a required line just shows the plain offer.
+    assert portal.get(path_of(sent["url"]) + "?include=l1").status_code == 200
+
+
+def test_accepting_with_an_optional_line_records_the_outcome(staff, portal):
+    sent = sent_estimate(staff)
+    url = path_of(sent["url"])
+    token = csrf(portal.get(url).get_data(as_text=True))
+    answer = portal.post(url, data={"csrf_token": token, "response": "accept", "revision": "1",
+                                    "signer_name": "Alex Morgan", "include": "l3"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(url)
+    after = portal.get(url).get_data(as_text=True)
+    assert "you accepted this estimate as Alex Morgan" in after
+    assert "Accept estimate" not in after and "Decline this estimate" not in after
+    estimate = staff.get(f"/estimates/{sent['estimate']['id']}").json
+    assert estimate["status"] == "approved" and estimate["outcome"]["total"] == "108.31"
+    assert estimate["outcome"]["ip"] == "127.0.0.1"
+    evidence = staff.get(f"/evidence/{estimate['outcome']['certificate_id']}").json
+    assert evidence["kind"] == "acceptance" and evidence["snapshot"]["total_minor"] == 10831
+    assert evidence["snapshot_sha256"] == estimate["outcome"]["snapshot_sha256"]
+    # A repeat (double tap, back button) changes nothing and shows the outcome.
+    again = portal.post(url, data={"csrf_token": token, "response": "decline", "revision": "1"})
+    assert again.status_code == 303
+    assert staff.get(f"/estimates/{sent['estimate']['id']}").json["status"] == "approved"
+
+
+def test_decline_with_a_reason(staff, portal):
+    sent = sent_estimate(staff)
+    url = path_of(sent["url"])
+    token = csrf(portal.get(url).get_data(as_text=True))
+    portal.post(url, data={"csrf_token": token, "response": "decline", "revision": "1",
+                           "reason": "We found someone closer."})
+    assert "You declined this estimate" in portal.get(url).get_data(as_text=True)
+    estimate = staff.get(f"/estimates/{sent['estimate']['id']}").json
+    assert estimate["status"] == "rejected" and estimate["outcome"]["reason"] == "We found someone closer."
+
+
+def test_a_stale_revision_is_refused_with_a_message(staff, portal):
+    sent = sent_estimate(staff)
+    url = path_of(sent["url"])
+    token = csrf(portal.get(url).get_data(as_text=True))
+    assert staff.patch(f"/estimates/{sent['estimate']['id']}", {"title": "Boiler replacement"}).json[
+        "revision"] == 2
+    answer = portal.post(url, data={"csrf_token": token, "response": "accept", "revision": "1",
+                                    "signer_name": "Alex Morgan"})
+    assert answer.status_code == 409
+    html = answer.get_data(as_text=True)
+    assert "review the new version" in html and "Boiler replacement" in html
+    assert staff.get(f"/estimates/{sent['estimate']['id']}").json["status"] == "sent"
+
+
+def test_answers_need_a_name_and_a_csrf_token(staff, portal):
+    sent = sent_estimate(staff)
+    url = path_of(sent["url"])
+    token = csrf(portal.get(url).get_data(as_text=True))
+    missing_name = portal.post(url, data={"csrf_token": token, "response": "accept", "revision": "1"})
+    assert missing_name.status_code == 422 and "This field is required" in missing_name.get_data(as_text=True)
+    forged = portal.post(url, data={"response": "accept", "revision": "1", "signer_name": "Mallory"})
+    assert forged.status_code == 400
+    assert staff.get(f"/estimates/{sent['estimate']['id']}").json["status"] == "sent"
+
+
+def test_a_view_only_estimate_link_cannot_answer(staff, portal):
+    sent = sent_estimate(staff)
+    view_only = staff.post("/share-tokens", {"entity": {"type": "estimate", "id": sent["estimate"]["id"]},
+                                             "permissions": ["view"]}).json
+    url = path_of(view_only["url"])
+    html = portal.get(url).get_data(as_text=True)
+    assert "Accept estimate" not in html
+    with portal.session_transaction() as session:
+        session["csrf_token"] = "x"
+    answer = portal.post(url, data={"csrf_token": csrf(portal.get(path_of(sent["url"])).get_data(
+        as_text=True)), "response": "accept", "revision": "1", "signer_name": "Alex"})
+    assert answer.status_code == 404
+    assert staff.get(f"/estimates/{sent['estimate']['id']}").json["status"] == "sent"
+
+
+def test_convert_an_accepted_estimate(staff, portal):
+    sent = sent_estimate(staff)
+    est_id = sent["estimate"]["id"]
+    assert staff.post(f"/estimates/{est_id}/convert").status_code == 409
+    url = path_of(sent["url"])
+    portal.post(url, data={"csrf_token": csrf(portal.get(url).get_data(as_text=True)),
+                           "response": "accept", "revision": "1", "signer_name": "Alex"})
+    converted = staff.post(f"/estimates/{est_id}/convert").json
+    assert converted["estimate"]["status"] == "converted"
+    assert converted["work_order"]["estimate_id"] == est_id
+    assert converted["estimate"]["work_order_id"] == converted["work_order"]["id"]
+
+
+# -- service reports ------------------------------------------------------------------
+def completed_report(staff, photo: bytes | None = None):
+    wo = staff.work_order(location="12 Orchard Lane")
+    report = staff.post("/service-reports", {"work_order_id": wo["id"],
+                                             "narrative": "Replaced the circulation pump."}).json
+    if photo is not None:
+        uploaded = staff.client.post(
+            f"/api/v1/service-reports/{report['id']}/attachments", headers=staff.headers,
+            data={"file": (io.BytesIO(photo), "pump.png", "image/png")},
+            content_type="multipart/form-data")
+        assert uploaded.status_code == 201, uploaded.json
+    done = staff.post(f"/service-reports/{report['id']}/complete")
+    assert done.status_code == 201, done.json
+    return done.json
+
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+def test_signing_a_service_report(staff, portal):
+    done = completed_report(staff, photo=PNG)
+    assert done["url"].startswith("http://portal.test/portal/fsm/service-report/srp_")
+    url = path_of(done["url"])
+    page = portal.get(url)
+    html = page.get_data(as_text=True)
+    for text in ("Replaced the circulation pump.", "pump.png", 'id="signature-pad"', "Submit signature",
+                 'src="/static/signature-pad.js"'):
+        assert text in html, text
+    photo_url = re.search(r'<img src="([^"]+)"', html).group(1)
+    assert "srp_" not in photo_url  # the share token never travels in a file link
+    photo = portal.get(photo_url)
+    assert photo.status_code == 200 and photo.data == PNG and photo.mimetype == "image/png"
+    signed = portal.post(url, data={"csrf_token": csrf(html), "signer_name": "Alex Morgan",
+                                    "signature_path": PATH})
+    assert signed.status_code == 303
+    after = portal.get(url).get_data(as_text=True)
+    assert "Signed by Alex Morgan" in after and 'id="signature-pad"' not in after
+    report = staff.get(f"/service-reports/{done['service_report']['id']}").json
+    assert report["status"] == "signed" and report["signed_ip"] == "127.0.0.1"
+    evidence = staff.get(f"/evidence/{report['certificate_id']}").json
+    assert evidence["signature_path"] == PATH and "<path" in evidence["signature_svg"]
+    not_ready = staff.get(f"/service-reports/{report['id']}/pdf")
+    assert not_ready.status_code == 404 and "not ready" in not_ready.json["error"]["message"]
+
+
+MALFORMED = [
+    '<svg onload="alert(1)"><path d="M1 1 L2 2"/></svg>', "M1 1 L2 2<script>alert(1)</script>",
+    "<foreignObject>x</foreignObject>", "M1 1 L2 2 onclick=alert(1)", "javascript:alert(1)",
+    "M NaN 1 L2 2", "MNaN 1 L2 2", "MInfinity 1 L2 2", "M1 -Infinity L2 2", "M1 1 L481 2",
+    "M-1 1 L2 2", "M1 1 L2 160.5", "m1 1 l2 2", "M1 1", "",
+    "M1 1 " + "L2 2 " * 2100,  # more than 10 KB
+]
+
+
+@pytest.mark.parametrize("path", MALFORMED)
+def test_malformed_signatures_are_refused_and_nothing_is_stored(staff, portal, path):
+    done = completed_report(staff)
+    url = path_of(done["url"])
+    html = portal.get(url).get_data(as_text=True)
+    answer = portal.post(url, data={"csrf_token": csrf(html), "signer_name": "Alex Morgan",
+                                    "signature_path": path})
+    assert answer.status_code == 422
+    assert 'class="field-error"' in answer.get_data(as_text=True)
+    report = staff.get(f"/service-reports/{done['service_report']['id']}").json
+    assert report["status"] == "awaiting_signature" and report["signed_by"] is None
+
+
+def test_expired_file_links_and_foreign_files_are_404(staff, portal_app, portal):
+    done = completed_report(staff, photo=PNG)
+    html = portal.get(path_of(done["url"])).get_data(as_text=True)
+    photo_url = re.search(r'<img src="([^"]+)"', html).group(1)
+    portal_app.config["FILE_LINK_SECONDS"] = -1
+    assert portal.get(photo_url).status_code == 404
+    portal_app.config["FILE_LINK_SECONDS"] = 600
+    assert portal.get(photo_url[:-3] + "abc").status_code == 404
+
+
+# -- verification ---------------------------------------------------------------------
+def test_verify_a_certificate_and_a_pdf_byte_for_byte(staff, portal, rpc):
+    done = completed_report(staff)
+    url = path_of(done["url"])
+    portal.post(url, data={"csrf_token": csrf(portal.get(url).get_data(as_text=True)),
+                           "signer_name": "Alex Morgan", "signature_path": PATH})
+    report = staff.get(f"/service-reports/{done['service_report']['id']}").json
+    cert_page = portal.get(f"/verify/{report['certificate_id']}")
+    text = cert_page.get_data(as_text=True)
+    assert cert_page.status_code == 200 and "Alex Morgan" in text and report["snapshot_sha256"] in text
+    assert "127.0.0.1" not in text  # the public record does not show the signer's address
+    # Store a PDF for the certificate as the worker does, then check uploads against it.
+    pdf = b"%PDF-1.7\n% a signed report\n"
+    digest = hashlib.sha256(pdf).hexdigest()
+    rpc.call("documents", "store_signed_pdf", staff.workspace_id, report["id"],
+             {"content_b64": base64.b64encode(pdf).decode(), "sha256": digest})
+    rpc.call("signatures", "attach_artifact", staff.workspace_id, report["certificate_id"],
+             {"kind": "signed_pdf", "sha256": digest})
+    form = portal.get("/verify").get_data(as_text=True)
+
+    def upload(content: bytes):
+        return portal.post("/verify", data={"csrf_token": csrf(form),
+                                            "document": (io.BytesIO(content), "report.pdf")},
+                           content_type="multipart/form-data")
+
+    matched = upload(pdf)
+    assert matched.status_code == 200 and "Match." in matched.get_data(as_text=True)
+    altered = bytearray(pdf)
+    altered[-2] ^= 1
+    refused = upload(bytes(altered))
+    assert "No match" in refused.get_data(as_text=True)
+    assert portal.get("/verify/cert_" + "0" * 32).status_code == 404
+    assert portal.get("/verify/not-a-certificate").status_code == 404

@@ -1,0 +1,130 @@
+"""Racing answers over real RabbitMQ: however many arrive at once, exactly one outcome,
+one event and one evidence record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import eventlet
+import pytest
+from nameko.events import event_handler
+
+from porchlight import config
+from porchlight.clock import utcnow
+from porchlight.errors import Conflict
+from porchlight.rpc import RpcPool
+
+
+class Outcomes:
+    name = "outcome_listener"
+    heard: list[str] = []
+
+    @event_handler("documents", "estimate_approved")
+    def approved(self, payload: dict) -> None:
+        self.heard.append("estimate_approved")
+
+    @event_handler("documents", "estimate_rejected")
+    def rejected(self, payload: dict) -> None:
+        self.heard.append("estimate_rejected")
+
+    @event_handler("documents", "service_report_signed")
+    def signed(self, payload: dict) -> None:
+        self.heard.append("service_report_signed")
+
+
+@pytest.fixture
+def listener(container_factory, services):
+    Outcomes.heard = []
+    container = container_factory(Outcomes, services)
+    container.start()
+    return Outcomes
+
+
+@pytest.fixture
+def wide_pool(services):
+    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=20, timeout=20)
+    yield pool
+    pool.close()
+
+
+def workspace(rpc) -> str:
+    return rpc.call("identity", "create_workspace", {"name": "Acme"}, "t")["workspace"]["id"]
+
+
+def estimate(rpc, ws) -> dict:
+    return rpc.call("documents", "create_estimate", ws, "t", {
+        "title": "Boiler", "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
+        "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}],
+    }, {"currency": "EUR", "timezone": "UTC"})
+
+
+def race(pool, calls):
+    """Start every call at once; return (successes, conflicts)."""
+    pile = eventlet.GreenPile(len(calls))
+
+    def attempt(args):
+        try:
+            return ("ok", pool.call(*args))
+        except Conflict:
+            return ("conflict", None)
+
+    for args in calls:
+        pile.spawn(attempt, args)
+    results = list(pile)
+    return [r for kind, r in results if kind == "ok"], sum(kind == "conflict" for kind, _ in results)
+
+
+def wait_for(predicate, seconds=5.0):
+    deadline = utcnow() + timedelta(seconds=seconds)
+    while utcnow() < deadline and not predicate():
+        eventlet.sleep(0.05)
+
+
+def answer(ws, est_id, response, name):
+    return ("documents", "respond_to_estimate", ws, est_id, {
+        "response": response, "revision": 1, "signer_name": name, "ip": "192.0.2.10"})
+
+
+def test_twenty_simultaneous_accepts_make_one_outcome(rpc, wide_pool, listener):
+    ws = workspace(rpc)
+    est = estimate(rpc, ws)
+    wins, conflicts = race(wide_pool, [answer(ws, est["id"], "accept", f"Signer {i}") for i in range(20)])
+    assert len(wins) == 1 and conflicts == 19
+    stored = rpc.call("documents", "get_estimate", ws, est["id"])
+    assert stored["status"] == "approved"
+    assert len(rpc.call("signatures", "list_evidence", ws, "estimate", est["id"])) == 1
+    wait_for(lambda: len(listener.heard) >= 1)
+    eventlet.sleep(0.3)
+    assert listener.heard == ["estimate_approved"]
+
+
+def test_an_accept_racing_a_decline_makes_one_outcome(rpc, wide_pool, listener):
+    ws = workspace(rpc)
+    est = estimate(rpc, ws)
+    calls = [answer(ws, est["id"], "accept" if i % 2 else "decline", f"Signer {i}") for i in range(10)]
+    wins, conflicts = race(wide_pool, calls)
+    assert len(wins) == 1 and conflicts == 9
+    evidence = rpc.call("signatures", "list_evidence", ws, "estimate", est["id"])
+    assert len(evidence) == 1
+    status = rpc.call("documents", "get_estimate", ws, est["id"])["status"]
+    assert {"approved": "acceptance", "rejected": "decline"}[status] == evidence[0]["kind"]
+    wait_for(lambda: len(listener.heard) >= 1)
+    eventlet.sleep(0.3)
+    assert len(listener.heard) == 1
+
+
+def test_twenty_simultaneous_signatures_make_one_signature(rpc, wide_pool, listener):
+    ws = workspace(rpc)
+    wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Pump"})
+    report = rpc.call("documents", "create_service_report", ws, "t", {"work_order_id": wo["id"]})
+    rpc.call("documents", "complete_service_report", ws, "t", report["id"])
+    calls = [("documents", "sign_service_report", ws, report["id"], {
+        "signer_name": f"Signer {i}", "signature_path": f"M1 1 L{i + 2} {i + 2}", "ip": "192.0.2.1"})
+        for i in range(20)]
+    wins, conflicts = race(wide_pool, calls)
+    assert len(wins) == 1 and conflicts == 19
+    [evidence] = rpc.call("signatures", "list_evidence", ws, "service_report", report["id"])
+    assert evidence["signer_name"] == rpc.call("documents", "get_service_report", ws, report["id"])["signed_by"]
+    wait_for(lambda: len(listener.heard) >= 1)
+    eventlet.sleep(0.3)
+    assert listener.heard == ["service_report_signed"]
