@@ -87,7 +87,7 @@ class Stack:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env
         if name == WORKER:
-            env["CELERY_BEAT_SCHEDULE_FILE"] = str(self.log_dir / "celerybeat-schedule")
+            env["CELERY_BEAT_SCHEDULE"] = str(self.log_dir / "celerybeat-schedule")
             return [sys.executable, "-m", "workers"], env
         port = self.portal_port if name == "portal" else self.admin_port
         env.update({"HOST": self.host, "PORT": str(port), "WEB_CONCURRENCY": str(self.gateway_workers)})

@@ -1,0 +1,316 @@
+"""The Celery tasks against an in-memory stand-in for the three services they call.
+
+The PDF is rendered for real; only the RPC neighbours are fakes, and they keep the
+contracts the real ones promise (``store_signed_pdf`` keeps the first PDF,
+``attach_artifact`` accepts the same hash again and refuses a different one).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from porchlight.errors import Conflict, NotFound
+from porchlight.rpc import ServiceUnavailable
+from workers import tasks
+from workers.celery_app import celery, create_celery
+from workers.tasks import expire_estimates, render_and_store, render_signed_pdf
+
+WORKSPACE_ID = "66d1f0c2a9b4e3d2c1b0a000"
+REPORT_ID = "66d1f0c2a9b4e3d2c1b0a111"
+CERTIFICATE_ID = "66d1f0c2a9b4e3d2c1b0a987"
+SNAPSHOT_SHA256 = "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"
+
+
+class FakeServices:
+    """documents, signatures and identity, as far as the tasks use them."""
+
+    def __init__(self, status: str = "signed") -> None:
+        self.report: dict[str, Any] = {
+            "id": REPORT_ID, "number": "SR-0012", "work_order_id": "66d1f0c2a9b4e3d2c1b0a222",
+            "work_order_number": "WO-0042", "work_order_title": "Annual boiler service",
+            "narrative": "Replaced the valve.\nKäse – café.", "status": status,
+            "attachments": [{"id": "a1", "filename": "valve.jpg", "content_type": "image/jpeg",
+                             "size": 1200}],
+            "signed_by": "Zoë Brennan", "signed_at": "2025-03-01T14:03:07.123Z",
+            "signed_ip": "203.0.113.7", "signed_user_agent": "Mozilla/5.0",
+            "certificate_id": CERTIFICATE_ID, "snapshot_sha256": SNAPSHOT_SHA256,
+        }
+        self.evidence = {
+            "certificate_id": CERTIFICATE_ID, "kind": "signature", "signer_name": "Zoë Brennan",
+            "signed_at": "2025-03-01T14:03:07.123Z", "ip": "203.0.113.7", "user_agent": "Mozilla/5.0",
+            "snapshot_sha256": SNAPSHOT_SHA256, "signature_path": "M20 30 L60 90 L120 40 M250 100 L330 60",
+        }
+        self.stored: dict[str, str] | None = None  # {"file_id", "sha256", "content_b64"}
+        self.artifacts: dict[str, str] = {}  # kind -> sha256
+        self.calls: list[tuple[str, str]] = []
+        self.unavailable: set[tuple[str, str]] = set()
+        self.expired = 0
+
+    def call(self, service: str, method: str, *args: Any) -> Any:
+        self.calls.append((service, method))
+        if (service, method) in self.unavailable:
+            raise ServiceUnavailable(f"{service} did not answer")
+        return getattr(self, f"{service}_{method}")(*args)
+
+    def count(self, service: str, method: str) -> int:
+        return Counter(self.calls)[(service, method)]
+
+    # -- documents ------------------------------------------------------------------
+    def documents_get_service_report(self, workspace_id: str, report_id: str) -> dict[str, Any]:
+        if (workspace_id, report_id) != (WORKSPACE_ID, REPORT_ID):
+            raise NotFound("Service report not found.")
+        pdf = ({"ready": True, "file_id": self.stored["file_id"], "sha256": self.stored["sha256"]}
+               if self.stored else {"ready": False, "file_id": None, "sha256": None})
+        return {**self.report, "pdf": pdf}
+
+    def documents_store_signed_pdf(self, workspace_id: str, report_id: str, data: dict) -> dict:
+        assert hashlib.sha256(base64.b64decode(data["content_b64"])).hexdigest() == data["sha256"]
+        if self.stored is None:  # idempotent: the first PDF stored stays
+            self.stored = {"file_id": f"file-{data['sha256'][:8]}", **data}
+        return {"file_id": self.stored["file_id"], "sha256": self.stored["sha256"]}
+
+    def documents_expire_estimates(self) -> dict[str, int]:
+        return {"expired": self.expired}
+
+    # -- signatures -----------------------------------------------------------------
+    def signatures_get_evidence(self, workspace_id: str, certificate_id: str) -> dict[str, Any]:
+        assert (workspace_id, certificate_id) == (WORKSPACE_ID, CERTIFICATE_ID)
+        return dict(self.evidence)
+
+    def signatures_attach_artifact(self, workspace_id: str, certificate_id: str, data: dict) -> dict:
+        assert (workspace_id, certificate_id) == (WORKSPACE_ID, CERTIFICATE_ID)
+        existing = self.artifacts.setdefault(data["kind"], data["sha256"])
+        if existing != data["sha256"]:
+            raise Conflict("A different signed PDF is already attached.")
+        return {"certificate_id": certificate_id, **data}
+
+    # -- identity -------------------------------------------------------------------
+    def identity_get_workspace(self, workspace_id: str) -> dict[str, Any]:
+        return {"id": workspace_id, "name": "Brightwater Plumbing", "timezone": "Europe/London"}
+
+
+@pytest.fixture
+def services() -> FakeServices:
+    return FakeServices()
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every PDF the task renders — for real, only counted."""
+    rendered: list[bytes] = []
+    real = tasks.render_signed_report
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        rendered.append(real(*args, **kwargs))
+        return rendered[-1]
+
+    monkeypatch.setattr(tasks, "render_signed_report", counting)
+    return rendered
+
+
+def test_a_signed_report_is_rendered_stored_once_and_its_hash_attached(
+    services: FakeServices, renders: list[bytes],
+) -> None:
+    result = render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    assert len(renders) == 1 and renders[0].startswith(b"%PDF-")
+    sha256 = hashlib.sha256(renders[0]).hexdigest()
+    assert services.stored is not None
+    assert base64.b64decode(services.stored["content_b64"]) == renders[0]
+    assert result == {"file_id": services.stored["file_id"], "sha256": sha256}
+    assert services.artifacts == {"signed_pdf": sha256}
+    assert services.count("documents", "store_signed_pdf") == 1
+
+
+def test_a_second_run_neither_renders_nor_stores_again(
+    services: FakeServices, renders: list[bytes],
+) -> None:
+    first = render_and_store(services, WORKSPACE_ID, REPORT_ID)
+    second = render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    assert second == first
+    assert len(renders) == 1
+    assert services.count("documents", "store_signed_pdf") == 1
+    assert services.count("signatures", "get_evidence") == 1
+    assert services.artifacts == {"signed_pdf": first["sha256"]}
+
+
+@pytest.mark.parametrize("status", ["draft", "awaiting_signature"])
+def test_an_unsigned_report_gets_no_pdf(status: str, renders: list[bytes]) -> None:
+    services = FakeServices(status=status)
+
+    assert render_and_store(services, WORKSPACE_ID, REPORT_ID) is None
+    assert renders == []
+    assert services.stored is None and services.artifacts == {}
+    assert services.calls == [("documents", "get_service_report")]
+
+
+def test_a_signing_still_in_progress_is_left_to_the_render_it_will_queue(renders: list[bytes]) -> None:
+    services = FakeServices()
+    services.report["certificate_id"] = None  # signed, evidence not linked yet
+
+    assert render_and_store(services, WORKSPACE_ID, REPORT_ID) is None
+    assert renders == [] and services.stored is None and services.artifacts == {}
+
+
+def test_an_unknown_report_is_nothing_to_do(services: FakeServices, renders: list[bytes]) -> None:
+    assert render_and_store(services, WORKSPACE_ID, "66d1f0c2a9b4e3d2c1b0afff") is None
+    assert renders == [] and services.stored is None and services.artifacts == {}
+
+
+def test_when_another_run_stored_first_its_hash_is_the_one_attached(
+    services: FakeServices, renders: list[bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The other run stored its PDF between this run's read of the report and its store.
+    winner = {"file_id": "file-winner", "sha256": "a" * 64, "content_b64": ""}
+    real_store = services.documents_store_signed_pdf
+
+    def store_after_the_other_run(*args: Any) -> dict:
+        services.stored = winner
+        return real_store(*args)
+
+    monkeypatch.setattr(services, "documents_store_signed_pdf", store_after_the_other_run)
+
+    result = render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    assert len(renders) == 1 and hashlib.sha256(renders[0]).hexdigest() != "a" * 64
+    assert result == {"file_id": "file-winner", "sha256": "a" * 64}
+    assert services.artifacts == {"signed_pdf": "a" * 64}
+
+
+@pytest.mark.parametrize("unavailable", [
+    ("documents", "get_service_report"),
+    ("signatures", "get_evidence"),
+    ("identity", "get_workspace"),
+    ("documents", "store_signed_pdf"),
+])
+def test_an_unavailable_service_propagates_and_nothing_is_attached(
+    services: FakeServices, renders: list[bytes], unavailable: tuple[str, str],
+) -> None:
+    services.unavailable.add(unavailable)
+
+    with pytest.raises(ServiceUnavailable):
+        render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    assert services.stored is None
+    assert services.artifacts == {}
+    assert services.count("signatures", "attach_artifact") == 0
+
+
+def test_a_run_stopped_before_attaching_is_finished_by_the_retry_without_a_rerender(
+    services: FakeServices, renders: list[bytes],
+) -> None:
+    services.unavailable.add(("signatures", "attach_artifact"))
+    with pytest.raises(ServiceUnavailable):
+        render_and_store(services, WORKSPACE_ID, REPORT_ID)
+    assert services.stored is not None and services.artifacts == {}
+
+    services.unavailable.clear()
+    result = render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    assert len(renders) == 1
+    assert services.count("documents", "store_signed_pdf") == 1
+    assert result is not None and services.artifacts == {"signed_pdf": result["sha256"]}
+
+
+def test_a_failed_render_stores_nothing_and_leaves_the_signature_alone(
+    services: FakeServices, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evidence_before = dict(services.evidence)
+
+    def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise RuntimeError("font exploded")
+
+    monkeypatch.setattr(tasks, "render_signed_report", broken)
+    with pytest.raises(RuntimeError):
+        render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    assert services.stored is None and services.artifacts == {}
+    assert services.evidence == evidence_before
+    # The task only ever reads the signature.
+    assert {m for s, m in services.calls if s == "signatures"} == {"get_evidence"}
+
+
+def test_the_task_renders_through_the_shared_pool(
+    services: FakeServices, renders: list[bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+
+    result = render_signed_pdf.run(WORKSPACE_ID, REPORT_ID)
+
+    assert result == {"file_id": services.stored["file_id"], "sha256": services.stored["sha256"]}
+    assert services.artifacts == {"signed_pdf": result["sha256"]}
+
+
+def test_the_task_retries_an_unavailable_service_a_bounded_number_of_times(
+    services: FakeServices, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options = render_signed_pdf
+    assert options.name == "porchlight.render_signed_pdf"
+    assert ServiceUnavailable in options.autoretry_for
+    assert options.max_retries is not None and 0 < options.max_retries <= 10
+    assert options.retry_backoff and options.retry_backoff_max <= 300 and options.retry_jitter
+
+    # Run eagerly: each retry runs at once, and after the last one the error surfaces.
+    services.unavailable.add(("documents", "get_service_report"))
+    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+    outcome = render_signed_pdf.apply(args=[WORKSPACE_ID, REPORT_ID])
+
+    assert isinstance(outcome.result, ServiceUnavailable)
+    assert services.count("documents", "get_service_report") == options.max_retries + 1
+
+
+def test_the_estimate_sweep_calls_documents_and_tolerates_its_absence(
+    services: FakeServices, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+    services.expired = 3
+    assert expire_estimates.run() == {"expired": 3}
+
+    services.unavailable.add(("documents", "expire_estimates"))
+    assert expire_estimates.run() is None
+
+
+def test_the_app_schedules_the_sweep_and_knows_both_tasks() -> None:
+    schedule = celery.conf.beat_schedule
+    assert {entry["task"] for entry in schedule.values()} == {"porchlight.expire_estimates"}
+    assert schedule["expire-estimates"]["schedule"] == 60.0
+    celery.loader.import_default_modules()
+    assert {"porchlight.render_signed_pdf", "porchlight.expire_estimates"} <= set(celery.tasks)
+
+
+def test_the_app_acknowledges_late_one_message_at_a_time_in_json_only() -> None:
+    conf = create_celery({"broker_url": "memory://"}).conf
+    assert conf.broker_url == "memory://"
+    assert conf.task_acks_late is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_ignore_result is True and not conf.result_backend
+    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+    assert conf.broker_connection_retry_on_startup is True
+    celery.set_default()  # create_celery makes its app the default; give it back
+
+
+def test_the_pool_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[Any] = []
+
+    class Pool:
+        def __init__(self, config: dict, *, size: int, timeout: float) -> None:
+            made.append((config, size, timeout))
+
+        def close(self) -> None:
+            made.append("closed")
+
+    monkeypatch.setenv("RPC_TIMEOUT", "2.5")
+    monkeypatch.setattr(tasks, "RpcPool", Pool)
+    monkeypatch.setattr(tasks, "_pool", None)
+
+    first = tasks.rpc_pool()
+    assert tasks.rpc_pool() is first
+    assert len(made) == 1 and made[0][2] == 2.5
+    tasks._close_rpc_pool()
+    assert made[-1] == "closed" and tasks._pool is None

@@ -1,0 +1,80 @@
+"""The one Celery app of Porchlight, built by ``create_celery``.
+
+Tasks are sent by name (``send_task("porchlight.render_signed_pdf", ...)``), so a sender
+needs only the broker, never this package. Results are not kept: every task writes its
+outcome through a service, and nobody waits on a Celery result.
+
+    celery -A workers.celery_app worker --beat      # or: python -m workers
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+
+from porchlight import config as settings
+
+EXPIRE_ESTIMATES_EVERY = 60.0  # seconds
+
+
+def _beat_schedule_file(amqp_uri: str) -> str:
+    """Where beat remembers when each entry last ran. /tmp is writable wherever we run
+    (the containers mount the root read-only); one file per broker address, so two stacks
+    on one machine (``make run`` and the end-to-end tests' own vhost) never share it."""
+    if path := os.environ.get("CELERY_BEAT_SCHEDULE"):
+        return path
+    tag = hashlib.sha256(amqp_uri.encode("utf-8")).hexdigest()[:12]
+    return str(Path(tempfile.gettempdir()) / f"porchlight-celerybeat-{tag}")
+
+
+def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
+    uri = amqp_uri or settings.amqp_uri()
+    return {
+        "broker_url": uri,
+        "broker_connection_retry_on_startup": True,
+        # No result backend: outcomes live in the services, and nothing waits on a result.
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        # Acknowledge after the task ran, one message at a time: a worker that dies
+        # mid-render leaves the message to another worker. Every task is safe to repeat.
+        "task_acks_late": True,
+        "worker_prefetch_multiplier": 1,
+        # Threads, not prefork: a task spends its time waiting on RPC replies, the shared
+        # RpcPool is thread-safe, and one process keeps one pool of broker connections.
+        # Rendering one report is milliseconds of CPU, so the GIL costs nothing that matters.
+        "worker_pool": "threads",
+        "worker_concurrency": 4,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "beat_schedule_filename": _beat_schedule_file(uri),
+        "beat_schedule": {
+            "expire-estimates": {
+                "task": "porchlight.expire_estimates",
+                "schedule": EXPIRE_ESTIMATES_EVERY,
+                # A sweep queued while no worker ran is worthless once the next one is due.
+                "options": {"expires": EXPIRE_ESTIMATES_EVERY},
+            },
+        },
+    }
+
+
+def create_celery(config: dict[str, Any] | None = None) -> Celery:
+    """The Celery app: defaults from the environment, then ``config`` on top."""
+    conf = default_config((config or {}).get("broker_url"))
+    conf.update(config or {})
+    app = Celery("porchlight", include=["workers.tasks"])
+    app.config_from_object(conf)
+    # @shared_task binds to the default app; a worker started on this module is that app.
+    app.set_default()
+    return app
+
+
+celery = create_celery()
