@@ -8,8 +8,8 @@ so a page (or a phone) adding the shown line amounts gets the shown totals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 minor-unit exponents that differ from 2.

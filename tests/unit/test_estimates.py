@@ -79,10 +79,12 @@ def test_currency_without_minor_units(documents):
 
 
 @pytest.mark.parametrize("line, field", [
-    ({"quantity": 0}, "quantity"), ({"quantity": "-1"}, "quantity"), ({"quantity": "1.2345"}, "quantity"),
-    ({"quantity": "NaN"}, "quantity"), ({"quantity": "Infinity"}, "quantity"), ({"quantity": True}, "quantity"),
-    ({"unit_price": "9.999"}, "unit_price"), ({"unit_price": "-1"}, "unit_price"), ({"unit_price": "1e3"}, "unit_price"),
-    ({"tax_rate": "101"}, "tax_rate"), ({"optional": "yes"}, "optional"), ({"description": ""}, "description"),
+    ({"quantity": 0}, "quantity"), ({"quantity": "-1"}, "quantity"),
+    ({"quantity": "1.2345"}, "quantity"), ({"quantity": "NaN"}, "quantity"),
+    ({"quantity": "Infinity"}, "quantity"), ({"quantity": True}, "quantity"),
+    ({"unit_price": "9.999"}, "unit_price"), ({"unit_price": "-1"}, "unit_price"),
+    ({"unit_price": "1e3"}, "unit_price"), ({"tax_rate": "101"}, "tax_rate"),
+    ({"optional": "yes"}, "optional"), ({"description": ""}, "description"),
     ({"colour": "red"}, "colour"),
 ])
 def test_line_item_validation_names_the_line_and_writes_nothing(documents, line, field):
