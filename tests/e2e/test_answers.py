@@ -1,0 +1,92 @@
+"""End to end: a customer answers an estimate and signs a report over HTTP, the worker
+renders the signed PDF, staff download it, and anyone can verify it byte for byte."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from pypdf import PdfReader
+
+from porchlight.clock import utcnow
+
+pytestmark = pytest.mark.e2e
+PATH = "M20 80 L60 40 L100 90 L140 30 M200 100 L260 60"
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def wait_for_pdf(office, report_id: str, seconds: float = 30.0) -> requests.Response:
+    deadline = time.monotonic() + seconds
+    while True:
+        response = office.http.get(f"{office.base}/service-reports/{report_id}/pdf", timeout=10)
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return response
+        assert response.status_code == 404 and "not ready" in response.json()["error"]["message"]
+        time.sleep(0.2)
+
+
+def test_a_signed_report_becomes_a_verifiable_pdf(stack, office):
+    wo = office.work_order(title="Replace circulation pump", location="12 Orchard Lane")
+    report = office.post("/service-reports", {"work_order_id": wo["id"],
+                                              "narrative": "Pump replaced.\nSystem bled and tested."}).json()
+    done = office.post(f"/service-reports/{report['id']}/complete").json()
+    customer = requests.Session()
+    page = customer.get(done["url"], timeout=10)
+    assert page.status_code == 200 and "Submit signature" in page.text
+    started = time.monotonic()
+    signed = customer.post(done["url"], data={"csrf_token": csrf(page.text), "signer_name": "Alex Morgan",
+                                              "signature_path": PATH}, timeout=10, allow_redirects=False)
+    answered_in = time.monotonic() - started
+    assert signed.status_code == 303
+    assert answered_in < 2.0  # the customer is answered at once; the PDF comes later
+    assert "Signed by Alex Morgan" in customer.get(done["url"], timeout=10).text
+
+    pdf = wait_for_pdf(office, report["id"])
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    details = office.get(f"/service-reports/{report['id']}").json()
+    for expected in (report["number"], "Alex Morgan", details["certificate_id"], details["snapshot_sha256"],
+                     "127.0.0.1", "Pump replaced."):
+        assert expected in text.replace("\n", " ") or expected in text, expected
+    assert pdf.headers["X-Content-SHA256"] == details["pdf"]["sha256"]
+
+    form = customer.get(stack.portal_url + "/verify", timeout=10).text
+    match = customer.post(stack.portal_url + "/verify", data={"csrf_token": csrf(form)},
+                          files={"document": ("report.pdf", pdf.content, "application/pdf")}, timeout=10)
+    assert match.status_code == 200 and "Match." in match.text and details["certificate_id"] in match.text
+    altered = bytearray(pdf.content)
+    altered[len(altered) // 2] ^= 0x01
+    no_match = customer.post(stack.portal_url + "/verify", data={"csrf_token": csrf(form)},
+                             files={"document": ("report.pdf", bytes(altered), "application/pdf")}, timeout=10)
+    assert "No match" in no_match.text
+
+
+def test_an_estimate_is_accepted_and_converted(office):
+    created = office.post("/estimates", {
+        "title": "Bathroom extractor fan", "valid_until": (utcnow() + timedelta(days=10)).date().isoformat(),
+        "line_items": [
+            {"description": "Fan and ducting", "quantity": 1, "unit_price": "189.00", "tax_rate": "20"},
+            {"description": "Humidity sensor", "quantity": 1, "unit_price": "35.00", "tax_rate": "20",
+             "optional": True},
+        ],
+    })
+    assert created.status_code == 201, created.text
+    sent = office.post(f"/estimates/{created.json()['id']}/send").json()
+    customer = requests.Session()
+    page = customer.get(sent["url"] + "?include=l2", timeout=10)
+    assert "GBP" not in page.text and "268.80" in page.text  # (189 + 35) × 1.2
+    answer = customer.post(sent["url"], data={
+        "csrf_token": csrf(page.text), "response": "accept", "revision": "1",
+        "signer_name": "Alex Morgan", "include": "l2"}, timeout=10)
+    assert answer.status_code == 200 and "you accepted this estimate" in answer.text
+    estimate = office.get(f"/estimates/{created.json()['id']}").json()
+    assert estimate["status"] == "approved" and estimate["outcome"]["total"] == "268.80"
+    converted = office.post(f"/estimates/{estimate['id']}/convert").json()
+    assert converted["work_order"]["estimate_id"] == estimate["id"]
