@@ -1,9 +1,10 @@
 """The staff API described as an OpenAPI 3.1 document, served at ``GET /api/v1/openapi.json``.
 
-Enumerations (statuses, languages, entity types, permissions) come from the modules that
-enforce them, so the description cannot drift from the code. Lengths and patterns mirror
-``porchlight.validation`` and the services' forms; ``tests/unit/test_openapi.py`` checks
-that every route of the app is described here and that every ``$ref`` resolves.
+Enumerations (statuses, languages, entity types, permissions, file types) and limits come
+from the modules that enforce them, so the description cannot drift from the code. Lengths
+and patterns mirror ``porchlight.validation``, ``services.documents.money`` and the services'
+forms; ``tests/unit/test_openapi.py`` checks that every route of the app is described here,
+that every field the services answer with is listed, and that every ``$ref`` resolves.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from porchlight import share_tokens
+from services.documents import estimates as estimate_rules
+from services.documents import money
+from services.documents import service_reports as report_rules
 from services.documents.work_orders import STATUSES, TRANSITIONS
 from services.identity.models import LANGUAGES
 from services.identity.repository import API_KEY_PREFIX
+from services.signatures.models import ENTITY_TYPES as EVIDENCE_ENTITY_TYPES
+from services.signatures.models import KINDS as EVIDENCE_KINDS
 
 Schema = dict[str, Any]
 
@@ -23,6 +29,27 @@ ID_PATTERN = r"^[0-9a-f]{24}$"
 PHONE_PATTERN = r"^\+?[0-9 ()./-]{5,30}$"
 NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$"
 TOKEN_PATTERN = "^(" + "|".join(share_tokens.PREFIXES.values()) + ")_[0-9a-f]{40}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+# money.to_decimal: digits with an optional fraction; no exponent, NaN, Infinity or separators.
+DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$"
+CERTIFICATE_PATTERN = r"^cert_[0-9a-f]{32}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+MB = 1024 * 1024
+
+MONEY_RULES = (
+    "Money: every `*_minor` field is an integer number of the currency's minor unit (EUR has "
+    f"{money.exponent('EUR')} decimal places, JPY {money.exponent('JPY')}, KWD "
+    f"{money.exponent('KWD')}); every other amount is a plain decimal string with exactly that "
+    'many places, e.g. `"48.68"`. Each line\'s net amount is quantity × unit price, rounded half-up '
+    "to the minor unit; its tax is that net amount × the line's tax rate, rounded half-up per line. "
+    "Subtotal, tax and total are exact sums of the included lines' integers, so adding up the "
+    "shown line amounts gives the shown totals."
+)
+DECIMAL_RULES = (
+    'Numbers are sent as plain decimal strings such as `"12.50"`, or as integers: no exponent '
+    "(`1e3`), no thousands separators, no NaN or Infinity. Strings are safest; a JSON fraction is "
+    "read as its shortest decimal spelling."
+)
 
 # status -> (component name, error code, when it happens); the examples are built from it.
 ERRORS: dict[str, tuple[str, str, str]] = {
@@ -33,6 +60,9 @@ ERRORS: dict[str, tuple[str, str, str]] = {
     "404": ("NotFound", "not_found",
             "No such record in this workspace. Another workspace's ids answer the same way."),
     "409": ("Conflict", "conflict", "The request is valid but the record's state forbids it."),
+    "413": ("TooLarge", "request_entity_too_large",
+            "The request body is larger than the gateway accepts (a little more than the largest "
+            "allowed upload, leaving room for multipart framing)."),
     "422": ("ValidationFailed", "invalid",
             "Some fields need attention; `fields` names each one with a message."),
     "503": ("Unavailable", "unavailable",
@@ -91,6 +121,30 @@ def listing(key: str, item: str) -> Schema:
     return obj({key: {"type": "array", "items": ref(item)}}, (key,))
 
 
+def maybe(name: str, description: str) -> Schema:
+    """A referenced object, or null."""
+    return {"anyOf": [ref(name), {"type": "null"}], "description": description}
+
+
+def decimal(description: str, **extra: Any) -> Schema:
+    """A number as ``money.to_decimal`` reads it; ``extra`` bounds the integer spelling."""
+    return {"type": ["string", "integer"], "pattern": DECIMAL_PATTERN, "description": description,
+            **extra}
+
+
+def minor(description: str) -> Schema:
+    return {"type": "integer", "description": description + " In minor units."}
+
+
+def amount(description: str) -> Schema:
+    return {"type": "string",
+            "description": description + " A decimal string with the currency's places, e.g. 48.68."}
+
+
+def _words(values: tuple[str, ...]) -> str:
+    return " or ".join(", ".join(values).rsplit(", ", 1))
+
+
 def _choices(table: dict[str, Any], order: tuple[str, ...]) -> str:
     return "; ".join(
         f"{name} → {', '.join(x for x in order if x in table[name]) or 'none (final)'}"
@@ -104,6 +158,29 @@ WORKSPACE_ID: Schema = {**ID, "description": "The workspace the record belongs t
 STATUS = enum(STATUSES, "Where the job stands.")
 MOVES = "Allowed moves: " + _choices(TRANSITIONS, STATUSES) + "."
 ENTITY_TYPE = enum(share_tokens.ENTITY_TYPES, "Kind of record the link opens.")
+CURRENCY: Schema = {"type": "string", "pattern": CURRENCY_PATTERN,
+                    "description": "ISO 4217 code; fixed when the estimate is created."}
+SHA256: Schema = {"type": "string", "pattern": SHA256_PATTERN, "description": "SHA-256, lowercase hex."}
+CERTIFICATE_ID: Schema = {"type": "string", "pattern": CERTIFICATE_PATTERN,
+                          "description": "The id of the evidence of a customer's answer or signature."}
+ESTIMATE_STATUS = enum(
+    estimate_rules.STATUSES,
+    f"Where the offer stands. A new estimate is draft; sending makes it sent. While it is "
+    f"{_words(estimate_rules.OPEN)} the customer can accept (approved) or decline (rejected), and "
+    "after `valid_until` it is expired; an approved estimate can be converted into a work order "
+    "(converted). Only approved estimates convert.",
+)
+REPORT_STATUS = enum(
+    report_rules.STATUSES,
+    "Where the report stands: a draft is edited and collects files; completing it makes it wait "
+    "for the customer's signature in the portal; then it is signed and its PDF is rendered.",
+)
+UPLOAD_TYPES = ", ".join(report_rules.ALLOWED_TYPES)
+UPLOAD_LIMITS = (
+    f"Allowed types: {UPLOAD_TYPES}; the declared type must match the file's content. At most "
+    f"{report_rules.MAX_FILE_BYTES // MB} MB ({report_rules.MAX_FILE_BYTES} bytes) per file and "
+    f"{report_rules.MAX_ATTACHMENTS} files per report."
+)
 
 
 def work_order_fields(*, patch: bool) -> dict[str, Schema]:
@@ -115,6 +192,188 @@ def work_order_fields(*, patch: bool) -> dict[str, Schema]:
         "location": nullable(text(500, "Where the work happens; may span lines.")),
         "customer_id": nullable({**ID, "description": "A customer of the same workspace."}),
         "internal_notes": nullable(text(10_000, "Staff-only notes, never shown to customers.")),
+    }
+
+
+def estimate_fields(*, patch: bool) -> dict[str, Schema]:
+    """As for work orders: in a patch an optional field sent as null or "" is cleared."""
+    lines = (f"1 to {estimate_rules.MAX_LINES} lines, at least one of them not optional. "
+             "Lines get the ids l1, l2, … in the order sent.")
+    return {
+        "title": text(200, "Short name of the offer.", minLength=1),
+        "customer_id": nullable({**ID, "description": "A customer of the same workspace."}),
+        "valid_until": text(
+            10, "The last day the offer can be accepted, today or later in the workspace's time "
+            "zone; it expires at the following midnight there."
+            + (" Null changes nothing." if patch else ""), format="date"),
+        "notes": nullable(text(20_000, "Shown to the customer with the lines; may span lines.")),
+        "line_items": {
+            "type": "array", "items": ref("LineItemInput"), "minItems": 1,
+            "maxItems": estimate_rules.MAX_LINES,
+            "description": ("Replaces every line. " if patch else "") + lines,
+        },
+    }
+
+
+def minted(fields: dict[str, Schema], description: str) -> Schema:
+    """A response carrying a freshly minted share link next to ``fields``."""
+    return record({
+        **fields,
+        "token": {"type": "string", "pattern": TOKEN_PATTERN,
+                  "description": "The secret token; shown only in this response."},
+        "url": {"type": "string", "format": "uri",
+                "description": "The portal address to send to the customer."},
+        "share_token": ref("ShareToken"),
+    }, description)
+
+
+def estimate_schemas() -> dict[str, Schema]:
+    when = "When the estimate was {}.".format
+    return {
+        "Estimate": record({
+            "id": ID,
+            "workspace_id": WORKSPACE_ID,
+            "number": {"type": "string", "description": "Human number, e.g. EST-0001."},
+            "title": {"type": "string"},
+            "customer_id": nullable(ID),
+            "currency": CURRENCY,
+            "valid_until": {"type": "string", "format": "date",
+                            "description": "The last day it can be accepted (workspace time zone)."},
+            "expires_at": timestamp("The moment it expires: midnight after `valid_until`, in UTC."),
+            "notes": nullable({"type": "string"}),
+            "status": ESTIMATE_STATUS,
+            "revision": {"type": "integer", "minimum": 1, "description":
+                         "Goes up when a sent estimate is edited; customers answer one revision."},
+            "line_items": {"type": "array", "items": ref("PricedLine")},
+            "subtotal_minor": minor("Sum of the included lines' net amounts."),
+            "tax_minor": minor("Sum of the included lines' tax."),
+            "total_minor": minor("Subtotal plus tax."),
+            "subtotal": amount("`subtotal_minor`."),
+            "tax": amount("`tax_minor`."),
+            "total": amount("`total_minor`."),
+            "sent_at": timestamp(when("first sent"), null=True),
+            "approved_at": timestamp(when("accepted"), null=True),
+            "rejected_at": timestamp(when("declined"), null=True),
+            "expired_at": timestamp(when("marked expired"), null=True),
+            "converted_at": timestamp(when("converted"), null=True),
+            "work_order_id": nullable({**ID, "description": "The work order it became."}),
+            "outcome": maybe("EstimateOutcome", "The customer's answer, once there is one."),
+            "created_at": timestamp(when("created")),
+            "updated_at": timestamp(when("last changed")),
+        }, "An offer to a customer, priced in the workspace's currency. " + MONEY_RULES
+           + " Until the customer answers, optional lines are not included in the totals; after "
+           "an answer, the optional lines they chose are."),
+        "PricedLine": record({
+            "id": {"type": "string", "description": "The line's id within the estimate: l1, l2, …"},
+            "description": {"type": "string"},
+            "quantity": {"type": "string", "description": "As sent, a decimal string."},
+            "unit_price": amount("The unit price."),
+            "unit_price_minor": minor("The unit price."),
+            "tax_rate": {"type": "string", "description": "Percent, a decimal string."},
+            "optional": {"type": "boolean", "description": "The customer chooses whether to take it."},
+            "included": {"type": "boolean", "description": "Whether it counts in the totals."},
+            "net_minor": minor("Quantity × unit price, rounded half-up."),
+            "tax_minor": minor("Net amount × tax rate ÷ 100, rounded half-up, per line."),
+        }, "A line with its amounts. " + MONEY_RULES),
+        "LineItemInput": obj({
+            "description": text(500, "What is offered; may span lines.", minLength=1),
+            "quantity": decimal(
+                f"Above 0 and at most {estimate_rules.MAX_QUANTITY}, with at most 3 decimal places.",
+                exclusiveMinimum=0, maximum=int(estimate_rules.MAX_QUANTITY)),
+            "unit_price": decimal(
+                "Price of one unit before tax, in the currency's major unit (12.50 is twelve euros "
+                "fifty), with at most as many decimal places as the currency has; at least 0 and "
+                f"at most {estimate_rules.MAX_UNIT_PRICE_MINOR} minor units.", minimum=0),
+            "tax_rate": decimal("Percent, from 0 to 100, with at most 3 decimal places.",
+                                minimum=0, maximum=100, default="0"),
+            "optional": {"type": "boolean", "default": False,
+                         "description": "Offered as an option the customer may take or leave."},
+        }, ("description", "quantity", "unit_price"), closed=True,
+            description=DECIMAL_RULES + " Errors are reported as `line_items[<index>].<field>`."),
+        "EstimateInput": obj({
+            "number": text(32, "Your own number; by default the next EST-nnnn is taken.",
+                           pattern=NUMBER_PATTERN),
+            "currency": {**CURRENCY, "description": "ISO 4217 code; by default the workspace's. "
+                         "It cannot be changed later."},
+            **estimate_fields(patch=False),
+        }, ("title", "valid_until", "line_items"), closed=True,
+            description="Text is trimmed. " + DECIMAL_RULES),
+        "EstimatePatch": obj(
+            estimate_fields(patch=True), closed=True,
+            description="Only the fields sent change; `title` cannot be cleared. Allowed while "
+            f"the estimate is {_words(estimate_rules.EDITABLE)}. Editing a sent estimate makes a new "
+            "revision: the customer sees it at once, and an answer to the older one is refused.",
+        ),
+        "EstimateOutcome": record({
+            "response": enum(("accept", "decline"), "What the customer answered."),
+            "revision": {"type": "integer", "minimum": 1, "description": "The revision answered."},
+            "signer_name": nullable({"type": "string", "description": "The name typed to accept."}),
+            "reason": nullable({"type": "string", "description": "Why the customer declined."}),
+            "included_optional": {"type": "array", "items": {"type": "string"},
+                                  "description": "Ids of the optional lines the customer took."},
+            "total_minor": nullable(minor("The total the customer accepted or declined.")),
+            "total": amount("`total_minor`."),
+            "certificate_id": nullable({**CERTIFICATE_ID, "description":
+                                        "The evidence; null only for the moment it is recorded."}),
+            "snapshot_sha256": nullable({**SHA256, "description": "SHA-256 of what the customer saw."}),
+            "ip": {"type": "string", "description": "The customer's IP address."},
+            "user_agent": nullable({"type": "string", "description": "The customer's browser."}),
+        }, "The customer's answer as the server recorded it; the full record is in Evidence."),
+        "SentEstimate": minted({"estimate": ref("Estimate")},
+                               "The sent estimate and a new link the customer can view and answer with."),
+        "ConvertedEstimate": record({
+            "work_order": ref("WorkOrder"),
+            "estimate": ref("Estimate"),
+        }, "The work order made from the estimate, and the estimate now pointing at it."),
+    }
+
+
+def service_report_schemas() -> dict[str, Schema]:
+    attachment = record({
+        "id": {**ID, "description": "The stored file's id."},
+        "filename": {"type": "string"},
+        "content_type": enum(report_rules.ALLOWED_TYPES, "The file's type, checked against its content."),
+        "size": {"type": "integer", "minimum": 1, "maximum": report_rules.MAX_FILE_BYTES,
+                 "description": "Bytes."},
+    }, "A photo or PDF on the report.")
+    number = "Your own number; by default the next SR-nnnn is taken."
+    return {
+        "ServiceReport": record({
+            "id": ID,
+            "workspace_id": WORKSPACE_ID,
+            "number": {"type": "string", "description": "Human number, e.g. SR-0001."},
+            "work_order_id": {**ID, "description": "The work order it reports on."},
+            "work_order_number": nullable({"type": "string"}),
+            "work_order_title": nullable({"type": "string"}),
+            "narrative": nullable({"type": "string", "description": "What was done."}),
+            "status": REPORT_STATUS,
+            "attachments": {"type": "array", "items": attachment,
+                            "maxItems": report_rules.MAX_ATTACHMENTS},
+            "completed_at": timestamp("When the appointment was marked done.", null=True),
+            "signed_by": nullable({"type": "string", "description": "The name the customer typed."}),
+            "signed_at": timestamp("When the customer signed.", null=True),
+            "signed_ip": nullable({"type": "string", "description": "The signer's IP address."}),
+            "signed_user_agent": nullable({"type": "string", "description": "The signer's browser."}),
+            "certificate_id": nullable({**CERTIFICATE_ID, "description": "The signature's evidence."}),
+            "snapshot_sha256": nullable({**SHA256, "description": "SHA-256 of what the customer signed."}),
+            "pdf": record({
+                "ready": {"type": "boolean", "description": "Whether the signed PDF can be downloaded."},
+                "file_id": nullable(ID),
+                "sha256": nullable({**SHA256, "description": "SHA-256 of the signed PDF."}),
+            }, "The signed PDF, rendered in the background after the customer signs."),
+            "created_at": timestamp("When the report was created."),
+        }, "What was done at an appointment, with photos, for the customer to sign."),
+        "ServiceReportInput": obj({
+            "number": text(32, number, pattern=NUMBER_PATTERN),
+            "work_order_id": {**ID, "description": "A work order of the same workspace."},
+            "narrative": nullable(text(20_000, "What was done; may span lines.")),
+        }, ("work_order_id",), closed=True, description="Text is trimmed."),
+        "ServiceReportPatch": obj({
+            "narrative": nullable(text(20_000, "What was done; null or \"\" clears it.")),
+        }, closed=True, description="Only a draft report can be edited."),
+        "CompletedServiceReport": minted(
+            {"service_report": ref("ServiceReport")},
+            "The report awaiting signature and a new link the customer can view and sign with."),
     }
 
 
@@ -154,6 +413,7 @@ def schemas() -> dict[str, Schema]:
             "description": nullable({"type": "string"}),
             "location": nullable({"type": "string"}),
             "customer_id": nullable(ID),
+            "estimate_id": nullable({**ID, "description": "The estimate this job was converted from."}),
             "internal_notes": nullable({"type": "string"}),
             "completed_at": timestamp("When the job was completed.", null=True),
             "created_at": timestamp("When the work order was created."),
@@ -188,13 +448,35 @@ def schemas() -> dict[str, Schema]:
             "expires_at": nullable(text(40, "ISO 8601 with a UTC offset, in the future.",
                                         format="date-time")),
         }, ("entity",), closed=True),
-        "MintedShareToken": record({
-            "token": {"type": "string", "pattern": TOKEN_PATTERN,
-                      "description": "The secret token; shown only in this response."},
-            "url": {"type": "string", "format": "uri",
-                    "description": "The portal address to send to the customer."},
-            "share_token": ref("ShareToken"),
-        }, "A freshly minted link."),
+        "MintedShareToken": minted({}, "A freshly minted link."),
+        **estimate_schemas(),
+        **service_report_schemas(),
+        "Evidence": record({
+            "certificate_id": CERTIFICATE_ID,
+            "workspace_id": WORKSPACE_ID,
+            "kind": enum(EVIDENCE_KINDS, "What the customer did: accepted or declined an estimate, "
+                         "or signed a service report."),
+            "entity_type": enum(EVIDENCE_ENTITY_TYPES, "Kind of record answered."),
+            "entity_id": ID,
+            "entity_number": {"type": "string", "description": "The record's number, e.g. EST-0001."},
+            "revision": {"type": "integer", "minimum": 1,
+                         "description": "The revision the customer was shown."},
+            "signer_name": {"type": "string", "description": "The name the customer typed."},
+            "signature_path": nullable({"type": "string",
+                                        "description": "The drawn signature as stored (signatures only)."}),
+            "signature_svg": nullable({"type": "string",
+                                       "description": "The drawn signature as an SVG image."}),
+            "reason": nullable({"type": "string", "description": "Why the customer declined."}),
+            "snapshot": {"type": "object", "description":
+                         "Exactly what the customer was shown, hashed into `snapshot_sha256`. "
+                         "An estimate's snapshot follows the money rules of Estimate: integers "
+                         "in `*_minor` fields, decimal strings elsewhere."},
+            "snapshot_sha256": {**SHA256, "description": "SHA-256 of the snapshot's canonical JSON."},
+            "ip": {"type": "string", "description": "The customer's IP address."},
+            "user_agent": nullable({"type": "string", "description": "The customer's browser."}),
+            "signed_at": timestamp("When the answer was recorded."),
+        }, "Everything recorded when a customer answered an estimate or signed a report. It is "
+           "never changed; staff see the IP address and device, public certificates do not."),
         "Error": record({"error": record({
             "code": {"type": "string", "description": "Stable machine-readable code."},
             "message": {"type": "string", "description": "A sentence for a human."},

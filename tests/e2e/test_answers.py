@@ -63,8 +63,9 @@ def test_a_signed_report_becomes_a_verifiable_pdf(stack, office):
     assert match.status_code == 200 and "Match." in match.text and details["certificate_id"] in match.text
     altered = bytearray(pdf.content)
     altered[len(altered) // 2] ^= 0x01
-    no_match = customer.post(stack.portal_url + "/verify", data={"csrf_token": csrf(form)},
-                             files={"document": ("report.pdf", bytes(altered), "application/pdf")}, timeout=10)
+    no_match = customer.post(
+        stack.portal_url + "/verify", data={"csrf_token": csrf(form)},
+        files={"document": ("report.pdf", bytes(altered), "application/pdf")}, timeout=10)
     assert "No match" in no_match.text
 
 
