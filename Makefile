@@ -5,9 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint setup clean
+.PHONY: run test bench lint setup clean system-packages
+
+# Debian packages the tests need: Chromium for the browser tests, DejaVu for PDF text.
+TEST_PACKAGES := chromium fonts-dejavu-core
+BENCH_PACKAGES := wrk
 
 setup: $(STAMP)
+
+# Installs what is missing with apt-get when run as root; otherwise says what to install.
+define require_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing system packages:$$missing. Install them: apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+endef
+
+system-packages:
+	$(call require_packages,$(TEST_PACKAGES))
 
 # The virtual environment, rebuilt when the package list changes.
 $(STAMP): pyproject.toml
@@ -22,11 +43,12 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/porchlight run $(ARGS)
 
-test: setup
+test: setup system-packages
 	$(BIN)/python -m porchlight.broker
 	$(BIN)/python -m tests $(ARGS)
 
 bench: setup
+	$(call require_packages,$(BENCH_PACKAGES))
 	$(BIN)/python -m porchlight.broker
 	$(BIN)/python bench/portal_pages.py $(ARGS)
 
