@@ -85,7 +85,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     def _terminate(_signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 
+    # Both signals stop the stack, even where the shell started us with SIGINT ignored.
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         print("Starting identity, sharing, documents, signatures, the worker, portal and admin …", flush=True)
         stack.start()
@@ -112,6 +114,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"porchlight: {exc}", file=sys.stderr)
         return 1
     finally:
+        # A second Ctrl-C (or SIGTERM) must not interrupt the shutdown half-way and
+        # leave children running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
 
 
@@ -125,6 +131,10 @@ def _print_welcome(stack: Any, demo: dict[str, Any]) -> None:
         wo = link["work_order"]
         print(f"  {wo['number']}  {wo['status']:<12} {link['url']}")
     print(f"  revoked link (shows the not-available page): {demo['revoked_url']}")
+    print()
+    print(f"Estimate to accept or decline:  {demo['estimate_url']}")
+    print(f"Service report to sign:         {demo['service_report_url']}")
+    print(f"Check a signed PDF:             {stack.portal_url}/verify")
     print()
     print(f"Admin API: {stack.admin_url}/api/v1   (OpenAPI: {stack.admin_url}/api/v1/openapi.json)")
     print(f"Staff API key (shown once): {demo['api_key']}")

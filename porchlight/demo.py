@@ -72,12 +72,39 @@ def seed(pool: RpcPool, admin_url: str) -> dict[str, Any]:
             "expires_at": isoformat(utcnow() + timedelta(days=30)),
         })
         links.append({"work_order": wo, "url": share["url"], "share_token_id": share["share_token"]["id"]})
-    revoked = post("/share-tokens", {"entity": {"type": "work_order", "id": links[0]["work_order"]["id"]}})
+    first_wo = links[0]["work_order"]["id"]
+    revoked = post("/share-tokens", {"entity": {"type": "work_order", "id": first_wo}})
     post(f"/share-tokens/{revoked['share_token']['id']}/revoke", {})
+    estimate = post("/estimates", {
+        "title": "Replace the hot-water cylinder", "customer_id": customer["id"],
+        "valid_until": (utcnow() + timedelta(days=21)).date().isoformat(),
+        "notes": "We will remove the old copper cylinder and fit a **150 litre unvented** "
+                 "cylinder with a new expansion vessel.\n\nPrices include disposal of the old unit.",
+        "line_items": [
+            {"description": "Unvented cylinder, 150 l", "quantity": 1, "unit_price": "689.00",
+             "tax_rate": "20"},
+            {"description": "Labour (hours)", "quantity": "6.5", "unit_price": "54.50", "tax_rate": "20"},
+            {"description": "Copper fittings and valves", "quantity": 1, "unit_price": "84.35",
+             "tax_rate": "20"},
+            {"description": "Magnetic system filter", "quantity": 1, "unit_price": "119.00",
+             "tax_rate": "20", "optional": True},
+        ],
+    })
+    sent = post(f"/estimates/{estimate['id']}/send", {})
+    completed_wo = links[2]["work_order"]["id"]
+    report = post("/service-reports", {
+        "work_order_id": completed_wo,
+        "narrative": "Fitted a humidity-controlled extractor fan above the shower.\n"
+                     "Ducted through the loft to a new tile vent; sealed and tested.\n"
+                     "Run-on timer set to 15 minutes.",
+    })
+    done = post(f"/service-reports/{report['id']}/complete", {})
     return {
         "workspace": created["workspace"],
         "api_key": key,
         "customer": customer,
         "links": links,
         "revoked_url": revoked["url"],
+        "estimate_url": sent["url"],
+        "service_report_url": done["url"],
     }

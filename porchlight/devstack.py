@@ -127,6 +127,13 @@ class Stack:
             raise
 
     def stop(self) -> None:
+        """Stop every child: SIGTERM to all at once, then wait; SIGKILL what lingers."""
+        for proc in list(self.processes.values()):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         for name in list(self.processes):
             self.stop_process(name)
 

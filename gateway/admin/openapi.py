@@ -168,7 +168,7 @@ ESTIMATE_STATUS = enum(
     f"Where the offer stands. A new estimate is draft; sending makes it sent. While it is "
     f"{_words(estimate_rules.OPEN)} the customer can accept (approved) or decline (rejected), and "
     "after `valid_until` it is expired; an approved estimate can be converted into a work order "
-    "(converted). Only approved estimates convert.",
+    "(converted).",
 )
 REPORT_STATUS = enum(
     report_rules.STATUSES,
@@ -505,21 +505,35 @@ def json_content(schema: Schema) -> Schema:
     return {"application/json": {"schema": schema}}
 
 
-def path_param(name: str, description: str) -> Schema:
+def path_param(name: str, description: str, schema: Schema = ID) -> Schema:
     return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": ID}
+            "schema": schema}
 
 
 def query_param(name: str, schema: Schema, *, required: bool = False) -> Schema:
     return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
+def upload_content(field: str, types: tuple[str, ...], description: str) -> Schema:
+    """A multipart/form-data body carrying one file in ``field``."""
+    return {"multipart/form-data": {
+        "schema": obj({field: {"type": "string", "contentMediaType": "application/octet-stream",
+                               "description": description}}, (field,)),
+        "encoding": {field: {"contentType": ", ".join(types)}},
+    }}
+
+
 def operation(
     operation_id: str, tag: str, summary: str, description: str, ok: tuple[str, str, Schema],
-    *, errors: tuple[str, ...] = (), body: str | None = None, params: tuple[Schema, ...] = (),
-    public: bool = False,
+    *, errors: tuple[str, ...] = (), body: str | None = None, upload: Schema | None = None,
+    params: tuple[Schema, ...] = (), public: bool = False, media: str = "application/json",
+    headers: dict[str, Schema] | None = None, notes: dict[str, str] | None = None,
 ) -> Schema:
-    """One operation; authenticated ones can always answer 401 and 503."""
+    """One operation; authenticated ones can always answer 401 and 503.
+
+    ``body`` names a JSON request schema (so a non-object body is a 400); ``upload`` is a
+    multipart body instead. ``media`` and ``headers`` describe the success answer; ``notes``
+    replace an error's shared description where this operation means something narrower."""
     status, ok_description, schema = ok
     op: Schema = {"operationId": operation_id, "tags": [tag], "summary": summary,
                   "description": description}
@@ -528,12 +542,20 @@ def operation(
     if body:
         op["requestBody"] = {"required": True, "content": json_content(ref(body))}
         errors = ("400", *errors)
+    elif upload:
+        op["requestBody"] = {"required": True, "content": upload}
     if public:
         op["security"] = []
     else:
         errors = (*errors, "401", "503")
-    op["responses"] = {status: {"description": ok_description, "content": json_content(schema)}}
-    op["responses"].update({s: ref(ERRORS[s][0], "responses") for s in sorted(errors)})
+    success: Schema = {"description": ok_description, "content": {media: {"schema": schema}}}
+    if headers:
+        success["headers"] = headers
+    op["responses"] = {status: success}
+    for s in sorted(errors):
+        op["responses"][s] = ref(ERRORS[s][0], "responses")
+        if notes and s in notes:
+            op["responses"][s]["description"] = notes[s]
     return op
 
 
@@ -541,6 +563,13 @@ def paths() -> dict[str, Schema]:
     customer = [path_param("customer_id", "The customer's id.")]
     work_order = [path_param("work_order_id", "The work order's id.")]
     token = [path_param("token_id", "The share token's id (not the token itself).")]
+    estimate = [path_param("estimate_id", "The estimate's id.")]
+    report = [path_param("report_id", "The service report's id.")]
+    certificate = [path_param("certificate_id", "The certificate id, as printed on signed PDFs.",
+                              CERTIFICATE_ID)]
+    line_errors = {"422": "Some fields need attention; errors in a line are named like "
+                          "`line_items[0].quantity`."}
+    upload_limit = report_rules.MAX_FILE_BYTES // MB
     entity_query = (
         query_param("entity_type", ENTITY_TYPE, required=True),
         query_param("entity_id", ID, required=True),
@@ -619,6 +648,130 @@ def paths() -> dict[str, Schema]:
                 ("201", "The replacement link.", ref("MintedShareToken")),
                 errors=("404", "409")),
         },
+        "/api/v1/estimates": {
+            "post": operation(
+                "createEstimate", "estimates", "Create an estimate",
+                "Creates a draft estimate in the workspace's currency (unless `currency` is given), "
+                "numbered automatically unless `number` is given. A number already used in the "
+                "workspace is a conflict. Amounts follow the money rules of Estimate.",
+                ("201", "The new estimate, priced.", ref("Estimate")),
+                body="EstimateInput", errors=("409", "422"), notes=line_errors),
+            "get": operation(
+                "listEstimates", "estimates", "List estimates",
+                "The workspace's estimates, newest first, at most 200.",
+                ("200", "The estimates.", listing("estimates", "Estimate")),
+                params=(query_param("status", ESTIMATE_STATUS),), errors=("422",)),
+        },
+        "/api/v1/estimates/{estimate_id}": {
+            "parameters": estimate,
+            "get": operation(
+                "getEstimate", "estimates", "Get an estimate",
+                "One estimate with its priced lines and the customer's answer, if any. An open "
+                "estimate past its date is marked expired on the way.",
+                ("200", "The estimate.", ref("Estimate")), errors=("404",)),
+            "patch": operation(
+                "updateEstimate", "estimates", "Change an estimate",
+                f"Changes only the fields sent, while the estimate is {_words(estimate_rules.EDITABLE)}; "
+                "otherwise, or if it changed meanwhile, 409. Editing a sent estimate makes a new "
+                "revision the customer sees at once.",
+                ("200", "The updated estimate.", ref("Estimate")),
+                body="EstimatePatch", errors=("404", "409", "422"), notes=line_errors),
+        },
+        "/api/v1/estimates/{estimate_id}/send": {
+            "parameters": estimate,
+            "post": operation(
+                "sendEstimate", "estimates", "Send an estimate",
+                "Marks a draft sent (sending a sent one again changes nothing) and mints a link the "
+                "customer can view and answer with. Each call mints a fresh link; earlier ones keep "
+                "working until revoked. Any other state is a conflict (409).",
+                ("201", "The estimate and its new link.", ref("SentEstimate")),
+                errors=("404", "409")),
+        },
+        "/api/v1/estimates/{estimate_id}/convert": {
+            "parameters": estimate,
+            "post": operation(
+                "convertEstimate", "estimates", "Turn an estimate into a work order",
+                "Creates a work order from an accepted estimate and links the two. Repeating it "
+                "returns the same work order; an estimate that is not accepted is a conflict (409).",
+                ("200", "The work order and the converted estimate.", ref("ConvertedEstimate")),
+                errors=("404", "409")),
+        },
+        "/api/v1/service-reports": {
+            "post": operation(
+                "createServiceReport", "service reports", "Create a service report",
+                "Creates a draft report on a work order of the workspace, numbered automatically "
+                "unless `number` is given. A number already used in the workspace is a conflict.",
+                ("201", "The new report.", ref("ServiceReport")),
+                body="ServiceReportInput", errors=("409", "422")),
+            "get": operation(
+                "listServiceReports", "service reports", "List service reports",
+                "The workspace's service reports, newest first, at most 200.",
+                ("200", "The reports.", listing("service_reports", "ServiceReport")),
+                params=(query_param("work_order_id", {
+                    **ID, "description": "Only this work order's reports."}),)),
+        },
+        "/api/v1/service-reports/{report_id}": {
+            "parameters": report,
+            "get": operation(
+                "getServiceReport", "service reports", "Get a service report",
+                "One service report with its attachments, signature and PDF state.",
+                ("200", "The report.", ref("ServiceReport")), errors=("404",)),
+            "patch": operation(
+                "updateServiceReport", "service reports", "Change a service report",
+                "Changes the narrative of a draft report; once completed the customer may have "
+                "seen it, so editing is a conflict (409).",
+                ("200", "The updated report.", ref("ServiceReport")),
+                body="ServiceReportPatch", errors=("404", "409", "422")),
+        },
+        "/api/v1/service-reports/{report_id}/attachments": {
+            "parameters": report,
+            "post": operation(
+                "addServiceReportAttachment", "service reports", "Attach a photo or PDF",
+                "Uploads one file to a draft report as multipart/form-data in the field `file`. "
+                + UPLOAD_LIMITS + " A report that is no longer a draft, or already full, is a "
+                "conflict (409).",
+                ("201", "The report with the new attachment.", ref("ServiceReport")),
+                upload=upload_content("file", report_rules.ALLOWED_TYPES, UPLOAD_LIMITS),
+                errors=("404", "409", "413", "422"), notes={
+                    "413": f"The request is well over the {upload_limit} MB file limit; the gateway "
+                           "refuses it before reading it.",
+                    "422": f"The field `file` is missing or empty, over {upload_limit} MB, of a type "
+                           "not allowed, or its content does not match its type.",
+                }),
+        },
+        "/api/v1/service-reports/{report_id}/complete": {
+            "parameters": report,
+            "post": operation(
+                "completeServiceReport", "service reports", "Complete a service report",
+                "The appointment is done: the draft now awaits the customer's signature, and a "
+                "link they can view and sign with is minted (a fresh one on every call; completing "
+                "again changes nothing else). A signed report is a conflict (409).",
+                ("201", "The report and its new link.", ref("CompletedServiceReport")),
+                errors=("404", "409")),
+        },
+        "/api/v1/service-reports/{report_id}/pdf": {
+            "parameters": report,
+            "get": operation(
+                "getSignedServiceReportPdf", "service reports", "Download the signed PDF",
+                "The PDF rendered after the customer signed, as a download. It is rendered in the "
+                "background: until it is ready (see `pdf.ready`) this answers 404 with a JSON error.",
+                ("200", "The signed PDF.", {"type": "string", "contentMediaType": "application/pdf"}),
+                media="application/pdf", errors=("404",), headers={
+                    "X-Content-SHA256": {"description": "SHA-256 of the PDF, as in `pdf.sha256`.",
+                                         "schema": SHA256},
+                    "Content-Disposition": {"description": 'attachment; filename="<number>-signed.pdf"',
+                                            "schema": {"type": "string"}},
+                }, notes={"404": "No such report, the report is not signed yet, or its signed PDF "
+                                 "is still being rendered (retry shortly)."}),
+        },
+        "/api/v1/evidence/{certificate_id}": {
+            "parameters": certificate,
+            "get": operation(
+                "getEvidence", "evidence", "Get the evidence of an answer",
+                "Everything recorded when a customer accepted or declined an estimate or signed a "
+                "report: for disputes. Certificate ids appear on estimates, reports and signed PDFs.",
+                ("200", "The evidence.", ref("Evidence")), errors=("404",)),
+        },
         "/api/v1/openapi.json": {
             "get": operation(
                 "getOpenApiDocument", "meta", "This description",
@@ -649,13 +802,18 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         "info": {
             "title": "Porchlight staff API",
             "version": _package_version(),
-            "description": "Manage customers, work orders and share links of one workspace. "
-            "The API key names the workspace; records of other workspaces answer 404.",
+            "description": "Manage the customers, work orders, estimates, service reports and "
+            "share links of one workspace, and read the evidence of customers' answers. The API key "
+            "names the workspace; records of other workspaces answer 404.",
         },
         "servers": [{"url": server_url}],
         "tags": [
             {"name": "customers", "description": "The people and companies you work for."},
             {"name": "work orders", "description": "Jobs, with the status customers follow."},
+            {"name": "estimates", "description": "Priced offers customers accept or decline."},
+            {"name": "service reports", "description": "What was done, with photos, signed by "
+             "the customer."},
+            {"name": "evidence", "description": "The record behind every answer and signature."},
             {"name": "share tokens", "description": "Links that open a record in the portal."},
             {"name": "meta", "description": "About the API itself."},
         ],

@@ -22,6 +22,7 @@ from gateway.web import WorkspaceCache, configure, install_security_headers
 from porchlight.clock import parse_iso
 from porchlight.errors import NotFound
 from porchlight.rpc import ServiceUnavailable
+from services.documents.money import format_minor
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,11 @@ def local_time(value: str | None, timezone: str) -> str:
     return moment.strftime("%-d %B %Y, %H:%M ") + (moment.tzname() or "")
 
 
-def money(minor: int, currency: str) -> str:
-    from services.documents.money import format_minor
+def amount(minor: int, currency: str) -> str:
+    return format_minor(minor, currency)
 
+
+def money(minor: int, currency: str) -> str:
     return f"{currency} {format_minor(minor, currency)}"
 
 
@@ -65,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                     "another gateway process will be refused. Set it in production.")
     app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https://")
     app.extensions["workspaces"] = WorkspaceCache(ttl=float(app.config.get("WORKSPACE_CACHE_SECONDS", 30)))
-    app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money)
+    app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money, amount=amount)
     CSRFProtect(app)
 
     from gateway.portal.links import bp as links

@@ -122,8 +122,8 @@ def check_entry_point(app: str, command: Any) -> EntryPoint | None:
         # The Celery worker starts as ``python -m workers``: its __main__ must exist and
         # start a worker with beat.
         assert argv(command) == ["python", "-m", "workers"], command
-        main = module_file("workers.__main__")
-        assert "worker_main" in main.read_text(encoding="utf-8") and "--beat" in main.read_text(encoding="utf-8")
+        main = module_file("workers.__main__").read_text(encoding="utf-8")
+        assert "worker_main" in main and "--beat" in main
         return None
     ep = entry_point(command)
     path = module_file(ep.module)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +11,9 @@ from flask import Flask
 
 from gateway.admin.app import create_app
 from gateway.admin.openapi import (
+    CERTIFICATE_PATTERN,
+    CURRENCY_PATTERN,
+    DECIMAL_PATTERN,
     ID_PATTERN,
     NUMBER_PATTERN,
     PHONE_PATTERN,
@@ -17,7 +21,19 @@ from gateway.admin.openapi import (
     openapi_document,
 )
 from porchlight import share_tokens, validation
+from services.documents import estimates, money, service_reports
 from services.documents import service as documents_service
+from services.documents.models import (
+    Attachment,
+    Estimate,
+    EstimateOutcome,
+    LineItem,
+    ServiceReport,
+    WorkOrder,
+)
+from services.signatures import models as signature_models
+from services.signatures import repository as signatures_repository
+from services.signatures.service import evidence_to_wire
 
 SERVER = "http://localhost"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -126,7 +142,7 @@ def test_operations_are_described_and_secured(doc: dict[str, Any]) -> None:
         assert (op.get("security") == []) is public, (path, method)
         if not public:
             assert {"401", "503"} <= set(op["responses"]), (path, method)
-        if "requestBody" in op:
+        if "application/json" in op.get("requestBody", {}).get("content", {}):
             assert "400" in op["responses"], (path, method)
 
 
@@ -139,6 +155,14 @@ def test_enumerations_come_from_the_code(doc: dict[str, Any]) -> None:
     assert entity["enum"] == list(share_tokens.ENTITY_TYPES)
     permissions = schemas["ShareTokenInput"]["properties"]["permissions"]["items"]
     assert permissions["enum"] == list(share_tokens.PERMISSIONS)
+    assert schemas["Estimate"]["properties"]["status"]["enum"] == list(estimates.STATUSES)
+    assert schemas["ServiceReport"]["properties"]["status"]["enum"] == list(service_reports.STATUSES)
+    attachment = schemas["ServiceReport"]["properties"]["attachments"]["items"]
+    assert attachment["properties"]["content_type"]["enum"] == list(service_reports.ALLOWED_TYPES)
+    assert schemas["Evidence"]["properties"]["kind"]["enum"] == list(signature_models.KINDS)
+    assert schemas["Evidence"]["properties"]["entity_type"]["enum"] == list(signature_models.ENTITY_TYPES)
+    line = schemas["EstimateInput"]["properties"]["line_items"]
+    assert line["maxItems"] == estimates.MAX_LINES
 
 
 def test_patterns_match_the_validation_code() -> None:
@@ -146,6 +170,99 @@ def test_patterns_match_the_validation_code() -> None:
     assert PHONE_PATTERN == validation._PHONE.pattern
     assert NUMBER_PATTERN == documents_service._NUMBER.pattern
     assert re.match(TOKEN_PATTERN, share_tokens.mint("work_order"))
+    assert CURRENCY_PATTERN == validation._CURRENCY.pattern
+    assert DECIMAL_PATTERN == "^" + money._PLAIN_DECIMAL.pattern + "$"
+    assert CERTIFICATE_PATTERN == "^" + signatures_repository._CERTIFICATE_ID.pattern + "$"
+    assert re.match(CERTIFICATE_PATTERN, signatures_repository.new_certificate_id())
+
+
+# Where the record's state can refuse the call (409), and where fields are checked (422).
+STATEFUL = [
+    ("/api/v1/estimates/{estimate_id}", "patch"),
+    ("/api/v1/estimates/{estimate_id}/send", "post"),
+    ("/api/v1/estimates/{estimate_id}/convert", "post"),
+    ("/api/v1/service-reports/{report_id}", "patch"),
+    ("/api/v1/service-reports/{report_id}/attachments", "post"),
+    ("/api/v1/service-reports/{report_id}/complete", "post"),
+]
+VALIDATED = [
+    ("/api/v1/estimates", "post"),
+    ("/api/v1/estimates", "get"),
+    ("/api/v1/estimates/{estimate_id}", "patch"),
+    ("/api/v1/service-reports", "post"),
+    ("/api/v1/service-reports/{report_id}", "patch"),
+    ("/api/v1/service-reports/{report_id}/attachments", "post"),
+]
+
+
+@pytest.mark.parametrize(("path", "method"), STATEFUL)
+def test_state_refusals_are_conflicts(doc: dict[str, Any], path: str, method: str) -> None:
+    assert "409" in doc["paths"][path][method]["responses"]
+
+
+@pytest.mark.parametrize(("path", "method"), VALIDATED)
+def test_field_checks_are_422(doc: dict[str, Any], path: str, method: str) -> None:
+    assert "422" in doc["paths"][path][method]["responses"]
+
+
+def test_attachment_upload_is_multipart(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/api/v1/service-reports/{report_id}/attachments"]["post"]
+    (media, content), = op["requestBody"]["content"].items()
+    assert media == "multipart/form-data"
+    assert content["schema"]["required"] == ["file"]
+    allowed = content["encoding"]["file"]["contentType"].split(", ")
+    assert allowed == list(service_reports.ALLOWED_TYPES)
+    assert f"{service_reports.MAX_FILE_BYTES} bytes" in op["description"]
+    assert {"413", "422"} <= set(op["responses"]) and "400" not in op["responses"]
+
+
+def test_signed_pdf_is_binary_with_its_digest(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/api/v1/service-reports/{report_id}/pdf"]["get"]
+    assert list(op["responses"]["200"]["content"]) == ["application/pdf"]
+    assert "X-Content-SHA256" in op["responses"]["200"]["headers"]
+    assert resolve(doc, op["responses"]["404"]["$ref"])["content"]["application/json"]
+
+
+def properties(doc: dict[str, Any], name: str) -> set[str]:
+    return set(doc["components"]["schemas"][name]["properties"])
+
+
+def test_every_answered_field_is_documented(doc: dict[str, Any]) -> None:
+    """The services' wire dicts and the response schemas list the same fields."""
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    work_order = WorkOrder(workspace_id="w", number="WO-0001", title="t", status="new",
+                           created_at=now, updated_at=now)
+    assert set(documents_service.work_order_to_wire(work_order)) == properties(doc, "WorkOrder")
+
+    estimate = Estimate(
+        workspace_id="w", number="EST-0001", title="t", currency="EUR", valid_until="2026-01-31",
+        expires_at=now, status="approved", created_at=now, updated_at=now,
+        line_items=[LineItem(id="l1", description="d", quantity="1.5", unit_price_minor=1999,
+                             tax_rate="21", optional=False)],
+        outcome=EstimateOutcome(response="accept", revision=1, included_optional=[], total_minor=3628,
+                                ip="192.0.2.1"),
+    )
+    wire = documents_service.estimate_to_wire(estimate)
+    assert set(wire) == properties(doc, "Estimate")
+    assert set(wire["outcome"]) == properties(doc, "EstimateOutcome")
+    assert set(wire["line_items"][0]) == properties(doc, "PricedLine")
+
+    report = ServiceReport(
+        workspace_id="w", number="SR-0001", work_order_id="0" * 24, status="draft", created_at=now,
+        attachments=[Attachment(file_id="1" * 24, filename="a.png", content_type="image/png", size=9)],
+    )
+    wire = documents_service.service_report_to_wire(report, work_order)
+    assert set(wire) == properties(doc, "ServiceReport")
+    schema = doc["components"]["schemas"]["ServiceReport"]["properties"]
+    assert set(wire["attachments"][0]) == set(schema["attachments"]["items"]["properties"])
+    assert set(wire["pdf"]) == set(schema["pdf"]["properties"])
+
+    evidence = signature_models.Evidence(
+        workspace_id="w", certificate_id=signatures_repository.new_certificate_id(), kind="acceptance",
+        entity_type="estimate", entity_id="0" * 24, entity_number="EST-0001", revision=1,
+        signer_name="A", snapshot_json="{}", snapshot_sha256="0" * 64, ip="192.0.2.1", signed_at=now,
+    )
+    assert set(evidence_to_wire(evidence)) == properties(doc, "Evidence")
 
 
 def test_served_without_an_api_key(app: Flask, doc: dict[str, Any]) -> None:
