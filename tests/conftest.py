@@ -12,6 +12,7 @@ import pytest
 from porchlight import config
 from porchlight.broker import IsolatedVhost, ensure_broker
 from porchlight.rpc import RpcPool
+from tests.running_stack import office, stack  # noqa: F401 - fixtures for e2e and browser tests
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from porchlight.clock import isoformat, utcnow
-from tests.e2e.conftest import RPC_TIMEOUT, Office, cli
+from tests.running_stack import RPC_TIMEOUT, Office, cli
 
 pytestmark = pytest.mark.e2e
 HEX = "0123456789abcdef" * 3

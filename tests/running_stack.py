@@ -1,5 +1,6 @@
 """The running stack the end-to-end and browser tests drive: every service, the worker and
-both gateways as real processes on a RabbitMQ virtual host of their own."""
+both gateways as real processes on a RabbitMQ virtual host of their own, started once per
+test run (the root conftest exposes the ``stack`` and ``office`` fixtures)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import pytest
 import requests
 
 from porchlight.broker import IsolatedVhost, ensure_broker
+from porchlight.clock import utcnow
 from porchlight.config import amqp_uri
 from porchlight.devstack import ROOT, Stack
 
@@ -81,6 +84,25 @@ class Office:
 
     def tokens(self, wo_id: str) -> list[dict[str, Any]]:
         return self.get(f"/share-tokens?entity_type=work_order&entity_id={wo_id}").json()["share_tokens"]
+
+    def created(self, path: str, body: Any = None) -> dict[str, Any]:
+        response = self.post(path, body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def report_awaiting_signature(self, narrative: str = "Replaced the circulation pump.") -> dict[str, Any]:
+        """A completed service report: ``{"service_report", "url", ...}`` with a sign link."""
+        wo = self.created("/work-orders", {"title": "Boiler repair", "location": "12 Orchard Lane"})
+        report = self.created("/service-reports", {"work_order_id": wo["id"], "narrative": narrative})
+        return self.created(f"/service-reports/{report['id']}/complete")
+
+    def sent_estimate(self, line_items: list[dict[str, Any]]) -> dict[str, Any]:
+        """A sent estimate: ``{"estimate", "url", ...}`` with a link that can answer."""
+        estimate = self.created("/estimates", {
+            "title": "Boiler repair", "line_items": line_items,
+            "valid_until": (utcnow() + timedelta(days=14)).date().isoformat(),
+        })
+        return self.created(f"/estimates/{estimate['id']}/send")
 
 
 @pytest.fixture(scope="session")
