@@ -1,0 +1,535 @@
+"""Portal page throughput and latency against the gateway's own floor.
+
+Run it with ``make bench`` (or ``.venv/bin/python bench/portal_pages.py --duration 10``).
+It starts the whole stack (every service and both gateways) on a throwaway RabbitMQ
+virtual host and free localhost ports, seeds a demo workspace for one live work-order
+share link, and drives the SAME portal gateway process with ``wrk`` (16 connections,
+2 threads, a short warm-up, then a measured run) at:
+
+* ``GET /healthz``                — the liveness answer, which calls no service;
+* ``GET /portal/fsm/<token>``      — the work-order page a customer opens.
+
+It prints requests/s, p50 and p99 for each target, the page/healthz throughput ratio and
+whether the goals are met (ratio >= 0.20, page p99 <= 50 ms), plus the exact commands
+and the machine's facts, and writes the same figures as JSON to
+``bench/results/portal_pages-<UTC timestamp>.json``. A goal that is not met is reported,
+not an error: the exit status is non-zero only when the benchmark itself could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import platform
+import re
+import resource
+import runpy
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from gateway.web import default_config
+from porchlight import config
+from porchlight.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
+from porchlight.demo import seed
+from porchlight.devstack import ROOT, Stack
+from porchlight.rpc import RpcPool
+
+RESULTS = ROOT / "bench" / "results"
+GUNICORN_CONF = ROOT / "gateway" / "gunicorn_conf.py"
+
+# Goals for the portal pages at 16 connections.
+GOAL_MIN_RATIO = 0.20
+GOAL_MAX_PAGE_P99_MS = 50.0
+# Above this share of the machine's CPU used by other work, a run's figures are flagged.
+FOREIGN_WARN_SHARE = 0.10
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run or its measurement is invalid."""
+
+
+# -- targets and goals ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """One URL path on the portal gateway. ``path`` may hold ``{token}``, filled with the
+    seeded work-order share token."""
+
+    name: str
+    path: str
+
+
+# The first target is the baseline the others are compared with.
+BASELINE = Target("healthz", "/healthz")
+TARGETS: list[Target] = [
+    BASELINE,
+    Target("work_order_page", "/portal/fsm/{token}"),
+]
+
+
+@dataclass(frozen=True)
+class Goal:
+    name: str
+    met: bool
+    detail: str
+
+
+# -- wrk ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrkSettings:
+    connections: int = 16
+    threads: int = 2
+    warmup: float = 3.0
+    duration: float = 10.0
+    timeout: float = 5.0
+
+    def command(self, wrk: str, url: str, duration: float) -> list[str]:
+        return [
+            wrk, f"-t{self.threads}", f"-c{self.connections}", f"-d{duration:g}s",
+            f"--timeout={self.timeout:g}s", "--latency", url,
+        ]
+
+
+def find_wrk() -> str:
+    """The ``wrk`` binary; installed with apt-get when missing and running as root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if os.geteuid() == 0 and apt:
+        print("wrk is not installed; installing it with apt-get …", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = [apt, "install", "-y", "-q", "wrk"]
+        if subprocess.run(install, env=env, check=False).returncode != 0:
+            subprocess.run([apt, "update", "-q"], env=env, check=False)
+            subprocess.run(install, env=env, check=False)
+        found = shutil.which("wrk")
+        if found:
+            return found
+    raise BenchError(
+        "the load generator `wrk` is not installed and could not be installed here. "
+        "Install it (Debian/Ubuntu, as root: apt-get install -y wrk) and run again."
+    )
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_DURATION = r"([0-9.]+)(us|ms|s|m|h)"
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * _UNITS_MS[unit]
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    """Requests/s, p50 and p99 (ms), request count and error counts from ``wrk --latency``."""
+
+    def find(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, output, re.MULTILINE)
+        if match is None:
+            raise BenchError(f"cannot find {pattern!r} in wrk's output:\n{output}")
+        return match
+
+    p50 = find(rf"^\s*50(?:\.0+)?%\s+{_DURATION}\s*$")
+    p99 = find(rf"^\s*99(?:\.0+)?%\s+{_DURATION}\s*$")
+    total = find(r"^\s*(\d+) requests in " + _DURATION)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "requests_per_s": float(find(r"^Requests/sec:\s+([0-9.]+)")[1]),
+        "p50_ms": to_ms(p50[1], p50[2]),
+        "p99_ms": to_ms(p99[1], p99[2]),
+        "requests": int(total[1]),
+        "elapsed_s": to_ms(total[2], total[3]) / 1000,
+        "non_2xx": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": (
+            dict(zip(("connect", "read", "write", "timeout"),
+                     (int(n) for n in socket_errors.groups()), strict=True))
+            if socket_errors else {"connect": 0, "read": 0, "write": 0, "timeout": 0}
+        ),
+    }
+
+
+def run_wrk(command: list[str]) -> dict[str, Any]:
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BenchError(f"{shlex.join(command)} failed ({proc.returncode}):\n"
+                         f"{proc.stdout}{proc.stderr}")
+    result = parse_wrk(proc.stdout)
+    if result["non_2xx"]:
+        raise BenchError(
+            f"{result['non_2xx']} of {result['requests']} responses were not 2xx/3xx "
+            f"during `{shlex.join(command)}`; the figures would be meaningless. "
+            f"wrk said:\n{proc.stdout}"
+        )
+    if any(result["socket_errors"].values()):
+        raise BenchError(f"socket errors {result['socket_errors']} during "
+                         f"`{shlex.join(command)}`:\n{proc.stdout}")
+    return result
+
+
+def measure(url: str, settings: WrkSettings | None = None, wrk: str | None = None,
+            meter: CpuMeter | None = None) -> dict[str, Any]:
+    """Warm ``url`` up, then measure it; the figures of the measured run and its command,
+    and where the CPU went during it when a ``meter`` is given."""
+    settings = settings or WrkSettings()
+    wrk = wrk or find_wrk()
+    run_wrk(settings.command(wrk, url, settings.warmup))
+    command = settings.command(wrk, url, settings.duration)
+    before = meter.snapshot() if meter else None
+    result = {**run_wrk(command), "command": shlex.join(command)}
+    if meter and before:
+        result["cpu"] = meter.usage(before, meter.snapshot(), result["requests"])
+    return result
+
+
+# -- CPU accounting (Linux /proc) -----------------------------------------------------
+
+
+class CpuMeter:
+    """CPU seconds used by each stack process group, the broker, wrk and everything else
+    on the machine between two snapshots. On a small shared machine, work that is not
+    ours skews every figure; ``foreign_share`` says how much of it there was."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.leaders = {proc.pid: name for name, proc in stack.processes.items()}
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def available() -> bool:
+        return Path("/proc/stat").exists()
+
+    def snapshot(self) -> dict[str, float]:
+        seconds: dict[str, float] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # the process ended meanwhile
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2:].split()
+            session, ticks = int(fields[3]), int(fields[11]) + int(fields[12])
+            name = self.leaders.get(session) or ("broker" if comm == "beam.smp" else None)
+            if name:
+                seconds[name] = seconds.get(name, 0.0) + ticks / self.tick
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once waited for
+        seconds["wrk"] = children.ru_utime + children.ru_stime
+        # user nice system idle iowait irq softirq steal: loopback traffic shows up as
+        # softirq time, which no process is charged with; steal is the hypervisor's.
+        cpu = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        seconds["_busy"] = (sum(cpu) - cpu[3] - cpu[4]) / self.tick
+        seconds["_kernel"] = (cpu[5] + cpu[6] + cpu[7]) / self.tick
+        seconds["_wall"] = time.monotonic()
+        return seconds
+
+    def usage(self, before: dict[str, float], after: dict[str, float],
+              requests_done: int) -> dict[str, Any]:
+        used = {name: round(after[name] - before.get(name, 0.0), 3)
+                for name in after if not name.startswith("_")}
+        busy = after["_busy"] - before["_busy"]
+        kernel = after["_kernel"] - before["_kernel"]
+        capacity = (after["_wall"] - before["_wall"]) * (os.cpu_count() or 1)
+        foreign = max(0.0, busy - kernel - sum(used.values()))
+        return {
+            "seconds": used,
+            "ms_per_request": {name: round(1000 * value / max(requests_done, 1), 3)
+                               for name, value in used.items()},
+            "machine_busy_share": round(busy / capacity, 3),
+            "kernel_irq_share": round(kernel / capacity, 3),
+            "foreign_share": round(foreign / capacity, 3),
+        }
+
+
+def check_answers(url: str, status: int = 200) -> None:
+    response = requests.get(url, timeout=10)
+    if response.status_code != status:
+        raise BenchError(f"GET {url} answered {response.status_code}, expected {status}; "
+                         "nothing measured")
+
+
+# -- the stack ------------------------------------------------------------------------
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((host, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def gateway_settings(stack: Stack) -> dict[str, Any]:
+    """What gunicorn runs the portal with: gunicorn_conf.py read with the Stack's env."""
+    _cmd, env = stack.command("portal")
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        conf = runpy.run_path(str(GUNICORN_CONF))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {
+        "workers": conf["workers"],
+        "worker_class": conf["worker_class"],
+        "threads": conf["threads"],
+        "rpc_pool_size_per_worker": int(
+            env.get("PORCHLIGHT_RPC_POOL_SIZE", default_config()["RPC_POOL_SIZE"])
+        ),
+        "log_level": env.get("LOG_LEVEL", "info"),
+    }
+
+
+@contextlib.contextmanager
+def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]:
+    """A whole stack on its own vhost and free ports, stopped however the block ends."""
+    ensure_broker(config.amqp_uri())
+    with IsolatedVhost(config.amqp_uri()) as uri:
+        portal_port, admin_port = free_ports(2)
+        options: dict[str, Any] = {}
+        if gateway_workers is not None:
+            options["gateway_workers"] = gateway_workers
+        stack = Stack(amqp_uri=uri, portal_port=portal_port, admin_port=admin_port,
+                      log_dir=log_dir, **options)
+        try:
+            print(f"Starting the stack (logs in {log_dir}) …", flush=True)
+            stack.start()
+            yield stack
+        finally:
+            stack.stop()
+
+
+def seed_share_token(stack: Stack) -> str:
+    """One live work-order share token, from the demo seed."""
+    pool = RpcPool(config.nameko_config(stack.amqp_uri), size=1, timeout=10)
+    try:
+        demo = seed(pool, stack.admin_url)
+    finally:
+        pool.close()
+    path = urlsplit(demo["links"][0]["url"]).path
+    prefix = "/portal/fsm/"
+    if not path.startswith(prefix):
+        raise BenchError(f"unexpected share link path {path!r}")
+    return path[len(prefix):]
+
+
+# -- sections -------------------------------------------------------------------------
+
+
+@dataclass
+class SectionResult:
+    name: str
+    figures: dict[str, Any]
+    goals: list[Goal] = field(default_factory=list)
+
+
+Section = Callable[[Stack, argparse.Namespace, str], SectionResult]
+
+
+def portal_pages(stack: Stack, args: argparse.Namespace, wrk: str) -> SectionResult:
+    token = seed_share_token(stack)
+    settings = WrkSettings(duration=args.duration, warmup=args.warmup)
+    urls = {t.name: stack.portal_url + t.path.format(token=token) for t in TARGETS}
+    for url in urls.values():
+        check_answers(url)
+    meter = CpuMeter(stack) if CpuMeter.available() else None
+    targets: dict[str, dict[str, Any]] = {}
+    for target in TARGETS:
+        print(f"Measuring {target.name}: {settings.warmup:g}s warm-up, "
+              f"{settings.duration:g}s measured …", flush=True)
+        figures = measure(urls[target.name], settings, wrk, meter)
+        targets[target.name] = {"path": target.path, **figures}
+        if stack.dead():
+            raise BenchError(f"{', '.join(stack.dead())} died during the run; "
+                             f"see {stack.log_dir}")
+    base = targets[BASELINE.name]["requests_per_s"]
+    page = targets["work_order_page"]
+    ratio = page["requests_per_s"] / base if base else 0.0
+    goals = [
+        Goal("page/healthz req/s ratio", ratio >= GOAL_MIN_RATIO,
+             f"{ratio:.3f} (goal >= {GOAL_MIN_RATIO:.2f})"),
+        Goal("page p99 latency", page["p99_ms"] <= GOAL_MAX_PAGE_P99_MS,
+             f"{page['p99_ms']:.1f} ms (goal <= {GOAL_MAX_PAGE_P99_MS:g} ms "
+             f"at {settings.connections} connections)"),
+    ]
+    return SectionResult("portal_pages", {
+        "wrk": asdict(settings),
+        "targets": targets,
+        "ratio_page_to_healthz": ratio,
+    }, goals)
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def machine_facts(stack: Stack, wrk: str) -> dict[str, Any]:
+    version = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "wrk": (version.stdout + version.stderr).strip().splitlines()[0:1],
+        "gateway": gateway_settings(stack),
+    }
+
+
+def load_average() -> list[float]:
+    """The load averages before the run; other work on the machine skews every figure,
+    so a busy machine is called out."""
+    load = [round(x, 2) for x in os.getloadavg()]
+    cpus = os.cpu_count() or 1
+    if load[0] > 0.5 * cpus:
+        print(f"warning: load average {load[0]:.2f} on {cpus} CPUs before the run; "
+              "other work on this machine will skew the figures", file=sys.stderr, flush=True)
+    return load
+
+
+def print_portal_pages(result: SectionResult) -> None:
+    targets = result.figures["targets"]
+    print()
+    print(f"{'target':<18} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
+    for name, fig in targets.items():
+        print(f"{name:<18} {fig['requests_per_s']:>10.1f} {fig['p50_ms']:>9.2f} "
+              f"{fig['p99_ms']:>9.2f}")
+    print()
+    print("CPU per request during the measured runs (ms, by process group):")
+    for name, fig in targets.items():
+        cpu = fig.get("cpu")
+        if not cpu:
+            continue
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in cpu["ms_per_request"].items() if v >= 0.01)
+        print(f"  {name:<16} {parts}; machine busy {cpu['machine_busy_share']:.0%} "
+              f"(interrupts {cpu['kernel_irq_share']:.0%}, other work {cpu['foreign_share']:.0%})")
+        if cpu["foreign_share"] > FOREIGN_WARN_SHARE:
+            print(f"  warning: other work on this machine used {cpu['foreign_share']:.0%} of "
+                  f"the CPU during the {name} run; its figures are skewed", file=sys.stderr)
+    print()
+    print(f"page/healthz req/s ratio: {result.figures['ratio_page_to_healthz']:.3f}")
+    print_goals(result)
+    print()
+    print("Commands (measured runs; each after a warm-up run of the same settings):")
+    for fig in targets.values():
+        print(f"  {fig['command']}")
+
+
+def print_goals(result: SectionResult) -> None:
+    for goal in result.goals:
+        print(f"  goal {goal.name}: {goal.detail} — {'met' if goal.met else 'NOT met'}")
+
+
+def print_machine(machine: dict[str, Any], invocation: str) -> None:
+    gw = machine["gateway"]
+    print()
+    print(f"Run as: {invocation}")
+    print(f"Machine: nproc={machine['nproc']}, Python {machine['python']}, "
+          f"{machine['platform']}, {' '.join(machine['wrk'])}")
+    print(f"Load average at start: {machine['load_average_at_start']}")
+    print(f"Portal gateway: gunicorn {gw['worker_class']}, workers={gw['workers']}, "
+          f"threads={gw['threads']}, RPC pool {gw['rpc_pool_size_per_worker']}/worker, "
+          f"log level {gw['log_level']}; services, broker and wrk share the same machine")
+
+
+# A later section (e.g. signature-to-PDF time) is one more (run, print) pair here.
+SECTIONS: list[tuple[Section, Callable[[SectionResult], None]]] = [
+    (portal_pages, print_portal_pages),
+]
+
+
+def write_json(stamp: str, invocation: str, machine: dict[str, Any],
+               sections: list[SectionResult]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"portal_pages-{stamp}.json"
+    payload = {
+        "timestamp": stamp,
+        "invocation": invocation,
+        "machine": machine,
+        "sections": {
+            s.name: {**s.figures, "goals": [asdict(g) for g in s.goals]} for s in sections
+        },
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0,
+                        help="seconds of each measured run (default 10)")
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="seconds of the warm-up run before each (default 3)")
+    parser.add_argument("--gateway-workers", type=int, default=None,
+                        help="gunicorn workers of the gateways (default: the Stack's)")
+    args = parser.parse_args(argv)
+    if args.duration <= 0 or args.warmup <= 0:
+        parser.error("--duration and --warmup must be positive")
+    if args.gateway_workers is not None and args.gateway_workers < 1:
+        parser.error("--gateway-workers must be at least 1")
+    return args
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    # py-amqp warns about publish confirms that arrive while a probe's channel closes.
+    logging.getLogger("amqp").setLevel(logging.ERROR)
+    signal.signal(signal.SIGTERM, _terminate)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        wrk = find_wrk()
+        load = load_average()
+        with running_stack(args.gateway_workers, RESULTS / "logs" / stamp) as stack:
+            machine = {**machine_facts(stack, wrk), "load_average_at_start": load}
+            started = time.monotonic()
+            sections = [run(stack, args, wrk) for run, _print in SECTIONS]
+            elapsed = time.monotonic() - started
+        for result, (_run, show) in zip(sections, SECTIONS, strict=True):
+            show(result)
+        invocation = shlex.join([sys.executable, sys.argv[0], *argv])
+        print_machine(machine, invocation)
+        path = write_json(stamp, invocation, machine, sections)
+        print(f"Benchmark took {elapsed:.0f}s. Figures written to {path.relative_to(ROOT)}")
+        return 0
+    except (BenchError, BrokerUnavailable, RuntimeError, requests.RequestException,
+            subprocess.CalledProcessError) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
