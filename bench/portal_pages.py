@@ -1,17 +1,27 @@
-"""Portal page throughput and latency against the gateway's own floor.
+"""Portal page throughput and latency against the gateway's own floor; signature-to-PDF time.
 
 Run it with ``make bench`` (or ``.venv/bin/python bench/portal_pages.py --duration 10``).
 It starts the whole stack (every service and both gateways) on a throwaway RabbitMQ
-virtual host and free localhost ports, seeds a demo workspace for one live work-order
-share link, and drives the SAME portal gateway process with ``wrk`` (16 connections,
+virtual host and free localhost ports, seeds the demo workspace (a live work-order share
+link and a sent estimate), and runs two sections against it.
+
+Portal pages: drives the SAME portal gateway process with ``wrk`` (16 connections,
 2 threads, a short warm-up, then a measured run) at:
 
-* ``GET /healthz``                — the liveness answer, which calls no service;
-* ``GET /portal/fsm/<token>``      — the work-order page a customer opens.
+* ``GET /healthz``                       — the liveness answer, which calls no service;
+* ``GET /portal/fsm/<wo_token>``          — the work-order page a customer opens;
+* ``GET /portal/fsm/estimate/<est_token>`` — the demo's sent estimate (four lines, one
+  optional), the page a customer accepts or declines.
 
-It prints requests/s, p50 and p99 for each target, the page/healthz throughput ratio and
-whether the goals are met (ratio >= 0.20, page p99 <= 50 ms), plus the exact commands
-and the machine's facts, and writes the same figures as JSON to
+It prints requests/s, p50 and p99 for each target, each page's throughput ratio to healthz
+and whether the goals are met for each page (ratio >= 0.20, p99 <= 50 ms).
+
+Signature to PDF (``bench/signature_pdf.py``): ``--pdf-batch`` (default 30) completed
+service reports, made through the admin API, are signed one after another over HTTP like a
+customer would; it prints the signing POST's own time and the time from that answer until
+``GET /api/v1/service-reports/<id>/pdf`` answers 200 (polled every 50 ms): median, p95, max.
+
+Then the exact commands and the machine's facts; the same figures are written as JSON to
 ``bench/results/portal_pages-<UTC timestamp>.json``. A goal that is not met is reported,
 not an error: the exit status is non-zero only when the benchmark itself could not run.
 """
@@ -36,12 +46,20 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from signature_pdf import (
+    WARMUP_PDF_TIMEOUT_S,
+    StaffApi,
+    create_reports,
+    measure_batch,
+    print_figures,
+    sign_and_wait,
+)
 
 from gateway.web import default_config
 from porchlight import config
@@ -69,8 +87,9 @@ class BenchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Target:
-    """One URL path on the portal gateway. ``path`` may hold ``{token}``, filled with the
-    seeded work-order share token."""
+    """One URL path on the portal gateway. ``path`` may hold ``{token}`` and
+    ``{estimate_token}``, filled with the seeded work-order share token and the seeded sent
+    estimate's token."""
 
     name: str
     path: str
@@ -81,7 +100,10 @@ BASELINE = Target("healthz", "/healthz")
 TARGETS: list[Target] = [
     BASELINE,
     Target("work_order_page", "/portal/fsm/{token}"),
+    Target("estimate_page", "/portal/fsm/estimate/{estimate_token}"),
 ]
+# Every target but the baseline is a portal page, held to the goals.
+PAGES = [t for t in TARGETS if t is not BASELINE]
 
 
 @dataclass(frozen=True)
@@ -207,8 +229,8 @@ def measure(url: str, settings: WrkSettings | None = None, wrk: str | None = Non
 
 
 class CpuMeter:
-    """CPU seconds used by each stack process group, the broker, wrk and everything else
-    on the machine between two snapshots. On a small shared machine, work that is not
+    """CPU seconds used by each stack process group, the broker, wrk, this script and
+    everything else on the machine between two snapshots. On a small shared machine, work that is not
     ours skews every figure; ``foreign_share`` says how much of it there was."""
 
     def __init__(self, stack: Stack) -> None:
@@ -236,6 +258,8 @@ class CpuMeter:
                 seconds[name] = seconds.get(name, 0.0) + ticks / self.tick
         children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once waited for
         seconds["wrk"] = children.ru_utime + children.ru_stime
+        own = resource.getrusage(resource.RUSAGE_SELF)  # this script's own HTTP clients
+        seconds["bench"] = own.ru_utime + own.ru_stime
         # user nice system idle iowait irq softirq steal: loopback traffic shows up as
         # softirq time, which no process is charged with; steal is the hypervisor's.
         cpu = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -326,18 +350,55 @@ def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]
             stack.stop()
 
 
-def seed_share_token(stack: Stack) -> str:
-    """One live work-order share token, from the demo seed."""
+def seed_demo(stack: Stack) -> dict[str, Any]:
+    """The demo workspace, as ``make run`` seeds it; with a sent estimate even if the seed
+    stops making one."""
     pool = RpcPool(config.nameko_config(stack.amqp_uri), size=1, timeout=10)
     try:
         demo = seed(pool, stack.admin_url)
     finally:
         pool.close()
-    path = urlsplit(demo["links"][0]["url"]).path
-    prefix = "/portal/fsm/"
+    if not demo.get("estimate_url"):
+        api = StaffApi(stack.admin_url, demo["api_key"])
+        try:
+            demo["estimate_url"] = send_estimate(api, demo["customer"]["id"])
+        finally:
+            api.close()
+    return demo
+
+
+def send_estimate(api: StaffApi, customer_id: str) -> str:
+    """A sent estimate of four lines, one optional; its portal URL."""
+    estimate = api.post("/estimates", {
+        "title": "Replace the hot-water cylinder", "customer_id": customer_id,
+        "valid_until": (datetime.now(UTC) + timedelta(days=21)).date().isoformat(),
+        "notes": "We will fit a **150 litre unvented** cylinder.\n\nPrices include disposal.",
+        "line_items": [
+            {"description": "Unvented cylinder, 150 l", "quantity": 1, "unit_price": "689.00",
+             "tax_rate": "20"},
+            {"description": "Labour (hours)", "quantity": "6.5", "unit_price": "54.50", "tax_rate": "20"},
+            {"description": "Copper fittings and valves", "quantity": 1, "unit_price": "84.35",
+             "tax_rate": "20"},
+            {"description": "Magnetic system filter", "quantity": 1, "unit_price": "119.00",
+             "tax_rate": "20", "optional": True},
+        ],
+    })
+    return api.post(f"/estimates/{estimate['id']}/send")["url"]
+
+
+def token_in(url: str, prefix: str) -> str:
+    path = urlsplit(url).path
     if not path.startswith(prefix):
-        raise BenchError(f"unexpected share link path {path!r}")
+        raise BenchError(f"unexpected portal link path {path!r} (expected {prefix}…)")
     return path[len(prefix):]
+
+
+def portal_tokens(demo: dict[str, Any]) -> dict[str, str]:
+    """What the targets' ``{token}`` and ``{estimate_token}`` stand for."""
+    return {
+        "token": token_in(demo["links"][0]["url"], "/portal/fsm/"),
+        "estimate_token": token_in(demo["estimate_url"], "/portal/fsm/estimate/"),
+    }
 
 
 # -- sections -------------------------------------------------------------------------
@@ -350,40 +411,80 @@ class SectionResult:
     goals: list[Goal] = field(default_factory=list)
 
 
-Section = Callable[[Stack, argparse.Namespace, str], SectionResult]
+@dataclass
+class Bench:
+    """What every section gets: the running stack, the options, wrk, the seeded demo
+    workspace and, on Linux, the CPU meter."""
+
+    stack: Stack
+    args: argparse.Namespace
+    wrk: str
+    demo: dict[str, Any]
+    meter: CpuMeter | None
+
+    def check_alive(self) -> None:
+        if self.stack.dead():
+            raise BenchError(f"{', '.join(self.stack.dead())} died during the run; "
+                             f"see {self.stack.log_dir}")
 
 
-def portal_pages(stack: Stack, args: argparse.Namespace, wrk: str) -> SectionResult:
-    token = seed_share_token(stack)
+Section = Callable[[Bench], SectionResult]
+
+
+def portal_pages(bench: Bench) -> SectionResult:
+    stack, args = bench.stack, bench.args
+    tokens = portal_tokens(bench.demo)
     settings = WrkSettings(duration=args.duration, warmup=args.warmup)
-    urls = {t.name: stack.portal_url + t.path.format(token=token) for t in TARGETS}
+    urls = {t.name: stack.portal_url + t.path.format(**tokens) for t in TARGETS}
     for url in urls.values():
         check_answers(url)
-    meter = CpuMeter(stack) if CpuMeter.available() else None
     targets: dict[str, dict[str, Any]] = {}
     for target in TARGETS:
         print(f"Measuring {target.name}: {settings.warmup:g}s warm-up, "
               f"{settings.duration:g}s measured …", flush=True)
-        figures = measure(urls[target.name], settings, wrk, meter)
+        figures = measure(urls[target.name], settings, bench.wrk, bench.meter)
         targets[target.name] = {"path": target.path, **figures}
-        if stack.dead():
-            raise BenchError(f"{', '.join(stack.dead())} died during the run; "
-                             f"see {stack.log_dir}")
+        bench.check_alive()
     base = targets[BASELINE.name]["requests_per_s"]
-    page = targets["work_order_page"]
-    ratio = page["requests_per_s"] / base if base else 0.0
-    goals = [
-        Goal("page/healthz req/s ratio", ratio >= GOAL_MIN_RATIO,
-             f"{ratio:.3f} (goal >= {GOAL_MIN_RATIO:.2f})"),
-        Goal("page p99 latency", page["p99_ms"] <= GOAL_MAX_PAGE_P99_MS,
-             f"{page['p99_ms']:.1f} ms (goal <= {GOAL_MAX_PAGE_P99_MS:g} ms "
-             f"at {settings.connections} connections)"),
-    ]
+    ratios = {t.name: targets[t.name]["requests_per_s"] / base if base else 0.0 for t in PAGES}
+    goals = []
+    for target in PAGES:
+        page, ratio = targets[target.name], ratios[target.name]
+        goals += [
+            Goal(f"{target.name}/healthz req/s ratio", ratio >= GOAL_MIN_RATIO,
+                 f"{ratio:.3f} (goal >= {GOAL_MIN_RATIO:.2f})"),
+            Goal(f"{target.name} p99 latency", page["p99_ms"] <= GOAL_MAX_PAGE_P99_MS,
+                 f"{page['p99_ms']:.1f} ms (goal <= {GOAL_MAX_PAGE_P99_MS:g} ms "
+                 f"at {settings.connections} connections)"),
+        ]
     return SectionResult("portal_pages", {
         "wrk": asdict(settings),
         "targets": targets,
-        "ratio_page_to_healthz": ratio,
+        "ratios_to_healthz": ratios,
+        "ratio_page_to_healthz": ratios["work_order_page"],  # as in earlier results
     }, goals)
+
+
+def signature_to_pdf(bench: Bench) -> SectionResult:
+    """Sign ``--pdf-batch`` reports one after another; see bench/signature_pdf.py."""
+    count = bench.args.pdf_batch
+    api = StaffApi(bench.stack.admin_url, bench.demo["api_key"])
+    try:
+        print(f"Signature to PDF: creating {count} + 1 completed service reports …", flush=True)
+        warmup, *reports = create_reports(api, bench.demo["customer"]["id"], count + 1)
+        # The first render also waits for the Celery worker to be up and to import its
+        # PDF code; like wrk's warm-up run, it is not counted.
+        print("  warm-up: signing one report and waiting for its PDF …", flush=True)
+        warm = sign_and_wait(api, warmup, timeout=WARMUP_PDF_TIMEOUT_S)
+        print(f"  signing {count} reports sequentially, polling each PDF every 50 ms …", flush=True)
+        before = bench.meter.snapshot() if bench.meter else None
+        figures = measure_batch(api, reports, progress=lambda line: print(line, flush=True))
+        if bench.meter and before:
+            figures["cpu"] = bench.meter.usage(before, bench.meter.snapshot(), count)
+        bench.check_alive()
+    finally:
+        api.close()
+    return SectionResult("signature_to_pdf", {**figures, "warmup": warm})
 
 
 # -- report ---------------------------------------------------------------------------
@@ -422,22 +523,33 @@ def print_portal_pages(result: SectionResult) -> None:
     print()
     print("CPU per request during the measured runs (ms, by process group):")
     for name, fig in targets.items():
-        cpu = fig.get("cpu")
-        if not cpu:
-            continue
-        parts = ", ".join(f"{k} {v:.2f}" for k, v in cpu["ms_per_request"].items() if v >= 0.01)
-        print(f"  {name:<16} {parts}; machine busy {cpu['machine_busy_share']:.0%} "
-              f"(interrupts {cpu['kernel_irq_share']:.0%}, other work {cpu['foreign_share']:.0%})")
-        if cpu["foreign_share"] > FOREIGN_WARN_SHARE:
-            print(f"  warning: other work on this machine used {cpu['foreign_share']:.0%} of "
-                  f"the CPU during the {name} run; its figures are skewed", file=sys.stderr)
+        if fig.get("cpu"):
+            print_cpu(name, fig["cpu"])
     print()
-    print(f"page/healthz req/s ratio: {result.figures['ratio_page_to_healthz']:.3f}")
+    for name, ratio in result.figures["ratios_to_healthz"].items():
+        print(f"{name}/healthz req/s ratio: {ratio:.3f}")
     print_goals(result)
     print()
     print("Commands (measured runs; each after a warm-up run of the same settings):")
     for fig in targets.values():
         print(f"  {fig['command']}")
+
+
+def print_cpu(name: str, cpu: dict[str, Any]) -> None:
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in cpu["ms_per_request"].items() if v >= 0.01)
+    print(f"  {name:<16} {parts}; machine busy {cpu['machine_busy_share']:.0%} "
+          f"(interrupts {cpu['kernel_irq_share']:.0%}, other work {cpu['foreign_share']:.0%})")
+    if cpu["foreign_share"] > FOREIGN_WARN_SHARE:
+        print(f"  warning: other work on this machine used {cpu['foreign_share']:.0%} of "
+              f"the CPU during the {name} run; its figures are skewed", file=sys.stderr)
+
+
+def print_signature_to_pdf(result: SectionResult) -> None:
+    print_figures(result.figures)
+    if result.figures.get("cpu"):
+        print("  CPU per signed report (ms, by process group), from the first signature to the "
+              "last PDF:")
+        print_cpu("signature_to_pdf", result.figures["cpu"])
 
 
 def print_goals(result: SectionResult) -> None:
@@ -457,9 +569,10 @@ def print_machine(machine: dict[str, Any], invocation: str) -> None:
           f"log level {gw['log_level']}; services, broker and wrk share the same machine")
 
 
-# A later section (e.g. signature-to-PDF time) is one more (run, print) pair here.
+# A later section is one more (run, print) pair here.
 SECTIONS: list[tuple[Section, Callable[[SectionResult], None]]] = [
     (portal_pages, print_portal_pages),
+    (signature_to_pdf, print_signature_to_pdf),
 ]
 
 
@@ -487,11 +600,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds of the warm-up run before each (default 3)")
     parser.add_argument("--gateway-workers", type=int, default=None,
                         help="gunicorn workers of the gateways (default: the Stack's)")
+    parser.add_argument("--pdf-batch", type=int, default=30,
+                        help="service reports signed, one after another, in the signature-to-PDF "
+                             "section (default 30)")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup <= 0:
         parser.error("--duration and --warmup must be positive")
     if args.gateway_workers is not None and args.gateway_workers < 1:
         parser.error("--gateway-workers must be at least 1")
+    if args.pdf_batch < 1:
+        parser.error("--pdf-batch must be at least 1")
     return args
 
 
@@ -513,7 +631,9 @@ def main(argv: list[str] | None = None) -> int:
         with running_stack(args.gateway_workers, RESULTS / "logs" / stamp) as stack:
             machine = {**machine_facts(stack, wrk), "load_average_at_start": load}
             started = time.monotonic()
-            sections = [run(stack, args, wrk) for run, _print in SECTIONS]
+            bench = Bench(stack, args, wrk, seed_demo(stack),
+                          CpuMeter(stack) if CpuMeter.available() else None)
+            sections = [run(bench) for run, _print in SECTIONS]
             elapsed = time.monotonic() - started
         for result, (_run, show) in zip(sections, SECTIONS, strict=True):
             show(result)

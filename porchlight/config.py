@@ -12,8 +12,15 @@ def amqp_uri() -> str:
 
 
 def nameko_config(uri: str | None = None) -> dict:
-    """The config mapping nameko's standalone proxies and test containers need."""
-    return {"AMQP_URI": uri or amqp_uri(), "serializer": "json"}
+    """The config mapping nameko's standalone proxies and test containers need.
+
+    ``amqp://`` is spelled ``pyamqp://`` for kombu: the plain scheme makes it look for the
+    C client (librabbitmq) on every new connection object, and nameko makes one per publish.
+    """
+    uri = uri or amqp_uri()
+    if uri.startswith("amqp://"):
+        uri = "py" + uri
+    return {"AMQP_URI": uri, "serializer": "json"}
 
 
 def portal_base_url() -> str:

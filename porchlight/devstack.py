@@ -71,7 +71,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update({
-            "AMQP_URI": self.amqp_uri,
+            "AMQP_URI": config.nameko_config(self.amqp_uri)["AMQP_URI"],
             "PORTAL_BASE_URL": self.portal_url,
             "RPC_TIMEOUT": str(self.rpc_timeout),
             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::UserWarning",
