@@ -22,6 +22,9 @@ from porchlight import config as settings
 EXPIRE_ESTIMATES_EVERY = 60.0  # seconds
 
 
+RENDER_MISSING_EVERY = 300.0
+
+
 def _beat_schedule_file(amqp_uri: str) -> str:
     """Where beat remembers when each entry last ran. /tmp is writable wherever we run
     (the containers mount the root read-only); one file per broker address, so two stacks
@@ -61,6 +64,13 @@ def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
                 "schedule": EXPIRE_ESTIMATES_EVERY,
                 # A sweep queued while no worker ran is worthless once the next one is due.
                 "options": {"expires": EXPIRE_ESTIMATES_EVERY},
+            },
+            # A signature whose render was never queued (the broker refused it at that
+            # moment) still gets its PDF.
+            "render-missing-pdfs": {
+                "task": "porchlight.render_missing_pdfs",
+                "schedule": RENDER_MISSING_EVERY,
+                "options": {"expires": RENDER_MISSING_EVERY},
             },
         },
     }

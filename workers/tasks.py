@@ -94,6 +94,10 @@ def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, s
     return {"file_id": stored["file_id"], "sha256": stored["sha256"]}
 
 
+# How long a signed report may wait for its PDF before the sweep queues it again.
+MISSING_PDF_AFTER_SECONDS = 120
+
+
 @shared_task(
     name="porchlight.render_signed_pdf",
     bind=True,
@@ -123,3 +127,20 @@ def expire_estimates() -> dict[str, int] | None:
     if result.get("expired"):
         log.info("expired %d estimates", result["expired"])
     return result
+
+
+@shared_task(name="porchlight.render_missing_pdfs")
+def render_missing_pdfs() -> dict[str, int] | None:
+    """Beat runs this every few minutes: queue a render for every signed report that has
+    been waiting for its PDF for a while. Rendering is idempotent, so a report whose
+    render is merely slow costs one harmless duplicate at most."""
+    try:
+        missing = rpc_pool().call("documents", "list_reports_missing_pdf", MISSING_PDF_AFTER_SECONDS)
+    except ServiceUnavailable as exc:
+        log.warning("PDF sweep skipped, documents service unavailable: %s", exc)
+        return None
+    for item in missing:
+        render_signed_pdf.delay(item["workspace_id"], item["id"])
+    if missing:
+        log.info("queued %d missing signed PDFs", len(missing))
+    return {"queued": len(missing)}

@@ -185,6 +185,11 @@ class DocumentsRepository:
             id=report_id, workspace_id=workspace_id, status="signed", pdf_file_id=None
         ).modify(new=True, set__pdf_file_id=str(stored.id), set__pdf_sha256=stored.sha256)
 
+    def signed_without_pdf(self, signed_before: datetime, limit: int = 200) -> list[ServiceReport]:
+        return list(ServiceReport.objects(
+            status="signed", pdf_file_id=None, certificate_id__ne=None, signed_at__lte=signed_before,
+        ).only("id", "workspace_id").limit(limit))
+
     # -- files ------------------------------------------------------------------------
     def store_file(self, workspace_id: str, filename: str, content_type: str, content: bytes) -> StoredFile:
         return StoredFile(

@@ -8,7 +8,7 @@ import binascii
 import hashlib
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -262,11 +262,13 @@ class DocumentsService:
     # -- estimates --------------------------------------------------------------------
     def _expire_if_due(self, estimate: Estimate) -> Estimate:
         """Checked on every access, so a page left open past the date can never accept."""
-        if estimate.status in est_rules.OPEN and estimate.expires_at <= utcnow():
-            expired = self.repo.change_estimate(
-                estimate.workspace_id, str(estimate.id), statuses=est_rules.OPEN,
-                set__status="expired", set__expired_at=utcnow(),
-            )
+        now = utcnow()
+        if estimate.status in est_rules.OPEN and estimate.expires_at <= now:
+            # The date is part of the filter: a concurrent edit that extended it wins.
+            expired = Estimate.objects(
+                id=estimate.id, workspace_id=estimate.workspace_id, status__in=est_rules.OPEN,
+                expires_at__lte=now,
+            ).modify(new=True, set__status="expired", set__expired_at=now)
             if expired is not None:
                 self.dispatch("estimate_expired", fact(
                     estimate.workspace_id, "system", estimate_id=str(estimate.id)))
@@ -684,6 +686,13 @@ class DocumentsService:
         self.dispatch("signed_pdf_stored", fact(
             workspace_id, "worker", service_report_id=report_id, file_id=str(stored.id)))
         return {"file_id": str(stored.id), "sha256": stored.sha256}
+
+    @rpc
+    def list_reports_missing_pdf(self, older_than_seconds: int = 120) -> list[dict[str, str]]:
+        """Signed reports still without their PDF after a while (the worker's sweep)."""
+        cutoff = utcnow() - timedelta(seconds=max(0, int(older_than_seconds)))
+        return [{"workspace_id": r.workspace_id, "id": str(r.id)}
+                for r in self.repo.signed_without_pdf(cutoff)]
 
     @rpc
     def get_signed_pdf(self, workspace_id: str, report_id: str) -> dict[str, Any]:

@@ -210,3 +210,16 @@ def test_files_are_only_served_for_their_report(documents):
         documents.report_has_file(WS, other["id"], file_id)
     with pytest.raises(NotFound):
         documents.open_file("b" * 24, file_id)
+
+
+def test_signed_reports_without_a_pdf_are_listed_for_the_sweep(documents):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    assert documents.list_reports_missing_pdf(0) == []
+    sign(documents, rep)
+    assert documents.list_reports_missing_pdf(3600) == []  # signed just now: give it time
+    assert documents.list_reports_missing_pdf(0) == [{"workspace_id": WS, "id": rep["id"]}]
+    pdf = b"%PDF-1.4 x"
+    documents.store_signed_pdf(WS, rep["id"], {"content_b64": base64.b64encode(pdf).decode(),
+                                               "sha256": hashlib.sha256(pdf).hexdigest()})
+    assert documents.list_reports_missing_pdf(0) == []

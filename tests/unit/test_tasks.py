@@ -77,6 +77,9 @@ class FakeServices:
     def documents_expire_estimates(self) -> dict[str, int]:
         return {"expired": self.expired}
 
+    def documents_list_reports_missing_pdf(self, older_than_seconds: int) -> list[dict[str, str]]:
+        return [] if self.stored else [{"workspace_id": WORKSPACE_ID, "id": REPORT_ID}]
+
     # -- signatures -----------------------------------------------------------------
     def signatures_get_evidence(self, workspace_id: str, certificate_id: str) -> dict[str, Any]:
         assert (workspace_id, certificate_id) == (WORKSPACE_ID, CERTIFICATE_ID)
@@ -276,12 +279,26 @@ def test_the_estimate_sweep_calls_documents_and_tolerates_its_absence(
     assert expire_estimates.run() is None
 
 
-def test_the_app_schedules_the_sweep_and_knows_both_tasks() -> None:
+def test_the_missing_pdf_sweep_queues_each_report_and_tolerates_absence(
+    services: FakeServices, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+    queued = []
+    monkeypatch.setattr(tasks.render_signed_pdf, "delay", lambda *args: queued.append(args))
+    assert tasks.render_missing_pdfs.run() == {"queued": 1}
+    assert queued == [(WORKSPACE_ID, REPORT_ID)]
+    services.unavailable.add(("documents", "list_reports_missing_pdf"))
+    assert tasks.render_missing_pdfs.run() is None
+
+
+def test_the_app_schedules_the_sweeps_and_knows_the_tasks() -> None:
     schedule = celery.conf.beat_schedule
-    assert {entry["task"] for entry in schedule.values()} == {"porchlight.expire_estimates"}
+    assert {entry["task"] for entry in schedule.values()} == {
+        "porchlight.expire_estimates", "porchlight.render_missing_pdfs"}
     assert schedule["expire-estimates"]["schedule"] == 60.0
     celery.loader.import_default_modules()
-    assert {"porchlight.render_signed_pdf", "porchlight.expire_estimates"} <= set(celery.tasks)
+    assert {"porchlight.render_signed_pdf", "porchlight.expire_estimates",
+            "porchlight.render_missing_pdfs"} <= set(celery.tasks)
 
 
 def test_the_app_acknowledges_late_one_message_at_a_time_in_json_only() -> None:
