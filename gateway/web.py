@@ -14,7 +14,14 @@ from typing import Any
 from flask import Flask, g, request
 
 from porchlight import config, share_tokens
-from porchlight.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from porchlight.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 from porchlight.rpc import RpcPool
 
 access_log = logging.getLogger("porchlight.access")
@@ -26,6 +33,7 @@ HTTP_STATUS = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Unavailable: 503,
 }
 
 

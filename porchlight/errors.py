@@ -58,3 +58,10 @@ class StaleRevision(Conflict):
     """The customer answered a revision that is no longer current."""
 
     code = "stale_revision"
+
+
+@deserialize_to_instance
+class Unavailable(PorchlightError):
+    """A service this one depends on did not answer in time; nothing was changed."""
+
+    code = "unavailable"

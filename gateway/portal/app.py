@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from gateway.web import WorkspaceCache, configure, install_security_headers
 from porchlight.clock import parse_iso
-from porchlight.errors import NotFound
+from porchlight.errors import NotFound, Unavailable
 from porchlight.rpc import ServiceUnavailable
 from services.documents.money import format_minor
 
@@ -62,6 +62,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         FILE_LINK_SECONDS=600,
     )
     configure(app, test_config)
+    key = str(app.config.get("SECRET_KEY") or "")
+    if key and (key.startswith("CHANGE-ME") or len(key) < 32) and not app.config.get("TESTING"):
+        raise RuntimeError("PORCHLIGHT_SECRET_KEY is a placeholder or shorter than 32 characters; "
+                           "set it to a long random value (it signs CSRF cookies and file links).")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         log.warning("PORCHLIGHT_SECRET_KEY is not set: using a random key; forms posted to "
@@ -90,6 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         return render_template("portal/not_found.html"), 404
 
     @app.errorhandler(ServiceUnavailable)
+    @app.errorhandler(Unavailable)
     def unavailable(exc: Exception) -> Any:
         current_app.logger.warning("service unavailable: %s", exc)
         g.style_hashes = []
@@ -109,6 +114,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     def too_large(_exc: Exception) -> Any:
         g.style_hashes = []
         return render_template("portal/message.html", title="That file is too large",
-                               message="Files up to 10 MB can be checked here."), 413
+                               message="Files up to 12 MB can be checked here."), 413
 
     return app

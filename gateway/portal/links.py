@@ -50,7 +50,10 @@ def documents(method: str, *args: Any) -> Any:
 
 
 def customer_context() -> dict[str, str]:
-    user_agent = (request.user_agent.string or "")[:512]
+    # Evidence, not input: keep what the browser sent, minus characters that cannot be
+    # stored as text, rather than refusing the customer's answer over a header.
+    raw = request.user_agent.string or ""
+    user_agent = "".join(ch for ch in raw if ch.isprintable())[:512]
     return {"ip": client_ip(), "user_agent": user_agent}
 
 

@@ -24,6 +24,13 @@ STATUS_LABELS = {
     "converted": "Accepted",
 }
 MAX_LINES = 100
+MAX_VALID_YEARS = 5
+# Bounds that keep every answer recordable: totals fit a 64-bit integer with room to
+# spare, and the snapshot of the offer (notes + lines, up to 4 bytes a character) stays
+# well under what the signatures service accepts.
+MAX_TOTAL_MINOR = 10**15
+MAX_NOTES = 10_000
+MAX_DESCRIPTION = 300
 MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_PRICE_MINOR = 10**11
 
@@ -47,6 +54,9 @@ def read_valid_until(form: Form, today: date, *, required: bool) -> date | None:
     if day < today:
         form.error("valid_until", "Must be today or later.")
         return None
+    if (day - today).days > 366 * MAX_VALID_YEARS:
+        form.error("valid_until", f"Must be within {MAX_VALID_YEARS} years.")
+        return None
     return day
 
 
@@ -69,7 +79,7 @@ def read_line_items(form: Form, currency: str) -> list[LineItem] | None:
             continue
         line = Form(entry)
         line.reject_unknown(("description", "quantity", "unit_price", "tax_rate", "optional"))
-        description = line.text("description", max_length=500, multiline=True)
+        description = line.text("description", max_length=MAX_DESCRIPTION, multiline=True)
         quantity = _decimal(line, "quantity", places=3, low=Decimal("0"), high=MAX_QUANTITY,
                             exclusive_low=True)
         unit_price = _decimal(line, "unit_price", places=places, low=Decimal("0"),
@@ -89,6 +99,13 @@ def read_line_items(form: Form, currency: str) -> list[LineItem] | None:
             ))
     if items and all(item.optional for item in items):
         form.error("line_items", "At least one line must not be optional.")
+    if items:
+        everything = sum(
+            sum(money.line_amounts(Decimal(i.quantity), i.unit_price_minor, Decimal(i.tax_rate)))
+            for i in items
+        )
+        if everything > MAX_TOTAL_MINOR:
+            form.error("line_items", "The total is larger than an estimate can hold.")
     return items if len(items) == len(raw) else None
 
 

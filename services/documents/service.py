@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import logging
 import re
 from datetime import datetime, timedelta
@@ -16,8 +17,9 @@ import eventlet
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
+from porchlight import signature_path
+from porchlight.clock import isoformat, parse_iso, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.events import fact
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
@@ -151,7 +153,8 @@ def _optional_choice(estimate: Estimate, include: list[str] | None) -> list[str]
     if include is None:
         return None
     optional_ids = {item.id for item in estimate.line_items if item.optional}
-    if not isinstance(include, list) or not set(include) <= optional_ids:
+    if (not isinstance(include, list) or not all(isinstance(i, str) for i in include)
+            or not set(include) <= optional_ids):
         raise InvalidInput("Some fields need attention.",
                            {"include_optional": "Only optional lines of this estimate can be included."})
     return [item.id for item in estimate.line_items if item.id in set(include)]
@@ -185,8 +188,21 @@ class DocumentsService:
     tasks = TaskQueue()
 
     def _record_evidence(self, workspace_id: str, evidence: dict[str, Any]) -> dict[str, Any]:
-        with eventlet.Timeout(EVIDENCE_TIMEOUT):
+        """Record evidence, or raise: ``Unavailable`` after the timeout (an Exception, so
+        nameko still replies and acknowledges), ``Conflict`` when this revision already
+        has a different answer, ``InvalidInput`` when the evidence is refused."""
+        refusal = Unavailable("Your answer could not be recorded just now. Nothing was changed; "
+                              "please try again in a minute.")
+        with eventlet.Timeout(EVIDENCE_TIMEOUT, refusal):
             return self.signatures.record_evidence.call_async(workspace_id, evidence).result()
+
+    def _late_evidence(self, workspace_id: str, entity_type: str, entity_id: str,
+                       revision: int) -> dict[str, Any] | None:
+        """Evidence of an earlier attempt that arrived after we had given up on it."""
+        for record in self.signatures.list_evidence(workspace_id, entity_type, entity_id):
+            if record["revision"] == revision:
+                return record
+        return None
 
     @rpc
     def create_work_order(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
@@ -260,9 +276,14 @@ class DocumentsService:
         return True
 
     # -- estimates --------------------------------------------------------------------
-    def _expire_if_due(self, estimate: Estimate) -> Estimate:
-        """Checked on every access, so a page left open past the date can never accept."""
+    def _expire_if_due(self, estimate: Estimate, *, record: bool = True) -> Estimate:
+        """Checked on every access, so a page left open past the date can never accept.
+        Reads (``record=False``) only show the estimate as expired; commands and the sweep
+        store it — a GET never changes state."""
         now = utcnow()
+        if estimate.status in est_rules.OPEN and estimate.expires_at <= now and not record:
+            estimate.status = "expired"  # this copy only; never saved from a read
+            return estimate
         if estimate.status in est_rules.OPEN and estimate.expires_at <= now:
             # The date is part of the filter: a concurrent edit that extended it wins.
             expired = Estimate.objects(
@@ -281,7 +302,7 @@ class DocumentsService:
         fields: dict[str, Any] = {
             "title": form.text("title", max_length=200),
             "customer_id": form.object_id("customer_id", required=False),
-            "notes": form.text("notes", required=False, max_length=20_000, multiline=True),
+            "notes": form.text("notes", required=False, max_length=est_rules.MAX_NOTES, multiline=True),
         }
         valid_until = est_rules.read_valid_until(form, today, required=not form.partial)
         if valid_until is not None:
@@ -323,8 +344,8 @@ class DocumentsService:
     def update_estimate(
         self, workspace_id: str, actor: str, estimate_id: str, data: dict, defaults: dict[str, Any]
     ) -> dict[str, Any]:
-        """Edit a draft or sent estimate. Editing a sent one makes a new revision: the
-        customer sees it at once, and an answer given to the old one is refused."""
+        """Edit a draft or sent estimate. Each edit makes a new revision: the customer sees
+        it at once, and an answer given to an older one is refused."""
         current = self._expire_if_due(self.repo.get_estimate(workspace_id, estimate_id))
         form = Form(data, partial=True)
         form.reject_unknown(("title", "customer_id", "valid_until", "notes", "line_items"))
@@ -334,7 +355,9 @@ class DocumentsService:
             raise Conflict(f"An estimate that is {current.status} can no longer be edited.")
         if not changes:
             return estimate_to_wire(current)
-        revision = current.revision + 1 if current.status == "sent" else current.revision
+        # Every edit is a new revision, draft or sent: a link may already be open, and an
+        # answer must always name exactly the version it was given.
+        revision = current.revision + 1
         updated = self.repo.change_estimate(
             workspace_id, estimate_id, statuses=(current.status,), revision=current.revision,
             set__revision=revision, set__updated_at=utcnow(), set__updated_by=actor,
@@ -362,7 +385,8 @@ class DocumentsService:
 
     @rpc
     def get_estimate(self, workspace_id: str, estimate_id: str) -> dict[str, Any]:
-        return estimate_to_wire(self._expire_if_due(self.repo.get_estimate(workspace_id, estimate_id)))
+        estimate = self._expire_if_due(self.repo.get_estimate(workspace_id, estimate_id), record=False)
+        return estimate_to_wire(estimate)
 
     @rpc
     def list_estimates(self, workspace_id: str, status: str | None = None) -> list[dict[str, Any]]:
@@ -375,7 +399,7 @@ class DocumentsService:
     def get_estimate_for_customer(
         self, workspace_id: str, estimate_id: str, include: list[str] | None = None
     ) -> dict[str, Any]:
-        estimate = self._expire_if_due(self.repo.get_estimate(workspace_id, estimate_id))
+        estimate = self._expire_if_due(self.repo.get_estimate(workspace_id, estimate_id), record=False)
         return est_rules.customer_view(estimate, _optional_choice(estimate, include))
 
     @rpc
@@ -434,13 +458,25 @@ class DocumentsService:
                 "signer_name": signer or "(not given)", "reason": reason,
                 "snapshot": est_rules.snapshot(view), "ip": ip, "user_agent": user_agent,
             })
-        except BaseException:
-            # No evidence, no answer: put the estimate back exactly as it was.
-            Estimate.objects(id=estimate.id, workspace_id=workspace_id, status=won.status).update_one(
-                set__status=estimate.status, unset__outcome=True,
-                **({"unset__approved_at": True} if response == "accept" else {"unset__rejected_at": True}),
-            )
-            raise
+        except Exception as exc:
+            late = (self._late_evidence(workspace_id, "estimate", estimate_id, revision)
+                    if isinstance(exc, Conflict) else None)
+            if late is None:
+                # No evidence, no answer: put the estimate back exactly as it was.
+                Estimate.objects(
+                    id=estimate.id, workspace_id=workspace_id, status=won.status,
+                    outcome__certificate_id=None,
+                ).update_one(
+                    set__status=estimate.status, unset__outcome=True,
+                    **({"unset__approved_at": True} if response == "accept"
+                       else {"unset__rejected_at": True}),
+                )
+                raise
+            # An earlier attempt was recorded after we had given up on it: that answer
+            # is the customer's, with its evidence, and it stands.
+            evidence = late
+            self._adopt_estimate_evidence(workspace_id, estimate, late)
+            response = "accept" if late["kind"] == "acceptance" else "decline"
         final = Estimate.objects(id=estimate.id, workspace_id=workspace_id).modify(
             new=True, set__outcome__certificate_id=evidence["certificate_id"],
             set__outcome__snapshot_sha256=evidence["snapshot_sha256"],
@@ -449,6 +485,25 @@ class DocumentsService:
         self.dispatch(event, fact(workspace_id, "customer", estimate_id=estimate_id, revision=revision,
                                   certificate_id=evidence["certificate_id"]))
         return est_rules.customer_view(final, None)
+
+    def _adopt_estimate_evidence(self, workspace_id: str, estimate: Estimate, late: dict) -> None:
+        snap = late["snapshot"]
+        accepted = late["kind"] == "acceptance"
+        signed_at = parse_iso(late["signed_at"])
+        Estimate.objects(id=estimate.id, workspace_id=workspace_id, outcome__certificate_id=None).update_one(
+            set__status="approved" if accepted else "rejected",
+            set__outcome=EstimateOutcome(
+                response="accept" if accepted else "decline", revision=late["revision"],
+                signer_name=late["signer_name"], reason=late.get("reason"),
+                included_optional=[line["id"] for line in snap["lines"]
+                                   if line["optional"] and line["included"]],
+                subtotal_minor=snap["subtotal_minor"], tax_minor=snap["tax_minor"],
+                total_minor=snap["total_minor"], ip=late["ip"], user_agent=late.get("user_agent"),
+                certificate_id=late["certificate_id"], snapshot_sha256=late["snapshot_sha256"],
+            ),
+            **({"set__approved_at": signed_at, "unset__rejected_at": True} if accepted
+               else {"set__rejected_at": signed_at, "unset__approved_at": True}),
+        )
 
     @rpc
     def convert_estimate(self, workspace_id: str, actor: str, estimate_id: str) -> dict[str, Any]:
@@ -460,12 +515,17 @@ class DocumentsService:
         if estimate.status != "approved":
             raise Conflict("Only an accepted estimate can become a work order; "
                            f"this one is {estimate.status}.")
-        claimed = self.repo.change_estimate(
-            workspace_id, estimate_id, statuses=("approved",), set__status="converted",
-            set__converted_at=utcnow(),
-        )
-        if claimed is None:  # a concurrent conversion won; hand back its work order
-            return self.convert_estimate(workspace_id, actor, estimate_id)
+        # Only an acceptance whose evidence is recorded can be converted.
+        claimed = Estimate.objects(
+            id=estimate_id, workspace_id=workspace_id, status="approved",
+            outcome__certificate_id__ne=None,
+        ).modify(new=True, set__status="converted", set__converted_at=utcnow())
+        if claimed is None:
+            latest = self.repo.get_estimate(workspace_id, estimate_id)
+            if latest.status == "converted" and latest.work_order_id:
+                return self.get_work_order(workspace_id, latest.work_order_id)
+            raise Conflict("This acceptance is still being recorded, or another conversion is "
+                           "under way; try again in a moment.")
         lines = "\n".join(
             f"- {line['description']} ({line['quantity']})"
             for line in est_rules.customer_view(claimed, None)["lines"] if line["included"]
@@ -623,7 +683,17 @@ class DocumentsService:
         path = data.get("signature_path")
         if not isinstance(path, str) or not path:
             form.error("signature_path", "Please sign in the box.")
+        else:
+            try:  # checked here too, before anything changes, not only by signatures
+                signature_path.parse(path)
+            except signature_path.SignaturePathError as exc:
+                form.error("signature_path", str(exc))
         ip = form.text("ip", max_length=45)
+        if ip is not None:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                form.error("ip", "Must be an IP address.")
         user_agent = form.text("user_agent", required=False, max_length=512)
         form.check()
         report = self.repo.get_service_report(workspace_id, report_id)
@@ -646,13 +716,22 @@ class DocumentsService:
                 "signature_path": path, "snapshot": report_rules.snapshot(view),
                 "ip": ip, "user_agent": user_agent,
             })
-        except BaseException:
-            ServiceReport.objects(id=report.id, workspace_id=workspace_id, status="signed",
-                                  certificate_id=None).update_one(
-                set__status="awaiting_signature", unset__signed_by=True, unset__signed_at=True,
-                unset__signed_ip=True, unset__signed_user_agent=True,
+        except Exception as exc:
+            late = (self._late_evidence(workspace_id, "service_report", report_id, 1)
+                    if isinstance(exc, Conflict) else None)
+            if late is None:
+                ServiceReport.objects(id=report.id, workspace_id=workspace_id, status="signed",
+                                      certificate_id=None).update_one(
+                    set__status="awaiting_signature", unset__signed_by=True, unset__signed_at=True,
+                    unset__signed_ip=True, unset__signed_user_agent=True,
+                )
+                raise
+            # An earlier signature was recorded after we had given up on it: it stands.
+            evidence = late
+            ServiceReport.objects(id=report.id, workspace_id=workspace_id, certificate_id=None).update_one(
+                set__signed_by=late["signer_name"], set__signed_at=parse_iso(late["signed_at"]),
+                set__signed_ip=late["ip"], set__signed_user_agent=late.get("user_agent"),
             )
-            raise
         signed = ServiceReport.objects(id=report.id, workspace_id=workspace_id).modify(
             new=True, set__certificate_id=evidence["certificate_id"],
             set__snapshot_sha256=evidence["snapshot_sha256"],

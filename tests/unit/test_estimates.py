@@ -11,7 +11,7 @@ from porchlight.clock import utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
 from porchlight.snapshots import digest
 from services.documents.estimates import STATUSES
-from services.documents.models import ALIAS, Estimate, WorkOrder
+from services.documents.models import ALIAS, Estimate, EstimateOutcome, WorkOrder
 from services.documents.repository import DocumentsRepository
 from services.documents.service import DocumentsService
 from tests.unit.conftest import dispatched
@@ -155,18 +155,26 @@ def test_editing_a_sent_estimate_makes_a_new_revision_and_refuses_the_old(docume
     assert documents.evidence[0]["snapshot"]["title"] == "Boiler replacement"
 
 
-def test_editing_a_draft_keeps_its_revision(documents):
+def test_editing_a_draft_also_makes_a_new_revision(documents):
+    # A draft's link may already be open: a price change must not be accepted unseen.
     est = create(documents)
-    assert documents.update_estimate(WS, "staff", est["id"], {"notes": "**Hi**"}, DEFAULTS)["revision"] == 1
+    edited = documents.update_estimate(WS, "staff", est["id"], {"line_items": [
+        {"description": "Labour", "quantity": 1, "unit_price": "999.00"}]}, DEFAULTS)
+    assert edited["revision"] == 2
+    with pytest.raises(StaleRevision):
+        answer(documents, est)
+    assert documents.evidence == []
 
 
 def test_expired_estimates_cannot_be_answered(documents):
     est = documents.send_estimate(WS, "staff", create(documents)["id"])
     Estimate.objects(id=est["id"]).update_one(set__expires_at=utcnow() - timedelta(seconds=1))
-    with pytest.raises(Conflict):
-        answer(documents, est)
     view = documents.get_estimate_for_customer(WS, est["id"])
     assert view["status"] == "expired" and not view["can_respond"]
+    assert Estimate.objects.get(id=est["id"]).status == "sent"  # a read changes nothing
+    with pytest.raises(Conflict):
+        answer(documents, est)
+    assert Estimate.objects.get(id=est["id"]).status == "expired"  # the command records it
     assert documents.evidence == []
 
 
@@ -232,7 +240,10 @@ LEGAL = {
 @pytest.mark.parametrize("status, action", list(itertools.product(STATUSES, ACTIONS)))
 def test_every_transition(documents, status, action):
     est = create(documents)
-    Estimate.objects(id=est["id"]).update_one(set__status=status)
+    answered = status in ("approved", "rejected", "converted")
+    outcome = EstimateOutcome(response="accept", revision=1, certificate_id="cert_" + "1" * 32)
+    Estimate.objects(id=est["id"]).update_one(
+        set__status=status, **({"set__outcome": outcome} if answered else {}))
     est["revision"] = 1
     if (status, action) in LEGAL:
         ACTIONS[action](documents, est)
@@ -241,7 +252,8 @@ def test_every_transition(documents, status, action):
         with pytest.raises(Conflict):
             ACTIONS[action](documents, est)
         stored = Estimate.objects.get(id=est["id"])
-        assert stored.status == status and stored.title == "Boiler repair" and stored.outcome is None
+        assert stored.status == status and stored.title == "Boiler repair"
+        assert (stored.outcome is not None) == answered and documents.evidence == []
 
 
 def test_other_workspaces_cannot_touch_an_estimate(documents):
@@ -257,3 +269,67 @@ def test_other_workspaces_cannot_touch_an_estimate(documents):
         with pytest.raises(NotFound):
             call()
     assert documents.get_estimate(WS, est["id"])["status"] == "draft"
+
+
+def test_a_timeout_is_an_ordinary_error_and_undoes_the_answer(documents, monkeypatch):
+    import services.documents.service as service_module
+    from porchlight.errors import Unavailable
+
+    monkeypatch.setattr(service_module, "EVIDENCE_TIMEOUT", 0.05)
+
+    def never(workspace_id, data):
+        reply = Mock()
+        reply.result.side_effect = lambda: eventlet.sleep(1)
+        return reply
+
+    import eventlet
+
+    documents.signatures.record_evidence.call_async.side_effect = never
+    est = create(documents)
+    with pytest.raises(Unavailable):  # an Exception: nameko replies and acknowledges
+        answer(documents, est)
+    stored = Estimate.objects.get(id=est["id"])
+    assert stored.status == "draft" and stored.outcome is None
+
+
+def test_evidence_recorded_after_a_timeout_is_adopted_on_the_next_try(documents):
+    est = create(documents)
+    late = {"certificate_id": "cert_" + "9" * 32, "kind": "acceptance", "revision": 1,
+            "signer_name": "Alex Morgan", "reason": None, "ip": "203.0.113.7", "user_agent": "x",
+            "signed_at": "2026-01-01T10:00:00.000Z", "snapshot_sha256": "ab" * 32,
+            "snapshot": {"lines": [{"id": "l3", "optional": True, "included": True}],
+                         "subtotal_minor": 9398, "tax_minor": 1433, "total_minor": 10831}}
+    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.list_evidence.return_value = [late]
+    result = answer(documents, est, "decline")  # the retry differs: the recorded answer stands
+    assert result["status"] == "approved" and result["outcome"]["certificate_id"] == late["certificate_id"]
+    stored = documents.get_estimate(WS, est["id"])
+    assert stored["outcome"]["included_optional"] == ["l3"] and stored["outcome"]["total_minor"] == 10831
+    assert stored["rejected_at"] is None and stored["approved_at"] == "2026-01-01T10:00:00.000Z"
+    assert dispatched(documents)[-1] == "estimate_approved"
+
+
+def test_conversion_waits_for_the_evidence(documents):
+    est = create(documents)
+    Estimate.objects(id=est["id"]).update_one(set__status="approved")  # evidence still pending
+    with pytest.raises(Conflict):
+        documents.convert_estimate(WS, "staff", est["id"])
+    assert WorkOrder.objects.count() == 0
+
+
+@pytest.mark.parametrize("fields, name", [
+    ({"valid_until": "9999-12-31"}, "valid_until"),
+    ({"line_items": [{"description": "Tower", "quantity": "1000000", "unit_price": "999999999"}] * 2},
+     "line_items"),
+    ({"notes": "x" * 10_001}, "notes"),
+])
+def test_bounds_that_keep_answers_recordable(documents, fields, name):
+    with pytest.raises(InvalidInput) as info:
+        create(documents, **fields)
+    assert name in info.value.fields
+
+
+def test_a_malformed_include_list_is_a_field_error(documents):
+    est = create(documents)
+    with pytest.raises(InvalidInput):
+        documents.get_estimate_for_customer(WS, est["id"], [["l3"]])

@@ -137,9 +137,9 @@ def test_refused_evidence_leaves_the_report_unsigned(documents):
     rep = report(documents)
     documents.complete_service_report(WS, "staff", rep["id"])
     documents.signatures.record_evidence.call_async.side_effect = InvalidInput(
-        "Some fields need attention.", {"signature_path": "Points must be inside the box."})
+        "Some fields need attention.", {"snapshot": "Too large."})
     with pytest.raises(InvalidInput):
-        sign(documents, rep, signature_path="M999 999 L1000 1000")
+        sign(documents, rep)
     stored = ServiceReport.objects.get(id=rep["id"])
     assert stored.status == "awaiting_signature" and stored.signed_by is None and stored.signed_ip is None
     documents.tasks.enqueue.assert_not_called()
@@ -147,6 +147,8 @@ def test_refused_evidence_leaves_the_report_unsigned(documents):
 
 @pytest.mark.parametrize("fields, name", [
     ({"signer_name": ""}, "signer_name"), ({"signature_path": ""}, "signature_path"),
+    ({"signature_path": "M999 999 L1000 1000"}, "signature_path"),  # refused before anything changes
+    ({"signature_path": "<svg onload=alert(1)>"}, "signature_path"), ({"ip": "not-an-ip"}, "ip"),
     ({"signature_path": None}, "signature_path"), ({"ip": ""}, "ip"), ({"extra": 1}, "extra"),
 ])
 def test_sign_validation(documents, fields, name):
@@ -223,3 +225,18 @@ def test_signed_reports_without_a_pdf_are_listed_for_the_sweep(documents):
     documents.store_signed_pdf(WS, rep["id"], {"content_b64": base64.b64encode(pdf).decode(),
                                                "sha256": hashlib.sha256(pdf).hexdigest()})
     assert documents.list_reports_missing_pdf(0) == []
+
+
+def test_a_signature_recorded_after_a_timeout_stands(documents):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    late = {"certificate_id": "cert_" + "9" * 32, "kind": "signature", "revision": 1,
+            "signer_name": "Alex Morgan", "ip": "198.51.100.4", "user_agent": "phone",
+            "signed_at": "2026-01-01T10:00:00.000Z", "snapshot_sha256": "ab" * 32}
+    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.list_evidence.return_value = [late]
+    signed = sign(documents, rep, signer_name="Alex M.")
+    assert signed["signed"] == {"signer_name": "Alex Morgan", "signed_at": "2026-01-01T10:00:00.000Z",
+                                "certificate_id": late["certificate_id"]}
+    stored = documents.get_service_report(WS, rep["id"])
+    assert stored["signed_ip"] == "198.51.100.4" and stored["snapshot_sha256"] == "ab" * 32
