@@ -123,7 +123,7 @@ def _file_links(grant: dict[str, Any], attachments: list[dict[str, Any]]) -> dic
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
     return {
         a["id"]: url_for("links.file", signed=signer.dumps(
-            [grant["workspace_id"], grant["entity_id"], a["id"]]))
+            [grant["workspace_id"], grant["entity_id"], a["id"], grant["share_token_id"]]))
         for a in attachments
     }
 
@@ -165,10 +165,13 @@ def sign_service_report(token: str) -> Any:
 def file(signed: str) -> Any:
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
     try:
-        workspace_id, report_id, file_id = signer.loads(
+        workspace_id, report_id, file_id, share_token_id = signer.loads(
             signed, max_age=int(current_app.config["FILE_LINK_SECONDS"]))
     except (BadSignature, ValueError, TypeError):
         raise NotFound("Unknown link.") from None
+    # A file link dies with the share link that showed it.
+    if not rpc_pool(current_app).call("sharing", "check_token", workspace_id, share_token_id):
+        raise NotFound("Unknown link.")
     documents("report_has_file", workspace_id, report_id, file_id)
     stored = documents("open_file", workspace_id, file_id)
     inline = stored["content_type"].startswith("image/")

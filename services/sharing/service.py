@@ -82,6 +82,18 @@ class SharingService:
         }
 
     @rpc
+    def check_token(self, workspace_id: str, token_id: str) -> bool:
+        """Whether a token is still live (not revoked, not expired), without counting a
+        view: for things a page handed out, like its photo links, which must stop working
+        the moment the link itself is revoked."""
+        try:
+            token = self.repo.get(workspace_id, token_id)
+        except NotFound:
+            return False
+        return token.revoked_at is None and (
+            token.expires_at is None or as_utc(token.expires_at) > utcnow())
+
+    @rpc
     def revoke_token(self, workspace_id: str, actor: str, token_id: str) -> dict[str, Any]:
         token, changed = self.repo.revoke(workspace_id, actor, token_id)
         if changed:

@@ -231,6 +231,9 @@ def test_expired_file_links_and_foreign_files_are_404(staff, portal_app, portal)
     assert portal.get(photo_url).status_code == 404
     portal_app.config["FILE_LINK_SECONDS"] = 600
     assert portal.get(photo_url[:-3] + "abc").status_code == 404
+    assert portal.get(photo_url).status_code == 200
+    staff.post(f"/share-tokens/{done['share_token']['id']}/revoke")
+    assert portal.get(photo_url).status_code == 404  # revoking the link ends its file links too
 
 
 # -- verification ---------------------------------------------------------------------

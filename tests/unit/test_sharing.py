@@ -136,3 +136,14 @@ def test_list_shows_no_secrets_and_only_this_workspace(sharing):
     assert [t["id"] for t in listed] == [minted["share_token"]["id"]]
     assert minted["token"] not in str(listed)
     assert sharing.list_tokens(OTHER_WS, "work_order", WO) == []
+
+
+def test_check_token_tells_live_from_ended_without_counting(sharing):
+    minted = mint(sharing)
+    token_id = minted["share_token"]["id"]
+    assert sharing.check_token(WS, token_id) is True
+    assert sharing.check_token(OTHER_WS, token_id) is False
+    assert sharing.check_token(WS, "nonsense") is False
+    sharing.revoke_token(WS, "staff", token_id)
+    assert sharing.check_token(WS, token_id) is False
+    assert ShareToken.objects.get(id=token_id).access_count == 0
