@@ -46,7 +46,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -351,39 +351,12 @@ def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]
 
 
 def seed_demo(stack: Stack) -> dict[str, Any]:
-    """The demo workspace, as ``make run`` seeds it; with a sent estimate even if the seed
-    stops making one."""
+    """The demo workspace, exactly as ``make run`` seeds it (a sent estimate included)."""
     pool = RpcPool(config.nameko_config(stack.amqp_uri), size=1, timeout=10)
     try:
-        demo = seed(pool, stack.admin_url)
+        return seed(pool, stack.admin_url)
     finally:
         pool.close()
-    if not demo.get("estimate_url"):
-        api = StaffApi(stack.admin_url, demo["api_key"])
-        try:
-            demo["estimate_url"] = send_estimate(api, demo["customer"]["id"])
-        finally:
-            api.close()
-    return demo
-
-
-def send_estimate(api: StaffApi, customer_id: str) -> str:
-    """A sent estimate of four lines, one optional; its portal URL."""
-    estimate = api.post("/estimates", {
-        "title": "Replace the hot-water cylinder", "customer_id": customer_id,
-        "valid_until": (datetime.now(UTC) + timedelta(days=21)).date().isoformat(),
-        "notes": "We will fit a **150 litre unvented** cylinder.\n\nPrices include disposal.",
-        "line_items": [
-            {"description": "Unvented cylinder, 150 l", "quantity": 1, "unit_price": "689.00",
-             "tax_rate": "20"},
-            {"description": "Labour (hours)", "quantity": "6.5", "unit_price": "54.50", "tax_rate": "20"},
-            {"description": "Copper fittings and valves", "quantity": 1, "unit_price": "84.35",
-             "tax_rate": "20"},
-            {"description": "Magnetic system filter", "quantity": 1, "unit_price": "119.00",
-             "tax_rate": "20", "optional": True},
-        ],
-    })
-    return api.post(f"/estimates/{estimate['id']}/send")["url"]
 
 
 def token_in(url: str, prefix: str) -> str:

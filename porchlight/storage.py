@@ -15,6 +15,9 @@ from typing import Any
 import mongoengine
 from nameko.extensions import DependencyProvider
 
+from porchlight.errors import NotFound
+from porchlight.validation import is_object_id
+
 log = logging.getLogger(__name__)
 
 _warned = False
@@ -43,6 +46,19 @@ def connect(alias: str, *, db_prefix: str = "porchlight_") -> str:
             mongo_client_class=mongomock.MongoClient, **options,
         )
     return db_name
+
+
+def get_in_workspace(model: type[mongoengine.Document], workspace_id: str, record_id: str,
+                     message: str) -> Any:
+    """One record of a workspace by its id, or ``NotFound(message)``. A malformed id is as
+    unknown as a missing one, and another workspace's id is the same as no id at all."""
+    found = (
+        model.objects(id=record_id, workspace_id=workspace_id).first()
+        if is_object_id(record_id) else None
+    )
+    if found is None:
+        raise NotFound(message)
+    return found
 
 
 def drop(alias: str) -> None:

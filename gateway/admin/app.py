@@ -53,9 +53,11 @@ def authenticate() -> Any:
     return None
 
 
-def ensure_customer(services: Any, customer_id: str | None) -> None:
-    """A work order may only point at a customer of the same workspace."""
-    if not customer_id:
+def ensure_customer(services: Any, data: dict[str, Any]) -> None:
+    """A record may only point at a customer of the same workspace. (A customer_id that
+    is not text is left to the service's own field validation.)"""
+    customer_id = data.get("customer_id")
+    if not isinstance(customer_id, str) or not customer_id:
         return
     try:
         services.identity.get_customer(g.workspace_id, customer_id)
@@ -90,8 +92,7 @@ def get_customer(customer_id: str) -> Any:
 def create_work_order() -> Any:
     data = body()
     with rpc() as services:
-        if isinstance(data.get("customer_id"), str):
-            ensure_customer(services, data["customer_id"])
+        ensure_customer(services, data)
         return services.documents.create_work_order(g.workspace_id, g.actor, data), 201
 
 
@@ -114,8 +115,7 @@ def update_work_order(work_order_id: str) -> Any:
     data = body()
     with rpc() as services:
         services.documents.get_work_order(g.workspace_id, work_order_id)
-        if isinstance(data.get("customer_id"), str):
-            ensure_customer(services, data["customer_id"])
+        ensure_customer(services, data)
         return services.documents.update_work_order(g.workspace_id, g.actor, work_order_id, data)
 
 
@@ -207,8 +207,7 @@ def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list
 def create_estimate() -> Any:
     data = body()
     with rpc() as services:
-        if isinstance(data.get("customer_id"), str):
-            ensure_customer(services, data["customer_id"])
+        ensure_customer(services, data)
         return services.documents.create_estimate(
             g.workspace_id, g.actor, data, workspace_defaults(services)), 201
 
@@ -231,8 +230,7 @@ def update_estimate(estimate_id: str) -> Any:
     data = body()
     with rpc() as services:
         services.documents.get_estimate(g.workspace_id, estimate_id)
-        if isinstance(data.get("customer_id"), str):
-            ensure_customer(services, data["customer_id"])
+        ensure_customer(services, data)
         return services.documents.update_estimate(
             g.workspace_id, g.actor, estimate_id, data, workspace_defaults(services))
 

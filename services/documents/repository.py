@@ -10,7 +10,8 @@ from typing import Any
 import mongoengine as me
 
 from porchlight.clock import utcnow
-from porchlight.errors import Conflict, NotFound
+from porchlight.errors import Conflict
+from porchlight.storage import get_in_workspace
 from porchlight.validation import is_object_id
 from services.documents.models import (
     Attachment,
@@ -60,13 +61,7 @@ class DocumentsRepository:
         raise Conflict(f"Could not allocate a {_LABELS[kind]} number.")
 
     def _get(self, model: type[me.Document], kind: str, workspace_id: str, entity_id: str) -> Any:
-        found = (
-            model.objects(id=entity_id, workspace_id=workspace_id).first()
-            if is_object_id(entity_id) else None
-        )
-        if found is None:
-            raise NotFound(f"No such {_LABELS[kind]}.")
-        return found
+        return get_in_workspace(model, workspace_id, entity_id, f"No such {_LABELS[kind]}.")
 
     # -- work orders ------------------------------------------------------------------
     def create_work_order(self, workspace_id: str, actor: str, fields: dict[str, Any]) -> WorkOrder:
@@ -76,6 +71,10 @@ class DocumentsRepository:
 
     def get_work_order(self, workspace_id: str, work_order_id: str) -> WorkOrder:
         return self._get(WorkOrder, "work_order", workspace_id, work_order_id)
+
+    def work_orders_by_id(self, workspace_id: str, ids: list[str]) -> dict[str, WorkOrder]:
+        wanted = [i for i in set(ids) if is_object_id(i)]
+        return {str(wo.id): wo for wo in WorkOrder.objects(workspace_id=workspace_id, id__in=wanted)}
 
     def find_work_order(self, workspace_id: str, work_order_id: str | None) -> WorkOrder | None:
         if not work_order_id or not is_object_id(work_order_id):
@@ -198,13 +197,7 @@ class DocumentsRepository:
         ).save(force_insert=True)
 
     def get_file(self, workspace_id: str, file_id: str) -> StoredFile:
-        found = (
-            StoredFile.objects(id=file_id, workspace_id=workspace_id).first()
-            if is_object_id(file_id) else None
-        )
-        if found is None:
-            raise NotFound("No such file.")
-        return found
+        return get_in_workspace(StoredFile, workspace_id, file_id, "No such file.")
 
     def delete_file(self, workspace_id: str, file_id: str) -> None:
         StoredFile.objects(id=file_id, workspace_id=workspace_id).delete()

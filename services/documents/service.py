@@ -73,6 +73,15 @@ def work_order_for_customer(wo: WorkOrder) -> dict[str, Any]:
     }
 
 
+def _read_number(form: Form) -> str | None:
+    """An optional hand-typed document number (work order, estimate, report)."""
+    number = form.text("number", required=False, max_length=32)
+    if number is not None and not _NUMBER.match(number):
+        form.error("number", "Use letters, digits and . _ / - only (at most 32).")
+        return None
+    return number
+
+
 def estimate_to_wire(estimate: Estimate) -> dict[str, Any]:
     """The staff view of an estimate, with its outcome when there is one."""
     view = est_rules.customer_view(estimate, None)
@@ -208,9 +217,7 @@ class DocumentsService:
     def create_work_order(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         form = Form(data)
         form.reject_unknown(("number", *WORK_ORDER_EDITABLE))
-        number = form.text("number", required=False, max_length=32)
-        if number is not None and not _NUMBER.match(number):
-            form.error("number", "Use letters, digits and . _ / - only (at most 32).")
+        number = _read_number(form)
         fields = _work_order_fields(form)
         form.check()
         if number:
@@ -327,9 +334,7 @@ class DocumentsService:
         form = Form(data)
         form.reject_unknown(("number", "title", "customer_id", "currency", "valid_until", "notes",
                              "line_items"))
-        number = form.text("number", required=False, max_length=32)
-        if number is not None and not _NUMBER.match(number):
-            form.error("number", "Use letters, digits and . _ / - only (at most 32).")
+        number = _read_number(form)
         currency = form.currency("currency", default=defaults["currency"])
         fields = self._estimate_fields(form, defaults, currency or "EUR")
         form.check()
@@ -555,9 +560,7 @@ class DocumentsService:
     def create_service_report(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         form = Form(data)
         form.reject_unknown(("number", "work_order_id", "narrative"))
-        number = form.text("number", required=False, max_length=32)
-        if number is not None and not _NUMBER.match(number):
-            form.error("number", "Use letters, digits and . _ / - only (at most 32).")
+        number = _read_number(form)
         work_order_id = form.object_id("work_order_id")
         narrative = form.text("narrative", required=False, max_length=20_000, multiline=True)
         form.check()
@@ -658,7 +661,8 @@ class DocumentsService:
         self, workspace_id: str, work_order_id: str | None = None
     ) -> list[dict[str, Any]]:
         reports = self.repo.list_service_reports(workspace_id, work_order_id)
-        return [self._report_to_wire(r) for r in reports]
+        work_orders = self.repo.work_orders_by_id(workspace_id, [r.work_order_id for r in reports])
+        return [service_report_to_wire(r, work_orders.get(r.work_order_id)) for r in reports]
 
     @rpc
     def get_service_report_for_customer(self, workspace_id: str, report_id: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import secrets
 
 from porchlight.clock import utcnow
 from porchlight.errors import NotFound
+from porchlight.storage import get_in_workspace
 from porchlight.validation import is_object_id
 from services.identity.models import ApiKey, Customer, Workspace
 
@@ -68,13 +69,7 @@ class IdentityRepository:
         return Customer(workspace_id=workspace_id, created_by=actor, **fields).save()
 
     def get_customer(self, workspace_id: str, customer_id: str) -> Customer:
-        customer = (
-            Customer.objects(id=customer_id, workspace_id=workspace_id).first()
-            if is_object_id(customer_id) else None
-        )
-        if customer is None:
-            raise NotFound("No such customer.")
-        return customer
+        return get_in_workspace(Customer, workspace_id, customer_id, "No such customer.")
 
     def list_customers(self, workspace_id: str, limit: int = 100) -> list[Customer]:
         return list(Customer.objects(workspace_id=workspace_id).order_by("name").limit(limit))

@@ -7,6 +7,7 @@ from datetime import datetime
 from porchlight import share_tokens
 from porchlight.clock import utcnow
 from porchlight.errors import NotFound
+from porchlight.storage import get_in_workspace
 from porchlight.validation import is_object_id
 from services.sharing.models import ShareToken
 
@@ -44,13 +45,7 @@ class SharingRepository:
         ).modify(set__last_accessed_at=now, inc__access_count=1, new=True)
 
     def get(self, workspace_id: str, token_id: str) -> ShareToken:
-        token = (
-            ShareToken.objects(id=token_id, workspace_id=workspace_id).first()
-            if is_object_id(token_id) else None
-        )
-        if token is None:
-            raise NotFound("No such share token.")
-        return token
+        return get_in_workspace(ShareToken, workspace_id, token_id, "No such share token.")
 
     def revoke(self, workspace_id: str, actor: str, token_id: str) -> tuple[ShareToken, bool]:
         """Revoke; returns the token and whether this call did it (repeats are harmless)."""

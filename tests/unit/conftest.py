@@ -9,11 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest.mock import Mock
 
 import pytest
 from nameko.testing.services import worker_factory
 
 from porchlight import storage
+from porchlight.snapshots import digest
 
 
 @pytest.fixture
@@ -30,6 +32,28 @@ def make_worker() -> Iterator[Callable[..., Any]]:
     yield make
     for alias in aliases:
         storage.drop(alias)
+
+
+@pytest.fixture
+def documents(make_worker: Callable[..., Any]) -> Any:
+    """The documents service with a fake signatures neighbour that keeps, in
+    ``worker.evidence``, everything it was asked to record."""
+    from services.documents.models import ALIAS
+    from services.documents.repository import DocumentsRepository
+    from services.documents.service import DocumentsService
+
+    worker = make_worker(DocumentsService, ALIAS, DocumentsRepository)
+    worker.evidence = []
+
+    def record(workspace_id: str, data: dict) -> Mock:
+        worker.evidence.append(data)
+        reply = Mock()
+        reply.result.return_value = {"certificate_id": "cert_" + "1" * 32,
+                                     "snapshot_sha256": digest(data["snapshot"])}
+        return reply
+
+    worker.signatures.record_evidence.call_async.side_effect = record
+    return worker
 
 
 def dispatched(worker: Any) -> list[str]:

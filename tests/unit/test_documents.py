@@ -3,19 +3,12 @@ import itertools
 import pytest
 
 from porchlight.errors import Conflict, InvalidInput, NotFound
-from services.documents.models import ALIAS, WorkOrder
-from services.documents.repository import DocumentsRepository
-from services.documents.service import DocumentsService
+from services.documents.models import WorkOrder
 from services.documents.work_orders import STATUSES, TRANSITIONS
 from tests.unit.conftest import dispatched
 
 WS = "a" * 24
 OTHER_WS = "b" * 24
-
-
-@pytest.fixture
-def documents(make_worker):
-    return make_worker(DocumentsService, ALIAS, DocumentsRepository)
 
 
 def create(documents, ws=WS, **fields):

@@ -11,9 +11,7 @@ from porchlight.clock import utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
 from porchlight.snapshots import digest
 from services.documents.estimates import STATUSES
-from services.documents.models import ALIAS, Estimate, EstimateOutcome, WorkOrder
-from services.documents.repository import DocumentsRepository
-from services.documents.service import DocumentsService
+from services.documents.models import Estimate, EstimateOutcome, WorkOrder
 from tests.unit.conftest import dispatched
 
 WS = "a" * 24
@@ -24,22 +22,6 @@ LINES = [
     {"description": "Descale the boiler", "quantity": 1, "unit_price": "45.00", "tax_rate": "9",
      "optional": True},
 ]
-
-
-@pytest.fixture
-def documents(make_worker):
-    worker = make_worker(DocumentsService, ALIAS, DocumentsRepository)
-    worker.evidence = []
-
-    def record(workspace_id, data):
-        worker.evidence.append(data)
-        reply = Mock()
-        reply.result.return_value = {"certificate_id": f"cert_{len(worker.evidence):032x}",
-                                     "snapshot_sha256": digest(data["snapshot"])}
-        return reply
-
-    worker.signatures.record_evidence.call_async.side_effect = record
-    return worker
 
 
 def future(days=30):

@@ -3,15 +3,11 @@ The signatures neighbour is a fake; the task queue is nameko's mock, inspected."
 
 import base64
 import hashlib
-from unittest.mock import Mock
 
 import pytest
 
 from porchlight.errors import Conflict, InvalidInput, NotFound
-from porchlight.snapshots import digest
-from services.documents.models import ALIAS, ServiceReport, StoredFile
-from services.documents.repository import DocumentsRepository
-from services.documents.service import DocumentsService
+from services.documents.models import ServiceReport, StoredFile
 from services.documents.service_reports import MAX_ATTACHMENTS, MAX_FILE_BYTES
 from tests.unit.conftest import dispatched
 
@@ -20,22 +16,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
 PDF = b"%PDF-1.7\n" + b"x" * 64
 PATH = "M10 20 L30 40 L50 45"
-
-
-@pytest.fixture
-def documents(make_worker):
-    worker = make_worker(DocumentsService, ALIAS, DocumentsRepository)
-    worker.evidence = []
-
-    def record(workspace_id, data):
-        worker.evidence.append(data)
-        reply = Mock()
-        reply.result.return_value = {"certificate_id": "cert_" + "1" * 32,
-                                     "snapshot_sha256": digest(data["snapshot"])}
-        return reply
-
-    worker.signatures.record_evidence.call_async.side_effect = record
-    return worker
 
 
 def report(documents, **fields):
