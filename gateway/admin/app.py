@@ -1,5 +1,10 @@
 """The staff-facing JSON API. A bearer API key names the workspace; every call is
-scoped to it, and another workspace's ids answer 404 exactly like ids that never existed."""
+scoped to it, and another workspace's ids answer 404 exactly like ids that never existed.
+
+This gateway only translates HTTP to RPC and back: it checks each request against its
+contract (``porchlight.contracts``), and every rule about the data — does the customer
+exist, may this link be minted, which currency applies — is the owning service's.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +14,78 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gateway.admin.openapi import openapi_document
+from gateway.admin.openapi import Api, BadBody
 from gateway.web import configure, install_security_headers, rpc_pool, status_for
 from porchlight import share_tokens
-from porchlight.errors import InvalidInput, NotFound, PorchlightError, Unauthorized
+from porchlight.contracts import Contract, Query
+from porchlight.contracts.common import Health
+from porchlight.contracts.customers import Customer, CustomerInput, CustomerList
+from porchlight.contracts.estimates import (
+    ConvertedEstimate,
+    Estimate,
+    EstimateInput,
+    EstimateList,
+    EstimatePatch,
+    EstimateQuery,
+    SentEstimate,
+)
+from porchlight.contracts.evidence import Evidence
+from porchlight.contracts.service_reports import (
+    FILE_TYPES,
+    UPLOAD_RULES,
+    CompletedServiceReport,
+    ServiceReport,
+    ServiceReportInput,
+    ServiceReportList,
+    ServiceReportPatch,
+    ServiceReportQuery,
+)
+from porchlight.contracts.share_links import (
+    MintedShareToken,
+    ShareToken,
+    ShareTokenInput,
+    ShareTokenList,
+    ShareTokenQuery,
+)
+from porchlight.contracts.work_orders import (
+    WorkOrder,
+    WorkOrderInput,
+    WorkOrderList,
+    WorkOrderPatch,
+    WorkOrderQuery,
+)
+from porchlight.errors import InvalidInput, PorchlightError, Unauthorized
 from porchlight.rpc import ServiceUnavailable
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+api = Api(blueprint)
+
+# Where the id of what an operation created is found, for the operations that use it
+# (OpenAPI links: they also guide the stateful phase of the API's contract test).
+SHARE_LINK_LINKS = {"revokeShareToken": {"token_id": "/share_token/id"},
+                    "rotateShareToken": {"token_id": "/share_token/id"}}
+ESTIMATE_LINKS = {op: {"estimate_id": "/id"} for op in (
+    "getEstimate", "updateEstimate", "sendEstimate", "convertEstimate")}
+REPORT_LINKS = {op: {"report_id": "/id"} for op in (
+    "getServiceReport", "updateServiceReport", "addServiceReportAttachment", "completeServiceReport",
+    "getSignedServiceReportPdf")}
 
 
 def error(status: int, code: str, message: str, fields: dict | None = None) -> Any:
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
-def body() -> dict[str, Any]:
-    """The JSON object sent with the request; anything else is a 400."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadBody()
-    return data
-
-
-class BadBody(Exception):
-    pass
-
-
 def rpc() -> Any:
     return rpc_pool(current_app).proxy()
 
 
-@api.before_request
+def wire(model: Contract | Query, *, partial: bool = False) -> dict[str, Any]:
+    """What the caller sent, as checked: trimmed, blank as null; in a PATCH (``partial``)
+    the fields that were not sent are left out, so they do not change."""
+    return model.model_dump(mode="json", exclude_unset=partial)
+
+
+@blueprint.before_request
 def authenticate() -> Any:
     if request.endpoint == "api.openapi":
         return None
@@ -53,148 +100,139 @@ def authenticate() -> Any:
     return None
 
 
-def ensure_customer(services: Any, data: dict[str, Any]) -> None:
-    """A record may only point at a customer of the same workspace. (A customer_id that
-    is not text is left to the service's own field validation.)"""
-    customer_id = data.get("customer_id")
-    if not isinstance(customer_id, str) or not customer_id:
-        return
-    try:
-        services.identity.get_customer(g.workspace_id, customer_id)
-    except NotFound:
-        raise InvalidInput(
-            "Some fields need attention.",
-            {"customer_id": "No such customer in this workspace."},
-        ) from None
-
-
 # -- customers ------------------------------------------------------------------------
-@api.post("/customers")
-def create_customer() -> Any:
+@api.operation("POST", "/customers", "createCustomer", tag="customers", summary="Add a customer",
+               description="Creates a customer in the workspace. Identity requires an email "
+               "address or a phone number (or both).",
+               status=201, body=CustomerInput, reply=Customer, errors=(422,),
+               links={"getCustomer": {"customer_id": "/id"}})
+def create_customer(body: CustomerInput) -> Any:
     with rpc() as services:
-        return services.identity.create_customer(g.workspace_id, g.actor, body()), 201
+        return services.identity.create_customer(g.workspace_id, g.actor, wire(body))
 
 
-@api.get("/customers")
+@api.operation("GET", "/customers", "listCustomers", tag="customers", summary="List customers",
+               description="The workspace's customers sorted by name.", reply=CustomerList)
 def list_customers() -> Any:
     with rpc() as services:
         return {"customers": services.identity.list_customers(g.workspace_id)}
 
 
-@api.get("/customers/<customer_id>")
+@api.operation("GET", "/customers/<customer_id>", "getCustomer", tag="customers",
+               summary="Get a customer", description="One customer of the workspace.",
+               reply=Customer, errors=(404,))
 def get_customer(customer_id: str) -> Any:
     with rpc() as services:
         return services.identity.get_customer(g.workspace_id, customer_id)
 
 
 # -- work orders ----------------------------------------------------------------------
-@api.post("/work-orders")
-def create_work_order() -> Any:
-    data = body()
+@api.operation("POST", "/work-orders", "createWorkOrder", tag="work orders",
+               summary="Create a work order",
+               description="Creates a work order, numbered WO-0001, WO-0002, … unless `number` is "
+               "given. Checked by the documents service: `customer_id` must be a customer of the "
+               "workspace (422); a number already used in the workspace is a conflict (409).",
+               status=201, body=WorkOrderInput, reply=WorkOrder, errors=(409, 422),
+               links={"getWorkOrder": {"work_order_id": "/id"}, "updateWorkOrder": {"work_order_id": "/id"}})
+def create_work_order(body: WorkOrderInput) -> Any:
     with rpc() as services:
-        ensure_customer(services, data)
-        return services.documents.create_work_order(g.workspace_id, g.actor, data), 201
+        return services.documents.create_work_order(g.workspace_id, g.actor, wire(body))
 
 
-@api.get("/work-orders")
-def list_work_orders() -> Any:
+@api.operation("GET", "/work-orders", "listWorkOrders", tag="work orders", summary="List work orders",
+               description="The workspace's work orders, newest first, at most 100.",
+               query=WorkOrderQuery, reply=WorkOrderList, errors=(422,))
+def list_work_orders(query: WorkOrderQuery) -> Any:
     with rpc() as services:
-        return {"work_orders": services.documents.list_work_orders(
-            g.workspace_id, request.args.get("status") or None
-        )}
+        return {"work_orders": services.documents.list_work_orders(g.workspace_id, query.status)}
 
 
-@api.get("/work-orders/<work_order_id>")
+@api.operation("GET", "/work-orders/<work_order_id>", "getWorkOrder", tag="work orders",
+               summary="Get a work order", description="One work order, internal notes included.",
+               reply=WorkOrder, errors=(404,))
 def get_work_order(work_order_id: str) -> Any:
     with rpc() as services:
         return services.documents.get_work_order(g.workspace_id, work_order_id)
 
 
-@api.patch("/work-orders/<work_order_id>")
-def update_work_order(work_order_id: str) -> Any:
-    data = body()
+@api.operation("PATCH", "/work-orders/<work_order_id>", "updateWorkOrder", tag="work orders",
+               summary="Change a work order",
+               description="Changes only the fields sent. Checked by the documents service: a status "
+               "change must be an allowed move, and completed and cancelled work orders are final "
+               "(409); `customer_id` must be a customer of the workspace (422).",
+               body=WorkOrderPatch, reply=WorkOrder, errors=(404, 409, 422))
+def update_work_order(work_order_id: str, body: WorkOrderPatch) -> Any:
     with rpc() as services:
-        services.documents.get_work_order(g.workspace_id, work_order_id)
-        ensure_customer(services, data)
-        return services.documents.update_work_order(g.workspace_id, g.actor, work_order_id, data)
+        return services.documents.update_work_order(
+            g.workspace_id, g.actor, work_order_id, wire(body, partial=True))
 
 
-# -- share tokens ---------------------------------------------------------------------
+# -- share links ----------------------------------------------------------------------
 def minted(result: dict[str, Any]) -> dict[str, Any]:
     share = result["share_token"]
     return {
         "token": result["token"],
         "url": share_tokens.portal_url(
-            current_app.config["PORTAL_BASE_URL"], share["entity"]["type"], result["token"]
-        ),
+            current_app.config["PORTAL_BASE_URL"], share["entity"]["type"], result["token"]),
         "share_token": share,
     }
 
 
-@api.post("/share-tokens")
-def mint_share_token() -> Any:
-    data = body()
-    entity = data.get("entity")
-    if not isinstance(entity, dict):
-        raise InvalidInput(
-            "Some fields need attention.",
-            {"entity": 'Must be an object like {"type": "work_order", "id": "..."}.'},
-        )
-    unknown = set(data) - {"entity", "permissions", "expires_at"}
-    if unknown:
-        raise InvalidInput("Some fields need attention.", {k: "Unknown field." for k in unknown})
-    payload = {
-        "entity_type": entity.get("type"),
-        "entity_id": entity.get("id"),
-        "permissions": data.get("permissions", ["view"]),
-        "expires_at": data.get("expires_at"),
-    }
+def link_request(body: ShareTokenInput) -> dict[str, Any]:
+    sent = wire(body)
+    entity = sent.pop("entity")
+    return {"entity_type": entity["type"], "entity_id": entity["id"], **sent}
+
+
+def link_errors(exc: InvalidInput) -> InvalidInput:
+    """Sharing names fields flat; the API's body nests them under ``entity``."""
+    return InvalidInput(exc.message, {
+        {"entity_type": "entity.type", "entity_id": "entity.id"}.get(k, k): v for k, v in exc.fields.items()})
+
+
+@api.operation("POST", "/share-tokens", "mintShareToken", tag="share links", summary="Mint a share link",
+               description="Creates a link that opens one record in the customer portal; the token "
+               "is returned only here. Checked by the sharing service: the record must exist in the "
+               "workspace, the permissions must suit its kind, and the expiry must be within the "
+               "maximum for its kind (422).",
+               status=201, body=ShareTokenInput, reply=MintedShareToken, errors=(422,),
+               links=SHARE_LINK_LINKS)
+def mint_share_token(body: ShareTokenInput) -> Any:
     with rpc() as services:
-        if payload["entity_type"] in share_tokens.ENTITY_TYPES and isinstance(payload["entity_id"], str):
-            services.documents.entity_exists(g.workspace_id, payload["entity_type"], payload["entity_id"])
         try:
-            result = services.sharing.mint_token(g.workspace_id, g.actor, payload)
+            return minted(services.sharing.mint_token(g.workspace_id, g.actor, link_request(body)))
         except InvalidInput as exc:
-            raise InvalidInput(exc.message, {
-                {"entity_type": "entity.type", "entity_id": "entity.id"}.get(k, k): v
-                for k, v in exc.fields.items()
-            }) from None
-    return minted(result), 201
+            raise link_errors(exc) from None
 
 
-@api.get("/share-tokens")
-def list_share_tokens() -> Any:
-    entity_type = request.args.get("entity_type", "")
-    entity_id = request.args.get("entity_id", "")
-    problems = {}
-    if entity_type not in share_tokens.ENTITY_TYPES:
-        problems["entity_type"] = "Must be one of: " + ", ".join(share_tokens.ENTITY_TYPES) + "."
-    if not entity_id:
-        problems["entity_id"] = "This field is required."
-    if problems:
-        raise InvalidInput("Some query parameters need attention.", problems)
+@api.operation("GET", "/share-tokens", "listShareTokens", tag="share links",
+               summary="List a record's share links",
+               description="Every link minted for one record, newest first, revoked ones included.",
+               query=ShareTokenQuery, reply=ShareTokenList, errors=(422,))
+def list_share_tokens(query: ShareTokenQuery) -> Any:
     with rpc() as services:
-        services.documents.entity_exists(g.workspace_id, entity_type, entity_id)
-        return {"share_tokens": services.sharing.list_tokens(g.workspace_id, entity_type, entity_id)}
+        return {"share_tokens": services.sharing.list_tokens(g.workspace_id, query.entity_type,
+                                                             query.entity_id)}
 
 
-@api.post("/share-tokens/<token_id>/revoke")
+@api.operation("POST", "/share-tokens/<token_id>/revoke", "revokeShareToken", tag="share links",
+               summary="Revoke a share link",
+               description="Stops the link from working at once. Revoking a revoked link changes nothing.",
+               reply=ShareToken, errors=(404,))
 def revoke_share_token(token_id: str) -> Any:
     with rpc() as services:
         return services.sharing.revoke_token(g.workspace_id, g.actor, token_id)
 
 
-@api.post("/share-tokens/<token_id>/rotate")
+@api.operation("POST", "/share-tokens/<token_id>/rotate", "rotateShareToken", tag="share links",
+               summary="Replace a share link",
+               description="Revokes a live link and mints a new one with the same record, permissions "
+               "and expiry. A revoked or expired link cannot be rotated (409).",
+               status=201, reply=MintedShareToken, errors=(404, 409),
+               links=SHARE_LINK_LINKS)
 def rotate_share_token(token_id: str) -> Any:
     with rpc() as services:
-        return minted(services.sharing.rotate_token(g.workspace_id, g.actor, token_id)), 201
-
-
-# -- estimates ------------------------------------------------------------------------
-def workspace_defaults(services: Any) -> dict[str, str]:
-    """The workspace's currency and time zone, which estimates are priced and dated in."""
-    workspace = services.identity.get_workspace(g.workspace_id)
-    return {"currency": workspace["currency"], "timezone": workspace["timezone"]}
+        return minted(services.sharing.rotate_token(g.workspace_id, g.actor, token_id))
 
 
 def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list[str]) -> dict[str, Any]:
@@ -203,49 +241,70 @@ def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list
     }))
 
 
-@api.post("/estimates")
-def create_estimate() -> Any:
-    data = body()
+# -- estimates ------------------------------------------------------------------------
+@api.operation("POST", "/estimates", "createEstimate", tag="estimates", summary="Create an estimate",
+               description="Creates a draft estimate in the workspace's currency (unless `currency` "
+               "is given), numbered EST-0001, … unless `number` is given. Checked by the documents "
+               "service (422): `customer_id` must be a customer of the workspace; `valid_until` must "
+               "be today or later and within 5 years in the workspace's time zone; unit prices may "
+               "have at most as many decimal places as the currency; the total must fit. A number "
+               "already used in the workspace is a conflict (409).",
+               status=201, body=EstimateInput, reply=Estimate, errors=(409, 422),
+               links=ESTIMATE_LINKS)
+def create_estimate(body: EstimateInput) -> Any:
     with rpc() as services:
-        ensure_customer(services, data)
-        return services.documents.create_estimate(
-            g.workspace_id, g.actor, data, workspace_defaults(services)), 201
+        return services.documents.create_estimate(g.workspace_id, g.actor, wire(body))
 
 
-@api.get("/estimates")
-def list_estimates() -> Any:
+@api.operation("GET", "/estimates", "listEstimates", tag="estimates", summary="List estimates",
+               description="The workspace's estimates, newest first, at most 200.",
+               query=EstimateQuery, reply=EstimateList, errors=(422,))
+def list_estimates(query: EstimateQuery) -> Any:
     with rpc() as services:
-        status = request.args.get("status") or None
-        return {"estimates": services.documents.list_estimates(g.workspace_id, status)}
+        return {"estimates": services.documents.list_estimates(g.workspace_id, query.status)}
 
 
-@api.get("/estimates/<estimate_id>")
+@api.operation("GET", "/estimates/<estimate_id>", "getEstimate", tag="estimates",
+               summary="Get an estimate",
+               description="One estimate with its priced lines and the customer's answer, if any. An "
+               "open estimate past its date shows as expired.",
+               reply=Estimate, errors=(404,))
 def get_estimate(estimate_id: str) -> Any:
     with rpc() as services:
         return services.documents.get_estimate(g.workspace_id, estimate_id)
 
 
-@api.patch("/estimates/<estimate_id>")
-def update_estimate(estimate_id: str) -> Any:
-    data = body()
+@api.operation("PATCH", "/estimates/<estimate_id>", "updateEstimate", tag="estimates",
+               summary="Change an estimate",
+               description="Changes only the fields sent, while the estimate is draft or sent; "
+               "otherwise, or if it changed meanwhile, 409. Every edit makes a new revision the "
+               "customer sees at once. The documents service checks the same rules as on create (422).",
+               body=EstimatePatch, reply=Estimate, errors=(404, 409, 422))
+def update_estimate(estimate_id: str, body: EstimatePatch) -> Any:
     with rpc() as services:
-        services.documents.get_estimate(g.workspace_id, estimate_id)
-        ensure_customer(services, data)
         return services.documents.update_estimate(
-            g.workspace_id, g.actor, estimate_id, data, workspace_defaults(services))
+            g.workspace_id, g.actor, estimate_id, wire(body, partial=True))
 
 
-@api.post("/estimates/<estimate_id>/send")
+@api.operation("POST", "/estimates/<estimate_id>/send", "sendEstimate", tag="estimates",
+               summary="Send an estimate",
+               description="Marks a draft sent (sending a sent one again changes nothing else) and "
+               "mints a link the customer can view and answer with. Any other state is a conflict (409).",
+               status=201, reply=SentEstimate, errors=(404, 409),
+               links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
 def send_estimate(estimate_id: str) -> Any:
-    """Mark the estimate sent and mint a link the customer can view and answer with.
-    Each call mints a fresh link (earlier ones keep working until revoked)."""
     with rpc() as services:
         estimate = services.documents.send_estimate(g.workspace_id, g.actor, estimate_id)
         link = mint_link(services, "estimate", estimate_id, ["view", "respond"])
-    return {"estimate": estimate, **link}, 201
+    return {"estimate": estimate, **link}
 
 
-@api.post("/estimates/<estimate_id>/convert")
+@api.operation("POST", "/estimates/<estimate_id>/convert", "convertEstimate", tag="estimates",
+               summary="Turn an estimate into a work order",
+               description="Creates a work order from an accepted estimate and links the two. "
+               "Repeating it returns the same work order; an estimate that is not accepted, or whose "
+               "acceptance is still being recorded, is a conflict (409).",
+               reply=ConvertedEstimate, errors=(404, 409))
 def convert_estimate(estimate_id: str) -> Any:
     with rpc() as services:
         work_order = services.documents.convert_estimate(g.workspace_id, g.actor, estimate_id)
@@ -254,35 +313,65 @@ def convert_estimate(estimate_id: str) -> Any:
 
 
 # -- service reports ------------------------------------------------------------------
-@api.post("/service-reports")
-def create_service_report() -> Any:
+@api.operation("POST", "/service-reports", "createServiceReport", tag="service reports",
+               summary="Create a service report",
+               description="Creates a draft report on a work order, numbered SR-0001, … unless "
+               "`number` is given. Checked by the documents service: the work order must be one of "
+               "the workspace's (422); a number already used is a conflict (409).",
+               status=201, body=ServiceReportInput, reply=ServiceReport, errors=(409, 422),
+               links=REPORT_LINKS)
+def create_service_report(body: ServiceReportInput) -> Any:
     with rpc() as services:
-        return services.documents.create_service_report(g.workspace_id, g.actor, body()), 201
+        return services.documents.create_service_report(g.workspace_id, g.actor, wire(body))
 
 
-@api.get("/service-reports")
-def list_service_reports() -> Any:
+@api.operation("GET", "/service-reports", "listServiceReports", tag="service reports",
+               summary="List service reports",
+               description="The workspace's service reports, newest first, at most 200.",
+               query=ServiceReportQuery, reply=ServiceReportList, errors=(422,))
+def list_service_reports(query: ServiceReportQuery) -> Any:
     with rpc() as services:
         return {"service_reports": services.documents.list_service_reports(
-            g.workspace_id, request.args.get("work_order_id") or None)}
+            g.workspace_id, query.work_order_id)}
 
 
-@api.get("/service-reports/<report_id>")
+@api.operation("GET", "/service-reports/<report_id>", "getServiceReport", tag="service reports",
+               summary="Get a service report",
+               description="One service report with its attachments, signature and PDF state.",
+               reply=ServiceReport, errors=(404,))
 def get_service_report(report_id: str) -> Any:
     with rpc() as services:
         return services.documents.get_service_report(g.workspace_id, report_id)
 
 
-@api.patch("/service-reports/<report_id>")
-def update_service_report(report_id: str) -> Any:
-    data = body()
+@api.operation("PATCH", "/service-reports/<report_id>", "updateServiceReport", tag="service reports",
+               summary="Change a service report",
+               description="Changes the narrative of a draft report; once completed the customer may "
+               "have seen it, so editing is a conflict (409).",
+               body=ServiceReportPatch, reply=ServiceReport, errors=(404, 409, 422))
+def update_service_report(report_id: str, body: ServiceReportPatch) -> Any:
     with rpc() as services:
-        return services.documents.update_service_report(g.workspace_id, g.actor, report_id, data)
+        return services.documents.update_service_report(
+            g.workspace_id, g.actor, report_id, wire(body, partial=True))
 
 
-@api.post("/service-reports/<report_id>/attachments")
+UPLOAD = {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": UPLOAD_RULES}}},
+    "encoding": {"file": {"contentType": ", ".join(FILE_TYPES)}},
+}}
+
+
+@api.operation("POST", "/service-reports/<report_id>/attachments", "addServiceReportAttachment",
+               tag="service reports", summary="Attach a photo or PDF",
+               description="Uploads one file to a draft report as multipart/form-data in the field "
+               "`file`. " + UPLOAD_RULES + " A report that is no longer a draft, or already full, is "
+               "a conflict (409).",
+               status=201, upload=UPLOAD, reply=ServiceReport, errors=(404, 409, 413, 422),
+               notes={422: "The field `file` is missing or empty, too large, of a type not allowed, "
+                           "or its content does not match its type."})
 def add_attachment(report_id: str) -> Any:
-    """Upload one photo or PDF as multipart/form-data (field ``file``)."""
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("Some fields need attention.",
@@ -294,40 +383,103 @@ def add_attachment(report_id: str) -> Any:
         "content_b64": base64.b64encode(content).decode("ascii"),
     }
     with rpc() as services:
-        return services.documents.add_attachment(g.workspace_id, g.actor, report_id, data), 201
+        return services.documents.add_attachment(g.workspace_id, g.actor, report_id, data)
 
 
-@api.post("/service-reports/<report_id>/complete")
+@api.operation("POST", "/service-reports/<report_id>/complete", "completeServiceReport",
+               tag="service reports", summary="Complete a service report",
+               description="The appointment is done: the draft now awaits the customer's signature, "
+               "frozen as it is, and a link they can view and sign with is minted. Completing again "
+               "changes nothing else; a signed report is a conflict (409).",
+               status=201, reply=CompletedServiceReport, errors=(404, 409),
+               links={**SHARE_LINK_LINKS, "getServiceReport": {"report_id": "/service_report/id"}})
 def complete_service_report(report_id: str) -> Any:
-    """The appointment is done: the report awaits the customer's signature, and a link
-    they can view and sign with is minted."""
     with rpc() as services:
         report = services.documents.complete_service_report(g.workspace_id, g.actor, report_id)
         link = mint_link(services, "service_report", report_id, ["view", "sign"])
-    return {"service_report": report, **link}, 201
+    return {"service_report": report, **link}
 
 
-@api.get("/service-reports/<report_id>/pdf")
+def attachment_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the exact name in RFC 5987 form, so a
+    file called ``Zoë-signed.pdf`` or ``報告.pdf`` downloads under its own name."""
+    from urllib.parse import quote
+
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_"
+                       for ch in filename)[:100] or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@api.operation("GET", "/service-reports/<report_id>/pdf", "getSignedServiceReportPdf",
+               tag="service reports", summary="Download the signed PDF",
+               description="The PDF rendered after the customer signed. It is rendered in the "
+               "background: until it is ready (`pdf.ready`) this answers 404.",
+               media="application/pdf", errors=(404,),
+               reply_schema={"type": "string", "contentMediaType": "application/pdf"},
+               reply_headers={
+                   "X-Content-SHA256": {"description": "SHA-256 of the PDF, as in `pdf.sha256`.",
+                                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                   "Content-Disposition": {"description": "attachment, with the file's name.",
+                                           "schema": {"type": "string"}}},
+               notes={404: "No such report, the report is not signed yet, or its PDF is still being "
+                           "rendered (retry shortly)."})
 def service_report_pdf(report_id: str) -> Any:
     with rpc() as services:
         pdf = services.documents.get_signed_pdf(g.workspace_id, report_id)
     return Response(base64.b64decode(pdf["content_b64"]), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{pdf["filename"]}"',
+        "Content-Disposition": attachment_disposition(pdf["filename"]),
         "X-Content-SHA256": pdf["sha256"],
     })
 
 
 # -- evidence -------------------------------------------------------------------------
-@api.get("/evidence/<certificate_id>")
+@api.operation("GET", "/evidence/<certificate_id>", "getEvidence", tag="evidence",
+               summary="Get the evidence of an answer",
+               description="Everything recorded when a customer accepted or declined an estimate or "
+               "signed a report, IP address and device included: for disputes.",
+               reply=Evidence, errors=(404,))
 def get_evidence(certificate_id: str) -> Any:
-    """Everything recorded when a customer answered or signed: for disputes."""
     with rpc() as services:
         return services.signatures.get_evidence(g.workspace_id, certificate_id)
 
 
-@api.get("/openapi.json")
+INFO = {
+    "title": "Porchlight staff API",
+    "description": "Manage the customers, work orders, estimates, service reports and share links "
+    "of one workspace, and read the evidence of customers' answers. The API key names the "
+    "workspace; records of other workspaces answer 404. Errors are JSON "
+    "`{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+}
+TAGS = [
+    {"name": "customers", "description": "The people and companies you work for."},
+    {"name": "work orders", "description": "Jobs, with the status customers follow."},
+    {"name": "estimates", "description": "Priced offers customers accept or decline."},
+    {"name": "service reports", "description": "What was done, with photos, signed by the customer."},
+    {"name": "evidence", "description": "The record behind every answer and signature."},
+    {"name": "share links", "description": "Links that open a record in the portal."},
+    {"name": "meta", "description": "About the API itself."},
+]
+BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "plk_...",
+          "description": "A staff API key (plk_...) sent as `Authorization: Bearer <key>`."}
+META_PATHS = {
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "getOpenApiDocument", "tags": ["meta"], "summary": "This description",
+        "description": "The OpenAPI document of this API. Needs no API key.", "security": [],
+        "responses": {"200": {"description": "An OpenAPI 3.1 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/healthz": {"get": {
+        "operationId": "healthCheck", "tags": ["meta"], "summary": "Liveness check",
+        "description": "Answers while the gateway process runs; it does not call the services.",
+        "security": [],
+        "responses": {"200": {"description": "The gateway is up.", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Health"}}}}}}},
+}
+
+
+@blueprint.get("/openapi.json")
 def openapi() -> Any:
-    return openapi_document(request.host_url.rstrip("/"))
+    return api.document(request.host_url.rstrip("/"), info=INFO, tags=TAGS, security_scheme=BEARER,
+                        extra_paths=META_PATHS, extra_models=(Health,))
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -335,7 +487,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # An attachment may be 5 MB; multipart framing adds a little.
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     configure(app, test_config)
-    app.register_blueprint(api)
+    app.register_blueprint(blueprint)
     install_security_headers(app)
 
     @app.get("/healthz")
@@ -365,6 +517,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error(exc.code or 500, code, exc.description or exc.name)
+        response, status = error(exc.code or 500, code, exc.description or exc.name)
+        # Keep what the exception says about itself: a 405 names the methods it allows.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     return app

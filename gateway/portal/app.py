@@ -21,8 +21,8 @@ from markupsafe import Markup
 from gateway.web import WorkspaceCache, configure, install_security_headers
 from porchlight.clock import parse_iso
 from porchlight.errors import NotFound, Unavailable
+from porchlight.money import format_minor
 from porchlight.rpc import ServiceUnavailable
-from services.documents.money import format_minor
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from porchlight.clock import as_utc, isoformat
 from porchlight.validation import Form
-from services.documents import money
+from porchlight import money
 from services.documents.models import Estimate, LineItem
 
 STATUSES = ("draft", "sent", "approved", "rejected", "expired", "converted")

@@ -25,7 +25,7 @@ from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from porchlight.validation import Form
 from services.documents import estimates as est_rules
-from services.documents import money
+from porchlight import money
 from services.documents import service_reports as report_rules
 from services.documents.models import ALIAS, Estimate, EstimateOutcome, ServiceReport, WorkOrder
 from services.documents.repository import DocumentsRepository

@@ -1,4 +1,4 @@
-"""Money for estimates: integer minor units, arithmetic in Decimal.
+"""Money: integer minor units, arithmetic in Decimal.
 
 Rounding, documented once: each line's net amount is quantity × unit price, rounded
 half-up to the currency's minor unit; each line's tax is that net amount × the line's tax

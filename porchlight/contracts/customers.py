@@ -1,0 +1,39 @@
+"""Customers of a workspace (owned by identity)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from porchlight.contracts.base import Contract, Reply
+from porchlight.contracts.common import IdText, Moment
+from porchlight.contracts.fields import Email, Phone, optional, text
+
+LANGUAGES = ("en", "fr", "de", "nl", "es", "it", "pt")
+Language = Literal["en", "fr", "de", "nl", "es", "it", "pt"]
+
+
+class CustomerInput(Contract):
+    """A new customer. Identity also requires an email address or a phone number (or both)."""
+
+    name: text(160, description="Full name or company name.")
+    email: optional(Email) = None
+    phone: optional(Phone) = None
+    preferred_language: Language = Field("en", description="Language for messages to the customer.")
+
+
+class Customer(Reply):
+    """A customer of the workspace."""
+
+    id: IdText
+    workspace_id: IdText
+    name: str
+    email: str | None
+    phone: str | None
+    preferred_language: Language
+    created_at: Moment
+
+
+class CustomerList(Reply):
+    customers: list[Customer]

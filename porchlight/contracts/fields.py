@@ -1,0 +1,182 @@
+"""Field types every contract is built from: each states its JSON type, bounds and
+pattern once (they become the OpenAPI schema) and the sentence a person reads when the
+value is wrong.
+
+Text is measured as sent, then trimmed; blank required text is missing; blank optional
+text is null. Control and format characters (bidi overrides, zero-width marks) are refused
+everywhere; newlines and tabs only where a field may span lines.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, StrictStr
+from pydantic_core import PydanticCustomError
+
+from porchlight.clock import isoformat, utcnow
+from porchlight.contracts.base import PATTERN_MESSAGES, REQUIRED
+
+__all__ = [
+    "Colour", "Currency", "DateText", "DocumentNumber", "Email", "HttpsUrl", "Id", "Phone",
+    "FutureTimestamp", "StrictBool", "StrictInt", "Timezone", "Timestamp", "optional", "optional_text",
+    "patterned", "refuse", "text",
+]
+
+
+def refuse(message: str) -> PydanticCustomError:
+    """An error whose message is already a sentence for a person."""
+    return PydanticCustomError("porchlight", "{message}", {"message": message})
+
+
+def patterned(pattern: str, message: str) -> str:
+    """Declare a pattern together with what a person reads when a value misses it."""
+    PATTERN_MESSAGES[pattern] = message
+    return pattern
+
+
+def _has_control_chars(value: str, allow_newlines: bool) -> bool:
+    for ch in value:
+        if allow_newlines and ch in "\n\t":
+            continue
+        # ZWJ joins emoji sequences; every other format character can hide or reorder text.
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch != "\u200d":
+            return True
+    return False
+
+
+def _clean(multiline: bool, required: bool) -> Any:
+    def clean(value: str) -> str | None:
+        value = value.strip()
+        if not value:
+            if required:
+                raise refuse(REQUIRED)
+            return None
+        if _has_control_chars(value, allow_newlines=multiline):
+            raise refuse("Contains characters that are not allowed.")
+        return value
+
+    return clean
+
+
+def _blank_is_null(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+@cache
+def text(max_length: int, *, multiline: bool = False, description: str | None = None) -> Any:
+    """Required text of at most ``max_length`` characters."""
+    return Annotated[
+        StrictStr, Field(min_length=1, max_length=max_length, description=description),
+        AfterValidator(_clean(multiline, required=True)),
+    ]
+
+
+def optional(kind: Any) -> Any:
+    """``kind`` or null; blank text counts as null (so ``""`` clears a field in a PATCH)."""
+    return Annotated[kind | None, BeforeValidator(_blank_is_null)]
+
+
+def optional_text(max_length: int, *, multiline: bool = False, description: str | None = None) -> Any:
+    """Text of at most ``max_length`` characters, or null."""
+    # No minLength here: "" is a valid way to say "none".
+    return Annotated[
+        optional(Annotated[StrictStr, Field(max_length=max_length),
+                           AfterValidator(_clean(multiline, required=False))]),
+        Field(description=description),
+    ]
+
+
+def _lower_domain(value: str) -> str:
+    local, domain = value.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def _enough_digits(value: str) -> str:
+    if sum(ch.isdigit() for ch in value) < 5:
+        raise refuse("Must be a phone number with at least 5 digits.")
+    return value
+
+
+def _known_timezone(value: str) -> str:
+    if value not in _TIMEZONES:
+        raise refuse("Must be an IANA time zone like Europe/Amsterdam.")
+    return value
+
+
+def _https(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or parts.username or parts.password:
+        raise refuse("Must be an https:// address.")
+    return value
+
+
+def _real_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise refuse("Must be a real date like 2026-12-31.") from None
+
+
+def _aware_moment(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        raise refuse("Must be a real moment like 2026-01-31T17:00:00Z.") from None
+
+
+def _in_future(value: datetime) -> datetime:
+    if value <= utcnow():
+        raise refuse("Must be in the future.")
+    return value
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TIMEZONES = frozenset(available_timezones())
+# RFC 3339 only: Python's parser alone would also take "20260131T170000Z" and a space.
+_RFC3339 = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+            r"([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+
+Id = Annotated[StrictStr, Field(
+    pattern=patterned(r"^[0-9a-f]{24}$", "Must be an id as returned by the API."),
+    description="An id as returned by the API.")]
+Email = Annotated[StrictStr, Field(
+    max_length=254,
+    pattern=patterned(rf"^[^@\s]{{1,64}}@{_LABEL}(\.{_LABEL})+$",
+                      "Must be an email address like name@example.com."),
+    description="An email address; the domain is lower-cased."), AfterValidator(_lower_domain)]
+Phone = Annotated[StrictStr, Field(
+    max_length=30,
+    pattern=patterned(r"^\+?[0-9 ()./-]{5,30}$",
+                      "Must be a phone number: digits, spaces, +, -, ( and )."),
+    description="Digits, spaces, +, -, ( and ), with at least 5 digits."), AfterValidator(_enough_digits)]
+Currency = Annotated[StrictStr, Field(
+    pattern=patterned(r"^[A-Z]{3}$", "Must be a three-letter ISO 4217 currency code like EUR."),
+    description="An ISO 4217 currency code.")]
+Timezone = Annotated[StrictStr, Field(max_length=64, description="An IANA time zone, e.g. Europe/London."),
+                     AfterValidator(_known_timezone)]
+Colour = Annotated[StrictStr, Field(
+    pattern=patterned(r"^#[0-9a-fA-F]{6}$", "Must be a colour like #1f6feb."),
+    description="A colour as #rrggbb."), AfterValidator(str.lower)]
+HttpsUrl = Annotated[StrictStr, Field(max_length=2000, description="An https:// address."),
+                     AfterValidator(_https)]
+DocumentNumber = Annotated[StrictStr, Field(
+    pattern=patterned(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$",
+                      "Use letters, digits and . _ / - only (at most 32)."),
+    description="Your own number; by default the next one in the workspace's sequence is taken.")]
+DateText = Annotated[StrictStr, Field(
+    pattern=patterned(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "Must be a date like 2026-12-31."),
+    json_schema_extra={"format": "date"}), AfterValidator(_real_date),
+    PlainSerializer(date.isoformat, return_type=str)]
+Timestamp = Annotated[StrictStr, Field(
+    max_length=40,
+    pattern=patterned(_RFC3339, "Must be an ISO 8601 timestamp with a UTC offset, like "
+                                "2026-01-31T17:00:00Z."),
+    json_schema_extra={"format": "date-time"}), AfterValidator(_aware_moment),
+    PlainSerializer(isoformat, return_type=str)]
+FutureTimestamp = Annotated[Timestamp, AfterValidator(_in_future)]
