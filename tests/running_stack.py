@@ -62,6 +62,7 @@ class Office:
         assert result.returncode == 0, result.stderr
         created = json.loads(result.stdout)
         self.workspace_id = created["workspace_id"]
+        self.api_key = created["api_key"]
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {created['api_key']}"
         self.base = stack.admin_url + "/api/v1"

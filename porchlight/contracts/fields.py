@@ -78,17 +78,19 @@ def text(max_length: int, *, multiline: bool = False, description: str | None = 
 
 
 def optional(kind: Any) -> Any:
-    """``kind`` or null; blank text counts as null (so ``""`` clears a field in a PATCH)."""
-    return Annotated[kind | None, BeforeValidator(_blank_is_null)]
+    """``kind`` or null. An id, a code or a date sent as ``""`` is wrong, not null: the
+    schema would not allow it, so neither do we."""
+    return kind | None
 
 
 def optional_text(max_length: int, *, multiline: bool = False, description: str | None = None) -> Any:
     """Text of at most ``max_length`` characters, or null."""
     # No minLength here: "" is a valid way to say "none".
+    # Blank text is null here (so "" clears a field in a PATCH), and the schema allows "".
     return Annotated[
-        optional(Annotated[StrictStr, Field(max_length=max_length),
-                           AfterValidator(_clean(multiline, required=False))]),
-        Field(description=description),
+        Annotated[StrictStr, Field(max_length=max_length),
+                  AfterValidator(_clean(multiline, required=False))] | None,
+        BeforeValidator(_blank_is_null), Field(description=description),
     ]
 
 

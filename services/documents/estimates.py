@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from porchlight import money
 from porchlight.clock import as_utc, isoformat
 from porchlight.validation import Form
-from porchlight import money
 from services.documents.models import Estimate, LineItem
 
 STATUSES = ("draft", "sent", "approved", "rejected", "expired", "converted")

@@ -17,7 +17,7 @@ import eventlet
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 
-from porchlight import signature_path
+from porchlight import money, signature_path
 from porchlight.clock import isoformat, parse_iso, utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.events import fact
@@ -25,7 +25,6 @@ from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from porchlight.validation import Form
 from services.documents import estimates as est_rules
-from porchlight import money
 from services.documents import service_reports as report_rules
 from services.documents.models import ALIAS, Estimate, EstimateOutcome, ServiceReport, WorkOrder
 from services.documents.repository import DocumentsRepository
