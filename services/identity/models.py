@@ -7,7 +7,6 @@ import mongoengine as me
 from porchlight.clock import utcnow
 
 ALIAS = "identity"
-LANGUAGES = ("en", "fr", "de", "nl", "es", "it", "pt")
 
 
 class Workspace(me.Document):

@@ -8,15 +8,14 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from porchlight.clock import isoformat
+from porchlight.contracts import parse
+from porchlight.contracts.customers import CustomerInput
+from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput
 from porchlight.errors import InvalidInput, Unauthorized
 from porchlight.events import fact
 from porchlight.storage import Store
-from porchlight.validation import Form
-from services.identity.models import ALIAS, LANGUAGES, ApiKey, Customer, Workspace
+from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
-
-WORKSPACE_FIELDS = ("name", "currency", "timezone", "brand_colour", "logo_url")
-CUSTOMER_FIELDS = ("name", "email", "phone", "preferred_language")
 
 
 def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
@@ -63,16 +62,7 @@ class IdentityService:
     @rpc
     def create_workspace(self, data: dict, actor: str = "cli") -> dict[str, Any]:
         """Create a workspace and its first staff API key (returned once, raw)."""
-        form = Form(data)
-        form.reject_unknown(WORKSPACE_FIELDS)
-        fields = {
-            "name": form.text("name", max_length=120),
-            "currency": form.currency("currency", default="EUR"),
-            "timezone": form.timezone("timezone", default="UTC"),
-            "brand_colour": form.colour("brand_colour", default="#1d4ed8"),
-            "logo_url": form.https_url("logo_url"),
-        }
-        form.check()
+        fields = parse(WorkspaceInput, data).model_dump()
         workspace = self.repo.create_workspace(**fields)
         workspace_id = str(workspace.id)
         key, raw = self.repo.create_api_key(workspace_id, actor, label="first key")
@@ -99,10 +89,7 @@ class IdentityService:
 
     @rpc
     def create_api_key(self, workspace_id: str, actor: str, data: dict | None = None) -> dict[str, Any]:
-        form = Form(data or {})
-        form.reject_unknown(("label",))
-        label = form.text("label", required=False, max_length=80)
-        form.check()
+        label = parse(ApiKeyInput, data or {}).label
         self.repo.get_workspace(workspace_id)
         key, raw = self.repo.create_api_key(workspace_id, actor, label=label)
         self.dispatch("api_key_created", fact(workspace_id, actor, api_key_id=str(key.id)))
@@ -120,15 +107,7 @@ class IdentityService:
 
     @rpc
     def create_customer(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
-        form = Form(data)
-        form.reject_unknown(CUSTOMER_FIELDS)
-        fields = {
-            "name": form.text("name", max_length=160),
-            "email": form.email("email", required=False),
-            "phone": form.phone("phone"),
-            "preferred_language": form.choice("preferred_language", LANGUAGES, default="en"),
-        }
-        form.check()
+        fields = parse(CustomerInput, data).model_dump()
         if not fields["email"] and not fields["phone"]:
             raise InvalidInput(
                 "A customer needs a way to be reached.",
