@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, g, request
 
@@ -128,6 +129,15 @@ def rpc_pool(app: Flask) -> RpcPool:
 
 
 _pool_lock = threading.Lock()
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """``inline`` or ``attachment`` with the file's name: an ASCII fallback for old clients
+    and the exact name in RFC 5987 form, so ``Zoë.pdf`` or ``報告.pdf`` downloads under its
+    own name (a header must be Latin-1; a name outside it would break the answer)."""
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_"
+                       for ch in filename)[:100] or "file"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def style_hash(css: str) -> str:

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gateway.admin.openapi import Api, BadBody
-from gateway.web import configure, install_security_headers, rpc_pool, status_for
+from gateway.web import configure, content_disposition, install_security_headers, rpc_pool, status_for
 from porchlight import share_tokens
 from porchlight.contracts import Contract, Query
 from porchlight.contracts.common import Health
@@ -400,16 +400,6 @@ def complete_service_report(report_id: str) -> Any:
     return {"service_report": report, **link}
 
 
-def attachment_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the exact name in RFC 5987 form, so a
-    file called ``Zoë-signed.pdf`` or ``報告.pdf`` downloads under its own name."""
-    from urllib.parse import quote
-
-    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_"
-                       for ch in filename)[:100] or "file"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @api.operation("GET", "/service-reports/<report_id>/pdf", "getSignedServiceReportPdf",
                tag="service reports", summary="Download the signed PDF",
                description="The PDF rendered after the customer signed. It is rendered in the "
@@ -427,7 +417,7 @@ def service_report_pdf(report_id: str) -> Any:
     with rpc() as services:
         pdf = services.documents.get_signed_pdf(g.workspace_id, report_id)
     return Response(base64.b64decode(pdf["content_b64"]), mimetype="application/pdf", headers={
-        "Content-Disposition": attachment_disposition(pdf["filename"]),
+        "Content-Disposition": content_disposition("attachment", pdf["filename"]),
         "X-Content-SHA256": pdf["sha256"],
     })
 
@@ -500,6 +490,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         response = error(status_for(exc), exc.code, exc.message, fields)
         if isinstance(exc, Unauthorized):
             response[0].headers["WWW-Authenticate"] = 'Bearer realm="porchlight"'
+        if response[1] == 503:
+            response[0].headers["Retry-After"] = "10"
         return response
 
     @app.errorhandler(BadBody)

@@ -19,7 +19,7 @@ from flask import (
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from gateway.web import client_ip, rpc_pool, style_hash
+from gateway.web import client_ip, content_disposition, rpc_pool, style_hash
 from porchlight import share_tokens
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
@@ -176,7 +176,6 @@ def file(signed: str) -> Any:
     stored = documents("open_file", workspace_id, file_id)
     inline = stored["content_type"].startswith("image/")
     disposition = "inline" if inline else "attachment"
-    safe_name = "".join(ch for ch in stored["filename"] if ch.isalnum() or ch in "._- ")[:100] or "file"
     return Response(base64.b64decode(stored["content_b64"]), mimetype=stored["content_type"], headers={
-        "Content-Disposition": f'{disposition}; filename="{safe_name}"',
+        "Content-Disposition": content_disposition(disposition, stored["filename"]),
     })

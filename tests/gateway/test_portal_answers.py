@@ -8,6 +8,7 @@ import hashlib
 import io
 import re
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 
@@ -156,14 +157,14 @@ def test_convert_an_accepted_estimate(staff, portal):
 
 
 # -- service reports ------------------------------------------------------------------
-def completed_report(staff, photo: bytes | None = None):
+def completed_report(staff, photo: bytes | None = None, filename: str = "pump.png"):
     wo = staff.work_order(location="12 Orchard Lane")
     report = staff.post("/service-reports", {"work_order_id": wo["id"],
                                              "narrative": "Replaced the circulation pump."}).json
     if photo is not None:
         uploaded = staff.client.post(
             f"/api/v1/service-reports/{report['id']}/attachments", headers=staff.headers,
-            data={"file": (io.BytesIO(photo), "pump.png", "image/png")},
+            data={"file": (io.BytesIO(photo), filename, "image/png")},
             content_type="multipart/form-data")
         assert uploaded.status_code == 201, uploaded.json
     done = staff.post(f"/service-reports/{report['id']}/complete")
@@ -199,6 +200,16 @@ def test_signing_a_service_report(staff, portal):
     assert evidence["signature_path"] == PATH and "<path" in evidence["signature_svg"]
     not_ready = staff.get(f"/service-reports/{report['id']}/pdf")
     assert not_ready.status_code == 404 and "not ready" in not_ready.json["error"]["message"]
+
+
+def test_a_file_named_outside_latin_1_opens_under_its_own_name(staff, portal):
+    done = completed_report(staff, photo=PNG, filename="Zoë 報告.png")
+    html = portal.get(path_of(done["url"])).get_data(as_text=True)
+    photo = portal.get(re.search(r'<img src="([^"]+)"', html).group(1))
+    assert photo.status_code == 200 and photo.data == PNG
+    disposition = photo.headers["Content-Disposition"]
+    assert disposition.startswith('inline; filename="Zo_ __.png"')
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "Zoë 報告.png"
 
 
 MALFORMED = [
