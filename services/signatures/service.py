@@ -11,7 +11,7 @@ from nameko.rpc import rpc
 
 from porchlight import signature_path, snapshots
 from porchlight.clock import isoformat
-from porchlight.errors import NotFound
+from porchlight.errors import Conflict, InvalidInput, NotFound
 from porchlight.events import fact
 from porchlight.storage import Store
 from porchlight.validation import Form
@@ -174,7 +174,7 @@ class SignaturesService:
     repo: SignaturesRepository = Store(ALIAS, SignaturesRepository)
     dispatch = EventDispatcher()
 
-    @rpc
+    @rpc(expected_exceptions=(InvalidInput, Conflict))
     def record_evidence(self, workspace_id: str, data: dict) -> dict[str, Any]:
         """Record a customer's acceptance, decline or drawn signature of one revision of
         an estimate or service report, with the snapshot they were shown. One outcome per
@@ -207,11 +207,11 @@ class SignaturesService:
             ))
         return evidence_to_wire(evidence)
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def get_evidence(self, workspace_id: str, certificate_id: str) -> dict[str, Any]:
         return evidence_to_wire(self.repo.get(workspace_id, certificate_id))
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def list_evidence(self, workspace_id: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         if entity_type not in ENTITY_TYPES:
             raise NotFound("Unknown entity type.")
@@ -220,14 +220,14 @@ class SignaturesService:
             for e in self.repo.list_for_entity(workspace_id, entity_type, entity_id)
         ]
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def get_certificate(self, certificate_id: str) -> dict[str, Any]:
         """The public view of a certificate, for verify pages: no IP address, device or
         workspace."""
         evidence = self.repo.get_public(certificate_id)
         return certificate_to_wire(evidence, self.repo.artifacts_of(evidence.certificate_id))
 
-    @rpc
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
     def attach_artifact(self, workspace_id: str, certificate_id: str, data: dict) -> dict[str, Any]:
         """Attach a document made from the evidence (the signed PDF) by its SHA-256. Safe
         to repeat with the same hash; a different hash for the same kind is a Conflict."""
@@ -248,7 +248,7 @@ class SignaturesService:
             ))
         return artifact_to_wire(artifact)
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def find_certificate_by_artifact(self, sha256: str) -> dict[str, Any]:
         """The public certificate of the document with this SHA-256 (any case)."""
         evidence = self.repo.find_by_artifact(sha256.lower() if isinstance(sha256, str) else "")
