@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from gateway.admin.openapi import openapi_document
 from gateway.web import configure, install_security_headers, rpc_pool, status_for
 from porchlight import share_tokens
-from porchlight.errors import InvalidInput, NotFound, PorchlightError, Unauthorized
+from porchlight.errors import InvalidInput, PorchlightError, Unauthorized
 from porchlight.rpc import ServiceUnavailable
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -53,21 +53,6 @@ def authenticate() -> Any:
     return None
 
 
-def ensure_customer(services: Any, data: dict[str, Any]) -> None:
-    """A record may only point at a customer of the same workspace. (A customer_id that
-    is not text is left to the service's own field validation.)"""
-    customer_id = data.get("customer_id")
-    if not isinstance(customer_id, str) or not customer_id:
-        return
-    try:
-        services.identity.get_customer(g.workspace_id, customer_id)
-    except NotFound:
-        raise InvalidInput(
-            "Some fields need attention.",
-            {"customer_id": "No such customer in this workspace."},
-        ) from None
-
-
 # -- customers ------------------------------------------------------------------------
 @api.post("/customers")
 def create_customer() -> Any:
@@ -92,7 +77,6 @@ def get_customer(customer_id: str) -> Any:
 def create_work_order() -> Any:
     data = body()
     with rpc() as services:
-        ensure_customer(services, data)
         return services.documents.create_work_order(g.workspace_id, g.actor, data), 201
 
 
@@ -115,7 +99,6 @@ def update_work_order(work_order_id: str) -> Any:
     data = body()
     with rpc() as services:
         services.documents.get_work_order(g.workspace_id, work_order_id)
-        ensure_customer(services, data)
         return services.documents.update_work_order(g.workspace_id, g.actor, work_order_id, data)
 
 
@@ -191,12 +174,6 @@ def rotate_share_token(token_id: str) -> Any:
 
 
 # -- estimates ------------------------------------------------------------------------
-def workspace_defaults(services: Any) -> dict[str, str]:
-    """The workspace's currency and time zone, which estimates are priced and dated in."""
-    workspace = services.identity.get_workspace(g.workspace_id)
-    return {"currency": workspace["currency"], "timezone": workspace["timezone"]}
-
-
 def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list[str]) -> dict[str, Any]:
     return minted(services.sharing.mint_token(g.workspace_id, g.actor, {
         "entity_type": entity_type, "entity_id": entity_id, "permissions": permissions,
@@ -207,9 +184,7 @@ def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list
 def create_estimate() -> Any:
     data = body()
     with rpc() as services:
-        ensure_customer(services, data)
-        return services.documents.create_estimate(
-            g.workspace_id, g.actor, data, workspace_defaults(services)), 201
+        return services.documents.create_estimate(g.workspace_id, g.actor, data), 201
 
 
 @api.get("/estimates")
@@ -230,9 +205,7 @@ def update_estimate(estimate_id: str) -> Any:
     data = body()
     with rpc() as services:
         services.documents.get_estimate(g.workspace_id, estimate_id)
-        ensure_customer(services, data)
-        return services.documents.update_estimate(
-            g.workspace_id, g.actor, estimate_id, data, workspace_defaults(services))
+        return services.documents.update_estimate(g.workspace_id, g.actor, estimate_id, data)
 
 
 @api.post("/estimates/<estimate_id>/send")

@@ -21,16 +21,14 @@ from gateway.admin.openapi import (
     openapi_document,
 )
 from porchlight import share_tokens, validation
-from services.documents import estimates, money, service_reports
-from services.documents import service as documents_service
-from services.documents.models import (
-    Attachment,
-    Estimate,
-    EstimateOutcome,
-    LineItem,
-    ServiceReport,
-    WorkOrder,
-)
+from services.documents import estimates, money, service_reports, work_orders
+from services.documents.estimates.models import Estimate, EstimateOutcome, LineItem
+from services.documents.estimates.wire import estimate_to_wire
+from services.documents.numbering.rules import NUMBER
+from services.documents.service_reports.models import Attachment, ServiceReport
+from services.documents.service_reports.wire import service_report_to_wire
+from services.documents.work_orders.models import WorkOrder
+from services.documents.work_orders.wire import work_order_to_wire
 from services.signatures import models as signature_models
 from services.signatures import repository as signatures_repository
 from services.signatures.service import evidence_to_wire
@@ -149,7 +147,7 @@ def test_operations_are_described_and_secured(doc: dict[str, Any]) -> None:
 def test_enumerations_come_from_the_code(doc: dict[str, Any]) -> None:
     schemas = doc["components"]["schemas"]
     assert schemas["WorkOrder"]["properties"]["status"]["enum"] == list(
-        documents_service.STATUSES
+        work_orders.STATUSES
     )
     entity = schemas["ShareTokenInput"]["properties"]["entity"]["properties"]["type"]
     assert entity["enum"] == list(share_tokens.ENTITY_TYPES)
@@ -168,7 +166,7 @@ def test_enumerations_come_from_the_code(doc: dict[str, Any]) -> None:
 def test_patterns_match_the_validation_code() -> None:
     assert ID_PATTERN == validation._OBJECT_ID.pattern
     assert PHONE_PATTERN == validation._PHONE.pattern
-    assert NUMBER_PATTERN == documents_service._NUMBER.pattern
+    assert NUMBER_PATTERN == NUMBER.pattern
     assert re.match(TOKEN_PATTERN, share_tokens.mint("work_order"))
     assert CURRENCY_PATTERN == validation._CURRENCY.pattern
     assert DECIMAL_PATTERN == "^" + money._PLAIN_DECIMAL.pattern + "$"
@@ -232,7 +230,7 @@ def test_every_answered_field_is_documented(doc: dict[str, Any]) -> None:
     now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
     work_order = WorkOrder(workspace_id="w", number="WO-0001", title="t", status="new",
                            created_at=now, updated_at=now)
-    assert set(documents_service.work_order_to_wire(work_order)) == properties(doc, "WorkOrder")
+    assert set(work_order_to_wire(work_order)) == properties(doc, "WorkOrder")
 
     estimate = Estimate(
         workspace_id="w", number="EST-0001", title="t", currency="EUR", valid_until="2026-01-31",
@@ -242,7 +240,7 @@ def test_every_answered_field_is_documented(doc: dict[str, Any]) -> None:
         outcome=EstimateOutcome(response="accept", revision=1, included_optional=[], total_minor=3628,
                                 ip="192.0.2.1"),
     )
-    wire = documents_service.estimate_to_wire(estimate)
+    wire = estimate_to_wire(estimate)
     assert set(wire) == properties(doc, "Estimate")
     assert set(wire["outcome"]) == properties(doc, "EstimateOutcome")
     assert set(wire["line_items"][0]) == properties(doc, "PricedLine")
@@ -251,7 +249,7 @@ def test_every_answered_field_is_documented(doc: dict[str, Any]) -> None:
         workspace_id="w", number="SR-0001", work_order_id="0" * 24, status="draft", created_at=now,
         attachments=[Attachment(file_id="1" * 24, filename="a.png", content_type="image/png", size=9)],
     )
-    wire = documents_service.service_report_to_wire(report, work_order)
+    wire = service_report_to_wire(report, work_order)
     assert set(wire) == properties(doc, "ServiceReport")
     schema = doc["components"]["schemas"]["ServiceReport"]["properties"]
     assert set(wire["attachments"][0]) == set(schema["attachments"]["items"]["properties"])
