@@ -129,18 +129,20 @@ def _draw_signature(pdf: _SignedReportPDF, path: str | None) -> None:
 
 
 def render_signed_report(
-    report: dict[str, Any],
+    signed: dict[str, Any],
     evidence: dict[str, Any],
     workspace: dict[str, Any],
     *,
     verify_url: str | None = None,
 ) -> bytes:
-    """The PDF of a signed service report. The signature block comes from the
-    signatures service's evidence — the record the certificate is made of."""
+    """The PDF of a signed service report. ``signed`` is the snapshot the customer signed
+    (the evidence's ``snapshot``: the report as frozen when it was completed); the
+    signature block comes from the rest of the evidence — the record the certificate is
+    made of. Nothing is taken from the work order as it reads today."""
     verify_url = verify_url or f"{config.portal_base_url()}/verify"
     certificate_id = evidence["certificate_id"]
     when = _signed_at(evidence["signed_at"])
-    number = report.get("number") or ""
+    number = signed.get("number") or ""
 
     pdf = _SignedReportPDF(_file_id(certificate_id), f"Service report {number}")
     pdf.set_creation_date(when)
@@ -158,19 +160,27 @@ def render_signed_report(
     _paragraph(pdf, f"Service report {number}", height=8)
     pdf.set_font(pdf.body_font, "", 10)
     work_order = ": ".join(
-        part for part in (report.get("work_order_number"), report.get("work_order_title")) if part
+        part for part in (signed.get("work_order_number"), signed.get("work_order_title")) if part
     )
     _paragraph(pdf, f"Work order {work_order}" if work_order else "No work order")
+    if signed.get("location"):
+        _paragraph(pdf, f"Location: {signed['location']}")
+    if signed.get("completed_at"):
+        _paragraph(pdf, f"Completed at (UTC): {signed['completed_at']}")
     with pdf.local_context(draw_color=(200, 200, 200), line_width=0.2):
         pdf.line(pdf.l_margin, pdf.get_y() + 2, pdf.w - pdf.r_margin, pdf.get_y() + 2)
     pdf.ln(3)
 
     _heading(pdf, "Work carried out")
-    _paragraph(pdf, report.get("narrative") or "No notes.")
+    _paragraph(pdf, signed.get("narrative") or "No notes.")
 
     _heading(pdf, "Attachments")
-    for attachment in report.get("attachments") or [{"filename": "None"}]:
+    for attachment in signed.get("attachments") or [{"filename": "None"}]:
         _paragraph(pdf, attachment.get("filename") or "(unnamed file)")
+        if attachment.get("sha256"):  # which file was signed, not only its name
+            pdf.set_font(pdf.body_font, "", 8)
+            _paragraph(pdf, f"SHA-256 {attachment['sha256']}")
+            pdf.set_font(pdf.body_font, "", 10)
 
     if pdf.get_y() + SIGNATURE_BLOCK_MM > pdf.page_break_trigger:
         pdf.add_page()  # the signature and its evidence stay together

@@ -81,7 +81,9 @@ def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, s
     else:
         evidence = rpc.call("signatures", "get_evidence", workspace_id, report["certificate_id"])
         workspace = rpc.call("identity", "get_workspace", workspace_id)
-        content = render_signed_report(report, evidence, workspace)
+        # The report as the customer signed it — frozen when it was completed, and recorded
+        # with the evidence — never the work order as it reads today.
+        content = render_signed_report(evidence["snapshot"], evidence, workspace)
         stored = rpc.call("documents", "store_signed_pdf", workspace_id, report_id, {
             "content_b64": base64.b64encode(content).decode("ascii"),
             "sha256": hashlib.sha256(content).hexdigest(),

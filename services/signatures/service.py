@@ -4,14 +4,15 @@ signatures — their public certificates, and the signed documents attached to t
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime, timedelta
 from typing import Any
 
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from porchlight import signature_path, snapshots
-from porchlight.clock import isoformat
-from porchlight.errors import NotFound
+from porchlight.clock import isoformat, parse_iso, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.storage import Store
 from porchlight.validation import Form
@@ -20,10 +21,14 @@ from services.signatures.repository import SignaturesRepository, is_sha256
 
 MAX_REVISION = 10_000
 MAX_SNAPSHOT_BYTES = 256 * 1024
+# A caller waits seconds for evidence, not minutes: a deadline further ahead is a mistake.
+MAX_DEADLINE_AHEAD = timedelta(minutes=1)
 EVIDENCE_FIELDS = (
     "kind", "entity_type", "entity_id", "entity_number", "revision", "signer_name",
-    "signature_path", "reason", "snapshot", "ip", "user_agent",
+    "signature_path", "reason", "snapshot", "ip", "user_agent", "deadline",
 )
+# The caller has given up on the answer, and told the customer so: it must not count.
+TOO_LATE = "This answer arrived too late to be recorded, so nothing was stored. Please try again."
 
 
 def _signature_svg(evidence: Evidence) -> str | None:
@@ -157,6 +162,26 @@ def _snapshot(form: Form) -> tuple[str, str] | None:
     return canonical.decode("utf-8"), sha256
 
 
+def _deadline(form: Form) -> datetime | None:
+    """When the caller stops waiting for this answer: after it, the customer has been told
+    it failed, so it must not be recorded."""
+    value = form.data.get("deadline")
+    if value is None:
+        form.error("deadline", "This field is required.")
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError(value)
+        deadline = parse_iso(value)
+    except ValueError:
+        form.error("deadline", "Must be an ISO 8601 timestamp with a UTC offset, like 2026-01-31T17:00:00Z.")
+        return None
+    if deadline > utcnow() + MAX_DEADLINE_AHEAD:
+        form.error("deadline", "Must be at most a minute ahead.")
+        return None
+    return deadline
+
+
 def _ip(form: Form) -> str | None:
     value = form.text("ip", max_length=45)
     if value is None:
@@ -174,12 +199,13 @@ class SignaturesService:
     repo: SignaturesRepository = Store(ALIAS, SignaturesRepository)
     dispatch = EventDispatcher()
 
-    @rpc
+    @rpc(expected_exceptions=(InvalidInput, Conflict, Unavailable))
     def record_evidence(self, workspace_id: str, data: dict) -> dict[str, Any]:
         """Record a customer's acceptance, decline or drawn signature of one revision of
         an estimate or service report, with the snapshot they were shown. One outcome per
         revision: a different second one is a Conflict; the identical one again returns
-        the first record (safe to repeat)."""
+        the first record (safe to repeat). A request past its ``deadline`` is refused
+        (``Unavailable``) and nothing is stored."""
         form = Form(data)
         form.reject_unknown(EVIDENCE_FIELDS)
         kind = form.choice("kind", KINDS)
@@ -196,7 +222,10 @@ class SignaturesService:
             "user_agent": form.text("user_agent", required=False, max_length=512),
         }
         snapshot = _snapshot(form)
+        deadline = _deadline(form)
         form.check()
+        if utcnow() >= deadline:
+            raise Unavailable(TOO_LATE)
         fields["snapshot_json"], fields["snapshot_sha256"] = snapshot
         evidence, created = self.repo.record(workspace_id, fields)
         if created:
@@ -207,11 +236,11 @@ class SignaturesService:
             ))
         return evidence_to_wire(evidence)
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def get_evidence(self, workspace_id: str, certificate_id: str) -> dict[str, Any]:
         return evidence_to_wire(self.repo.get(workspace_id, certificate_id))
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def list_evidence(self, workspace_id: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         if entity_type not in ENTITY_TYPES:
             raise NotFound("Unknown entity type.")
@@ -220,14 +249,14 @@ class SignaturesService:
             for e in self.repo.list_for_entity(workspace_id, entity_type, entity_id)
         ]
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def get_certificate(self, certificate_id: str) -> dict[str, Any]:
         """The public view of a certificate, for verify pages: no IP address, device or
         workspace."""
         evidence = self.repo.get_public(certificate_id)
         return certificate_to_wire(evidence, self.repo.artifacts_of(evidence.certificate_id))
 
-    @rpc
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
     def attach_artifact(self, workspace_id: str, certificate_id: str, data: dict) -> dict[str, Any]:
         """Attach a document made from the evidence (the signed PDF) by its SHA-256. Safe
         to repeat with the same hash; a different hash for the same kind is a Conflict."""
@@ -248,7 +277,7 @@ class SignaturesService:
             ))
         return artifact_to_wire(artifact)
 
-    @rpc
+    @rpc(expected_exceptions=(NotFound,))
     def find_certificate_by_artifact(self, sha256: str) -> dict[str, Any]:
         """The public certificate of the document with this SHA-256 (any case)."""
         evidence = self.repo.find_by_artifact(sha256.lower() if isinstance(sha256, str) else "")

@@ -55,7 +55,7 @@ def estimate(rpc, ws) -> dict:
     return rpc.call("documents", "create_estimate", ws, "t", {
         "title": "Boiler", "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
         "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}],
-    }, {"currency": "EUR", "timezone": "UTC"})
+    })
 
 
 def race(pool, calls):

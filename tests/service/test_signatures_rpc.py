@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import eventlet
 import pytest
 
 from porchlight import config
-from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.clock import isoformat, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.rpc import RpcPool
 from services.signatures.service import SignaturesService
 
@@ -18,7 +21,7 @@ def evidence(kind: str, signer: int) -> dict:
     data = {
         "kind": kind, "entity_type": "estimate", "entity_id": EST, "entity_number": "EST-0001",
         "revision": 1, "signer_name": f"Signer {signer}", "snapshot": {"total_minor": 18_000},
-        "ip": "203.0.113.7",
+        "ip": "203.0.113.7", "deadline": isoformat(utcnow() + timedelta(seconds=30)),
     }
     if kind == "signature":
         data["signature_path"] = "M10 20 L11 21"
@@ -60,4 +63,11 @@ def test_refusals_cross_the_broker_with_their_types(pool):
     assert set(info.value.fields) == {"signature_path"}
     with pytest.raises(NotFound):
         pool.call("signatures", "get_certificate", "cert_" + "0" * 32)
+    assert pool.call("signatures", "list_evidence", WS, "estimate", EST) == []
+
+
+def test_a_request_past_its_deadline_is_refused_across_the_broker(pool):
+    late = {**evidence("acceptance", 1), "deadline": isoformat(utcnow() - timedelta(seconds=1))}
+    with pytest.raises(Unavailable):
+        pool.call("signatures", "record_evidence", WS, late)
     assert pool.call("signatures", "list_evidence", WS, "estimate", EST) == []

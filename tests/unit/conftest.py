@@ -15,6 +15,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from porchlight import storage
+from porchlight.errors import NotFound
 from porchlight.snapshots import digest
 
 
@@ -34,13 +35,18 @@ def make_worker() -> Iterator[Callable[..., Any]]:
         storage.drop(alias)
 
 
+CUSTOMER = "c" * 24  # the one customer the fake identity neighbour knows
+WORKSPACE_SETTINGS = {"currency": "EUR", "timezone": "Europe/Amsterdam"}
+
+
 @pytest.fixture
 def documents(make_worker: Callable[..., Any]) -> Any:
-    """The documents service with a fake signatures neighbour that keeps, in
-    ``worker.evidence``, everything it was asked to record."""
-    from services.documents.models import ALIAS
-    from services.documents.repository import DocumentsRepository
+    """The documents service with fake neighbours: identity knows the workspace settings
+    and one customer (``CUSTOMER``); signatures keeps, in ``worker.evidence``, everything
+    it was asked to record, with the certificate it answered."""
+    from services.documents import ALIAS
     from services.documents.service import DocumentsService
+    from services.documents.store import DocumentsRepository
 
     worker = make_worker(DocumentsService, ALIAS, DocumentsRepository)
     worker.evidence = []
@@ -52,7 +58,14 @@ def documents(make_worker: Callable[..., Any]) -> Any:
                                      "snapshot_sha256": digest(data["snapshot"])}
         return reply
 
+    def get_customer(workspace_id: str, customer_id: str) -> dict[str, str]:
+        if customer_id != CUSTOMER:
+            raise NotFound("No such customer.")
+        return {"id": customer_id, "workspace_id": workspace_id}
+
     worker.signatures.record_evidence.call_async.side_effect = record
+    worker.identity.get_workspace.return_value = dict(WORKSPACE_SETTINGS)
+    worker.identity.get_customer.side_effect = get_customer
     return worker
 
 

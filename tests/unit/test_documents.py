@@ -1,11 +1,15 @@
 import itertools
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from porchlight.clock import isoformat, utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound
-from services.documents.models import WorkOrder
+from services.documents.estimates.models import Estimate
 from services.documents.work_orders import STATUSES, TRANSITIONS
-from tests.unit.conftest import dispatched
+from services.documents.work_orders.models import WorkOrder
+from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24
 OTHER_WS = "b" * 24
@@ -92,7 +96,7 @@ def test_patch_changes_only_what_was_sent_and_null_clears(documents):
 
 
 def test_customer_view_carries_nothing_internal(documents):
-    wo = create(documents, internal_notes="Gate code 4471", customer_id="c" * 24)
+    wo = create(documents, internal_notes="Gate code 4471", customer_id=CUSTOMER)
     view = documents.get_work_order_for_customer(WS, wo["id"])
     assert set(view) == {"number", "title", "status", "status_label", "description",
                          "location", "completed_at"}
@@ -112,3 +116,86 @@ def test_other_workspaces_see_nothing(documents):
             call()
     assert documents.list_work_orders(OTHER_WS) == []
     assert WorkOrder.objects.get(id=wo["id"]).title == "Fix boiler"
+
+
+NO_SUCH_CUSTOMER = {"customer_id": "No such customer in this workspace."}
+
+
+def test_a_work_order_only_points_at_a_customer_of_its_workspace(documents):
+    with pytest.raises(InvalidInput) as info:
+        create(documents, customer_id="d" * 24)
+    assert info.value.message == "Some fields need attention." and info.value.fields == NO_SUCH_CUSTOMER
+    assert WorkOrder.objects.count() == 0
+    documents.identity.get_customer.assert_called_with(WS, "d" * 24)
+    wo = create(documents, customer_id=CUSTOMER)
+    assert wo["customer_id"] == CUSTOMER
+    with pytest.raises(InvalidInput) as info:
+        documents.update_work_order(WS, "staff", wo["id"], {"customer_id": "d" * 24, "title": "New"})
+    assert info.value.fields == NO_SUCH_CUSTOMER
+    stored = WorkOrder.objects.get(id=wo["id"])
+    assert stored.customer_id == CUSTOMER and stored.title == "Fix boiler"
+    calls = documents.identity.get_customer.call_count
+    cleared = documents.update_work_order(WS, "staff", wo["id"], {"customer_id": None})
+    assert cleared["customer_id"] is None
+    assert documents.identity.get_customer.call_count == calls  # clearing needs no question
+
+
+def test_an_unknown_work_order_is_not_found_before_its_customer_is_checked(documents):
+    with pytest.raises(NotFound):
+        documents.update_work_order(WS, "staff", "f" * 24, {"customer_id": "d" * 24})
+    documents.identity.get_customer.assert_not_called()
+
+
+def one_of_each(documents, ws=WS):
+    """A work order, an estimate and a service report of one workspace, by type."""
+    wo = create(documents, ws=ws)
+    est = documents.create_estimate(ws, "staff", {
+        "title": "Boiler", "valid_until": (utcnow() + timedelta(days=10)).date().isoformat(),
+        "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}]})
+    report = documents.create_service_report(ws, "staff", {"work_order_id": wo["id"]})
+    return {"work_order": wo["id"], "estimate": est["id"], "service_report": report["id"]}
+
+
+def test_a_link_target_names_the_record_and_when_it_stops_being_answerable(documents):
+    ids = one_of_each(documents)
+    assert documents.get_link_target(WS, "work_order", ids["work_order"]) == {
+        "entity_type": "work_order", "entity_id": ids["work_order"], "ends_at": None}
+    assert documents.get_link_target(WS, "service_report", ids["service_report"])["ends_at"] is None
+    ends_at = documents.get_link_target(WS, "estimate", ids["estimate"])["ends_at"]
+    # The end of the valid-until day in the workspace's zone, as ISO 8601 UTC.
+    assert ends_at == isoformat(Estimate.objects.get(id=ids["estimate"]).expires_at)
+    assert ends_at.endswith("T22:00:00.000Z") or ends_at.endswith("T23:00:00.000Z")  # Amsterdam
+    assert all(documents.entity_exists(WS, kind, entity_id) for kind, entity_id in ids.items())
+
+
+def test_a_link_target_is_not_found_unless_this_workspace_holds_it(documents):
+    theirs = one_of_each(documents, ws=OTHER_WS)
+    mine = one_of_each(documents)
+    refused = [(kind, entity_id) for kind, entity_id in theirs.items()]
+    refused += [(kind, unknown) for kind in mine for unknown in ("f" * 24, "../x", "")]
+    refused += [("estimate", mine["work_order"]), ("invoice", mine["work_order"])]
+    for kind, entity_id in refused:
+        with pytest.raises(NotFound):
+            documents.get_link_target(WS, kind, entity_id)
+        with pytest.raises(NotFound):
+            documents.entity_exists(WS, kind, entity_id)
+
+
+SERVICES = Path(__file__).resolve().parents[2] / "services"
+
+
+def test_documents_queries_live_only_in_repository_modules():
+    modules = [p for p in (SERVICES / "documents").rglob("*.py") if p.name != "repository.py"]
+    assert SERVICES / "documents" / "estimates" / "rpc.py" in modules
+    offenders = [
+        f"{path.relative_to(SERVICES)}:{number}"
+        for path in modules
+        for number, line in enumerate(path.read_text().splitlines(), 1) if ".objects" in line
+    ]
+    assert offenders == []
+
+
+def test_no_service_module_outgrows_a_reading():
+    sizes = {str(p.relative_to(SERVICES)): len(p.read_text().splitlines()) for p in SERVICES.rglob("*.py")}
+    assert "documents/service.py" in sizes
+    assert {name: lines for name, lines in sizes.items() if lines > 400} == {}

@@ -7,15 +7,16 @@ from unittest.mock import Mock
 
 import pytest
 
-from porchlight.clock import utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
+from porchlight.clock import parse_iso, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.snapshots import digest
+from services.documents import evidence as evidence_flow
 from services.documents.estimates import STATUSES
-from services.documents.models import Estimate, EstimateOutcome, WorkOrder
-from tests.unit.conftest import dispatched
+from services.documents.estimates.models import Estimate, EstimateOutcome
+from services.documents.work_orders.models import WorkOrder
+from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24
-DEFAULTS = {"currency": "EUR", "timezone": "Europe/Amsterdam"}
 LINES = [
     {"description": "Labour", "quantity": "0.5", "unit_price": "97.35", "tax_rate": "21"},
     {"description": "Fittings", "quantity": 3, "unit_price": "0.10", "tax_rate": "21"},
@@ -30,7 +31,7 @@ def future(days=30):
 
 def create(documents, **fields):
     data = {"title": "Boiler repair", "valid_until": future(), "line_items": LINES, **fields}
-    return documents.create_estimate(WS, "staff", data, DEFAULTS)
+    return documents.create_estimate(WS, "staff", data)
 
 
 def answer(documents, estimate, response="accept", **fields):
@@ -127,7 +128,7 @@ def test_a_second_answer_changes_nothing(documents):
 
 def test_editing_a_sent_estimate_makes_a_new_revision_and_refuses_the_old(documents):
     est = documents.send_estimate(WS, "staff", create(documents)["id"])
-    edited = documents.update_estimate(WS, "staff", est["id"], {"title": "Boiler replacement"}, DEFAULTS)
+    edited = documents.update_estimate(WS, "staff", est["id"], {"title": "Boiler replacement"})
     assert edited["revision"] == 2
     with pytest.raises(StaleRevision):
         answer(documents, est)  # the customer still had revision 1 open
@@ -141,7 +142,7 @@ def test_editing_a_draft_also_makes_a_new_revision(documents):
     # A draft's link may already be open: a price change must not be accepted unseen.
     est = create(documents)
     edited = documents.update_estimate(WS, "staff", est["id"], {"line_items": [
-        {"description": "Labour", "quantity": 1, "unit_price": "999.00"}]}, DEFAULTS)
+        {"description": "Labour", "quantity": 1, "unit_price": "999.00"}]})
     assert edited["revision"] == 2
     with pytest.raises(StaleRevision):
         answer(documents, est)
@@ -204,7 +205,7 @@ def test_convert_links_both_ways_and_is_safe_to_repeat(documents):
 
 ACTIONS = {
     "send": lambda d, e: d.send_estimate(WS, "staff", e["id"]),
-    "edit": lambda d, e: d.update_estimate(WS, "staff", e["id"], {"title": "New"}, DEFAULTS),
+    "edit": lambda d, e: d.update_estimate(WS, "staff", e["id"], {"title": "New"}),
     "accept": lambda d, e: answer(d, e),
     "decline": lambda d, e: answer(d, e, "decline"),
     "convert": lambda d, e: d.convert_estimate(WS, "staff", e["id"]),
@@ -216,6 +217,8 @@ LEGAL = {
     ("draft", "accept"): "approved", ("sent", "accept"): "approved",
     ("draft", "decline"): "rejected", ("sent", "decline"): "rejected",
     ("approved", "convert"): "converted",
+    # Converted without a work order: a conversion that failed half-way, finished now.
+    ("converted", "convert"): "converted",
 }
 
 
@@ -254,10 +257,8 @@ def test_other_workspaces_cannot_touch_an_estimate(documents):
 
 
 def test_a_timeout_is_an_ordinary_error_and_undoes_the_answer(documents, monkeypatch):
-    import services.documents.service as service_module
-    from porchlight.errors import Unavailable
-
-    monkeypatch.setattr(service_module, "EVIDENCE_TIMEOUT", 0.05)
+    monkeypatch.setattr(evidence_flow, "EVIDENCE_TIMEOUT", 0.05)
+    monkeypatch.setattr(evidence_flow, "REPLY_GRACE", 0.0)
 
     def never(workspace_id, data):
         reply = Mock()
@@ -274,21 +275,73 @@ def test_a_timeout_is_an_ordinary_error_and_undoes_the_answer(documents, monkeyp
     assert stored.status == "draft" and stored.outcome is None
 
 
-def test_evidence_recorded_after_a_timeout_is_adopted_on_the_next_try(documents):
-    est = create(documents)
-    late = {"certificate_id": "cert_" + "9" * 32, "kind": "acceptance", "revision": 1,
+def late_evidence(kind, **fields):
+    """Evidence of an earlier attempt, recorded after documents had given up on its reply."""
+    return {"certificate_id": "cert_" + "9" * 32, "kind": kind, "revision": 1,
             "signer_name": "Alex Morgan", "reason": None, "ip": "203.0.113.7", "user_agent": "x",
             "signed_at": "2026-01-01T10:00:00.000Z", "snapshot_sha256": "ab" * 32,
             "snapshot": {"lines": [{"id": "l3", "optional": True, "included": True}],
-                         "subtotal_minor": 9398, "tax_minor": 1433, "total_minor": 10831}}
+                         "subtotal_minor": 9398, "tax_minor": 1433, "total_minor": 10831}, **fields}
+
+
+def test_evidence_of_the_same_kind_recorded_after_a_timeout_is_adopted(documents):
+    est = create(documents)
+    late = late_evidence("acceptance")
     documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [late]
-    result = answer(documents, est, "decline")  # the retry differs: the recorded answer stands
+    result = answer(documents, est)  # this retry chose no optional line: the recorded answer stands
     assert result["status"] == "approved" and result["outcome"]["certificate_id"] == late["certificate_id"]
     stored = documents.get_estimate(WS, est["id"])
     assert stored["outcome"]["included_optional"] == ["l3"] and stored["outcome"]["total_minor"] == 10831
     assert stored["rejected_at"] is None and stored["approved_at"] == "2026-01-01T10:00:00.000Z"
     assert dispatched(documents)[-1] == "estimate_approved"
+
+
+@pytest.mark.parametrize("late_kind, response", [("acceptance", "decline"), ("decline", "accept")])
+def test_late_evidence_of_another_kind_is_never_adopted(documents, late_kind, response):
+    # The customer was told their first answer failed and now answers differently: they
+    # must not be bound to the answer they were told had failed.
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.list_evidence.return_value = [late_evidence(late_kind)]
+    with pytest.raises(Conflict) as info:
+        answer(documents, est, response)
+    assert info.value.message == evidence_flow.ANOTHER_ANSWER
+    stored = Estimate.objects.get(id=est["id"])
+    assert stored.status == "sent" and stored.outcome is None
+    assert stored.approved_at is None and stored.rejected_at is None
+    assert not {"estimate_approved", "estimate_rejected"} & set(dispatched(documents))
+
+
+def test_late_evidence_of_an_older_revision_is_not_adopted(documents):
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.list_evidence.return_value = [late_evidence("acceptance", revision=7)]
+    with pytest.raises(Conflict):
+        answer(documents, est)
+    assert Estimate.objects.get(id=est["id"]).status == "sent"
+
+
+def test_when_the_evidence_cannot_be_looked_up_the_answer_is_undone(documents):
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.list_evidence.side_effect = RuntimeError("signatures went away")
+    with pytest.raises(Unavailable):
+        answer(documents, est)
+    stored = Estimate.objects.get(id=est["id"])
+    assert stored.status == "sent" and stored.outcome is None
+
+
+def test_an_evidence_request_carries_its_deadline(documents):
+    est = create(documents)
+    before = utcnow()
+    answer(documents, est)
+    [request] = documents.evidence
+    deadline = parse_iso(request["deadline"])
+    timeout = timedelta(seconds=evidence_flow.EVIDENCE_TIMEOUT)
+    # Milliseconds on the wire: the deadline may read up to 1 ms early.
+    assert before + timeout - timedelta(milliseconds=1) <= deadline <= utcnow() + timeout
+    assert request["deadline"].endswith("Z")
 
 
 def test_conversion_waits_for_the_evidence(documents):
@@ -315,3 +368,123 @@ def test_a_malformed_include_list_is_a_field_error(documents):
     est = create(documents)
     with pytest.raises(InvalidInput):
         documents.get_estimate_for_customer(WS, est["id"], [["l3"]])
+
+
+def accepted(documents):
+    est = create(documents)
+    answer(documents, est, include_optional=["l3"])
+    return est
+
+
+def test_a_conversion_whose_work_order_failed_is_released_and_the_retry_makes_exactly_one(documents):
+    est = accepted(documents)
+    work_orders = documents.repo.work_orders
+    real = work_orders.create_once_for_estimate
+    failures = iter([RuntimeError("database hiccup")])
+
+    def fail_once(*args, **kwargs):
+        for failure in failures:
+            raise failure
+        return real(*args, **kwargs)
+
+    work_orders.create_once_for_estimate = fail_once
+    with pytest.raises(RuntimeError):
+        documents.convert_estimate(WS, "staff", est["id"])
+    stored = Estimate.objects.get(id=est["id"])
+    assert stored.status == "approved" and stored.work_order_id is None and stored.converted_at is None
+    wo = documents.convert_estimate(WS, "staff", est["id"])  # not a 409: the claim was released
+    assert WorkOrder.objects.count() == 1 and wo["estimate_id"] == est["id"]
+    stored = Estimate.objects.get(id=est["id"])
+    assert stored.status == "converted" and stored.work_order_id == wo["id"] and stored.converted_at
+    assert dispatched(documents).count("work_order_created") == 1
+    assert dispatched(documents).count("estimate_converted") == 1
+
+
+def test_a_work_order_made_but_not_linked_is_reused_by_the_retry(documents):
+    est = accepted(documents)
+    estimates = documents.repo.estimates
+    real = estimates.link_work_order
+    failures = iter([RuntimeError("connection reset")])
+
+    def fail_once(*args, **kwargs):
+        for failure in failures:
+            raise failure
+        return real(*args, **kwargs)
+
+    estimates.link_work_order = fail_once
+    with pytest.raises(RuntimeError):
+        documents.convert_estimate(WS, "staff", est["id"])
+    [made] = WorkOrder.objects  # made, then the link failed
+    assert Estimate.objects.get(id=est["id"]).status == "approved"
+    wo = documents.convert_estimate(WS, "staff", est["id"])
+    assert wo["id"] == str(made.id) and WorkOrder.objects.count() == 1
+    assert documents.get_estimate(WS, est["id"])["work_order_id"] == wo["id"]
+    assert dispatched(documents).count("work_order_created") == 1
+    assert dispatched(documents).count("estimate_converted") == 1
+
+
+def test_a_conversion_left_half_way_is_finished_by_the_next_attempt(documents):
+    # An attempt that died between its claim and its work order (no release ran).
+    est = accepted(documents)
+    Estimate.objects(id=est["id"]).update_one(set__status="converted", set__converted_at=utcnow())
+    wo = documents.convert_estimate(WS, "staff", est["id"])
+    assert documents.convert_estimate(WS, "staff", est["id"])["id"] == wo["id"]
+    assert WorkOrder.objects.count() == 1
+    assert documents.get_estimate(WS, est["id"])["work_order_id"] == wo["id"]
+
+
+def test_racing_conversions_make_one_work_order(documents):
+    est = accepted(documents)
+    work_orders = documents.repo.work_orders
+    real_create = work_orders.create
+    second = []
+
+    def interleaved(*args, **kwargs):
+        # The first attempt has claimed the estimate and found no work order; before it
+        # inserts one, a second attempt runs from start to finish.
+        if not second:
+            second.append(None)
+            second.append(documents.convert_estimate(WS, "staff", est["id"]))
+        return real_create(*args, **kwargs)
+
+    work_orders.create = interleaved
+    first = documents.convert_estimate(WS, "staff", est["id"])
+    assert first["id"] == second[1]["id"] and WorkOrder.objects.count() == 1
+    assert documents.get_estimate(WS, est["id"])["work_order_id"] == first["id"]
+    assert dispatched(documents).count("work_order_created") == 1
+    assert dispatched(documents).count("estimate_converted") == 1
+
+
+def test_an_estimate_only_points_at_a_customer_of_its_workspace(documents):
+    with pytest.raises(InvalidInput) as info:
+        create(documents, customer_id="d" * 24)
+    assert info.value.fields == {"customer_id": "No such customer in this workspace."}
+    assert Estimate.objects.count() == 0
+    est = create(documents, customer_id=CUSTOMER)
+    with pytest.raises(InvalidInput):
+        documents.update_estimate(WS, "staff", est["id"], {"customer_id": "d" * 24})
+    stored = Estimate.objects.get(id=est["id"])
+    assert stored.customer_id == CUSTOMER and stored.revision == 1
+
+
+def test_currency_and_time_zone_come_from_identity(documents):
+    documents.identity.get_workspace.return_value = {"currency": "JPY", "timezone": "Asia/Tokyo"}
+    est = create(documents, valid_until="2030-06-30", line_items=[
+        {"description": "Inspection", "quantity": 1, "unit_price": "1000"}])
+    documents.identity.get_workspace.assert_called_with(WS)
+    assert est["currency"] == "JPY" and est["total"] == "1000"
+    assert est["expires_at"] == "2030-06-30T15:00:00.000Z"  # the following midnight in Tokyo
+    edited = documents.update_estimate(WS, "staff", est["id"], {"valid_until": "2030-07-31"})
+    assert edited["expires_at"] == "2030-07-31T15:00:00.000Z"
+
+
+def test_identity_not_answering_changes_nothing(documents, monkeypatch):
+    import eventlet
+
+    from services.documents import workspace
+
+    monkeypatch.setattr(workspace, "IDENTITY_TIMEOUT", 0.05)
+    documents.identity.get_workspace.side_effect = lambda *args: eventlet.sleep(10)
+    with pytest.raises(Unavailable):
+        create(documents)
+    assert Estimate.objects.count() == 0

@@ -17,25 +17,24 @@ from workers.pdf import render_signed_report
 
 CERTIFICATE_ID = "66d1f0c2a9b4e3d2c1b0a987"
 SNAPSHOT_SHA256 = "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"
+PHOTO_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 SIGNATURE = "M20 30 L60 90 L120 40 L180 120 M250 100 L330 60 L400 130 L460 20"
 
 
 def inputs(**evidence_changes: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    # The snapshot the customer signed: the report as frozen when it was completed.
     report = {
-        "id": "66d1f0c2a9b4e3d2c1b0a111", "number": "SR-0012",
-        "work_order_id": "66d1f0c2a9b4e3d2c1b0a222", "work_order_number": "WO-0042",
-        "work_order_title": "Annual boiler service",
+        "number": "SR-0012", "work_order_number": "WO-0042",
+        "work_order_title": "Annual boiler service", "location": "12 Orchard Lane, Bristol",
         "narrative": "Replaced the pressure-relief valve.\nKäse – café: flushed the system.\n\n"
                      + "Checked every radiator for cold spots and bled the air out. " * 8,
-        "status": "signed",
+        "completed_at": "2025-03-01T13:30:00.000Z",
         "attachments": [
-            {"id": "a1", "filename": "valve-before.jpg", "content_type": "image/jpeg", "size": 1200},
-            {"id": "a2", "filename": "pressure-test.pdf", "content_type": "application/pdf", "size": 800},
+            {"id": "a1", "filename": "valve-before.jpg", "content_type": "image/jpeg", "size": 1200,
+             "sha256": PHOTO_SHA256, "is_image": True},
+            {"id": "a2", "filename": "pressure-test.pdf", "content_type": "application/pdf", "size": 800,
+             "sha256": "0" * 64, "is_image": False},
         ],
-        "signed_by": "Zoë Brennan", "signed_at": "2025-03-01T14:03:07.123Z",
-        "signed_ip": "203.0.113.7", "signed_user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
-        "certificate_id": CERTIFICATE_ID, "snapshot_sha256": SNAPSHOT_SHA256,
-        "pdf": {"ready": False, "file_id": None, "sha256": None},
     }
     evidence = {
         "certificate_id": CERTIFICATE_ID, "kind": "signature", "signer_name": "Zoë Brennan",
@@ -63,7 +62,8 @@ def test_the_pdf_states_the_report_and_the_signature_evidence() -> None:
     for expected in (
         "Brightwater Plumbing", "SR-0012", "WO-0042", "Annual boiler service",
         "Replaced the pressure-relief valve.", "Käse – café", "valve-before.jpg",
-        "pressure-test.pdf", "Zoë Brennan", CERTIFICATE_ID, SNAPSHOT_SHA256, "203.0.113.7",
+        "pressure-test.pdf", PHOTO_SHA256, "12 Orchard Lane, Bristol", "2025-03-01T13:30:00.000Z",
+        "Zoë Brennan", CERTIFICATE_ID, SNAPSHOT_SHA256, "203.0.113.7",
         "2025-03-01T14:03:07.123Z", "https://portal.test/verify",
     ):
         assert expected in text, expected

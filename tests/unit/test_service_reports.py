@@ -3,13 +3,20 @@ The signatures neighbour is a fake; the task queue is nameko's mock, inspected."
 
 import base64
 import hashlib
+import io
 
 import pytest
+from pypdf import PdfReader
 
+from porchlight.clock import utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound
-from services.documents.models import ServiceReport, StoredFile
+from porchlight.snapshots import digest
+from services.documents.files.models import StoredFile
 from services.documents.service_reports import MAX_ATTACHMENTS, MAX_FILE_BYTES
+from services.documents.service_reports.models import ServiceReport
+from services.documents.service_reports.rules import freeze
 from tests.unit.conftest import dispatched
+from workers.tasks import render_and_store
 
 WS = "a" * 24
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -220,3 +227,98 @@ def test_a_signature_recorded_after_a_timeout_stands(documents):
                                 "certificate_id": late["certificate_id"]}
     stored = documents.get_service_report(WS, rep["id"])
     assert stored["signed_ip"] == "198.51.100.4" and stored["snapshot_sha256"] == "ab" * 32
+
+
+class Neighbours:
+    """The worker's RPC as the PDF task uses it: documents is the unit under test, the
+    signatures neighbour answers with what documents asked it to record."""
+
+    def __init__(self, documents):
+        self.documents = documents
+
+    def call(self, service, method, *args):
+        if service == "documents":
+            return getattr(self.documents, method)(*args)
+        if (service, method) == ("signatures", "get_evidence"):
+            request = self.documents.evidence[-1]
+            return {**request, "certificate_id": args[1], "signed_at": "2026-01-01T10:00:00.000Z",
+                    "snapshot_sha256": digest(request["snapshot"])}
+        if (service, method) == ("signatures", "attach_artifact"):
+            return {"certificate_id": args[1], **args[2]}
+        assert (service, method) == ("identity", "get_workspace")
+        return {"name": "Brightwater Plumbing", "timezone": "Europe/London"}
+
+
+def pdf_text(content):
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_what_the_customer_signs_is_frozen_when_the_report_is_completed(documents):
+    rep = report(documents)
+    attach(documents, rep)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    shown = documents.get_service_report_for_customer(WS, rep["id"])
+    # The office renames the job and corrects the address afterwards.
+    documents.update_work_order(WS, "staff", rep["work_order_id"], {
+        "title": "Boiler replacement", "location": "99 Elm Street"})
+
+    view = documents.get_service_report_for_customer(WS, rep["id"])
+    assert view == shown
+    assert view["work_order_title"] == "Boiler service" and view["location"] == "12 Orchard Lane"
+    assert view["attachments"][0]["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert documents.get_service_report(WS, rep["id"])["work_order_title"] == "Boiler service"
+
+    signed = sign(documents, rep)
+    [evidence] = documents.evidence
+    assert evidence["snapshot"]["work_order_title"] == "Boiler service"
+    assert evidence["snapshot"]["location"] == "12 Orchard Lane"
+    assert evidence["snapshot"]["attachments"][0]["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert evidence["snapshot"] == {k: v for k, v in shown.items() if k not in ("status", "status_label")}
+    assert signed["work_order_title"] == "Boiler service"
+
+    stored = render_and_store(Neighbours(documents), WS, rep["id"])
+    text = pdf_text(base64.b64decode(documents.get_signed_pdf(WS, rep["id"])["content_b64"]))
+    assert stored["sha256"] == documents.get_service_report(WS, rep["id"])["pdf"]["sha256"]
+    assert "Boiler service" in text and "12 Orchard Lane" in text
+    assert "Boiler replacement" not in text and "99 Elm Street" not in text
+    assert hashlib.sha256(PNG).hexdigest() in text
+
+
+def test_until_it_is_completed_a_report_follows_its_work_order(documents):
+    rep = report(documents)
+    documents.update_work_order(WS, "staff", rep["work_order_id"], {"title": "Boiler replacement"})
+    assert documents.get_service_report(WS, rep["id"])["work_order_title"] == "Boiler replacement"
+    done = documents.complete_service_report(WS, "staff", rep["id"])
+    assert done["work_order_title"] == "Boiler replacement"
+    listed = documents.list_service_reports(WS)
+    documents.update_work_order(WS, "staff", rep["work_order_id"], {"title": "Changed again"})
+    assert documents.list_service_reports(WS) == listed
+
+
+def test_completion_freezes_only_the_draft_it_read(documents):
+    rep = report(documents)
+    reports = documents.repo.service_reports
+    read = reports.get(WS, rep["id"])
+    documents.update_service_report(WS, "staff", rep["id"], {"narrative": "Also bled the radiators."})
+    work_order = documents.repo.work_orders.find(WS, rep["work_order_id"])
+    assert reports.complete(WS, "staff", read, freeze(read, work_order, utcnow())) is None
+    stored = ServiceReport.objects.get(id=rep["id"])
+    assert stored.status == "draft" and stored.frozen is None
+    done = documents.complete_service_report(WS, "staff", rep["id"])
+    shown = documents.get_service_report_for_customer(WS, done["id"])
+    assert shown["narrative"] == "Also bled the radiators."
+
+
+def test_a_late_signature_is_adopted_only_as_a_signature(documents):
+    rep = report(documents)
+    documents.complete_service_report(WS, "staff", rep["id"])
+    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.list_evidence.return_value = [{
+        "certificate_id": "cert_" + "9" * 32, "kind": "acceptance", "revision": 1,
+        "signer_name": "Alex Morgan", "ip": "198.51.100.4", "signed_at": "2026-01-01T10:00:00.000Z",
+        "snapshot_sha256": "ab" * 32}]
+    with pytest.raises(Conflict):
+        sign(documents, rep)
+    stored = ServiceReport.objects.get(id=rep["id"])
+    assert stored.status == "awaiting_signature" and stored.signed_by is None
+    assert "service_report_signed" not in dispatched(documents)

@@ -1,14 +1,16 @@
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 
-from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.clock import isoformat, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.signature_path import SignaturePathError, parse, to_svg
 from porchlight.snapshots import canonical_json, digest
 from services.signatures.models import ALIAS, Artifact, Evidence
 from services.signatures.repository import SignaturesRepository
-from services.signatures.service import SignaturesService
+from services.signatures.service import TOO_LATE, SignaturesService
 from tests.unit.conftest import dispatched
 from tests.unit.test_signature_path import MALFORMED
 
@@ -31,11 +33,16 @@ def signatures(make_worker):
     return make_worker(SignaturesService, ALIAS, SignaturesRepository)
 
 
+def in_seconds(seconds):
+    return isoformat(utcnow() + timedelta(seconds=seconds))
+
+
 def record(signatures, workspace_id=WS, **extra):
     data = {
         "kind": "acceptance", "entity_type": "estimate", "entity_id": EST,
         "entity_number": "EST-0001", "revision": 1, "signer_name": "Alex Morgan",
-        "snapshot": SNAPSHOT, "ip": "203.0.113.7", "user_agent": "Mozilla/5.0 (test)", **extra,
+        "snapshot": SNAPSHOT, "ip": "203.0.113.7", "user_agent": "Mozilla/5.0 (test)",
+        "deadline": in_seconds(30), **extra,
     }
     return signatures.record_evidence(workspace_id, {k: v for k, v in data.items() if v is not None})
 
@@ -165,12 +172,17 @@ def test_only_a_signature_carries_a_path_and_only_a_decline_a_reason(signatures)
     ("snapshot", {"text": "\ud800"}),
     ("snapshot", {"blob": "x" * (256 * 1024)}),
     ("workspace_id", WS),  # unknown field: the workspace is an argument, not data
+    ("deadline", None),
+    ("deadline", "tomorrow"),
+    ("deadline", "2030-01-01T10:00:00"),  # no offset: which moment is unknown
+    ("deadline", 1767261600),
+    ("deadline", in_seconds(3600)),  # nobody waits an hour for an answer to be recorded
 ])
 def test_invalid_evidence_is_refused_and_nothing_stored(signatures, field, value):
     data = {
         "kind": "acceptance", "entity_type": "estimate", "entity_id": EST,
         "entity_number": "EST-0001", "revision": 1, "signer_name": "Alex Morgan",
-        "snapshot": SNAPSHOT, "ip": "203.0.113.7",
+        "snapshot": SNAPSHOT, "ip": "203.0.113.7", "deadline": in_seconds(30),
     }
     data[field] = value
     with pytest.raises(InvalidInput) as info:
@@ -337,3 +349,19 @@ def test_the_identical_outcome_again_returns_the_first_record(signatures):
     assert dispatched(signatures).count("evidence_recorded") == 1
     with pytest.raises(Conflict):
         record(signatures, signer_name="Someone Else")
+
+
+@pytest.mark.parametrize("kind, extra", [
+    ("acceptance", {}), ("decline", {"reason": "Too dear."}), ("signature", {"signature_path": "M1 1 L2 2"}),
+])
+def test_evidence_past_its_deadline_is_refused_and_nothing_stored(signatures, kind, extra):
+    # The caller gave up at the deadline and told the customer it failed: recording it
+    # now would bind the customer to an answer they were told had not counted.
+    with pytest.raises(Unavailable) as info:
+        record(signatures, kind=kind, deadline=isoformat(utcnow() - timedelta(milliseconds=1)), **extra)
+    assert info.value.message == TOO_LATE
+    assert Evidence.objects.count() == 0
+    assert dispatched(signatures) == []
+    # Before its deadline the very same answer is recorded.
+    assert record(signatures, kind=kind, **extra)["kind"] == kind
+

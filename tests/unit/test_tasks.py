@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 from collections import Counter
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from porchlight.errors import Conflict, NotFound
 from porchlight.rpc import ServiceUnavailable
@@ -44,6 +46,14 @@ class FakeServices:
             "certificate_id": CERTIFICATE_ID, "kind": "signature", "signer_name": "Zoë Brennan",
             "signed_at": "2025-03-01T14:03:07.123Z", "ip": "203.0.113.7", "user_agent": "Mozilla/5.0",
             "snapshot_sha256": SNAPSHOT_SHA256, "signature_path": "M20 30 L60 90 L120 40 M250 100 L330 60",
+            # What the customer signed: the report as frozen when it was completed.
+            "snapshot": {
+                "number": "SR-0012", "work_order_number": "WO-0042",
+                "work_order_title": "Annual boiler service", "location": "12 Orchard Lane",
+                "narrative": "Replaced the valve.\nKäse – café.", "completed_at": "2025-03-01T13:00:00.000Z",
+                "attachments": [{"id": "a1", "filename": "valve.jpg", "content_type": "image/jpeg",
+                                 "size": 1200, "sha256": "c" * 64, "is_image": True}],
+            },
         }
         self.stored: dict[str, str] | None = None  # {"file_id", "sha256", "content_b64"}
         self.artifacts: dict[str, str] = {}  # kind -> sha256
@@ -128,6 +138,18 @@ def test_a_signed_report_is_rendered_stored_once_and_its_hash_attached(
     assert result == {"file_id": services.stored["file_id"], "sha256": sha256}
     assert services.artifacts == {"signed_pdf": sha256}
     assert services.count("documents", "store_signed_pdf") == 1
+
+
+def test_the_pdf_shows_what_was_signed_not_what_the_report_reads_today(
+    services: FakeServices, renders: list[bytes],
+) -> None:
+    services.report.update(work_order_title="Renamed since", narrative="Edited since.")
+
+    render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(renders[0])).pages)
+    assert "Annual boiler service" in text and "12 Orchard Lane" in text and "c" * 64 in text
+    assert "Renamed since" not in text and "Edited since." not in text
 
 
 def test_a_second_run_neither_renders_nor_stores_again(

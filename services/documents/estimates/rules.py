@@ -1,4 +1,4 @@
-"""Estimate rules: states, line items, totals and what a customer is shown."""
+"""Estimate rules: states, the fields staff send, line items and totals."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from porchlight import money
-from porchlight.clock import as_utc, isoformat
+from porchlight.clock import as_utc
+from porchlight.errors import InvalidInput
 from porchlight.validation import Form
-from services.documents.models import Estimate, LineItem
+from services.documents.estimates.models import Estimate, EstimateOutcome, LineItem
 
 STATUSES = ("draft", "sent", "approved", "rejected", "expired", "converted")
 OPEN = ("draft", "sent")  # the customer may still answer
@@ -152,38 +153,94 @@ def priced_lines(estimate: Estimate, include: list[str] | None) -> list[dict[str
     return lines
 
 
-def customer_view(estimate: Estimate, include: list[str] | None) -> dict[str, Any]:
-    """Exactly what the customer is shown for this revision and choice of optional lines.
-    The signed snapshot is this dict; the page is rendered from it."""
-    if estimate.outcome is not None and include is None:
-        include = list(estimate.outcome.included_optional)
-    lines = priced_lines(estimate, include)
-    sums = money.totals((line["net_minor"], line["tax_minor"]) for line in lines if line["included"])
-    view = {
-        "number": estimate.number,
-        "title": estimate.title,
-        "revision": estimate.revision,
-        "currency": estimate.currency,
-        "valid_until": estimate.valid_until,
-        "notes": estimate.notes or "",
-        "lines": lines,
-        **sums,
-        "status": estimate.status,
-        "status_label": STATUS_LABELS[estimate.status],
-        "can_respond": estimate.status in OPEN,
+def read_fields(form: Form, settings: dict[str, str], currency: str) -> dict[str, Any]:
+    """The editable fields of an estimate. ``settings`` holds the workspace's time zone,
+    which "today" and the end of the valid-until day are reckoned in. A partial form (an
+    edit) returns only what was sent."""
+    today = datetime.now(ZoneInfo(settings["timezone"])).date()
+    fields: dict[str, Any] = {
+        "title": form.text("title", max_length=200),
+        "customer_id": form.object_id("customer_id", required=False),
+        "notes": form.text("notes", required=False, max_length=MAX_NOTES, multiline=True),
     }
-    for key in ("subtotal", "tax", "total"):
-        view[key] = money.format_minor(view[f"{key}_minor"], estimate.currency)
-    if estimate.outcome is not None:
-        view["outcome"] = {
-            "response": estimate.outcome.response,
-            "signer_name": estimate.outcome.signer_name,
-            "answered_at": isoformat(estimate.approved_at or estimate.rejected_at),
-            "certificate_id": estimate.outcome.certificate_id,
-        }
-    return view
+    valid_until = read_valid_until(form, today, required=not form.partial)
+    if valid_until is not None:
+        fields["valid_until"] = valid_until.isoformat()
+        fields["expires_at"] = end_of_day_utc(valid_until, settings["timezone"])
+    if not form.partial or form.has("line_items"):
+        fields["line_items"] = read_line_items(form, currency)
+    if not form.partial:
+        return fields
+    keep = {k: v for k, v in fields.items() if form.has(k) and k not in form.errors}
+    if "expires_at" in fields:
+        keep["expires_at"] = fields["expires_at"]
+    if "title" in keep and keep["title"] is None:
+        form.error("title", "This field is required.")
+    return keep
 
 
-def snapshot(view: dict[str, Any]) -> dict[str, Any]:
-    """The part of the customer view that was the offer itself (not the answer state)."""
-    return {k: v for k, v in view.items() if k not in ("status", "status_label", "can_respond", "outcome")}
+def read_answer(form: Form) -> dict[str, Any]:
+    """A customer's accept or decline as the portal sends it."""
+    data = form.data
+    form.reject_unknown(("response", "revision", "signer_name", "reason", "include_optional",
+                         "ip", "user_agent"))
+    response = form.choice("response", ("accept", "decline"))
+    revision = data.get("revision")
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        form.error("revision", "Must be the revision number shown on the page.")
+    include = data.get("include_optional") or []
+    if not isinstance(include, list) or not all(isinstance(i, str) for i in include):
+        form.error("include_optional", "Must be a list of line ids.")
+    return {
+        "response": response,
+        "revision": revision,
+        "signer_name": form.text("signer_name", required=response == "accept", max_length=120),
+        "reason": form.text("reason", required=False, max_length=1000, multiline=True),
+        "include_optional": include,
+        "ip": form.text("ip", max_length=45),
+        "user_agent": form.text("user_agent", required=False, max_length=512),
+    }
+
+
+def optional_choice(estimate: Estimate, include: list[str] | None) -> list[str] | None:
+    """The customer's choice of optional lines; anything that is not an optional line of
+    this estimate is a bad request, not silently ignored."""
+    if include is None:
+        return None
+    optional_ids = {item.id for item in estimate.line_items if item.optional}
+    if (not isinstance(include, list) or not all(isinstance(i, str) for i in include)
+            or not set(include) <= optional_ids):
+        raise InvalidInput("Some fields need attention.",
+                           {"include_optional": "Only optional lines of this estimate can be included."})
+    return [item.id for item in estimate.line_items if item.id in set(include)]
+
+
+def evidence_kind(response: str) -> str:
+    return "acceptance" if response == "accept" else "decline"
+
+
+def answered_status(response: str) -> str:
+    return "approved" if response == "accept" else "rejected"
+
+
+def outcome_from_evidence(evidence: dict[str, Any]) -> EstimateOutcome:
+    """The outcome an answer's evidence records — for evidence of an earlier attempt that
+    is adopted: its signer, its choice of optional lines and its totals, as signed."""
+    snap = evidence["snapshot"]
+    return EstimateOutcome(
+        response="accept" if evidence["kind"] == "acceptance" else "decline",
+        revision=evidence["revision"], signer_name=evidence["signer_name"],
+        reason=evidence.get("reason"),
+        included_optional=[line["id"] for line in snap["lines"] if line["optional"] and line["included"]],
+        subtotal_minor=snap["subtotal_minor"], tax_minor=snap["tax_minor"],
+        total_minor=snap["total_minor"], ip=evidence["ip"], user_agent=evidence.get("user_agent"),
+        certificate_id=evidence["certificate_id"], snapshot_sha256=evidence["snapshot_sha256"],
+    )
+
+
+def work_order_description(estimate: Estimate) -> str:
+    """What the work order made from an accepted estimate says: the lines that count."""
+    accepted = list(estimate.outcome.included_optional) if estimate.outcome is not None else []
+    lines = "\n".join(f"- {line['description']} ({line['quantity']})"
+                      for line in priced_lines(estimate, accepted) if line["included"])
+    return f"From estimate {estimate.number}:\n{lines}"

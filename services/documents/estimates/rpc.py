@@ -1,0 +1,213 @@
+"""The estimate RPC methods of the documents service: staff edit and send, the customer
+answers, staff convert an accepted estimate into a work order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+
+from porchlight.clock import parse_iso, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
+from porchlight.events import fact
+from porchlight.validation import Form
+from services.documents import evidence
+from services.documents.dependencies import DocumentsDependencies
+from services.documents.estimates import rules
+from services.documents.estimates.models import Estimate, EstimateOutcome
+from services.documents.estimates.wire import customer_view, estimate_to_wire, snapshot
+from services.documents.numbering.rules import read_number
+from services.documents.work_orders.wire import work_order_to_wire
+from services.documents.workspace import ensure_customer, estimate_settings
+
+EDITABLE_FIELDS = ("title", "customer_id", "valid_until", "notes", "line_items")
+STALE = "This estimate was updated after you opened it. Please review the new version before answering."
+
+
+def _already(estimate: Estimate) -> Conflict:
+    return Conflict(f"This estimate is already {rules.STATUS_LABELS[estimate.status].lower()}.")
+
+
+class EstimateRpc(DocumentsDependencies):
+    def _expire_if_due(self, estimate: Estimate, *, record: bool = True) -> Estimate:
+        """Checked on every access, so a page left open past the date can never accept.
+        Reads (``record=False``) only show the estimate as expired; commands and the sweep
+        store it — a GET never changes state."""
+        now = utcnow()
+        if estimate.status not in rules.OPEN or estimate.expires_at > now:
+            return estimate
+        if not record:
+            estimate.status = "expired"  # this copy only; never saved from a read
+            return estimate
+        expired = self.repo.estimates.record_expiry(estimate.workspace_id, str(estimate.id), now)
+        if expired is None:
+            return self.repo.estimates.get(estimate.workspace_id, str(estimate.id))
+        self.dispatch("estimate_expired", fact(estimate.workspace_id, "system", estimate_id=str(estimate.id)))
+        return expired
+
+    @rpc(expected_exceptions=(InvalidInput, Conflict, Unavailable))
+    def create_estimate(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+        form = Form(data)
+        form.reject_unknown(("number", "currency", *EDITABLE_FIELDS))
+        number = read_number(form)
+        settings = estimate_settings(self.identity, workspace_id)
+        currency = form.currency("currency", default=settings["currency"])
+        fields = rules.read_fields(form, settings, currency or settings["currency"])
+        form.check()
+        ensure_customer(self.identity, workspace_id, fields["customer_id"])
+        fields["currency"] = currency
+        if number:
+            fields["number"] = number
+        estimate = self.repo.estimates.create(workspace_id, actor, fields)
+        self.dispatch("estimate_created", fact(workspace_id, actor, estimate_id=str(estimate.id)))
+        return estimate_to_wire(estimate)
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
+    def update_estimate(self, workspace_id: str, actor: str, estimate_id: str, data: dict) -> dict[str, Any]:
+        """Edit a draft or sent estimate. Each edit makes a new revision: the customer sees
+        it at once, and an answer given to an older one is refused."""
+        current = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
+        form = Form(data, partial=True)
+        form.reject_unknown(EDITABLE_FIELDS)
+        changes = rules.read_fields(form, estimate_settings(self.identity, workspace_id), current.currency)
+        form.check()
+        if current.status not in rules.EDITABLE:
+            raise Conflict(f"An estimate that is {current.status} can no longer be edited.")
+        ensure_customer(self.identity, workspace_id, changes.get("customer_id"))
+        if not changes:
+            return estimate_to_wire(current)
+        # Every edit is a new revision, draft or sent: a link may already be open, and an
+        # answer must always name exactly the version it was given.
+        updated = self.repo.estimates.revise(workspace_id, actor, current, changes, utcnow())
+        if updated is None:
+            raise Conflict("The estimate changed while you were editing it; reload and try again.")
+        self.dispatch("estimate_updated", fact(
+            workspace_id, actor, estimate_id=estimate_id, revision=updated.revision))
+        return estimate_to_wire(updated)
+
+    @rpc(expected_exceptions=(NotFound, Conflict))
+    def send_estimate(self, workspace_id: str, actor: str, estimate_id: str) -> dict[str, Any]:
+        """draft → sent. Sending again is harmless; any other state is a conflict."""
+        current = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
+        if current.status == "sent":
+            return estimate_to_wire(current)
+        sent = self.repo.estimates.mark_sent(workspace_id, estimate_id, utcnow())
+        if sent is None:
+            raise Conflict(f"An estimate that is {current.status} cannot be sent.")
+        self.dispatch("estimate_sent", fact(workspace_id, actor, estimate_id=estimate_id))
+        return estimate_to_wire(sent)
+
+    @rpc(expected_exceptions=(NotFound,))
+    def get_estimate(self, workspace_id: str, estimate_id: str) -> dict[str, Any]:
+        estimate = self.repo.estimates.get(workspace_id, estimate_id)
+        return estimate_to_wire(self._expire_if_due(estimate, record=False))
+
+    @rpc(expected_exceptions=(InvalidInput,))
+    def list_estimates(self, workspace_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        form = Form({"status": status}, partial=True)
+        form.choice("status", rules.STATUSES, required=False)
+        form.check()
+        return [estimate_to_wire(e) for e in self.repo.estimates.list_recent(workspace_id, status, 200)]
+
+    @rpc(expected_exceptions=(NotFound, InvalidInput))
+    def get_estimate_for_customer(
+        self, workspace_id: str, estimate_id: str, include: list[str] | None = None
+    ) -> dict[str, Any]:
+        estimate = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id), record=False)
+        return customer_view(estimate, rules.optional_choice(estimate, include))
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
+    def respond_to_estimate(self, workspace_id: str, estimate_id: str, data: dict) -> dict[str, Any]:
+        """The customer's accept or decline, with the evidence of exactly what they saw.
+
+        One conditional update decides: it applies only while the estimate is open, at
+        the revision the customer was shown, and not past its date. Of any number of
+        racing answers exactly one wins; the others get a Conflict and change nothing."""
+        form = Form(data)
+        answer = rules.read_answer(form)
+        form.check()
+        response, revision = answer["response"], answer["revision"]
+        estimate = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
+        if estimate.status not in rules.OPEN:
+            raise _already(estimate)
+        if revision != estimate.revision:
+            raise StaleRevision(STALE)
+        chosen = rules.optional_choice(estimate, answer["include_optional"] if response == "accept" else [])
+        view = customer_view(estimate, chosen)
+        outcome = EstimateOutcome(
+            response=response, revision=revision, signer_name=answer["signer_name"],
+            reason=answer["reason"], included_optional=chosen, subtotal_minor=view["subtotal_minor"],
+            tax_minor=view["tax_minor"], total_minor=view["total_minor"], ip=answer["ip"],
+            user_agent=answer["user_agent"],
+        )
+        if self.repo.estimates.claim_answer(workspace_id, estimate_id, revision, outcome, utcnow()) is None:
+            latest = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
+            if latest.status in rules.OPEN and latest.revision != revision:
+                raise StaleRevision(STALE)
+            raise _already(latest)
+        repo = self.repo.estimates
+        final = evidence.settle(
+            self.signatures, self.dispatch, workspace_id, {
+                "kind": rules.evidence_kind(response), "entity_type": "estimate",
+                "entity_id": estimate_id, "entity_number": estimate.number, "revision": revision,
+                "signer_name": answer["signer_name"] or "(not given)", "reason": answer["reason"],
+                "snapshot": snapshot(view), "ip": answer["ip"], "user_agent": answer["user_agent"],
+            },
+            evidence.Claim(
+                undo=lambda: repo.undo_answer(workspace_id, estimate_id, response, estimate.status),
+                adopt=lambda late: repo.adopt_evidence(
+                    workspace_id, estimate_id, rules.outcome_from_evidence(late),
+                    parse_iso(late["signed_at"])),
+                attach=lambda recorded: repo.attach_certificate(
+                    workspace_id, estimate_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
+            ),
+            "estimate_approved" if response == "accept" else "estimate_rejected",
+            {"estimate_id": estimate_id, "revision": revision},
+        )
+        return customer_view(final, None)
+
+    @rpc(expected_exceptions=(NotFound, Conflict))
+    def convert_estimate(self, workspace_id: str, actor: str, estimate_id: str) -> dict[str, Any]:
+        """approved → converted, creating the work order and linking both ways. Repeating
+        it returns the same work order; a conversion that failed half-way is finished by
+        the next attempt, never left blocking it."""
+        estimates, work_orders = self.repo.estimates, self.repo.work_orders
+        estimate = estimates.get(workspace_id, estimate_id)
+        if estimate.work_order_id:
+            return work_order_to_wire(work_orders.get(workspace_id, estimate.work_order_id))
+        if estimate.status == "approved" and estimates.claim_conversion(
+                workspace_id, estimate_id, utcnow()) is None:
+            estimate = estimates.get(workspace_id, estimate_id)
+            if estimate.work_order_id:
+                return work_order_to_wire(work_orders.get(workspace_id, estimate.work_order_id))
+            if estimate.status == "approved":  # only an acceptance with evidence converts
+                raise Conflict("This acceptance is still being recorded; try again in a moment.")
+        if estimate.status not in ("approved", "converted"):
+            raise Conflict("Only an accepted estimate can become a work order; "
+                           f"this one is {estimate.status}.")
+        # Claimed here, or left converted without its work order by an attempt that failed
+        # half-way: finish it. The work order is made once per estimate, whoever asks.
+        try:
+            wo, created = work_orders.create_once_for_estimate(workspace_id, actor, estimate_id, {
+                "title": estimate.title, "status": "new", "customer_id": estimate.customer_id,
+                "description": rules.work_order_description(estimate),
+            })
+            if created:  # announced at once: it exists even if linking it fails below
+                self.dispatch("work_order_created", fact(workspace_id, actor, work_order_id=str(wo.id)))
+            linked = estimates.link_work_order(workspace_id, estimate_id, str(wo.id), utcnow())
+        except Exception:
+            estimates.release_conversion(workspace_id, estimate_id)  # a retry can convert it
+            raise
+        if linked is not None:
+            self.dispatch("estimate_converted", fact(
+                workspace_id, actor, estimate_id=estimate_id, work_order_id=str(wo.id)))
+        return work_order_to_wire(wo)
+
+    @rpc
+    def expire_estimates(self) -> dict[str, int]:
+        """The timed sweep: every open estimate past its date becomes expired."""
+        count = 0
+        for estimate in self.repo.estimates.due_for_expiry(utcnow()):
+            if self._expire_if_due(estimate).status == "expired":
+                count += 1
+        return {"expired": count}

@@ -1,0 +1,107 @@
+"""How a customer's answer becomes binding — written once, for every answer: an estimate
+accepted or declined, a service report signed.
+
+1. The aggregate claims the answer with one conditional update (before ``settle``); of any
+   number of racing answers exactly one gets this far.
+2. The signatures service records the evidence. The request carries a ``deadline`` and is
+   refused after it, so an answer we gave up on — and told the customer had failed — is
+   never recorded later behind their back.
+3. When recording fails the claim is undone, with one exception: evidence of an earlier
+   attempt *of the same kind* for the same revision, recorded in time but whose reply we
+   missed. That answer is the customer's and it stands: it is adopted. Evidence of another
+   kind (an acceptance, while the customer now declines) is never adopted.
+4. The certificate is attached to the record, and the fact is dispatched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
+
+import eventlet
+
+from porchlight.clock import isoformat, utcnow
+from porchlight.errors import Conflict, Unavailable
+from porchlight.events import fact
+
+log = logging.getLogger(__name__)
+
+# How long the signatures service has to record an answer: the request's deadline is this
+# far ahead, and the customer is told it failed when no reply came.
+EVIDENCE_TIMEOUT = 4.0
+# We wait this much past the deadline, so evidence stored just before it still reaches us
+# and the customer is told it worked. (It assumes the two services' clocks agree to well
+# within a second, as NTP keeps them.)
+REPLY_GRACE = 0.5
+
+NOT_RECORDED = ("Your answer could not be recorded just now. Nothing was changed; "
+                "please try again in a minute.")
+ANOTHER_ANSWER = ("A different earlier answer to this version reached us too late to count, so this "
+                  "version can no longer be answered online. Please ask for it to be sent again.")
+
+Record = TypeVar("Record")
+
+
+@dataclass(frozen=True)
+class Claim(Generic[Record]):
+    """An answer claimed by one conditional update, and the ways it can end."""
+
+    undo: Callable[[], object]  # put the record back exactly as it was before the claim
+    adopt: Callable[[dict[str, Any]], object]  # take over late evidence of the same kind
+    attach: Callable[[dict[str, Any]], Record]  # link the certificate; the final record
+
+
+def _within(seconds: float, call: Callable[..., Any], *args: Any) -> Any:
+    # Unavailable is an Exception, so nameko still replies to our caller and acknowledges.
+    with eventlet.Timeout(seconds, Unavailable(NOT_RECORDED)):
+        return call(*args)
+
+
+def _record(signatures: Any, workspace_id: str, evidence: dict[str, Any]) -> dict[str, Any]:
+    deadline = utcnow() + timedelta(seconds=EVIDENCE_TIMEOUT)
+    request = {**evidence, "deadline": isoformat(deadline)}
+    return _within(EVIDENCE_TIMEOUT + REPLY_GRACE,
+                   lambda: signatures.record_evidence.call_async(workspace_id, request).result())
+
+
+def _recorded_for_revision(signatures: Any, workspace_id: str,
+                           evidence: dict[str, Any]) -> dict[str, Any] | None:
+    """The evidence already on record for this revision, of whatever kind."""
+    records = _within(EVIDENCE_TIMEOUT, signatures.list_evidence,
+                      workspace_id, evidence["entity_type"], evidence["entity_id"])
+    return next((r for r in records if r["revision"] == evidence["revision"]), None)
+
+
+def settle(
+    signatures: Any, dispatch: Callable[[str, dict[str, Any]], None], workspace_id: str,
+    evidence: dict[str, Any], claim: Claim[Record], event: str, ids: dict[str, Any],
+) -> Record:
+    """Record ``evidence`` for a claimed answer and finish it (steps 2–4 above); on failure
+    undo the claim and raise. ``event`` is dispatched with ``ids`` and the certificate id."""
+    try:
+        recorded = _record(signatures, workspace_id, evidence)
+    except Exception as exc:
+        earlier = None
+        if isinstance(exc, Conflict):
+            try:
+                earlier = _recorded_for_revision(signatures, workspace_id, evidence)
+            except Exception:
+                # Which answer is on record is unknown: undo, and let the customer try again.
+                log.warning("could not look up the evidence of %s %s", evidence["entity_type"],
+                            evidence["entity_id"], exc_info=True)
+                claim.undo()
+                raise Unavailable(NOT_RECORDED) from exc
+        if earlier is None or earlier["kind"] != evidence["kind"]:
+            claim.undo()
+            if earlier is not None:
+                raise Conflict(ANOTHER_ANSWER) from exc
+            raise
+        # An earlier attempt was recorded after we had given up on its reply: it stands.
+        claim.adopt(earlier)
+        recorded = earlier
+    final = claim.attach(recorded)
+    dispatch(event, fact(workspace_id, "customer", **ids, certificate_id=recorded["certificate_id"]))
+    return final

@@ -1,0 +1,1 @@
+"""The stored-file aggregate: photos and documents customers are shown, and signed PDFs."""

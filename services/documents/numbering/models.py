@@ -1,0 +1,16 @@
+"""The per-workspace counters behind allocated numbers."""
+
+from __future__ import annotations
+
+import mongoengine as me
+
+from services.documents import ALIAS
+
+
+class Counter(me.Document):
+    """Per-workspace sequence for human numbers (WO-0001, …); ``id`` is ``<ws>:<kind>``."""
+
+    meta = {"db_alias": ALIAS, "collection": "counters"}
+
+    id = me.StringField(primary_key=True)
+    seq = me.IntField(required=True, default=0)

@@ -1,0 +1,205 @@
+"""The service-report RPC methods of the documents service: staff write the report and
+attach photos, complete it, the customer signs, the worker keeps the signed PDF."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from nameko.rpc import rpc
+
+from porchlight.clock import parse_iso, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.events import fact
+from porchlight.validation import Form
+from services.documents import evidence
+from services.documents.dependencies import DocumentsDependencies
+from services.documents.files.rules import read_signed_pdf, read_upload
+from services.documents.files.wire import file_to_wire
+from services.documents.numbering.rules import read_number
+from services.documents.service_reports import rules
+from services.documents.service_reports.models import ServiceReport
+from services.documents.service_reports.wire import customer_view, service_report_to_wire, snapshot
+
+
+class ServiceReportRpc(DocumentsDependencies):
+    def _to_wire(self, report: ServiceReport) -> dict[str, Any]:
+        if report.frozen:
+            return service_report_to_wire(report, None)
+        return service_report_to_wire(
+            report, self.repo.work_orders.find(report.workspace_id, report.work_order_id))
+
+    @rpc(expected_exceptions=(InvalidInput, Conflict))
+    def create_service_report(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+        form = Form(data)
+        form.reject_unknown(("number", "work_order_id", "narrative"))
+        number = read_number(form)
+        work_order_id = form.object_id("work_order_id")
+        narrative = form.text("narrative", required=False, max_length=rules.MAX_NARRATIVE, multiline=True)
+        form.check()
+        if self.repo.work_orders.find(workspace_id, work_order_id) is None:
+            raise InvalidInput("Some fields need attention.",
+                               {"work_order_id": "No such work order in this workspace."})
+        fields: dict[str, Any] = {"work_order_id": work_order_id, "narrative": narrative}
+        if number:
+            fields["number"] = number
+        report = self.repo.service_reports.create(workspace_id, actor, fields)
+        self.dispatch("service_report_created", fact(workspace_id, actor, service_report_id=str(report.id)))
+        return self._to_wire(report)
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
+    def update_service_report(
+        self, workspace_id: str, actor: str, report_id: str, data: dict
+    ) -> dict[str, Any]:
+        form = Form(data, partial=True)
+        form.reject_unknown(("narrative",))
+        narrative = form.text("narrative", required=False, max_length=rules.MAX_NARRATIVE, multiline=True)
+        form.check()
+        current = self.repo.service_reports.get(workspace_id, report_id)
+        if not form.has("narrative"):
+            return self._to_wire(current)
+        updated = self.repo.service_reports.edit_narrative(
+            workspace_id, actor, report_id, narrative, utcnow())
+        if updated is None:
+            raise Conflict("Only a draft report can be edited: the customer may already have seen it.")
+        self.dispatch("service_report_updated", fact(workspace_id, actor, service_report_id=report_id))
+        return self._to_wire(updated)
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
+    def add_attachment(self, workspace_id: str, actor: str, report_id: str, data: dict) -> dict[str, Any]:
+        """Store a photo or PDF on a draft report. The declared type must match the
+        file's content; the size and count are capped."""
+        form = Form(data)
+        form.reject_unknown(("filename", "content_type", "content_b64"))
+        filename, content_type, content = read_upload(form)
+        form.check()
+        report = self.repo.service_reports.get(workspace_id, report_id)
+        if report.status != "draft":
+            raise Conflict("Attachments can only be added to a draft report.")
+        stored = self.repo.files.store(workspace_id, filename, content_type, content)
+        updated = self.repo.service_reports.attach_file(
+            workspace_id, actor, report_id, stored, rules.MAX_ATTACHMENTS, utcnow())
+        if updated is None:
+            self.repo.files.discard_unused(workspace_id, str(stored.id))
+            raise Conflict(f"A report holds at most {rules.MAX_ATTACHMENTS} attachments, "
+                           "and only while it is a draft.")
+        self.dispatch("service_report_attachment_added", fact(
+            workspace_id, actor, service_report_id=report_id, file_id=str(stored.id)))
+        return self._to_wire(updated)
+
+    @rpc(expected_exceptions=(NotFound, Conflict))
+    def complete_service_report(self, workspace_id: str, actor: str, report_id: str) -> dict[str, Any]:
+        """The appointment is done: draft → awaiting_signature, freezing what the customer
+        will be shown and sign. Repeating it is harmless."""
+        current = self.repo.service_reports.get(workspace_id, report_id)
+        if current.status == "draft":
+            work_order = self.repo.work_orders.find(workspace_id, current.work_order_id)
+            frozen = rules.freeze(current, work_order, utcnow())
+            done = self.repo.service_reports.complete(workspace_id, actor, current, frozen)
+            if done is not None:
+                self.dispatch("service_report_completed", fact(
+                    workspace_id, actor, service_report_id=report_id))
+                return self._to_wire(done)
+            current = self.repo.service_reports.get(workspace_id, report_id)
+            if current.status == "draft":
+                raise Conflict("The report changed while it was being completed; "
+                               "check it and complete it again.")
+        if current.status == "awaiting_signature":
+            return self._to_wire(current)
+        raise Conflict("This report is already signed.")
+
+    @rpc(expected_exceptions=(NotFound,))
+    def get_service_report(self, workspace_id: str, report_id: str) -> dict[str, Any]:
+        return self._to_wire(self.repo.service_reports.get(workspace_id, report_id))
+
+    @rpc
+    def list_service_reports(
+        self, workspace_id: str, work_order_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        reports = self.repo.service_reports.list_recent(workspace_id, work_order_id)
+        live = self.repo.work_orders.by_id(workspace_id, [r.work_order_id for r in reports if not r.frozen])
+        return [service_report_to_wire(r, live.get(r.work_order_id)) for r in reports]
+
+    @rpc(expected_exceptions=(NotFound,))
+    def get_service_report_for_customer(self, workspace_id: str, report_id: str) -> dict[str, Any]:
+        report = self.repo.service_reports.get(workspace_id, report_id)
+        if report.status == "draft":
+            raise NotFound("No such service report.")  # not shown before it is complete
+        return customer_view(report)
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
+    def sign_service_report(self, workspace_id: str, report_id: str, data: dict) -> dict[str, Any]:
+        """The customer's signature of what was frozen at completion. One conditional update
+        (awaiting_signature → signed) decides among racing submits; evidence is recorded
+        before anyone is told it worked, and the PDF is only queued — signing never waits."""
+        form = Form(data)
+        signer = rules.read_signature(form)
+        form.check()
+        report = self.repo.service_reports.get(workspace_id, report_id)
+        if report.status != "awaiting_signature":
+            raise Conflict("This report is already signed." if report.status == "signed"
+                           else "This report is not ready to be signed yet.")
+        if self.repo.service_reports.claim_signature(workspace_id, report_id, signer, utcnow()) is None:
+            raise Conflict("This report is already signed.")
+        repo = self.repo.service_reports
+        signed = evidence.settle(
+            self.signatures, self.dispatch, workspace_id, {
+                "kind": "signature", "entity_type": "service_report", "entity_id": report_id,
+                "entity_number": report.number, "revision": 1, "signer_name": signer["signer_name"],
+                "signature_path": signer["signature_path"], "snapshot": snapshot(customer_view(report)),
+                "ip": signer["ip"], "user_agent": signer["user_agent"],
+            },
+            evidence.Claim(
+                undo=lambda: repo.undo_signature(workspace_id, report_id),
+                adopt=lambda late: repo.adopt_evidence(
+                    workspace_id, report_id, late["signer_name"], parse_iso(late["signed_at"]),
+                    late["ip"], late.get("user_agent")),
+                attach=lambda recorded: repo.attach_certificate(
+                    workspace_id, report_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
+            ),
+            "service_report_signed", {"service_report_id": report_id},
+        )
+        self.tasks.enqueue("porchlight.render_signed_pdf", workspace_id, report_id)
+        return customer_view(signed)
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
+    def store_signed_pdf(self, workspace_id: str, report_id: str, data: dict) -> dict[str, Any]:
+        """Keep the rendered PDF once. A second render (a retried task) gets the first."""
+        report = self.repo.service_reports.get(workspace_id, report_id)
+        if report.pdf_file_id:
+            return {"file_id": report.pdf_file_id, "sha256": report.pdf_sha256}
+        if report.status != "signed":
+            raise Conflict("Only a signed report has a signed PDF.")
+        content = read_signed_pdf(data)
+        stored = self.repo.files.store(
+            workspace_id, f"{report.number}-signed.pdf", "application/pdf", content)
+        if self.repo.service_reports.keep_signed_pdf(workspace_id, report_id, stored) is None:
+            self.repo.files.discard_unused(workspace_id, str(stored.id))
+            report = self.repo.service_reports.get(workspace_id, report_id)
+            return {"file_id": report.pdf_file_id, "sha256": report.pdf_sha256}
+        self.dispatch("signed_pdf_stored", fact(
+            workspace_id, "worker", service_report_id=report_id, file_id=str(stored.id)))
+        return {"file_id": str(stored.id), "sha256": stored.sha256}
+
+    @rpc
+    def list_reports_missing_pdf(self, older_than_seconds: int = 120) -> list[dict[str, str]]:
+        """Signed reports still without their PDF after a while (the worker's sweep)."""
+        cutoff = utcnow() - timedelta(seconds=max(0, int(older_than_seconds)))
+        return [{"workspace_id": r.workspace_id, "id": str(r.id)}
+                for r in self.repo.service_reports.signed_without_pdf(cutoff)]
+
+    @rpc(expected_exceptions=(NotFound,))
+    def get_signed_pdf(self, workspace_id: str, report_id: str) -> dict[str, Any]:
+        report = self.repo.service_reports.get(workspace_id, report_id)
+        if not report.pdf_file_id:
+            raise NotFound("The signed PDF is not ready yet." if report.status == "signed"
+                           else "This report has not been signed yet.")
+        return file_to_wire(self.repo.files.get(workspace_id, report.pdf_file_id))
+
+    @rpc(expected_exceptions=(NotFound,))
+    def report_has_file(self, workspace_id: str, report_id: str, file_id: str) -> bool:
+        """Whether a file is one of this report's attachments (the portal's photo check)."""
+        report = self.repo.service_reports.get(workspace_id, report_id)
+        if report.status == "draft" or file_id not in {a.file_id for a in report.attachments}:
+            raise NotFound("No such file.")
+        return True

@@ -1,0 +1,23 @@
+"""The documents database as the service's workers see it: one repository per aggregate,
+behind the one ``Store`` dependency that opens the database."""
+
+from __future__ import annotations
+
+from services.documents.estimates.repository import EstimateRepository
+from services.documents.files.repository import FileRepository
+from services.documents.numbering import repository as numbering
+from services.documents.service_reports.repository import ServiceReportRepository
+from services.documents.work_orders.repository import WorkOrderRepository
+
+
+class DocumentsRepository:
+    def __init__(self) -> None:
+        self.work_orders = WorkOrderRepository()
+        self.estimates = EstimateRepository()
+        self.service_reports = ServiceReportRepository()
+        self.files = FileRepository()
+
+    def ensure_indexes(self) -> None:
+        numbering.ensure_indexes()
+        for repository in (self.work_orders, self.estimates, self.service_reports, self.files):
+            repository.ensure_indexes()
