@@ -30,7 +30,8 @@ def test_cli_reports_bad_input_and_a_missing_stack_clearly(stack):
     assert bad.returncode == 2 and "currency" in json.loads(bad.stderr)["error"]["fields"]
     nowhere = subprocess.run(
         [str(Path(sys.executable).parent / "porchlight"), "workspace", "create", "--name", "X"],
-        env={**os.environ, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "RPC_TIMEOUT": "1"},
+        env={**os.environ, "PORCHLIGHT_AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
+             "PORCHLIGHT_RPC_TIMEOUT": "1"},
         capture_output=True, text=True, timeout=60,
     )
     assert nowhere.returncode == 3 and "make run" in nowhere.stderr

@@ -11,9 +11,9 @@ import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_waiter
 
-from porchlight import config
 from porchlight.errors import Conflict, InvalidInput, NotFound
 from porchlight.rpc import RpcPool, ServiceUnavailable
+from porchlight.settings import nameko_config
 from services.sharing.service import SharingService
 
 
@@ -77,7 +77,7 @@ def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Boiler"})
     minted = rpc.call("sharing", "mint_token", ws, "t", {
         "entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]})
-    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=10, timeout=10)
+    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=10, timeout=10)
     try:
         pile = eventlet.GreenPile(10)
         for _ in range(30):
@@ -90,7 +90,7 @@ def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
 
 
 def test_a_missing_service_fails_fast_and_a_returning_one_is_used(container_factory, service_config):
-    pool = RpcPool(config.nameko_config(service_config["AMQP_URI"]), size=2, timeout=1.5)
+    pool = RpcPool(nameko_config(service_config["AMQP_URI"]), size=2, timeout=1.5)
     try:
         # Never started on this broker: it returns the request at once.
         started = time.monotonic()
@@ -116,7 +116,7 @@ def test_a_missing_service_fails_fast_and_a_returning_one_is_used(container_fact
 
 def test_the_pool_lends_each_proxy_to_one_caller_at_a_time(rpc, services):
     ws = workspace(rpc)
-    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=3, timeout=10)
+    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=3, timeout=10)
     try:
         with ThreadPoolExecutor(6) as executor:
             results = list(executor.map(

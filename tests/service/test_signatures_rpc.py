@@ -5,9 +5,9 @@ from __future__ import annotations
 import eventlet
 import pytest
 
-from porchlight import config
 from porchlight.errors import Conflict, InvalidInput, NotFound
 from porchlight.rpc import RpcPool
+from porchlight.settings import nameko_config
 from services.signatures.service import SignaturesService
 
 WS = "a" * 24
@@ -28,7 +28,7 @@ def evidence(kind: str, signer: int) -> dict:
 @pytest.fixture
 def pool(container_factory, service_config):
     container_factory(SignaturesService, service_config).start()
-    pool = RpcPool(config.nameko_config(service_config["AMQP_URI"]), size=10, timeout=10)
+    pool = RpcPool(nameko_config(service_config["AMQP_URI"]), size=10, timeout=10)
     yield pool
     pool.close()
 
