@@ -198,7 +198,8 @@ def workspace_defaults(services: Any) -> dict[str, str]:
 
 
 def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list[str]) -> dict[str, Any]:
-    return minted(services.sharing.mint_token(g.workspace_id, g.actor, {
+    """A new link for the customer that replaces (revokes) the earlier ones we sent them."""
+    return minted(services.sharing.replace_token(g.workspace_id, g.actor, {
         "entity_type": entity_type, "entity_id": entity_id, "permissions": permissions,
     }))
 
@@ -238,7 +239,7 @@ def update_estimate(estimate_id: str) -> Any:
 @api.post("/estimates/<estimate_id>/send")
 def send_estimate(estimate_id: str) -> Any:
     """Mark the estimate sent and mint a link the customer can view and answer with.
-    Each call mints a fresh link (earlier ones keep working until revoked)."""
+    Each call mints a fresh link and revokes the one sent before."""
     with rpc() as services:
         estimate = services.documents.send_estimate(g.workspace_id, g.actor, estimate_id)
         link = mint_link(services, "estimate", estimate_id, ["view", "respond"])

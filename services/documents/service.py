@@ -282,6 +282,17 @@ class DocumentsService:
         getter(workspace_id, entity_id)
         return True
 
+    @rpc
+    def get_link_target(self, workspace_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
+        """What sharing asks before minting a link: the record exists in the workspace
+        (else ``NotFound``), and when it ends — an estimate at the end of its valid-until
+        day (UTC), anything else never (``None``)."""
+        self.entity_exists(workspace_id, entity_type, entity_id)
+        ends_at = None
+        if entity_type == "estimate":
+            ends_at = isoformat(self.repo.get_estimate(workspace_id, entity_id).expires_at)
+        return {"entity_type": entity_type, "entity_id": entity_id, "ends_at": ends_at}
+
     # -- estimates --------------------------------------------------------------------
     def _expire_if_due(self, estimate: Estimate, *, record: bool = True) -> Estimate:
         """Checked on every access, so a page left open past the date can never accept.
