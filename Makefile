@@ -41,15 +41,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: setup
-	$(BIN)/porchlight run $(ARGS)
+	$(BIN)/python -m devtools.run $(ARGS)
 
 test: setup system-packages
-	$(BIN)/python -m porchlight.broker
+	$(BIN)/python -m devtools.broker
 	$(BIN)/python -m tests $(ARGS)
 
 bench: setup
 	$(call require_packages,$(BENCH_PACKAGES))
-	$(BIN)/python -m porchlight.broker
+	$(BIN)/python -m devtools.broker
 	$(BIN)/python bench/portal_pages.py $(ARGS)
 
 lint: setup

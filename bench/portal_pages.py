@@ -61,12 +61,11 @@ from signature_pdf import (
     sign_and_wait,
 )
 
-from gateway.web import default_config
-from porchlight import config
-from porchlight.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
-from porchlight.demo import seed
-from porchlight.devstack import ROOT, Stack
+from devtools.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
+from devtools.demo import seed
+from devtools.stack import ROOT, Stack
 from porchlight.rpc import RpcPool
+from porchlight.settings import get_settings, nameko_config
 
 RESULTS = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gateway" / "gunicorn_conf.py"
@@ -310,32 +309,34 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
 
 
 def gateway_settings(stack: Stack) -> dict[str, Any]:
-    """What gunicorn runs the portal with: gunicorn_conf.py read with the Stack's env."""
+    """What gunicorn runs the portal with: gunicorn_conf.py and the settings, read with
+    the Stack's environment."""
     _cmd, env = stack.command("portal")
     saved = dict(os.environ)
     try:
         os.environ.clear()
         os.environ.update(env)
+        get_settings.cache_clear()
         conf = runpy.run_path(str(GUNICORN_CONF))
+        settings = get_settings()
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        get_settings.cache_clear()
     return {
         "workers": conf["workers"],
         "worker_class": conf["worker_class"],
         "threads": conf["threads"],
-        "rpc_pool_size_per_worker": int(
-            env.get("PORCHLIGHT_RPC_POOL_SIZE", default_config()["RPC_POOL_SIZE"])
-        ),
-        "log_level": env.get("LOG_LEVEL", "info"),
+        "rpc_pool_size_per_worker": settings.rpc_pool_size,
+        "log_level": settings.log_level.lower(),
     }
 
 
 @contextlib.contextmanager
 def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]:
     """A whole stack on its own vhost and free ports, stopped however the block ends."""
-    ensure_broker(config.amqp_uri())
-    with IsolatedVhost(config.amqp_uri()) as uri:
+    ensure_broker(get_settings().amqp_uri)
+    with IsolatedVhost(get_settings().amqp_uri) as uri:
         portal_port, admin_port = free_ports(2)
         options: dict[str, Any] = {}
         if gateway_workers is not None:
@@ -352,7 +353,7 @@ def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]
 
 def seed_demo(stack: Stack) -> dict[str, Any]:
     """The demo workspace, exactly as ``make run`` seeds it (a sent estimate included)."""
-    pool = RpcPool(config.nameko_config(stack.amqp_uri), size=1, timeout=10)
+    pool = RpcPool(nameko_config(stack.amqp_uri), size=1, timeout=10)
     try:
         return seed(pool, stack.admin_url)
     finally:

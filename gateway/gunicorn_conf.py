@@ -1,18 +1,21 @@
-"""gunicorn settings for both gateways, from the environment.
+"""gunicorn settings for both gateways, from ``porchlight.settings`` (``PORCHLIGHT_GATEWAY_*``).
 
 Threads, not greenlets: the RPC pool blocks on sockets, and a thread per request with a
 pooled proxy each keeps the gateway simple and predictable.
 """
 
-import os
+from porchlight.settings import get_settings
 
-bind = os.environ.get("BIND", f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+_settings = get_settings()
+
+_host = _settings.gateway_host
+bind = f"[{_host}]:{_settings.gateway_port}" if ":" in _host else f"{_host}:{_settings.gateway_port}"
+workers = _settings.gateway_workers
 worker_class = "gthread"
-threads = int(os.environ.get("GATEWAY_THREADS", "8"))
-timeout = int(os.environ.get("GATEWAY_TIMEOUT", "30"))
+threads = _settings.gateway_threads
+timeout = _settings.gateway_timeout
 graceful_timeout = 10
 # Our own access log redacts share tokens; gunicorn's would print raw request paths.
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = _settings.log_level.lower()

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import ipaddress
 import logging
-import os
 import threading
 import time
 from typing import Any
@@ -14,7 +13,7 @@ from urllib.parse import quote
 
 from flask import Flask, g, request
 
-from porchlight import config, share_tokens
+from porchlight import share_tokens
 from porchlight.errors import (
     Conflict,
     Forbidden,
@@ -23,7 +22,9 @@ from porchlight.errors import (
     Unauthorized,
     Unavailable,
 )
+from porchlight.logs import LOG_FORMAT
 from porchlight.rpc import RpcPool
+from porchlight.settings import Settings, get_settings, nameko_config
 
 access_log = logging.getLogger("porchlight.access")
 
@@ -67,14 +68,19 @@ def install_log_redaction() -> None:
             logger.addFilter(RedactTokens())
 
 
-def default_config() -> dict[str, Any]:
+def default_config(settings: Settings | None = None) -> dict[str, Any]:
+    """The gateways' Flask configuration, from the process's settings."""
+    settings = settings or get_settings()
     return {
-        "AMQP_URI": config.amqp_uri(),
-        "RPC_TIMEOUT": config.rpc_timeout(),
-        "RPC_POOL_SIZE": 8,
-        "PORTAL_BASE_URL": config.portal_base_url(),
+        "AMQP_URI": settings.amqp_uri,
+        "RPC_TIMEOUT": settings.rpc_timeout,
+        "RPC_POOL_SIZE": settings.rpc_pool_size,
+        "PORTAL_BASE_URL": settings.portal_base_url,
         # Addresses of reverse proxies whose X-Forwarded-For we believe (comma-separated).
-        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", ""),
+        "TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+        "WORKSPACE_CACHE_SECONDS": settings.workspace_cache_seconds,
+        "FILE_LINK_SECONDS": settings.file_link_seconds,
+        "SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else None,
     }
 
 
@@ -98,17 +104,14 @@ def client_ip() -> str:
 
 
 def configure(app: Flask, test_config: dict | None) -> None:
-    """Defaults, then ``PORCHLIGHT_*`` environment variables, then the test mapping."""
-    app.config.from_mapping(default_config())
-    app.config.from_prefixed_env("PORCHLIGHT")
+    """The settings (``PORCHLIGHT_*`` variables and their defaults), then the test mapping."""
+    settings = get_settings()
+    app.config.from_mapping(default_config(settings))
     if test_config:
         app.config.update(test_config)
     app.config["RPC_TIMEOUT"] = float(app.config["RPC_TIMEOUT"])
     if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     install_log_redaction()
 
 
@@ -120,7 +123,7 @@ def rpc_pool(app: Flask) -> RpcPool:
             pool = app.extensions.get("porchlight_rpc")
             if pool is None:
                 pool = RpcPool(
-                    config.nameko_config(app.config["AMQP_URI"]),
+                    nameko_config(app.config["AMQP_URI"]),
                     size=int(app.config["RPC_POOL_SIZE"]),
                     timeout=app.config["RPC_TIMEOUT"],
                 )

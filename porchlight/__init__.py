@@ -1,13 +1,14 @@
-"""Code shared by Porchlight's services, gateways and tools.
+"""Code shared by Porchlight's services, gateways and worker.
 
-Each module does one job: ``errors`` (typed remote errors), ``clock`` (UTC time),
-``validation`` (boundary checks with human messages), ``storage`` (MongoDB per service),
-``events`` (the shape of a fact), ``share_tokens`` (the share-link format),
-``signature_path`` (drawn signatures, checked before parsing), ``snapshots`` (canonical
-JSON and its SHA-256), ``task_queue`` (handing work to Celery), ``rpc`` (the pooled RPC
-client of code that is not a service), ``config`` (settings from the environment),
-``broker`` (finding RabbitMQ; a vhost per test run), ``devstack`` and ``demo`` (the
-local stack and its demo workspace), ``cli`` (the ``porchlight`` command).
+Each module does one job: ``settings`` (every ``PORCHLIGHT_*`` setting, checked at
+start-up), ``logs`` (the log format and quiet expected errors), ``errors`` (typed remote
+errors), ``clock`` (UTC time), ``validation`` (boundary checks with human messages),
+``storage`` (MongoDB per service), ``events`` (the shape of a fact), ``share_tokens`` (the
+share-link format), ``signature_path`` (drawn signatures, checked before parsing),
+``snapshots`` (canonical JSON and its SHA-256), ``task_queue`` (handing work to Celery),
+``rpc`` (the pooled RPC client of code that is not a service), ``cli`` (the
+``porchlight`` command). ``config`` holds shorthands over ``settings`` for the two
+worker modules that still import them. Developer tools live apart, in ``devtools``.
 """
 
 import warnings

@@ -1,21 +1,23 @@
 """Each service's own MongoDB database, opened by a nameko dependency provider.
 
-``MONGODB_URI`` set: a real MongoDB; the service uses the database ``<prefix><service>``
-on it. Not set: an embedded in-memory stand-in (mongomock) with a loud warning, for the
-demo and the tests on machines without MongoDB. Repositories only use queries both
-support (atomic ``find_one_and_update`` with status filters, unique indexes).
+``PORCHLIGHT_MONGODB_URI`` set: a real MongoDB; the service uses the database
+``<prefix><service>`` on it (``PORCHLIGHT_MONGODB_DB_PREFIX``, or ``MONGODB_DB_PREFIX`` in
+the container's config, which the tests use). Not set: an embedded in-memory stand-in
+(mongomock) with a loud warning, for the demo and the tests on machines without MongoDB.
+Repositories only use queries both support (atomic ``find_one_and_update`` with status
+filters, unique indexes).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import mongoengine
 from nameko.extensions import DependencyProvider
 
 from porchlight.errors import NotFound
+from porchlight.settings import get_settings
 from porchlight.validation import is_object_id
 
 log = logging.getLogger(__name__)
@@ -23,13 +25,14 @@ log = logging.getLogger(__name__)
 _warned = False
 
 
-def connect(alias: str, *, db_prefix: str = "porchlight_") -> str:
+def connect(alias: str, *, db_prefix: str | None = None) -> str:
     """Register the mongoengine connection ``alias`` and return the database name."""
     global _warned
-    db_name = f"{db_prefix}{alias}"
+    settings = get_settings()
+    db_name = f"{settings.mongodb_db_prefix if db_prefix is None else db_prefix}{alias}"
     mongoengine.disconnect(alias)
     options: dict[str, Any] = {"uuidRepresentation": "standard", "tz_aware": True}
-    uri = os.environ.get("MONGODB_URI")
+    uri = settings.mongodb_uri
     if uri:
         mongoengine.connect(db=db_name, alias=alias, host=uri, **options)
     else:
@@ -37,7 +40,7 @@ def connect(alias: str, *, db_prefix: str = "porchlight_") -> str:
 
         if not _warned:
             log.warning(
-                "MONGODB_URI is not set: using the embedded in-memory store. "
+                "PORCHLIGHT_MONGODB_URI is not set: using the embedded in-memory store. "
                 "Data lives in this process only and is lost when it stops."
             )
             _warned = True
@@ -81,10 +84,7 @@ class Store(DependencyProvider):
         self.repository = None
 
     def setup(self) -> None:
-        prefix = self.container.config.get("MONGODB_DB_PREFIX") or os.environ.get(
-            "MONGODB_DB_PREFIX", "porchlight_"
-        )
-        connect(self.alias, db_prefix=prefix)
+        connect(self.alias, db_prefix=self.container.config.get("MONGODB_DB_PREFIX"))
         self.repository = self.repository_cls()
         self.repository.ensure_indexes()
 

@@ -9,17 +9,34 @@ from typing import Any
 
 import pytest
 
-from porchlight import config
-from porchlight.broker import IsolatedVhost, ensure_broker
+from devtools.broker import IsolatedVhost, ensure_broker
+from porchlight.logs import install_expected_error_filter
 from porchlight.rpc import RpcPool
+from porchlight.settings import Settings, env_name, get_settings, nameko_config
 from tests.running_stack import office, stack  # noqa: F401 - fixtures for e2e and browser tests
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``settings_env(rpc_timeout="2.5")`` sets ``PORCHLIGHT_RPC_TIMEOUT`` for this test and
+    returns the settings that code calling ``get_settings()`` now sees; the next test reads
+    the real environment again."""
+
+    def set_env(**values: str) -> Settings:
+        for field, value in values.items():
+            monkeypatch.setenv(env_name(field), value)
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield set_env
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
 def broker_uri() -> Iterator[str]:
     """A fresh virtual host for this run's in-process service tests."""
-    ensure_broker(config.amqp_uri())
-    with IsolatedVhost(config.amqp_uri()) as uri:
+    ensure_broker(get_settings().amqp_uri)
+    with IsolatedVhost(get_settings().amqp_uri) as uri:
         yield uri
 
 
@@ -35,12 +52,14 @@ def service_config(broker_uri: str) -> dict[str, Any]:
 
 @pytest.fixture
 def services(runner_factory: Any, service_config: dict[str, Any]) -> dict[str, Any]:
-    """identity, sharing, documents and signatures running against real RabbitMQ."""
+    """identity, sharing, documents and signatures running against real RabbitMQ, their
+    expected errors logged as quietly as ``config.yml`` makes them in ``nameko run``."""
     from services.documents.service import DocumentsService
     from services.identity.service import IdentityService
     from services.sharing.service import SharingService
     from services.signatures.service import SignaturesService
 
+    install_expected_error_filter()
     runner = runner_factory(
         service_config, IdentityService, SharingService, DocumentsService, SignaturesService
     )
@@ -50,7 +69,7 @@ def services(runner_factory: Any, service_config: dict[str, Any]) -> dict[str, A
 
 @pytest.fixture
 def rpc(services: dict[str, Any]) -> Iterator[RpcPool]:
-    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=2, timeout=5)
+    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=2, timeout=5)
     yield pool
     pool.close()
 

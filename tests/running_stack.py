@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 import requests
 
-from porchlight.broker import IsolatedVhost, ensure_broker
+from devtools.broker import IsolatedVhost, ensure_broker
+from devtools.stack import ROOT, Stack
 from porchlight.clock import utcnow
-from porchlight.config import amqp_uri
-from porchlight.devstack import ROOT, Stack
+from porchlight.settings import get_settings
 
-RPC_TIMEOUT = 2.0
+# Above the documents service's 4 s wait on signatures, so a slow evidence record comes
+# back as the service's own answer, not as the gateway's timeout.
+RPC_TIMEOUT = 6.0
 
 
 def free_port() -> int:
@@ -33,8 +35,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    ensure_broker(amqp_uri())
-    with IsolatedVhost(amqp_uri()) as uri:
+    ensure_broker(get_settings().amqp_uri)
+    with IsolatedVhost(get_settings().amqp_uri) as uri:
         running = Stack(
             amqp_uri=uri, portal_port=free_port(), admin_port=free_port(),
             log_dir=ROOT / "tests" / "output" / "e2e-logs", gateway_workers=1,
@@ -50,7 +52,7 @@ def stack() -> Iterator[Stack]:
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(Path(sys.executable).parent / "porchlight"), *args],
-        env={**os.environ, "AMQP_URI": stack.amqp_uri}, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PORCHLIGHT_AMQP_URI": stack.amqp_uri}, capture_output=True, text=True, timeout=60,
     )
 
 

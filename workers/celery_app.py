@@ -10,14 +10,13 @@ outcome through a service, and nobody waits on a Celery result.
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
 
-from porchlight import config as settings
+from porchlight.settings import get_settings
 
 EXPIRE_ESTIMATES_EVERY = 60.0  # seconds
 
@@ -28,15 +27,16 @@ RENDER_MISSING_EVERY = 300.0
 def _beat_schedule_file(amqp_uri: str) -> str:
     """Where beat remembers when each entry last ran. /tmp is writable wherever we run
     (the containers mount the root read-only); one file per broker address, so two stacks
-    on one machine (``make run`` and the end-to-end tests' own vhost) never share it."""
-    if path := os.environ.get("CELERY_BEAT_SCHEDULE"):
-        return path
+    on one machine (``make run`` and the end-to-end tests' own vhost) never share it.
+    ``PORCHLIGHT_CELERY_BEAT_SCHEDULE`` names another file."""
+    if path := get_settings().celery_beat_schedule:
+        return str(path)
     tag = hashlib.sha256(amqp_uri.encode("utf-8")).hexdigest()[:12]
     return str(Path(tempfile.gettempdir()) / f"porchlight-celerybeat-{tag}")
 
 
 def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
-    uri = amqp_uri or settings.amqp_uri()
+    uri = amqp_uri or get_settings().amqp_uri
     return {
         "broker_url": uri,
         "broker_connection_retry_on_startup": True,
@@ -77,7 +77,7 @@ def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
 
 
 def create_celery(config: dict[str, Any] | None = None) -> Celery:
-    """The Celery app: defaults from the environment, then ``config`` on top."""
+    """The Celery app: defaults from the settings, then ``config`` on top."""
     conf = default_config((config or {}).get("broker_url"))
     conf.update(config or {})
     app = Celery("porchlight", include=["workers.tasks"])

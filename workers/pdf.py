@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from porchlight import config, signature_path
+from porchlight import signature_path
 from porchlight.clock import isoformat
+from porchlight.settings import get_settings
 
 # Debian's fonts-dejavu-core: a Unicode font, so names like "Zoë Łukasiewicz" print as
 # typed. Without it the PDF falls back to a core font and "?" for what latin-1 lacks.
@@ -139,7 +140,7 @@ def render_signed_report(
     (the evidence's ``snapshot``: the report as frozen when it was completed); the
     signature block comes from the rest of the evidence — the record the certificate is
     made of. Nothing is taken from the work order as it reads today."""
-    verify_url = verify_url or f"{config.portal_base_url()}/verify"
+    verify_url = verify_url or f"{get_settings().portal_base_url}/verify"
     certificate_id = evidence["certificate_id"]
     when = _signed_at(evidence["signed_at"])
     number = signed.get("number") or ""

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
-from porchlight import config
 from porchlight.errors import NotFound
 from porchlight.rpc import RpcPool, ServiceUnavailable
+from porchlight.settings import get_settings, nameko_config
 from workers.pdf import render_signed_report
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def rpc_pool() -> RpcPool:
     if _pool is None:
         with _pool_lock:
             if _pool is None:
-                _pool = RpcPool(config.nameko_config(), size=RPC_POOL_SIZE, timeout=config.rpc_timeout())
+                _pool = RpcPool(nameko_config(), size=RPC_POOL_SIZE, timeout=get_settings().rpc_timeout)
     return _pool
 
 

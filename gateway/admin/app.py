@@ -31,7 +31,6 @@ from porchlight.contracts.estimates import (
 )
 from porchlight.contracts.evidence import Evidence
 from porchlight.contracts.service_reports import (
-    FILE_TYPES,
     UPLOAD_RULES,
     CompletedServiceReport,
     ServiceReport,
@@ -194,7 +193,9 @@ def link_errors(exc: InvalidInput) -> InvalidInput:
                description="Creates a link that opens one record in the customer portal; the token "
                "is returned only here. Checked by the sharing service: the record must exist in the "
                "workspace, the permissions must suit its kind, and the expiry must be within the "
-               "maximum for its kind (422).",
+               "maximum (422). Without `expires_at` a link lives 180 days for a work order, until 30 "
+               "days after the valid-until day for an estimate, 60 days for a service report; never "
+               "more than two years.",
                status=201, body=ShareTokenInput, reply=MintedShareToken, errors=(422,),
                links=SHARE_LINK_LINKS)
 def mint_share_token(body: ShareTokenInput) -> Any:
@@ -236,7 +237,8 @@ def rotate_share_token(token_id: str) -> Any:
 
 
 def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list[str]) -> dict[str, Any]:
-    return minted(services.sharing.mint_token(g.workspace_id, g.actor, {
+    """A new link for the customer that replaces (revokes) the earlier ones we sent them."""
+    return minted(services.sharing.replace_token(g.workspace_id, g.actor, {
         "entity_type": entity_type, "entity_id": entity_id, "permissions": permissions,
     }))
 
@@ -289,7 +291,8 @@ def update_estimate(estimate_id: str, body: EstimatePatch) -> Any:
 @api.operation("POST", "/estimates/<estimate_id>/send", "sendEstimate", tag="estimates",
                summary="Send an estimate",
                description="Marks a draft sent (sending a sent one again changes nothing else) and "
-               "mints a link the customer can view and answer with. Any other state is a conflict (409).",
+               "mints a link the customer can view and answer with; the links sent before stop "
+               "working. Any other state is a conflict (409).",
                status=201, reply=SentEstimate, errors=(404, 409),
                links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
 def send_estimate(estimate_id: str) -> Any:
@@ -359,7 +362,6 @@ UPLOAD = {"multipart/form-data": {
     "schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "contentMediaType": "application/octet-stream",
                  "description": UPLOAD_RULES}}},
-    "encoding": {"file": {"contentType": ", ".join(FILE_TYPES)}},
 }}
 
 
@@ -389,8 +391,9 @@ def add_attachment(report_id: str) -> Any:
 @api.operation("POST", "/service-reports/<report_id>/complete", "completeServiceReport",
                tag="service reports", summary="Complete a service report",
                description="The appointment is done: the draft now awaits the customer's signature, "
-               "frozen as it is, and a link they can view and sign with is minted. Completing again "
-               "changes nothing else; a signed report is a conflict (409).",
+               "frozen as it is, and a link they can view and sign with is minted; the links sent "
+               "before stop working. Completing again changes nothing else; a signed report is a "
+               "conflict (409).",
                status=201, reply=CompletedServiceReport, errors=(404, 409),
                links={**SHARE_LINK_LINKS, "getServiceReport": {"report_id": "/service_report/id"}})
 def complete_service_report(report_id: str) -> Any:

@@ -59,7 +59,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session cookie
         WTF_CSRF_SSL_STRICT=False,  # Referer is never sent (no-referrer): origin is checked by SameSite
-        FILE_LINK_SECONDS=600,
     )
     configure(app, test_config)
     key = str(app.config.get("SECRET_KEY") or "")
@@ -71,7 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("PORCHLIGHT_SECRET_KEY is not set: using a random key; forms posted to "
                     "another gateway process will be refused. Set it in production.")
     app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https://")
-    app.extensions["workspaces"] = WorkspaceCache(ttl=float(app.config.get("WORKSPACE_CACHE_SECONDS", 30)))
+    app.extensions["workspaces"] = WorkspaceCache(ttl=float(app.config["WORKSPACE_CACHE_SECONDS"]))
     app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money, amount=amount)
     CSRFProtect(app)
 

@@ -11,7 +11,7 @@ from porchlight.clock import isoformat
 from porchlight.contracts import parse
 from porchlight.contracts.customers import CustomerInput
 from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput
-from porchlight.errors import InvalidInput, Unauthorized
+from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
 from porchlight.storage import Store
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
@@ -59,7 +59,7 @@ class IdentityService:
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)
     dispatch = EventDispatcher()
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def create_workspace(self, data: dict, actor: str = "cli") -> dict[str, Any]:
         """Create a workspace and its first staff API key (returned once, raw)."""
         fields = parse(WorkspaceInput, data).model_dump()
@@ -70,11 +70,11 @@ class IdentityService:
         self.dispatch("api_key_created", fact(workspace_id, actor, api_key_id=str(key.id)))
         return {"workspace": workspace_to_wire(workspace), "api_key": raw, "api_key_id": str(key.id)}
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def get_workspace(self, workspace_id: str) -> dict[str, Any]:
         return workspace_to_wire(self.repo.get_workspace(workspace_id))
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def authenticate_api_key(self, raw_key: str) -> dict[str, Any]:
         """Answer which workspace a staff key belongs to, or raise Unauthorized."""
         if (
@@ -87,7 +87,7 @@ class IdentityService:
             raise Unauthorized("Invalid API key.")
         return {"workspace_id": key.workspace_id, "api_key_id": str(key.id)}
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def create_api_key(self, workspace_id: str, actor: str, data: dict | None = None) -> dict[str, Any]:
         label = parse(ApiKeyInput, data or {}).label
         self.repo.get_workspace(workspace_id)
@@ -95,17 +95,17 @@ class IdentityService:
         self.dispatch("api_key_created", fact(workspace_id, actor, api_key_id=str(key.id)))
         return {"api_key": raw, **api_key_to_wire(key)}
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_api_keys(self, workspace_id: str) -> list[dict[str, Any]]:
         return [api_key_to_wire(key) for key in self.repo.list_api_keys(workspace_id)]
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def revoke_api_key(self, workspace_id: str, actor: str, key_id: str) -> dict[str, Any]:
         key = self.repo.revoke_api_key(workspace_id, key_id)
         self.dispatch("api_key_revoked", fact(workspace_id, actor, api_key_id=str(key.id)))
         return api_key_to_wire(key)
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def create_customer(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         fields = parse(CustomerInput, data).model_dump()
         if not fields["email"] and not fields["phone"]:
@@ -118,10 +118,10 @@ class IdentityService:
         self.dispatch("customer_created", fact(workspace_id, actor, customer_id=str(customer.id)))
         return customer_to_wire(customer)
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def get_customer(self, workspace_id: str, customer_id: str) -> dict[str, Any]:
         return customer_to_wire(self.repo.get_customer(workspace_id, customer_id))
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_customers(self, workspace_id: str) -> list[dict[str, Any]]:
         return [customer_to_wire(c) for c in self.repo.list_customers(workspace_id)]

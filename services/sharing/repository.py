@@ -58,6 +58,24 @@ class SharingRepository:
             return token, True
         return self.get(workspace_id, token_id), False
 
+    def revoke_replaced(self, workspace_id: str, actor: str, newer: ShareToken) -> list[ShareToken]:
+        """Revoke the live tokens ``newer`` replaces: same record, same permissions, minted
+        before it (a smaller id). Each revocation is one conditional update on
+        ``revoked_at``, so a token revoked meanwhile is neither revoked twice nor returned."""
+        now = utcnow()
+        candidates = ShareToken.objects(
+            workspace_id=workspace_id, entity_type=newer.entity_type, entity_id=newer.entity_id,
+            permissions__all=list(newer.permissions), permissions__size=len(newer.permissions),
+            id__lt=newer.id, revoked_at=None,
+        ).filter(__raw__={"$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}]})
+        revoked = []
+        for candidate in candidates:
+            token = ShareToken.objects(id=candidate.id, revoked_at=None).modify(
+                set__revoked_at=now, set__revoked_by=actor, new=True)
+            if token is not None:
+                revoked.append(token)
+        return revoked
+
     def list_for_entity(self, workspace_id: str, entity_type: str, entity_id: str) -> list[ShareToken]:
         return list(
             ShareToken.objects(

@@ -1,20 +1,32 @@
-"""sharing: share tokens for link access — mint, resolve, revoke, rotate, list."""
+"""sharing: share tokens for link access — mint, replace, resolve, revoke, rotate, list.
+
+Before minting, sharing asks documents (``get_link_target``) whether the record exists in
+the workspace and when it ends; every link gets an expiry (``services.sharing.lifetimes``).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import eventlet
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from porchlight import share_tokens
-from porchlight.clock import as_utc, isoformat, utcnow
-from porchlight.errors import Conflict, NotFound
+from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
+from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.storage import Store
 from porchlight.validation import Form
+from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
 from services.sharing.repository import SharingRepository
+
+# How long minting waits for documents. Below the callers' RPC timeout (10 s by default),
+# so staff get this service's answer rather than their own timeout; the request expires
+# with the wait, so documents never answers a question nobody is waiting for.
+LINK_TARGET_TIMEOUT = 4.0
 
 
 def token_to_wire(token: ShareToken) -> dict[str, Any]:
@@ -40,11 +52,11 @@ class SharingService:
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)
     dispatch = EventDispatcher()
+    documents = RpcProxy("documents", expiration=LINK_TARGET_TIMEOUT)
 
-    @rpc
-    def mint_token(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
-        """Mint a token for an entity the caller has already checked exists in the
-        workspace. Returns the raw token — the only time it is ever visible."""
+    def _mint(self, workspace_id: str, actor: str, data: dict) -> tuple[ShareToken, str]:
+        """Check a mint request, ask documents about the record, and store the token."""
+        now = utcnow()
         form = Form(data)
         form.reject_unknown(("entity_type", "entity_id", "permissions", "expires_at"))
         entity_type = form.choice("entity_type", share_tokens.ENTITY_TYPES)
@@ -54,17 +66,68 @@ class SharingService:
             share_tokens.ALLOWED_PERMISSIONS.get(entity_type or "", share_tokens.PERMISSIONS),
         )
         expires_at = form.future_datetime("expires_at")
+        if expires_at is not None and expires_at > lifetimes.latest_expiry(now):
+            form.error("expires_at", f"Must be at most {lifetimes.MAX_LINK_LIFETIME.days} days "
+                                     f"from now (no later than {isoformat(lifetimes.latest_expiry(now))}).")
         form.check()
-        token, raw = self.repo.mint(
-            workspace_id, actor, entity_type, entity_id, permissions, expires_at
-        )
+        ends_at = self._link_target(workspace_id, entity_type, entity_id)
+        if expires_at is None:
+            expires_at = lifetimes.default_expiry(entity_type, ends_at, now)
+            if expires_at <= now:
+                raise InvalidInput("Some fields need attention.", {"expires_at": (
+                    f"This {entity_type.replace('_', ' ')} ended on {isoformat(ends_at)}, more than "
+                    f"{lifetimes.LIFETIME_AFTER_END[entity_type].days} days ago; "
+                    "give an expiry for the link explicitly.")})
+        return self.repo.mint(workspace_id, actor, entity_type, entity_id, permissions, expires_at)
+
+    def _target(self, workspace_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
+        """What documents says of the record; NotFound for one the workspace does not hold."""
+        refusal = Unavailable("Links cannot be made just now; nothing was changed. Try again shortly.")
+        with eventlet.Timeout(LINK_TARGET_TIMEOUT, refusal):
+            return self.documents.get_link_target(workspace_id, entity_type, entity_id)
+
+    def _link_target(self, workspace_id: str, entity_type: str, entity_id: str) -> datetime | None:
+        """The record's own end (``None``: it has none). An unknown record is a field error,
+        named as the mint request names it."""
+        try:
+            target = self._target(workspace_id, entity_type, entity_id)
+        except NotFound:
+            raise InvalidInput("Some fields need attention.",
+                               {"entity_id": "No such record in this workspace."}) from None
+        return parse_iso(target["ends_at"]) if target.get("ends_at") else None
+
+    def _announce_minted(self, workspace_id: str, actor: str, token: ShareToken) -> None:
         self.dispatch("share_token_minted", fact(
             workspace_id, actor, share_token_id=str(token.id),
-            entity_type=entity_type, entity_id=entity_id,
+            entity_type=token.entity_type, entity_id=token.entity_id,
         ))
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def mint_token(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+        """Mint a link to a record of the workspace (documents confirms it exists). Without
+        ``expires_at`` it gets its kind's default lifetime. Returns the raw token — the
+        only time it is ever visible."""
+        token, raw = self._mint(workspace_id, actor, data)
+        self._announce_minted(workspace_id, actor, token)
         return {"token": raw, "share_token": token_to_wire(token)}
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def replace_token(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+        """Mint like ``mint_token``, then revoke every live link to the same record with the
+        same permissions that was minted before this one: sending an estimate or a report
+        again leaves the customer one working link, the newest. Of two concurrent
+        replacements the later-minted link survives; neither revokes the other's."""
+        token, raw = self._mint(workspace_id, actor, data)
+        replaced = self.repo.revoke_replaced(workspace_id, actor, token)
+        self._announce_minted(workspace_id, actor, token)
+        for old in replaced:
+            self.dispatch("share_token_revoked", fact(
+                workspace_id, actor, share_token_id=str(old.id), replaced_by=str(token.id),
+                entity_type=old.entity_type, entity_id=old.entity_id,
+            ))
+        return {"token": raw, "share_token": token_to_wire(token)}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def resolve_token(self, raw: str, entity_type: str, permission: str = "view") -> dict[str, Any]:
         """Answer what a presented token grants, counting the access; every refusal is
         the same NotFound so a caller cannot tell unknown from revoked or expired."""
@@ -81,7 +144,7 @@ class SharingService:
             "permissions": list(token.permissions),
         }
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def check_token(self, workspace_id: str, token_id: str) -> bool:
         """Whether a token is still live (not revoked, not expired), without counting a
         view: for things a page handed out, like its photo links, which must stop working
@@ -93,7 +156,7 @@ class SharingService:
         return token.revoked_at is None and (
             token.expires_at is None or as_utc(token.expires_at) > utcnow())
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def revoke_token(self, workspace_id: str, actor: str, token_id: str) -> dict[str, Any]:
         token, changed = self.repo.revoke(workspace_id, actor, token_id)
         if changed:
@@ -103,7 +166,7 @@ class SharingService:
             ))
         return token_to_wire(token)
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def rotate_token(self, workspace_id: str, actor: str, token_id: str) -> dict[str, Any]:
         """Revoke a live token and mint its replacement with the same entity, permissions
         and expiry. Rotating an already revoked token is refused: it could resurrect
@@ -130,10 +193,12 @@ class SharingService:
         ))
         return {"token": raw, "share_token": token_to_wire(token)}
 
-    @rpc
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_tokens(self, workspace_id: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         if entity_type not in share_tokens.ENTITY_TYPES:
             raise NotFound("Unknown entity type.")
+        # Another workspace's record is as unknown as one that never existed.
+        self._target(workspace_id, entity_type, entity_id)
         return [
             token_to_wire(t)
             for t in self.repo.list_for_entity(workspace_id, entity_type, entity_id)

@@ -12,7 +12,7 @@ plain function ``scenario(page, shots, **params)`` that drives the page and may 
 the test to check. A failing scenario saves a screenshot and exits non-zero; the test
 then fails with the scenario's traceback.
 
-The portal itself is served over real HTTP by the whole stack (``porchlight.devstack``)
+The portal itself is served over real HTTP by the whole stack (``devtools.stack``)
 on a RabbitMQ virtual host of its own: separate processes, so nothing here shares an
 event loop with eventlet.
 

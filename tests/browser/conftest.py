@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from porchlight.devstack import ROOT
+from devtools.stack import ROOT
 from tests.browser import CHROMIUM
 
 OUTPUT = ROOT / "tests" / "output"

@@ -30,7 +30,8 @@ def test_cli_reports_bad_input_and_a_missing_stack_clearly(stack):
     assert bad.returncode == 2 and "currency" in json.loads(bad.stderr)["error"]["fields"]
     nowhere = subprocess.run(
         [str(Path(sys.executable).parent / "porchlight"), "workspace", "create", "--name", "X"],
-        env={**os.environ, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", "RPC_TIMEOUT": "1"},
+        env={**os.environ, "PORCHLIGHT_AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
+             "PORCHLIGHT_RPC_TIMEOUT": "1"},
         capture_output=True, text=True, timeout=60,
     )
     assert nowhere.returncode == 3 and "make run" in nowhere.stderr
@@ -99,12 +100,14 @@ def test_one_workspace_can_neither_read_nor_share_anothers_work_order(stack, off
     wo = office.work_order(internal_notes="private")
     for response in (
         rival.get(f"/work-orders/{wo['id']}"),
-        rival.post("/share-tokens", {"entity": {"type": "work_order", "id": wo["id"]}}),
         rival.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}"),
     ):
         assert response.status_code == 404
         assert "private" not in response.text
         assert response.json()["error"]["code"] == "not_found"
+    refused = rival.post("/share-tokens", {"entity": {"type": "work_order", "id": wo["id"]}})
+    assert refused.status_code == 422 and "private" not in refused.text
+    assert refused.json()["error"]["fields"] == {"entity.id": "No such record in this workspace."}
     assert office.tokens(wo["id"]) == []
 
 

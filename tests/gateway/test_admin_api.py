@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from porchlight.clock import isoformat, utcnow
+from porchlight.clock import isoformat, parse_iso, utcnow
 
 
 def error_of(response, status):
@@ -111,6 +111,7 @@ def test_share_token_mint_list_revoke_rotate(staff):
     ({"permissions": ["sign"]}, {"permissions"}),
     ({"expires_at": "2000-01-01T00:00:00Z"}, {"expires_at"}),
     ({"expires_at": "next week"}, {"expires_at"}),
+    ({"expires_at": isoformat(utcnow() + timedelta(days=731))}, {"expires_at"}),  # over two years
     ({"extra": 1}, {"extra"}),
 ])
 def test_share_token_validation(staff, body, fields):
@@ -119,6 +120,16 @@ def test_share_token_validation(staff, body, fields):
     assert set(error_of(staff.post("/share-tokens", full), 422)["fields"]) == fields
     listed = staff.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}").json
     assert listed["share_tokens"] == []
+
+
+def test_a_link_without_expiry_gets_its_default_and_says_so(staff):
+    wo = staff.work_order()
+    before = utcnow()
+    minted = staff.share(wo["id"])
+    expires = parse_iso(minted["share_token"]["expires_at"])
+    assert before + timedelta(days=180) <= expires <= utcnow() + timedelta(days=180)
+    listed = staff.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}").json
+    assert listed["share_tokens"][0]["expires_at"] == minted["share_token"]["expires_at"]
 
 
 def test_listing_needs_an_entity(staff):
@@ -136,13 +147,15 @@ def test_another_workspace_gets_404_and_never_data(make_staff):
         b.get(f"/customers/{customer['id']}"),
         b.get(f"/work-orders/{wo['id']}"),
         b.patch(f"/work-orders/{wo['id']}", {"title": "Hijacked"}),
-        b.post("/share-tokens", {"entity": {"type": "work_order", "id": wo["id"]}}),
         b.get(f"/share-tokens?entity_type=work_order&entity_id={wo['id']}"),
         b.post(f"/share-tokens/{share_id}/revoke"),
         b.post(f"/share-tokens/{share_id}/rotate"),
     ):
         error_of(response, 404)
         assert "secret" not in response.get_data(as_text=True)
+    # Minting for A's work order: the record named in the body is not B's.
+    refused = error_of(b.post("/share-tokens", {"entity": {"type": "work_order", "id": wo["id"]}}), 422)
+    assert refused["fields"] == {"entity.id": "No such record in this workspace."}
     # B cannot attach A's customer to its own work order either.
     error_of(b.post("/work-orders", {"title": "X", "customer_id": customer["id"]}), 422)
     assert a.get(f"/work-orders/{wo['id']}").json["title"] == "Fix the boiler"

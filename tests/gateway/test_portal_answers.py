@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from porchlight.clock import utcnow
+from porchlight.clock import parse_iso, utcnow
 
 LINES = [
     {"description": "Labour", "quantity": "0.5", "unit_price": "97.35", "tax_rate": "21"},
@@ -280,3 +280,34 @@ def test_verify_a_certificate_and_a_pdf_byte_for_byte(staff, portal, rpc):
     assert "No match" in refused.get_data(as_text=True)
     assert portal.get("/verify/cert_" + "0" * 32).status_code == 404
     assert portal.get("/verify/not-a-certificate").status_code == 404
+
+
+# -- sending again replaces the link ---------------------------------------------------
+def test_sending_an_estimate_again_replaces_its_link(staff, portal):
+    first = sent_estimate(staff)
+    estimate_id = first["estimate"]["id"]
+    assert portal.get(path_of(first["url"])).status_code == 200
+    second = staff.post(f"/estimates/{estimate_id}/send")
+    assert second.status_code == 201, second.json
+    assert portal.get(path_of(first["url"])).status_code == 404
+    assert portal.get(path_of(second.json["url"])).status_code == 200
+    # The link lives 30 days past the estimate's own end.
+    assert (parse_iso(second.json["share_token"]["expires_at"])
+            == parse_iso(first["estimate"]["expires_at"]) + timedelta(days=30))
+    listed = staff.get(f"/share-tokens?entity_type=estimate&entity_id={estimate_id}").json
+    assert [t["revoked_at"] is None for t in listed["share_tokens"]] == [True, False]
+
+
+def test_completing_a_report_again_replaces_its_link_and_keeps_other_links(staff, portal):
+    first = completed_report(staff)
+    report_id = first["service_report"]["id"]
+    view_only = staff.post("/share-tokens", {
+        "entity": {"type": "service_report", "id": report_id}, "permissions": ["view"]}).json
+    before = utcnow()
+    second = staff.post(f"/service-reports/{report_id}/complete")
+    assert second.status_code == 201, second.json
+    assert portal.get(path_of(first["url"])).status_code == 404
+    assert portal.get(path_of(second.json["url"])).status_code == 200
+    assert portal.get(path_of(view_only["url"])).status_code == 200  # other permissions: kept
+    expires = parse_iso(second.json["share_token"]["expires_at"])
+    assert before + timedelta(days=60) <= expires <= utcnow() + timedelta(days=60)

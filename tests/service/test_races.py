@@ -9,10 +9,10 @@ import eventlet
 import pytest
 from nameko.events import event_handler
 
-from porchlight import config
 from porchlight.clock import utcnow
 from porchlight.errors import Conflict
 from porchlight.rpc import RpcPool
+from porchlight.settings import nameko_config
 
 
 class Outcomes:
@@ -42,7 +42,7 @@ def listener(container_factory, services):
 
 @pytest.fixture
 def wide_pool(services):
-    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=20, timeout=20)
+    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=20, timeout=20)
     yield pool
     pool.close()
 

@@ -3,17 +3,20 @@ gateways' pooled RPC client when a service is missing or comes back."""
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import eventlet
 import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_waiter
 
-from porchlight import config
+from porchlight.clock import parse_iso, utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound
 from porchlight.rpc import RpcPool, ServiceUnavailable
+from porchlight.settings import nameko_config
 from services.sharing.service import SharingService
 
 
@@ -77,7 +80,7 @@ def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Boiler"})
     minted = rpc.call("sharing", "mint_token", ws, "t", {
         "entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]})
-    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=10, timeout=10)
+    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=10, timeout=10)
     try:
         pile = eventlet.GreenPile(10)
         for _ in range(30):
@@ -90,7 +93,7 @@ def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
 
 
 def test_a_missing_service_fails_fast_and_a_returning_one_is_used(container_factory, service_config):
-    pool = RpcPool(config.nameko_config(service_config["AMQP_URI"]), size=2, timeout=1.5)
+    pool = RpcPool(nameko_config(service_config["AMQP_URI"]), size=2, timeout=1.5)
     try:
         # Never started on this broker: it returns the request at once.
         started = time.monotonic()
@@ -99,24 +102,24 @@ def test_a_missing_service_fails_fast_and_a_returning_one_is_used(container_fact
         assert time.monotonic() - started < 1.0
         container = container_factory(SharingService, service_config)
         container.start()
-        assert pool.call("sharing", "list_tokens", "a" * 24, "work_order", "b" * 24) == []
+        assert pool.call("sharing", "check_token", "a" * 24, "b" * 24) is False
         container.stop()
         # Stopped, its queue still bound: the call times out instead of hanging.
         started = time.monotonic()
         with pytest.raises(ServiceUnavailable):
-            pool.call("sharing", "list_tokens", "a" * 24, "work_order", "b" * 24)
+            pool.call("sharing", "check_token", "a" * 24, "b" * 24)
         assert time.monotonic() - started < 1.5 + 1.0
         container = container_factory(SharingService, service_config)
         container.start()
         # The same pooled proxies recover without being rebuilt.
-        assert pool.call("sharing", "list_tokens", "a" * 24, "work_order", "b" * 24) == []
+        assert pool.call("sharing", "check_token", "a" * 24, "b" * 24) is False
     finally:
         pool.close()
 
 
 def test_the_pool_lends_each_proxy_to_one_caller_at_a_time(rpc, services):
     ws = workspace(rpc)
-    pool = RpcPool(config.nameko_config(services["AMQP_URI"]), size=3, timeout=10)
+    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=3, timeout=10)
     try:
         with ThreadPoolExecutor(6) as executor:
             results = list(executor.map(
@@ -128,3 +131,57 @@ def test_the_pool_lends_each_proxy_to_one_caller_at_a_time(rpc, services):
         assert len(pool._all) <= 3
     finally:
         pool.close()
+
+
+def test_sharing_asks_documents_before_minting(rpc):
+    ws, other = workspace(rpc), workspace(rpc)
+    estimate = rpc.call("documents", "create_estimate", ws, "t", {
+        "title": "Boiler", "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
+        "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}],
+    })
+    request = {"entity_type": "estimate", "entity_id": estimate["id"], "permissions": ["view"]}
+    minted = rpc.call("sharing", "mint_token", ws, "t", request)
+    # The estimate's own end (the end of its valid-until day there) plus 30 days.
+    assert (parse_iso(minted["share_token"]["expires_at"])
+            == parse_iso(estimate["expires_at"]) + timedelta(days=30))
+    for workspace_id, entity in ((other, estimate["id"]), (ws, "f" * 24)):
+        with pytest.raises(InvalidInput) as info:
+            rpc.call("sharing", "mint_token", workspace_id, "t", {**request, "entity_id": entity})
+        assert info.value.fields == {"entity_id": "No such record in this workspace."}
+    assert len(rpc.call("sharing", "list_tokens", ws, "estimate", estimate["id"])) == 1
+
+
+def test_replacing_a_link_announces_the_new_one_and_each_it_revoked(container_factory, service_config, rpc):
+    AuditTrail.heard = []
+    listener = container_factory(AuditTrail, service_config)
+    listener.start()
+    ws = workspace(rpc)
+    with entrypoint_waiter(listener, "work_order_created"):
+        wo = rpc.call("documents", "create_work_order", ws, "staff:1", {"title": "Boiler"})
+    request = {"entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]}
+    with entrypoint_waiter(listener, "share_token_minted"):
+        first = rpc.call("sharing", "mint_token", ws, "staff:1", request)
+    AuditTrail.heard = []
+    with entrypoint_waiter(listener, "share_token_revoked"):
+        second = rpc.call("sharing", "replace_token", ws, "staff:1", request)
+    assert sorted((name, p["share_token_id"]) for name, p in AuditTrail.heard) == sorted([
+        ("share_token_minted", second["share_token"]["id"]),
+        ("share_token_revoked", first["share_token"]["id"]),
+    ])
+    with pytest.raises(NotFound):
+        rpc.call("sharing", "resolve_token", first["token"], "work_order", "view")
+
+
+def test_a_refused_link_is_one_quiet_log_line_not_an_error(rpc, caplog):
+    """nameko logs an entrypoint's exception at ERROR with its traceback, or at WARNING
+    with it when the entrypoint expects it; a bad link is neither."""
+    with caplog.at_level(logging.INFO, logger="nameko.containers"):
+        with pytest.raises(NotFound):
+            rpc.call("sharing", "resolve_token", "wo_" + "0" * 40, "work_order", "view")
+        with pytest.raises(InvalidInput):
+            rpc.call("identity", "create_workspace", {"name": ""}, "test")
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert loud == [], [r.getMessage() for r in loud]
+    quiet = [r.getMessage() for r in caplog.records if r.name == "nameko.containers"]
+    assert any("sharing.resolve_token" in m and "Unknown link." in m for m in quiet), quiet
+    assert any("identity.create_workspace" in m for m in quiet), quiet

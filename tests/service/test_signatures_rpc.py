@@ -7,10 +7,10 @@ from datetime import timedelta
 import eventlet
 import pytest
 
-from porchlight import config
 from porchlight.clock import isoformat, utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.rpc import RpcPool
+from porchlight.settings import nameko_config
 from services.signatures.service import SignaturesService
 
 WS = "a" * 24
@@ -31,7 +31,7 @@ def evidence(kind: str, signer: int) -> dict:
 @pytest.fixture
 def pool(container_factory, service_config):
     container_factory(SignaturesService, service_config).start()
-    pool = RpcPool(config.nameko_config(service_config["AMQP_URI"]), size=10, timeout=10)
+    pool = RpcPool(nameko_config(service_config["AMQP_URI"]), size=10, timeout=10)
     yield pool
     pool.close()
 

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from porchlight.settings import Settings, SettingsError, env_name, load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"
@@ -265,7 +267,7 @@ def test_compose_command_imports_code_that_exists(compose, app):
 @pytest.mark.parametrize("app", APPLICATIONS)
 def test_compose_applications_reach_the_broker_once_it_is_healthy(compose, app):
     service = compose["services"][app]
-    assert environment(service)["AMQP_URI"] == "amqp://guest:guest@rabbitmq:5672/"
+    assert environment(service)["PORCHLIGHT_AMQP_URI"] == "amqp://guest:guest@rabbitmq:5672/"
     assert service["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
     assert compose["services"]["rabbitmq"].get("healthcheck", {}).get("test")
 
@@ -273,15 +275,15 @@ def test_compose_applications_reach_the_broker_once_it_is_healthy(compose, app):
 @pytest.mark.parametrize("app", SERVICES)
 def test_compose_services_always_get_a_real_database(compose, app):
     # Without MONGODB_URI a service falls back to a per-process in-memory store.
-    assert environment(compose["services"][app])["MONGODB_URI"] == "mongodb://mongodb:27017"
+    assert environment(compose["services"][app])["PORCHLIGHT_MONGODB_URI"] == "mongodb://mongodb:27017"
 
 
 @pytest.mark.parametrize(("app", "port"), GATEWAYS.items())
 def test_compose_gateways_listen_publish_and_check_their_port(compose, app, port):
     service = compose["services"][app]
     env = environment(service)
-    assert env["PORT"] == str(port)
-    assert env["PORTAL_BASE_URL"] == "http://localhost:8000"
+    assert env["PORCHLIGHT_GATEWAY_PORT"] == str(port)
+    assert env["PORCHLIGHT_PORTAL_BASE_URL"] == "http://localhost:8000"
     published = [interpolate(str(p)) for p in service.get("ports", [])]
     assert any(p.endswith(f":{port}") for p in published), published
     probe = " ".join(argv(service["healthcheck"]["test"]))
@@ -357,7 +359,8 @@ def test_deployment_settings_come_from_the_configmap_and_secret(manifests, app):
     for source in container.get("envFrom", []):
         assert source["configMapRef"]["name"] in configmaps
     env = {e["name"]: e for e in container.get("env", [])}
-    needed = ("AMQP_URI", "MONGODB_URI") if app in SERVICES else ("AMQP_URI",)
+    needed = (("PORCHLIGHT_AMQP_URI", "PORCHLIGHT_MONGODB_URI") if app in SERVICES
+              else ("PORCHLIGHT_AMQP_URI",))
     for name in needed:
         ref = env[name]["valueFrom"]["secretKeyRef"]
         assert name in secrets[ref["name"]]["stringData"]
@@ -376,7 +379,7 @@ def test_gateway_deployment_probes_healthz_behind_a_service(manifests, app, port
     container = only_container(deployment)
     ports = {p.get("name"): p["containerPort"] for p in container["ports"]}
     assert port in ports.values()
-    assert {e["name"]: e.get("value") for e in container["env"]}["PORT"] == str(port)
+    assert {e["name"]: e.get("value") for e in container["env"]}["PORCHLIGHT_GATEWAY_PORT"] == str(port)
     for probe in ("readinessProbe", "livenessProbe"):
         http = container[probe]["httpGet"]
         assert http["path"] == "/healthz"
@@ -386,3 +389,47 @@ def test_gateway_deployment_probes_healthz_behind_a_service(manifests, app, port
     assert service["spec"]["selector"].items() <= labels.items()
     assert all(ports.get(p["targetPort"], p["targetPort"]) == port
                for p in service["spec"]["ports"])
+
+
+# -- settings ---------------------------------------------------------------------------
+SETTING_NAMES = {env_name(field): field for field in Settings.model_fields}
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    """What a process given ``env`` would run with (values that are still placeholders or
+    compose's required-variable errors left out)."""
+    return load_settings(**{
+        SETTING_NAMES[name]: value for name, value in env.items()
+        if "CHANGE-ME" not in value and "${" not in value
+    })
+
+
+@pytest.mark.parametrize("app", APPLICATIONS)
+def test_compose_sets_only_porchlight_settings_and_valid_ones(compose, app):
+    env = environment(compose["services"][app])
+    assert set(env) <= set(SETTING_NAMES), f"not Porchlight settings: {set(env) - set(SETTING_NAMES)}"
+    settings = settings_from(env)
+    assert settings.amqp_uri.startswith("amqp://") and settings.log_level == "INFO"
+
+
+@pytest.mark.parametrize("app", APPLICATIONS)
+def test_deployments_set_only_porchlight_settings_and_valid_ones(manifests, app):
+    pod = of_kind(manifests, "Deployment")[app]["spec"]["template"]["spec"]
+    container = only_container(of_kind(manifests, "Deployment")[app])
+    env = dict(next(iter(of_kind(manifests, "ConfigMap").values()))["data"])
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        else:
+            ref = item["valueFrom"]["secretKeyRef"]
+            env[item["name"]] = of_kind(manifests, "Secret")[ref["name"]]["stringData"][ref["key"]]
+    assert set(env) <= set(SETTING_NAMES), f"not Porchlight settings: {set(env) - set(SETTING_NAMES)}"
+    settings_from(env)
+    # Services in the namespace must not inject PORCHLIGHT_<NAME>_PORT-style variables.
+    assert pod.get("enableServiceLinks") is False
+
+
+def test_the_secret_template_would_stop_the_portal_until_it_is_filled_in(manifests):
+    secret = next(iter(of_kind(manifests, "Secret").values()))["stringData"]
+    with pytest.raises(SettingsError, match="PORCHLIGHT_SECRET_KEY"):
+        load_settings(secret_key=secret["PORCHLIGHT_SECRET_KEY"])

@@ -1,10 +1,13 @@
 from datetime import timedelta
 
+import eventlet
 import pytest
 
 from porchlight import share_tokens
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
+from services.sharing import lifetimes
+from services.sharing import service as sharing_service
 from services.sharing.models import ALIAS, ShareToken
 from services.sharing.repository import SharingRepository
 from services.sharing.service import SharingService
@@ -13,11 +16,27 @@ from tests.unit.conftest import dispatched
 WS = "a" * 24
 OTHER_WS = "b" * 24
 WO = "c" * 24
+EST = "d" * 24
+SRP = "e" * 24
+UNKNOWN = "f" * 24
 
 
 @pytest.fixture
 def sharing(make_worker):
-    return make_worker(SharingService, ALIAS, SharingRepository)
+    """The sharing service with a fake documents neighbour: every id but ``UNKNOWN``
+    exists; ``worker.ends`` holds the end of each record that has one."""
+    worker = make_worker(SharingService, ALIAS, SharingRepository)
+    worker.ends = {}
+
+    def get_link_target(workspace_id, entity_type, entity_id):
+        if entity_id == UNKNOWN:
+            raise NotFound("No such record.")
+        ends_at = worker.ends.get(entity_id)
+        return {"entity_type": entity_type, "entity_id": entity_id,
+                "ends_at": isoformat(ends_at) if ends_at else None}
+
+    worker.documents.get_link_target.side_effect = get_link_target
+    return worker
 
 
 def mint(sharing, **extra):
@@ -128,6 +147,137 @@ def test_mint_validation_writes_nothing(sharing, data, field):
         mint(sharing, **data)
     assert field in info.value.fields
     assert ShareToken.objects.count() == 0
+    sharing.documents.get_link_target.assert_not_called()  # nothing to ask about yet
+
+
+# -- asking documents ------------------------------------------------------------------
+def test_mint_asks_documents_about_the_record_in_this_workspace(sharing):
+    mint(sharing)
+    sharing.documents.get_link_target.assert_called_once_with(WS, "work_order", WO)
+
+
+@pytest.mark.parametrize("method", ["mint_token", "replace_token"])
+def test_a_record_documents_does_not_know_is_a_field_error_and_writes_nothing(sharing, method):
+    with pytest.raises(InvalidInput) as info:
+        getattr(sharing, method)(WS, "staff", {
+            "entity_type": "work_order", "entity_id": UNKNOWN, "permissions": ["view"]})
+    assert info.value.fields == {"entity_id": "No such record in this workspace."}
+    assert ShareToken.objects.count() == 0 and dispatched(sharing) == []
+
+
+def test_a_silent_documents_service_refuses_the_mint_within_its_timeout(sharing, monkeypatch):
+    monkeypatch.setattr(sharing_service, "LINK_TARGET_TIMEOUT", 0.05)
+    sharing.documents.get_link_target.side_effect = lambda *args: eventlet.sleep(5)
+    started = utcnow()
+    with pytest.raises(Unavailable):
+        mint(sharing)
+    assert utcnow() - started < timedelta(seconds=1)
+    assert ShareToken.objects.count() == 0 and dispatched(sharing) == []
+
+
+# -- expiry ----------------------------------------------------------------------------
+def minted_expiry(minted):
+    return parse_iso(minted["share_token"]["expires_at"])
+
+
+def test_every_kind_of_record_has_a_default_link_lifetime():
+    covered = set(lifetimes.LIFETIME_FROM_MINTING) | set(lifetimes.LIFETIME_AFTER_END)
+    assert covered == set(share_tokens.ENTITY_TYPES)
+    assert not set(lifetimes.LIFETIME_FROM_MINTING) & set(lifetimes.LIFETIME_AFTER_END)
+
+
+@pytest.mark.parametrize("entity_type, entity_id, lifetime", [
+    ("work_order", WO, timedelta(days=180)),
+    ("service_report", SRP, timedelta(days=60)),
+])
+def test_a_link_without_expiry_gets_its_kinds_default(sharing, entity_type, entity_id, lifetime):
+    before = utcnow()
+    minted = sharing.mint_token(WS, "staff", {
+        "entity_type": entity_type, "entity_id": entity_id, "permissions": ["view"]})
+    assert before + lifetime <= minted_expiry(minted) <= utcnow() + lifetime
+    stored = ShareToken.objects.get(id=minted["share_token"]["id"])
+    assert as_utc(stored.expires_at) == minted_expiry(minted)
+
+
+def test_an_estimate_link_lives_30_days_past_the_estimate(sharing):
+    ends = utcnow() + timedelta(days=14)
+    sharing.ends[EST] = ends
+    minted = sharing.mint_token(WS, "staff", {
+        "entity_type": "estimate", "entity_id": EST, "permissions": ["view", "respond"]})
+    assert minted_expiry(minted) == ends + timedelta(days=30)
+
+
+def test_no_default_reaches_past_two_years(sharing):
+    sharing.ends[EST] = utcnow() + timedelta(days=729)
+    before = utcnow()
+    minted = sharing.mint_token(WS, "staff", {"entity_type": "estimate", "entity_id": EST,
+                                              "permissions": ["view"]})
+    assert before + timedelta(days=730) <= minted_expiry(minted) <= utcnow() + timedelta(days=730)
+
+
+def test_a_long_ended_estimate_needs_an_explicit_expiry(sharing):
+    sharing.ends[EST] = utcnow() - timedelta(days=31)
+    data = {"entity_type": "estimate", "entity_id": EST, "permissions": ["view"]}
+    with pytest.raises(InvalidInput) as info:
+        sharing.mint_token(WS, "staff", data)
+    assert "give an expiry" in info.value.fields["expires_at"]
+    assert ShareToken.objects.count() == 0
+    explicit = utcnow() + timedelta(days=3)
+    minted = sharing.mint_token(WS, "staff", {**data, "expires_at": isoformat(explicit)})
+    assert minted_expiry(minted) == explicit
+
+
+def test_an_explicit_expiry_is_kept_up_to_two_years_and_refused_beyond(sharing):
+    within = utcnow() + timedelta(days=729)
+    assert minted_expiry(mint(sharing, expires_at=isoformat(within))) == within
+    with pytest.raises(InvalidInput) as info:
+        mint(sharing, expires_at=isoformat(utcnow() + timedelta(days=731)))
+    assert "at most 730 days from now" in info.value.fields["expires_at"]
+    assert ShareToken.objects.count() == 1
+
+
+# -- replacing -------------------------------------------------------------------------
+def estimate_link(sharing, method="mint_token", permissions=("view", "respond"), ws=WS, entity_id=EST):
+    return getattr(sharing, method)(ws, "staff", {
+        "entity_type": "estimate", "entity_id": entity_id, "permissions": list(permissions)})
+
+
+def test_replace_revokes_earlier_live_links_with_the_same_permissions_only(sharing):
+    sharing.ends[EST] = utcnow() + timedelta(days=7)
+    first, second = estimate_link(sharing), estimate_link(sharing)
+    view_only = estimate_link(sharing, permissions=("view",))
+    other_estimate = estimate_link(sharing, entity_id="9" * 24)
+    other_workspace = estimate_link(sharing, ws=OTHER_WS)
+    already_revoked = estimate_link(sharing)
+    sharing.revoke_token(WS, "earlier", already_revoked["share_token"]["id"])
+    sharing.dispatch.reset_mock()
+
+    new = estimate_link(sharing, method="replace_token")
+
+    for old in (first, second):
+        with pytest.raises(NotFound):
+            sharing.resolve_token(old["token"], "estimate", "view")
+    for kept in (view_only, other_estimate, other_workspace):
+        assert sharing.resolve_token(kept["token"], "estimate", "view")
+    assert sharing.resolve_token(new["token"], "estimate", "respond")["entity_id"] == EST
+    assert dispatched(sharing) == ["share_token_minted", "share_token_revoked", "share_token_revoked"]
+    revoked_events = [c.args[1] for c in sharing.dispatch.call_args_list[1:]]
+    assert {e["share_token_id"] for e in revoked_events} == {
+        first["share_token"]["id"], second["share_token"]["id"]}
+    assert all(e["replaced_by"] == new["share_token"]["id"] for e in revoked_events)
+    assert ShareToken.objects.get(id=already_revoked["share_token"]["id"]).revoked_by == "earlier"
+    assert new["share_token"]["expires_at"] == isoformat(sharing.ends[EST] + timedelta(days=30))
+
+
+@pytest.mark.parametrize("order", ["older first", "newer first"])
+def test_of_two_concurrent_replacements_the_newer_link_survives(sharing, order):
+    repo = sharing.repo
+    older, _ = repo.mint(WS, "a", "estimate", EST, ["view", "respond"], None)
+    newer, _ = repo.mint(WS, "b", "estimate", EST, ["view", "respond"], None)
+    calls = [older, newer] if order == "older first" else [newer, older]
+    revoked = {str(t.id) for token in calls for t in repo.revoke_replaced(WS, "staff", token)}
+    assert revoked == {str(older.id)}
+    assert ShareToken.objects.get(id=newer.id).revoked_at is None
 
 
 def test_list_shows_no_secrets_and_only_this_workspace(sharing):
@@ -147,3 +297,9 @@ def test_check_token_tells_live_from_ended_without_counting(sharing):
     sharing.revoke_token(WS, "staff", token_id)
     assert sharing.check_token(WS, token_id) is False
     assert ShareToken.objects.get(id=token_id).access_count == 0
+
+
+def test_listing_the_links_of_a_record_the_workspace_does_not_hold_is_not_found(sharing):
+    with pytest.raises(NotFound):
+        sharing.list_tokens(WS, "work_order", UNKNOWN)
+    sharing.documents.get_link_target.assert_called_with(WS, "work_order", UNKNOWN)

@@ -334,7 +334,7 @@ def test_the_app_acknowledges_late_one_message_at_a_time_in_json_only() -> None:
     celery.set_default()  # create_celery makes its app the default; give it back
 
 
-def test_the_pool_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pool_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch, settings_env: Any) -> None:
     made: list[Any] = []
 
     class Pool:
@@ -344,7 +344,7 @@ def test_the_pool_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch) -> No
         def close(self) -> None:
             made.append("closed")
 
-    monkeypatch.setenv("RPC_TIMEOUT", "2.5")
+    settings_env(rpc_timeout="2.5")
     monkeypatch.setattr(tasks, "RpcPool", Pool)
     monkeypatch.setattr(tasks, "_pool", None)
 

@@ -1,4 +1,8 @@
-"""Finding a RabbitMQ to talk to, and giving each test run a virtual host of its own."""
+"""Finding a RabbitMQ to talk to, and giving each test run a virtual host of its own.
+
+``python -m devtools.broker`` (what ``make test`` and ``make bench`` run first) makes sure
+a broker answers at ``PORCHLIGHT_AMQP_URI``, or says what to do.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import uuid
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection
+
+from porchlight.settings import redact_uri
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +54,7 @@ def ensure_broker(uri: str, *, wait: float = 90.0) -> None:
         return
     if not _is_local(uri):
         raise BrokerUnavailable(
-            f"RabbitMQ does not answer at {redact_uri(uri)}. Start it, or set AMQP_URI to "
+            f"RabbitMQ does not answer at {redact_uri(uri)}. Start it, or set PORCHLIGHT_AMQP_URI to "
             "a broker that runs (e.g. amqp://guest:guest@localhost:5672/)."
         )
     if shutil.which("rabbitmq-server") is None:
@@ -63,7 +69,7 @@ def ensure_broker(uri: str, *, wait: float = 90.0) -> None:
             raise BrokerUnavailable(
                 "RabbitMQ is not running and not installed. Install it "
                 "(as root: apt-get install -y rabbitmq-server) and start it "
-                "(rabbitmq-server -detached), or set AMQP_URI to a broker that runs."
+                "(rabbitmq-server -detached), or set PORCHLIGHT_AMQP_URI to a broker that runs."
             )
     print("RabbitMQ does not answer; starting the local rabbitmq-server …", flush=True)
     if not _run(["rabbitmq-server", "-detached"], timeout=60) and shutil.which("service"):
@@ -75,16 +81,8 @@ def ensure_broker(uri: str, *, wait: float = 90.0) -> None:
         time.sleep(1)
     raise BrokerUnavailable(
         f"Started rabbitmq-server but it still does not answer at {redact_uri(uri)} after "
-        f"{wait:.0f}s. Check its log (/var/log/rabbitmq/) or set AMQP_URI to another broker."
+        f"{wait:.0f}s. Check its log (/var/log/rabbitmq/) or set PORCHLIGHT_AMQP_URI to another broker."
     )
-
-
-def redact_uri(uri: str) -> str:
-    parts = urlsplit(uri)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        parts = parts._replace(netloc=netloc)
-    return urlunsplit(parts)
 
 
 class IsolatedVhost:
@@ -122,14 +120,17 @@ class IsolatedVhost:
 
 
 def main() -> int:
-    """``python -m porchlight.broker``: make sure a broker answers, or say what to do."""
+    """``python -m devtools.broker``: make sure a broker answers, or say what to do."""
     import sys
 
-    from porchlight.config import amqp_uri
+    from porchlight.settings import SettingsError, get_settings
 
     logging.basicConfig(level=logging.WARNING)
     try:
-        ensure_broker(amqp_uri())
+        ensure_broker(get_settings().amqp_uri)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except BrokerUnavailable as exc:
         print(f"porchlight: {exc}", file=sys.stderr)
         return 3

@@ -1,8 +1,9 @@
-"""Run the whole Porchlight stack on one machine: every service, both gateways.
+"""Run the whole Porchlight stack on one machine: every service, the worker, both gateways.
 
-Used by ``make run`` (with a demo workspace) and by the end-to-end tests (on a virtual
-host of their own, without the demo). Every child runs in its own process group, and
-stopping the stack stops them all.
+Used by ``make run`` (``devtools.run``, with a demo workspace), the benchmark and the
+end-to-end tests (on a virtual host of their own, without the demo). Every child runs in
+its own process group, and stopping the stack stops them all. Children get their settings
+as ``PORCHLIGHT_*`` variables, like any deployment.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from pathlib import Path
 
 import requests
 
-from porchlight import config
 from porchlight.errors import NotFound
 from porchlight.rpc import RpcPool, ServiceUnavailable
+from porchlight.settings import get_settings, nameko_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("identity", "sharing", "documents", "signatures")
@@ -43,22 +44,26 @@ _PROBES = {
 WORKER = "worker"
 
 
+def _secret_key() -> str | None:
+    key = get_settings().secret_key
+    return key.get_secret_value() if key else None
+
+
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
 @dataclass
 class Stack:
-    amqp_uri: str = field(default_factory=config.amqp_uri)
+    amqp_uri: str = field(default_factory=lambda: get_settings().amqp_uri)
     host: str = "127.0.0.1"
     portal_port: int = 8000
     admin_port: int = 8001
     log_dir: Path = ROOT / ".stack" / "logs"
     gateway_workers: int = 2
-    rpc_timeout: float = 5.0
+    rpc_timeout: float = field(default_factory=lambda: get_settings().rpc_timeout)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-    secret_key: str = field(default_factory=lambda: os.environ.get(
-        "PORCHLIGHT_SECRET_KEY") or secrets.token_hex(32))
+    secret_key: str = field(default_factory=lambda: _secret_key() or secrets.token_hex(32))
 
     @property
     def portal_url(self) -> str:
@@ -71,9 +76,9 @@ class Stack:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update({
-            "AMQP_URI": config.nameko_config(self.amqp_uri)["AMQP_URI"],
-            "PORTAL_BASE_URL": self.portal_url,
-            "RPC_TIMEOUT": str(self.rpc_timeout),
+            "PORCHLIGHT_AMQP_URI": nameko_config(self.amqp_uri)["AMQP_URI"],
+            "PORCHLIGHT_PORTAL_BASE_URL": self.portal_url,
+            "PORCHLIGHT_RPC_TIMEOUT": str(self.rpc_timeout),
             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::UserWarning",
             "PYTHONUNBUFFERED": "1",
             # One key for every gateway process, so a form served by one is accepted by another.
@@ -87,10 +92,11 @@ class Stack:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env
         if name == WORKER:
-            env["CELERY_BEAT_SCHEDULE"] = str(self.log_dir / "celerybeat-schedule")
+            env["PORCHLIGHT_CELERY_BEAT_SCHEDULE"] = str(self.log_dir / "celerybeat-schedule")
             return [sys.executable, "-m", "workers"], env
         port = self.portal_port if name == "portal" else self.admin_port
-        env.update({"HOST": self.host, "PORT": str(port), "WEB_CONCURRENCY": str(self.gateway_workers)})
+        env.update({"PORCHLIGHT_GATEWAY_HOST": self.host, "PORCHLIGHT_GATEWAY_PORT": str(port),
+                    "PORCHLIGHT_GATEWAY_WORKERS": str(self.gateway_workers)})
         return [_bin("gunicorn"), "--config", str(ROOT / "gateway" / "gunicorn_conf.py"),
                 f"gateway.{name}.app:create_app()"], env
 
@@ -143,7 +149,7 @@ class Stack:
     def wait_ready(self, timeout: float = 60.0, names: tuple[str, ...] | None = None) -> None:
         names = names or tuple(self.processes)
         deadline = time.monotonic() + timeout
-        pool = RpcPool(config.nameko_config(self.amqp_uri), size=1, timeout=2)
+        pool = RpcPool(nameko_config(self.amqp_uri), size=1, timeout=2)
         try:
             pending = list(names)
             while pending:

@@ -1,0 +1,111 @@
+"""``python -m devtools.run`` (what ``make run`` calls): start every service, the worker and
+both gateways on this machine, seed a demo workspace, print its links, and stop
+everything on Ctrl-C. ``porchlight run`` is the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from devtools.broker import BrokerUnavailable, ensure_broker
+from devtools.demo import seed
+from devtools.stack import Stack
+from porchlight.rpc import RpcPool
+from porchlight.settings import SettingsError, get_settings, nameko_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.run",
+        description="Run every Porchlight service and both gateways, with a demo workspace.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--portal-port", type=int, default=8000)
+    parser.add_argument("--admin-port", type=int, default=8001)
+    parser.add_argument("--no-demo", action="store_true", help="do not seed the demo workspace")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # py-amqp warns about publish confirms that arrive while a probe's channel closes.
+    logging.getLogger("amqp").setLevel(logging.ERROR)
+    try:
+        ensure_broker(get_settings().amqp_uri)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except BrokerUnavailable as exc:
+        print(f"porchlight: {exc}", file=sys.stderr)
+        return 3
+    stack = Stack(host=args.host, portal_port=args.portal_port, admin_port=args.admin_port)
+
+    def _terminate(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # Both signals stop the stack, even where the shell started us with SIGINT ignored.
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    try:
+        print("Starting identity, sharing, documents, signatures, the worker, portal and admin …", flush=True)
+        stack.start()
+        if not args.no_demo:
+            pool = RpcPool(nameko_config(stack.amqp_uri), size=1, timeout=10)
+            try:
+                demo = seed(pool, stack.admin_url)
+            finally:
+                pool.close()
+            print_welcome(stack, demo)
+        else:
+            print(f"Portal: {stack.portal_url}  Admin API: {stack.admin_url}/api/v1")
+        print(f"Logs: {stack.log_dir}/. Press Ctrl-C to stop everything.", flush=True)
+        while True:
+            if dead := stack.dead():
+                print(f"porchlight: {', '.join(dead)} stopped unexpectedly; "
+                      f"see {stack.log_dir}. Stopping.", file=sys.stderr)
+                return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopping …", flush=True)
+        return 0
+    except RuntimeError as exc:
+        print(f"porchlight: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        # A second Ctrl-C (or SIGTERM) must not interrupt the shutdown half-way and
+        # leave children running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+
+
+def print_welcome(stack: Stack, demo: dict[str, Any]) -> None:
+    ws = demo["workspace"]
+    print()
+    print(f"Porchlight is running. Demo workspace: {ws['name']} ({ws['id']})")
+    print()
+    print("Customer portal — work-order links (open on a phone or a desktop browser):")
+    for link in demo["links"]:
+        wo = link["work_order"]
+        print(f"  {wo['number']}  {wo['status']:<12} {link['url']}")
+    print(f"  revoked link (shows the not-available page): {demo['revoked_url']}")
+    print()
+    print(f"Estimate to accept or decline:  {demo['estimate_url']}")
+    print(f"Service report to sign:         {demo['service_report_url']}")
+    print(f"Check a signed PDF:             {stack.portal_url}/verify")
+    print()
+    print(f"Admin API: {stack.admin_url}/api/v1   (OpenAPI: {stack.admin_url}/api/v1/openapi.json)")
+    print(f"Staff API key (shown once): {demo['api_key']}")
+    print("Try:")
+    print(f"  curl -s -H 'Authorization: Bearer {demo['api_key']}' "
+          f"{stack.admin_url}/api/v1/work-orders")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Every setting Porchlight reads, in one place: ``PORCHLIGHT_<FIELD>`` environment variables.
+
+``get_settings()`` reads the environment once per process and checks every value (type,
+bounds, format); a wrong value stops the process at start-up with a message that names
+the variable, says what is wrong and never echoes a secret. Code takes what it needs from
+that one object; nothing else in Porchlight reads ``os.environ`` for its own settings.
+
+Tests either construct ``Settings(...)`` with explicit values (the environment is still
+read for anything not given) or, for code that calls ``get_settings()``, set the variable
+and call ``get_settings.cache_clear()``. The gateways also take a test mapping in
+``create_app(test_config)``, which overrides these values.
+
+nameko's ``config.yml`` reads the few values nameko itself needs (``AMQP_URI``,
+``max_workers``) from the same variables, with the same defaults; a unit test holds the
+two together.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "PORCHLIGHT_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Fields whose value must never appear in an error message or a repr.
+_SECRET_FIELDS = {"amqp_uri", "mongodb_uri", "secret_key"}
+
+
+class SettingsError(ValueError):
+    """The environment holds a setting Porchlight cannot use. ``str()`` is the message for
+    a person: one line per variable, with what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, case_sensitive=False, extra="forbid", frozen=True,
+        validate_default=True,
+    )
+
+    # -- where the other parts are ------------------------------------------------------
+    amqp_uri: str = Field(
+        "amqp://guest:guest@localhost:5672/", repr=False,
+        description="RabbitMQ address every process talks to (amqp://, amqps:// or pyamqp://); "
+                    "percent-encode URL-reserved characters in the user name and password.",
+    )
+    mongodb_uri: str | None = Field(
+        None, repr=False,
+        description="MongoDB address (mongodb:// or mongodb+srv://) of the services. Unset: each "
+                    "service keeps its data in memory only and loses it when it stops.",
+    )
+    mongodb_db_prefix: str = Field(
+        "porchlight_", pattern=r"^[A-Za-z0-9_]{1,40}$",
+        description="Each service's database is named <prefix><service>, e.g. porchlight_sharing.",
+    )
+    portal_base_url: str = Field(
+        "http://127.0.0.1:8000", max_length=200,
+        description="Public address of the customer portal; share links and the verify link "
+                    "in signed PDFs start with it.",
+    )
+
+    # -- calls between processes --------------------------------------------------------
+    rpc_timeout: float = Field(
+        10.0, ge=0.5, le=120,
+        description="Seconds a gateway, the CLI or the worker waits for a service's answer "
+                    "before giving up (503). Keep it above the services' own waits on each other "
+                    "(documents waits 4 s for signatures), so their answer arrives first.",
+    )
+    rpc_pool_size: int = Field(
+        8, ge=1, le=256,
+        description="RPC connections each gateway process keeps open (one per concurrent request).",
+    )
+    nameko_max_workers: int = Field(
+        10, ge=1, le=1000,
+        description="Requests each nameko service process handles at once (config.yml).",
+    )
+
+    # -- the gateways -------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs the portal's CSRF cookies and file links; the same long random value "
+                    "on every portal process. Unset: a random key per process (development only).",
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated IP addresses of the reverse proxies in front of the portal; "
+                    "only their X-Forwarded-For is believed for a signer's IP.",
+    )
+    workspace_cache_seconds: float = Field(
+        30.0, ge=0, le=3600,
+        description="Seconds a portal process keeps a workspace's name and brand colours.",
+    )
+    file_link_seconds: int = Field(
+        600, ge=10, le=86_400,
+        description="Lifetime of the signed links to a service report's photos and files.",
+    )
+    gateway_host: str = Field(
+        "0.0.0.0", min_length=1, max_length=253,
+        description="Address gunicorn binds the gateway to.",
+    )
+    gateway_port: int = Field(8000, ge=1, le=65_535, description="Port gunicorn binds the gateway to.")
+    gateway_workers: int = Field(
+        2, ge=1, le=64, description="gunicorn worker processes per gateway container.",
+    )
+    gateway_threads: int = Field(
+        8, ge=1, le=256, description="Threads per gunicorn worker (requests it serves at once).",
+    )
+    gateway_timeout: int = Field(
+        30, ge=5, le=600,
+        description="Seconds gunicorn lets a request run before it restarts the worker.",
+    )
+
+    # -- everything ---------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Least severe log records written, in any case (info, INFO).",
+    )
+    celery_beat_schedule: Path | None = Field(
+        None,
+        description="File where the worker's beat scheduler remembers its last runs. Unset: "
+                    "one file per broker address under the temporary directory.",
+    )
+
+    @field_validator("amqp_uri")
+    @classmethod
+    def _amqp_uri(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("amqp", "amqps", "pyamqp") or not parts.hostname:
+            raise ValueError("must be an address like amqp://user:password@host:5672/vhost")
+        return value
+
+    @field_validator("mongodb_uri", mode="before")
+    @classmethod
+    def _mongodb_uri(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None  # an empty variable (compose's ${X:-}) means unset
+        if isinstance(value, str):
+            parts = urlsplit(value)
+            if parts.scheme not in ("mongodb", "mongodb+srv") or not parts.netloc:
+                raise ValueError("must be an address like mongodb://host:27017 or mongodb+srv://host")
+        return value
+
+    @field_validator("portal_base_url")
+    @classmethod
+    def _portal_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an address like https://portal.example.com")
+        return value.rstrip("/")
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _secret_key(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and not raw.strip():
+            return None
+        if isinstance(raw, str) and raw.startswith("CHANGE-ME"):
+            raise ValueError("is still the template's placeholder; set a long random value")
+        if isinstance(raw, str) and len(raw) < 32:
+            raise ValueError("must be at least 32 characters; make one with "
+                             "python -c 'import secrets; print(secrets.token_hex(32))'")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _trusted_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        addresses = []
+        for item in value:
+            try:
+                addresses.append(str(ipaddress.ip_address(str(item).strip())))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address") from None
+        return tuple(addresses)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> Any:
+        # dictConfig and the standard library only know upper-case names.
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per bad variable, naming it as it is set and never echoing a secret."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        shown = "" if field in _SECRET_FIELDS or field not in Settings.model_fields else (
+            f" (got {problem['input']!r})")
+        message = problem["msg"].removeprefix("Value error, ")
+        name = env_name(field) if field in Settings.model_fields else field
+        lines.append(f"  {name}: {message}{shown}")
+    count = len(lines)
+    return (f"Porchlight cannot start: {count} setting{'s' if count > 1 else ''} "
+            "need{} attention.\n".format("" if count > 1 else "s") + "\n".join(lines))
+
+
+def load_settings(**values: Any) -> Settings:
+    """``Settings(**values)``, with a validation failure turned into ``SettingsError``."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """This process's settings, read from the environment on first use. A ``PORCHLIGHT_``
+    variable that names no setting (a typo) is ignored with a warning in the log."""
+    settings = load_settings()
+    for name in sorted(unknown_variables(os.environ)):
+        log.warning("%s is not a Porchlight setting and is ignored (see porchlight/settings.py)", name)
+    return settings
+
+
+def unknown_variables(environ: Mapping[str, str]) -> set[str]:
+    known = {env_name(field) for field in Settings.model_fields}
+    return {name for name in environ if name.upper().startswith(ENV_PREFIX) and name.upper() not in known}
+
+
+def nameko_config(amqp_uri: str | None = None) -> dict[str, Any]:
+    """The config mapping nameko's standalone proxies and test containers need.
+
+    ``amqp://`` is spelled ``pyamqp://`` for kombu: the plain scheme makes it look for the
+    C client (librabbitmq) on every new connection object, and nameko makes one per publish.
+    """
+    uri = amqp_uri or get_settings().amqp_uri
+    if uri.startswith("amqp://"):
+        uri = "py" + uri
+    return {"AMQP_URI": uri, "serializer": "json"}
+
+
+def redact_uri(uri: str) -> str:
+    """The address with its password replaced, for messages and logs."""
+    parts = urlsplit(uri)
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
