@@ -177,18 +177,6 @@ def minted(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def link_request(body: ShareTokenInput) -> dict[str, Any]:
-    sent = wire(body)
-    entity = sent.pop("entity")
-    return {"entity_type": entity["type"], "entity_id": entity["id"], **sent}
-
-
-def link_errors(exc: InvalidInput) -> InvalidInput:
-    """Sharing names fields flat; the API's body nests them under ``entity``."""
-    return InvalidInput(exc.message, {
-        {"entity_type": "entity.type", "entity_id": "entity.id"}.get(k, k): v for k, v in exc.fields.items()})
-
-
 @api.operation("POST", "/share-tokens", "mintShareToken", tag="share links", summary="Mint a share link",
                description="Creates a link that opens one record in the customer portal; the token "
                "is returned only here. Checked by the sharing service: the record must exist in the "
@@ -200,10 +188,7 @@ def link_errors(exc: InvalidInput) -> InvalidInput:
                links=SHARE_LINK_LINKS)
 def mint_share_token(body: ShareTokenInput) -> Any:
     with rpc() as services:
-        try:
-            return minted(services.sharing.mint_token(g.workspace_id, g.actor, link_request(body)))
-        except InvalidInput as exc:
-            raise link_errors(exc) from None
+        return minted(services.sharing.mint_token(g.workspace_id, g.actor, wire(body)))
 
 
 @api.operation("GET", "/share-tokens", "listShareTokens", tag="share links",
@@ -239,7 +224,7 @@ def rotate_share_token(token_id: str) -> Any:
 def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list[str]) -> dict[str, Any]:
     """A new link for the customer that replaces (revokes) the earlier ones we sent them."""
     return minted(services.sharing.replace_token(g.workspace_id, g.actor, {
-        "entity_type": entity_type, "entity_id": entity_id, "permissions": permissions,
+        "entity": {"type": entity_type, "id": entity_id}, "permissions": permissions,
     }))
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictStr
 
 from porchlight.contracts.base import Contract, Query, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment, Sha256
-from porchlight.contracts.fields import DocumentNumber, Id, optional, optional_text
+from porchlight.contracts.fields import DocumentNumber, Id, optional, optional_text, text
 from porchlight.contracts.share_links import TOKEN_PATTERN, ShareToken
 
 STATUSES = ("draft", "awaiting_signature", "signed")
@@ -93,3 +93,12 @@ class CompletedServiceReport(Reply):
     token: str = Field(pattern=TOKEN_PATTERN, description="The secret token; shown only here.")
     url: str = Field(json_schema_extra={"format": "uri"}, description="The portal address to send.")
     share_token: ShareToken
+
+
+class AttachmentUpload(Contract):
+    """One uploaded file as the admin gateway forwards it. Documents decodes it, checks its
+    size and that its content is of the declared type."""
+
+    filename: text(200, description="The file's name, without folders.")
+    content_type: FileType
+    content_b64: StrictStr = Field(min_length=1, description="The file's bytes, base64.")

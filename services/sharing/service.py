@@ -15,10 +15,11 @@ from nameko.rpc import RpcProxy, rpc
 
 from porchlight import share_tokens
 from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
+from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts.share_links import ShareTokenInput
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.storage import Store
-from porchlight.validation import Form
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
 from services.sharing.repository import SharingRepository
@@ -57,19 +58,20 @@ class SharingService:
     def _mint(self, workspace_id: str, actor: str, data: dict) -> tuple[ShareToken, str]:
         """Check a mint request, ask documents about the record, and store the token."""
         now = utcnow()
-        form = Form(data)
-        form.reject_unknown(("entity_type", "entity_id", "permissions", "expires_at"))
-        entity_type = form.choice("entity_type", share_tokens.ENTITY_TYPES)
-        entity_id = form.object_id("entity_id")
-        permissions = form.subset(
-            "permissions",
-            share_tokens.ALLOWED_PERMISSIONS.get(entity_type or "", share_tokens.PERMISSIONS),
-        )
-        expires_at = form.future_datetime("expires_at")
+        request = parse(ShareTokenInput, data)
+        entity_type, entity_id = request.entity.type, request.entity.id
+        allowed = share_tokens.ALLOWED_PERMISSIONS[entity_type]
+        errors = {}
+        if not set(request.permissions) <= set(allowed):
+            errors["permissions"] = (f"A link to a {entity_type.replace('_', ' ')} can only grant: "
+                                     + ", ".join(allowed) + ".")
+        permissions = [p for p in allowed if p in request.permissions]  # stable, no duplicates
+        expires_at = request.expires_at
         if expires_at is not None and expires_at > lifetimes.latest_expiry(now):
-            form.error("expires_at", f"Must be at most {lifetimes.MAX_LINK_LIFETIME.days} days "
-                                     f"from now (no later than {isoformat(lifetimes.latest_expiry(now))}).")
-        form.check()
+            errors["expires_at"] = (f"Must be at most {lifetimes.MAX_LINK_LIFETIME.days} days from now "
+                                    f"(no later than {isoformat(lifetimes.latest_expiry(now))}).")
+        if errors:
+            raise InvalidInput(ATTENTION, errors)
         ends_at = self._link_target(workspace_id, entity_type, entity_id)
         if expires_at is None:
             expires_at = lifetimes.default_expiry(entity_type, ends_at, now)
@@ -92,8 +94,7 @@ class SharingService:
         try:
             target = self._target(workspace_id, entity_type, entity_id)
         except NotFound:
-            raise InvalidInput("Some fields need attention.",
-                               {"entity_id": "No such record in this workspace."}) from None
+            raise InvalidInput(ATTENTION, {"entity.id": "No such record in this workspace."}) from None
         return parse_iso(target["ends_at"]) if target.get("ends_at") else None
 
     def _announce_minted(self, workspace_id: str, actor: str, token: ShareToken) -> None:

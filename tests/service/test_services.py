@@ -64,7 +64,7 @@ def test_state_changes_are_announced_as_past_tense_facts(container_factory, serv
         wo = rpc.call("documents", "create_work_order", ws, "staff:1", {"title": "Boiler"})
     with entrypoint_waiter(listener, "share_token_minted"):
         minted = rpc.call("sharing", "mint_token", ws, "staff:1", {
-            "entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]})
+            "entity": {"type": "work_order", "id": wo["id"]}, "permissions": ["view"]})
     with entrypoint_waiter(listener, "share_token_revoked"):
         rpc.call("sharing", "revoke_token", ws, "staff:1", minted["share_token"]["id"])
     names = [name for name, _ in AuditTrail.heard]
@@ -79,7 +79,7 @@ def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
     ws = workspace(rpc)
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Boiler"})
     minted = rpc.call("sharing", "mint_token", ws, "t", {
-        "entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]})
+        "entity": {"type": "work_order", "id": wo["id"]}, "permissions": ["view"]})
     pool = RpcPool(nameko_config(services["AMQP_URI"]), size=10, timeout=10)
     try:
         pile = eventlet.GreenPile(10)
@@ -139,15 +139,16 @@ def test_sharing_asks_documents_before_minting(rpc):
         "title": "Boiler", "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
         "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}],
     })
-    request = {"entity_type": "estimate", "entity_id": estimate["id"], "permissions": ["view"]}
+    request = {"entity": {"type": "estimate", "id": estimate["id"]}, "permissions": ["view"]}
     minted = rpc.call("sharing", "mint_token", ws, "t", request)
     # The estimate's own end (the end of its valid-until day there) plus 30 days.
     assert (parse_iso(minted["share_token"]["expires_at"])
             == parse_iso(estimate["expires_at"]) + timedelta(days=30))
     for workspace_id, entity in ((other, estimate["id"]), (ws, "f" * 24)):
         with pytest.raises(InvalidInput) as info:
-            rpc.call("sharing", "mint_token", workspace_id, "t", {**request, "entity_id": entity})
-        assert info.value.fields == {"entity_id": "No such record in this workspace."}
+            rpc.call("sharing", "mint_token", workspace_id, "t",
+                     {**request, "entity": {"type": "estimate", "id": entity}})
+        assert info.value.fields == {"entity.id": "No such record in this workspace."}
     assert len(rpc.call("sharing", "list_tokens", ws, "estimate", estimate["id"])) == 1
 
 
@@ -158,7 +159,7 @@ def test_replacing_a_link_announces_the_new_one_and_each_it_revoked(container_fa
     ws = workspace(rpc)
     with entrypoint_waiter(listener, "work_order_created"):
         wo = rpc.call("documents", "create_work_order", ws, "staff:1", {"title": "Boiler"})
-    request = {"entity_type": "work_order", "entity_id": wo["id"], "permissions": ["view"]}
+    request = {"entity": {"type": "work_order", "id": wo["id"]}, "permissions": ["view"]}
     with entrypoint_waiter(listener, "share_token_minted"):
         first = rpc.call("sharing", "mint_token", ws, "staff:1", request)
     AuditTrail.heard = []

@@ -7,8 +7,8 @@ import pytest
 from porchlight.clock import isoformat, utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound
 from services.documents.estimates.models import Estimate
-from services.documents.work_orders import STATUSES, TRANSITIONS
 from services.documents.work_orders.models import WorkOrder
+from services.documents.work_orders.rules import STATUSES, TRANSITIONS
 from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24

@@ -8,10 +8,10 @@ from unittest.mock import Mock
 import pytest
 
 from porchlight.clock import parse_iso, utcnow
+from porchlight.contracts.estimates import STATUSES
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.snapshots import digest
 from services.documents import evidence as evidence_flow
-from services.documents.estimates import STATUSES
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.work_orders.models import WorkOrder
 from tests.unit.conftest import CUSTOMER, dispatched

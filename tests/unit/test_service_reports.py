@@ -9,10 +9,10 @@ import pytest
 from pypdf import PdfReader
 
 from porchlight.clock import utcnow
+from porchlight.contracts.service_reports import MAX_ATTACHMENTS, MAX_FILE_BYTES
 from porchlight.errors import Conflict, InvalidInput, NotFound
 from porchlight.snapshots import digest
 from services.documents.files.models import StoredFile
-from services.documents.service_reports import MAX_ATTACHMENTS, MAX_FILE_BYTES
 from services.documents.service_reports.models import ServiceReport
 from services.documents.service_reports.rules import freeze
 from tests.unit.conftest import dispatched

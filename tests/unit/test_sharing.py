@@ -40,7 +40,7 @@ def sharing(make_worker):
 
 
 def mint(sharing, **extra):
-    data = {"entity_type": "work_order", "entity_id": WO, "permissions": ["view"], **extra}
+    data = {"entity": {"type": "work_order", "id": WO}, "permissions": ["view"], **extra}
     return sharing.mint_token(WS, "staff", data)
 
 
@@ -134,8 +134,9 @@ def test_rotating_an_expired_token_is_refused(sharing):
 
 
 @pytest.mark.parametrize("data, field", [
-    ({"entity_type": "invoice"}, "entity_type"),
-    ({"entity_id": "123"}, "entity_id"),
+    ({"entity": {"type": "invoice", "id": "a" * 24}}, "entity.type"),
+    ({"entity": {"type": "work_order", "id": "123"}}, "entity.id"),
+    ({"entity": None}, "entity"),
     ({"permissions": ["sign"]}, "permissions"),  # work orders are view-only
     ({"permissions": []}, "permissions"),
     ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
@@ -160,8 +161,8 @@ def test_mint_asks_documents_about_the_record_in_this_workspace(sharing):
 def test_a_record_documents_does_not_know_is_a_field_error_and_writes_nothing(sharing, method):
     with pytest.raises(InvalidInput) as info:
         getattr(sharing, method)(WS, "staff", {
-            "entity_type": "work_order", "entity_id": UNKNOWN, "permissions": ["view"]})
-    assert info.value.fields == {"entity_id": "No such record in this workspace."}
+            "entity": {"type": "work_order", "id": UNKNOWN}, "permissions": ["view"]})
+    assert info.value.fields == {"entity.id": "No such record in this workspace."}
     assert ShareToken.objects.count() == 0 and dispatched(sharing) == []
 
 
@@ -193,7 +194,7 @@ def test_every_kind_of_record_has_a_default_link_lifetime():
 def test_a_link_without_expiry_gets_its_kinds_default(sharing, entity_type, entity_id, lifetime):
     before = utcnow()
     minted = sharing.mint_token(WS, "staff", {
-        "entity_type": entity_type, "entity_id": entity_id, "permissions": ["view"]})
+        "entity": {"type": entity_type, "id": entity_id}, "permissions": ["view"]})
     assert before + lifetime <= minted_expiry(minted) <= utcnow() + lifetime
     stored = ShareToken.objects.get(id=minted["share_token"]["id"])
     assert as_utc(stored.expires_at) == minted_expiry(minted)
@@ -203,21 +204,21 @@ def test_an_estimate_link_lives_30_days_past_the_estimate(sharing):
     ends = utcnow() + timedelta(days=14)
     sharing.ends[EST] = ends
     minted = sharing.mint_token(WS, "staff", {
-        "entity_type": "estimate", "entity_id": EST, "permissions": ["view", "respond"]})
+        "entity": {"type": "estimate", "id": EST}, "permissions": ["view", "respond"]})
     assert minted_expiry(minted) == ends + timedelta(days=30)
 
 
 def test_no_default_reaches_past_two_years(sharing):
     sharing.ends[EST] = utcnow() + timedelta(days=729)
     before = utcnow()
-    minted = sharing.mint_token(WS, "staff", {"entity_type": "estimate", "entity_id": EST,
+    minted = sharing.mint_token(WS, "staff", {"entity": {"type": "estimate", "id": EST},
                                               "permissions": ["view"]})
     assert before + timedelta(days=730) <= minted_expiry(minted) <= utcnow() + timedelta(days=730)
 
 
 def test_a_long_ended_estimate_needs_an_explicit_expiry(sharing):
     sharing.ends[EST] = utcnow() - timedelta(days=31)
-    data = {"entity_type": "estimate", "entity_id": EST, "permissions": ["view"]}
+    data = {"entity": {"type": "estimate", "id": EST}, "permissions": ["view"]}
     with pytest.raises(InvalidInput) as info:
         sharing.mint_token(WS, "staff", data)
     assert "give an expiry" in info.value.fields["expires_at"]
@@ -239,7 +240,7 @@ def test_an_explicit_expiry_is_kept_up_to_two_years_and_refused_beyond(sharing):
 # -- replacing -------------------------------------------------------------------------
 def estimate_link(sharing, method="mint_token", permissions=("view", "respond"), ws=WS, entity_id=EST):
     return getattr(sharing, method)(ws, "staff", {
-        "entity_type": "estimate", "entity_id": entity_id, "permissions": list(permissions)})
+        "entity": {"type": "estimate", "id": entity_id}, "permissions": list(permissions)})
 
 
 def test_replace_revokes_earlier_live_links_with_the_same_permissions_only(sharing):

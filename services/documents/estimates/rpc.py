@@ -8,19 +8,18 @@ from typing import Any
 from nameko.rpc import rpc
 
 from porchlight.clock import parse_iso, utcnow
+from porchlight.contracts import parse
+from porchlight.contracts.estimates import EstimateInput, EstimatePatch, EstimateQuery
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.events import fact
-from porchlight.validation import Form
 from services.documents import evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates import rules
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.estimates.wire import customer_view, estimate_to_wire, snapshot
-from services.documents.numbering.rules import read_number
 from services.documents.work_orders.wire import work_order_to_wire
 from services.documents.workspace import ensure_customer, estimate_settings
 
-EDITABLE_FIELDS = ("title", "customer_id", "valid_until", "notes", "line_items")
 STALE = "This estimate was updated after you opened it. Please review the new version before answering."
 
 
@@ -47,17 +46,14 @@ class EstimateRpc(DocumentsDependencies):
 
     @rpc(expected_exceptions=(InvalidInput, Conflict, Unavailable))
     def create_estimate(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
-        form = Form(data)
-        form.reject_unknown(("number", "currency", *EDITABLE_FIELDS))
-        number = read_number(form)
+        sent = parse(EstimateInput, data)
         settings = estimate_settings(self.identity, workspace_id)
-        currency = form.currency("currency", default=settings["currency"])
-        fields = rules.read_fields(form, settings, currency or settings["currency"])
-        form.check()
-        ensure_customer(self.identity, workspace_id, fields["customer_id"])
+        currency = sent.currency or settings["currency"]
+        fields = rules.read_fields(sent, settings, currency)
+        ensure_customer(self.identity, workspace_id, sent.customer_id)
         fields["currency"] = currency
-        if number:
-            fields["number"] = number
+        if sent.number:
+            fields["number"] = sent.number
         estimate = self.repo.estimates.create(workspace_id, actor, fields)
         self.dispatch("estimate_created", fact(workspace_id, actor, estimate_id=str(estimate.id)))
         return estimate_to_wire(estimate)
@@ -67,10 +63,8 @@ class EstimateRpc(DocumentsDependencies):
         """Edit a draft or sent estimate. Each edit makes a new revision: the customer sees
         it at once, and an answer given to an older one is refused."""
         current = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
-        form = Form(data, partial=True)
-        form.reject_unknown(EDITABLE_FIELDS)
-        changes = rules.read_fields(form, estimate_settings(self.identity, workspace_id), current.currency)
-        form.check()
+        patch = parse(EstimatePatch, data)
+        changes = rules.read_fields(patch, estimate_settings(self.identity, workspace_id), current.currency)
         if current.status not in rules.EDITABLE:
             raise Conflict(f"An estimate that is {current.status} can no longer be edited.")
         ensure_customer(self.identity, workspace_id, changes.get("customer_id"))
@@ -104,9 +98,7 @@ class EstimateRpc(DocumentsDependencies):
 
     @rpc(expected_exceptions=(InvalidInput,))
     def list_estimates(self, workspace_id: str, status: str | None = None) -> list[dict[str, Any]]:
-        form = Form({"status": status}, partial=True)
-        form.choice("status", rules.STATUSES, required=False)
-        form.check()
+        parse(EstimateQuery, {} if status is None else {"status": status})
         return [estimate_to_wire(e) for e in self.repo.estimates.list_recent(workspace_id, status, 200)]
 
     @rpc(expected_exceptions=(NotFound, InvalidInput))
@@ -123,9 +115,7 @@ class EstimateRpc(DocumentsDependencies):
         One conditional update decides: it applies only while the estimate is open, at
         the revision the customer was shown, and not past its date. Of any number of
         racing answers exactly one wins; the others get a Conflict and change nothing."""
-        form = Form(data)
-        answer = rules.read_answer(form)
-        form.check()
+        answer = rules.read_answer(data)
         response, revision = answer["response"], answer["revision"]
         estimate = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
         if estimate.status not in rules.OPEN:

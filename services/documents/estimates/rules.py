@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from porchlight import money
 from porchlight.clock import as_utc
+from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts.answers import EstimateAnswer
+from porchlight.contracts.base import REQUIRED
+from porchlight.contracts.estimates import EstimateInput, EstimatePatch, LineItemInput
 from porchlight.errors import InvalidInput
-from porchlight.validation import Form
 from services.documents.estimates.models import Estimate, EstimateOutcome, LineItem
 
-STATUSES = ("draft", "sent", "approved", "rejected", "expired", "converted")
 OPEN = ("draft", "sent")  # the customer may still answer
 EDITABLE = ("draft", "sent")
 STATUS_LABELS = {
@@ -24,15 +26,11 @@ STATUS_LABELS = {
     "expired": "Expired",
     "converted": "Accepted",
 }
-MAX_LINES = 100
 MAX_VALID_YEARS = 5
 # Bounds that keep every answer recordable: totals fit a 64-bit integer with room to
 # spare, and the snapshot of the offer (notes + lines, up to 4 bytes a character) stays
 # well under what the signatures service accepts.
 MAX_TOTAL_MINOR = 10**15
-MAX_NOTES = 10_000
-MAX_DESCRIPTION = 300
-MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_PRICE_MINOR = 10**11
 
 
@@ -41,94 +39,6 @@ def end_of_day_utc(day: date, timezone: str) -> datetime:
     midnight in the workspace's time zone, in UTC."""
     local_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
     return as_utc(local_midnight)
-
-
-def read_valid_until(form: Form, today: date, *, required: bool) -> date | None:
-    raw = form.text("valid_until", required=required, max_length=10)
-    if raw is None:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        form.error("valid_until", "Must be a date like 2026-12-31.")
-        return None
-    if day < today:
-        form.error("valid_until", "Must be today or later.")
-        return None
-    if (day - today).days > 366 * MAX_VALID_YEARS:
-        form.error("valid_until", f"Must be within {MAX_VALID_YEARS} years.")
-        return None
-    return day
-
-
-def read_line_items(form: Form, currency: str) -> list[LineItem] | None:
-    """Line items from ``form.data["line_items"]``, each field checked; errors are named
-    ``line_items[i].field``."""
-    raw = form.data.get("line_items")
-    if not isinstance(raw, list) or not raw:
-        form.error("line_items", "Give at least one line item.")
-        return None
-    if len(raw) > MAX_LINES:
-        form.error("line_items", f"At most {MAX_LINES} line items.")
-        return None
-    places = money.exponent(currency)
-    items = []
-    for index, entry in enumerate(raw):
-        prefix = f"line_items[{index}]"
-        if not isinstance(entry, dict):
-            form.error(prefix, "Must be an object.")
-            continue
-        line = Form(entry)
-        line.reject_unknown(("description", "quantity", "unit_price", "tax_rate", "optional"))
-        description = line.text("description", max_length=MAX_DESCRIPTION, multiline=True)
-        quantity = _decimal(line, "quantity", places=3, low=Decimal("0"), high=MAX_QUANTITY,
-                            exclusive_low=True)
-        unit_price = _decimal(line, "unit_price", places=places, low=Decimal("0"),
-                              high=Decimal(MAX_UNIT_PRICE_MINOR) / 10**places)
-        tax_rate = _decimal(line, "tax_rate", places=3, low=Decimal("0"), high=Decimal("100"),
-                            default=Decimal("0"))
-        optional = entry.get("optional", False)
-        if not isinstance(optional, bool):
-            line.error("optional", "Must be true or false.")
-        for field, message in line.errors.items():
-            form.error(f"{prefix}.{field}", message)
-        if not line.errors:
-            items.append(LineItem(
-                id=f"l{index + 1}", description=description, quantity=str(quantity),
-                unit_price_minor=money.to_minor(unit_price, currency), tax_rate=str(tax_rate),
-                optional=optional,
-            ))
-    if items and all(item.optional for item in items):
-        form.error("line_items", "At least one line must not be optional.")
-    if items:
-        everything = sum(
-            sum(money.line_amounts(Decimal(i.quantity), i.unit_price_minor, Decimal(i.tax_rate)))
-            for i in items
-        )
-        if everything > MAX_TOTAL_MINOR:
-            form.error("line_items", "The total is larger than an estimate can hold.")
-    return items if len(items) == len(raw) else None
-
-
-def _decimal(
-    form: Form, name: str, *, places: int, low: Decimal, high: Decimal,
-    exclusive_low: bool = False, default: Decimal | None = None,
-) -> Decimal | None:
-    if name not in form.data and default is not None:
-        return default
-    value = form.data.get(name)
-    if value is None:
-        form.error(name, "This field is required.")
-        return None
-    try:
-        number = money.to_decimal(value, places=places)
-    except ValueError as exc:
-        form.error(name, f"Must be a number with {exc}." if "places" in str(exc) else "Must be a number.")
-        return None
-    if number < low or (exclusive_low and number == low) or number > high:
-        form.error(name, f"Must be {'above' if exclusive_low else 'at least'} {low} and at most {high}.")
-        return None
-    return number
 
 
 def priced_lines(estimate: Estimate, include: list[str] | None) -> list[dict[str, Any]]:
@@ -153,53 +63,59 @@ def priced_lines(estimate: Estimate, include: list[str] | None) -> list[dict[str
     return lines
 
 
-def read_fields(form: Form, settings: dict[str, str], currency: str) -> dict[str, Any]:
-    """The editable fields of an estimate. ``settings`` holds the workspace's time zone,
-    which "today" and the end of the valid-until day are reckoned in. A partial form (an
-    edit) returns only what was sent."""
-    today = datetime.now(ZoneInfo(settings["timezone"])).date()
-    fields: dict[str, Any] = {
-        "title": form.text("title", max_length=200),
-        "customer_id": form.object_id("customer_id", required=False),
-        "notes": form.text("notes", required=False, max_length=MAX_NOTES, multiline=True),
-    }
-    valid_until = read_valid_until(form, today, required=not form.partial)
-    if valid_until is not None:
-        fields["valid_until"] = valid_until.isoformat()
-        fields["expires_at"] = end_of_day_utc(valid_until, settings["timezone"])
-    if not form.partial or form.has("line_items"):
-        fields["line_items"] = read_line_items(form, currency)
-    if not form.partial:
-        return fields
-    keep = {k: v for k, v in fields.items() if form.has(k) and k not in form.errors}
-    if "expires_at" in fields:
-        keep["expires_at"] = fields["expires_at"]
-    if "title" in keep and keep["title"] is None:
-        form.error("title", "This field is required.")
-    return keep
+def read_fields(payload: EstimateInput | EstimatePatch, settings: dict[str, str],
+                currency: str) -> dict[str, Any]:
+    """The fields staff sent, checked against what only documents knows: "today" and the
+    end of the valid-until day in the workspace's time zone (``settings``), the currency's
+    decimal places, and the bound on the total. An edit (a patch) returns only what was
+    sent; ``valid_until: null`` in an edit changes nothing."""
+    sent = payload.sent() if isinstance(payload, EstimatePatch) else set(type(payload).model_fields)
+    fields = {name: getattr(payload, name) for name in ("title", "customer_id", "notes") if name in sent}
+    errors: dict[str, str] = {}
+    if payload.valid_until is not None:
+        today = datetime.now(ZoneInfo(settings["timezone"])).date()
+        if payload.valid_until < today:
+            errors["valid_until"] = "Must be today or later."
+        elif (payload.valid_until - today).days > 366 * MAX_VALID_YEARS:
+            errors["valid_until"] = f"Must be within {MAX_VALID_YEARS} years."
+        else:
+            fields["valid_until"] = payload.valid_until.isoformat()
+            fields["expires_at"] = end_of_day_utc(payload.valid_until, settings["timezone"])
+    if payload.line_items is not None:
+        fields["line_items"] = _line_items(payload.line_items, currency, errors)
+    if errors:
+        raise InvalidInput(ATTENTION, errors)
+    return fields
 
 
-def read_answer(form: Form) -> dict[str, Any]:
-    """A customer's accept or decline as the portal sends it."""
-    data = form.data
-    form.reject_unknown(("response", "revision", "signer_name", "reason", "include_optional",
-                         "ip", "user_agent"))
-    response = form.choice("response", ("accept", "decline"))
-    revision = data.get("revision")
-    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
-        form.error("revision", "Must be the revision number shown on the page.")
-    include = data.get("include_optional") or []
-    if not isinstance(include, list) or not all(isinstance(i, str) for i in include):
-        form.error("include_optional", "Must be a list of line ids.")
-    return {
-        "response": response,
-        "revision": revision,
-        "signer_name": form.text("signer_name", required=response == "accept", max_length=120),
-        "reason": form.text("reason", required=False, max_length=1000, multiline=True),
-        "include_optional": include,
-        "ip": form.text("ip", max_length=45),
-        "user_agent": form.text("user_agent", required=False, max_length=512),
-    }
+def _line_items(lines: list[LineItemInput], currency: str, errors: dict[str, str]) -> list[LineItem]:
+    places = money.exponent(currency)
+    items = []
+    for index, line in enumerate(lines):
+        if -line.unit_price.as_tuple().exponent > places:
+            errors[f"line_items[{index}].unit_price"] = (
+                f"Must be a number with at most {places} decimal places in {currency}.")
+        unit_price_minor = money.to_minor(line.unit_price, currency)
+        if unit_price_minor > MAX_UNIT_PRICE_MINOR:
+            errors[f"line_items[{index}].unit_price"] = "Is larger than an estimate can hold."
+        items.append(LineItem(
+            id=f"l{index + 1}", description=line.description, quantity=str(line.quantity),
+            unit_price_minor=unit_price_minor, tax_rate=str(line.tax_rate), optional=line.optional))
+    if all(item.optional for item in items):
+        errors["line_items"] = "At least one line must not be optional."
+    everything = sum(sum(money.line_amounts(Decimal(i.quantity), i.unit_price_minor, Decimal(i.tax_rate)))
+                     for i in items)
+    if everything > MAX_TOTAL_MINOR:
+        errors["line_items"] = "The total is larger than an estimate can hold."
+    return items
+
+
+def read_answer(data: Any) -> dict[str, Any]:
+    """A customer's accept or decline as the portal sends it; a name is needed to accept."""
+    answer = parse(EstimateAnswer, data)
+    if answer.response == "accept" and not answer.signer_name:
+        raise InvalidInput(ATTENTION, {"signer_name": REQUIRED})
+    return answer.model_dump()
 
 
 def optional_choice(estimate: Estimate, include: list[str] | None) -> list[str] | None:

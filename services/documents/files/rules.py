@@ -8,10 +8,9 @@ import binascii
 import hashlib
 from typing import Any
 
+from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts.service_reports import FILE_TYPES, MAX_FILE_BYTES, AttachmentUpload
 from porchlight.errors import InvalidInput
-from porchlight.validation import Form
-
-MAX_FILE_BYTES = 5 * 1024 * 1024
 
 # The first bytes of every type we accept. The declared type must agree with them.
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -21,7 +20,8 @@ _SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "application/pdf": (b"%PDF-",),
 }
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
-ALLOWED_TYPES = tuple(_SIGNATURES)
+ALLOWED_TYPES = FILE_TYPES
+assert set(_SIGNATURES) == set(FILE_TYPES), "every allowed type needs its signature bytes"
 
 
 def sniff(content: bytes) -> str | None:
@@ -33,30 +33,24 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
-def read_upload(form: Form) -> tuple[str | None, str | None, bytes]:
+def read_upload(data: Any) -> tuple[str, str, bytes]:
     """An uploaded photo or PDF: its filename, its declared type — which must match the
     content — and the decoded bytes, size-checked before and after decoding."""
-    filename = form.text("filename", max_length=200)
-    content_type = form.choice("content_type", ALLOWED_TYPES)
-    encoded = form.data.get("content_b64")
-    too_large = f"Files may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB."
-    content = b""
-    if not isinstance(encoded, str) or not encoded:
-        form.error("content_b64", "The file is missing.")
-    elif len(encoded) > (MAX_FILE_BYTES * 4) // 3 + 8:
-        form.error("file", too_large)
-    else:
-        try:
-            content = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            form.error("content_b64", "Must be base64.")
-    if content and len(content) > MAX_FILE_BYTES:
-        form.error("file", too_large)
-    elif encoded and not content and "content_b64" not in form.errors:
-        form.error("file", "The file is empty.")
-    if content and content_type and sniff(content) != content_type:
-        form.error("file", "The file's content is not a " + content_type + " file.")
-    return filename, content_type, content
+    upload = parse(AttachmentUpload, data)
+    too_large = {"file": f"Files may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB."}
+    if len(upload.content_b64) > (MAX_FILE_BYTES * 4) // 3 + 8:
+        raise InvalidInput(ATTENTION, too_large)
+    try:
+        content = base64.b64decode(upload.content_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(ATTENTION, {"content_b64": "Must be base64."}) from None
+    if not content:
+        raise InvalidInput(ATTENTION, {"file": "The file is empty."})
+    if len(content) > MAX_FILE_BYTES:
+        raise InvalidInput(ATTENTION, too_large)
+    if sniff(content) != upload.content_type:
+        raise InvalidInput(ATTENTION, {"file": f"The file's content is not a {upload.content_type} file."})
+    return upload.filename, upload.content_type, content
 
 
 def read_signed_pdf(data: dict[str, Any]) -> bytes:

@@ -9,14 +9,14 @@ from typing import Any
 from nameko.rpc import rpc
 
 from porchlight.clock import parse_iso, utcnow
+from porchlight.contracts import parse
+from porchlight.contracts.service_reports import MAX_ATTACHMENTS, ServiceReportInput, ServiceReportPatch
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
-from porchlight.validation import Form
 from services.documents import evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.rules import read_signed_pdf, read_upload
 from services.documents.files.wire import file_to_wire
-from services.documents.numbering.rules import read_number
 from services.documents.service_reports import rules
 from services.documents.service_reports.models import ServiceReport
 from services.documents.service_reports.wire import customer_view, service_report_to_wire, snapshot
@@ -31,18 +31,11 @@ class ServiceReportRpc(DocumentsDependencies):
 
     @rpc(expected_exceptions=(InvalidInput, Conflict))
     def create_service_report(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
-        form = Form(data)
-        form.reject_unknown(("number", "work_order_id", "narrative"))
-        number = read_number(form)
-        work_order_id = form.object_id("work_order_id")
-        narrative = form.text("narrative", required=False, max_length=rules.MAX_NARRATIVE, multiline=True)
-        form.check()
-        if self.repo.work_orders.find(workspace_id, work_order_id) is None:
+        sent = parse(ServiceReportInput, data)
+        if self.repo.work_orders.find(workspace_id, sent.work_order_id) is None:
             raise InvalidInput("Some fields need attention.",
                                {"work_order_id": "No such work order in this workspace."})
-        fields: dict[str, Any] = {"work_order_id": work_order_id, "narrative": narrative}
-        if number:
-            fields["number"] = number
+        fields = sent.model_dump(exclude={"number"} if sent.number is None else set())
         report = self.repo.service_reports.create(workspace_id, actor, fields)
         self.dispatch("service_report_created", fact(workspace_id, actor, service_report_id=str(report.id)))
         return self._to_wire(report)
@@ -51,15 +44,12 @@ class ServiceReportRpc(DocumentsDependencies):
     def update_service_report(
         self, workspace_id: str, actor: str, report_id: str, data: dict
     ) -> dict[str, Any]:
-        form = Form(data, partial=True)
-        form.reject_unknown(("narrative",))
-        narrative = form.text("narrative", required=False, max_length=rules.MAX_NARRATIVE, multiline=True)
-        form.check()
+        patch = parse(ServiceReportPatch, data)
         current = self.repo.service_reports.get(workspace_id, report_id)
-        if not form.has("narrative"):
+        if "narrative" not in patch.sent():
             return self._to_wire(current)
         updated = self.repo.service_reports.edit_narrative(
-            workspace_id, actor, report_id, narrative, utcnow())
+            workspace_id, actor, report_id, patch.narrative, utcnow())
         if updated is None:
             raise Conflict("Only a draft report can be edited: the customer may already have seen it.")
         self.dispatch("service_report_updated", fact(workspace_id, actor, service_report_id=report_id))
@@ -69,19 +59,16 @@ class ServiceReportRpc(DocumentsDependencies):
     def add_attachment(self, workspace_id: str, actor: str, report_id: str, data: dict) -> dict[str, Any]:
         """Store a photo or PDF on a draft report. The declared type must match the
         file's content; the size and count are capped."""
-        form = Form(data)
-        form.reject_unknown(("filename", "content_type", "content_b64"))
-        filename, content_type, content = read_upload(form)
-        form.check()
+        filename, content_type, content = read_upload(data)
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status != "draft":
             raise Conflict("Attachments can only be added to a draft report.")
         stored = self.repo.files.store(workspace_id, filename, content_type, content)
         updated = self.repo.service_reports.attach_file(
-            workspace_id, actor, report_id, stored, rules.MAX_ATTACHMENTS, utcnow())
+            workspace_id, actor, report_id, stored, MAX_ATTACHMENTS, utcnow())
         if updated is None:
             self.repo.files.discard_unused(workspace_id, str(stored.id))
-            raise Conflict(f"A report holds at most {rules.MAX_ATTACHMENTS} attachments, "
+            raise Conflict(f"A report holds at most {MAX_ATTACHMENTS} attachments, "
                            "and only while it is a draft.")
         self.dispatch("service_report_attachment_added", fact(
             workspace_id, actor, service_report_id=report_id, file_id=str(stored.id)))
@@ -132,9 +119,7 @@ class ServiceReportRpc(DocumentsDependencies):
         """The customer's signature of what was frozen at completion. One conditional update
         (awaiting_signature → signed) decides among racing submits; evidence is recorded
         before anyone is told it worked, and the PDF is only queued — signing never waits."""
-        form = Form(data)
-        signer = rules.read_signature(form)
-        form.check()
+        signer = rules.read_signature(data)
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status != "awaiting_signature":
             raise Conflict("This report is already signed." if report.status == "signed"

@@ -6,12 +6,11 @@ from typing import Any
 
 from nameko.rpc import rpc
 
+from porchlight.contracts import parse
+from porchlight.contracts.work_orders import WorkOrderInput, WorkOrderPatch, WorkOrderQuery
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
-from porchlight.validation import Form
 from services.documents.dependencies import DocumentsDependencies
-from services.documents.numbering.rules import read_number
-from services.documents.work_orders.rules import EDITABLE, STATUSES, read_fields
 from services.documents.work_orders.wire import work_order_for_customer, work_order_to_wire
 from services.documents.workspace import ensure_customer
 
@@ -19,14 +18,9 @@ from services.documents.workspace import ensure_customer
 class WorkOrderRpc(DocumentsDependencies):
     @rpc(expected_exceptions=(InvalidInput, Conflict, Unavailable))
     def create_work_order(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
-        form = Form(data)
-        form.reject_unknown(("number", *EDITABLE))
-        number = read_number(form)
-        fields = read_fields(form)
-        form.check()
-        ensure_customer(self.identity, workspace_id, fields["customer_id"])
-        if number:
-            fields["number"] = number
+        order = parse(WorkOrderInput, data)
+        fields = order.model_dump(exclude={"number"} if order.number is None else set())
+        ensure_customer(self.identity, workspace_id, order.customer_id)
         wo = self.repo.work_orders.create(workspace_id, actor, fields)
         self.dispatch("work_order_created", fact(workspace_id, actor, work_order_id=str(wo.id)))
         return work_order_to_wire(wo)
@@ -35,10 +29,8 @@ class WorkOrderRpc(DocumentsDependencies):
     def update_work_order(
         self, workspace_id: str, actor: str, work_order_id: str, data: dict
     ) -> dict[str, Any]:
-        form = Form(data, partial=True)
-        form.reject_unknown(EDITABLE)
-        changes = read_fields(form)
-        form.check()
+        patch = parse(WorkOrderPatch, data)
+        changes = patch.model_dump(include=patch.sent())
         self.repo.work_orders.get(workspace_id, work_order_id)  # an unknown one is 404, not 422
         ensure_customer(self.identity, workspace_id, changes.get("customer_id"))
         wo, previous_status = self.repo.work_orders.apply_changes(
@@ -67,9 +59,7 @@ class WorkOrderRpc(DocumentsDependencies):
     def list_work_orders(
         self, workspace_id: str, status: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
-        form = Form({"status": status}, partial=True)
-        form.choice("status", STATUSES, required=False)
-        form.check()
+        parse(WorkOrderQuery, {} if status is None else {"status": status})
         limit = max(1, min(int(limit), 500))
         return [work_order_to_wire(wo)
                 for wo in self.repo.work_orders.list_recent(workspace_id, status, limit)]

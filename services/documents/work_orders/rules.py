@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from porchlight.contracts.work_orders import STATUSES
 
-from porchlight.validation import Form
-
-STATUSES = ("new", "scheduled", "in_progress", "on_hold", "completed", "cancelled")
+__all__ = ["CUSTOMER_LABELS", "STATUSES", "TRANSITIONS", "can_move"]
 
 # What a customer reads on the badge: plain words, no internal jargon.
 CUSTOMER_LABELS = {
@@ -32,28 +30,3 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
-
-
-EDITABLE = ("title", "status", "description", "location", "customer_id", "internal_notes")
-
-
-def read_fields(form: Form) -> dict[str, Any]:
-    """The editable fields of a work order. A partial form (an edit) returns only what was
-    sent; an explicit null or "" clears an optional field."""
-    fields = {
-        "title": form.text("title", max_length=200),
-        "status": form.choice("status", STATUSES, default=None if form.partial else "new"),
-        "description": form.text("description", required=False, max_length=10_000, multiline=True),
-        "location": form.text("location", required=False, max_length=500, multiline=True),
-        "customer_id": form.object_id("customer_id", required=False),
-        "internal_notes": form.text(
-            "internal_notes", required=False, max_length=10_000, multiline=True
-        ),
-    }
-    if not form.partial:
-        return fields
-    changes = {k: v for k, v in fields.items() if form.has(k) and k not in form.errors}
-    for required in ("title", "status"):  # may be changed, never cleared
-        if form.has(required) and changes.get(required) is None and required not in form.errors:
-            form.error(required, "This field is required.")
-    return changes
