@@ -33,10 +33,10 @@ SERVICE_CLASSES = {
     "documents": "services.documents.service:DocumentsService",
     "signatures": "services.signatures.service:SignaturesService",
 }
-# A cheap call per service whose NotFound answer proves the service is consuming.
+# A cheap call per service, answered by it alone, that proves the service is consuming.
 _PROBES = {
     "identity": ("get_workspace", ("0" * 24,)),
-    "sharing": ("list_tokens", ("0" * 24, "work_order", "0" * 24)),
+    "sharing": ("check_token", ("0" * 24, "0" * 24)),  # asks no other service
     "documents": ("get_work_order", ("0" * 24, "0" * 24)),
     "signatures": ("get_certificate", ("cert_" + "0" * 32,)),
 }
