@@ -193,8 +193,9 @@ def mint_share_token(body: ShareTokenInput) -> Any:
 
 @api.operation("GET", "/share-tokens", "listShareTokens", tag="share links",
                summary="List a record's share links",
-               description="Every link minted for one record, newest first, revoked ones included.",
-               query=ShareTokenQuery, reply=ShareTokenList, errors=(422,))
+               description="Every link minted for one record, newest first, revoked ones included. "
+               "A record the workspace does not hold answers 404.",
+               query=ShareTokenQuery, reply=ShareTokenList, errors=(404, 422))
 def list_share_tokens(query: ShareTokenQuery) -> Any:
     with rpc() as services:
         return {"share_tokens": services.sharing.list_tokens(g.workspace_id, query.entity_type,

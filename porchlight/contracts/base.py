@@ -88,6 +88,8 @@ def message_for(error: ErrorDetails) -> str:
     if kind in ("literal_error", "enum"):
         return f"Must be one of: {_choices(str(ctx.get('expected', '')))}."
     if kind == "too_short":
+        if isinstance(error.get("input"), dict):
+            return "Must not be empty."
         return f"Give at least {ctx.get('min_length')}."
     if kind == "too_long":
         return f"Give at most {ctx.get('max_length')}."

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StrictStr
 
-from porchlight.contracts.base import Reply
+from porchlight.contracts.answers import IpAddress, Revision, SignerName, UserAgent
+from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import CertificateId, IdText, Moment, Sha256
+from porchlight.contracts.fields import Id, Timestamp, optional, optional_text, patterned, text
 
 KINDS = ("acceptance", "decline", "signature")
 Kind = Literal["acceptance", "decline", "signature"]
@@ -35,3 +37,32 @@ class Evidence(Reply):
     ip: str
     user_agent: str | None
     signed_at: Moment
+
+
+class EvidenceInput(Contract):
+    """What documents asks signatures to record, before it tells the customer their answer
+    stands. Signatures also checks what depends on the kind (only a signature carries a
+    drawn path, only a decline a reason), that the snapshot is canonical JSON of bounded
+    size, and that the deadline has not passed (then nothing is stored)."""
+
+    kind: Kind
+    entity_type: EntityType
+    entity_id: Id
+    entity_number: text(32, description="The record's number, e.g. EST-0001.")
+    revision: Revision
+    signer_name: SignerName
+    signature_path: optional(StrictStr) = None
+    reason: optional_text(1000, multiline=True) = None
+    snapshot: dict[str, Any] = Field(min_length=1, description="Exactly what the customer was shown.")
+    ip: IpAddress
+    user_agent: UserAgent = None
+    deadline: Timestamp = Field(description="When documents stops waiting; later, nothing is stored.")
+
+
+class ArtifactInput(Contract):
+    """A document made from the evidence, by its SHA-256 (any case)."""
+
+    kind: Literal["signed_pdf"]
+    sha256: Annotated[StrictStr, Field(pattern=patterned(
+        r"^[0-9a-fA-F]{64}$", "Must be a SHA-256 digest: 64 hexadecimal characters.")),
+        AfterValidator(str.lower)]
