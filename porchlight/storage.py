@@ -11,6 +11,7 @@ filters, unique indexes).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import mongoengine
@@ -18,9 +19,14 @@ from nameko.extensions import DependencyProvider
 
 from porchlight.errors import NotFound
 from porchlight.settings import get_settings
-from porchlight.validation import is_object_id
 
 log = logging.getLogger(__name__)
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def is_object_id(value: Any) -> bool:
+    """Whether ``value`` can be a record id: a malformed one never reaches a query."""
+    return isinstance(value, str) and _OBJECT_ID.fullmatch(value) is not None
 
 _warned = False
 

@@ -16,7 +16,7 @@ from porchlight.contracts.fields import optional_text, refuse, text
 
 def _ip(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        return str(ipaddress.ip_address(value.strip()))
     except ValueError:
         raise refuse("Must be an IPv4 or IPv6 address.") from None
 

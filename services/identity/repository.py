@@ -8,8 +8,7 @@ import secrets
 
 from porchlight.clock import utcnow
 from porchlight.errors import NotFound
-from porchlight.storage import get_in_workspace
-from porchlight.validation import is_object_id
+from porchlight.storage import get_in_workspace, is_object_id
 from services.identity.models import ApiKey, Customer, Workspace
 
 API_KEY_PREFIX = "plk_"

@@ -7,8 +7,7 @@ from datetime import datetime
 from porchlight import share_tokens
 from porchlight.clock import utcnow
 from porchlight.errors import NotFound
-from porchlight.storage import get_in_workspace
-from porchlight.validation import is_object_id
+from porchlight.storage import get_in_workspace, is_object_id
 from services.sharing.models import ShareToken
 
 

@@ -3,30 +3,25 @@ signatures — their public certificates, and the signed documents attached to t
 
 from __future__ import annotations
 
-import ipaddress
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from porchlight import signature_path, snapshots
-from porchlight.clock import isoformat, parse_iso, utcnow
+from porchlight.clock import isoformat, utcnow
+from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts.evidence import ArtifactInput, EvidenceInput
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.storage import Store
-from porchlight.validation import Form
-from services.signatures.models import ALIAS, ARTIFACT_KINDS, ENTITY_TYPES, KINDS, Artifact, Evidence
-from services.signatures.repository import SignaturesRepository, is_sha256
+from services.signatures.models import ALIAS, ENTITY_TYPES, Artifact, Evidence
+from services.signatures.repository import SignaturesRepository
 
-MAX_REVISION = 10_000
 MAX_SNAPSHOT_BYTES = 256 * 1024
 # A caller waits seconds for evidence, not minutes: a deadline further ahead is a mistake.
 MAX_DEADLINE_AHEAD = timedelta(minutes=1)
-EVIDENCE_FIELDS = (
-    "kind", "entity_type", "entity_id", "entity_number", "revision", "signer_name",
-    "signature_path", "reason", "snapshot", "ip", "user_agent", "deadline",
-)
 # The caller has given up on the answer, and told the customer so: it must not count.
 TOO_LATE = "This answer arrived too late to be recorded, so nothing was stored. Please try again."
 
@@ -91,106 +86,41 @@ def certificate_to_wire(evidence: Evidence, artifacts: list[Artifact]) -> dict[s
     }
 
 
-def _revision(form: Form) -> int | None:
-    value = form.data.get("revision")
-    if value is None:
-        form.error("revision", "This field is required.")
-        return None
-    # bool is an int in Python; True is not revision 1.
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REVISION:
-        form.error("revision", f"Must be a whole number from 1 to {MAX_REVISION}.")
-        return None
-    return value
+def _by_kind(evidence: EvidenceInput) -> tuple[str | None, str | None]:
+    """The normalized drawn path and the reason, checked against the kind: only a
+    signature carries a path (and must), only a decline a reason."""
+    errors: dict[str, str] = {}
+    path = None
+    if evidence.kind == "signature":
+        if evidence.signature_path is None:
+            errors["signature_path"] = "This field is required."
+        else:
+            try:
+                path = signature_path.to_path(signature_path.parse(evidence.signature_path))
+            except signature_path.SignaturePathError as exc:
+                errors["signature_path"] = str(exc)
+    elif evidence.signature_path is not None and evidence.signature_path.strip():
+        errors["signature_path"] = "Only a drawn signature carries a signature path."
+    if evidence.kind != "decline" and evidence.reason is not None:
+        errors["reason"] = "Only a decline carries a reason."
+    if errors:
+        raise InvalidInput(ATTENTION, errors)
+    return path, evidence.reason if evidence.kind == "decline" else None
 
 
-def _given(value: Any) -> bool:
-    """Sent with something in it: None and blank text count as not sent, as in Form."""
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
-def _signature(form: Form, kind: str | None) -> str | None:
-    """The normalized path of a drawn signature; only a signature carries one."""
-    raw = form.data.get("signature_path")
-    if kind is None:  # the kind is already reported wrong; which rule applies is unknown
-        return None
-    if kind != "signature":
-        if _given(raw):
-            form.error("signature_path", "Only a drawn signature carries a signature path.")
-        return None
-    if raw is None:
-        form.error("signature_path", "This field is required.")
-        return None
-    try:
-        return signature_path.to_path(signature_path.parse(raw))
-    except signature_path.SignaturePathError as exc:
-        form.error("signature_path", str(exc))
-        return None
-
-
-def _reason(form: Form, kind: str | None) -> str | None:
-    if kind is None:
-        return None
-    if kind != "decline":
-        if _given(form.data.get("reason")):
-            form.error("reason", "Only a decline carries a reason.")
-        return None
-    return form.text("reason", required=False, max_length=1000, multiline=True)
-
-
-def _snapshot(form: Form) -> tuple[str, str] | None:
+def _canonical(snapshot: dict[str, Any]) -> tuple[str, str]:
     """The snapshot's canonical JSON text and its SHA-256."""
-    value = form.data.get("snapshot")
-    if value is None:
-        form.error("snapshot", "This field is required.")
-        return None
-    if not isinstance(value, dict) or not value:
-        form.error("snapshot", "Must be a non-empty object: what the customer was shown.")
-        return None
     try:
-        canonical = snapshots.canonical_json(value)
-        sha256 = snapshots.digest(value)
+        canonical = snapshots.canonical_json(snapshot)
     except TypeError:
-        form.error("snapshot", "Must hold only text, whole numbers, true/false, null, lists and "
-                               "objects; send money and quantities as integers or text.")
-        return None
+        raise InvalidInput(ATTENTION, {"snapshot": (
+            "Must hold only text, whole numbers, true/false, null, lists and objects; send money "
+            "and quantities as integers or text.")}) from None
     except ValueError:
-        form.error("snapshot", "Contains characters that are not allowed.")
-        return None
+        raise InvalidInput(ATTENTION, {"snapshot": "Contains characters that are not allowed."}) from None
     if len(canonical) > MAX_SNAPSHOT_BYTES:
-        form.error("snapshot", f"Must be at most {MAX_SNAPSHOT_BYTES // 1024} KB.")
-        return None
-    return canonical.decode("utf-8"), sha256
-
-
-def _deadline(form: Form) -> datetime | None:
-    """When the caller stops waiting for this answer: after it, the customer has been told
-    it failed, so it must not be recorded."""
-    value = form.data.get("deadline")
-    if value is None:
-        form.error("deadline", "This field is required.")
-        return None
-    try:
-        if not isinstance(value, str) or len(value) > 40:
-            raise ValueError(value)
-        deadline = parse_iso(value)
-    except ValueError:
-        form.error("deadline", "Must be an ISO 8601 timestamp with a UTC offset, like 2026-01-31T17:00:00Z.")
-        return None
-    if deadline > utcnow() + MAX_DEADLINE_AHEAD:
-        form.error("deadline", "Must be at most a minute ahead.")
-        return None
-    return deadline
-
-
-def _ip(form: Form) -> str | None:
-    value = form.text("ip", max_length=45)
-    if value is None:
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        form.error("ip", "Must be an IPv4 or IPv6 address.")
-        return None
+        raise InvalidInput(ATTENTION, {"snapshot": f"Must be at most {MAX_SNAPSHOT_BYTES // 1024} KB."})
+    return canonical.decode("utf-8"), snapshots.digest(snapshot)
 
 
 class SignaturesService:
@@ -206,27 +136,18 @@ class SignaturesService:
         revision: a different second one is a Conflict; the identical one again returns
         the first record (safe to repeat). A request past its ``deadline`` is refused
         (``Unavailable``) and nothing is stored."""
-        form = Form(data)
-        form.reject_unknown(EVIDENCE_FIELDS)
-        kind = form.choice("kind", KINDS)
-        fields = {
-            "kind": kind,
-            "entity_type": form.choice("entity_type", ENTITY_TYPES),
-            "entity_id": form.object_id("entity_id"),
-            "entity_number": form.text("entity_number", max_length=32),
-            "revision": _revision(form),
-            "signer_name": form.text("signer_name", max_length=120),
-            "signature_path": _signature(form, kind),
-            "reason": _reason(form, kind),
-            "ip": _ip(form),
-            "user_agent": form.text("user_agent", required=False, max_length=512),
-        }
-        snapshot = _snapshot(form)
-        deadline = _deadline(form)
-        form.check()
-        if utcnow() >= deadline:
+        request = parse(EvidenceInput, data)
+        if request.deadline > utcnow() + MAX_DEADLINE_AHEAD:
+            raise InvalidInput(ATTENTION, {"deadline": "Must be at most a minute ahead."})
+        path, reason = _by_kind(request)
+        snapshot_json, snapshot_sha256 = _canonical(request.snapshot)
+        if utcnow() >= request.deadline:
             raise Unavailable(TOO_LATE)
-        fields["snapshot_json"], fields["snapshot_sha256"] = snapshot
+        fields = {
+            **request.model_dump(exclude={"deadline", "snapshot"}),
+            "signature_path": path, "reason": reason,
+            "snapshot_json": snapshot_json, "snapshot_sha256": snapshot_sha256,
+        }
         evidence, created = self.repo.record(workspace_id, fields)
         if created:
             self.dispatch("evidence_recorded", fact(
@@ -260,15 +181,8 @@ class SignaturesService:
     def attach_artifact(self, workspace_id: str, certificate_id: str, data: dict) -> dict[str, Any]:
         """Attach a document made from the evidence (the signed PDF) by its SHA-256. Safe
         to repeat with the same hash; a different hash for the same kind is a Conflict."""
-        form = Form(data)
-        form.reject_unknown(("kind", "sha256"))
-        kind = form.choice("kind", ARTIFACT_KINDS)
-        sha256 = form.text("sha256", max_length=64)
-        if sha256 is not None:
-            sha256 = sha256.lower()
-            if not is_sha256(sha256):
-                form.error("sha256", "Must be a SHA-256 digest: 64 hexadecimal characters.")
-        form.check()
+        artifact = parse(ArtifactInput, data)
+        kind, sha256 = artifact.kind, artifact.sha256
         artifact, created = self.repo.attach(workspace_id, certificate_id, kind, sha256)
         if created:
             self.dispatch("artifact_attached", fact(

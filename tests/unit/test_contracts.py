@@ -14,6 +14,7 @@ from porchlight.contracts.customers import CustomerInput
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch
 from porchlight.contracts.share_links import ShareTokenInput, ShareTokenQuery
 from porchlight.contracts.work_orders import WorkOrderInput, WorkOrderPatch, WorkOrderQuery
+from porchlight.contracts.workspaces import WorkspaceInput
 from porchlight.errors import InvalidInput
 
 ID = "a" * 24
@@ -142,3 +143,18 @@ def test_query_strings_refuse_empty_and_unknown_values_but_ignore_unknown_parame
     assert set(refused(WorkOrderQuery, {"status": ""})) == {"status"}
     assert set(refused(ShareTokenQuery, {"entity_type": "work_order", "entity_id": "null"})) == {"entity_id"}
     assert parse(WorkOrderQuery, {"status": "new", "_": "1"}).status == "new"
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"name": "A", "currency": "eur"}, "currency"), ({"name": "A", "timezone": "Mars/Base"}, "timezone"),
+    ({"name": "A", "brand_colour": "teal"}, "brand_colour"),
+    ({"name": "A", "logo_url": "http://example.com/logo.png"}, "logo_url"),
+    ({"name": "A", "logo_url": "https://user:pw@example.com/logo.png"}, "logo_url"),
+])
+def test_workspace_fields(data, field):
+    assert set(refused(WorkspaceInput, data)) == {field}
+
+
+def test_workspace_defaults_and_a_lower_cased_colour():
+    workspace = parse(WorkspaceInput, {"name": "Brightwater", "brand_colour": "#0F766E"})
+    assert (workspace.currency, workspace.timezone, workspace.brand_colour) == ("EUR", "UTC", "#0f766e")

@@ -110,8 +110,8 @@ def test_one_outcome_per_revision(signatures, second):
 
 @pytest.mark.parametrize("path, rule", MALFORMED + [
     (None, "This field is required."),
-    (42, "SVG path text"),
-    (["M1 1 L2 2"], "SVG path text"),
+    (42, "Must be text."),
+    (["M1 1 L2 2"], "Must be text."),
     ("M1 1" + " L2 2" * 2000, "too many points"),
     ("M1 1 L2 2" * 2000, "too large"),
 ])
