@@ -33,10 +33,12 @@ SERVICE_CLASSES = {
     "documents": "services.documents.service:DocumentsService",
     "signatures": "services.signatures.service:SignaturesService",
 }
-# A cheap call per service whose NotFound answer proves the service is consuming.
+# A cheap call per service whose answer (NotFound, or False) proves the service is
+# consuming. Each is answered by the service alone: a probe that asks a neighbour fails
+# with UnknownService while that neighbour is still starting.
 _PROBES = {
     "identity": ("get_workspace", ("0" * 24,)),
-    "sharing": ("list_tokens", ("0" * 24, "work_order", "0" * 24)),
+    "sharing": ("check_token", ("0" * 24, "0" * 24)),
     "documents": ("get_work_order", ("0" * 24, "0" * 24)),
     "signatures": ("get_certificate", ("cert_" + "0" * 32,)),
 }
