@@ -76,7 +76,7 @@ def draw_with_finger(cdp: Any, box: dict[str, float], stroke: list[tuple[float, 
         x, y = at(box, fx, fy)
         cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
             {"x": x, "y": y, "id": 1, "radiusX": 4, "radiusY": 4, "force": 1}]})
-        time.sleep(FRAME_SECONDS)
+        time.sleep(FRAME_SECONDS)  # a finger's pace, part of the gesture: not a wait for the page
 
     touch("touchStart", *stroke[0])
     for (ax, ay), (bx, by) in pairwise(stroke):
