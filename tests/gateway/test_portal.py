@@ -17,8 +17,7 @@ def portal(portal_app):
 
 
 def access_count(staff, wo_id):
-    listed = staff.get(f"/share-tokens?entity_type=work_order&entity_id={wo_id}").json
-    return listed["share_tokens"][0]["access_count"]
+    return staff.tokens(wo_id)[0]["access_count"]
 
 
 def test_work_order_page_shows_what_the_customer_needs_and_nothing_internal(staff, portal):
@@ -101,11 +100,8 @@ def test_raw_tokens_never_reach_the_logs(staff, portal, caplog):
     assert token[3:] not in logged and token[3:-1] not in logged
 
 
-def test_branding_colour_is_allowed_by_hash_not_unsafe_inline(make_staff, portal, rpc):
-    created = rpc.call("identity", "create_workspace", {"name": "Teal Co", "brand_colour": "#0F766E"}, "t")
-    from tests.conftest import Staff
-
-    teal = Staff(make_staff().client, created)
+def test_branding_colour_is_allowed_by_hash_not_unsafe_inline(make_staff, portal):
+    teal = make_staff("Teal Co", brand_colour="#0F766E")
     token = teal.share(teal.work_order()["id"])["token"]
     response = portal.get(f"/portal/fsm/{token}")
     assert "<style>:root{--brand:#0f766e}</style>" in response.get_data(as_text=True)
