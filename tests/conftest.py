@@ -1,5 +1,6 @@
 """Fixtures shared by every test: an isolated RabbitMQ vhost, the three services on it,
-both gateways on Flask's test client, and ``Staff`` — a workspace with its API key."""
+both gateways on Flask's test client, and ``staff`` — a workspace's staff on the admin API
+(``tests/staff.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from porchlight.logs import install_expected_error_filter
 from porchlight.rpc import RpcPool
 from porchlight.settings import Settings, env_name, get_settings, nameko_config
 from tests.running_stack import office, stack  # noqa: F401 - fixtures for e2e and browser tests
+from tests.staff import InProcess, StaffApi
 
 
 @pytest.fixture
@@ -105,50 +107,17 @@ def portal_app(services: dict[str, Any]) -> Iterator[Any]:
     app.extensions["porchlight_rpc"].close() if "porchlight_rpc" in app.extensions else None
 
 
-class Staff:
-    """One workspace's staff, talking to the admin API through the test client."""
-
-    def __init__(self, client: Any, created: dict[str, Any]) -> None:
-        self.client = client
-        self.workspace = created["workspace"]
-        self.workspace_id = created["workspace"]["id"]
-        self.api_key = created["api_key"]
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.client.get("/api/v1" + path, headers=self.headers, **kwargs)
-
-    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
-        return self.client.post("/api/v1" + path, json=json, headers=self.headers, **kwargs)
-
-    def patch(self, path: str, json: Any = None, **kwargs: Any) -> Any:
-        return self.client.patch("/api/v1" + path, json=json, headers=self.headers, **kwargs)
-
-    def work_order(self, **fields: Any) -> dict[str, Any]:
-        response = self.post("/work-orders", {"title": "Fix the boiler", **fields})
-        assert response.status_code == 201, response.json
-        return response.json
-
-    def share(self, entity_id: str, **fields: Any) -> dict[str, Any]:
-        response = self.post("/share-tokens", {
-            "entity": {"type": "work_order", "id": entity_id}, "permissions": ["view"], **fields,
-        })
-        assert response.status_code == 201, response.json
-        return response.json
-
-
 @pytest.fixture
 def make_staff(admin_app: Any, rpc: RpcPool) -> Any:
-    def make(name: str = "Acme Heating") -> Staff:
-        created = rpc.call("identity", "create_workspace", {"name": name}, "test")
-        return Staff(admin_app.test_client(), created)
+    """``make_staff(name, **workspace fields)``: a new workspace's staff on the admin app."""
+
+    def make(name: str = "Acme Heating", **fields: Any) -> StaffApi:
+        created = rpc.call("identity", "create_workspace", {"name": name, **fields}, "test")
+        return StaffApi(InProcess(admin_app.test_client()), created["workspace"]["id"], created["api_key"])
 
     return make
 
 
 @pytest.fixture
-def staff(make_staff: Any) -> Staff:
+def staff(make_staff: Any) -> StaffApi:
     return make_staff()

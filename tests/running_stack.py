@@ -10,17 +10,14 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from devtools.broker import IsolatedVhost, ensure_broker
 from devtools.stack import ROOT, Stack
-from porchlight.clock import utcnow
 from porchlight.settings import get_settings
+from tests.staff import OverHttp, StaffApi
 
 # Above the documents service's 4 s wait on signatures, so a slow evidence record comes
 # back as the service's own answer, not as the gateway's timeout.
@@ -56,60 +53,16 @@ def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-class Office:
-    """A workspace's staff over HTTP, with the key the CLI printed."""
-
-    def __init__(self, stack: Stack, name: str) -> None:
-        result = cli(stack, "workspace", "create", "--name", name)
-        assert result.returncode == 0, result.stderr
-        created = json.loads(result.stdout)
-        self.workspace_id = created["workspace_id"]
-        self.api_key = created["api_key"]
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {created['api_key']}"
-        self.base = stack.admin_url + "/api/v1"
-
-    def post(self, path: str, body: Any = None) -> requests.Response:
-        return self.http.post(self.base + path, json=body if body is not None else {}, timeout=10)
-
-    def get(self, path: str) -> requests.Response:
-        return self.http.get(self.base + path, timeout=10)
-
-    def work_order(self, **fields: Any) -> dict[str, Any]:
-        response = self.post("/work-orders", {"title": "Annual boiler service", **fields})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def share(self, wo_id: str, **fields: Any) -> dict[str, Any]:
-        response = self.post("/share-tokens", {"entity": {"type": "work_order", "id": wo_id}, **fields})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def tokens(self, wo_id: str) -> list[dict[str, Any]]:
-        return self.get(f"/share-tokens?entity_type=work_order&entity_id={wo_id}").json()["share_tokens"]
-
-    def created(self, path: str, body: Any = None) -> dict[str, Any]:
-        response = self.post(path, body)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def report_awaiting_signature(self, narrative: str = "Replaced the circulation pump.") -> dict[str, Any]:
-        """A completed service report: ``{"service_report", "url", ...}`` with a sign link."""
-        wo = self.created("/work-orders", {"title": "Boiler repair", "location": "12 Orchard Lane"})
-        report = self.created("/service-reports", {"work_order_id": wo["id"], "narrative": narrative})
-        return self.created(f"/service-reports/{report['id']}/complete")
-
-    def sent_estimate(self, line_items: list[dict[str, Any]]) -> dict[str, Any]:
-        """A sent estimate: ``{"estimate", "url", ...}`` with a link that can answer."""
-        estimate = self.created("/estimates", {
-            "title": "Boiler repair", "line_items": line_items,
-            "valid_until": (utcnow() + timedelta(days=14)).date().isoformat(),
-        })
-        return self.created(f"/estimates/{estimate['id']}/send")
+def office_of(stack: Stack, name: str) -> StaffApi:
+    """A new workspace's staff over HTTP, with the key the CLI printed."""
+    result = cli(stack, "workspace", "create", "--name", name)
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    return StaffApi(OverHttp(stack.admin_url), created["workspace_id"], created["api_key"])
 
 
 @pytest.fixture(scope="session")
-def office(stack: Stack) -> Office:
-    return Office(stack, "Brightwater Plumbing")
+def office(stack: Stack) -> StaffApi:
+    return office_of(stack, "Brightwater Plumbing")
 
 

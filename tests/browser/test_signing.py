@@ -76,7 +76,7 @@ def draw_with_finger(cdp: Any, box: dict[str, float], stroke: list[tuple[float, 
         x, y = at(box, fx, fy)
         cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
             {"x": x, "y": y, "id": 1, "radiusX": 4, "radiusY": 4, "force": 1}]})
-        time.sleep(FRAME_SECONDS)
+        time.sleep(FRAME_SECONDS)  # a finger's pace, part of the gesture: not a wait for the page
 
     touch("touchStart", *stroke[0])
     for (ax, ay), (bx, by) in pairwise(stroke):
@@ -214,10 +214,10 @@ def assert_drawn_where_moved(strokes: list[list[tuple[float, float]]]) -> None:
 
 
 def signed_evidence(office: Any, report_id: str, signer: str) -> dict[str, Any]:
-    report = office.get(f"/service-reports/{report_id}").json()
+    report = office.get(f"/service-reports/{report_id}").json
     assert report["status"] == "signed" and report["signed_by"] == signer, report
     assert "Chrome/" in report["signed_user_agent"]
-    evidence = office.get(f"/evidence/{report['certificate_id']}").json()
+    evidence = office.get(f"/evidence/{report['certificate_id']}").json
     assert evidence["kind"] == "signature" and evidence["signer_name"] == signer
     assert evidence["signature_path"].count("M") == 2, evidence["signature_path"]
     return evidence
@@ -265,7 +265,7 @@ def test_clear_empties_the_pad_and_an_empty_pad_is_not_submitted(office, browser
     assert seen["ink_drawn"] > 0 and seen["ink_cleared"] == 0
     assert seen["field_after_clear"] == ""
     assert seen["posts"] == [] and seen["url"] == done["url"]
-    report = office.get(f"/service-reports/{done['service_report']['id']}").json()
+    report = office.get(f"/service-reports/{done['service_report']['id']}").json
     assert report["status"] == "awaiting_signature"
     assert report["signed_by"] is None and report["certificate_id"] is None
 
@@ -295,7 +295,7 @@ def test_accept_an_estimate_with_an_optional_line(office, browser):
     assert seen["before"] == WITHOUT_OPTION
     assert seen["after"] == WITH_OPTION and seen["row_excluded"] is False
     assert seen["after_answer"] == WITH_OPTION  # the answered page shows what was accepted
-    estimate = office.get(f"/estimates/{sent['estimate']['id']}").json()
+    estimate = office.get(f"/estimates/{sent['estimate']['id']}").json
     outcome = estimate["outcome"]
     assert estimate["status"] == "approved" and outcome["response"] == "accept"
     assert outcome["signer_name"] == SIGNER

@@ -13,6 +13,7 @@ import requests
 from pypdf import PdfReader
 
 from porchlight.clock import utcnow
+from tests.staff import Reply
 
 pytestmark = pytest.mark.e2e
 PATH = "M20 80 L60 40 L100 90 L140 30 M200 100 L260 60"
@@ -22,21 +23,21 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def wait_for_pdf(office, report_id: str, seconds: float = 30.0) -> requests.Response:
+def wait_for_pdf(office, report_id: str, seconds: float = 30.0) -> Reply:
     deadline = time.monotonic() + seconds
     while True:
-        response = office.http.get(f"{office.base}/service-reports/{report_id}/pdf", timeout=10)
+        response = office.get(f"/service-reports/{report_id}/pdf")
         if response.status_code == 200 or time.monotonic() > deadline:
             return response
-        assert response.status_code == 404 and "not ready" in response.json()["error"]["message"]
+        assert response.status_code == 404 and "not ready" in response.json["error"]["message"]
         time.sleep(0.2)
 
 
 def test_a_signed_report_becomes_a_verifiable_pdf(stack, office):
     wo = office.work_order(title="Replace circulation pump", location="12 Orchard Lane")
     report = office.post("/service-reports", {"work_order_id": wo["id"],
-                                              "narrative": "Pump replaced.\nSystem bled and tested."}).json()
-    done = office.post(f"/service-reports/{report['id']}/complete").json()
+                                              "narrative": "Pump replaced.\nSystem bled and tested."}).json
+    done = office.post(f"/service-reports/{report['id']}/complete").json
     customer = requests.Session()
     page = customer.get(done["url"], timeout=10)
     assert page.status_code == 200 and "Submit signature" in page.text
@@ -51,7 +52,7 @@ def test_a_signed_report_becomes_a_verifiable_pdf(stack, office):
     pdf = wait_for_pdf(office, report["id"])
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-    details = office.get(f"/service-reports/{report['id']}").json()
+    details = office.get(f"/service-reports/{report['id']}").json
     for expected in (report["number"], "Alex Morgan", details["certificate_id"], details["snapshot_sha256"],
                      "127.0.0.1", "Pump replaced."):
         assert expected in text.replace("\n", " ") or expected in text, expected
@@ -79,7 +80,7 @@ def test_an_estimate_is_accepted_and_converted(office):
         ],
     })
     assert created.status_code == 201, created.text
-    sent = office.post(f"/estimates/{created.json()['id']}/send").json()
+    sent = office.post(f"/estimates/{created.json['id']}/send").json
     customer = requests.Session()
     page = customer.get(sent["url"] + "?include=l2", timeout=10)
     assert "GBP" not in page.text and "268.80" in page.text  # (189 + 35) × 1.2
@@ -87,7 +88,7 @@ def test_an_estimate_is_accepted_and_converted(office):
         "csrf_token": csrf(page.text), "response": "accept", "revision": "1",
         "signer_name": "Alex Morgan", "include": "l2"}, timeout=10)
     assert answer.status_code == 200 and "you accepted this estimate" in answer.text
-    estimate = office.get(f"/estimates/{created.json()['id']}").json()
+    estimate = office.get(f"/estimates/{created.json['id']}").json
     assert estimate["status"] == "approved" and estimate["outcome"]["total"] == "268.80"
-    converted = office.post(f"/estimates/{estimate['id']}/convert").json()
+    converted = office.post(f"/estimates/{estimate['id']}/convert").json
     assert converted["work_order"]["estimate_id"] == estimate["id"]

@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from porchlight.clock import isoformat, utcnow
 
@@ -16,8 +17,7 @@ def portal(portal_app):
 
 
 def access_count(staff, wo_id):
-    listed = staff.get(f"/share-tokens?entity_type=work_order&entity_id={wo_id}").json
-    return listed["share_tokens"][0]["access_count"]
+    return staff.tokens(wo_id)[0]["access_count"]
 
 
 def test_work_order_page_shows_what_the_customer_needs_and_nothing_internal(staff, portal):
@@ -58,10 +58,11 @@ def test_each_view_counts_once(staff, portal):
 
 
 def bad_tokens(staff):
+    """Tokens the portal must refuse, an hour from now (``expired`` lives for the hour)."""
     wo = staff.work_order()
     revoked = staff.share(wo["id"])
     staff.post(f"/share-tokens/{revoked['share_token']['id']}/revoke")
-    expired = staff.share(wo["id"], expires_at=isoformat(utcnow() + timedelta(seconds=1)))
+    expired = staff.share(wo["id"], expires_at=isoformat(utcnow() + timedelta(hours=1)))
     good = staff.share(wo["id"])["token"]
     return wo, good, {
         "39 hex": "wo_" + HEX[:39], "41 hex": "wo_" + HEX[:41], "upper case": good.upper(),
@@ -72,21 +73,20 @@ def bad_tokens(staff):
 
 
 def test_every_bad_token_gets_the_same_404_byte_for_byte(staff, portal):
-    import time
-
     wo, good, bad = bad_tokens(staff)
-    time.sleep(1.1)  # let the expiring token lapse
-    reference = portal.get("/portal/fsm/wo_" + "f" * 40)
-    assert reference.status_code == 404
-    for name, token in bad.items():
-        response = portal.get(f"/portal/fsm/{token}")
-        assert response.status_code == 404, name
-        assert response.get_data() == reference.get_data(), name
-        assert response.headers["Cache-Control"] == "no-store"
-    # Tokens for another entity type, and paths that are not tokens at all.
-    for path in ("/portal/fsm/", "/portal/fsm/a/b", "/portal/fsm/estimate/" + good, "/portal/fsm/%00"):
-        response = portal.get(path)
-        assert response.status_code == 404 and response.get_data() == reference.get_data(), path
+    # The services run in this process, so moving its clock moves theirs: the hour passes.
+    with time_machine.travel(utcnow() + timedelta(hours=1, minutes=1)):
+        reference = portal.get("/portal/fsm/wo_" + "f" * 40)
+        assert reference.status_code == 404
+        for name, token in bad.items():
+            response = portal.get(f"/portal/fsm/{token}")
+            assert response.status_code == 404, name
+            assert response.get_data() == reference.get_data(), name
+            assert response.headers["Cache-Control"] == "no-store"
+        # Tokens for another entity type, and paths that are not tokens at all.
+        for path in ("/portal/fsm/", "/portal/fsm/a/b", "/portal/fsm/estimate/" + good, "/portal/fsm/%00"):
+            response = portal.get(path)
+            assert response.status_code == 404 and response.get_data() == reference.get_data(), path
     assert access_count(staff, wo["id"]) == 0  # listed newest first: the good token, unused
 
 
@@ -100,11 +100,8 @@ def test_raw_tokens_never_reach_the_logs(staff, portal, caplog):
     assert token[3:] not in logged and token[3:-1] not in logged
 
 
-def test_branding_colour_is_allowed_by_hash_not_unsafe_inline(make_staff, portal, rpc):
-    created = rpc.call("identity", "create_workspace", {"name": "Teal Co", "brand_colour": "#0F766E"}, "t")
-    from tests.conftest import Staff
-
-    teal = Staff(make_staff().client, created)
+def test_branding_colour_is_allowed_by_hash_not_unsafe_inline(make_staff, portal):
+    teal = make_staff("Teal Co", brand_colour="#0F766E")
     token = teal.share(teal.work_order()["id"])["token"]
     response = portal.get(f"/portal/fsm/{token}")
     assert "<style>:root{--brand:#0f766e}</style>" in response.get_data(as_text=True)

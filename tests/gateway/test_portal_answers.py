@@ -32,15 +32,11 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def sent_estimate(staff, **fields):
-    created = staff.post("/estimates", {
-        "title": "Boiler repair", "notes": "We will **replace** the pump.\n\n<script>alert(1)</script>",
-        "valid_until": (utcnow() + timedelta(days=14)).date().isoformat(), "line_items": LINES, **fields,
-    })
-    assert created.status_code == 201, created.json
-    sent = staff.post(f"/estimates/{created.json['id']}/send")
-    assert sent.status_code == 201, sent.json
-    return sent.json
+NOTES = "We will **replace** the pump.\n\n<script>alert(1)</script>"
+
+
+def sent_estimate(staff):
+    return staff.sent_estimate(LINES, notes=NOTES)
 
 
 def path_of(url: str) -> str:
@@ -157,27 +153,12 @@ def test_convert_an_accepted_estimate(staff, portal):
 
 
 # -- service reports ------------------------------------------------------------------
-def completed_report(staff, photo: bytes | None = None, filename: str = "pump.png"):
-    wo = staff.work_order(location="12 Orchard Lane")
-    report = staff.post("/service-reports", {"work_order_id": wo["id"],
-                                             "narrative": "Replaced the circulation pump."}).json
-    if photo is not None:
-        uploaded = staff.client.post(
-            f"/api/v1/service-reports/{report['id']}/attachments", headers=staff.headers,
-            data={"file": (io.BytesIO(photo), filename, "image/png")},
-            content_type="multipart/form-data")
-        assert uploaded.status_code == 201, uploaded.json
-    done = staff.post(f"/service-reports/{report['id']}/complete")
-    assert done.status_code == 201, done.json
-    return done.json
-
-
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
 def test_signing_a_service_report(staff, portal):
-    done = completed_report(staff, photo=PNG)
+    done = staff.report_awaiting_signature(photo=PNG)
     assert done["url"].startswith("http://portal.test/portal/fsm/service-report/srp_")
     url = path_of(done["url"])
     page = portal.get(url)
@@ -203,7 +184,7 @@ def test_signing_a_service_report(staff, portal):
 
 
 def test_a_file_named_outside_latin_1_opens_under_its_own_name(staff, portal):
-    done = completed_report(staff, photo=PNG, filename="Zoë 報告.png")
+    done = staff.report_awaiting_signature(photo=PNG, filename="Zoë 報告.png")
     html = portal.get(path_of(done["url"])).get_data(as_text=True)
     photo = portal.get(re.search(r'<img src="([^"]+)"', html).group(1))
     assert photo.status_code == 200 and photo.data == PNG
@@ -223,7 +204,7 @@ MALFORMED = [
 
 @pytest.mark.parametrize("path", MALFORMED)
 def test_malformed_signatures_are_refused_and_nothing_is_stored(staff, portal, path):
-    done = completed_report(staff)
+    done = staff.report_awaiting_signature()
     url = path_of(done["url"])
     html = portal.get(url).get_data(as_text=True)
     answer = portal.post(url, data={"csrf_token": csrf(html), "signer_name": "Alex Morgan",
@@ -235,7 +216,7 @@ def test_malformed_signatures_are_refused_and_nothing_is_stored(staff, portal, p
 
 
 def test_expired_file_links_and_foreign_files_are_404(staff, portal_app, portal):
-    done = completed_report(staff, photo=PNG)
+    done = staff.report_awaiting_signature(photo=PNG)
     html = portal.get(path_of(done["url"])).get_data(as_text=True)
     photo_url = re.search(r'<img src="([^"]+)"', html).group(1)
     portal_app.config["FILE_LINK_SECONDS"] = -1
@@ -249,7 +230,7 @@ def test_expired_file_links_and_foreign_files_are_404(staff, portal_app, portal)
 
 # -- verification ---------------------------------------------------------------------
 def test_verify_a_certificate_and_a_pdf_byte_for_byte(staff, portal, rpc):
-    done = completed_report(staff)
+    done = staff.report_awaiting_signature()
     url = path_of(done["url"])
     portal.post(url, data={"csrf_token": csrf(portal.get(url).get_data(as_text=True)),
                            "signer_name": "Alex Morgan", "signature_path": PATH})
@@ -299,7 +280,7 @@ def test_sending_an_estimate_again_replaces_its_link(staff, portal):
 
 
 def test_completing_a_report_again_replaces_its_link_and_keeps_other_links(staff, portal):
-    first = completed_report(staff)
+    first = staff.report_awaiting_signature()
     report_id = first["service_report"]["id"]
     view_only = staff.post("/share-tokens", {
         "entity": {"type": "service_report", "id": report_id}, "permissions": ["view"]}).json

@@ -3,41 +3,69 @@ one event and one evidence record."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import eventlet
 import pytest
 from nameko.events import event_handler
+from nameko.standalone.events import event_dispatcher
 
 from porchlight.clock import utcnow
 from porchlight.errors import Conflict
 from porchlight.rpc import RpcPool
 from porchlight.settings import nameko_config
 
+# Dispatched by the test after a race, on each outcome's queue. A queue is first in, first
+# out, and the listener takes one message at a time: once it has heard the barrier, it has
+# heard every outcome the race dispatched.
+BARRIER = {"barrier": True}
+
 
 class Outcomes:
     name = "outcome_listener"
     heard: list[str] = []
+    barriers: list[str] = []
+
+    def hear(self, event: str, payload: dict) -> None:
+        (self.barriers if payload == BARRIER else self.heard).append(event)
 
     @event_handler("documents", "estimate_approved")
     def approved(self, payload: dict) -> None:
-        self.heard.append("estimate_approved")
+        self.hear("estimate_approved", payload)
 
     @event_handler("documents", "estimate_rejected")
     def rejected(self, payload: dict) -> None:
-        self.heard.append("estimate_rejected")
+        self.hear("estimate_rejected", payload)
 
     @event_handler("documents", "service_report_signed")
     def signed(self, payload: dict) -> None:
-        self.heard.append("service_report_signed")
+        self.hear("service_report_signed", payload)
 
 
 @pytest.fixture
 def listener(container_factory, services):
     Outcomes.heard = []
-    container = container_factory(Outcomes, services)
+    Outcomes.barriers = []
+    # One worker: each message is handled, and acknowledged, before the next is delivered.
+    container = container_factory(Outcomes, {**services, "max_workers": 1})
     container.start()
     return Outcomes
+
+
+@pytest.fixture
+def hear_all(services, listener):
+    """``hear_all(*events)`` returns once the listener has handled every event dispatched
+    so far on those queues. The racing calls have all returned, and documents dispatches
+    before it replies, so the race's outcomes are ahead of the barrier."""
+    dispatch = event_dispatcher(services)
+
+    def wait(*events: str) -> None:
+        for event in events:
+            dispatch("documents", event, BARRIER)
+        assert wait_for(lambda: sorted(listener.barriers) == sorted(events)), listener.barriers
+
+    return wait
 
 
 @pytest.fixture
@@ -74,10 +102,13 @@ def race(pool, calls):
     return [r for kind, r in results if kind == "ok"], sum(kind == "conflict" for kind, _ in results)
 
 
-def wait_for(predicate, seconds=5.0):
-    deadline = utcnow() + timedelta(seconds=seconds)
-    while utcnow() < deadline and not predicate():
+def wait_for(predicate, seconds=10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
         eventlet.sleep(0.05)
+    return True
 
 
 def answer(ws, est_id, response, name):
@@ -85,7 +116,7 @@ def answer(ws, est_id, response, name):
         "response": response, "revision": 1, "signer_name": name, "ip": "192.0.2.10"})
 
 
-def test_twenty_simultaneous_accepts_make_one_outcome(rpc, wide_pool, listener):
+def test_twenty_simultaneous_accepts_make_one_outcome(rpc, wide_pool, listener, hear_all):
     ws = workspace(rpc)
     est = estimate(rpc, ws)
     wins, conflicts = race(wide_pool, [answer(ws, est["id"], "accept", f"Signer {i}") for i in range(20)])
@@ -93,12 +124,11 @@ def test_twenty_simultaneous_accepts_make_one_outcome(rpc, wide_pool, listener):
     stored = rpc.call("documents", "get_estimate", ws, est["id"])
     assert stored["status"] == "approved"
     assert len(rpc.call("signatures", "list_evidence", ws, "estimate", est["id"])) == 1
-    wait_for(lambda: len(listener.heard) >= 1)
-    eventlet.sleep(0.3)
+    hear_all("estimate_approved")
     assert listener.heard == ["estimate_approved"]
 
 
-def test_an_accept_racing_a_decline_makes_one_outcome(rpc, wide_pool, listener):
+def test_an_accept_racing_a_decline_makes_one_outcome(rpc, wide_pool, listener, hear_all):
     ws = workspace(rpc)
     est = estimate(rpc, ws)
     calls = [answer(ws, est["id"], "accept" if i % 2 else "decline", f"Signer {i}") for i in range(10)]
@@ -108,12 +138,11 @@ def test_an_accept_racing_a_decline_makes_one_outcome(rpc, wide_pool, listener):
     assert len(evidence) == 1
     status = rpc.call("documents", "get_estimate", ws, est["id"])["status"]
     assert {"approved": "acceptance", "rejected": "decline"}[status] == evidence[0]["kind"]
-    wait_for(lambda: len(listener.heard) >= 1)
-    eventlet.sleep(0.3)
+    hear_all("estimate_approved", "estimate_rejected")
     assert len(listener.heard) == 1
 
 
-def test_twenty_simultaneous_signatures_make_one_signature(rpc, wide_pool, listener):
+def test_twenty_simultaneous_signatures_make_one_signature(rpc, wide_pool, listener, hear_all):
     ws = workspace(rpc)
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Pump"})
     report = rpc.call("documents", "create_service_report", ws, "t", {"work_order_id": wo["id"]})
@@ -126,6 +155,5 @@ def test_twenty_simultaneous_signatures_make_one_signature(rpc, wide_pool, liste
     [evidence] = rpc.call("signatures", "list_evidence", ws, "service_report", report["id"])
     signed = rpc.call("documents", "get_service_report", ws, report["id"])
     assert evidence["signer_name"] == signed["signed_by"]
-    wait_for(lambda: len(listener.heard) >= 1)
-    eventlet.sleep(0.3)
+    hear_all("service_report_signed")
     assert listener.heard == ["service_report_signed"]

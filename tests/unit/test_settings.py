@@ -46,7 +46,6 @@ def test_every_field_is_documented():
 
 def test_rpc_timeouts_outlast_the_services_own_waits():
     # A gateway that gave up first would turn the service's clear answer into a 503.
-    assert default("rpc_timeout") == 10.0
     assert default("rpc_timeout") > EVIDENCE_TIMEOUT
     assert STACK_RPC_TIMEOUT > EVIDENCE_TIMEOUT
 

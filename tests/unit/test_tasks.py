@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from porchlight.errors import Conflict, NotFound
 from porchlight.rpc import ServiceUnavailable
 from workers import tasks
-from workers.celery_app import celery, create_celery
+from workers.celery_app import celery
 from workers.tasks import expire_estimates, render_and_store, render_signed_pdf
 
 WORKSPACE_ID = "66d1f0c2a9b4e3d2c1b0a000"
@@ -317,21 +317,9 @@ def test_the_app_schedules_the_sweeps_and_knows_the_tasks() -> None:
     schedule = celery.conf.beat_schedule
     assert {entry["task"] for entry in schedule.values()} == {
         "porchlight.expire_estimates", "porchlight.render_missing_pdfs"}
-    assert schedule["expire-estimates"]["schedule"] == 60.0
     celery.loader.import_default_modules()
     assert {"porchlight.render_signed_pdf", "porchlight.expire_estimates",
             "porchlight.render_missing_pdfs"} <= set(celery.tasks)
-
-
-def test_the_app_acknowledges_late_one_message_at_a_time_in_json_only() -> None:
-    conf = create_celery({"broker_url": "memory://"}).conf
-    assert conf.broker_url == "memory://"
-    assert conf.task_acks_late is True
-    assert conf.worker_prefetch_multiplier == 1
-    assert conf.task_ignore_result is True and not conf.result_backend
-    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
-    assert conf.broker_connection_retry_on_startup is True
-    celery.set_default()  # create_celery makes its app the default; give it back
 
 
 def test_the_pool_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch, settings_env: Any) -> None:
