@@ -1,6 +1,6 @@
 """``python -m devtools.run`` (what ``make run`` calls): start every service, the worker and
 both gateways on this machine, seed a demo workspace, print its links, and stop
-everything on Ctrl-C. ``porchlight run`` is the same command.
+everything on Ctrl-C.
 """
 
 from __future__ import annotations

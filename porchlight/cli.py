@@ -2,11 +2,10 @@
 
     porchlight workspace create --name N    a workspace and its first staff API key
     porchlight api-key create|list|revoke   manage a workspace's staff API keys
-    porchlight run [options]                the developer stack: python -m devtools.run
 
-Commands other than ``run`` talk to the running services over RabbitMQ
-(``PORCHLIGHT_AMQP_URI``). ``run`` is an alias kept for habit: the stack runner is a
-developer tool (``devtools``), imported only when that command is given.
+Every command talks to the running services over RabbitMQ (``PORCHLIGHT_AMQP_URI``).
+Starting the stack is a developer's job, not the runtime's: ``make run`` or
+``python -m devtools.run``.
 """
 
 from __future__ import annotations
@@ -71,9 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="porchlight", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    # Listed for --help only: main() hands "run ..." to devtools.run before parsing.
-    sub.add_parser("run", help="the developer stack with a demo (python -m devtools.run --help)")
-
     workspace = sub.add_parser("workspace", help="workspaces").add_subparsers(dest="action", required=True)
     create = workspace.add_parser("create", help="create a workspace and its first API key")
     create.add_argument("--name", required=True)
@@ -94,10 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["run"]:
-        from devtools.run import main as run
-
-        return run(argv[1:])
     args = build_parser().parse_args(argv)
     if getattr(args, "action", None) == "revoke" and not args.key_id:
         print("porchlight: api-key revoke needs --key-id", file=sys.stderr)
