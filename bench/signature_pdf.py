@@ -145,7 +145,7 @@ def sign_and_wait(api: StaffApi, report: Report, timeout: float = PDF_TIMEOUT_S,
         if response.status_code == 200:
             ready = time.perf_counter()
             break
-        if response.status_code != 404 or "not ready" not in response.text:
+        if response.status_code != 409 or "not ready" not in response.text:
             raise PdfBenchError(f"GET the PDF of {report.number} answered {response.status_code}: "
                                 f"{response.text[:500]}")
         now = time.perf_counter()

@@ -66,8 +66,7 @@ SHARE_LINK_LINKS = {"revokeShareToken": {"token_id": "/share_token/id"},
 ESTIMATE_LINKS = {op: {"estimate_id": "/id"} for op in (
     "getEstimate", "updateEstimate", "sendEstimate", "convertEstimate")}
 REPORT_LINKS = {op: {"report_id": "/id"} for op in (
-    "getServiceReport", "updateServiceReport", "addServiceReportAttachment", "completeServiceReport",
-    "getSignedServiceReportPdf")}
+    "getServiceReport", "updateServiceReport", "addServiceReportAttachment", "completeServiceReport")}
 
 
 def error(status: int, code: str, message: str, fields: dict | None = None) -> Any:
@@ -392,16 +391,17 @@ def complete_service_report(report_id: str) -> Any:
 @api.operation("GET", "/service-reports/<report_id>/pdf", "getSignedServiceReportPdf",
                tag="service reports", summary="Download the signed PDF",
                description="The PDF rendered after the customer signed. It is rendered in the "
-               "background: until it is ready (`pdf.ready`) this answers 404.",
-               media="application/pdf", errors=(404,),
+               "background: until it is ready (`pdf.ready`), and before the customer has signed, "
+               "this answers 409 with the reason.",
+               media="application/pdf", errors=(404, 409),
                reply_schema={"type": "string", "contentMediaType": "application/pdf"},
                reply_headers={
                    "X-Content-SHA256": {"description": "SHA-256 of the PDF, as in `pdf.sha256`.",
                                         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
                    "Content-Disposition": {"description": "attachment, with the file's name.",
                                            "schema": {"type": "string"}}},
-               notes={404: "No such report, the report is not signed yet, or its PDF is still being "
-                           "rendered (retry shortly)."})
+               notes={409: "The report is not signed yet, or its PDF is still being rendered "
+                           "(retry shortly)."})
 def service_report_pdf(report_id: str) -> Any:
     with rpc() as services:
         pdf = services.documents.get_signed_pdf(g.workspace_id, report_id)

@@ -29,7 +29,7 @@ def wait_for_pdf(office, report_id: str, seconds: float = 30.0) -> Reply:
         response = office.get(f"/service-reports/{report_id}/pdf")
         if response.status_code == 200 or time.monotonic() > deadline:
             return response
-        assert response.status_code == 404 and "not ready" in response.json["error"]["message"]
+        assert response.status_code == 409 and "not ready" in response.json["error"]["message"]
         time.sleep(0.2)
 
 

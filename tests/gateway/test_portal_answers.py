@@ -180,7 +180,7 @@ def test_signing_a_service_report(staff, portal):
     evidence = staff.get(f"/evidence/{report['certificate_id']}").json
     assert evidence["signature_path"] == PATH and "<path" in evidence["signature_svg"]
     not_ready = staff.get(f"/service-reports/{report['id']}/pdf")
-    assert not_ready.status_code == 404 and "not ready" in not_ready.json["error"]["message"]
+    assert not_ready.status_code == 409 and "not ready" in not_ready.json["error"]["message"]
 
 
 def test_a_file_named_outside_latin_1_opens_under_its_own_name(staff, portal):

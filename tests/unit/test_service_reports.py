@@ -160,10 +160,11 @@ def test_narrative_and_attachments_freeze_once_complete(documents):
 def test_signed_pdf_is_kept_once(documents):
     rep = report(documents)
     documents.complete_service_report(WS, "staff", rep["id"])
-    with pytest.raises(NotFound):
+    with pytest.raises(Conflict) as unsigned:
         documents.get_signed_pdf(WS, rep["id"])
+    assert "not been signed" in unsigned.value.message
     sign(documents, rep)
-    with pytest.raises(NotFound) as info:
+    with pytest.raises(Conflict) as info:
         documents.get_signed_pdf(WS, rep["id"])
     assert "not ready" in info.value.message
     pdf = b"%PDF-1.4 signed"

@@ -173,12 +173,14 @@ class ServiceReportRpc(DocumentsDependencies):
         return [{"workspace_id": r.workspace_id, "id": str(r.id)}
                 for r in self.repo.service_reports.signed_without_pdf(cutoff)]
 
-    @rpc(expected_exceptions=(NotFound,))
+    @rpc(expected_exceptions=(NotFound, Conflict))
     def get_signed_pdf(self, workspace_id: str, report_id: str) -> dict[str, Any]:
+        """The signed PDF. The report exists but has none yet (unsigned, or rendering): a
+        Conflict with the reason, not NotFound — the report is there, its state says no."""
         report = self.repo.service_reports.get(workspace_id, report_id)
         if not report.pdf_file_id:
-            raise NotFound("The signed PDF is not ready yet." if report.status == "signed"
-                           else "This report has not been signed yet.")
+            raise Conflict("The signed PDF is not ready yet; try again in a moment."
+                           if report.status == "signed" else "This report has not been signed yet.")
         return file_to_wire(self.repo.files.get(workspace_id, report.pdf_file_id))
 
     @rpc(expected_exceptions=(NotFound,))
