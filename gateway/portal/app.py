@@ -17,6 +17,7 @@ from flask import Flask, current_app, g, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
 from gateway.web import WorkspaceCache, configure, install_security_headers
 from porchlight.clock import parse_iso
@@ -100,9 +101,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         return render_template("portal/unavailable.html"), 503, {"Retry-After": "10"}
 
     @app.errorhandler(405)
-    def method_not_allowed(_exc: Exception) -> Any:
+    def method_not_allowed(exc: HTTPException) -> Any:
         g.style_hashes = []
-        return render_template("portal/not_found.html"), 405
+        allowed = dict(exc.get_headers()).get("Allow", "")
+        return render_template("portal/not_found.html"), 405, {"Allow": allowed}
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_exc: Exception) -> Any:

@@ -110,3 +110,10 @@ def test_branding_colour_is_allowed_by_hash_not_unsafe_inline(make_staff, portal
 
 def test_liveness_needs_no_service(portal):
     assert portal.get("/healthz").json == {"status": "ok"}
+
+
+def test_a_wrong_method_is_405_naming_the_allowed_ones_and_changes_nothing(portal):
+    response = portal.delete(f"/portal/fsm/wo_{'a' * 40}")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
+    assert response.headers["Cache-Control"] == "no-store"
