@@ -121,11 +121,17 @@ class IsolatedVhost:
 
 def main() -> int:
     """``python -m devtools.broker``: make sure a broker answers, or say what to do."""
+    logging.basicConfig(level=logging.WARNING)
+    return require_broker()
+
+
+def require_broker() -> int:
+    """0 when a broker answers at the configured address (started or installed if need be);
+    otherwise the reason on stderr and the exit code a command should end with."""
     import sys
 
     from porchlight.settings import SettingsError, get_settings
 
-    logging.basicConfig(level=logging.WARNING)
     try:
         ensure_broker(get_settings().amqp_uri)
     except SettingsError as exc:

@@ -12,11 +12,11 @@ import sys
 import time
 from typing import Any
 
-from devtools.broker import BrokerUnavailable, ensure_broker
+from devtools.broker import require_broker
 from devtools.demo import seed
 from devtools.stack import Stack
 from porchlight.rpc import RpcPool
-from porchlight.settings import SettingsError, get_settings, nameko_config
+from porchlight.settings import nameko_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,14 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # py-amqp warns about publish confirms that arrive while a probe's channel closes.
     logging.getLogger("amqp").setLevel(logging.ERROR)
-    try:
-        ensure_broker(get_settings().amqp_uri)
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except BrokerUnavailable as exc:
-        print(f"porchlight: {exc}", file=sys.stderr)
-        return 3
+    if code := require_broker():
+        return code
     stack = Stack(host=args.host, portal_port=args.portal_port, admin_port=args.admin_port)
 
     def _terminate(_signum: int, _frame: Any) -> None:

@@ -21,7 +21,7 @@ from porchlight.contracts.fields import (
     refuse,
     text,
 )
-from porchlight.contracts.share_links import TOKEN_PATTERN, ShareToken
+from porchlight.contracts.share_links import MintedShareToken
 from porchlight.contracts.work_orders import WorkOrder
 
 STATUSES = ("draft", "sent", "approved", "rejected", "expired", "converted")
@@ -188,13 +188,10 @@ class EstimateList(Reply):
     estimates: list[Estimate]
 
 
-class SentEstimate(Reply):
+class SentEstimate(MintedShareToken):
     """The sent estimate and a new link the customer can view and answer with."""
 
     estimate: Estimate
-    token: str = Field(pattern=TOKEN_PATTERN, description="The secret token; shown only here.")
-    url: str = Field(json_schema_extra={"format": "uri"}, description="The portal address to send.")
-    share_token: ShareToken
 
 
 class ConvertedEstimate(Reply):

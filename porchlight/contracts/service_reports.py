@@ -10,7 +10,7 @@ from pydantic import Field, StrictStr
 from porchlight.contracts.base import Contract, Query, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment, Sha256
 from porchlight.contracts.fields import DocumentNumber, Id, optional, optional_text, text
-from porchlight.contracts.share_links import TOKEN_PATTERN, ShareToken
+from porchlight.contracts.share_links import MintedShareToken
 
 STATUSES = ("draft", "awaiting_signature", "signed")
 Status = Literal["draft", "awaiting_signature", "signed"]
@@ -86,13 +86,10 @@ class ServiceReportList(Reply):
     service_reports: list[ServiceReport]
 
 
-class CompletedServiceReport(Reply):
+class CompletedServiceReport(MintedShareToken):
     """The report awaiting signature and a new link the customer can view and sign with."""
 
     service_report: ServiceReport
-    token: str = Field(pattern=TOKEN_PATTERN, description="The secret token; shown only here.")
-    url: str = Field(json_schema_extra={"format": "uri"}, description="The portal address to send.")
-    share_token: ShareToken
 
 
 class AttachmentUpload(Contract):
