@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from porchlight.amqp import ServiceUnavailable
 
 from gateway.portal.read_model import ReadModel, SharedLru, Subject
 from gateway.web import amqp_client
 from porchlight import share_tokens
-from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import isoformat, parse_iso, utcnow
 from porchlight.errors import NotFound
 from porchlight.events import CUSTOMER_VISIBLE
@@ -107,6 +107,10 @@ class Views:
         self.flush()
 
 
+def _open_until(view: dict[str, Any]) -> datetime | None:
+    return parse_iso(view["open_until"]) if view.get("open_until") else None
+
+
 class PortalReads:
     def __init__(self, client: Any, *, capacity: int = 10_000, lifetime: float = 60.0,
                  flush_interval: float = 1.0, now: Callable[[], datetime] = utcnow,
@@ -172,8 +176,7 @@ class PortalReads:
     def estimate(self, grant: dict[str, Any], include: list[str] | None) -> dict[str, Any]:
         # An open estimate stops being answerable at its end, with or without an event.
         return self._record("estimate", grant, "get_estimate_for_customer",
-                            tuple(include) if include is not None else None,
-                            until=lambda view: parse_iso(view["open_until"]) if view.get("open_until") else None)
+                            tuple(include) if include is not None else None, until=_open_until)
 
     def service_report(self, grant: dict[str, Any]) -> dict[str, Any]:
         return self._record("service_report", grant, "get_service_report_for_customer")
