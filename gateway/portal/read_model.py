@@ -71,24 +71,6 @@ class Lru:
         self._items.clear()
 
 
-class SharedLru:
-    """An ``Lru`` behind a lock, for what never changes once written (certificates)."""
-
-    def __init__(self, capacity: int) -> None:
-        self._lru = Lru(capacity)
-        self._lock = threading.Lock()
-
-    def fetch(self, key: Hashable, load: Callable[[], T]) -> T:
-        with self._lock:
-            value = self._lru.get(key, _MISSING)
-        if value is not _MISSING:
-            return value
-        value = load()
-        with self._lock:
-            self._lru.put(key, value)
-        return value
-
-
 class _Entry:
     __slots__ = ("value", "subjects", "stale_at")
 
@@ -101,7 +83,9 @@ class ReadModel:
                  clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = utcnow) -> None:
         self.lifetime = lifetime
-        self._clock, self._now = clock, now
+        # Seconds for entry lifetimes, and the wall clock for a value's own end; both
+        # replaceable, so tests move time instead of waiting for it.
+        self.clock, self.now = clock, now
         self._entries = Lru(capacity)
         self._by_subject: dict[Subject, set[Hashable]] = {}
         # The number of the last change heard for each subject, for as many subjects as
@@ -155,13 +139,18 @@ class ReadModel:
         with self._lock:
             return self._lock.wait_for(lambda: self._mark_of(subject) > after, timeout)
 
+    def wait_live(self, timeout: float) -> bool:
+        """Block until the consumer is connected and bound (or ``timeout`` passes)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._live, timeout)
+
     def get(self, key: Hashable) -> Any:
         """The stored value, or None (never stored, forgotten, or past its lifetime)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry.stale_at <= self._clock():
+            if entry.stale_at <= self.clock():
                 self._drop(key)
                 return None
             return entry.value
@@ -186,13 +175,13 @@ class ReadModel:
         value = load()
         ends = until(value) if until else None
         remaining = self.lifetime if ends is None else min(
-            self.lifetime, (ends - self._now()).total_seconds())
+            self.lifetime, (ends - self.now()).total_seconds())
         with self._lock:
             if not (live and self._live) or remaining <= 0:
                 return value
             if any(self._mark_of(s) > started for s in subjects(value)):
                 return value
-            self._store(key, _Entry(value, subjects(value), self._clock() + remaining))
+            self._store(key, _Entry(value, subjects(value), self.clock() + remaining))
         return value
 
     # -- inside the lock -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 from porchlight.amqp import ServiceUnavailable
 
-from gateway.portal.read_model import ReadModel, SharedLru, Subject
+from gateway.portal.read_model import ReadModel, Subject
 from gateway.web import amqp_client
 from porchlight import share_tokens
 from porchlight.clock import isoformat, parse_iso, utcnow
@@ -35,6 +35,7 @@ EVENT_IDS = {
     "service_report_id": "service_report",
     "share_token_id": "share_token",
     "rotated_from": "share_token",
+    "certificate_id": "certificate",  # a certificate changes only when a signed PDF is attached
 }
 
 
@@ -119,7 +120,6 @@ class PortalReads:
         self._now = now
         extra = {"clock": clock} if clock else {}
         self.model = ReadModel(capacity=capacity, lifetime=lifetime, now=now, **extra)
-        self.certificates = SharedLru(capacity)
         self.views = Views(lambda batch: client.call("sharing", "record_views", batch),
                            interval=flush_interval, now=now)
 
@@ -187,9 +187,9 @@ class PortalReads:
             lambda: self.client.call("identity", "get_workspace", workspace_id))
 
     def certificate(self, certificate_id: str) -> dict[str, Any]:
-        """Certificates never change once written: kept without events or lifetime."""
-        return self.certificates.fetch(
-            certificate_id, lambda: self.client.call("signatures", "get_certificate", certificate_id))
+        return self.model.fetch(
+            ("certificate", certificate_id), lambda _: (("certificate", certificate_id),),
+            lambda: self.client.call("signatures", "get_certificate", certificate_id))
 
 
 _lock = threading.Lock()
