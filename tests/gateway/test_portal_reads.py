@@ -17,6 +17,7 @@ import time_machine
 
 from gateway.portal.reads import reads
 from porchlight.clock import isoformat, utcnow
+from tests.gateway.test_portal_answers import LINES, csrf, path_of
 
 WAIT = 10.0  # seconds: a bound on waiting for an event, never a pause
 
@@ -151,29 +152,32 @@ def test_views_from_memory_are_counted_in_batches(staff, portal, portal_app, mod
 
 
 def test_an_open_estimate_is_not_shown_as_open_past_its_end(staff, portal, calls):
-    estimate = staff.sent_estimate([{"description": "Valve", "quantity": "1", "unit_price": "40.00"}])
-    url = f"/portal/fsm/estimate/{estimate['token']}"
-    assert "Accept" in portal.get(url).get_data(as_text=True)
-    ends = staff.get(f"/estimates/{estimate['id']}").json["valid_until"]
-    with time_machine.travel(utcnow() + timedelta(days=400)):
-        calls.clear()
+    sent = staff.sent_estimate(LINES)
+    url = path_of(sent["url"])
+    assert 'value="accept"' in portal.get(url).get_data(as_text=True)
+    calls.clear()
+    assert 'value="accept"' in portal.get(url).get_data(as_text=True)
+    assert calls == []  # open: served from memory
+    with time_machine.travel(utcnow() + timedelta(days=15)):  # past its valid-until date
         page = portal.get(url).get_data(as_text=True)
-    assert ends and "documents.get_estimate_for_customer" in calls
-    assert "name=\"response\"" not in page
+    assert "documents.get_estimate_for_customer" in calls  # not kept past its end
+    assert 'value="accept"' not in page
 
 
-def test_a_certificate_is_read_once(staff, portal, calls):
-    estimate = staff.sent_estimate([{"description": "Valve", "quantity": "1", "unit_price": "40.00"}])
-    answer = {"response": "decline", "signer_name": "Alex", "reason": "Too dear"}
-    page = portal.get(f"/portal/fsm/estimate/{estimate['token']}").get_data(as_text=True)
-    from tests.gateway.test_portal_answers import csrf_of, revision_of
-    portal.post(f"/portal/fsm/estimate/{estimate['token']}",
-                data={**answer, "csrf_token": csrf_of(page), "revision": revision_of(page)})
-    certificate_id = staff.get(f"/estimates/{estimate['id']}").json["outcome"]["certificate_id"]
+def test_a_certificate_is_read_once_until_a_signed_pdf_is_attached(staff, portal, model, calls, rpc):
+    sent = staff.sent_estimate(LINES)
+    url = path_of(sent["url"])
+    portal.post(url, data={"csrf_token": csrf(portal.get(url).get_data(as_text=True)),
+                           "response": "decline", "revision": "1", "reason": "Too dear"})
+    certificate_id = staff.get(f"/estimates/{sent['estimate']['id']}").json["outcome"]["certificate_id"]
     calls.clear()
     for _ in range(3):
         assert portal.get(f"/verify/{certificate_id}").status_code == 200
     assert calls == ["signatures.get_certificate"]
+    with heard(model, "certificate", certificate_id):
+        rpc.call("signatures", "attach_artifact", staff.workspace_id, certificate_id,
+                 {"kind": "signed_pdf", "sha256": "ab" * 32})
+    assert "ab" * 32 in portal.get(f"/verify/{certificate_id}").get_data(as_text=True)
 
 
 def close_connections_named(name: str) -> int:
