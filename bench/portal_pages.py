@@ -64,8 +64,8 @@ from signature_pdf import (
 from devtools.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
 from devtools.demo import seed
 from devtools.stack import ROOT, Stack
-from porchlight.rpc import RpcPool
-from porchlight.settings import get_settings, nameko_config
+from porchlight.amqp import AmqpClient
+from porchlight.settings import get_settings
 
 RESULTS = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gateway" / "gunicorn_conf.py"
@@ -327,7 +327,6 @@ def gateway_settings(stack: Stack) -> dict[str, Any]:
         "workers": conf["workers"],
         "worker_class": conf["worker_class"],
         "threads": conf["threads"],
-        "rpc_pool_size_per_worker": settings.rpc_pool_size,
         "log_level": settings.log_level.lower(),
     }
 
@@ -353,11 +352,11 @@ def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]
 
 def seed_demo(stack: Stack) -> dict[str, Any]:
     """The demo workspace, exactly as ``make run`` seeds it (a sent estimate included)."""
-    pool = RpcPool(nameko_config(stack.amqp_uri), size=1, timeout=10)
+    client = AmqpClient(stack.amqp_uri, timeout=10, name="bench")
     try:
-        return seed(pool, stack.admin_url)
+        return seed(client, stack.admin_url)
     finally:
-        pool.close()
+        client.close()
 
 
 def token_in(url: str, prefix: str) -> str:
@@ -539,7 +538,7 @@ def print_machine(machine: dict[str, Any], invocation: str) -> None:
           f"{machine['platform']}, {' '.join(machine['wrk'])}")
     print(f"Load average at start: {machine['load_average_at_start']}")
     print(f"Portal gateway: gunicorn {gw['worker_class']}, workers={gw['workers']}, "
-          f"threads={gw['threads']}, RPC pool {gw['rpc_pool_size_per_worker']}/worker, "
+          f"threads={gw['threads']}, one AMQP connection/worker, "
           f"log level {gw['log_level']}; services, broker and wrk share the same machine")
 
 

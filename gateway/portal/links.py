@@ -19,7 +19,7 @@ from flask import (
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from gateway.web import client_ip, content_disposition, rpc_pool, style_hash
+from gateway.web import amqp_client, client_ip, content_disposition, style_hash
 from porchlight import share_tokens
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
@@ -38,15 +38,15 @@ def resolve(raw: str, entity_type: str, permission: str = "view") -> dict[str, A
     of this entity type with this permission (malformed tokens never reach a service)."""
     if share_tokens.entity_type_of(raw) != entity_type:
         abort(404)
-    return rpc_pool(current_app).call("sharing", "resolve_token", raw, entity_type, permission)
+    return amqp_client(current_app).call("sharing", "resolve_token", raw, entity_type, permission)
 
 
 def workspace_of(grant: dict[str, Any]) -> dict[str, Any]:
-    return current_app.extensions["workspaces"].get(rpc_pool(current_app), grant["workspace_id"])
+    return current_app.extensions["workspaces"].get(amqp_client(current_app), grant["workspace_id"])
 
 
 def documents(method: str, *args: Any) -> Any:
-    return rpc_pool(current_app).call("documents", method, *args)
+    return amqp_client(current_app).call("documents", method, *args)
 
 
 def customer_context() -> dict[str, str]:
@@ -170,7 +170,7 @@ def file(signed: str) -> Any:
     except (BadSignature, ValueError, TypeError):
         raise NotFound("Unknown link.") from None
     # A file link dies with the share link that showed it.
-    if not rpc_pool(current_app).call("sharing", "check_token", workspace_id, share_token_id):
+    if not amqp_client(current_app).call("sharing", "check_token", workspace_id, share_token_id):
         raise NotFound("Unknown link.")
     documents("report_has_file", workspace_id, report_id, file_id)
     stored = documents("open_file", workspace_id, file_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from gateway.web import rpc_pool
+from gateway.web import amqp_client
 from porchlight.errors import NotFound
 
 bp = Blueprint("verify", __name__)
@@ -31,7 +31,7 @@ def check_pdf() -> Any:
         return render_template("portal/verify.html", error="Choose the signed PDF to check."), 422
     digest = hashlib.sha256(content).hexdigest()
     try:
-        certificate = rpc_pool(current_app).call("signatures", "find_certificate_by_artifact", digest)
+        certificate = amqp_client(current_app).call("signatures", "find_certificate_by_artifact", digest)
     except NotFound:
         return render_template("portal/verify.html", digest=digest, matched=False), 200
     return render_template("portal/certificate.html", cert=certificate, digest=digest, matched=True)
@@ -42,5 +42,5 @@ def certificate(certificate_id: str) -> Any:
     g.style_hashes = []
     if not _CERTIFICATE.fullmatch(certificate_id):
         raise NotFound("Unknown certificate.")
-    cert = rpc_pool(current_app).call("signatures", "get_certificate", certificate_id)
+    cert = amqp_client(current_app).call("signatures", "get_certificate", certificate_id)
     return render_template("portal/certificate.html", cert=cert)
