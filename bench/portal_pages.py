@@ -54,7 +54,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from portal_reads import first_views, freshness
+from amqp_latency import rpc_against_raw
+from portal_reads import first_views, freshness, summary
 from signature_pdf import (
     WARMUP_PDF_TIMEOUT_S,
     StaffApi,
@@ -67,8 +68,8 @@ from signature_pdf import (
 from devtools.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
 from devtools.demo import seed
 from devtools.stack import ROOT, Stack
-from porchlight.rpc import RpcPool
-from porchlight.settings import get_settings, nameko_config
+from porchlight.amqp import AmqpClient
+from porchlight.settings import get_settings
 
 RESULTS = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gateway" / "gunicorn_conf.py"
@@ -332,7 +333,6 @@ def gateway_settings(stack: Stack) -> dict[str, Any]:
         "workers": conf["workers"],
         "worker_class": conf["worker_class"],
         "threads": conf["threads"],
-        "rpc_pool_size_per_worker": settings.rpc_pool_size,
         "log_level": settings.log_level.lower(),
     }
 
@@ -358,11 +358,11 @@ def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]
 
 def seed_demo(stack: Stack) -> dict[str, Any]:
     """The demo workspace, exactly as ``make run`` seeds it (a sent estimate included)."""
-    pool = RpcPool(nameko_config(stack.amqp_uri), size=1, timeout=10)
+    client = AmqpClient(stack.amqp_uri, timeout=10, name="bench")
     try:
-        return seed(pool, stack.admin_url)
+        return seed(client, stack.admin_url)
     finally:
-        pool.close()
+        client.close()
 
 
 def token_in(url: str, prefix: str) -> str:
@@ -454,7 +454,8 @@ def read_model(bench: Bench) -> SectionResult:
         cold = first_views(api, customer_id, args.first_views)
         print(f"RPC: {args.rpc_calls} no-op calls through the gateway's client and as raw "
               "AMQP request/reply …", flush=True)
-        rpc = rpc_against_raw(bench.stack.amqp_uri, args.rpc_calls)
+        rpc = {way: summary(timings) for way, timings in
+               rpc_against_raw(bench.stack.amqp_uri, args.rpc_calls).items()}
         print(f"Freshness: {args.freshness_trials} edits and {args.freshness_trials} "
               "revocations, the portal polled until it shows each …", flush=True)
         fresh = freshness(api, customer_id, args.freshness_trials)
@@ -589,7 +590,7 @@ def print_machine(machine: dict[str, Any], invocation: str) -> None:
           f"{machine['platform']}, {' '.join(machine['wrk'])}")
     print(f"Load average at start: {machine['load_average_at_start']}")
     print(f"Portal gateway: gunicorn {gw['worker_class']}, workers={gw['workers']}, "
-          f"threads={gw['threads']}, RPC pool {gw['rpc_pool_size_per_worker']}/worker, "
+          f"threads={gw['threads']}, one AMQP connection/worker, "
           f"log level {gw['log_level']}; services, broker and wrk share the same machine")
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import requests
 
+from porchlight.amqp import AmqpClient
 from porchlight.clock import isoformat, utcnow
-from porchlight.rpc import RpcPool
 
 WORK_ORDERS: list[dict[str, Any]] = [
     {
@@ -45,8 +45,8 @@ WORK_ORDERS: list[dict[str, Any]] = [
 ]
 
 
-def seed(pool: RpcPool, admin_url: str) -> dict[str, Any]:
-    created = pool.call(
+def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
+    created = client.call(
         "identity", "create_workspace",
         {"name": "Brightwater Plumbing & Heating", "currency": "GBP",
          "timezone": "Europe/London", "brand_colour": "#0f766e"},

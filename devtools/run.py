@@ -15,8 +15,7 @@ from typing import Any
 from devtools.broker import require_broker
 from devtools.demo import seed
 from devtools.stack import Stack
-from porchlight.rpc import RpcPool
-from porchlight.settings import nameko_config
+from porchlight.amqp import AmqpClient
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         print("Starting identity, sharing, documents, signatures, the worker, portal and admin …", flush=True)
         stack.start()
         if not args.no_demo:
-            pool = RpcPool(nameko_config(stack.amqp_uri), size=1, timeout=10)
+            client = AmqpClient(stack.amqp_uri, timeout=10, name="demo")
             try:
-                demo = seed(pool, stack.admin_url)
+                demo = seed(client, stack.admin_url)
             finally:
-                pool.close()
+                client.close()
             print_welcome(stack, demo)
         else:
             print(f"Portal: {stack.portal_url}  Admin API: {stack.admin_url}/api/v1")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import requests
 
+from porchlight.amqp import AmqpClient, ServiceUnavailable
 from porchlight.errors import NotFound
-from porchlight.rpc import RpcPool, ServiceUnavailable
 from porchlight.settings import get_settings, nameko_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ class Stack:
     def wait_ready(self, timeout: float = 60.0, names: tuple[str, ...] | None = None) -> None:
         names = names or tuple(self.processes)
         deadline = time.monotonic() + timeout
-        pool = RpcPool(nameko_config(self.amqp_uri), size=1, timeout=2)
+        client = AmqpClient(self.amqp_uri, timeout=2, name="stack-probe")
         try:
             pending = list(names)
             while pending:
@@ -160,17 +160,17 @@ class Stack:
                     )
                 if crashed := [n for n in self.dead() if n in pending]:
                     raise RuntimeError(f"{', '.join(crashed)} exited; see {self.log_dir}")
-                pending = [n for n in pending if not self._ready(pool, n)]
+                pending = [n for n in pending if not self._ready(client, n)]
                 if pending:
                     time.sleep(0.3)
         finally:
-            pool.close()
+            client.close()
 
-    def _ready(self, pool: RpcPool, name: str) -> bool:
+    def _ready(self, client: AmqpClient, name: str) -> bool:
         if name in SERVICES:
             method, args = _PROBES[name]
             try:
-                pool.call(name, method, *args)
+                client.call(name, method, *args)
             except NotFound:
                 return True
             except ServiceUnavailable:

@@ -1,4 +1,4 @@
-"""What both gateways share: the RPC pool, security headers, token-safe logging."""
+"""What both gateways share: the AMQP client, security headers, token-safe logging."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from urllib.parse import quote
 from flask import Flask, g, request
 
 from porchlight import share_tokens
+from porchlight.amqp import AmqpClient
 from porchlight.errors import (
     Conflict,
     Forbidden,
@@ -23,8 +24,7 @@ from porchlight.errors import (
     Unavailable,
 )
 from porchlight.logs import LOG_FORMAT
-from porchlight.rpc import RpcPool
-from porchlight.settings import Settings, get_settings, nameko_config
+from porchlight.settings import Settings, get_settings
 
 access_log = logging.getLogger("porchlight.access")
 
@@ -74,7 +74,6 @@ def default_config(settings: Settings | None = None) -> dict[str, Any]:
     return {
         "AMQP_URI": settings.amqp_uri,
         "RPC_TIMEOUT": settings.rpc_timeout,
-        "RPC_POOL_SIZE": settings.rpc_pool_size,
         "PORTAL_BASE_URL": settings.portal_base_url,
         # Addresses of reverse proxies whose X-Forwarded-For we believe (comma-separated).
         "TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
@@ -117,23 +116,21 @@ def configure(app: Flask, test_config: dict | None) -> None:
     install_log_redaction()
 
 
-def rpc_pool(app: Flask) -> RpcPool:
-    """The app's one pool, created on first use (after gunicorn forks its workers)."""
-    pool = app.extensions.get("porchlight_rpc")
-    if pool is None:
-        with _pool_lock:
-            pool = app.extensions.get("porchlight_rpc")
-            if pool is None:
-                pool = RpcPool(
-                    nameko_config(app.config["AMQP_URI"]),
-                    size=int(app.config["RPC_POOL_SIZE"]),
-                    timeout=app.config["RPC_TIMEOUT"],
-                )
-                app.extensions["porchlight_rpc"] = pool
-    return pool
+def amqp_client(app: Flask) -> AmqpClient:
+    """The process's one AMQP client, made on first use (after gunicorn forks its workers;
+    the client itself connects only when first called)."""
+    client = app.extensions.get("porchlight_amqp")
+    if client is None:
+        with _client_lock:
+            client = app.extensions.get("porchlight_amqp")
+            if client is None:
+                # Named after the app (gateway.portal.app), as operators see it in RabbitMQ.
+                client = AmqpClient(app.config["AMQP_URI"], timeout=app.config["RPC_TIMEOUT"], name=app.name)
+                app.extensions["porchlight_amqp"] = client
+    return client
 
 
-_pool_lock = threading.Lock()
+_client_lock = threading.Lock()
 
 
 def content_disposition(disposition: str, filename: str) -> str:

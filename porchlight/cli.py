@@ -15,17 +15,18 @@ import json
 import sys
 from typing import Any
 
+from porchlight.amqp import AmqpClient, ServiceUnavailable
 from porchlight.errors import InvalidInput, PorchlightError
-from porchlight.rpc import RpcPool, ServiceUnavailable
-from porchlight.settings import SettingsError, get_settings, nameko_config, redact_uri
+from porchlight.settings import SettingsError, get_settings, redact_uri
 
 
 def _print(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
-def _pool() -> RpcPool:
-    return RpcPool(nameko_config(), size=1, timeout=get_settings().rpc_timeout)
+def _client() -> AmqpClient:
+    settings = get_settings()
+    return AmqpClient(settings.amqp_uri, timeout=settings.rpc_timeout, name="porchlight-cli")
 
 
 def cmd_workspace_create(args: argparse.Namespace) -> int:
@@ -33,11 +34,11 @@ def cmd_workspace_create(args: argparse.Namespace) -> int:
     for option in ("currency", "timezone", "brand_colour", "logo_url"):
         if getattr(args, option):
             data[option] = getattr(args, option)
-    pool = _pool()
+    client = _client()
     try:
-        created = pool.call("identity", "create_workspace", data, "cli")
+        created = client.call("identity", "create_workspace", data, "cli")
     finally:
-        pool.close()
+        client.close()
     _print({
         "workspace_id": created["workspace"]["id"],
         "workspace": created["workspace"],
@@ -49,19 +50,19 @@ def cmd_workspace_create(args: argparse.Namespace) -> int:
 
 
 def cmd_api_key(args: argparse.Namespace) -> int:
-    pool = _pool()
+    client = _client()
     try:
         if args.action == "create":
-            result = pool.call(
+            result = client.call(
                 "identity", "create_api_key", args.workspace_id, "cli",
                 {"label": args.label} if args.label else {},
             )
         elif args.action == "list":
-            result = pool.call("identity", "list_api_keys", args.workspace_id)
+            result = client.call("identity", "list_api_keys", args.workspace_id)
         else:
-            result = pool.call("identity", "revoke_api_key", args.workspace_id, "cli", args.key_id)
+            result = client.call("identity", "revoke_api_key", args.workspace_id, "cli", args.key_id)
     finally:
-        pool.close()
+        client.close()
     _print(result)
     return 0
 

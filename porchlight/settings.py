@@ -76,10 +76,6 @@ class Settings(BaseSettings):
                     "before giving up (503). Keep it above the services' own waits on each other "
                     "(documents waits 4 s for signatures), so their answer arrives first.",
     )
-    rpc_pool_size: int = Field(
-        8, ge=1, le=256,
-        description="RPC connections each gateway process keeps open (one per concurrent request).",
-    )
     nameko_max_workers: int = Field(
         10, ge=1, le=1000,
         description="Requests each nameko service process handles at once (config.yml).",

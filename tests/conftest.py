@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from devtools.broker import IsolatedVhost, ensure_broker
+from porchlight.amqp import AmqpClient
 from porchlight.logs import install_expected_error_filter
-from porchlight.rpc import RpcPool
-from porchlight.settings import Settings, env_name, get_settings, nameko_config
+from porchlight.settings import Settings, env_name, get_settings
 from tests.running_stack import office, stack  # noqa: F401 - fixtures for e2e and browser tests
 from tests.staff import InProcess, StaffApi
 
@@ -70,10 +70,10 @@ def services(runner_factory: Any, service_config: dict[str, Any]) -> dict[str, A
 
 
 @pytest.fixture
-def rpc(services: dict[str, Any]) -> Iterator[RpcPool]:
-    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=2, timeout=5)
-    yield pool
-    pool.close()
+def rpc(services: dict[str, Any]) -> Iterator[AmqpClient]:
+    client = AmqpClient(services["AMQP_URI"], timeout=5, name="tests")
+    yield client
+    client.close()
 
 
 def _gateway_config(services: dict[str, Any]) -> dict[str, Any]:
@@ -81,9 +81,7 @@ def _gateway_config(services: dict[str, Any]) -> dict[str, Any]:
         "TESTING": True,
         "AMQP_URI": services["AMQP_URI"],
         "RPC_TIMEOUT": 5,
-        "RPC_POOL_SIZE": 2,
         "PORTAL_BASE_URL": "http://portal.test",
-        "WORKSPACE_CACHE_SECONDS": 0,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
     }
@@ -95,7 +93,8 @@ def admin_app(services: dict[str, Any]) -> Iterator[Any]:
 
     app = create_app(_gateway_config(services))
     yield app
-    app.extensions["porchlight_rpc"].close() if "porchlight_rpc" in app.extensions else None
+    if "porchlight_amqp" in app.extensions:
+        app.extensions["porchlight_amqp"].close()
 
 
 @pytest.fixture
@@ -104,11 +103,12 @@ def portal_app(services: dict[str, Any]) -> Iterator[Any]:
 
     app = create_app(_gateway_config(services))
     yield app
-    app.extensions["porchlight_rpc"].close() if "porchlight_rpc" in app.extensions else None
+    if "porchlight_amqp" in app.extensions:
+        app.extensions["porchlight_amqp"].close()
 
 
 @pytest.fixture
-def make_staff(admin_app: Any, rpc: RpcPool) -> Any:
+def make_staff(admin_app: Any, rpc: AmqpClient) -> Any:
     """``make_staff(name, **workspace fields)``: a new workspace's staff on the admin app."""
 
     def make(name: str = "Acme Heating", **fields: Any) -> StaffApi:

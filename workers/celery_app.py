@@ -51,7 +51,7 @@ def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
         "task_acks_late": True,
         "worker_prefetch_multiplier": 1,
         # Threads, not prefork: a task spends its time waiting on RPC replies, the shared
-        # RpcPool is thread-safe, and one process keeps one pool of broker connections.
+        # AmqpClient is thread-safe, and one process keeps one broker connection.
         # Rendering one report is milliseconds of CPU, so the GIL costs nothing that matters.
         "worker_pool": "threads",
         "worker_concurrency": 4,

@@ -1,5 +1,5 @@
 """Porchlight's Celery tasks. Each one is safe to run twice, and reaches the services
-through one shared, lazily started ``RpcPool``.
+through the process's one lazily started ``AmqpClient``.
 
 ``render_signed_pdf`` only *reads* the signature: a render that fails leaves the signed
 report and its evidence exactly as they were, and the next attempt starts over.
@@ -16,44 +16,42 @@ from typing import Any, Protocol
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
+from porchlight.amqp import AmqpClient, ServiceUnavailable
 from porchlight.errors import NotFound
-from porchlight.rpc import RpcPool, ServiceUnavailable
-from porchlight.settings import get_settings, nameko_config
+from porchlight.settings import get_settings
 from workers.pdf import render_signed_report
 
 log = logging.getLogger(__name__)
 
-# A cap, not a count: the pool starts a connection only when every started one is busy,
-# so the cap just has to be at least the worker's concurrency.
-RPC_POOL_SIZE = 16
-
-_pool: RpcPool | None = None
-_pool_lock = threading.Lock()
+_client: AmqpClient | None = None
+_client_lock = threading.Lock()
 
 
 class Rpc(Protocol):
     def call(self, service: str, method: str, *args: Any) -> Any: ...
 
 
-def rpc_pool() -> RpcPool:
-    """The worker's RPC pool, made on first use: never at import, so importing the tasks
-    (to send one, or in a test) opens no connection, and a prefork child builds its own."""
-    global _pool
-    if _pool is None:
-        with _pool_lock:
-            if _pool is None:
-                _pool = RpcPool(nameko_config(), size=RPC_POOL_SIZE, timeout=get_settings().rpc_timeout)
-    return _pool
+def amqp_client() -> AmqpClient:
+    """The worker's AMQP client, made on first use: never at import, so importing the tasks
+    (to send one, or in a test) opens no connection, and a prefork child builds its own.
+    It is thread-safe: the threads pool's tasks share its one connection."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                settings = get_settings()
+                _client = AmqpClient(settings.amqp_uri, timeout=settings.rpc_timeout, name="worker")
+    return _client
 
 
 @worker_shutdown.connect  # the threads pool: the worker's own process
 @worker_process_shutdown.connect  # a prefork child
-def _close_rpc_pool(**_: Any) -> None:
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.close()
+def _close_amqp_client(**_: Any) -> None:
+    global _client
+    with _client_lock:
+        client, _client = _client, None
+    if client is not None:
+        client.close()
 
 
 def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, str] | None:
@@ -114,7 +112,7 @@ MISSING_PDF_AFTER_SECONDS = 120
 def render_signed_pdf(self: Any, workspace_id: str, report_id: str) -> dict[str, str] | None:
     if self.request.retries:
         log.info("rendering the PDF of service report %s, attempt %d", report_id, self.request.retries + 1)
-    return render_and_store(rpc_pool(), workspace_id, report_id)
+    return render_and_store(amqp_client(), workspace_id, report_id)
 
 
 @shared_task(name="porchlight.expire_estimates")
@@ -122,7 +120,7 @@ def expire_estimates() -> dict[str, int] | None:
     """Beat runs this every minute; a sweep the documents service misses is simply done
     by the next one, so there is no retry."""
     try:
-        result = rpc_pool().call("documents", "expire_estimates")
+        result = amqp_client().call("documents", "expire_estimates")
     except ServiceUnavailable as exc:
         log.warning("estimate sweep skipped, documents service unavailable: %s", exc)
         return None
@@ -137,7 +135,7 @@ def render_missing_pdfs() -> dict[str, int] | None:
     been waiting for its PDF for a while. Rendering is idempotent, so a report whose
     render is merely slow costs one harmless duplicate at most."""
     try:
-        missing = rpc_pool().call("documents", "list_reports_missing_pdf", MISSING_PDF_AFTER_SECONDS)
+        missing = amqp_client().call("documents", "list_reports_missing_pdf", MISSING_PDF_AFTER_SECONDS)
     except ServiceUnavailable as exc:
         log.warning("PDF sweep skipped, documents service unavailable: %s", exc)
         return None

@@ -15,8 +15,9 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gateway.admin.openapi import Api, BadBody
-from gateway.web import configure, content_disposition, install_security_headers, rpc_pool, status_for
+from gateway.web import amqp_client, configure, content_disposition, install_security_headers, status_for
 from porchlight import share_tokens
+from porchlight.amqp import ServiceUnavailable
 from porchlight.contracts import Contract, Query
 from porchlight.contracts.common import Health
 from porchlight.contracts.customers import Customer, CustomerInput, CustomerList
@@ -54,7 +55,6 @@ from porchlight.contracts.work_orders import (
     WorkOrderQuery,
 )
 from porchlight.errors import InvalidInput, PorchlightError, Unauthorized
-from porchlight.rpc import ServiceUnavailable
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(blueprint)
@@ -74,7 +74,7 @@ def error(status: int, code: str, message: str, fields: dict | None = None) -> A
 
 
 def rpc() -> Any:
-    return rpc_pool(current_app).proxy()
+    return amqp_client(current_app).proxy()
 
 
 def wire(model: Contract | Query, *, partial: bool = False) -> dict[str, Any]:

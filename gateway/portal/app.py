@@ -21,10 +21,10 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from gateway.web import configure, install_security_headers
+from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import parse_iso
 from porchlight.errors import NotFound, Unavailable
 from porchlight.money import format_minor
-from porchlight.rpc import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,9 @@ import pytest
 from nameko.events import event_handler
 from nameko.standalone.events import event_dispatcher
 
+from porchlight.amqp import AmqpClient
 from porchlight.clock import utcnow
 from porchlight.errors import Conflict
-from porchlight.rpc import RpcPool
-from porchlight.settings import nameko_config
 
 # Dispatched by the test after a race, on each outcome's queue. A queue is first in, first
 # out, and the listener takes one message at a time: once it has heard the barrier, it has
@@ -69,10 +68,11 @@ def hear_all(services, listener):
 
 
 @pytest.fixture
-def wide_pool(services):
-    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=20, timeout=20)
-    yield pool
-    pool.close()
+def racer(services):
+    """A client of its own with a longer timeout: twenty calls wait on one another."""
+    client = AmqpClient(services["AMQP_URI"], timeout=20, name="racer")
+    yield client
+    client.close()
 
 
 def workspace(rpc) -> str:
@@ -116,10 +116,10 @@ def answer(ws, est_id, response, name):
         "response": response, "revision": 1, "signer_name": name, "ip": "192.0.2.10"})
 
 
-def test_twenty_simultaneous_accepts_make_one_outcome(rpc, wide_pool, listener, hear_all):
+def test_twenty_simultaneous_accepts_make_one_outcome(rpc, racer, listener, hear_all):
     ws = workspace(rpc)
     est = estimate(rpc, ws)
-    wins, conflicts = race(wide_pool, [answer(ws, est["id"], "accept", f"Signer {i}") for i in range(20)])
+    wins, conflicts = race(racer, [answer(ws, est["id"], "accept", f"Signer {i}") for i in range(20)])
     assert len(wins) == 1 and conflicts == 19
     stored = rpc.call("documents", "get_estimate", ws, est["id"])
     assert stored["status"] == "approved"
@@ -128,11 +128,11 @@ def test_twenty_simultaneous_accepts_make_one_outcome(rpc, wide_pool, listener, 
     assert listener.heard == ["estimate_approved"]
 
 
-def test_an_accept_racing_a_decline_makes_one_outcome(rpc, wide_pool, listener, hear_all):
+def test_an_accept_racing_a_decline_makes_one_outcome(rpc, racer, listener, hear_all):
     ws = workspace(rpc)
     est = estimate(rpc, ws)
     calls = [answer(ws, est["id"], "accept" if i % 2 else "decline", f"Signer {i}") for i in range(10)]
-    wins, conflicts = race(wide_pool, calls)
+    wins, conflicts = race(racer, calls)
     assert len(wins) == 1 and conflicts == 9
     evidence = rpc.call("signatures", "list_evidence", ws, "estimate", est["id"])
     assert len(evidence) == 1
@@ -142,7 +142,7 @@ def test_an_accept_racing_a_decline_makes_one_outcome(rpc, wide_pool, listener, 
     assert len(listener.heard) == 1
 
 
-def test_twenty_simultaneous_signatures_make_one_signature(rpc, wide_pool, listener, hear_all):
+def test_twenty_simultaneous_signatures_make_one_signature(rpc, racer, listener, hear_all):
     ws = workspace(rpc)
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Pump"})
     report = rpc.call("documents", "create_service_report", ws, "t", {"work_order_id": wo["id"]})
@@ -150,7 +150,7 @@ def test_twenty_simultaneous_signatures_make_one_signature(rpc, wide_pool, liste
     calls = [("documents", "sign_service_report", ws, report["id"], {
         "signer_name": f"Signer {i}", "signature_path": f"M1 1 L{i + 2} {i + 2}", "ip": "192.0.2.1"})
         for i in range(20)]
-    wins, conflicts = race(wide_pool, calls)
+    wins, conflicts = race(racer, calls)
     assert len(wins) == 1 and conflicts == 19
     [evidence] = rpc.call("signatures", "list_evidence", ws, "service_report", report["id"])
     signed = rpc.call("documents", "get_service_report", ws, report["id"])

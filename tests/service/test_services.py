@@ -1,5 +1,5 @@
 """The services over real RabbitMQ: typed errors, events, concurrency, and the
-gateways' pooled RPC client when a service is missing or comes back."""
+processes' AMQP client when a service is missing or comes back."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_waiter
 
+from porchlight.amqp import AmqpClient, ServiceUnavailable
 from porchlight.clock import parse_iso, utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound
-from porchlight.rpc import RpcPool, ServiceUnavailable
-from porchlight.settings import nameko_config
 from services.sharing.service import SharingService
 
 
@@ -39,7 +38,7 @@ class AuditTrail:
         self.heard.append(("share_token_revoked", payload))
 
 
-def workspace(rpc: RpcPool) -> str:
+def workspace(rpc: AmqpClient) -> str:
     return rpc.call("identity", "create_workspace", {"name": "Acme"}, "test")["workspace"]["id"]
 
 
@@ -80,57 +79,48 @@ def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Boiler"})
     minted = rpc.call("sharing", "mint_token", ws, "t", {
         "entity": {"type": "work_order", "id": wo["id"]}, "permissions": ["view"]})
-    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=10, timeout=10)
-    try:
-        pile = eventlet.GreenPile(10)
-        for _ in range(30):
-            pile.spawn(pool.call, "sharing", "resolve_token", minted["token"], "work_order", "view")
-        assert len(list(pile)) == 30
-    finally:
-        pool.close()
+    pile = eventlet.GreenPile(10)
+    for _ in range(30):
+        pile.spawn(rpc.call, "sharing", "resolve_token", minted["token"], "work_order", "view")
+    assert len(list(pile)) == 30
     listed = rpc.call("sharing", "list_tokens", ws, "work_order", wo["id"])
     assert listed[0]["access_count"] == 30
 
 
 def test_a_missing_service_fails_fast_and_a_returning_one_is_used(container_factory, service_config):
-    pool = RpcPool(nameko_config(service_config["AMQP_URI"]), size=2, timeout=1.5)
+    client = AmqpClient(service_config["AMQP_URI"], timeout=1.5, name="tests")
     try:
         # Never started on this broker: it returns the request at once.
         started = time.monotonic()
         with pytest.raises(ServiceUnavailable):
-            pool.call("never_started", "anything")
+            client.call("never_started", "anything")
         assert time.monotonic() - started < 1.0
         container = container_factory(SharingService, service_config)
         container.start()
-        assert pool.call("sharing", "check_token", "a" * 24, "b" * 24) is False
+        assert client.call("sharing", "check_token", "a" * 24, "b" * 24) is False
         container.stop()
         # Stopped, its queue still bound: the call times out instead of hanging.
         started = time.monotonic()
         with pytest.raises(ServiceUnavailable):
-            pool.call("sharing", "check_token", "a" * 24, "b" * 24)
+            client.call("sharing", "check_token", "a" * 24, "b" * 24)
         assert time.monotonic() - started < 1.5 + 1.0
         container = container_factory(SharingService, service_config)
         container.start()
-        # The same pooled proxies recover without being rebuilt.
-        assert pool.call("sharing", "check_token", "a" * 24, "b" * 24) is False
+        # The same client, its reply queue untouched, is answered again.
+        assert client.call("sharing", "check_token", "a" * 24, "b" * 24) is False
     finally:
-        pool.close()
+        client.close()
 
 
-def test_the_pool_lends_each_proxy_to_one_caller_at_a_time(rpc, services):
+def test_threads_share_one_client_and_each_gets_its_own_answer(rpc, services):
     ws = workspace(rpc)
-    pool = RpcPool(nameko_config(services["AMQP_URI"]), size=3, timeout=10)
-    try:
-        with ThreadPoolExecutor(6) as executor:
-            results = list(executor.map(
-                lambda i: pool.call("identity", "create_customer", ws, "t",
-                                    {"name": f"C{i}", "phone": f"+44 20 7946 {i:04d}"}),
-                range(12),
-            ))
-        assert sorted(r["name"] for r in results) == sorted(f"C{i}" for i in range(12))
-        assert len(pool._all) <= 3
-    finally:
-        pool.close()
+    with ThreadPoolExecutor(6) as executor:
+        results = list(executor.map(
+            lambda i: rpc.call("identity", "create_customer", ws, "t",
+                               {"name": f"C{i}", "phone": f"+44 20 7946 {i:04d}"}),
+            range(12),
+        ))
+    assert [r["name"] for r in results] == [f"C{i}" for i in range(12)]
 
 
 def test_sharing_asks_documents_before_minting(rpc):

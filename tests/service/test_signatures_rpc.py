@@ -7,10 +7,9 @@ from datetime import timedelta
 import eventlet
 import pytest
 
+from porchlight.amqp import AmqpClient
 from porchlight.clock import isoformat, utcnow
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
-from porchlight.rpc import RpcPool
-from porchlight.settings import nameko_config
 from services.signatures.service import SignaturesService
 
 WS = "a" * 24
@@ -31,9 +30,9 @@ def evidence(kind: str, signer: int) -> dict:
 @pytest.fixture
 def pool(container_factory, service_config):
     container_factory(SignaturesService, service_config).start()
-    pool = RpcPool(nameko_config(service_config["AMQP_URI"]), size=10, timeout=10)
-    yield pool
-    pool.close()
+    client = AmqpClient(service_config["AMQP_URI"], timeout=10, name="tests")
+    yield client
+    client.close()
 
 
 def test_racing_answers_to_one_revision_leave_exactly_one_record(pool):

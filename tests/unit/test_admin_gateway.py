@@ -12,8 +12,8 @@ from urllib.parse import unquote
 import pytest
 
 from gateway.admin.app import create_app
+from porchlight.amqp import ServiceUnavailable
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
-from porchlight.rpc import ServiceUnavailable
 from tests.fakes.services import FakeServices, rpc_method
 
 WS, KEY_ID = "a" * 24, "b" * 24
@@ -33,7 +33,7 @@ def fake():
 def client(fake):
     app = create_app({"TESTING": True, "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/",
                       "PORTAL_BASE_URL": "http://portal.test"})
-    app.extensions["porchlight_rpc"] = fake
+    app.extensions["porchlight_amqp"] = fake
     return app.test_client()
 
 

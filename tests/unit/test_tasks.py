@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from porchlight.amqp import ServiceUnavailable
 from porchlight.errors import Conflict, NotFound
-from porchlight.rpc import ServiceUnavailable
 from workers import tasks
 from workers.celery_app import celery
 from workers.tasks import expire_estimates, render_and_store, render_signed_pdf
@@ -261,10 +261,10 @@ def test_a_failed_render_stores_nothing_and_leaves_the_signature_alone(
     assert {m for s, m in services.calls if s == "signatures"} == {"get_evidence"}
 
 
-def test_the_task_renders_through_the_shared_pool(
+def test_the_task_renders_through_the_shared_client(
     services: FakeServices, renders: list[bytes], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+    monkeypatch.setattr(tasks, "amqp_client", lambda: services)
 
     result = render_signed_pdf.run(WORKSPACE_ID, REPORT_ID)
 
@@ -283,7 +283,7 @@ def test_the_task_retries_an_unavailable_service_a_bounded_number_of_times(
 
     # Run eagerly: each retry runs at once, and after the last one the error surfaces.
     services.unavailable.add(("documents", "get_service_report"))
-    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+    monkeypatch.setattr(tasks, "amqp_client", lambda: services)
     outcome = render_signed_pdf.apply(args=[WORKSPACE_ID, REPORT_ID])
 
     assert isinstance(outcome.result, ServiceUnavailable)
@@ -293,7 +293,7 @@ def test_the_task_retries_an_unavailable_service_a_bounded_number_of_times(
 def test_the_estimate_sweep_calls_documents_and_tolerates_its_absence(
     services: FakeServices, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+    monkeypatch.setattr(tasks, "amqp_client", lambda: services)
     services.expired = 3
     assert expire_estimates.run() == {"expired": 3}
 
@@ -304,7 +304,7 @@ def test_the_estimate_sweep_calls_documents_and_tolerates_its_absence(
 def test_the_missing_pdf_sweep_queues_each_report_and_tolerates_absence(
     services: FakeServices, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tasks, "rpc_pool", lambda: services)
+    monkeypatch.setattr(tasks, "amqp_client", lambda: services)
     queued = []
     monkeypatch.setattr(tasks.render_signed_pdf, "delay", lambda *args: queued.append(args))
     assert tasks.render_missing_pdfs.run() == {"queued": 1}
@@ -322,22 +322,22 @@ def test_the_app_schedules_the_sweeps_and_knows_the_tasks() -> None:
             "porchlight.render_missing_pdfs"} <= set(celery.tasks)
 
 
-def test_the_pool_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch, settings_env: Any) -> None:
+def test_the_client_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch, settings_env: Any) -> None:
     made: list[Any] = []
 
-    class Pool:
-        def __init__(self, config: dict, *, size: int, timeout: float) -> None:
-            made.append((config, size, timeout))
+    class Client:
+        def __init__(self, amqp_uri: str, *, timeout: float, name: str) -> None:
+            made.append((amqp_uri, timeout))
 
         def close(self) -> None:
             made.append("closed")
 
-    settings_env(rpc_timeout="2.5")
-    monkeypatch.setattr(tasks, "RpcPool", Pool)
-    monkeypatch.setattr(tasks, "_pool", None)
+    settings = settings_env(rpc_timeout="2.5")
+    monkeypatch.setattr(tasks, "AmqpClient", Client)
+    monkeypatch.setattr(tasks, "_client", None)
 
-    first = tasks.rpc_pool()
-    assert tasks.rpc_pool() is first
-    assert len(made) == 1 and made[0][2] == 2.5
-    tasks._close_rpc_pool()
-    assert made[-1] == "closed" and tasks._pool is None
+    first = tasks.amqp_client()
+    assert tasks.amqp_client() is first
+    assert made == [(settings.amqp_uri, 2.5)]
+    tasks._close_amqp_client()
+    assert made[-1] == "closed" and tasks._client is None

@@ -94,4 +94,5 @@ def customer_view(estimate: Estimate, include: list[str] | None) -> dict[str, An
 
 def snapshot(view: dict[str, Any]) -> dict[str, Any]:
     """The part of the customer view that was the offer itself (not the answer state)."""
-    return {k: v for k, v in view.items() if k not in ("status", "status_label", "can_respond", "open_until", "outcome")}
+    answer_state = ("status", "status_label", "can_respond", "open_until", "outcome")
+    return {k: v for k, v in view.items() if k not in answer_state}
