@@ -13,6 +13,7 @@ from porchlight.contracts.customers import CustomerInput
 from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
+from porchlight.ping import Ping
 from porchlight.storage import Store
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
@@ -53,7 +54,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
     }
 
 
-class IdentityService:
+class IdentityService(Ping):
     name = "identity"
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)

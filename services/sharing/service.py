@@ -19,6 +19,7 @@ from porchlight.contracts import ATTENTION, parse
 from porchlight.contracts.share_links import ShareTokenInput
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
+from porchlight.ping import Ping
 from porchlight.storage import Store
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
@@ -48,7 +49,7 @@ def token_to_wire(token: ShareToken) -> dict[str, Any]:
     }
 
 
-class SharingService:
+class SharingService(Ping):
     name = "sharing"
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)
