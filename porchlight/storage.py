@@ -5,7 +5,7 @@
 the container's config, which the tests use). Not set: an embedded in-memory stand-in
 (mongomock) with a loud warning, for the demo and the tests on machines without MongoDB.
 Repositories only use queries both support (atomic ``find_one_and_update`` with status
-filters, unique indexes).
+filters, unique indexes, ``bulk_write`` of ``UpdateOne``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,26 @@ def is_object_id(value: Any) -> bool:
 _warned = False
 
 
+def _bulk_updates_for_newer_pymongo() -> None:
+    """mongomock 4.3's bulk builder predates pymongo 4.11, whose ``UpdateOne`` passes a
+    ``sort`` option (mongomock issue #912, open): without this, every ``bulk_write`` of an
+    ``UpdateOne`` fails on the embedded store while it works on MongoDB. We never sort a
+    bulk update, so the option is dropped when empty and refused otherwise."""
+    from mongomock.collection import BulkOperationBuilder
+
+    original = BulkOperationBuilder.add_update
+    if getattr(original, "accepts_sort", False):
+        return
+
+    def add_update(self: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+        if sort is not None:
+            raise NotImplementedError("The embedded store cannot sort a bulk update.")
+        return original(self, *args, **kwargs)
+
+    add_update.accepts_sort = True  # type: ignore[attr-defined]
+    BulkOperationBuilder.add_update = add_update
+
+
 def connect(alias: str, *, db_prefix: str | None = None) -> str:
     """Register the mongoengine connection ``alias`` and return the database name."""
     global _warned
@@ -44,6 +64,7 @@ def connect(alias: str, *, db_prefix: str | None = None) -> str:
     else:
         import mongomock
 
+        _bulk_updates_for_newer_pymongo()
         if not _warned:
             log.warning(
                 "PORCHLIGHT_MONGODB_URI is not set: using the embedded in-memory store. "

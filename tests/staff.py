@@ -129,6 +129,12 @@ class StaffApi:
         return response.json
 
     # -- records ------------------------------------------------------------------------
+    def workspace(self) -> dict[str, Any]:
+        """The workspace as the API shows it now."""
+        response = self.get("/workspace")
+        assert response.status_code == 200, response.text
+        return response.json
+
     def work_order(self, **fields: Any) -> dict[str, Any]:
         return self.created("/work-orders", {"title": "Fix the boiler", **fields})
 

@@ -54,6 +54,7 @@ from porchlight.contracts.work_orders import (
     WorkOrderPatch,
     WorkOrderQuery,
 )
+from porchlight.contracts.workspaces import Workspace, WorkspacePatch
 from porchlight.errors import InvalidInput, PorchlightError, Unauthorized
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -96,6 +97,27 @@ def authenticate() -> Any:
     g.workspace_id = who["workspace_id"]
     g.actor = f"api_key:{who['api_key_id']}"
     return None
+
+
+# -- the workspace --------------------------------------------------------------------
+@api.operation("GET", "/workspace", "getWorkspace", tag="workspace", summary="Get your workspace",
+               description="The workspace the API key belongs to: the name, brand colour and logo "
+               "customers see on the portal, and the currency and time zone used for new records.",
+               reply=Workspace, errors=(404,))
+def get_workspace() -> Any:
+    with rpc() as services:
+        return services.identity.get_workspace(g.workspace_id)
+
+
+@api.operation("PATCH", "/workspace", "updateWorkspace", tag="workspace",
+               summary="Change your workspace",
+               description="Changes only the fields sent; customers see new branding on their next "
+               "page view. A new currency or time zone applies to estimates created or re-dated "
+               "afterwards: existing estimates keep their currency and the moment they end.",
+               body=WorkspacePatch, reply=Workspace, errors=(404, 422))
+def update_workspace(body: WorkspacePatch) -> Any:
+    with rpc() as services:
+        return services.identity.update_workspace(g.workspace_id, g.actor, wire(body, partial=True))
 
 
 # -- customers ------------------------------------------------------------------------
@@ -424,12 +446,13 @@ def get_evidence(certificate_id: str) -> Any:
 
 INFO = {
     "title": "Porchlight staff API",
-    "description": "Manage the customers, work orders, estimates, service reports and share links "
-    "of one workspace, and read the evidence of customers' answers. The API key names the "
+    "description": "Manage one workspace — its branding, customers, work orders, estimates, "
+    "service reports and share links — and read the evidence of customers' answers. The API key names the "
     "workspace; records of other workspaces answer 404. Errors are JSON "
     "`{\"error\": {\"code\", \"message\", \"fields\"}}`.",
 }
 TAGS = [
+    {"name": "workspace", "description": "Your business as customers see it on the portal."},
     {"name": "customers", "description": "The people and companies you work for."},
     {"name": "work orders", "description": "Jobs, with the status customers follow."},
     {"name": "estimates", "description": "Priced offers customers accept or decline."},

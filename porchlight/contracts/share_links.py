@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictStr
 
 from porchlight.contracts.base import Contract, Query, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
-from porchlight.contracts.fields import FutureTimestamp, Id, optional
+from porchlight.contracts.fields import FutureTimestamp, Id, StrictInt, Timestamp, optional
 
 EntityType = Literal["work_order", "estimate", "service_report"]
 Permission = Literal["view", "respond", "sign"]
@@ -32,6 +32,30 @@ class ShareTokenInput(Contract):
     expires_at: optional(FutureTimestamp) = Field(
         None, description="When the link stops working, in the future. Null: the default "
         "lifetime of the record's kind.")
+
+
+# A portal process sends its views every few seconds; a batch far larger than this is a
+# bug or an attack, not traffic. The per-link count is bounded for the same reason.
+MAX_VIEW_BATCH = 10_000
+MAX_VIEWS_PER_LINK = 1_000_000
+
+
+class LinkViews(Contract):
+    """Views of one link that a reader served since its last batch."""
+
+    # Not checked as an id here: an unknown or malformed id is skipped by sharing, so
+    # one stale entry never costs the rest of the batch its counts.
+    share_token_id: StrictStr = Field(min_length=1, max_length=64,
+                                      description="The link's id, as `resolve_token` gave it.")
+    count: StrictInt = Field(ge=1, le=MAX_VIEWS_PER_LINK, description="How many views.")
+    last_accessed_at: Timestamp = Field(description="The latest of these views. One in the future "
+                                        "(clock skew) counts as sharing's now.")
+
+
+class ViewBatch(Contract):
+    """``sharing.record_views``: view counts gathered by a reader of links (the portal)."""
+
+    views: list[LinkViews] = Field(max_length=MAX_VIEW_BATCH)
 
 
 class ShareTokenQuery(Query):

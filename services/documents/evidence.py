@@ -11,6 +11,10 @@ accepted or declined, a service report signed.
    missed. That answer is the customer's and it stands: it is adopted. Evidence of another
    kind (an acceptance, while the customer now declines) is never adopted.
 4. The certificate is attached to the record, and the fact is dispatched.
+
+Between 1 and 4 the record already shows the claimed answer, and a customer's page may
+have been filled from it. So the record's every way out is announced: the answer (step 4,
+an adopted one included) or, when the claim is undone, the ``undone`` event.
 """
 
 from __future__ import annotations
@@ -77,10 +81,16 @@ def _recorded_for_revision(signatures: Any, workspace_id: str,
 
 def settle(
     signatures: Any, dispatch: Callable[[str, dict[str, Any]], None], workspace_id: str,
-    evidence: dict[str, Any], claim: Claim[Record], event: str, ids: dict[str, Any],
+    evidence: dict[str, Any], claim: Claim[Record], *, event: str, undone: str, ids: dict[str, Any],
 ) -> Record:
     """Record ``evidence`` for a claimed answer and finish it (steps 2–4 above); on failure
-    undo the claim and raise. ``event`` is dispatched with ``ids`` and the certificate id."""
+    undo the claim, dispatch ``undone`` with ``ids``, and raise. ``event`` is dispatched
+    with ``ids`` and the certificate id."""
+
+    def undo() -> None:
+        claim.undo()
+        dispatch(undone, fact(workspace_id, "system", **ids))
+
     try:
         recorded = _record(signatures, workspace_id, evidence)
     except Exception as exc:
@@ -92,10 +102,10 @@ def settle(
                 # Which answer is on record is unknown: undo, and let the customer try again.
                 log.warning("could not look up the evidence of %s %s", evidence["entity_type"],
                             evidence["entity_id"], exc_info=True)
-                claim.undo()
+                undo()
                 raise Unavailable(NOT_RECORDED) from exc
         if earlier is None or earlier["kind"] != evidence["kind"]:
-            claim.undo()
+            undo()
             if earlier is not None:
                 raise Conflict(ANOTHER_ANSWER) from exc
             raise

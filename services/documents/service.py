@@ -10,6 +10,7 @@ from __future__ import annotations
 from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 
+from porchlight.ping import Ping
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from services.documents import ALIAS
@@ -23,7 +24,7 @@ from services.documents.work_orders.rpc import WorkOrderRpc
 from services.documents.workspace import IDENTITY_TIMEOUT
 
 
-class DocumentsService(WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc):
+class DocumentsService(Ping, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc):
     name = "documents"
 
     repo: DocumentsRepository = Store(ALIAS, DocumentsRepository)

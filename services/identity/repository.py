@@ -35,6 +35,15 @@ class IdentityRepository:
             raise NotFound("No such workspace.")
         return workspace
 
+    def update_workspace(self, workspace_id: str, changes: dict[str, object]) -> Workspace:
+        """Apply the changes in one update; returns the workspace as it is now."""
+        workspace = self.get_workspace(workspace_id)
+        updated = Workspace.objects(id=workspace.id).modify(
+            new=True, **{f"set__{field}": value for field, value in changes.items()})
+        if updated is None:
+            raise NotFound("No such workspace.")
+        return updated
+
     # -- staff API keys ---------------------------------------------------------------
     def create_api_key(self, workspace_id: str, actor: str, label: str | None) -> tuple[ApiKey, str]:
         raw = API_KEY_PREFIX + secrets.token_urlsafe(32)

@@ -10,9 +10,10 @@ from nameko.rpc import rpc
 from porchlight.clock import isoformat
 from porchlight.contracts import parse
 from porchlight.contracts.customers import CustomerInput
-from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput
+from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput, WorkspacePatch
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
+from porchlight.ping import Ping
 from porchlight.storage import Store
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
@@ -53,7 +54,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
     }
 
 
-class IdentityService:
+class IdentityService(Ping):
     name = "identity"
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)
@@ -73,6 +74,25 @@ class IdentityService:
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def get_workspace(self, workspace_id: str) -> dict[str, Any]:
         return workspace_to_wire(self.repo.get_workspace(workspace_id))
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def update_workspace(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+        """Change the fields sent (``WorkspacePatch``). A change customers can see is
+        announced as ``workspace_updated`` naming the fields; sending the current values
+        changes nothing and announces nothing.
+
+        ``currency`` and ``timezone`` are safe to change because documents asks for them
+        only when an estimate is created or re-dated, and stores what it used: existing
+        estimates keep their currency and their end."""
+        patch = parse(WorkspacePatch, data)
+        sent = patch.model_dump(include=patch.sent())
+        current = self.repo.get_workspace(workspace_id)
+        changes = {k: v for k, v in sent.items() if getattr(current, k) != v}
+        if not changes:
+            return workspace_to_wire(current)
+        workspace = self.repo.update_workspace(workspace_id, changes)
+        self.dispatch("workspace_updated", fact(workspace_id, actor, fields=sorted(changes)))
+        return workspace_to_wire(workspace)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def authenticate_api_key(self, raw_key: str) -> dict[str, Any]:

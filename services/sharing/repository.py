@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+
+from bson import ObjectId
+from pymongo import UpdateOne
 
 from porchlight import share_tokens
 from porchlight.clock import utcnow
@@ -42,6 +46,29 @@ class SharingRepository:
         ).filter(
             __raw__={"$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}]}
         ).modify(set__last_accessed_at=now, inc__access_count=1, new=True)
+
+    def add_views(self, views: Iterable[tuple[str, int, datetime]]) -> int:
+        """Add counted views — ``(token id, count, latest view)`` — to their links in one
+        bulk write; returns how many links it reached. Each link gets one atomic update
+        (``$inc`` the count, ``$max`` the time), so batches from any number of readers add
+        up, in any order. Revoked and expired links are counted too: the views happened.
+
+        The one method not scoped by workspace, like the expiry sweep: a reader's batch
+        spans workspaces, and a token id names exactly one link."""
+        merged: dict[str, tuple[int, datetime]] = {}
+        for token_id, count, last in views:
+            if not is_object_id(token_id):
+                continue  # an id that could name no link is skipped, not an error
+            total, latest = merged.get(token_id, (0, last))
+            merged[token_id] = (total + count, max(latest, last))
+        if not merged:
+            return 0
+        result = ShareToken._get_collection().bulk_write([
+            UpdateOne({"_id": ObjectId(token_id)},
+                      {"$inc": {"access_count": count}, "$max": {"last_accessed_at": last}})
+            for token_id, (count, last) in merged.items()
+        ], ordered=False)
+        return result.matched_count
 
     def get(self, workspace_id: str, token_id: str) -> ShareToken:
         return get_in_workspace(ShareToken, workspace_id, token_id, "No such share token.")

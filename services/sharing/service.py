@@ -16,9 +16,10 @@ from nameko.rpc import RpcProxy, rpc
 from porchlight import share_tokens
 from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
 from porchlight.contracts import ATTENTION, parse
-from porchlight.contracts.share_links import ShareTokenInput
+from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
+from porchlight.ping import Ping
 from porchlight.storage import Store
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
@@ -48,7 +49,12 @@ def token_to_wire(token: ShareToken) -> dict[str, Any]:
     }
 
 
-class SharingService:
+def _to_millis(moment: datetime) -> datetime:
+    # Stored times keep milliseconds (see porchlight.clock.utcnow).
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+class SharingService(Ping):
     name = "sharing"
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)
@@ -131,7 +137,11 @@ class SharingService:
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def resolve_token(self, raw: str, entity_type: str, permission: str = "view") -> dict[str, Any]:
         """Answer what a presented token grants, counting the access; every refusal is
-        the same NotFound so a caller cannot tell unknown from revoked or expired."""
+        the same NotFound so a caller cannot tell unknown from revoked or expired.
+
+        ``expires_at`` (ISO 8601, or null for a link without one) lets a reader that keeps
+        the grant check expiry on every later view against its own clock; revocation it
+        learns from ``share_token_revoked``."""
         if share_tokens.entity_type_of(raw) != entity_type or permission not in share_tokens.PERMISSIONS:
             raise NotFound("Unknown link.")
         token = self.repo.use(raw, entity_type, permission)
@@ -143,7 +153,21 @@ class SharingService:
             "entity_type": token.entity_type,
             "entity_id": token.entity_id,
             "permissions": list(token.permissions),
+            "expires_at": isoformat(token.expires_at),
         }
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def record_views(self, batch: dict) -> dict[str, int]:
+        """Add the views a reader served from its own copy of a grant (``ViewBatch``):
+        counts add up whatever the order or number of readers, and ``last_accessed_at``
+        only moves forward — never past this service's now, whatever the reader's clock
+        says. Entries naming no link are skipped. Returns ``{"updated": <links reached>}``.
+        Views are not facts anyone subscribes to: nothing is dispatched."""
+        views = parse(ViewBatch, batch).views
+        now = utcnow()
+        updated = self.repo.add_views(
+            (v.share_token_id, v.count, min(_to_millis(v.last_accessed_at), now)) for v in views)
+        return {"updated": updated}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def check_token(self, workspace_id: str, token_id: str) -> bool:

@@ -15,6 +15,7 @@ from porchlight.contracts import ATTENTION, parse
 from porchlight.contracts.evidence import ArtifactInput, EvidenceInput
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
+from porchlight.ping import Ping
 from porchlight.storage import Store
 from services.signatures.models import ALIAS, ENTITY_TYPES, Artifact, Evidence
 from services.signatures.repository import SignaturesRepository
@@ -123,7 +124,7 @@ def _canonical(snapshot: dict[str, Any]) -> tuple[str, str]:
     return canonical.decode("utf-8"), snapshots.digest(snapshot)
 
 
-class SignaturesService:
+class SignaturesService(Ping):
     name = "signatures"
 
     repo: SignaturesRepository = Store(ALIAS, SignaturesRepository)

@@ -31,6 +31,39 @@ def test_a_revoked_key_stops_working_at_once(staff, rpc):
     error_of(staff.get("/work-orders"), 401)
 
 
+# -- the workspace --------------------------------------------------------------------
+def test_staff_read_and_change_their_workspace(make_staff):
+    staff, other = make_staff("Acme Heating", currency="GBP"), make_staff("Other Co")
+    before = staff.workspace()
+    assert before["id"] == staff.workspace_id and before["name"] == "Acme Heating"
+    assert before["currency"] == "GBP" and before["logo_url"] is None
+    changed = staff.patch("/workspace", {"brand_colour": "#0A7F3F", "logo_url": "https://acme.example/l.svg"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json == {**before, "brand_colour": "#0a7f3f", "logo_url": "https://acme.example/l.svg"}
+    assert staff.workspace() == changed.json
+    assert other.workspace()["brand_colour"] == "#1d4ed8"  # only the key's own workspace
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": ""}, "name"), ({"name": None}, "name"), ({"currency": "euro"}, "currency"),
+    ({"timezone": "Europe/Atlantis"}, "timezone"), ({"brand_colour": "#12345"}, "brand_colour"),
+    ({"logo_url": "ftp://acme.example/l.png"}, "logo_url"), ({"workspace_id": "a" * 24}, "workspace_id"),
+])
+def test_workspace_changes_are_checked_per_field_and_a_bad_one_changes_nothing(staff, body, field):
+    before = staff.workspace()
+    response = staff.patch("/workspace", {"name": "Renamed", **body})
+    assert set(error_of(response, 422)["fields"]) == {field}
+    assert staff.workspace() == before
+
+
+def test_the_workspace_needs_a_key_and_a_json_object(admin_app, staff):
+    error_of(admin_app.test_client().get("/api/v1/workspace"), 401)
+    error_of(admin_app.test_client().patch("/api/v1/workspace", json={"name": "X"}), 401)
+    error_of(staff.send("PATCH", "/workspace", {**staff.headers, "Content-Type": "application/json"},
+                        data="[1]"), 400)
+    assert staff.workspace()["name"] == "Acme Heating"
+
+
 # -- customers ------------------------------------------------------------------------
 def test_customer_create_and_read(staff):
     created = staff.post("/customers", {"name": "Alex Morgan", "email": "alex@example.com",

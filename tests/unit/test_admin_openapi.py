@@ -61,3 +61,17 @@ def test_a_405_names_the_allowed_methods(app):
     assert response.status_code == 405
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
     assert response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_the_workspace_can_be_read_and_changed(doc):
+    item = doc["paths"]["/api/v1/workspace"]
+    assert item["get"]["operationId"] == "getWorkspace"
+    patch = item["patch"]
+    assert patch["operationId"] == "updateWorkspace"
+    assert {"401", "404", "422"} <= set(patch["responses"])
+    assert patch["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Workspace"}
+    body = patch["requestBody"]["content"]["application/json"]["schema"]
+    fields = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(fields["properties"]) == {"name", "currency", "timezone", "brand_colour", "logo_url"}
+    assert not fields.get("required")  # a partial update

@@ -273,6 +273,10 @@ def test_a_timeout_is_an_ordinary_error_and_undoes_the_answer(documents, monkeyp
         answer(documents, est)
     stored = Estimate.objects.get(id=est["id"])
     assert stored.status == "draft" and stored.outcome is None
+    # A page filled while the answer was claimed showed it approved: it is told.
+    assert dispatched(documents)[-1] == "estimate_answer_undone"
+    event = documents.dispatch.call_args.args[1]
+    assert event["estimate_id"] == est["id"] and event["revision"] == 1 and event["workspace_id"] == WS
 
 
 def late_evidence(kind, **fields):
@@ -311,6 +315,7 @@ def test_late_evidence_of_another_kind_is_never_adopted(documents, late_kind, re
     assert stored.status == "sent" and stored.outcome is None
     assert stored.approved_at is None and stored.rejected_at is None
     assert not {"estimate_approved", "estimate_rejected"} & set(dispatched(documents))
+    assert dispatched(documents)[-1] == "estimate_answer_undone"
 
 
 def test_late_evidence_of_an_older_revision_is_not_adopted(documents):
@@ -330,6 +335,7 @@ def test_when_the_evidence_cannot_be_looked_up_the_answer_is_undone(documents):
         answer(documents, est)
     stored = Estimate.objects.get(id=est["id"])
     assert stored.status == "sent" and stored.outcome is None
+    assert dispatched(documents)[-1] == "estimate_answer_undone"
 
 
 def test_an_evidence_request_carries_its_deadline(documents):
@@ -388,10 +394,14 @@ def test_a_conversion_whose_work_order_failed_is_released_and_the_retry_makes_ex
         return real(*args, **kwargs)
 
     work_orders.create_once_for_estimate = fail_once
+    documents.dispatch.reset_mock()
     with pytest.raises(RuntimeError):
         documents.convert_estimate(WS, "staff", est["id"])
     stored = Estimate.objects.get(id=est["id"])
     assert stored.status == "approved" and stored.work_order_id is None and stored.converted_at is None
+    # It read "converted" meanwhile; whoever showed that is told it is approved again.
+    assert dispatched(documents) == ["estimate_conversion_released"]
+    assert documents.dispatch.call_args.args[1]["estimate_id"] == est["id"]
     wo = documents.convert_estimate(WS, "staff", est["id"])  # not a 409: the claim was released
     assert WorkOrder.objects.count() == 1 and wo["estimate_id"] == est["id"]
     stored = Estimate.objects.get(id=est["id"])

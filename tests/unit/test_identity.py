@@ -81,3 +81,56 @@ def test_customer_needs_a_way_to_be_reached(identity):
 def test_customer_for_unknown_workspace_is_not_found(identity):
     with pytest.raises(NotFound):
         identity.create_customer("0" * 24, "test", {"name": "Alex", "phone": "+44 20 7946 0123"})
+
+
+# -- changing a workspace --------------------------------------------------------------
+def test_update_workspace_changes_only_what_was_sent_and_announces_it(identity):
+    ws = identity.create_workspace({"name": "Acme", "currency": "GBP"})["workspace"]
+    identity.dispatch.reset_mock()
+    updated = identity.update_workspace(ws["id"], "api_key:1", {
+        "name": " Acme Heating ", "brand_colour": "#AA0011", "logo_url": "https://acme.example/logo.png"})
+    assert updated == {**ws, "name": "Acme Heating", "brand_colour": "#aa0011",
+                       "logo_url": "https://acme.example/logo.png"}
+    assert identity.get_workspace(ws["id"]) == updated
+    assert dispatched(identity) == ["workspace_updated"]
+    event = identity.dispatch.call_args.args[1]
+    assert event["workspace_id"] == ws["id"] and event["actor"] == "api_key:1"
+    assert event["fields"] == ["brand_colour", "logo_url", "name"]
+    assert "Acme Heating" not in str(event)  # ids and field names, never the values
+
+    cleared = identity.update_workspace(ws["id"], "api_key:1", {"logo_url": None, "timezone": "Europe/Paris"})
+    assert cleared["logo_url"] is None and cleared["timezone"] == "Europe/Paris"
+    assert cleared["currency"] == "GBP" and cleared["name"] == "Acme Heating"
+    assert identity.dispatch.call_args.args[1]["fields"] == ["logo_url", "timezone"]
+
+
+def test_sending_the_current_values_changes_and_announces_nothing(identity):
+    ws = identity.create_workspace({"name": "Acme"})["workspace"]
+    identity.dispatch.reset_mock()
+    assert identity.update_workspace(ws["id"], "t", {}) == ws
+    assert identity.update_workspace(ws["id"], "t", {"name": "Acme", "currency": "EUR"}) == ws
+    assert dispatched(identity) == []
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"name": ""}, "name"), ({"name": None}, "name"), ({"name": "x" * 121}, "name"),
+    ({"currency": "eur"}, "currency"), ({"currency": None}, "currency"),
+    ({"timezone": "Mars/Olympus"}, "timezone"), ({"brand_colour": "red"}, "brand_colour"),
+    ({"brand_colour": None}, "brand_colour"), ({"logo_url": "http://acme.example/l.png"}, "logo_url"),
+    ({"plan": "gold"}, "plan"),
+])
+def test_bad_workspace_changes_name_the_field_and_change_nothing(identity, data, field):
+    ws = identity.create_workspace({"name": "Acme"})["workspace"]
+    identity.dispatch.reset_mock()
+    with pytest.raises(InvalidInput) as info:
+        identity.update_workspace(ws["id"], "t", {"brand_colour": "#000000", **data})
+    assert set(info.value.fields) == {field}
+    assert identity.get_workspace(ws["id"]) == ws
+    assert dispatched(identity) == []
+
+
+def test_updating_an_unknown_workspace_is_not_found(identity):
+    with pytest.raises(NotFound):
+        identity.update_workspace("f" * 24, "t", {"name": "Other"})
+    with pytest.raises(NotFound):
+        identity.update_workspace("nope", "t", {"name": "Other"})

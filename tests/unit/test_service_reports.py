@@ -323,3 +323,5 @@ def test_a_late_signature_is_adopted_only_as_a_signature(documents):
     stored = ServiceReport.objects.get(id=rep["id"])
     assert stored.status == "awaiting_signature" and stored.signed_by is None
     assert "service_report_signed" not in dispatched(documents)
+    assert dispatched(documents)[-1] == "service_report_signature_undone"
+    assert documents.dispatch.call_args.args[1]["service_report_id"] == rep["id"]

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import eventlet
 import pytest
+import time_machine
 
 from porchlight import share_tokens
 from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
@@ -60,11 +61,15 @@ def test_mint_returns_the_raw_token_once_and_stores_only_its_hash(sharing):
 
 
 def test_resolve_counts_each_use_exactly_once(sharing):
-    raw = mint(sharing)["token"]
+    minted = mint(sharing)
+    raw = minted["token"]
+    expires_at = minted["share_token"]["expires_at"]
+    assert expires_at is not None
     for expected in (1, 2, 3):
         grant = sharing.resolve_token(raw, "work_order", "view")
         assert grant == {"share_token_id": grant["share_token_id"], "workspace_id": WS,
-                         "entity_type": "work_order", "entity_id": WO, "permissions": ["view"]}
+                         "entity_type": "work_order", "entity_id": WO, "permissions": ["view"],
+                         "expires_at": expires_at}
         token = ShareToken.objects.get(id=grant["share_token_id"])
         assert token.access_count == expected and token.last_accessed_at is not None
 
@@ -304,3 +309,92 @@ def test_listing_the_links_of_a_record_the_workspace_does_not_hold_is_not_found(
     with pytest.raises(NotFound):
         sharing.list_tokens(WS, "work_order", UNKNOWN)
     sharing.documents.get_link_target.assert_called_with(WS, "work_order", UNKNOWN)
+
+
+def test_resolve_names_the_links_own_expiry_so_a_reader_can_check_it(sharing):
+    moment = utcnow().replace(microsecond=0) + timedelta(days=3)
+    raw = mint(sharing, expires_at=isoformat(moment))["token"]
+    assert parse_iso(sharing.resolve_token(raw, "work_order")["expires_at"]) == moment
+    ShareToken.objects.update(unset__expires_at=True)  # links minted before expiry was required
+    assert sharing.resolve_token(raw, "work_order")["expires_at"] is None
+
+
+# -- view counts sent in batches by the portal's readers ---------------------------------
+def views(*entries):
+    return {"views": [{"share_token_id": i, "count": n, "last_accessed_at": at} for i, n, at in entries]}
+
+
+def test_batches_of_views_add_up_and_the_latest_view_wins(sharing):
+    a, b = (mint(sharing)["share_token"]["id"] for _ in range(2))
+    sharing.dispatch.reset_mock()
+    early, late = utcnow() - timedelta(minutes=10), utcnow() - timedelta(minutes=1)
+    assert sharing.record_views(views((a, 3, isoformat(late)), (b, 1, isoformat(early)))) == {"updated": 2}
+    # An older batch arriving later adds its count but cannot move the time backwards.
+    assert sharing.record_views(views((a, 2, isoformat(early)))) == {"updated": 1}
+    by_id = {str(t.id): t for t in ShareToken.objects}
+    assert by_id[a].access_count == 5 and as_utc(by_id[a].last_accessed_at) == late
+    assert by_id[b].access_count == 1 and as_utc(by_id[b].last_accessed_at) == early
+    assert dispatched(sharing) == []  # views are counted, not announced
+
+
+def test_the_same_link_twice_in_one_batch_counts_both(sharing):
+    a = mint(sharing)["share_token"]["id"]
+    at = utcnow() - timedelta(seconds=5)
+    assert sharing.record_views(views((a, 2, isoformat(at - timedelta(seconds=1))),
+                                      (a, 4, isoformat(at)))) == {"updated": 1}
+    token = ShareToken.objects.get()
+    assert token.access_count == 6 and as_utc(token.last_accessed_at) == at
+
+
+def test_a_view_from_a_clock_ahead_of_ours_is_stamped_with_our_now(sharing):
+    a = mint(sharing)["share_token"]["id"]
+    with time_machine.travel(utcnow(), tick=False):
+        now = utcnow()
+        sharing.record_views(views((a, 1, isoformat(now + timedelta(hours=2)))))
+    assert as_utc(ShareToken.objects.get().last_accessed_at) == now
+
+
+def test_unknown_and_malformed_ids_are_skipped_not_fatal(sharing):
+    a = mint(sharing)["share_token"]["id"]
+    at = isoformat(utcnow())
+    result = sharing.record_views(views((UNKNOWN, 5, at), ("not-an-id", 5, at), (a, 1, at)))
+    assert result == {"updated": 1}
+    assert [t.access_count for t in ShareToken.objects] == [1]
+    assert sharing.record_views(views()) == {"updated": 0}
+
+
+def test_views_of_a_link_revoked_since_still_count(sharing):
+    minted = mint(sharing)
+    link = minted["share_token"]["id"]
+    sharing.revoke_token(WS, "staff", link)
+    assert sharing.record_views(views((link, 2, isoformat(utcnow())))) == {"updated": 1}
+    assert ShareToken.objects.get().access_count == 2
+
+
+@pytest.mark.parametrize("batch, field", [
+    ({}, "views"),
+    ({"views": "all"}, "views"),
+    ({"views": [{"share_token_id": "a" * 24, "count": 0, "last_accessed_at": "2026-01-01T00:00:00Z"}]},
+     "views[0].count"),
+    ({"views": [{"share_token_id": "a" * 24, "count": "3", "last_accessed_at": "2026-01-01T00:00:00Z"}]},
+     "views[0].count"),
+    ({"views": [{"share_token_id": "a" * 24, "count": 1, "last_accessed_at": "2026-01-01 00:00"}]},
+     "views[0].last_accessed_at"),
+    ({"views": [{"share_token_id": "a" * 24, "count": 1}]}, "views[0].last_accessed_at"),
+    ({"views": [{"share_token_id": 7, "count": 1, "last_accessed_at": "2026-01-01T00:00:00Z"}]},
+     "views[0].share_token_id"),
+    ({"views": [{"share_token_id": "a" * 24, "count": 1, "last_accessed_at": "2026-01-01T00:00:00Z",
+                 "token": "wo_x"}]}, "views[0].token"),
+    ({"views": [{"share_token_id": "a" * 24, "count": 1,
+                 "last_accessed_at": "2026-01-01T00:00:00Z"}] * 10_001}, "views"),
+])
+def test_a_malformed_batch_is_refused_whole_with_the_field_named(sharing, batch, field):
+    a = mint(sharing)["share_token"]["id"]
+    good = {"share_token_id": a, "count": 1, "last_accessed_at": isoformat(utcnow())}
+    if isinstance(batch.get("views"), list) and len(batch["views"]) < 10:
+        batch = {"views": [good, *batch["views"]]}
+        field = field.replace("views[0]", "views[1]")
+    with pytest.raises(InvalidInput) as info:
+        sharing.record_views(batch)
+    assert field in info.value.fields, info.value.fields
+    assert ShareToken.objects.get().access_count == 0

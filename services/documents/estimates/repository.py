@@ -107,12 +107,12 @@ class EstimateRepository:
             outcome__certificate_id__ne=None, work_order_id=None,
         ).modify(new=True, set__status="converted", set__converted_at=now)
 
-    def release_conversion(self, workspace_id: str, estimate_id: str) -> None:
+    def release_conversion(self, workspace_id: str, estimate_id: str) -> bool:
         """converted → approved again when the work order could not be made and linked,
-        so a retry can convert it; never once a work order is linked."""
-        Estimate.objects(
+        so a retry can convert it; never once a work order is linked. Whether it did."""
+        return bool(Estimate.objects(
             id=estimate_id, workspace_id=workspace_id, status="converted", work_order_id=None,
-        ).update_one(set__status="approved", unset__converted_at=True)
+        ).update_one(set__status="approved", unset__converted_at=True))
 
     def link_work_order(
         self, workspace_id: str, estimate_id: str, work_order_id: str, now: datetime,

@@ -151,8 +151,8 @@ class EstimateRpc(DocumentsDependencies):
                 attach=lambda recorded: repo.attach_certificate(
                     workspace_id, estimate_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
             ),
-            "estimate_approved" if response == "accept" else "estimate_rejected",
-            {"estimate_id": estimate_id, "revision": revision},
+            event="estimate_approved" if response == "accept" else "estimate_rejected",
+            undone="estimate_answer_undone", ids={"estimate_id": estimate_id, "revision": revision},
         )
         return customer_view(final, None)
 
@@ -186,7 +186,10 @@ class EstimateRpc(DocumentsDependencies):
                 self.dispatch("work_order_created", fact(workspace_id, actor, work_order_id=str(wo.id)))
             linked = estimates.link_work_order(workspace_id, estimate_id, str(wo.id), utcnow())
         except Exception:
-            estimates.release_conversion(workspace_id, estimate_id)  # a retry can convert it
+            if estimates.release_conversion(workspace_id, estimate_id):  # a retry can convert it
+                # Shown as converted meanwhile, it is approved again.
+                self.dispatch("estimate_conversion_released", fact(
+                    workspace_id, actor, estimate_id=estimate_id))
             raise
         if linked is not None:
             self.dispatch("estimate_converted", fact(

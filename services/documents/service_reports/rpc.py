@@ -142,7 +142,8 @@ class ServiceReportRpc(DocumentsDependencies):
                 attach=lambda recorded: repo.attach_certificate(
                     workspace_id, report_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
             ),
-            "service_report_signed", {"service_report_id": report_id},
+            event="service_report_signed", undone="service_report_signature_undone",
+            ids={"service_report_id": report_id},
         )
         self.tasks.enqueue("porchlight.render_signed_pdf", workspace_id, report_id)
         return customer_view(signed)
