@@ -103,6 +103,8 @@ def portal_app(services: dict[str, Any]) -> Iterator[Any]:
 
     app = create_app(_gateway_config(services))
     yield app
+    if "portal_reads" in app.extensions:
+        app.extensions["portal_reads"].close()  # its last views, while the client is open
     if "porchlight_amqp" in app.extensions:
         app.extensions["porchlight_amqp"].close()
 

@@ -72,10 +72,11 @@ class Lru:
 
 
 class _Entry:
-    __slots__ = ("value", "subjects", "stale_at")
+    __slots__ = ("value", "subjects", "stale_at", "ends_at")
 
-    def __init__(self, value: Any, subjects: tuple[Subject, ...], stale_at: float) -> None:
-        self.value, self.subjects, self.stale_at = value, subjects, stale_at
+    def __init__(self, value: Any, subjects: tuple[Subject, ...], stale_at: float,
+                 ends_at: datetime | None) -> None:
+        self.value, self.subjects, self.stale_at, self.ends_at = value, subjects, stale_at, ends_at
 
 
 class ReadModel:
@@ -150,7 +151,7 @@ class ReadModel:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry.stale_at <= self.clock():
+            if entry.stale_at <= self.clock() or (entry.ends_at is not None and entry.ends_at <= self.now()):
                 self._drop(key)
                 return None
             return entry.value
@@ -181,7 +182,7 @@ class ReadModel:
                 return value
             if any(self._mark_of(s) > started for s in subjects(value)):
                 return value
-            self._store(key, _Entry(value, subjects(value), self.clock() + remaining))
+            self._store(key, _Entry(value, subjects(value), self.clock() + remaining, ends))
         return value
 
     # -- inside the lock -----------------------------------------------------------------

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from porchlight.rpc import RpcPool
 
 from porchlight.clock import isoformat, parse_iso, utcnow
 from porchlight.errors import InvalidInput
-from porchlight.rpc import RpcPool
 
 
 def a_link(rpc: RpcPool) -> tuple[str, str, dict]:
