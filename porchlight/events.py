@@ -11,8 +11,9 @@ change to what a customer page shows — ``documents.get_work_order_for_customer
 ``sharing.resolve_token``, and a certificate on ``/verify`` — is announced by one of these,
 carrying the id key of every record whose customer view changed (``work_order_id``,
 ``estimate_id``, ``service_report_id``, ``share_token_id``, ``certificate_id``;
-``workspace_updated`` changes every page's header). That includes the ways back: an answer or signature whose evidence could
-not be recorded is undone (``*_undone``), a conversion that failed half-way is released.
+``workspace_updated`` changes every page's header). That includes the ways back: an
+answer or signature whose evidence could not be recorded is undone (``*_undone``), a
+conversion that failed half-way is released.
 ``INTERNAL`` holds the rest, each for a reason written beside it. A test reads every
 ``dispatch`` of the four services and fails on an event in neither list
 (``tests/unit/test_events.py``).
