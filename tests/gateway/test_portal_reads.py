@@ -8,6 +8,7 @@ measured in ``make bench``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from contextlib import contextmanager
 from datetime import timedelta
@@ -187,3 +188,23 @@ def close_connections_named(name: str) -> int:
         subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: connection dropped"],
                        capture_output=True, check=True, timeout=60)
     return len(pids)
+
+
+def test_a_dropped_event_connection_empties_the_model_until_it_is_back(staff, portal, portal_app,
+                                                                      model, calls):
+    minted = staff.share(staff.work_order()["id"])
+    url = f"/portal/fsm/{minted['token']}"
+    portal.get(url)
+    calls.clear()
+    portal.get(url)
+    assert calls == []
+    mark = model.mark()
+    assert close_connections_named(f"{portal_app.name} pid {os.getpid()}") == 1
+    # Whatever the model held may have missed events while the connection was down.
+    assert model.wait_for(("share_token", minted["share_token"]["id"]), after=mark, timeout=WAIT)
+    assert model.wait_live(WAIT)  # reconnected, queue bound again
+    assert portal.get(url).status_code == 200
+    assert "sharing.resolve_token" in calls  # refilled from the services
+    with heard(model, "share_token", minted["share_token"]["id"]):  # and kept current again
+        staff.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
+    assert portal.get(url).status_code == 404
