@@ -15,12 +15,14 @@ import asyncio
 import statistics
 import time
 import uuid
+from typing import Any
 
 import aio_pika
 
 
-async def raw_roundtrip_p50(amqp_uri: str, calls: int = 500, *, confirms: bool = False) -> float:
-    """Milliseconds, p50: publish to a queue whose consumer answers to ``reply_to``."""
+async def raw_roundtrips(amqp_uri: str, calls: int = 500, *, confirms: bool = False) -> list[float]:
+    """Milliseconds of each round trip: publish to a queue whose consumer answers to
+    ``reply_to``, in this process."""
     connection = await aio_pika.connect(amqp_uri)
     try:
         channel = await connection.channel(publisher_confirms=confirms)
@@ -54,9 +56,33 @@ async def raw_roundtrip_p50(amqp_uri: str, calls: int = 500, *, confirms: bool =
             )
             await waiting[correlation_id]
             timings.append((time.perf_counter() - started) * 1000)
-        return statistics.median(timings)
+        return timings
     finally:
         await connection.close()
+
+
+def client_calls(client: Any, service: str, method: str, calls: int) -> list[float]:
+    """Milliseconds of each ``client.call(service, method)``, after one call to connect."""
+    client.call(service, method)
+    timings = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        client.call(service, method)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def rpc_against_raw(amqp_uri: str, calls: int) -> dict[str, list[float]]:
+    """In one run: ``sharing.ping`` (a no-op) through the gateways' client to the running
+    sharing service, and raw aio-pika request/reply to a responder in this process."""
+    from porchlight.amqp import AmqpClient
+
+    raw = asyncio.run(raw_roundtrips(amqp_uri, calls))  # before the client's loop starts
+    client = AmqpClient(amqp_uri, timeout=10, name="bench")
+    try:
+        return {"client": client_calls(client, "sharing", "ping", calls), "raw": raw}
+    finally:
+        client.close()
 
 
 def client_call_p50(amqp_uri: str, calls: int = 500) -> float:
@@ -77,13 +103,7 @@ def client_call_p50(amqp_uri: str, calls: int = 500) -> float:
     container.start()
     client = AmqpClient(amqp_uri, timeout=10, name="bench")
     try:
-        client.call("bench_noop", "noop")  # connect first
-        timings = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            client.call("bench_noop", "noop")
-            timings.append((time.perf_counter() - started) * 1000)
-        return statistics.median(timings)
+        return statistics.median(client_calls(client, "bench_noop", "noop", calls))
     finally:
         client.close()
         container.stop()
@@ -107,8 +127,8 @@ def main() -> None:
         # The raw runs first: once the client's loop runs, eventlet's one OS thread
         # cannot run another asyncio loop.
         for confirms in (False, True):
-            figures[f"raw aio-pika request/reply, confirms={confirms}"] = asyncio.run(
-                raw_roundtrip_p50(uri, args.calls, confirms=confirms))
+            figures[f"raw aio-pika request/reply, confirms={confirms}"] = statistics.median(
+                asyncio.run(raw_roundtrips(uri, args.calls, confirms=confirms)))
         figures["AmqpClient.call to a nameko no-op"] = client_call_p50(uri, args.calls)
     for what, p50 in figures.items():
         print(f"{what:50s} p50 {p50:6.2f} ms")

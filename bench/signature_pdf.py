@@ -84,6 +84,12 @@ class StaffApi:
             raise PdfBenchError(f"POST {path} answered {response.status_code}: {response.text[:500]}")
         return response.json()
 
+    def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.patch(self.base + path, json=body, timeout=10)
+        if response.status_code != 200:
+            raise PdfBenchError(f"PATCH {path} answered {response.status_code}: {response.text[:500]}")
+        return response.json()
+
     def get(self, path: str) -> requests.Response:
         return self.http.get(self.base + path, timeout=10)
 

@@ -77,7 +77,9 @@ def default_config(settings: Settings | None = None) -> dict[str, Any]:
         "PORTAL_BASE_URL": settings.portal_base_url,
         # Addresses of reverse proxies whose X-Forwarded-For we believe (comma-separated).
         "TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
-        "WORKSPACE_CACHE_SECONDS": settings.workspace_cache_seconds,
+        "PORTAL_CACHE_SECONDS": settings.portal_cache_seconds,
+        "PORTAL_CACHE_ENTRIES": settings.portal_cache_entries,
+        "VIEW_FLUSH_SECONDS": settings.view_flush_seconds,
         "FILE_LINK_SECONDS": settings.file_link_seconds,
         "SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else None,
     }
@@ -177,23 +179,3 @@ def install_security_headers(app: Flask, *, no_store_prefixes: tuple[str, ...] =
                 response.status_code, elapsed_ms,
             )
         return response
-
-
-class WorkspaceCache:
-    """Workspace names and brand for page headers, kept briefly: they change rarely and
-    every portal page needs them. Entries expire after ``ttl`` seconds."""
-
-    def __init__(self, ttl: float = 30.0) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
-
-    def get(self, client: AmqpClient, workspace_id: str) -> dict[str, Any]:
-        now = time.monotonic()
-        entry = self._entries.get(workspace_id)
-        if entry is not None and entry[0] > now:
-            return entry[1]
-        workspace = client.call("identity", "get_workspace", workspace_id)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[workspace_id] = (now + self.ttl, workspace)
-        return workspace

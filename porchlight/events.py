@@ -8,13 +8,14 @@ that needs more asks the owner.
 change to what a customer page shows — ``documents.get_work_order_for_customer``,
 ``get_estimate_for_customer`` (any choice of optional lines),
 ``get_service_report_for_customer`` and its signed PDF, ``identity.get_workspace`` and
-``sharing.resolve_token`` — is announced by one of these, carrying the id key of every
-record whose customer view changed (``work_order_id``, ``estimate_id``,
-``service_report_id``, ``share_token_id``; ``workspace_updated`` changes every page of
-its workspace). That includes the ways back: an answer or signature whose evidence could
-not be recorded is undone (``*_undone``), a conversion that failed half-way is released.
+``sharing.resolve_token``, and a certificate on ``/verify`` — is announced by one of these,
+carrying the id key of every record whose customer view changed (``work_order_id``,
+``estimate_id``, ``service_report_id``, ``share_token_id``, ``certificate_id``;
+``workspace_updated`` changes every page's header). That includes the ways back: an
+answer or signature whose evidence could not be recorded is undone (``*_undone``), a
+conversion that failed half-way is released.
 ``INTERNAL`` holds the rest, each for a reason written beside it. A test reads every
-``dispatch`` of the three services and fails on an event in neither list
+``dispatch`` of the four services and fails on an event in neither list
 (``tests/unit/test_events.py``).
 """
 
@@ -48,6 +49,9 @@ CUSTOMER_VISIBLE: dict[str, tuple[str, ...]] = {
     "sharing": (
         "share_token_revoked",  # its grant ends (by revoke, rotate or replace)
     ),
+    "signatures": (
+        "artifact_attached",  # a certificate's page lists the signed PDF's hash
+    ),
 }
 
 # source service → event types no customer view depends on
@@ -73,6 +77,11 @@ INTERNAL: dict[str, tuple[str, ...]] = {
         # as share_token_revoked, one event each.
         "share_token_minted",
         "share_token_rotated",
+    ),
+    "signatures": (
+        # The answer's record; the owning record's own event (estimate_approved, …)
+        # follows once it is attached.
+        "evidence_recorded",
     ),
 }
 

@@ -92,9 +92,21 @@ class Settings(BaseSettings):
         description="Comma-separated IP addresses of the reverse proxies in front of the portal; "
                     "only their X-Forwarded-For is believed for a signer's IP.",
     )
-    workspace_cache_seconds: float = Field(
-        30.0, ge=0, le=3600,
-        description="Seconds a portal process keeps a workspace's name and brand colours.",
+    portal_cache_seconds: float = Field(
+        60.0, ge=0, le=3600,
+        description="Longest a portal process serves a link, record or workspace header from "
+                    "memory before asking again, even if no event said it changed (0: never "
+                    "from memory). Events keep it current; this bounds a lost one.",
+    )
+    portal_cache_entries: int = Field(
+        10_000, ge=1, le=1_000_000,
+        description="Entries (links, records, headers) each portal process keeps in memory; the "
+                    "least recently viewed are dropped first.",
+    )
+    view_flush_seconds: float = Field(
+        1.0, ge=0.05, le=60,
+        description="How often a portal process sends its counted link views to sharing. A crash "
+                    "loses at most this long's counts.",
     )
     file_link_seconds: int = Field(
         600, ge=10, le=86_400,

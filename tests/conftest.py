@@ -82,7 +82,6 @@ def _gateway_config(services: dict[str, Any]) -> dict[str, Any]:
         "AMQP_URI": services["AMQP_URI"],
         "RPC_TIMEOUT": 5,
         "PORTAL_BASE_URL": "http://portal.test",
-        "WORKSPACE_CACHE_SECONDS": 0,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
     }
@@ -104,6 +103,8 @@ def portal_app(services: dict[str, Any]) -> Iterator[Any]:
 
     app = create_app(_gateway_config(services))
     yield app
+    if "portal_reads" in app.extensions:
+        app.extensions["portal_reads"].close()  # its last views, while the client is open
     if "porchlight_amqp" in app.extensions:
         app.extensions["porchlight_amqp"].close()
 

@@ -1,9 +1,10 @@
 """The customer portal: HTML pages behind share links, and public signature verification.
 
-Every check happens here and in the services on every request: the token is parsed
-strictly before any RPC, resolved (with its expiry, revocation, entity type and
-permission) by the sharing service, and the record is read scoped to the token's
-workspace. Every refusal renders the same 404 page.
+Every check happens on every request: the token is parsed strictly before anything else;
+its grant (entity type, permission, expiry) comes from the process's read model, kept
+current by sharing's events, or from sharing itself; expiry is compared with the clock;
+records are read scoped to the token's workspace. Answers are decided by the owning
+service. Every refusal renders the same 404 page.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from gateway.web import WorkspaceCache, configure, install_security_headers
+from gateway.web import configure, install_security_headers
 from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import parse_iso
 from porchlight.errors import NotFound, Unavailable
@@ -71,7 +72,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         log.warning("PORCHLIGHT_SECRET_KEY is not set: using a random key; forms posted to "
                     "another gateway process will be refused. Set it in production.")
     app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https://")
-    app.extensions["workspaces"] = WorkspaceCache(ttl=float(app.config["WORKSPACE_CACHE_SECONDS"]))
     app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money, amount=amount)
     CSRFProtect(app)
 

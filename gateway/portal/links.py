@@ -1,5 +1,6 @@
 """Pages behind share links: work orders, estimates (accept / decline) and service
-reports (sign). GETs only read; every answer is a POST with a CSRF token."""
+reports (sign). GETs only read, from the process's read model (``gateway.portal.reads``);
+every answer is a POST with a CSRF token, decided synchronously by the owning service."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flask import (
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from gateway.portal.reads import reads
 from gateway.web import amqp_client, client_ip, content_disposition, style_hash
 from porchlight import share_tokens
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
@@ -33,20 +35,27 @@ def brand(workspace: dict[str, Any]) -> dict[str, Any]:
     return {"workspace": workspace, "brand_css": css}
 
 
-def resolve(raw: str, entity_type: str, permission: str = "view") -> dict[str, Any]:
-    """The grant a token gives, or the 404 page for anything that is not a live token
-    of this entity type with this permission (malformed tokens never reach a service)."""
+def resolve(raw: str, entity_type: str, permission: str) -> dict[str, Any]:
+    """The grant a token gives for an answer, asked of sharing every time (malformed
+    tokens never reach a service); anything but a live token with the permission is the
+    404 page."""
     if share_tokens.entity_type_of(raw) != entity_type:
         abort(404)
     return amqp_client(current_app).call("sharing", "resolve_token", raw, entity_type, permission)
 
 
 def workspace_of(grant: dict[str, Any]) -> dict[str, Any]:
-    return current_app.extensions["workspaces"].get(amqp_client(current_app), grant["workspace_id"])
+    return reads(current_app).workspace(grant["workspace_id"])
 
 
 def documents(method: str, *args: Any) -> Any:
     return amqp_client(current_app).call("documents", method, *args)
+
+
+def answered(kind: str, grant: dict[str, Any]) -> None:
+    """This process saw the answer land: its next page shows it without waiting for the
+    event (other processes hear the event)."""
+    reads(current_app).model.changed((kind, grant["entity_id"]))
 
 
 def customer_context() -> dict[str, str]:
@@ -60,9 +69,10 @@ def customer_context() -> dict[str, str]:
 # -- work orders ----------------------------------------------------------------------
 @bp.get("/portal/fsm/<token>")
 def work_order(token: str) -> Any:
-    grant = resolve(token, "work_order")
-    wo = documents("get_work_order_for_customer", grant["workspace_id"], grant["entity_id"])
-    return render_template("portal/work_order.html", wo=wo, **brand(workspace_of(grant)))
+    portal = reads(current_app)
+    grant = portal.grant(token, "work_order")
+    return render_template("portal/work_order.html", wo=portal.work_order(grant),
+                           **brand(workspace_of(grant)))
 
 
 # -- estimates ------------------------------------------------------------------------
@@ -73,10 +83,11 @@ def _include_from(values: list[str]) -> list[str]:
 def _estimate_page(token: str, grant: dict[str, Any], include: list[str] | None,
                    status: int = 200, error: str | None = None, errors: dict | None = None,
                    form: dict | None = None) -> Any:
+    portal = reads(current_app)
     try:
-        estimate = documents("get_estimate_for_customer", grant["workspace_id"], grant["entity_id"], include)
+        estimate = portal.estimate(grant, include)
     except InvalidInput:  # a hand-edited ?include= naming no optional line
-        estimate = documents("get_estimate_for_customer", grant["workspace_id"], grant["entity_id"], None)
+        estimate = portal.estimate(grant, None)
     return render_template(
         "portal/estimate.html", est=estimate, token=token, error=error, errors=errors or {},
         form=form or {}, can_respond="respond" in grant["permissions"],
@@ -86,7 +97,7 @@ def _estimate_page(token: str, grant: dict[str, Any], include: list[str] | None,
 
 @bp.get("/portal/fsm/estimate/<token>")
 def estimate(token: str) -> Any:
-    grant = resolve(token, "estimate")
+    grant = reads(current_app).grant(token, "estimate")
     include = _include_from(request.args.getlist("include")) if "include" in request.args else None
     return _estimate_page(token, grant, include)
 
@@ -108,12 +119,15 @@ def respond_to_estimate(token: str) -> Any:
     try:
         documents("respond_to_estimate", grant["workspace_id"], grant["entity_id"], data)
     except StaleRevision as exc:
+        answered("estimate", grant)  # the page this process holds is the old revision
         return _estimate_page(token, grant, include, 409, error=exc.message)
     except Conflict:
-        pass  # already answered or expired: the page shows what stands
+        answered("estimate", grant)  # already answered or expired: the page shows what stands
     except InvalidInput as exc:
         return _estimate_page(token, grant, include, 422, error="Please check the form.",
                               errors=exc.fields, form=request.form)
+    else:
+        answered("estimate", grant)
     return redirect(url_for("links.estimate", token=token), code=303)
 
 
@@ -130,7 +144,7 @@ def _file_links(grant: dict[str, Any], attachments: list[dict[str, Any]]) -> dic
 
 def _report_page(token: str, grant: dict[str, Any], status: int = 200,
                  errors: dict | None = None, form: dict | None = None) -> Any:
-    report = documents("get_service_report_for_customer", grant["workspace_id"], grant["entity_id"])
+    report = reads(current_app).service_report(grant)
     return render_template(
         "portal/service_report.html", report=report, token=token, errors=errors or {},
         form=form or {}, files=_file_links(grant, report["attachments"]),
@@ -140,7 +154,7 @@ def _report_page(token: str, grant: dict[str, Any], status: int = 200,
 
 @bp.get("/portal/fsm/service-report/<token>")
 def service_report(token: str) -> Any:
-    return _report_page(token, resolve(token, "service_report"))
+    return _report_page(token, reads(current_app).grant(token, "service_report"))
 
 
 @bp.post("/portal/fsm/service-report/<token>")
@@ -154,10 +168,12 @@ def sign_service_report(token: str) -> Any:
     try:
         documents("sign_service_report", grant["workspace_id"], grant["entity_id"], data)
     except Conflict:
-        pass  # already signed: the page shows by whom and when
+        answered("service_report", grant)  # already signed: the page shows by whom and when
     except InvalidInput as exc:
         return _report_page(token, grant, 422, errors=exc.fields,
                             form={"signer_name": data["signer_name"]})
+    else:
+        answered("service_report", grant)
     return redirect(url_for("links.service_report", token=token), code=303)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 
+from gateway.portal.reads import reads
 from gateway.web import amqp_client
 from porchlight.errors import NotFound
 
@@ -42,5 +43,5 @@ def certificate(certificate_id: str) -> Any:
     g.style_hashes = []
     if not _CERTIFICATE.fullmatch(certificate_id):
         raise NotFound("Unknown certificate.")
-    cert = amqp_client(current_app).call("signatures", "get_certificate", certificate_id)
+    cert = reads(current_app).certificate(certificate_id)
     return render_template("portal/certificate.html", cert=cert)

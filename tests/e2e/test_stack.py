@@ -26,6 +26,15 @@ def open_page(url: str) -> requests.Response:
     return requests.get(url, timeout=10)
 
 
+def eventually(check, within: float = 5.0):
+    """``check()``'s first true answer, asked until ``within`` seconds pass: for what
+    reaches the portal by an event or a batch (in milliseconds, or one flush interval)."""
+    deadline = time.monotonic() + within
+    while not (answer := check()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return answer
+
+
 def test_cli_reports_bad_input_and_a_missing_stack_clearly(stack):
     bad = cli(stack, "workspace", "create", "--name", "X", "--currency", "euros")
     assert bad.returncode == 2 and "currency" in json.loads(bad.stderr)["error"]["fields"]
@@ -50,7 +59,8 @@ def test_mint_open_revoke_then_404(office):
     assert page.headers["Cache-Control"] == "no-store"
     revoked = office.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
     assert revoked.status_code == 200
-    assert open_page(minted["url"]).status_code == 404
+    # The page was in the portal's memory; sharing's event takes it out.
+    assert eventually(lambda: open_page(minted["url"]).status_code == 404)
 
 
 def test_rotated_link_replaces_the_old_one(office):
@@ -73,8 +83,8 @@ def test_an_expired_link_is_404(office):
         views += 1
         time.sleep(0.25)
     assert page.status_code == 404
-    # Every view while it lived is counted; the refused one after is not.
-    assert office.tokens(wo["id"])[0]["access_count"] == views
+    # Every view while it lived is counted (in batches); the refused one after is not.
+    assert eventually(lambda: office.tokens(wo["id"])[0]["access_count"] == views)
 
 
 def test_each_bad_token_gives_the_identical_404(stack, office):
@@ -94,13 +104,14 @@ def test_each_bad_token_gives_the_identical_404(stack, office):
     assert response.status_code == 404 and response.content == reference.content
 
 
-def test_access_count_rises_by_exactly_one_per_view(office):
+def test_every_view_is_counted_once_within_a_flush_interval(office):
     wo = office.work_order()
     minted = office.share(wo["id"])
-    for expected in range(1, 5):
+    for _ in range(4):
         assert open_page(minted["url"]).status_code == 200
-        assert office.tokens(wo["id"])[0]["access_count"] == expected
-        assert office.tokens(wo["id"])[0]["last_accessed_at"]
+    assert eventually(lambda: office.tokens(wo["id"])[0]["access_count"] >= 4)
+    (link,) = office.tokens(wo["id"])
+    assert link["access_count"] == 4 and link["last_accessed_at"]
 
 
 def test_one_workspace_can_neither_read_nor_share_anothers_work_order(stack, office):

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from porchlight.amqp import AmqpClient
 from porchlight.clock import isoformat, parse_iso, utcnow
 from porchlight.errors import InvalidInput
-from porchlight.rpc import RpcPool
 
 
-def a_link(rpc: RpcPool) -> tuple[str, str, dict]:
+def a_link(rpc: AmqpClient) -> tuple[str, str, dict]:
     ws = rpc.call("identity", "create_workspace", {"name": "Acme"}, "test")["workspace"]["id"]
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Boiler"})
     minted = rpc.call("sharing", "mint_token", ws, "t", {

@@ -1,4 +1,4 @@
-"""Every event the identity, sharing and documents services dispatch is classified in
+"""Every event the identity, sharing, documents and signatures services dispatch is classified in
 ``porchlight.events`` as customer-visible or internal — the portal's read model subscribes
 to exactly ``CUSTOMER_VISIBLE``, so an event in neither list is a change it would miss.
 
@@ -19,7 +19,7 @@ import pytest
 from porchlight.events import CUSTOMER_VISIBLE, INTERNAL
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("documents", "identity", "sharing")
+SOURCES = ("documents", "identity", "sharing", "signatures")
 # (file, function, variable): where an event name may be passed on rather than written
 GENERIC = {("services/documents/evidence.py", "settle", "event"),
            ("services/documents/evidence.py", "undo", "undone")}  # settle's own undo()

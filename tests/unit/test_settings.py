@@ -94,7 +94,9 @@ def test_a_bad_value_stops_start_up_with_a_message_that_names_the_variable(clean
     {"mongodb_uri": "postgres://db/porchlight"},
     {"mongodb_db_prefix": "porchlight.prod"},  # a dot would split MongoDB's namespace
     {"portal_base_url": "portal.example.com"},
-    {"workspace_cache_seconds": -1},
+    {"portal_cache_seconds": -1},
+    {"portal_cache_entries": 0},
+    {"view_flush_seconds": 0},
     {"gateway_workers": 0},
 ])
 def test_values_outside_their_bounds_are_refused(clean_env, values):
@@ -114,7 +116,7 @@ def test_gateways_take_their_defaults_from_settings_and_the_test_mapping_wins(cl
     from gateway.portal.app import create_app as portal_app
 
     settings_env(portal_base_url="https://portal.example.com", rpc_timeout="4",
-                 trusted_proxies="10.0.0.2", workspace_cache_seconds="5", file_link_seconds="60",
+                 trusted_proxies="10.0.0.2", portal_cache_seconds="5", file_link_seconds="60",
                  secret_key="k" * 40)
     admin = admin_app()
     assert admin.config["PORTAL_BASE_URL"] == "https://portal.example.com"
@@ -122,7 +124,7 @@ def test_gateways_take_their_defaults_from_settings_and_the_test_mapping_wins(cl
     portal = portal_app()
     assert portal.config["TRUSTED_PROXIES"] == "10.0.0.2"
     assert portal.config["SECRET_KEY"] == "k" * 40 and portal.config["FILE_LINK_SECONDS"] == 60
-    assert portal.extensions["workspaces"].ttl == 5
+    assert portal.config["PORTAL_CACHE_SECONDS"] == 5.0
     overridden = admin_app({"PORTAL_BASE_URL": "http://portal.test", "RPC_TIMEOUT": 1})
     assert overridden.config["PORTAL_BASE_URL"] == "http://portal.test"
     assert overridden.config["RPC_TIMEOUT"] == 1.0

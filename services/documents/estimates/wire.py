@@ -77,6 +77,8 @@ def customer_view(estimate: Estimate, include: list[str] | None) -> dict[str, An
         "status": estimate.status,
         "status_label": STATUS_LABELS[estimate.status],
         "can_respond": estimate.status in OPEN,
+        # The last moment an answer is taken; a page kept in memory is not kept past it.
+        "open_until": isoformat(estimate.expires_at) if estimate.status in OPEN else None,
     }
     for key in ("subtotal", "tax", "total"):
         view[key] = money.format_minor(view[f"{key}_minor"], estimate.currency)
@@ -92,4 +94,5 @@ def customer_view(estimate: Estimate, include: list[str] | None) -> dict[str, An
 
 def snapshot(view: dict[str, Any]) -> dict[str, Any]:
     """The part of the customer view that was the offer itself (not the answer state)."""
-    return {k: v for k, v in view.items() if k not in ("status", "status_label", "can_respond", "outcome")}
+    answer_state = ("status", "status_label", "can_respond", "open_until", "outcome")
+    return {k: v for k, v in view.items() if k not in answer_state}

@@ -1,0 +1,212 @@
+"""Everything a portal page reads, from the read model first and the services second.
+
+One ``PortalReads`` per process (``reads(app)``): it subscribes to the events that can
+change a page (``porchlight.events.CUSTOMER_VISIBLE``) on the process's AMQP connection,
+keeps the ``ReadModel`` current with them, and counts the views it serves from memory in
+``Views``, which sends them to sharing in batches. Answers (accept, decline, sign) do not
+come through here: they go to the owning service, synchronously, every time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from porchlight.amqp import ServiceUnavailable
+
+from gateway.portal.read_model import ReadModel, Subject
+from gateway.web import amqp_client
+from porchlight import share_tokens
+from porchlight.clock import isoformat, parse_iso, utcnow
+from porchlight.errors import NotFound
+from porchlight.events import CUSTOMER_VISIBLE
+
+log = logging.getLogger(__name__)
+
+# Which id in an event names which kind of record a page shows.
+EVENT_IDS = {
+    "work_order_id": "work_order",
+    "estimate_id": "estimate",
+    "service_report_id": "service_report",
+    "share_token_id": "share_token",
+    "rotated_from": "share_token",
+    "certificate_id": "certificate",  # a certificate changes only when a signed PDF is attached
+}
+
+
+def subjects_of(service: str, payload: dict[str, Any]) -> tuple[Subject, ...]:
+    """The records an event says changed; identity's events change a workspace's header."""
+    if service == "identity":
+        return (("workspace", str(payload.get("workspace_id"))),)
+    return tuple((kind, str(payload[key])) for key, kind in EVENT_IDS.items() if payload.get(key))
+
+
+class Views:
+    """Views of links served from memory, counted here and sent to sharing in batches —
+    at most every ``interval`` seconds and once more on shutdown. A batch that cannot be
+    delivered is dropped, not retried: a view is never counted twice, and a crash or a
+    broker outage loses at most one interval's counts."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], Any], *, interval: float = 1.0,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        self._send, self.interval, self._now = send, interval, now
+        self._pending: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def count(self, share_token_id: str) -> None:
+        at = self._now()
+        with self._lock:
+            entry = self._pending.get(share_token_id)
+            if entry is None:
+                self._pending[share_token_id] = [1, at]
+            else:
+                entry[0] += 1
+                entry[1] = at
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(count for count, _ in self._pending.values())
+
+    def flush(self) -> int:
+        """Send what was counted; returns the number of views sent."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        if not batch:
+            return 0
+        views = [{"share_token_id": token_id, "count": count, "last_accessed_at": isoformat(at)}
+                 for token_id, (count, at) in batch.items()]
+        total = sum(count for count, _ in batch.values())
+        try:
+            self._send({"views": views})
+        except ServiceUnavailable as exc:
+            log.warning("%d link views could not be counted: %s", total, exc)
+            return 0
+        return total
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="portal-views", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the next interval tries again
+                log.exception("sending link views failed")
+
+    def stop(self) -> None:
+        """Stop the timer and send what is left (graceful shutdown)."""
+        self._stopping.set()
+        self.flush()
+
+
+def _open_until(view: dict[str, Any]) -> datetime | None:
+    return parse_iso(view["open_until"]) if view.get("open_until") else None
+
+
+class PortalReads:
+    def __init__(self, client: Any, *, capacity: int = 10_000, lifetime: float = 60.0,
+                 flush_interval: float = 1.0, now: Callable[[], datetime] = utcnow,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.client = client
+        self._now = now
+        extra = {"clock": clock} if clock else {}
+        self.model = ReadModel(capacity=capacity, lifetime=lifetime, now=now, **extra)
+        self.views = Views(lambda batch: client.call("sharing", "record_views", batch),
+                           interval=flush_interval, now=now)
+
+    def start(self) -> None:
+        bindings = [(service, event) for service, names in CUSTOMER_VISIBLE.items() for event in names]
+        self.client.subscribe(bindings, self.on_event,
+                              on_ready=self.model.resume, on_lost=self.model.suspend)
+        self.views.start()
+
+    def close(self) -> None:
+        self.views.stop()
+
+    def on_event(self, service: str, _event_type: str, payload: dict[str, Any]) -> None:
+        subjects = subjects_of(service, payload)
+        if subjects:
+            self.model.changed(*subjects)
+
+    # -- links ---------------------------------------------------------------------------
+    def grant(self, raw: str, entity_type: str) -> dict[str, Any]:
+        """What a token lets its holder view: from memory (the view counted here) or from
+        sharing (which counts it). Anything else is NotFound — malformed tokens never
+        reach a service, and expiry is checked against the clock on every view."""
+        if share_tokens.entity_type_of(raw) != entity_type:
+            raise NotFound("Unknown link.")
+        key = ("link", share_tokens.digest(raw))
+        link = self.model.get(key)
+        if link is None:
+            link = self.model.fill(
+                key, lambda grant: (("share_token", grant["share_token_id"]),),
+                lambda: self._resolve(raw, entity_type), until=lambda grant: grant["expires_at"])
+        else:
+            self.views.count(link["share_token_id"])
+        if link["expires_at"] is not None and link["expires_at"] <= self._now():
+            self.model.forget(key)
+            raise NotFound("Unknown link.")
+        return link
+
+    def _resolve(self, raw: str, entity_type: str) -> dict[str, Any]:
+        grant = self.client.call("sharing", "resolve_token", raw, entity_type, "view")
+        expires_at = grant.get("expires_at")
+        return {**grant, "expires_at": parse_iso(expires_at) if expires_at else None}
+
+    # -- records -------------------------------------------------------------------------
+    def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,
+                until: Callable[[Any], datetime | None] | None = None) -> Any:
+        workspace_id, record_id = grant["workspace_id"], grant["entity_id"]
+        return self.model.fetch(
+            (kind, workspace_id, record_id, *args), lambda _: ((kind, record_id),),
+            lambda: self.client.call("documents", method, workspace_id, record_id, *args), until)
+
+    def work_order(self, grant: dict[str, Any]) -> dict[str, Any]:
+        return self._record("work_order", grant, "get_work_order_for_customer")
+
+    def estimate(self, grant: dict[str, Any], include: list[str] | None) -> dict[str, Any]:
+        # An open estimate stops being answerable at its end, with or without an event.
+        return self._record("estimate", grant, "get_estimate_for_customer",
+                            tuple(include) if include is not None else None, until=_open_until)
+
+    def service_report(self, grant: dict[str, Any]) -> dict[str, Any]:
+        return self._record("service_report", grant, "get_service_report_for_customer")
+
+    def workspace(self, workspace_id: str) -> dict[str, Any]:
+        return self.model.fetch(
+            ("workspace", workspace_id), lambda _: (("workspace", workspace_id),),
+            lambda: self.client.call("identity", "get_workspace", workspace_id))
+
+    def certificate(self, certificate_id: str) -> dict[str, Any]:
+        return self.model.fetch(
+            ("certificate", certificate_id), lambda _: (("certificate", certificate_id),),
+            lambda: self.client.call("signatures", "get_certificate", certificate_id))
+
+
+_lock = threading.Lock()
+
+
+def reads(app: Flask) -> PortalReads:
+    """The app's one ``PortalReads``, started on first use (after gunicorn forks)."""
+    found = app.extensions.get("portal_reads")
+    if found is None:
+        with _lock:
+            found = app.extensions.get("portal_reads")
+            if found is None:
+                found = PortalReads(
+                    amqp_client(app), capacity=int(app.config["PORTAL_CACHE_ENTRIES"]),
+                    lifetime=float(app.config["PORTAL_CACHE_SECONDS"]),
+                    flush_interval=float(app.config["VIEW_FLUSH_SECONDS"]))
+                found.start()
+                atexit.register(found.close)  # the last views, on a graceful shutdown
+                app.extensions["portal_reads"] = found
+    return found

@@ -1,0 +1,210 @@
+"""The portal's read model against the real services and RabbitMQ: what a customer sees
+stays true after staff change it, with pages served from memory in between.
+
+Each test waits for the event it depends on with ``heard`` (a condition the model
+signals when it applies a change), never for time: the freshness in milliseconds is
+measured in ``make bench``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from gateway.portal.reads import reads
+from porchlight.clock import isoformat, utcnow
+from tests.gateway.test_portal_answers import LINES, csrf, path_of
+
+WAIT = 10.0  # seconds: a bound on waiting for an event, never a pause
+
+
+@pytest.fixture
+def portal(portal_app):
+    return portal_app.test_client()
+
+
+@pytest.fixture
+def model(portal_app):
+    found = reads(portal_app)
+    assert found.model.wait_live(WAIT), "the portal's event consumer did not start"
+    return found.model
+
+
+@contextmanager
+def heard(model, *subject):
+    """Run the block (a staff call), then wait until the portal has heard its event."""
+    mark = model.mark()
+    yield
+    assert model.wait_for(subject, after=mark, timeout=WAIT), f"no event for {subject}"
+
+
+class CountingCalls:
+    """The portal's AMQP client, with each call it makes written down."""
+
+    def __init__(self, client):
+        self.client, self.calls = client, []
+
+    def call(self, service, method, *args, **kwargs):
+        self.calls.append(f"{service}.{method}")
+        return self.client.call(service, method, *args, **kwargs)
+
+    def subscribe(self, *args, **kwargs):
+        return self.client.subscribe(*args, **kwargs)
+
+
+@pytest.fixture
+def calls(portal_app, model):
+    portal_reads = reads(portal_app)
+    counting = CountingCalls(portal_reads.client)
+    portal_reads.client = counting
+    return counting.calls
+
+
+def test_a_viewed_page_is_served_again_without_asking_a_service(staff, portal, calls):
+    wo = staff.work_order(title="Boiler service")
+    token = staff.share(wo["id"])["token"]
+    assert portal.get(f"/portal/fsm/{token}").status_code == 200
+    first = list(calls)
+    assert "sharing.resolve_token" in first and "documents.get_work_order_for_customer" in first
+    calls.clear()
+    for _ in range(3):
+        page = portal.get(f"/portal/fsm/{token}")
+        assert page.status_code == 200 and "Boiler service" in page.get_data(as_text=True)
+    assert calls == []
+
+
+def test_a_revoked_link_is_refused_once_the_event_is_heard(staff, portal, model):
+    wo = staff.work_order()
+    minted = staff.share(wo["id"])
+    url = f"/portal/fsm/{minted['token']}"
+    assert portal.get(url).status_code == 200
+    with heard(model, "share_token", minted["share_token"]["id"]):
+        staff.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
+    assert portal.get(url).status_code == 404
+
+
+def test_a_rotated_link_is_refused_and_its_successor_works(staff, portal, model):
+    wo = staff.work_order()
+    old = staff.share(wo["id"])
+    assert portal.get(f"/portal/fsm/{old['token']}").status_code == 200
+    with heard(model, "share_token", old["share_token"]["id"]):
+        new = staff.post(f"/share-tokens/{old['share_token']['id']}/rotate").json
+    assert portal.get(f"/portal/fsm/{old['token']}").status_code == 404
+    assert portal.get(f"/portal/fsm/{new['token']}").status_code == 200
+
+
+def test_an_edit_shows_once_the_event_is_heard(staff, portal, model):
+    wo = staff.work_order(title="Boiler service")
+    token = staff.share(wo["id"])["token"]
+    assert "Boiler service" in portal.get(f"/portal/fsm/{token}").get_data(as_text=True)
+    with heard(model, "work_order", wo["id"]):
+        staff.patch(f"/work-orders/{wo['id']}", {"title": "Boiler and flue service"})
+    assert "Boiler and flue service" in portal.get(f"/portal/fsm/{token}").get_data(as_text=True)
+
+
+def test_a_branding_change_shows_once_the_event_is_heard(staff, portal, model):
+    token = staff.share(staff.work_order()["id"])["token"]
+    assert "#1d4ed8" in portal.get(f"/portal/fsm/{token}").get_data(as_text=True)
+    with heard(model, "workspace", staff.workspace_id):
+        assert staff.patch("/workspace", {"brand_colour": "#0f766e"}).status_code == 200
+    assert "#0f766e" in portal.get(f"/portal/fsm/{token}").get_data(as_text=True)
+
+
+def test_expiry_is_checked_on_every_view_without_an_event(staff, portal, model):
+    wo = staff.work_order()
+    token = staff.share(wo["id"], expires_at=isoformat(utcnow() + timedelta(hours=1)))["token"]
+    assert portal.get(f"/portal/fsm/{token}").status_code == 200
+    assert len(model) > 0
+    with time_machine.travel(utcnow() + timedelta(hours=1, seconds=1)):  # no event says so
+        assert portal.get(f"/portal/fsm/{token}").status_code == 404
+
+
+def test_a_lost_event_keeps_a_revoked_link_alive_no_longer_than_the_lifetime(
+        staff, portal, model, monkeypatch):
+    monkeypatch.setattr(model, "changed", lambda *_: None)  # every event is lost
+    wo = staff.work_order()
+    minted = staff.share(wo["id"])
+    url = f"/portal/fsm/{minted['token']}"
+    assert portal.get(url).status_code == 200
+    staff.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
+    assert portal.get(url).status_code == 200  # the portal never heard: still in memory
+    now = model.clock()
+    monkeypatch.setattr(model, "clock", lambda: now + model.lifetime + 0.001)
+    assert portal.get(url).status_code == 404
+
+
+def test_views_from_memory_are_counted_in_batches(staff, portal, portal_app, model):
+    wo = staff.work_order()
+    token = staff.share(wo["id"])["token"]
+    for _ in range(4):
+        assert portal.get(f"/portal/fsm/{token}").status_code == 200
+    (link,) = staff.tokens(wo["id"])
+    assert link["access_count"] == 1  # the first view, counted by sharing as it resolved
+    assert reads(portal_app).views.flush() == 3
+    (link,) = staff.tokens(wo["id"])
+    assert link["access_count"] == 4 and link["last_accessed_at"]
+
+
+def test_an_open_estimate_is_not_shown_as_open_past_its_end(staff, portal, calls):
+    sent = staff.sent_estimate(LINES)
+    url = path_of(sent["url"])
+    assert 'value="accept"' in portal.get(url).get_data(as_text=True)
+    calls.clear()
+    assert 'value="accept"' in portal.get(url).get_data(as_text=True)
+    assert calls == []  # open: served from memory
+    with time_machine.travel(utcnow() + timedelta(days=15)):  # past its valid-until date
+        page = portal.get(url).get_data(as_text=True)
+    assert "documents.get_estimate_for_customer" in calls  # not kept past its end
+    assert 'value="accept"' not in page
+
+
+def test_a_certificate_is_read_once_until_a_signed_pdf_is_attached(staff, portal, model, calls, rpc):
+    sent = staff.sent_estimate(LINES)
+    url = path_of(sent["url"])
+    portal.post(url, data={"csrf_token": csrf(portal.get(url).get_data(as_text=True)),
+                           "response": "decline", "revision": "1", "reason": "Too dear"})
+    certificate_id = staff.get(f"/estimates/{sent['estimate']['id']}").json["outcome"]["certificate_id"]
+    calls.clear()
+    for _ in range(3):
+        assert portal.get(f"/verify/{certificate_id}").status_code == 200
+    assert calls == ["signatures.get_certificate"]
+    with heard(model, "certificate", certificate_id):
+        rpc.call("signatures", "attach_artifact", staff.workspace_id, certificate_id,
+                 {"kind": "signed_pdf", "sha256": "ab" * 32})
+    assert "ab" * 32 in portal.get(f"/verify/{certificate_id}").get_data(as_text=True)
+
+
+def close_connections_named(name: str) -> int:
+    """Close, from the broker's side, every connection whose name starts with ``name``."""
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
+                            capture_output=True, text=True, check=True, timeout=60).stdout
+    pids = [line.split("\t")[0] for line in listed.splitlines() if name in line]
+    for pid in pids:
+        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: connection dropped"],
+                       capture_output=True, check=True, timeout=60)
+    return len(pids)
+
+
+def test_a_dropped_event_connection_empties_the_model_until_it_is_back(staff, portal, portal_app,
+                                                                      model, calls):
+    minted = staff.share(staff.work_order()["id"])
+    url = f"/portal/fsm/{minted['token']}"
+    portal.get(url)
+    calls.clear()
+    portal.get(url)
+    assert calls == []
+    mark = model.mark()
+    assert close_connections_named(f"{portal_app.name} pid {os.getpid()}") == 1
+    # Whatever the model held may have missed events while the connection was down.
+    assert model.wait_for(("share_token", minted["share_token"]["id"]), after=mark, timeout=WAIT)
+    assert model.wait_live(WAIT)  # reconnected, queue bound again
+    assert portal.get(url).status_code == 200
+    assert "sharing.resolve_token" in calls  # refilled from the services
+    with heard(model, "share_token", minted["share_token"]["id"]):  # and kept current again
+        staff.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
+    assert portal.get(url).status_code == 404
