@@ -1,8 +1,10 @@
 """gunicorn settings for both gateways, from ``porchlight.settings`` (``PORCHLIGHT_GATEWAY_*``).
 
-Threads, not greenlets: the RPC pool blocks on sockets, and a thread per request with a
-pooled proxy each keeps the gateway simple and predictable.
+Threads, not greenlets: Flask code is synchronous, and each request thread waits on the
+process's one AMQP client (its asyncio loop runs in a thread of its own).
 """
+
+import gc
 
 from porchlight.settings import get_settings
 
@@ -19,3 +21,11 @@ graceful_timeout = 10
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+
+
+def post_worker_init(_worker: object) -> None:
+    """The app is loaded: what exists now lives as long as the worker. Frozen, it is left
+    out of the garbage collector's full passes — each of which otherwise walks ~50,000
+    objects and holds every request in the process for ~15 ms (the pages' p99)."""
+    gc.collect()
+    gc.freeze()

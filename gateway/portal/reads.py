@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from porchlight.amqp import ServiceUnavailable
 
 from gateway.portal.read_model import ReadModel, Subject
 from gateway.web import amqp_client
 from porchlight import share_tokens
+from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import isoformat, parse_iso, utcnow
 from porchlight.errors import NotFound
 from porchlight.events import CUSTOMER_VISIBLE

@@ -114,6 +114,19 @@ def test_every_view_is_counted_once_within_a_flush_interval(office):
     assert link["access_count"] == 4 and link["last_accessed_at"]
 
 
+def test_a_portal_stopping_gracefully_sends_the_views_it_counted(stack, office):
+    wo = office.work_order()
+    minted = office.share(wo["id"])
+    for _ in range(5):
+        assert open_page(minted["url"]).status_code == 200
+    stack.stop_process("portal")  # SIGTERM: gunicorn's workers exit gracefully
+    try:
+        assert office.tokens(wo["id"])[0]["access_count"] == 5  # none waits for a timer
+    finally:
+        stack.start_process("portal")
+        stack.wait_ready(60, names=("portal",))
+
+
 def test_one_workspace_can_neither_read_nor_share_anothers_work_order(stack, office):
     rival = office_of(stack, "Rival Heating")
     wo = office.work_order(internal_notes="private")

@@ -6,10 +6,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from porchlight.amqp import ServiceUnavailable
 
 from gateway.portal.read_model import ReadModel
 from gateway.portal.reads import Views, subjects_of
+from porchlight.amqp import ServiceUnavailable
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
