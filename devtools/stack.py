@@ -24,7 +24,7 @@ from porchlight.errors import NotFound
 from porchlight.settings import get_settings, nameko_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("identity", "sharing", "documents", "signatures")
+SERVICES = ("identity", "sharing", "documents", "signatures", "notifications")
 # ``module:Class`` — nameko must not scan the module: inspecting a mongoengine model's
 # ``objects`` attribute would touch a database before the service has opened it.
 SERVICE_CLASSES = {
@@ -32,6 +32,7 @@ SERVICE_CLASSES = {
     "sharing": "services.sharing.service:SharingService",
     "documents": "services.documents.service:DocumentsService",
     "signatures": "services.signatures.service:SignaturesService",
+    "notifications": "services.notifications.service:NotificationsService",
 }
 # A cheap call per service, answered by it alone, that proves the service is consuming.
 _PROBES = {
@@ -39,6 +40,7 @@ _PROBES = {
     "sharing": ("check_token", ("0" * 24, "0" * 24)),  # asks no other service
     "documents": ("get_work_order", ("0" * 24, "0" * 24)),
     "signatures": ("get_certificate", ("cert_" + "0" * 32,)),
+    "notifications": ("list_inbox", ("0" * 24, {})),
 }
 # The Celery worker (signed PDFs, timed sweeps) runs beside them.
 WORKER = "worker"

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: an isolated RabbitMQ vhost, the three services on it,
+"""Fixtures shared by every test: an isolated RabbitMQ vhost, the five services on it,
 both gateways on Flask's test client, and ``staff`` — a workspace's staff on the admin API
 (``tests/staff.py``)."""
 
@@ -54,16 +54,18 @@ def service_config(broker_uri: str) -> dict[str, Any]:
 
 @pytest.fixture
 def services(runner_factory: Any, service_config: dict[str, Any]) -> dict[str, Any]:
-    """identity, sharing, documents and signatures running against real RabbitMQ, their
+    """identity, sharing, documents, signatures and notifications running against real RabbitMQ, their
     expected errors logged as quietly as ``config.yml`` makes them in ``nameko run``."""
     from services.documents.service import DocumentsService
     from services.identity.service import IdentityService
+    from services.notifications.service import NotificationsService
     from services.sharing.service import SharingService
     from services.signatures.service import SignaturesService
 
     install_expected_error_filter()
     runner = runner_factory(
-        service_config, IdentityService, SharingService, DocumentsService, SignaturesService
+        service_config, IdentityService, SharingService, DocumentsService, SignaturesService,
+        NotificationsService,
     )
     runner.start()
     return service_config

@@ -31,6 +31,7 @@ from porchlight.contracts.estimates import (
     SentEstimate,
 )
 from porchlight.contracts.evidence import Evidence
+from porchlight.contracts.notifications import InboxItem, InboxPage, InboxQuery, MarkedAllRead
 from porchlight.contracts.service_reports import (
     UPLOAD_RULES,
     CompletedServiceReport,
@@ -444,6 +445,39 @@ def get_evidence(certificate_id: str) -> Any:
         return services.signatures.get_evidence(g.workspace_id, certificate_id)
 
 
+# -- the staff inbox ------------------------------------------------------------------
+@api.operation("GET", "/notifications/inbox", "listInbox", tag="inbox", summary="List the inbox",
+               description="What customers did that staff should look at — an estimate accepted or "
+               "declined, a service report signed — newest first by when the customer acted. "
+               "`unread=true` leaves out the items marked read. A page holds `limit` items; pass "
+               "its `next_cursor` as `cursor` for the next page (a cursor that names no item of "
+               "this inbox is 422).",
+               query=InboxQuery, reply=InboxPage, errors=(422,))
+def list_inbox(query: InboxQuery) -> Any:
+    with rpc() as services:
+        return services.notifications.list_inbox(g.workspace_id, wire(query, partial=True))
+
+
+@api.operation("POST", "/notifications/inbox/<item_id>/read", "markInboxItemRead", tag="inbox",
+               summary="Mark an inbox item read",
+               description="Marks one item read. Repeating it changes nothing: the item keeps the "
+               "first `read_at` and `read_by`.",
+               reply=InboxItem, errors=(404,))
+def mark_inbox_item_read(item_id: str) -> Any:
+    with rpc() as services:
+        return services.notifications.mark_read(g.workspace_id, g.actor, item_id)
+
+
+@api.operation("POST", "/notifications/inbox/read-all", "markInboxRead", tag="inbox",
+               summary="Mark the whole inbox read",
+               description="Marks every unread item read and answers how many it marked; nothing "
+               "left to mark answers 0.",
+               reply=MarkedAllRead)
+def mark_inbox_read() -> Any:
+    with rpc() as services:
+        return services.notifications.mark_all_read(g.workspace_id, g.actor)
+
+
 INFO = {
     "title": "Porchlight staff API",
     "description": "Manage one workspace — its branding, customers, work orders, estimates, "
@@ -459,6 +493,7 @@ TAGS = [
     {"name": "service reports", "description": "What was done, with photos, signed by the customer."},
     {"name": "evidence", "description": "The record behind every answer and signature."},
     {"name": "share links", "description": "Links that open a record in the portal."},
+    {"name": "inbox", "description": "Customers' answers and signatures for staff to look at."},
     {"name": "meta", "description": "About the API itself."},
 ]
 BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "plk_...",

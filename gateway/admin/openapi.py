@@ -54,6 +54,7 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "token_id": ("The share link's id (not the token itself).", ID_SCHEMA),
     "estimate_id": ("The estimate's id.", ID_SCHEMA),
     "report_id": ("The service report's id.", ID_SCHEMA),
+    "item_id": ("The inbox item's id.", ID_SCHEMA),
     "certificate_id": ("The certificate id, as printed on signed PDFs.",
                        {"type": "string", "pattern": "^cert_[0-9a-f]{32}$"}),
 }

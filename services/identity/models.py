@@ -17,6 +17,10 @@ class Workspace(me.Document):
     timezone = me.StringField(required=True)
     brand_colour = me.StringField(required=True)
     logo_url = me.StringField()
+    # Mail settings: who in the office hears of customers' actions, and how mail is signed.
+    notification_addresses = me.ListField(me.StringField(), default=list)
+    sender_name = me.StringField()
+    reply_to = me.StringField()
     created_at = me.DateTimeField(required=True, default=utcnow)
 
 

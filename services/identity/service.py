@@ -27,6 +27,9 @@ def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
         "timezone": ws.timezone,
         "brand_colour": ws.brand_colour,
         "logo_url": ws.logo_url,
+        "notification_addresses": list(ws.notification_addresses or []),
+        "sender_name": ws.sender_name,
+        "reply_to": ws.reply_to,
         "created_at": isoformat(ws.created_at),
     }
 

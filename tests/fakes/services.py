@@ -20,11 +20,12 @@ from nameko.rpc import Rpc
 
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
+from services.notifications.service import NotificationsService
 from services.sharing.service import SharingService
 from services.signatures.service import SignaturesService
 
 SERVICES: dict[str, type] = {cls.name: cls for cls in (
-    IdentityService, SharingService, DocumentsService, SignaturesService)}
+    IdentityService, SharingService, DocumentsService, SignaturesService, NotificationsService)}
 
 
 def rpc_method(service: str, method: str) -> Callable:

@@ -73,5 +73,8 @@ def test_the_workspace_can_be_read_and_changed(doc):
         "$ref": "#/components/schemas/Workspace"}
     body = patch["requestBody"]["content"]["application/json"]["schema"]
     fields = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
-    assert set(fields["properties"]) == {"name", "currency", "timezone", "brand_colour", "logo_url"}
+    assert set(fields["properties"]) == {"name", "currency", "timezone", "brand_colour", "logo_url",
+                                         "notification_addresses", "sender_name", "reply_to"}
     assert not fields.get("required")  # a partial update
+    addresses = fields["properties"]["notification_addresses"]
+    assert addresses["maxItems"] == 10 and addresses["items"]["maxLength"] == 254

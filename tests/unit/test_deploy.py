@@ -27,7 +27,7 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 COMPOSE = DEPLOY / "docker-compose.yml"
 K8S = DEPLOY / "k8s"
 
-SERVICES = ("identity", "sharing", "documents", "signatures")
+SERVICES = ("identity", "sharing", "documents", "signatures", "notifications")
 WORKERS = ("worker",)
 GATEWAYS = {"portal": 8000, "admin": 8001}
 APPLICATIONS = (*SERVICES, *GATEWAYS, *WORKERS)

@@ -1,0 +1,134 @@
+"""notifications: the staff inbox — one item per customer action worth a look.
+
+It listens to documents' facts (``estimate_approved``, ``estimate_rejected``,
+``service_report_signed``). A fact carries ids only, so the handler asks documents for the
+staff view of the record (number, title, the customer's name and reason) and stores the
+item's text with it.
+
+Handlers are nameko's default ``event_handler``: one queue per handler shared by every
+replica of this service, so each fact is handled by one of them. A fact may still arrive
+twice (a redelivery after a lost ack): each item is keyed by its cause
+(``services.notifications.inbox.cause``) under a unique index, so the second delivery
+makes nothing.
+
+Outgoing email, templates and reminders are not here yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import eventlet
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy, rpc
+
+from porchlight.clock import isoformat, parse_iso
+from porchlight.contracts import parse
+from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
+from porchlight.errors import CONTRACT_ERRORS
+from porchlight.ping import Ping
+from porchlight.storage import Store
+from services.notifications import inbox
+from services.notifications.models import ALIAS, InboxItem
+from services.notifications.repository import NotificationsRepository
+
+log = logging.getLogger(__name__)
+
+# How long a handler waits for documents' view of a record before it stores the item with
+# what the fact alone says. Far below the queue's patience: a fact is never held long.
+LOOKUP_TIMEOUT = 5.0
+
+
+class LookupFailed(Exception):
+    """documents did not answer in time."""
+
+
+def item_to_wire(item: InboxItem) -> dict[str, Any]:
+    details = {"signer_name": item.signer_name, "reason": item.reason,
+               "certificate_id": item.certificate_id}
+    return {
+        "id": str(item.id),
+        "workspace_id": item.workspace_id,
+        "kind": item.kind,
+        "title": item.title,
+        "summary": item.summary,
+        "entity": {"type": item.entity_type, "id": item.entity_id, "number": item.entity_number},
+        "details": {k: v for k, v in details.items() if v is not None},
+        "occurred_at": isoformat(item.occurred_at),
+        "created_at": isoformat(item.created_at),
+        "read_at": isoformat(item.read_at),
+        "read_by": item.read_by,
+    }
+
+
+class NotificationsService(Ping):
+    name = "notifications"
+
+    repo: NotificationsRepository = Store(ALIAS, NotificationsRepository)
+    documents = RpcProxy("documents", expiration=LOOKUP_TIMEOUT)
+
+    # -- facts ----------------------------------------------------------------------------
+    @event_handler("documents", "estimate_approved")
+    def on_estimate_approved(self, payload: dict[str, Any]) -> None:
+        self._estimate_answered("estimate_approved", payload)
+
+    @event_handler("documents", "estimate_rejected")
+    def on_estimate_rejected(self, payload: dict[str, Any]) -> None:
+        self._estimate_answered("estimate_rejected", payload)
+
+    @event_handler("documents", "service_report_signed")
+    def on_service_report_signed(self, payload: dict[str, Any]) -> None:
+        cause = inbox.cause("service_report_signed", payload)
+        if cause is None or self.repo.has_cause(cause):
+            return
+        view = self._view("get_service_report", payload["workspace_id"], payload["service_report_id"])
+        self._store(cause, payload, inbox.service_report_item(payload, view))
+
+    def _estimate_answered(self, event: str, payload: dict[str, Any]) -> None:
+        cause = inbox.cause(event, payload)
+        if cause is None or self.repo.has_cause(cause):  # a redelivery: no need to ask again
+            return
+        view = self._view("get_estimate", payload["workspace_id"], payload["estimate_id"])
+        self._store(cause, payload, inbox.estimate_item(event, payload, view))
+
+    def _view(self, method: str, workspace_id: str, record_id: str) -> dict[str, Any] | None:
+        """documents' staff view of the record, or ``None`` if it cannot be had now."""
+        try:
+            with eventlet.Timeout(LOOKUP_TIMEOUT, LookupFailed()):
+                return getattr(self.documents, method)(workspace_id, record_id)
+        except Exception as exc:  # the item is made all the same, from the fact alone
+            log.warning("inbox item without details: documents.%s(%s) failed: %r",
+                        method, record_id, exc)
+            return None
+
+    def _store(self, cause: str, payload: dict[str, Any], fields: dict[str, Any]) -> None:
+        occurred_at = parse_iso(payload["occurred_at"])
+        occurred_at = occurred_at.replace(microsecond=occurred_at.microsecond // 1000 * 1000)
+        self.repo.add_once({"workspace_id": payload["workspace_id"], "cause": cause,
+                            "occurred_at": occurred_at, **fields})
+
+    # -- staff ----------------------------------------------------------------------------
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def list_inbox(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """The workspace's inbox (``InboxQuery``), newest first by when the customer acted,
+        a page at a time: ``next_cursor`` continues after the page's last item."""
+        request = parse(InboxQuery, query, message="Some query parameters need attention.")
+        limit = request.limit or DEFAULT_PAGE
+        items, more = self.repo.page(workspace_id, unread=request.unread == "true",
+                                     limit=limit, cursor=request.cursor)
+        return {
+            "items": [item_to_wire(i) for i in items],
+            "unread_count": self.repo.unread_count(workspace_id),
+            "next_cursor": str(items[-1].id) if more else None,
+        }
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def mark_read(self, workspace_id: str, actor: str, item_id: str) -> dict[str, Any]:
+        """Mark an item read. Repeating it changes nothing: the first reader is kept."""
+        return item_to_wire(self.repo.mark_read(workspace_id, actor, item_id))
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def mark_all_read(self, workspace_id: str, actor: str) -> dict[str, int]:
+        """Mark every unread item read; ``{"marked": <how many this call marked>}``."""
+        return {"marked": self.repo.mark_all_read(workspace_id, actor)}
