@@ -92,3 +92,27 @@ def test_an_estimate_is_accepted_and_converted(office):
     assert estimate["status"] == "approved" and estimate["outcome"]["total"] == "268.80"
     converted = office.post(f"/estimates/{estimate['id']}/convert").json
     assert converted["work_order"]["estimate_id"] == estimate["id"]
+
+
+def test_an_accepted_estimate_reaches_the_office_inbox(office):
+    created = office.post("/estimates", {
+        "title": "Outside tap", "valid_until": (utcnow() + timedelta(days=10)).date().isoformat(),
+        "line_items": [{"description": "Tap and fittings", "quantity": 1, "unit_price": "60.00"}],
+    }).json
+    sent = office.post(f"/estimates/{created['id']}/send").json
+    customer = requests.Session()
+    page = customer.get(sent["url"], timeout=10)
+    customer.post(sent["url"], data={"csrf_token": csrf(page.text), "response": "accept",
+                                     "revision": "1", "signer_name": "Alex Morgan"}, timeout=10)
+    # The notifications service hears estimate_approved and asks documents for the details.
+    deadline = time.monotonic() + 15
+    while True:
+        items = office.get("/notifications/inbox?unread=true").json["items"]
+        mine = [i for i in items if i["entity"]["id"] == created["id"]]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(mine) == 1, items
+    assert mine[0]["kind"] == "estimate_accepted" and mine[0]["details"]["signer_name"] == "Alex Morgan"
+    assert office.post(f"/notifications/inbox/{mine[0]['id']}/read").status_code == 200
+    assert all(i["id"] != mine[0]["id"] for i in office.get("/notifications/inbox?unread=true").json["items"])
