@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from signature_pdf import StaffApi
+from signature_pdf import StaffApi, nearest_rank
 
 # Views before a trial, so that every gateway process (round-robin or not) holds the page.
 WARM_VIEWS = 8
@@ -31,14 +31,9 @@ class FreshnessError(RuntimeError):
     pass
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def summary(values_ms: list[float]) -> dict[str, float]:
     return {"count": len(values_ms), "p50_ms": statistics.median(values_ms),
-            "p99_ms": percentile(values_ms, 0.99), "max_ms": max(values_ms)}
+            "p99_ms": nearest_rank(values_ms, 0.99), "max_ms": max(values_ms)}
 
 
 def new_link(api: StaffApi, customer_id: str, title: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -319,7 +319,7 @@ class AmqpClient:
     @contextmanager
     def proxy(self) -> Iterator[Any]:
         """``with client.proxy() as services: services.identity.get_workspace(ws)``."""
-        yield _Services(self)
+        yield Services(self)
 
     def _wait(self, coro: Any, timeout: float) -> Any:
         if self._on_loop_thread():
@@ -458,10 +458,11 @@ class AmqpClient:
                 log.debug("the AMQP connection did not close cleanly", exc_info=True)
 
 
-class _Services:
-    """``services.identity.get_workspace(ws)`` → ``client.call("identity", "get_workspace", ws)``."""
+class Services:
+    """``services.identity.get_workspace(ws)`` → ``client.call("identity", "get_workspace", ws)``,
+    over anything with that ``call`` (the client, or a test's fake services)."""
 
-    def __init__(self, client: AmqpClient) -> None:
+    def __init__(self, client: Any) -> None:
         self._client = client
 
     def __getattr__(self, service: str) -> Any:
@@ -471,7 +472,7 @@ class _Services:
 
 
 class _Service:
-    def __init__(self, client: AmqpClient, service: str) -> None:
+    def __init__(self, client: Any, service: str) -> None:
         self._client, self._service = client, service
 
     def __getattr__(self, method: str) -> Callable[..., Any]:

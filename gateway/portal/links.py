@@ -10,7 +10,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     g,
     redirect,
@@ -22,7 +21,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from gateway.portal.reads import reads
 from gateway.web import amqp_client, client_ip, content_disposition, style_hash
-from porchlight import share_tokens
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 bp = Blueprint("links", __name__)
@@ -36,12 +34,9 @@ def brand(workspace: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve(raw: str, entity_type: str, permission: str) -> dict[str, Any]:
-    """The grant a token gives for an answer, asked of sharing every time (malformed
-    tokens never reach a service); anything but a live token with the permission is the
-    404 page."""
-    if share_tokens.entity_type_of(raw) != entity_type:
-        abort(404)
-    return amqp_client(current_app).call("sharing", "resolve_token", raw, entity_type, permission)
+    """The grant a token gives for an answer; anything but a live token with the
+    permission is the 404 page."""
+    return reads(current_app).resolve(raw, entity_type, permission)
 
 
 def workspace_of(grant: dict[str, Any]) -> dict[str, Any]:

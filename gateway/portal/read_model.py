@@ -180,9 +180,10 @@ class ReadModel:
         with self._lock:
             if not (live and self._live) or remaining <= 0:
                 return value
-            if any(self._mark_of(s) > started for s in subjects(value)):
+            named = subjects(value)
+            if any(self._mark_of(s) > started for s in named):
                 return value
-            self._store(key, _Entry(value, subjects(value), self.clock() + remaining, ends))
+            self._store(key, _Entry(value, named, self.clock() + remaining, ends))
         return value
 
     # -- inside the lock -----------------------------------------------------------------

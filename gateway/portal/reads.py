@@ -149,7 +149,7 @@ class PortalReads:
         if link is None:
             link = self.model.fill(
                 key, lambda grant: (("share_token", grant["share_token_id"]),),
-                lambda: self._resolve(raw, entity_type), until=lambda grant: grant["expires_at"])
+                lambda: self._ask_sharing(raw, entity_type, "view"), until=lambda grant: grant["expires_at"])
         else:
             self.views.count(link["share_token_id"])
         if link["expires_at"] is not None and link["expires_at"] <= self._now():
@@ -157,8 +157,14 @@ class PortalReads:
             raise NotFound("Unknown link.")
         return link
 
-    def _resolve(self, raw: str, entity_type: str) -> dict[str, Any]:
-        grant = self.client.call("sharing", "resolve_token", raw, entity_type, "view")
+    def resolve(self, raw: str, entity_type: str, permission: str) -> dict[str, Any]:
+        """The grant for an answer: asked of sharing every time, never from memory."""
+        if share_tokens.entity_type_of(raw) != entity_type:
+            raise NotFound("Unknown link.")
+        return self._ask_sharing(raw, entity_type, permission)
+
+    def _ask_sharing(self, raw: str, entity_type: str, permission: str) -> dict[str, Any]:
+        grant = self.client.call("sharing", "resolve_token", raw, entity_type, permission)
         expires_at = grant.get("expires_at")
         return {**grant, "expires_at": parse_iso(expires_at) if expires_at else None}
 

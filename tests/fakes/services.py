@@ -18,6 +18,7 @@ from typing import Any
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import Rpc
 
+from porchlight.amqp import Services
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
@@ -61,23 +62,7 @@ class FakeServices:
 
     @contextmanager
     def proxy(self) -> Iterator[Any]:
-        yield _Cluster(self)
+        yield Services(self)
 
     def close(self) -> None:
         pass
-
-
-class _Cluster:
-    def __init__(self, fake: FakeServices) -> None:
-        self._fake = fake
-
-    def __getattr__(self, service: str) -> Any:
-        return _Service(self._fake, service)
-
-
-class _Service:
-    def __init__(self, fake: FakeServices, service: str) -> None:
-        self._fake, self._service = fake, service
-
-    def __getattr__(self, method: str) -> Callable[..., Any]:
-        return lambda *args, **kwargs: self._fake.call(self._service, method, *args, **kwargs)

@@ -53,9 +53,6 @@ class CountingCalls:
         self.calls.append(f"{service}.{method}")
         return self.client.call(service, method, *args, **kwargs)
 
-    def subscribe(self, *args, **kwargs):
-        return self.client.subscribe(*args, **kwargs)
-
 
 @pytest.fixture
 def calls(portal_app, model):
