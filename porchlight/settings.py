@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 ENV_PREFIX = "PORCHLIGHT_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Fields whose value must never appear in an error message or a repr.
-_SECRET_FIELDS = {"amqp_uri", "mongodb_uri", "secret_key"}
+_SECRET_FIELDS = {"amqp_uri", "mongodb_uri", "secret_key", "smtp_url"}
 
 
 class SettingsError(ValueError):
@@ -128,6 +128,24 @@ class Settings(BaseSettings):
         description="Seconds gunicorn lets a request run before it restarts the worker.",
     )
 
+    # -- outgoing email (the worker) ----------------------------------------------------
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="The mail server the worker sends through: smtp://user:password@host:587 "
+                    "(STARTTLS when the server offers it; required before a password is sent) or "
+                    "smtps://user:password@host:465 (TLS from the start); percent-encode reserved "
+                    "characters. Unset: every email fails with a message saying so (make run "
+                    "starts a local server that keeps the mail as files).",
+    )
+    mail_from: str = Field(
+        "notifications@porchlight.localhost", max_length=254,
+        pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+$",
+        description="The address emails come from; the name shown is the workspace's sender name.",
+    )
+    smtp_timeout: float = Field(
+        30.0, ge=1, le=300, description="Seconds the worker waits on the mail server per step.",
+    )
+
     # -- everything ---------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Least severe log records written, in any case (info, INFO).",
@@ -176,6 +194,22 @@ class Settings(BaseSettings):
         if isinstance(raw, str) and len(raw) < 32:
             raise ValueError("must be at least 32 characters; make one with "
                              "python -c 'import secrets; print(secrets.token_hex(32))'")
+        return value
+
+    @field_validator("smtp_url", mode="before")
+    @classmethod
+    def _smtp_url(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and not raw.strip():
+            return None
+        if isinstance(raw, str):
+            parts = urlsplit(raw)
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise ValueError("must be an address like smtp://user:password@host:587 or smtps://host:465")
+            try:
+                parts.port  # noqa: B018 - raises on a port that is not a number
+            except ValueError:
+                raise ValueError("has a port that is not a number") from None
         return value
 
     @field_validator("trusted_proxies", mode="before")

@@ -27,11 +27,13 @@ class TaskQueue(DependencyProvider):
     def get_dependency(self, worker_ctx: Any) -> TaskQueue:
         return self
 
-    def enqueue(self, name: str, *args: Any) -> bool:
+    def enqueue(self, name: str, *args: Any, shown: str | None = None) -> bool:
         """Queue a task; False (and a log line) when the broker refused it, so the caller
-        can decide whether the work it just did still stands."""
+        can decide whether the work it just did still stands. ``shown`` replaces the
+        arguments wherever Celery prints them (logs, monitoring): for a task that carries a
+        secret."""
         try:
-            self.app.send_task(name, args=list(args))
+            self.app.send_task(name, args=list(args), argsrepr=shown)
             return True
         except Exception:  # noqa: BLE001 - a queueing failure must not undo a signature
             log.exception("could not queue %s", name)

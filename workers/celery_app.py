@@ -22,6 +22,8 @@ EXPIRE_ESTIMATES_EVERY = 60.0  # seconds
 
 
 RENDER_MISSING_EVERY = 300.0
+REMIND_EVERY = 300.0
+SWEEP_EMAILS_EVERY = 300.0
 
 
 def _beat_schedule_file(amqp_uri: str) -> str:
@@ -71,6 +73,18 @@ def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
                 "task": "porchlight.render_missing_pdfs",
                 "schedule": RENDER_MISSING_EVERY,
                 "options": {"expires": RENDER_MISSING_EVERY},
+            },
+            # Estimates whose end is 48 hours away get their one reminder.
+            "send-reminders": {
+                "task": "porchlight.send_reminders",
+                "schedule": REMIND_EVERY,
+                "options": {"expires": REMIND_EVERY},
+            },
+            # Emails whose delivery stopped half-way are marked failed, to be resent.
+            "sweep-emails": {
+                "task": "porchlight.sweep_emails",
+                "schedule": SWEEP_EMAILS_EVERY,
+                "options": {"expires": SWEEP_EMAILS_EVERY},
             },
         },
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import random
 import threading
 from typing import Any, Protocol
 
@@ -17,8 +18,9 @@ from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
 from porchlight.amqp import AmqpClient, ServiceUnavailable
-from porchlight.errors import NotFound
+from porchlight.errors import Conflict, NotFound
 from porchlight.settings import get_settings
+from workers import mail
 from workers.pdf import render_signed_report
 
 log = logging.getLogger(__name__)
@@ -144,3 +146,94 @@ def render_missing_pdfs() -> dict[str, int] | None:
     if missing:
         log.info("queued %d missing signed PDFs", len(missing))
     return {"queued": len(missing)}
+
+
+# -- email -------------------------------------------------------------------------------
+# Attempts at one email before it is recorded failed, and the waits between them:
+# 30 s, 1, 2, 4 min (and a little jitter), about 8 minutes in all.
+EMAIL_ATTEMPTS = 5
+EMAIL_RETRY_SECONDS = 30
+NO_SERVER = "No mail server is configured (PORCHLIGHT_SMTP_URL), so nothing can be sent."
+
+
+def retry_delay(retries: int) -> float:
+    """Seconds before attempt ``retries + 2``: doubling from ``EMAIL_RETRY_SECONDS``, plus
+    up to a tenth at random so a crowd of retries does not return at once."""
+    base = EMAIL_RETRY_SECONDS * 2 ** retries
+    return base + random.uniform(0, base / 10)
+
+
+def deliver(rpc: Rpc, email_id: str, url: str | None, *, last_attempt: bool) -> str | None:
+    """One delivery attempt: claim the email, send it, record how it went. Returns the
+    outcome recorded (``sent``, ``retry``, ``failed``), or ``None`` when the email was not
+    this attempt's to send — already sent, being sent by another attempt, or failed.
+
+    The claim comes before the SMTP conversation: a redelivered or retried task whose
+    email is already claimed sends nothing, so the recipient never gets two copies."""
+    claimed = rpc.call("notifications", "claim_email", email_id)
+    if claimed is None:
+        log.info("email %s is not waiting to be sent; nothing to do", email_id)
+        return None
+    settings = get_settings()
+    try:
+        if settings.smtp_url is None:
+            raise mail.Permanent(NO_SERVER)
+        files = [(a["filename"], _attachment(rpc, claimed["workspace_id"], a))
+                 for a in claimed["attachments"]]
+        server = mail.SmtpServer.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout)
+        server.send(mail.build(claimed, url, files, settings.mail_from))
+        outcome, error = "sent", None
+    except mail.Permanent as exc:
+        outcome, error = "failed", str(exc)
+    except mail.Transient as exc:
+        outcome, error = ("failed" if last_attempt else "retry"), str(exc)
+    rpc.call("notifications", "record_delivery", email_id, claimed["attempt"], outcome, error)
+    log.info("email %s, attempt %d: %s%s", email_id, claimed["attempt"], outcome,
+             f" ({error})" if error else "")
+    return outcome
+
+
+def _attachment(rpc: Rpc, workspace_id: str, attachment: dict[str, str]) -> bytes:
+    try:
+        stored = rpc.call("documents", "get_signed_pdf", workspace_id, attachment["record_id"])
+    except (NotFound, Conflict) as exc:  # the report or its PDF is not there (yet)
+        raise mail.Transient(f"The attachment {attachment['filename']} cannot be had: {exc}") from None
+    return base64.b64decode(stored["content_b64"])
+
+
+@shared_task(
+    name="porchlight.deliver_email",
+    bind=True,
+    # notifications or documents did not answer: the email was not claimed, or its claim
+    # stands and the next attempt finds it taken — either way no second copy.
+    autoretry_for=(ServiceUnavailable,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def deliver_email(self: Any, email_id: str, url: str | None = None) -> None:
+    """Deliver one queued email. ``url`` is its share link, if it has one: it exists only
+    in this task's arguments (shown as ``<link>`` in Celery's logs)."""
+    retries = self.request.retries
+    if deliver(amqp_client(), email_id, url, last_attempt=retries + 1 >= EMAIL_ATTEMPTS) == "retry":
+        raise self.retry(countdown=retry_delay(retries), max_retries=EMAIL_ATTEMPTS - 1)
+
+
+@shared_task(name="porchlight.send_reminders")
+def send_reminders() -> dict[str, int] | None:
+    """Beat runs this every few minutes: notifications queues the reminders now due."""
+    return _sweep("notifications", "send_due_reminders")
+
+
+@shared_task(name="porchlight.sweep_emails")
+def sweep_emails() -> dict[str, int] | None:
+    """Beat runs this every few minutes: emails whose delivery stopped half-way are failed."""
+    return _sweep("notifications", "sweep_emails")
+
+
+def _sweep(service: str, method: str) -> dict[str, int] | None:
+    try:
+        return amqp_client().call(service, method)
+    except ServiceUnavailable as exc:
+        log.warning("%s.%s skipped, the service is unavailable: %s", service, method, exc)
+        return None

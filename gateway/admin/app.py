@@ -31,7 +31,16 @@ from porchlight.contracts.estimates import (
     SentEstimate,
 )
 from porchlight.contracts.evidence import Evidence
-from porchlight.contracts.notifications import InboxItem, InboxPage, InboxQuery, MarkedAllRead
+from porchlight.contracts.notifications import (
+    EmailDetail,
+    EmailPage,
+    EmailQuery,
+    InboxItem,
+    InboxPage,
+    InboxQuery,
+    MarkedAllRead,
+    NotifyCustomer,
+)
 from porchlight.contracts.service_reports import (
     UPLOAD_RULES,
     CompletedServiceReport,
@@ -244,11 +253,27 @@ def rotate_share_token(token_id: str) -> Any:
         return minted(services.sharing.rotate_token(g.workspace_id, g.actor, token_id))
 
 
-def mint_link(services: Any, entity_type: str, entity_id: str, permissions: list[str]) -> dict[str, Any]:
-    """A new link for the customer that replaces (revokes) the earlier ones we sent them."""
+def mint_link(services: Any, entity_type: str, entity_id: str) -> dict[str, Any]:
+    """A new link for the customer, with everything a link to such a record may grant,
+    that replaces (revokes) the earlier ones we sent them."""
     return minted(services.sharing.replace_token(g.workspace_id, g.actor, {
-        "entity": {"type": entity_type, "id": entity_id}, "permissions": permissions,
+        "entity": {"type": entity_type, "id": entity_id},
+        "permissions": list(share_tokens.ALLOWED_PERMISSIONS[entity_type]),
     }))
+
+
+def email_customer(services: Any, entity_type: str, entity_id: str, link: dict[str, Any],
+                   body: NotifyCustomer) -> dict[str, Any]:
+    """Hand the new link to notifications, point to point, to email the customer. The
+    record is sent whatever happens here: if notifications does not answer, the reply
+    says so and sending again emails a new link."""
+    try:
+        return services.notifications.email_customer(g.workspace_id, g.actor, {
+            "record": {"type": entity_type, "id": entity_id}, "url": link["url"],
+            "share_token_id": link["share_token"]["id"], "notify": body.notify_customer})
+    except ServiceUnavailable:
+        return {"status": "unavailable", "email": None,
+                "reason": "The notifications service did not answer; send again to email the customer."}
 
 
 # -- estimates ------------------------------------------------------------------------
@@ -300,14 +325,18 @@ def update_estimate(estimate_id: str, body: EstimatePatch) -> Any:
                summary="Send an estimate",
                description="Marks a draft sent (sending a sent one again changes nothing else) and "
                "mints a link the customer can view and answer with; the links sent before stop "
-               "working. Any other state is a conflict (409).",
-               status=201, reply=SentEstimate, errors=(404, 409),
-               links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
-def send_estimate(estimate_id: str) -> Any:
+               "working. The customer is emailed the link unless `notify_customer` is false or "
+               "they have no address (`customer_email` says which); they then also get one "
+               "reminder 48 hours before the estimate ends. The body may be left out. Any other "
+               "state is a conflict (409).",
+               status=201, body=NotifyCustomer, optional_body=True, reply=SentEstimate,
+               errors=(404, 409), links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
+def send_estimate(estimate_id: str, body: NotifyCustomer) -> Any:
     with rpc() as services:
         estimate = services.documents.send_estimate(g.workspace_id, g.actor, estimate_id)
-        link = mint_link(services, "estimate", estimate_id, ["view", "respond"])
-    return {"estimate": estimate, **link}
+        link = mint_link(services, "estimate", estimate_id)
+        return {"estimate": estimate, **link,
+                "customer_email": email_customer(services, "estimate", estimate_id, link, body)}
 
 
 @api.operation("POST", "/estimates/<estimate_id>/convert", "convertEstimate", tag="estimates",
@@ -400,15 +429,19 @@ def add_attachment(report_id: str) -> Any:
                tag="service reports", summary="Complete a service report",
                description="The appointment is done: the draft now awaits the customer's signature, "
                "frozen as it is, and a link they can view and sign with is minted; the links sent "
-               "before stop working. Completing again changes nothing else; a signed report is a "
-               "conflict (409).",
-               status=201, reply=CompletedServiceReport, errors=(404, 409),
+               "before stop working. The customer is emailed the link unless `notify_customer` is "
+               "false or they have no address (`customer_email` says which); they then also get "
+               "their signed copy by email. The body may be left out. Completing again changes "
+               "nothing else; a signed report is a conflict (409).",
+               status=201, body=NotifyCustomer, optional_body=True, reply=CompletedServiceReport,
+               errors=(404, 409),
                links={**SHARE_LINK_LINKS, "getServiceReport": {"report_id": "/service_report/id"}})
-def complete_service_report(report_id: str) -> Any:
+def complete_service_report(report_id: str, body: NotifyCustomer) -> Any:
     with rpc() as services:
         report = services.documents.complete_service_report(g.workspace_id, g.actor, report_id)
-        link = mint_link(services, "service_report", report_id, ["view", "sign"])
-    return {"service_report": report, **link}
+        link = mint_link(services, "service_report", report_id)
+        return {"service_report": report, **link,
+                "customer_email": email_customer(services, "service_report", report_id, link, body)}
 
 
 @api.operation("GET", "/service-reports/<report_id>/pdf", "getSignedServiceReportPdf",
@@ -478,6 +511,38 @@ def mark_inbox_read() -> Any:
         return services.notifications.mark_all_read(g.workspace_id, g.actor)
 
 
+# -- the outbox -----------------------------------------------------------------------
+@api.operation("GET", "/notifications/emails", "listEmails", tag="emails", summary="List emails",
+               description="Every email Porchlight was asked to send for the workspace — to customers "
+               "and to the office — newest first, with its delivery state. Filter by `recipient`, "
+               "`status` or `customer_id`; page with `limit` and `cursor` as in the inbox.",
+               query=EmailQuery, reply=EmailPage, errors=(422,))
+def list_emails(query: EmailQuery) -> Any:
+    with rpc() as services:
+        return services.notifications.list_emails(g.workspace_id, wire(query, partial=True))
+
+
+@api.operation("GET", "/notifications/emails/<email_id>", "getEmail", tag="emails",
+               summary="Get an email",
+               description="One email with both parts as sent — except its share link, which is "
+               "never kept — its attempts and the mail server's last refusal.",
+               reply=EmailDetail, errors=(404,))
+def get_email(email_id: str) -> Any:
+    with rpc() as services:
+        return services.notifications.get_email(g.workspace_id, email_id)
+
+
+@api.operation("POST", "/notifications/emails/<email_id>/resend", "resendEmail", tag="emails",
+               summary="Resend a failed email",
+               description="Queues a failed email for delivery again. One that carried a share link "
+               "gets a new link, and the old one stops working. An email that is not failed, or "
+               "whose link was since replaced, revoked or has expired, is a conflict (409).",
+               reply=EmailDetail, errors=(404, 409))
+def resend_email(email_id: str) -> Any:
+    with rpc() as services:
+        return services.notifications.resend_email(g.workspace_id, g.actor, email_id)
+
+
 INFO = {
     "title": "Porchlight staff API",
     "description": "Manage one workspace — its branding, customers, work orders, estimates, "
@@ -494,6 +559,7 @@ TAGS = [
     {"name": "evidence", "description": "The record behind every answer and signature."},
     {"name": "share links", "description": "Links that open a record in the portal."},
     {"name": "inbox", "description": "Customers' answers and signatures for staff to look at."},
+    {"name": "emails", "description": "What Porchlight emailed customers and the office, and how it went."},
     {"name": "meta", "description": "About the API itself."},
 ]
 BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "plk_...",

@@ -55,6 +55,7 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "estimate_id": ("The estimate's id.", ID_SCHEMA),
     "report_id": ("The service report's id.", ID_SCHEMA),
     "item_id": ("The inbox item's id.", ID_SCHEMA),
+    "email_id": ("The email's id (from the outbox).", ID_SCHEMA),
     "certificate_id": ("The certificate id, as printed on signed PDFs.",
                        {"type": "string", "pattern": "^cert_[0-9a-f]{32}$"}),
 }
@@ -75,6 +76,8 @@ class Operation:
     status: int = 200
     reply: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
+    # The body may be left out altogether (then it is ``{}``): options with defaults.
+    optional_body: bool = False
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     public: bool = False
@@ -115,7 +118,8 @@ class Api:
             @functools.wraps(view)
             def checked(**path: Any) -> Any:
                 if op.body is not None:
-                    path["body"] = parse(op.body, json_body())
+                    empty = op.optional_body and not request.get_data(cache=True)
+                    path["body"] = parse(op.body, {} if empty else json_body())
                 if op.query is not None:
                     path["query"] = parse(op.query, request.args.to_dict(),
                                           message="Some query parameters need attention.")
@@ -168,9 +172,10 @@ class Api:
         if op.query is not None:
             described["parameters"] = _query_parameters(op.query)
         if op.body is not None:
-            described["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
+            described["requestBody"] = {"required": not op.optional_body,
+                                        "content": {JSON: {"schema": _ref(op.body)}}}
         elif op.upload is not None:
-            described["requestBody"] = {"required": True, "content": op.upload}
+            described["requestBody"] = {"required": not op.optional_body, "content": op.upload}
         if op.public:
             described["security"] = []
         schema = op.reply_schema if op.reply_schema is not None else _ref(op.reply)

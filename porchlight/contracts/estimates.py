@@ -21,6 +21,7 @@ from porchlight.contracts.fields import (
     refuse,
     text,
 )
+from porchlight.contracts.notifications import CustomerEmail
 from porchlight.contracts.share_links import MintedShareToken
 from porchlight.contracts.work_orders import WorkOrder
 
@@ -192,6 +193,7 @@ class SentEstimate(MintedShareToken):
     """The sent estimate and a new link the customer can view and answer with."""
 
     estimate: Estimate
+    customer_email: CustomerEmail = Field(description="Whether the customer was emailed the link.")
 
 
 class ConvertedEstimate(Reply):

@@ -1,10 +1,12 @@
-"""The staff inbox (owned by notifications): one item per customer action worth a look.
+"""Notifications' contracts: the staff inbox — one item per customer action worth a look —
+and the outbox — every email Porchlight was asked to send.
 
 Paging is by cursor, not offset: the inbox grows at the top while staff read it, and an
 offset would then show an item twice or skip one. ``next_cursor`` is the id of the last
 item of a page; passing it back gives the items after it, newest first by when the
 customer acted (ties by id). Notifications checks that the cursor names an item of the
-workspace (422 otherwise).
+workspace (422 otherwise). The outbox pages the same way, newest first by when the email
+was queued.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, PlainSerializer
 
-from porchlight.contracts.base import Query, Reply
+from porchlight.contracts.base import Contract, Query, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
-from porchlight.contracts.fields import Id, StrictStr, patterned, refuse
+from porchlight.contracts.fields import Email, Id, StrictStr, patterned, refuse
 
 Kind = Literal["estimate_accepted", "estimate_declined", "service_report_signed"]
 EntityType = Literal["estimate", "service_report"]
@@ -85,3 +87,113 @@ class InboxPage(Reply):
 
 class MarkedAllRead(Reply):
     marked: int = Field(ge=0, description="How many items this call marked read.")
+
+
+# -- the outbox ---------------------------------------------------------------------------
+EmailStatus = Literal["queued", "sending", "sent", "failed"]
+EMAIL_STATUS = ("`queued`: waiting for a delivery attempt (also between retries); `sending`: an "
+                "attempt is under way; `sent`: the mail server accepted it; `failed`: refused "
+                "for good, out of attempts, or interrupted — see `last_error`.")
+Template = Literal[
+    "estimate_ready", "estimate_reminder", "service_report_ready", "service_report_signed_copy",
+    "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed"]
+LinkedType = Literal["estimate", "service_report"]
+
+
+class EmailQuery(Query):
+    """``notifications.list_emails``'s query, and the admin API's query string."""
+
+    recipient: Email = Field(None, description="Only emails to this address.")
+    status: EmailStatus = Field(None, description="Only emails in this state.")
+    customer_id: Id = Field(None, description="Only emails to this customer.")
+    limit: PageSize = None
+    cursor: Id = Field(None, description="`next_cursor` of the previous page: the emails after it.")
+
+
+class EmailEntity(Reply):
+    type: LinkedType
+    id: IdText
+    number: str | None = Field(description="The record's number, e.g. EST-0001.")
+
+
+class EmailSummary(Reply):
+    id: IdText
+    workspace_id: IdText
+    to: str = Field(description="The recipient's address.")
+    audience: Literal["customer", "office"] = Field(
+        description="`customer`: the record's customer; `office`: one of the workspace's "
+                    "notification addresses.")
+    customer_id: str | None = Field(description="The customer it went to, for `customer` emails.")
+    template: Template = Field(description="Which email it is.")
+    subject: str
+    status: EmailStatus = Field(description=EMAIL_STATUS)
+    attempts: int = Field(ge=0, description="Delivery attempts so far, resends included.")
+    last_error: str | None = Field(description="The mail server's last refusal or what stopped the "
+                                   "delivery; null once sent.")
+    entity: EmailEntity
+    created_at: Moment = Field(description="When it was queued.")
+    updated_at: Moment
+    sent_at: MaybeMoment = Field(description="When the mail server accepted it.")
+
+
+class EmailAttachment(Reply):
+    kind: Literal["signed_pdf"]
+    filename: str
+
+
+class EmailDetail(EmailSummary):
+    """An email as sent, except that its share link reads
+    ``[share link removed: only the recipient has it]``: the outbox never keeps the link."""
+
+    recipient_name: str | None
+    sender_name: str = Field(description="The name it came from.")
+    reply_to: str | None = Field(description="Where replies go.")
+    language: str = Field(description="The language it was written in.")
+    cause: str = Field(description="What made it: the event or command, and the record.")
+    text_body: str = Field(description="The plain-text part.")
+    html_body: str = Field(description="The HTML part.")
+    attachments: list[EmailAttachment]
+    has_link: bool = Field(description="Whether it carries a share link (a resend mints a new one).")
+    resends: int = Field(ge=0, description="How often staff resent it.")
+
+
+class EmailPage(Reply):
+    emails: list[EmailSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+# -- emailing the customer when a record is shared ------------------------------------------
+NOTIFY_CUSTOMER = ("Email the customer the new link. Absent or null: yes if the customer has an "
+                   "email address. `true` for a customer without one is not an error: the record "
+                   "is still sent, and `customer_email` says why no email went.")
+
+
+class NotifyCustomer(Contract):
+    """The body of ``POST /estimates/<id>/send`` and ``/service-reports/<id>/complete``;
+    it may be left out."""
+
+    notify_customer: bool | None = Field(None, description=NOTIFY_CUSTOMER)
+
+
+class SharedRecord(Contract):
+    type: LinkedType
+    id: Id
+
+
+class CustomerEmailCommand(Contract):
+    """``notifications.email_customer``: the record just sent or completed, and the link
+    minted for it — a point-to-point command, the only way a raw link reaches notifications."""
+
+    record: SharedRecord
+    url: StrictStr = Field(max_length=300)
+    share_token_id: Id
+    notify: bool | None = None
+
+
+class CustomerEmail(Reply):
+    status: Literal["queued", "skipped", "unavailable"] = Field(
+        description="`queued`: an email to the customer is on its way (see the outbox); `skipped`: "
+                    "none was sent, `reason` says why; `unavailable`: the notifications service did "
+                    "not answer — the record is sent all the same; send again to email it.")
+    reason: str | None = Field(description="Why no email was queued.")
+    email: EmailSummary | None = Field(description="The queued email.")

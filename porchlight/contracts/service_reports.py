@@ -10,6 +10,7 @@ from pydantic import Field, StrictStr
 from porchlight.contracts.base import Contract, Query, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment, Sha256
 from porchlight.contracts.fields import DocumentNumber, Id, optional, optional_text, text
+from porchlight.contracts.notifications import CustomerEmail
 from porchlight.contracts.share_links import MintedShareToken
 
 STATUSES = ("draft", "awaiting_signature", "signed")
@@ -90,6 +91,7 @@ class CompletedServiceReport(MintedShareToken):
     """The report awaiting signature and a new link the customer can view and sign with."""
 
     service_report: ServiceReport
+    customer_email: CustomerEmail = Field(description="Whether the customer was emailed the link.")
 
 
 class AttachmentUpload(Contract):

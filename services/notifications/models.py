@@ -1,4 +1,5 @@
-"""The notifications service's records: the staff inbox."""
+"""The notifications service's records: the staff inbox, the outbox, and per record whether
+the customer is emailed about it."""
 
 from __future__ import annotations
 
@@ -39,3 +40,89 @@ class InboxItem(me.Document):
     created_at = me.DateTimeField(required=True, default=utcnow)
     read_at = me.DateTimeField()
     read_by = me.StringField()
+
+
+# An email's life: queued → sending (claimed by one delivery attempt) → sent, or back to
+# queued after a transient failure, or failed. ``resend`` moves a failed one to queued.
+EMAIL_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+class Attachment(me.EmbeddedDocument):
+    """A file the delivery fetches when it sends: today the signed PDF of a report."""
+
+    kind = me.StringField(required=True, choices=("signed_pdf",))
+    record_id = me.StringField(required=True)
+    filename = me.StringField(required=True)
+
+
+class EmailLink(me.EmbeddedDocument):
+    """Which share link the email carries — never the link itself. A resend replaces it."""
+
+    share_token_id = me.StringField(required=True)
+    entity_type = me.StringField(required=True)
+    entity_id = me.StringField(required=True)
+
+
+class Email(me.Document):
+    """One email Porchlight was asked to send: the outbox. ``key`` is the cause and the
+    recipient (unique), so a cause delivered twice queues one email per recipient.
+
+    The bodies are stored as sent, except that a share link in them reads
+    ``notifications.mail.LINK_PLACEHOLDER``: the link itself exists only in the command
+    that asked for the email and in the delivery task, never here."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "emails",
+        "indexes": [
+            {"fields": ["key"], "unique": True},
+            {"fields": ["cause"]},
+            {"fields": ["workspace_id", "-created_at", "-id"]},
+            {"fields": ["status", "updated_at"]},
+        ],
+    }
+
+    workspace_id = me.StringField(required=True)
+    key = me.StringField(required=True)
+    cause = me.StringField(required=True)
+    template = me.StringField(required=True)
+    audience = me.StringField(required=True, choices=("customer", "office"))
+    language = me.StringField(required=True)
+    recipient = me.StringField(required=True)
+    recipient_name = me.StringField()
+    customer_id = me.StringField()
+    entity_type = me.StringField(required=True)
+    entity_id = me.StringField(required=True)
+    entity_number = me.StringField()
+    sender_name = me.StringField(required=True)
+    reply_to = me.StringField()
+    subject = me.StringField(required=True)
+    text_body = me.StringField(required=True)
+    html_body = me.StringField(required=True)
+    link = me.EmbeddedDocumentField(EmailLink)
+    attachments = me.EmbeddedDocumentListField(Attachment)
+    status = me.StringField(required=True, choices=EMAIL_STATUSES, default="queued")
+    attempts = me.IntField(required=True, default=0)
+    last_error = me.StringField()
+    resends = me.IntField(required=True, default=0)
+    created_at = me.DateTimeField(required=True, default=utcnow)
+    updated_at = me.DateTimeField(required=True, default=utcnow)
+    claimed_at = me.DateTimeField()
+    sent_at = me.DateTimeField()
+
+
+class CustomerMail(me.Document):
+    """Whether the customer is emailed about one record, as staff chose when they sent the
+    estimate or completed the report: it also decides the reminder and the signed copy."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "customer_mail",
+        "indexes": [{"fields": ["workspace_id", "entity_type", "entity_id"], "unique": True}],
+    }
+
+    workspace_id = me.StringField(required=True)
+    entity_type = me.StringField(required=True)
+    entity_id = me.StringField(required=True)
+    notify = me.BooleanField(required=True)
+    updated_at = me.DateTimeField(required=True, default=utcnow)

@@ -11,13 +11,20 @@ from porchlight.clock import utcnow
 from porchlight.errors import InvalidInput, NotFound
 from porchlight.storage import get_in_workspace
 from services.notifications.models import InboxItem
+from services.notifications.outbox import Outbox
 
 NO_ITEM = "No such inbox item."
 
 
 class NotificationsRepository:
+    """The inbox's queries here; the outbox's under ``outbox``."""
+
+    def __init__(self) -> None:
+        self.outbox = Outbox()
+
     def ensure_indexes(self) -> None:
         InboxItem.ensure_indexes()
+        self.outbox.ensure_indexes()
 
     def has_cause(self, cause: str) -> bool:
         """Whether the fact ``cause`` names already made its item (a redelivery)."""

@@ -1,17 +1,17 @@
-"""notifications: the staff inbox — one item per customer action worth a look.
+"""notifications: the staff inbox — one item per customer action worth a look — and the
+outbox, every email to customers and to the office (``outbox_rpc``).
 
 It listens to documents' facts (``estimate_approved``, ``estimate_rejected``,
 ``service_report_signed``). A fact carries ids only, so the handler asks documents for the
 staff view of the record (number, title, the customer's name and reason) and stores the
-item's text with it.
+item's text with it, then emails the item to the workspace's notification addresses.
+``signed_pdf_stored`` sends the customer their signed copy.
 
 Handlers are nameko's default ``event_handler``: one queue per handler shared by every
 replica of this service, so each fact is handled by one of them. A fact may still arrive
 twice (a redelivery after a lost ack): each item is keyed by its cause
 (``services.notifications.inbox.cause``) under a unique index, so the second delivery
-makes nothing.
-
-Outgoing email, templates and reminders are not here yet.
+makes nothing, and each email is keyed by its cause and recipient the same way.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.errors import CONTRACT_ERRORS
 from porchlight.ping import Ping
 from porchlight.storage import Store
+from porchlight.task_queue import TaskQueue
 from services.notifications import inbox
 from services.notifications.models import ALIAS, InboxItem
+from services.notifications.outbox_rpc import OutboxRpc
 from services.notifications.repository import NotificationsRepository
 
 log = logging.getLogger(__name__)
@@ -62,11 +64,14 @@ def item_to_wire(item: InboxItem) -> dict[str, Any]:
     }
 
 
-class NotificationsService(Ping):
+class NotificationsService(OutboxRpc, Ping):
     name = "notifications"
 
     repo: NotificationsRepository = Store(ALIAS, NotificationsRepository)
     documents = RpcProxy("documents", expiration=LOOKUP_TIMEOUT)
+    identity = RpcProxy("identity", expiration=LOOKUP_TIMEOUT)
+    sharing = RpcProxy("sharing", expiration=LOOKUP_TIMEOUT)
+    tasks = TaskQueue()
 
     # -- facts ----------------------------------------------------------------------------
     @event_handler("documents", "estimate_approved")
@@ -84,6 +89,11 @@ class NotificationsService(Ping):
             return
         view = self._view("get_service_report", payload["workspace_id"], payload["service_report_id"])
         self._store(cause, payload, inbox.service_report_item(payload, view))
+
+    @event_handler("documents", "signed_pdf_stored")
+    def on_signed_pdf_stored(self, payload: dict[str, Any]) -> None:
+        if isinstance(payload, dict) and payload.get("workspace_id") and payload.get("service_report_id"):
+            self._email_signed_copy(payload["workspace_id"], payload["service_report_id"])
 
     def _estimate_answered(self, event: str, payload: dict[str, Any]) -> None:
         cause = inbox.cause(event, payload)
@@ -103,10 +113,15 @@ class NotificationsService(Ping):
             return None
 
     def _store(self, cause: str, payload: dict[str, Any], fields: dict[str, Any]) -> None:
+        """The inbox item, then its emails to the office — both once per cause."""
         occurred_at = parse_iso(payload["occurred_at"])
         occurred_at = occurred_at.replace(microsecond=occurred_at.microsecond // 1000 * 1000)
         self.repo.add_once({"workspace_id": payload["workspace_id"], "cause": cause,
                             "occurred_at": occurred_at, **fields})
+        try:
+            self._email_office(cause, payload["workspace_id"], fields, isoformat(occurred_at))
+        except Exception:  # noqa: BLE001 - the item stands; the log says which emails are missing
+            log.exception("no office email for %s", cause)
 
     # -- staff ----------------------------------------------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)

@@ -34,6 +34,12 @@ class EstimateRepository:
         """Open estimates of every workspace whose date has passed (the timed sweep)."""
         return list(Estimate.objects(status__in=OPEN, expires_at__lte=now).limit(limit))
 
+    def sent_expiring(self, now: datetime, until: datetime, limit: int = 500) -> list[Estimate]:
+        """Sent estimates of every workspace still open at ``now`` whose date ends by
+        ``until`` (the reminder sweep); drafts were never sent, so nobody is waiting."""
+        return list(Estimate.objects(status="sent", expires_at__gt=now, expires_at__lte=until)
+                    .order_by("expires_at").limit(limit))
+
     def record_expiry(self, workspace_id: str, estimate_id: str, now: datetime) -> Estimate | None:
         """open → expired, only while still past its date: the date is part of the filter,
         so a concurrent edit that extended it wins."""

@@ -3,11 +3,12 @@ answers, staff convert an accepted estimate into a work order."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from nameko.rpc import rpc
 
-from porchlight.clock import parse_iso, utcnow
+from porchlight.clock import isoformat, parse_iso, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, EstimateQuery
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
@@ -195,6 +196,16 @@ class EstimateRpc(DocumentsDependencies):
             self.dispatch("estimate_converted", fact(
                 workspace_id, actor, estimate_id=estimate_id, work_order_id=str(wo.id)))
         return work_order_to_wire(wo)
+
+    @rpc
+    def list_estimates_expiring(self, within_seconds: int) -> list[dict[str, Any]]:
+        """Sent estimates of every workspace that are still open and whose date ends within
+        ``within_seconds`` (notifications' reminder sweep): ids, revision and end only."""
+        now = utcnow()
+        until = now + timedelta(seconds=max(0, int(within_seconds)))
+        return [{"workspace_id": e.workspace_id, "id": str(e.id), "revision": e.revision,
+                 "expires_at": isoformat(e.expires_at)}
+                for e in self.repo.estimates.sent_expiring(now, until)]
 
     @rpc
     def expire_estimates(self) -> dict[str, int]:

@@ -1,0 +1,73 @@
+"""What each email says, as data: the template, its context and the outbox fields, made
+from the owners' views of the records (documents' estimate or report, identity's
+workspace and customer). Pure functions; the service does the lookups and the queueing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from porchlight.settings import get_settings
+
+CUSTOMER_TEMPLATES = {"estimate": "estimate_ready", "service_report": "service_report_ready"}
+
+
+def branding(workspace: dict[str, Any]) -> dict[str, Any]:
+    """What every template may show of the workspace."""
+    return {key: workspace.get(key) for key in ("name", "brand_colour", "logo_url", "timezone")}
+
+
+def sender(workspace: dict[str, Any]) -> dict[str, Any]:
+    return {"sender_name": workspace.get("sender_name") or workspace["name"],
+            "reply_to": workspace.get("reply_to")}
+
+
+def record_context(entity_type: str, view: dict[str, Any]) -> dict[str, Any]:
+    """The record as the customer's emails name it."""
+    if entity_type == "estimate":
+        return {"estimate": {key: view.get(key) for key in
+                             ("number", "title", "total", "valid_until", "expires_at")}}
+    return {"report": {
+        **{key: view.get(key) for key in ("number", "work_order_number", "work_order_title",
+                                          "signed_by", "signed_at", "certificate_id")},
+    }}
+
+
+def to_customer(template: str, entity_type: str, view: dict[str, Any],
+                customer: dict[str, Any]) -> dict[str, Any]:
+    """The outbox fields of an email to the record's customer (the context under
+    ``context``)."""
+    context = record_context(entity_type, view)
+    if template == "service_report_signed_copy":
+        context["verify_url"] = (f"{get_settings().portal_base_url.rstrip('/')}"
+                                 f"/verify/{view.get('certificate_id')}")
+    return {
+        "template": template, "audience": "customer",
+        "recipient": customer["email"], "recipient_name": customer.get("name"),
+        "customer_id": customer["id"], "language": customer.get("preferred_language"),
+        "entity_type": entity_type, "entity_id": view["id"], "entity_number": view.get("number"),
+        "context": context,
+    }
+
+
+def to_office(address: str, item: dict[str, Any], occurred_at: str) -> dict[str, Any]:
+    """The outbox fields of the email to one notification address about an inbox item
+    (the fields ``services.notifications.inbox`` made)."""
+    return {
+        "template": f"office_{item['kind']}", "audience": "office",
+        "recipient": address, "recipient_name": None, "customer_id": None, "language": None,
+        "entity_type": item["entity_type"], "entity_id": item["entity_id"],
+        "entity_number": item.get("entity_number"),
+        "context": {"item": {**item, "occurred_at": occurred_at}},
+    }
+
+
+def customer_reason(notify: bool | None, customer: dict[str, Any] | None) -> str | None:
+    """Why the customer is not emailed about a record just shared, or ``None`` to email
+    them. ``notify`` is staff's choice; unsaid, a customer with an address is emailed."""
+    if notify is False:
+        return "Not asked to email the customer."
+    if customer is None:
+        return "The record has no customer to email."
+    if not customer.get("email"):
+        return "The customer has no email address."
+    return None

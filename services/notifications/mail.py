@@ -1,0 +1,92 @@
+"""Emails as text: each is a Jinja2 trio under ``templates/<language>/`` — ``<name>.subject``,
+``<name>.txt`` (a plain-text part that reads well on its own) and ``<name>.html`` (the same
+words, branded with the workspace's name, colour and logo through ``layout.html``).
+
+A share link is rendered as ``porchlight.mail_link.LINK_PLACEHOLDER``: what is stored in
+the outbox is the email as sent, minus the link, and the worker puts the link in just
+before sending. The link never has to be found and cut out of a stored body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+
+from porchlight.mail_link import LINK_PLACEHOLDER
+
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_LANGUAGE = "en"
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_SPACES = re.compile(r"\s+")
+
+
+def day(value: str | date | None) -> str:
+    """An ISO day as words: ``2026-11-21`` → ``21 November 2026``."""
+    if not value:
+        return ""
+    when = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{when.day} {when:%B %Y}"
+
+
+@pass_context
+def moment(context: Any, value: str | datetime | None) -> str:
+    """A UTC moment in the workspace's time zone: ``21 November 2026, 14:03 (Europe/Paris)``."""
+    if not value:
+        return ""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    zone_name = (context.get("workspace") or {}).get("timezone") or "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, zone_name = ZoneInfo("UTC"), "UTC"
+    local = when.astimezone(zone)
+    return f"{day(local.date())}, {local:%H:%M} ({zone_name})"
+
+
+_env.filters.update(day=day, moment=moment)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+def languages() -> tuple[str, ...]:
+    """The languages there are templates for."""
+    return tuple(sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir()))
+
+
+def language_for(preferred: str | None) -> str:
+    """The recipient's language if the emails are written in it, else English."""
+    return preferred if preferred in languages() else DEFAULT_LANGUAGE
+
+
+def render(name: str, language: str | None, context: dict[str, Any]) -> Rendered:
+    """The email ``name`` in the recipient's language (or English). The subject is one
+    line: whatever the data holds, no newline can reach the header."""
+    language = language_for(language)
+    context = {"link": LINK_PLACEHOLDER, **context}
+
+    def part(suffix: str) -> str:
+        return _env.get_template(f"{language}/{name}.{suffix}").render(context)
+
+    subject = _SPACES.sub(" ", part("subject")).strip()
+    return Rendered(language, subject, part("txt"), part("html"))
+

@@ -1,0 +1,133 @@
+"""Outbox storage: every email Porchlight was asked to send, and per record whether the
+customer is emailed about it. Every staff query takes the workspace id; the delivery's
+calls (``claim``, ``record``) name one email by id, as the task that carries it does.
+
+Exactly once, as the recipient sees it:
+
+- an email is queued once per ``key`` (its cause and recipient) under a unique index, so a
+  cause delivered twice — a redelivered event, a repeated command — queues nothing more;
+- a delivery attempt first *claims* the email (``queued`` → ``sending``, one atomic update),
+  and only the attempt that made that change may send. A retried or redelivered task whose
+  attempt already claimed it finds nothing to do;
+- an email left ``sending`` — its worker stopped between claiming and recording — is
+  never sent again on its own: the sweep marks it ``failed`` saying the outcome is unknown,
+  and staff may resend it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mongoengine import NotUniqueError
+from mongoengine.queryset.visitor import Q
+
+from porchlight.clock import utcnow
+from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.storage import get_in_workspace
+from services.notifications.models import CustomerMail, Email
+
+NO_EMAIL = "No such email."
+INTERRUPTED = ("The delivery stopped after claiming this email and did not say how it ended; "
+               "it may or may not have reached the recipient. Resend it if they did not get it.")
+NEVER_DELIVERED = "No delivery attempt picked this email up in time; resend it."
+
+
+class Outbox:
+    def ensure_indexes(self) -> None:
+        Email.ensure_indexes()
+        CustomerMail.ensure_indexes()
+
+    # -- queueing ------------------------------------------------------------------------
+    def has_key(self, key: str) -> bool:
+        return Email.objects(key=key).only("id").first() is not None
+
+    def has_cause(self, cause: str) -> bool:
+        """Whether any email was queued for ``cause`` (whoever it went to)."""
+        return Email.objects(cause=cause).only("id").first() is not None
+
+    def queue_once(self, fields: dict[str, Any]) -> tuple[Email, bool]:
+        """Store the email for ``fields["key"]`` unless one exists; returns the email and
+        whether this call queued it (only then is a delivery task to be sent)."""
+        try:
+            return Email(**fields).save(force_insert=True), True
+        except NotUniqueError:
+            return Email.objects.get(key=fields["key"]), False
+
+    def fail_unqueued(self, email: Email, reason: str) -> None:
+        """The delivery task could not be handed to the broker: say so on the email."""
+        Email.objects(id=email.id, status="queued").update(
+            set__status="failed", set__last_error=reason, set__updated_at=utcnow())
+
+    # -- delivery ------------------------------------------------------------------------
+    def claim(self, email_id: str) -> Email | None:
+        """``queued`` → ``sending`` for one attempt; ``None`` if the email is not waiting
+        (already sent, being sent, failed, or unknown)."""
+        now = utcnow()
+        return Email.objects(id=email_id, status="queued").modify(
+            set__status="sending", inc__attempts=1, set__claimed_at=now, set__updated_at=now,
+            new=True)
+
+    def record(self, email_id: str, attempt: int, outcome: str, error: str | None) -> Email | None:
+        """What became of the attempt that claimed the email as its ``attempt``-th:
+        ``sent``, ``retry`` (back to queued) or ``failed``. Only that attempt's word counts."""
+        now = utcnow()
+        changes: dict[str, Any] = {"set__updated_at": now}
+        if outcome == "sent":
+            changes.update(set__status="sent", set__sent_at=now, set__last_error=None)
+        elif outcome == "retry":
+            changes.update(set__status="queued", set__last_error=error)
+        else:
+            changes.update(set__status="failed", set__last_error=error)
+        return Email.objects(id=email_id, status="sending", attempts=attempt).modify(
+            new=True, **changes)
+
+    def sweep(self, now: datetime, *, claimed_before: datetime, queued_before: datetime) -> dict[str, int]:
+        """Fail what will not finish by itself: emails claimed long ago and never recorded,
+        and emails queued long ago that no attempt picked up (a lost task)."""
+        interrupted = Email.objects(status="sending", claimed_at__lt=claimed_before).update(
+            set__status="failed", set__last_error=INTERRUPTED, set__updated_at=now)
+        lost = Email.objects(status="queued", updated_at__lt=queued_before).update(
+            set__status="failed", set__last_error=NEVER_DELIVERED, set__updated_at=now)
+        return {"interrupted": interrupted, "never_delivered": lost}
+
+    # -- staff ---------------------------------------------------------------------------
+    def get(self, workspace_id: str, email_id: str) -> Email:
+        return get_in_workspace(Email, workspace_id, email_id, NO_EMAIL)
+
+    def page(self, workspace_id: str, filters: dict[str, str], *, limit: int,
+             cursor: str | None) -> tuple[list[Email], bool]:
+        """Newest first (ties by id), after the email ``cursor`` names."""
+        emails = Email.objects(workspace_id=workspace_id, **filters)
+        if cursor is not None:
+            try:
+                last = self.get(workspace_id, cursor)
+            except NotFound:
+                raise InvalidInput("Some query parameters need attention.",
+                                   {"cursor": "Not a cursor of this outbox."}) from None
+            emails = emails.filter(Q(created_at__lt=last.created_at)
+                                   | Q(created_at=last.created_at, id__lt=last.id))
+        found = list(emails.order_by("-created_at", "-id").limit(limit + 1))
+        return found[:limit], len(found) > limit
+
+    def requeue_failed(self, workspace_id: str, email_id: str, changes: dict[str, Any]) -> Email:
+        """A failed email back to ``queued`` for one more delivery (with ``changes``, e.g.
+        its new link); any other state is a conflict."""
+        email = self.get(workspace_id, email_id)
+        requeued = Email.objects(id=email.id, workspace_id=workspace_id, status="failed").modify(
+            set__status="queued", inc__resends=1, set__updated_at=utcnow(), new=True, **changes)
+        if requeued is None:
+            raise Conflict(f"Only a failed email can be resent; this one is {email.status}.")
+        return requeued
+
+    # -- the customer's choice per record ------------------------------------------------
+    def choose(self, workspace_id: str, entity_type: str, entity_id: str, notify: bool) -> None:
+        CustomerMail.objects(workspace_id=workspace_id, entity_type=entity_type,
+                             entity_id=entity_id).update_one(
+            set__notify=notify, set__updated_at=utcnow(), upsert=True)
+
+    def chosen(self, workspace_id: str, entity_type: str, entity_id: str) -> bool:
+        """Whether staff chose to email the customer about this record (no choice: no)."""
+        choice = CustomerMail.objects(workspace_id=workspace_id, entity_type=entity_type,
+                                      entity_id=entity_id).first()
+        return bool(choice and choice.notify)

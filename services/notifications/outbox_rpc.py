@@ -1,0 +1,265 @@
+"""The outbox's entry points: emailing the customer when staff share a record, the office
+when a customer acts, the customer's signed copy and reminders; the worker's claim and
+record; staff's list, detail and resend.
+
+A raw share link arrives only in a command (``email_customer``'s ``url``, or minted here by
+``sharing`` for a reminder or a resend); it is passed on to the delivery task's arguments
+and nowhere else — not the outbox, not a log line, not an event.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from nameko.rpc import rpc
+
+from porchlight import share_tokens
+from porchlight.clock import isoformat, utcnow
+from porchlight.contracts import parse
+from porchlight.contracts.notifications import DEFAULT_PAGE, CustomerEmailCommand, EmailQuery
+from porchlight.errors import CONTRACT_ERRORS, Conflict
+from porchlight.settings import get_settings
+from services.notifications import emails, mail
+from services.notifications.models import Attachment, Email, EmailLink
+
+log = logging.getLogger(__name__)
+
+DELIVER = "porchlight.deliver_email"
+# A reminder goes out when an estimate's end is this close.
+REMINDER_BEFORE = timedelta(hours=48)
+# The sweep fails what will not finish by itself (see ``services.notifications.outbox``).
+CLAIM_LOST_AFTER = timedelta(minutes=15)
+QUEUE_LOST_AFTER = timedelta(hours=6)
+
+
+def email_summary(email: Email) -> dict[str, Any]:
+    return {
+        "id": str(email.id), "workspace_id": email.workspace_id, "to": email.recipient,
+        "audience": email.audience, "customer_id": email.customer_id, "template": email.template,
+        "subject": email.subject, "status": email.status, "attempts": email.attempts,
+        "last_error": email.last_error,
+        "entity": {"type": email.entity_type, "id": email.entity_id, "number": email.entity_number},
+        "created_at": isoformat(email.created_at), "updated_at": isoformat(email.updated_at),
+        "sent_at": isoformat(email.sent_at),
+    }
+
+
+def email_detail(email: Email) -> dict[str, Any]:
+    return {
+        **email_summary(email), "recipient_name": email.recipient_name,
+        "sender_name": email.sender_name, "reply_to": email.reply_to, "language": email.language,
+        "cause": email.cause, "text_body": email.text_body, "html_body": email.html_body,
+        "attachments": [{"kind": a.kind, "filename": a.filename} for a in email.attachments],
+        "has_link": email.link is not None, "resends": email.resends,
+    }
+
+
+def customer_url(entity_type: str, minted: dict[str, Any]) -> str:
+    return share_tokens.portal_url(get_settings().portal_base_url, entity_type, minted["token"])
+
+
+class OutboxRpc:
+    # -- queueing, shared by every kind of email ------------------------------------------
+    def _queue(self, workspace: dict[str, Any], cause: str, fields: dict[str, Any], *,
+               url: str | None = None, link: dict[str, str] | None = None,
+               attachments: tuple[dict[str, str], ...] = ()) -> Email:
+        """Render and store the email for ``cause`` and its recipient, once, and hand it to a
+        delivery task; an email already queued for both is returned as it is."""
+        fields = dict(fields)
+        context = fields.pop("context")
+        key = f"{cause}>{fields['recipient']}"
+        rendered = mail.render(fields["template"], fields.pop("language"), {
+            "workspace": emails.branding(workspace), "recipient_name": fields["recipient_name"],
+            **context})
+        email, new = self.repo.outbox.queue_once({
+            **fields, **emails.sender(workspace), "workspace_id": workspace["id"], "key": key,
+            "cause": cause, "language": rendered.language, "subject": rendered.subject,
+            "text_body": rendered.text, "html_body": rendered.html,
+            "link": EmailLink(**link) if link else None,
+            "attachments": [Attachment(**a) for a in attachments],
+        })
+        if new:
+            self._hand_over(email, url)
+        return email
+
+    def _hand_over(self, email: Email, url: str | None) -> None:
+        # The link rides in the task's arguments only; Celery shows ``shown`` instead.
+        if not self.tasks.enqueue(DELIVER, str(email.id), url, shown=f"('{email.id}', <link>)"):
+            self.repo.outbox.fail_unqueued(email, "The delivery could not be queued (the broker "
+                                           "refused it); resend it.")
+
+    # -- the customer, when staff share a record ------------------------------------------
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def email_customer(self, workspace_id: str, actor: str, command: dict) -> dict[str, Any]:
+        """Email the record's customer the link just minted for it (``CustomerEmailCommand``),
+        unless staff said not to or there is no address; the choice also decides the
+        estimate's reminder and the report's signed copy."""
+        cmd = parse(CustomerEmailCommand, command)
+        record = cmd.record
+        view = self._staff_view(workspace_id, record.type, record.id)
+        customer = self._customer_of(workspace_id, record.type, view)
+        reason = emails.customer_reason(cmd.notify, customer)
+        self.repo.outbox.choose(workspace_id, record.type, record.id, reason is None)
+        if reason is not None:
+            return {"status": "skipped", "reason": reason, "email": None}
+        workspace = self.identity.get_workspace(workspace_id)
+        template = emails.CUSTOMER_TEMPLATES[record.type]
+        email = self._queue(
+            workspace, f"{record.type}_shared:{record.id}:{cmd.share_token_id}",
+            emails.to_customer(template, record.type, view, customer), url=cmd.url,
+            link={"share_token_id": cmd.share_token_id, "entity_type": record.type,
+                  "entity_id": record.id})
+        return {"status": "queued", "reason": None, "email": email_summary(email)}
+
+    def _staff_view(self, workspace_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
+        if entity_type == "estimate":
+            return self.documents.get_estimate(workspace_id, entity_id)
+        return self.documents.get_service_report(workspace_id, entity_id)
+
+    def _customer_of(self, workspace_id: str, entity_type: str,
+                     view: dict[str, Any]) -> dict[str, Any] | None:
+        """The record's customer (identity's view), or ``None`` for a record without one."""
+        customer_id = view.get("customer_id")
+        if entity_type == "service_report":
+            work_order = self.documents.get_work_order(workspace_id, view["work_order_id"])
+            customer_id = work_order.get("customer_id")
+        if not customer_id:
+            return None
+        return self.identity.get_customer(workspace_id, customer_id)
+
+    # -- the office, when a customer acts ----------------------------------------------------
+    def _email_office(self, cause: str, workspace_id: str, item: dict[str, Any],
+                      occurred_at: str) -> None:
+        """One email per notification address about an inbox item; queued once each."""
+        workspace = self.identity.get_workspace(workspace_id)
+        for address in workspace.get("notification_addresses") or []:
+            if not self.repo.outbox.has_key(f"{cause}>{address}"):
+                self._queue(workspace, cause, emails.to_office(address, item, occurred_at))
+
+    # -- the customer's signed copy -----------------------------------------------------------
+    def _email_signed_copy(self, workspace_id: str, report_id: str) -> None:
+        if not self.repo.outbox.chosen(workspace_id, "service_report", report_id):
+            return
+        cause = f"service_report_signed_copy:{report_id}"
+        if self.repo.outbox.has_cause(cause):
+            return
+        view = self.documents.get_service_report(workspace_id, report_id)
+        customer = self._customer_of(workspace_id, "service_report", view)
+        if emails.customer_reason(True, customer) is not None:
+            return
+        self._queue(self.identity.get_workspace(workspace_id), cause,
+                    emails.to_customer("service_report_signed_copy", "service_report", view, customer),
+                    attachments=({"kind": "signed_pdf", "record_id": report_id,
+                                  "filename": f"{view.get('number') or 'service-report'}-signed.pdf"},))
+
+    # -- reminders ----------------------------------------------------------------------------
+    @rpc
+    def send_due_reminders(self) -> dict[str, int]:
+        """Beat's sweep: one reminder per estimate revision whose end is 48 hours away or
+        less, to customers emailed about it. Answered, expired and withdrawn estimates are
+        not open, so documents does not list them."""
+        due = self.documents.list_estimates_expiring(int(REMINDER_BEFORE.total_seconds()))
+        queued = 0
+        for estimate in due:
+            cause = f"estimate_reminder:{estimate['id']}:{estimate['revision']}"
+            if (self.repo.outbox.has_cause(cause)
+                    or not self.repo.outbox.chosen(estimate["workspace_id"], "estimate", estimate["id"])):
+                continue
+            try:
+                queued += self._remind(estimate["workspace_id"], estimate["id"], cause)
+            except Exception:  # noqa: BLE001 - one estimate's trouble must not stop the others
+                log.exception("no reminder for estimate %s", estimate["id"])
+        return {"queued": queued}
+
+    def _remind(self, workspace_id: str, estimate_id: str, cause: str) -> int:
+        view = self.documents.get_estimate(workspace_id, estimate_id)
+        customer = self._customer_of(workspace_id, "estimate", view)
+        if view["status"] != "sent" or emails.customer_reason(True, customer) is not None:
+            return 0
+        # A link of its own: the one first sent is not kept anywhere to be sent again.
+        minted = self.sharing.mint_token(workspace_id, "notifications", {
+            "entity": {"type": "estimate", "id": estimate_id},
+            "permissions": list(share_tokens.ALLOWED_PERMISSIONS["estimate"])})
+        self._queue(self.identity.get_workspace(workspace_id), cause,
+                    emails.to_customer("estimate_reminder", "estimate", view, customer),
+                    url=customer_url("estimate", minted),
+                    link={"share_token_id": minted["share_token"]["id"], "entity_type": "estimate",
+                          "entity_id": estimate_id})
+        return 1
+
+    # -- the worker ---------------------------------------------------------------------------
+    @rpc
+    def claim_email(self, email_id: str) -> dict[str, Any] | None:
+        """For one delivery attempt: the email to send, now ``sending``; ``None`` if it is
+        not waiting to be sent (another attempt has it, or it is sent or failed)."""
+        email = self.repo.outbox.claim(email_id)
+        if email is None:
+            return None
+        return {
+            "id": str(email.id), "workspace_id": email.workspace_id, "attempt": email.attempts,
+            "to": email.recipient, "to_name": email.recipient_name,
+            "sender_name": email.sender_name, "reply_to": email.reply_to,
+            "subject": email.subject, "text": email.text_body, "html": email.html_body,
+            "auto_submitted": email.template == "estimate_reminder",
+            "message_id": f"{email.id}.{email.resends}",
+            "attachments": [{"kind": a.kind, "record_id": a.record_id, "filename": a.filename}
+                            for a in email.attachments],
+        }
+
+    @rpc
+    def record_delivery(self, email_id: str, attempt: int, outcome: str,
+                        error: str | None = None) -> bool:
+        """How the attempt that claimed the email ended: ``sent``, ``retry`` or ``failed``.
+        False when that attempt no longer holds it (the sweep gave up on it)."""
+        if outcome not in ("sent", "retry", "failed"):
+            raise ValueError(f"unknown outcome {outcome!r}")
+        return self.repo.outbox.record(email_id, attempt, outcome, (error or "")[:1000] or None) is not None
+
+    @rpc
+    def sweep_emails(self) -> dict[str, int]:
+        now = utcnow()
+        return self.repo.outbox.sweep(now, claimed_before=now - CLAIM_LOST_AFTER,
+                                      queued_before=now - QUEUE_LOST_AFTER)
+
+    # -- staff --------------------------------------------------------------------------------
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def list_emails(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """The workspace's outbox (``EmailQuery``), newest first, a page at a time."""
+        request = parse(EmailQuery, query, message="Some query parameters need attention.")
+        filters = {name: value for name, value in (
+            ("recipient", request.recipient), ("status", request.status),
+            ("customer_id", request.customer_id)) if value is not None}
+        found, more = self.repo.outbox.page(workspace_id, filters, limit=request.limit or DEFAULT_PAGE,
+                                            cursor=request.cursor)
+        return {"emails": [email_summary(e) for e in found],
+                "next_cursor": str(found[-1].id) if more else None}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def get_email(self, workspace_id: str, email_id: str) -> dict[str, Any]:
+        return email_detail(self.repo.outbox.get(workspace_id, email_id))
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def resend_email(self, workspace_id: str, actor: str, email_id: str) -> dict[str, Any]:
+        """Queue a failed email again. One that carried a share link gets a new link: the
+        old one is replaced (``sharing.rotate_token``), since it was never kept to be sent
+        again. Any other state is a conflict."""
+        email = self.repo.outbox.get(workspace_id, email_id)
+        if email.status != "failed":
+            raise Conflict(f"Only a failed email can be resent; this one is {email.status}.")
+        changes: dict[str, Any] = {}
+        url = None
+        if email.link is not None:
+            try:
+                minted = self.sharing.rotate_token(workspace_id, actor, email.link.share_token_id)
+            except Conflict:
+                raise Conflict("The link in this email no longer works (it was replaced, revoked "
+                               "or has expired); send the record again to email a new one.") from None
+            url = customer_url(email.link.entity_type, minted)
+            changes["set__link"] = EmailLink(share_token_id=minted["share_token"]["id"],
+                                             entity_type=email.link.entity_type,
+                                             entity_id=email.link.entity_id)
+        email = self.repo.outbox.requeue_failed(workspace_id, email_id, changes)
+        self._hand_over(email, url)
+        return email_detail(self.repo.outbox.get(workspace_id, email_id))
