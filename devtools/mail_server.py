@@ -11,6 +11,7 @@ answers every message with one reply.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import threading
 import time
@@ -21,7 +22,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+from porchlight.amqp import background_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIL_DIR = ROOT / ".stack" / "mail"
@@ -38,11 +41,8 @@ class MailServer:
         self._refuse_all: str | None = None
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
-        self._controller = Controller(self, hostname=host, port=port or _free_port(host))
-
-    @property
-    def port(self) -> int:
-        return self._controller.port
+        self.port = port or _free_port(host)
+        self._server: asyncio.AbstractServer | None = None
 
     @property
     def url(self) -> str:
@@ -51,11 +51,21 @@ class MailServer:
     def start(self) -> MailServer:
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
-        self._controller.start()
+        loop = background_loop()
+        self._server = asyncio.run_coroutine_threadsafe(
+            loop.create_server(lambda: SMTP(self), self.host, self.port), loop).result(10)
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        server, self._server = self._server, None
+        if server is not None:
+            loop = background_loop()
+
+            async def close() -> None:
+                server.close()
+                await server.wait_closed()
+
+            asyncio.run_coroutine_threadsafe(close(), loop).result(10)
 
     def __enter__(self) -> MailServer:
         return self.start()

@@ -489,6 +489,13 @@ _process_loop_lock = threading.Lock()
 _process_loop_state: tuple[int, asyncio.AbstractEventLoop, threading.Thread] | None = None
 
 
+def background_loop() -> asyncio.AbstractEventLoop:
+    """The process's one asyncio loop in a background thread (the AMQP clients' loop);
+    other asyncio servers of the process, like the development mail server, run on it
+    too. Under eventlet there is one OS thread, so a second loop could not run at all."""
+    return _process_loop()[0]
+
+
 def _process_loop() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
     """The process's AMQP loop and its thread, started on first use (again in a forked
     child: the parent's thread did not survive the fork)."""
