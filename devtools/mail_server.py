@@ -114,7 +114,8 @@ def _free_port(host: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.mail_server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.mail_server",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--dir", type=Path, default=MAIL_DIR)

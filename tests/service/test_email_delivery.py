@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from porchlight.clock import isoformat, utcnow
 from porchlight.mail_link import LINK_PLACEHOLDER
-from tests.mail import Worker, mail_server, worker  # noqa: F401 - fixtures
+from tests.mail import Worker
 from tests.staff import StaffApi
 from workers import tasks
 
@@ -69,7 +69,8 @@ def test_a_sent_estimate_reaches_its_customer_once_with_its_link_and_the_outbox_
     reply = sent(acme, dana["id"])
     assert reply["customer_email"]["status"] == "queued"
     queued = reply["customer_email"]["email"]
-    assert (queued["to"], queued["template"], queued["status"]) == ("dana@example.org", "estimate_ready", "queued")
+    assert (queued["to"], queued["template"], queued["status"]) == (
+        "dana@example.org", "estimate_ready", "queued")
 
     [(name, args)] = worker.run_queued(1)
     assert name == DELIVER
@@ -151,7 +152,7 @@ def test_a_550_fails_at_once_with_the_reply_and_a_resend_goes_out_with_a_new_lin
     assert reply["url"] not in text  # the first link was never kept; a new one replaced it
     links = acme.tokens(reply["estimate"]["id"], "estimate")
     assert [t["revoked_at"] is None for t in links] == [True, False]
-    assert f"/portal/fsm/estimate/est_" in text
+    assert "/portal/fsm/estimate/est_" in text
     stored = email(acme, email_id)
     assert (stored["status"], stored["attempts"], stored["resends"]) == ("sent", 2, 1)
 
