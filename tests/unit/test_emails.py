@@ -1,0 +1,208 @@
+"""Emails below the broker: the templates (every one exists in both parts, escapes what
+customers and staff typed, keeps the subject one line), the link that is never stored,
+the notifications worker deciding whom to email (``worker_factory``, fake neighbours), and
+the worker's SMTP side against a real server in the process."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import typing
+
+import pytest
+
+from devtools.mail_server import MailServer
+from porchlight.contracts.notifications import Template
+from porchlight.mail_link import LINK_PLACEHOLDER, with_link
+from services.notifications import emails, mail
+from services.notifications.models import ALIAS, Email
+from services.notifications.outbox_rpc import DELIVER
+from services.notifications.repository import NotificationsRepository
+from services.notifications.service import NotificationsService
+from workers import mail as smtp
+from workers.tasks import EMAIL_RETRY_SECONDS, retry_delay
+
+WS = "a" * 24
+EST = "e" * 24
+CUSTOMER = "c" * 24
+TOKEN_ID = "f" * 24
+URL = "https://portal.example/portal/fsm/estimate/est_" + "1" * 40
+WORKSPACE = {"id": WS, "name": "Acme & Sons", "brand_colour": "#0f766e", "logo_url": None,
+             "timezone": "Europe/Paris", "sender_name": None, "reply_to": None,
+             "notification_addresses": []}
+ESTIMATE = {"id": EST, "number": "EST-0001", "title": "Boiler <b>now</b>\nurgent",
+            "total": "€1,200.00", "valid_until": "2026-12-01", "expires_at": "2026-12-01T22:59:59.999Z",
+            "customer_id": CUSTOMER, "status": "sent"}
+DANA = {"id": CUSTOMER, "name": "Dana", "email": "dana@example.org", "preferred_language": "fr"}
+
+
+def context() -> dict[str, typing.Any]:
+    return {"workspace": emails.branding(WORKSPACE), "recipient_name": "Dana",
+            **emails.record_context("estimate", ESTIMATE)}
+
+
+def test_every_template_the_contract_names_has_a_subject_a_text_and_an_html_part() -> None:
+    for language in mail.languages():
+        for name in typing.get_args(Template):
+            for suffix in ("subject", "txt", "html"):
+                assert (mail.TEMPLATES / language / f"{name}.{suffix}").is_file(), (language, name, suffix)
+
+
+def test_the_html_part_escapes_what_was_typed_and_the_text_part_keeps_it() -> None:
+    rendered = mail.render("estimate_ready", "en", context())
+    assert "Boiler &lt;b&gt;now&lt;/b&gt;" in rendered.html and "<b>now</b>" not in rendered.html
+    assert "Acme &amp; Sons" in rendered.html and "#0f766e" in rendered.html
+    assert 'Boiler <b>now</b>' in rendered.text and "Acme & Sons" in rendered.text
+    assert "1 December 2026" in rendered.text and "€1,200.00" in rendered.text
+
+
+def test_the_subject_is_one_line_whatever_the_title_holds() -> None:
+    subject = mail.render("estimate_ready", "en", context()).subject
+    assert "\n" not in subject and "\r" not in subject
+    assert subject == "Estimate EST-0001 from Acme & Sons: Boiler <b>now</b> urgent"
+
+
+def test_a_language_without_templates_falls_back_to_english() -> None:
+    assert mail.languages() == ("en",)
+    assert mail.render("estimate_ready", "fr", context()).language == "en"
+    assert mail.language_for(None) == "en"
+
+
+def test_the_link_is_rendered_as_the_placeholder_and_put_back_only_for_sending() -> None:
+    rendered = mail.render("estimate_ready", "en", context())
+    assert URL not in rendered.text + rendered.html
+    assert rendered.text.count(LINK_PLACEHOLDER) == 1
+    text, html = with_link(rendered.text, rendered.html, URL)
+    assert LINK_PLACEHOLDER not in text + html
+    assert f'href="{URL}"' in html and URL in text
+    assert with_link("a", "b", None) == ("a", "b")
+
+
+def test_who_is_emailed_when_a_record_is_shared() -> None:
+    assert emails.customer_reason(None, DANA) is None
+    assert emails.customer_reason(True, DANA) is None
+    assert emails.customer_reason(False, DANA) == "Not asked to email the customer."
+    assert emails.customer_reason(None, None) == "The record has no customer to email."
+    assert emails.customer_reason(True, {**DANA, "email": None}) == "The customer has no email address."
+
+
+@pytest.fixture
+def notifications(make_worker: typing.Any) -> typing.Any:
+    worker = make_worker(NotificationsService, ALIAS, NotificationsRepository)
+    worker.documents.get_estimate.return_value = ESTIMATE
+    worker.identity.get_customer.return_value = DANA
+    worker.identity.get_workspace.return_value = WORKSPACE
+    worker.tasks.enqueue.return_value = True
+    return worker
+
+
+def command(notify: bool | None = None) -> dict[str, typing.Any]:
+    return {"record": {"type": "estimate", "id": EST}, "url": URL, "share_token_id": TOKEN_ID,
+            "notify": notify}
+
+
+def test_the_link_goes_to_the_delivery_task_only_and_celery_is_shown_a_stand_in(notifications) -> None:
+    reply = notifications.email_customer(WS, "api_key:k", command())
+    assert reply["status"] == "queued" and reply["email"]["to"] == "dana@example.org"
+    [call] = notifications.tasks.enqueue.call_args_list
+    email_id = reply["email"]["id"]
+    assert call.args == (DELIVER, email_id, URL)
+    assert URL not in call.kwargs["shown"]
+    stored = Email.objects.get(id=email_id)
+    assert URL not in str(stored.to_mongo())
+    assert stored.link.share_token_id == TOKEN_ID and stored.sender_name == "Acme & Sons"
+
+
+def test_the_same_command_twice_queues_one_email_and_one_task(notifications) -> None:
+    first = notifications.email_customer(WS, "api_key:k", command())
+    again = notifications.email_customer(WS, "api_key:k", command())
+    assert first["email"]["id"] == again["email"]["id"]
+    assert notifications.tasks.enqueue.call_count == 1
+
+
+def test_an_email_the_broker_would_not_take_is_failed_with_the_reason(notifications) -> None:
+    notifications.tasks.enqueue.return_value = False
+    reply = notifications.email_customer(WS, "api_key:k", command())
+    stored = notifications.get_email(WS, reply["email"]["id"])
+    assert stored["status"] == "failed" and "could not be queued" in stored["last_error"]
+
+
+def test_a_command_without_its_link_is_refused_before_anything_is_stored(notifications) -> None:
+    from porchlight.errors import InvalidInput
+    bad = command()
+    del bad["url"]
+    with pytest.raises(InvalidInput):
+        notifications.email_customer(WS, "api_key:k", bad)
+    assert Email.objects.count() == 0 and notifications.tasks.enqueue.call_count == 0
+
+
+def test_retries_wait_twice_as_long_each_time_with_a_little_jitter() -> None:
+    for retries in range(4):
+        base = EMAIL_RETRY_SECONDS * 2 ** retries
+        assert base <= retry_delay(retries) <= base * 1.1
+
+
+@pytest.mark.parametrize("code,kind", [(421, smtp.Transient), (451, smtp.Transient),
+                                       (550, smtp.Permanent), (554, smtp.Permanent)])
+def test_replies_are_sorted_into_worth_retrying_and_final(code: int, kind: type) -> None:
+    with MailServer() as server:
+        server.refuse_all(f"{code} Refused for the test")
+        target = smtp.SmtpServer.from_url(server.url, timeout=5)
+        with pytest.raises(kind) as raised:
+            target.send(message())
+    assert str(raised.value) == f"{code} Refused for the test"
+
+
+def test_no_server_listening_is_worth_retrying() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nobody listens once it is closed
+    with pytest.raises(smtp.Transient):
+        smtp.SmtpServer.from_url(f"smtp://127.0.0.1:{port}", timeout=2).send(message())
+
+
+def test_a_password_is_never_sent_over_a_connection_without_tls() -> None:
+    with MailServer() as server:
+        target = smtp.SmtpServer.from_url(f"smtp://user:s%40cret@127.0.0.1:{server.port}", timeout=5)
+        assert (target.username, target.password) == ("user", "s@cret")
+        with pytest.raises(smtp.Permanent, match="STARTTLS"):
+            target.send(message())
+        assert server.attempts == 0
+
+
+def test_smtps_defaults_to_port_465() -> None:
+    target = smtp.SmtpServer.from_url("smtps://mail.example.org", timeout=5)
+    assert (target.port, target.implicit_tls) == (465, True)
+    assert smtp.SmtpServer.from_url("smtp://mail.example.org", timeout=5).port == 587
+
+
+def claimed(**fields: typing.Any) -> dict[str, typing.Any]:
+    return {"to": "dana@example.org", "to_name": "Dana", "sender_name": "Acme & Sons",
+            "reply_to": "desk@acme.example", "subject": "Hello", "message_id": "abc.0",
+            "text": f"Open {LINK_PLACEHOLDER}", "html": f'<a href="{LINK_PLACEHOLDER}">x</a>',
+            "auto_submitted": False, **fields}
+
+
+def message(**fields: typing.Any) -> typing.Any:
+    return smtp.build(claimed(**fields), URL, [], "notifications@porchlight.test")
+
+
+def test_the_message_has_both_parts_the_link_and_a_message_id_stable_across_attempts() -> None:
+    built = smtp.build(claimed(auto_submitted=True), URL, [("SR-1-signed.pdf", b"%PDF-1.7")],
+                       "notifications@porchlight.test")
+    assert built["From"] == "Acme & Sons <notifications@porchlight.test>"
+    assert built["Reply-To"] == "desk@acme.example"
+    assert built["Message-ID"] == "<abc.0@porchlight.test>" == message()["Message-ID"]
+    assert built["Auto-Submitted"] == "auto-generated" and message()["Auto-Submitted"] is None
+    assert URL in built.get_body(("plain",)).get_content()
+    assert f'href="{URL}"' in built.get_body(("html",)).get_content()
+    [pdf] = built.iter_attachments()
+    assert (pdf.get_filename(), pdf.get_content()) == ("SR-1-signed.pdf", b"%PDF-1.7")
+
+
+def test_the_local_server_keeps_what_it_accepts_as_eml_files(tmp_path: typing.Any) -> None:
+    with MailServer(tmp_path) as server:
+        with smtplib.SMTP(server.host, server.port) as client:
+            client.send_message(message())
+    [kept] = tmp_path.glob("*.eml")
+    assert b"Subject: Hello" in kept.read_bytes()
