@@ -91,6 +91,8 @@ def test_two_replicas_handle_each_fact_once(runner_factory, container_factory, s
         replica.start()
 
     ws, est = accepted_estimate(rpc_pool)  # one real fact, from documents
+    assert wait_for(lambda: rpc_pool.call("notifications", "list_inbox", ws, {})["items"])
+    rpc_pool.call("identity", "update_workspace", ws, "t", {"notification_addresses": ["desk@acme.example"]})
     dispatch = event_dispatcher(service_config)
     facts = [{"workspace_id": ws, "actor": "customer", "occurred_at": isoformat(utcnow()),
               "estimate_id": f"{n:024x}", "revision": 1, "certificate_id": "cert_" + "2" * 32}
@@ -109,3 +111,6 @@ def test_two_replicas_handle_each_fact_once(runner_factory, container_factory, s
     assert len({key[0] for key in HANDLED}) == len(replicas), HANDLED  # both took a share
     expected = [est["id"], *(f["estimate_id"] for f in facts)]
     assert sorted(i["entity"]["id"] for i in listed()) == sorted(expected)
+    # And one email to the office per fact that came after the address was set: never two.
+    emailed = rpc_pool.call("notifications", "list_emails", ws, {"limit": "100"})["emails"]
+    assert sorted(e["entity"]["id"] for e in emailed) == sorted(f["estimate_id"] for f in facts)
