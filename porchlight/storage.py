@@ -15,9 +15,10 @@ import re
 from typing import Any
 
 import mongoengine
+from mongoengine.queryset.visitor import Q
 from nameko.extensions import DependencyProvider
 
-from porchlight.errors import NotFound
+from porchlight.errors import InvalidInput, NotFound
 from porchlight.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,24 @@ def get_in_workspace(model: type[mongoengine.Document], workspace_id: str, recor
     if found is None:
         raise NotFound(message)
     return found
+
+
+def newest_first(items: Any, workspace_id: str, cursor: str | None, *, moment: str, limit: int,
+                 not_a_cursor: str) -> tuple[list[Any], bool]:
+    """A page of ``items`` (a workspace's query set) newest first by ``moment``, ties by
+    id, after the record ``cursor`` names; returns the page and whether more follow. Paging
+    by cursor rather than offset: records arriving at the top while someone reads are
+    neither shown twice nor skipped. A cursor that names no record of the workspace is
+    ``InvalidInput`` with ``not_a_cursor`` as the reason."""
+    if cursor is not None:
+        try:
+            last = get_in_workspace(items._document, workspace_id, cursor, not_a_cursor)
+        except NotFound:
+            raise InvalidInput("Some query parameters need attention.", {"cursor": not_a_cursor}) from None
+        at = getattr(last, moment)
+        items = items.filter(Q(**{f"{moment}__lt": at}) | Q(**{moment: at, "id__lt": last.id}))
+    found = list(items.order_by(f"-{moment}", "-id").limit(limit + 1))
+    return found[:limit], len(found) > limit
 
 
 def drop(alias: str) -> None:

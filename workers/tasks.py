@@ -119,14 +119,9 @@ def render_signed_pdf(self: Any, workspace_id: str, report_id: str) -> dict[str,
 
 @shared_task(name="porchlight.expire_estimates")
 def expire_estimates() -> dict[str, int] | None:
-    """Beat runs this every minute; a sweep the documents service misses is simply done
-    by the next one, so there is no retry."""
-    try:
-        result = amqp_client().call("documents", "expire_estimates")
-    except ServiceUnavailable as exc:
-        log.warning("estimate sweep skipped, documents service unavailable: %s", exc)
-        return None
-    if result.get("expired"):
+    """Beat runs this every minute."""
+    result = _sweep("documents", "expire_estimates")
+    if result and result.get("expired"):
         log.info("expired %d estimates", result["expired"])
     return result
 
@@ -136,10 +131,8 @@ def render_missing_pdfs() -> dict[str, int] | None:
     """Beat runs this every few minutes: queue a render for every signed report that has
     been waiting for its PDF for a while. Rendering is idempotent, so a report whose
     render is merely slow costs one harmless duplicate at most."""
-    try:
-        missing = amqp_client().call("documents", "list_reports_missing_pdf", MISSING_PDF_AFTER_SECONDS)
-    except ServiceUnavailable as exc:
-        log.warning("PDF sweep skipped, documents service unavailable: %s", exc)
+    missing = _sweep("documents", "list_reports_missing_pdf", MISSING_PDF_AFTER_SECONDS)
+    if missing is None:
         return None
     for item in missing:
         render_signed_pdf.delay(item["workspace_id"], item["id"])
@@ -231,9 +224,11 @@ def sweep_emails() -> dict[str, int] | None:
     return _sweep("notifications", "sweep_emails")
 
 
-def _sweep(service: str, method: str) -> dict[str, int] | None:
+def _sweep(service: str, method: str, *args: Any) -> Any:
+    """A timed sweep's one call. A sweep the service misses is simply done by the next
+    one, so there is no retry: ``None`` and a log line."""
     try:
-        return amqp_client().call(service, method)
+        return amqp_client().call(service, method, *args)
     except ServiceUnavailable as exc:
         log.warning("%s.%s skipped, the service is unavailable: %s", service, method, exc)
         return None

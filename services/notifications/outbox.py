@@ -20,11 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from mongoengine import NotUniqueError
-from mongoengine.queryset.visitor import Q
 
 from porchlight.clock import utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound
-from porchlight.storage import get_in_workspace
+from porchlight.errors import Conflict
+from porchlight.storage import get_in_workspace, newest_first
 from services.notifications.models import CustomerMail, Email
 
 NO_EMAIL = "No such email."
@@ -97,18 +96,9 @@ class Outbox:
 
     def page(self, workspace_id: str, filters: dict[str, str], *, limit: int,
              cursor: str | None) -> tuple[list[Email], bool]:
-        """Newest first (ties by id), after the email ``cursor`` names."""
-        emails = Email.objects(workspace_id=workspace_id, **filters)
-        if cursor is not None:
-            try:
-                last = self.get(workspace_id, cursor)
-            except NotFound:
-                raise InvalidInput("Some query parameters need attention.",
-                                   {"cursor": "Not a cursor of this outbox."}) from None
-            emails = emails.filter(Q(created_at__lt=last.created_at)
-                                   | Q(created_at=last.created_at, id__lt=last.id))
-        found = list(emails.order_by("-created_at", "-id").limit(limit + 1))
-        return found[:limit], len(found) > limit
+        """Newest first by when it was queued, after the email ``cursor`` names."""
+        return newest_first(Email.objects(workspace_id=workspace_id, **filters), workspace_id, cursor,
+                            moment="created_at", limit=limit, not_a_cursor="Not a cursor of this outbox.")
 
     def requeue_failed(self, workspace_id: str, email_id: str, changes: dict[str, Any]) -> Email:
         """A failed email back to ``queued`` for one more delivery (with ``changes``, e.g.

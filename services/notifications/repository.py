@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mongoengine import NotUniqueError
-from mongoengine.queryset.visitor import Q
 
 from porchlight.clock import utcnow
-from porchlight.errors import InvalidInput, NotFound
-from porchlight.storage import get_in_workspace
+from porchlight.storage import get_in_workspace, newest_first
 from services.notifications.models import InboxItem
 from services.notifications.outbox import Outbox
 
@@ -44,21 +42,12 @@ class NotificationsRepository:
 
     def page(self, workspace_id: str, *, unread: bool, limit: int,
              cursor: str | None) -> tuple[list[InboxItem], bool]:
-        """Newest first by ``occurred_at`` (ties by id), after the item ``cursor`` names;
-        returns the page and whether more follow."""
+        """Newest first by when the customer acted, after the item ``cursor`` names."""
         items = InboxItem.objects(workspace_id=workspace_id)
         if unread:
             items = items.filter(read_at=None)
-        if cursor is not None:
-            try:
-                last = self.get(workspace_id, cursor)
-            except NotFound:
-                raise InvalidInput("Some query parameters need attention.",
-                                   {"cursor": "Not a cursor of this inbox."}) from None
-            items = items.filter(Q(occurred_at__lt=last.occurred_at)
-                                 | Q(occurred_at=last.occurred_at, id__lt=last.id))
-        found = list(items.order_by("-occurred_at", "-id").limit(limit + 1))
-        return found[:limit], len(found) > limit
+        return newest_first(items, workspace_id, cursor, moment="occurred_at", limit=limit,
+                            not_a_cursor="Not a cursor of this inbox.")
 
     def unread_count(self, workspace_id: str) -> int:
         return InboxItem.objects(workspace_id=workspace_id, read_at=None).count()
