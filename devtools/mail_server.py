@@ -11,7 +11,9 @@ answers every message with one reply.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
+import sys
 import threading
 import time
 from collections import deque
@@ -21,7 +23,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.controller import UnthreadedController
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIL_DIR = ROOT / ".stack" / "mail"
@@ -36,9 +38,13 @@ class MailServer:
         self.attempts = 0  # DATA commands, accepted or refused
         self._refusals: deque[str] = deque()
         self._refuse_all: str | None = None
-        self._lock = threading.Lock()
+        self._threading = _os_threading()
+        self._lock = self._threading.Lock()
         self._seq = itertools.count(1)
-        self._controller = Controller(self, hostname=host, port=port or _free_port(host))
+        self._loop = asyncio.new_event_loop()
+        self._controller = UnthreadedController(self, hostname=host, port=port or _free_port(host),
+                                                loop=self._loop)
+        self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
@@ -49,13 +55,39 @@ class MailServer:
         return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> MailServer:
+        """Listen, on an asyncio loop in an OS thread of its own; once per server."""
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
-        self._controller.start()
+        ready = self._threading.Event()
+        failed: list[BaseException] = []
+
+        def serve() -> None:
+            try:
+                self._controller.begin()
+            except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller
+                failed.append(exc)
+                return
+            finally:
+                ready.set()
+            self._loop.run_forever()
+            self._controller.end()  # the loop has stopped: closes the listener
+            self._loop.close()
+
+        self._thread = self._threading.Thread(target=serve, name="mail-server", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise TimeoutError(f"the mail server did not start listening on {self.url}")
+        if failed:
+            self._thread = None
+            raise failed[0]
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._thread is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._thread = None
 
     def __enter__(self) -> MailServer:
         return self.start()
@@ -95,6 +127,19 @@ class MailServer:
         return "250 Message accepted for delivery"
 
 
+def _os_threading() -> Any:
+    """The standard ``threading`` module, even in a process eventlet has monkey-patched (the
+    tests): the server's asyncio loop needs an OS thread of its own, as asyncio refuses to
+    run a second loop in the OS thread where ``porchlight.amqp``'s loop runs as a
+    greenthread."""
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        if patcher.is_monkey_patched("thread"):
+            return patcher.original("threading")
+    return threading
+
+
 def _free_port(host: str) -> int:
     import socket
 
@@ -104,7 +149,8 @@ def _free_port(host: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.mail_server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.mail_server",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--dir", type=Path, default=MAIL_DIR)
