@@ -1,5 +1,10 @@
 """The demo workspace `make run` seeds, through the same doors staff use: the workspace
-by RPC (as the CLI does), everything else through the admin API over HTTP."""
+by RPC (as the CLI does), everything else through the admin API over HTTP.
+
+The demo customer has an email address, so sending the estimate and completing the service
+report each email them their link (the admin API's default): a newcomer finds both emails
+in the outbox (``porchlight outbox``) and, with the local mail server, in ``.stack/mail/``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import requests
 
 from porchlight.amqp import AmqpClient
 from porchlight.clock import isoformat, utcnow
+
+CUSTOMER_EMAIL = "alex.morgan@example.com"
 
 WORK_ORDERS: list[dict[str, Any]] = [
     {
@@ -62,7 +69,7 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
         return response.json()
 
     customer = post("/customers", {
-        "name": "Alex Morgan", "email": "alex.morgan@example.com", "phone": "+44 20 7946 0123",
+        "name": "Alex Morgan", "email": CUSTOMER_EMAIL, "phone": "+44 20 7946 0123",
     })
     links = []
     for spec in WORK_ORDERS:
@@ -90,6 +97,7 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
              "tax_rate": "20", "optional": True},
         ],
     })
+    # notify_customer left out: the customer is emailed, as by default for staff.
     sent = post(f"/estimates/{estimate['id']}/send", {})
     completed_wo = links[2]["work_order"]["id"]
     report = post("/service-reports", {
@@ -107,4 +115,7 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
         "revoked_url": revoked["url"],
         "estimate_url": sent["url"],
         "service_report_url": done["url"],
+        # Each reply's ``customer_email``: {status: queued|skipped|unavailable, reason, email}.
+        "customer_emails": {"Estimate": sent["customer_email"],
+                            "Service report": done["customer_email"]},
     }

@@ -1,6 +1,9 @@
 """``python -m devtools.run`` (what ``make run`` calls): start every service, the worker and
 both gateways on this machine, seed a demo workspace, print its links, and stop
 everything on Ctrl-C.
+
+Unless ``PORCHLIGHT_SMTP_URL`` names a mail server, the worker sends every email to a local
+one that keeps them as ``.eml`` files in ``.stack/mail/``; ``porchlight outbox`` lists them.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from devtools.broker import require_broker
 from devtools.demo import seed
-from devtools.stack import Stack
+from devtools.stack import ROOT, Stack
 from porchlight.amqp import AmqpClient
 
 
@@ -45,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     try:
-        print("Starting identity, sharing, documents, signatures, the worker, portal and admin …", flush=True)
+        print("Starting identity, sharing, documents, signatures, notifications, the worker, "
+              "portal and admin …", flush=True)
         stack.start()
+        workspace_id = None
         if not args.no_demo:
             client = AmqpClient(stack.amqp_uri, timeout=10, name="demo")
             try:
@@ -54,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 client.close()
             print_welcome(stack, demo)
+            workspace_id = demo["workspace"]["id"]
         else:
             print(f"Portal: {stack.portal_url}  Admin API: {stack.admin_url}/api/v1")
+        print(mail_line(stack, workspace_id))
         print(f"Logs: {stack.log_dir}/. Press Ctrl-C to stop everything.", flush=True)
         while True:
             if dead := stack.dead():
@@ -77,6 +85,24 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
 
 
+def shown_path(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it, as a newcomer types it."""
+    try:
+        return f"{path.relative_to(ROOT)}/"
+    except ValueError:
+        return f"{path}/"
+
+
+def mail_line(stack: Stack, workspace_id: str | None = None) -> str:
+    """Where the stack's emails go, and how to list them."""
+    workspace = workspace_id or "<workspace id>"
+    outbox = f"`porchlight outbox --workspace-id {workspace}` lists it"
+    if stack.mail is None:
+        return f"Mail: sent through the server in PORCHLIGHT_SMTP_URL; {outbox}."
+    return (f"Mail: every email is kept in {shown_path(stack.mail_dir)} "
+            f"(local server at {stack.mail.url}); {outbox}.")
+
+
 def print_welcome(stack: Stack, demo: dict[str, Any]) -> None:
     ws = demo["workspace"]
     print()
@@ -91,6 +117,16 @@ def print_welcome(stack: Stack, demo: dict[str, Any]) -> None:
     print(f"Estimate to accept or decline:  {demo['estimate_url']}")
     print(f"Service report to sign:         {demo['service_report_url']}")
     print(f"Check a signed PDF:             {stack.portal_url}/verify")
+    print()
+    customer = demo["customer"]
+    print(f"Emails to {customer['name']} <{customer['email']}>:")
+    for what, reply in demo["customer_emails"].items():
+        email = reply.get("email") or {}
+        if reply["status"] == "queued":
+            print(f"  {what}: queued — {email.get('subject')} ({email.get('id')})")
+        else:
+            print(f"  {what}: {reply['status']} — {reply.get('reason')}")
+    print(f"  See the outbox: porchlight outbox --workspace-id {ws['id']}")
     print()
     print(f"Admin API: {stack.admin_url}/api/v1   (OpenAPI: {stack.admin_url}/api/v1/openapi.json)")
     print(f"Staff API key (shown once): {demo['api_key']}")

@@ -4,6 +4,11 @@ Used by ``make run`` (``devtools.run``, with a demo workspace), the benchmark an
 end-to-end tests (on a virtual host of their own, without the demo). Every child runs in
 its own process group, and stopping the stack stops them all. Children get their settings
 as ``PORCHLIGHT_*`` variables, like any deployment.
+
+Unless the environment names a mail server (``PORCHLIGHT_SMTP_URL``), the stack runs one
+of its own in this process (``stack.mail``, a ``devtools.mail_server.MailServer``) and
+points the worker at it: every email is kept in memory and as an ``.eml`` file in the
+``mail`` directory beside the logs (``.stack/mail/`` for ``make run``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import requests
 
+from devtools.mail_server import MailServer
 from porchlight.amqp import AmqpClient, ServiceUnavailable
 from porchlight.errors import NotFound
 from porchlight.settings import get_settings, nameko_config
@@ -42,7 +48,7 @@ _PROBES = {
     "signatures": ("get_certificate", ("cert_" + "0" * 32,)),
     "notifications": ("list_inbox", ("0" * 24, {})),
 }
-# The Celery worker (signed PDFs, timed sweeps) runs beside them.
+# The Celery worker (signed PDFs, emails, timed sweeps) runs beside them.
 WORKER = "worker"
 
 
@@ -66,6 +72,17 @@ class Stack:
     rpc_timeout: float = field(default_factory=lambda: get_settings().rpc_timeout)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     secret_key: str = field(default_factory=lambda: _secret_key() or secrets.token_hex(32))
+    # Run a local mail server for the worker: None (the default) only when
+    # PORCHLIGHT_SMTP_URL names no server; True always (the tests: never a real one).
+    local_mail: bool | None = None
+    # The local mail server the worker sends through, while the stack runs; None when
+    # PORCHLIGHT_SMTP_URL names a server.
+    mail: MailServer | None = None
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the local mail server keeps every email it accepts."""
+        return self.log_dir.parent / "mail"
 
     @property
     def portal_url(self) -> str:
@@ -95,6 +112,8 @@ class Stack:
                     SERVICE_CLASSES[name]], env
         if name == WORKER:
             env["PORCHLIGHT_CELERY_BEAT_SCHEDULE"] = str(self.log_dir / "celerybeat-schedule")
+            if self.mail is not None:
+                env["PORCHLIGHT_SMTP_URL"] = self.mail.url
             return [sys.executable, "-m", "workers"], env
         port = self.portal_port if name == "portal" else self.admin_port
         env.update({"PORCHLIGHT_GATEWAY_HOST": self.host, "PORCHLIGHT_GATEWAY_PORT": str(port),
@@ -125,17 +144,31 @@ class Stack:
         except ProcessLookupError:
             pass
 
+    def start_mail(self) -> None:
+        """The local mail server (port 0: a free one), unless the environment names a real
+        server and ``local_mail`` does not insist."""
+        wanted = self.local_mail if self.local_mail is not None else get_settings().smtp_url is None
+        if wanted and self.mail is None:
+            self.mail = MailServer(directory=self.mail_dir).start()
+
+    def stop_mail(self) -> None:
+        if self.mail is not None:
+            self.mail.stop()
+            self.mail = None
+
     def start(self, timeout: float = 60.0) -> None:
-        for name in (*SERVICES, WORKER, "portal", "admin"):
-            self.start_process(name)
         try:
+            self.start_mail()  # before the worker, which is given its address
+            for name in (*SERVICES, WORKER, "portal", "admin"):
+                self.start_process(name)
             self.wait_ready(timeout, names=(*SERVICES, "portal", "admin"))
-        except Exception:
+        except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop every child: SIGTERM to all at once, then wait; SIGKILL what lingers."""
+        """Stop every child: SIGTERM to all at once, then wait; SIGKILL what lingers. The
+        local mail server stops last, once the worker can no longer send."""
         for proc in list(self.processes.values()):
             if proc.poll() is None:
                 try:
@@ -144,6 +177,7 @@ class Stack:
                     pass
         for name in list(self.processes):
             self.stop_process(name)
+        self.stop_mail()
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]

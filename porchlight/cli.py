@@ -2,10 +2,15 @@
 
     porchlight workspace create --name N    a workspace and its first staff API key
     porchlight api-key create|list|revoke   manage a workspace's staff API keys
+    porchlight outbox --workspace-id W      the workspace's recent emails, newest first
+        [--status S] [--recipient R] [--limit N] [--cursor C] [--json]
+    porchlight outbox show EMAIL_ID --workspace-id W [--json]
+                                            one email: its headers, state and plain text
 
 Every command talks to the running services over RabbitMQ (``PORCHLIGHT_AMQP_URI``).
 Starting the stack is a developer's job, not the runtime's: ``make run`` or
-``python -m devtools.run``.
+``python -m devtools.run``. An error is one line on stderr and a non-zero exit: 2 for a
+wrong request (JSON with the error's code and message), 3 when the services do not answer.
 """
 
 from __future__ import annotations
@@ -67,6 +72,84 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the outbox --------------------------------------------------------------------------
+def _moment(value: str | None) -> str:
+    """``2026-03-01T09:30:12.345Z`` as ``2026-03-01 09:30`` (UTC), or ``-``."""
+    if not value:
+        return "-"
+    return value.replace("T", " ")[:16]
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    # The last column (the subject) is not padded.
+    widths[-1] = 0
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in (headers, *rows)]
+
+
+def print_outbox(page: dict[str, Any]) -> None:
+    emails = page["emails"]
+    if not emails:
+        print("No emails.")
+        return
+    headers = ("ID", "CREATED (UTC)", "TO", "STATUS", "ATTEMPTS", "SUBJECT")
+    rows = [(e["id"], _moment(e["created_at"]), e["to"], e["status"], str(e["attempts"]), e["subject"])
+            for e in emails]
+    lines = _table(headers, rows)
+    print(lines[0])
+    indent = " " * (len(emails[0]["id"]) + 2)
+    for line, email in zip(lines[1:], emails, strict=True):
+        print(line)
+        if email["status"] == "failed" and email.get("last_error"):
+            print(f"{indent}last error: {email['last_error']}")
+    if page.get("next_cursor"):
+        print(f"More: add --cursor {page['next_cursor']}")
+
+
+def print_email(email: dict[str, Any]) -> None:
+    to = f"{email['recipient_name']} <{email['to']}>" if email.get("recipient_name") else email["to"]
+    attachments = ", ".join(a["filename"] for a in email.get("attachments") or []) or "none"
+    fields = (
+        ("ID", email["id"]),
+        ("To", to),
+        ("From name", email["sender_name"]),
+        ("Reply-To", email.get("reply_to") or "-"),
+        ("Subject", email["subject"]),
+        ("Status", email["status"]),
+        ("Attempts", str(email["attempts"])),
+        ("Last error", email.get("last_error") or "-"),
+        ("Attachments", attachments),
+        ("Created", _moment(email.get("created_at")) + " UTC"),
+        ("Sent", _moment(email.get("sent_at")) + (" UTC" if email.get("sent_at") else "")),
+    )
+    width = max(len(name) for name, _ in fields) + 1
+    for name, value in fields:
+        print(f"{name + ':':<{width}} {value}")
+    print()
+    print(email["text_body"].rstrip("\n"))
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    client = _client()
+    try:
+        if args.action == "show":
+            result = client.call("notifications", "get_email", args.workspace_id, args.email_id)
+        else:
+            query = {name: getattr(args, name) for name in ("status", "recipient", "limit", "cursor")
+                     if getattr(args, name) is not None}
+            result = client.call("notifications", "list_emails", args.workspace_id, query)
+    finally:
+        client.close()
+    if args.json:
+        _print(result)
+    elif args.action == "show":
+        print_email(result)
+    else:
+        print_outbox(result)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="porchlight", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +169,21 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--label")
     keys.add_argument("--key-id", help="with revoke")
     keys.set_defaults(func=cmd_api_key)
+
+    outbox = sub.add_parser(
+        "outbox", help="the emails Porchlight sent or will send",
+        description="List a workspace's recent emails, newest first, or show one with "
+                    "`outbox show EMAIL_ID`.")
+    outbox.add_argument("action", nargs="?", choices=("list", "show"), default="list",
+                        help="list (the default) or show one email")
+    outbox.add_argument("email_id", nargs="?", help="with show: the email's id")
+    outbox.add_argument("--workspace-id", required=True)
+    outbox.add_argument("--status", help="with list: queued, sending, sent or failed")
+    outbox.add_argument("--recipient", help="with list: only emails to this address")
+    outbox.add_argument("--limit", help="with list: how many, 1 to 100 (default 25)")
+    outbox.add_argument("--cursor", help="with list: the id after which to go on (see 'More:')")
+    outbox.add_argument("--json", action="store_true", help="print the service's answer as JSON")
+    outbox.set_defaults(func=cmd_outbox)
     return parser
 
 
@@ -95,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "action", None) == "revoke" and not args.key_id:
         print("porchlight: api-key revoke needs --key-id", file=sys.stderr)
         return 2
+    if args.command == "outbox" and (args.action == "show") != bool(args.email_id):
+        print("porchlight: outbox show needs an email id; the list takes none", file=sys.stderr)
+        return 2
     try:
         return args.func(args)
     except SettingsError as exc:
@@ -102,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except InvalidInput as exc:
         print(json.dumps({"error": {"code": exc.code, "message": exc.message,
-                                    "fields": exc.fields}}, indent=2), file=sys.stderr)
+                                    "fields": exc.fields}}), file=sys.stderr)
         return 2
     except PorchlightError as exc:
         print(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=sys.stderr)

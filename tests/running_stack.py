@@ -1,6 +1,7 @@
 """The running stack the end-to-end and browser tests drive: every service, the worker and
-both gateways as real processes on a RabbitMQ virtual host of their own, started once per
-test run (the root conftest exposes the ``stack`` and ``office`` fixtures)."""
+both gateways as real processes on a RabbitMQ virtual host of their own, and a local mail
+server in this process (``stack.mail``), started once per test run (the root conftest
+exposes the ``stack`` and ``office`` fixtures)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def stack() -> Iterator[Stack]:
             amqp_uri=uri, portal_port=free_port(), admin_port=free_port(),
             log_dir=ROOT / "tests" / "output" / "e2e-logs", gateway_workers=1,
             rpc_timeout=RPC_TIMEOUT,
+            # Never a real mail server: the worker sends to ``stack.mail``, which keeps
+            # every message (``stack.mail.messages``) and a copy in tests/output/mail/.
+            local_mail=True,
         )
         running.start(timeout=90)
         try:

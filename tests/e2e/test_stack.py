@@ -165,3 +165,23 @@ def test_a_stopped_service_gives_503_within_the_timeout_and_recovers(stack, offi
     fresh = office.share(office.work_order(title="After the restart")["id"])
     page = open_page(fresh["url"])
     assert page.status_code == 200 and "After the restart" in page.text
+
+
+def test_a_sent_estimate_reaches_the_customer_through_the_local_mail_server(stack, office):
+    address = "robin.ash@example.com"
+    customer = office.created("/customers", {"name": "Robin Ash", "email": address})
+    sent = office.sent_estimate([{"description": "Labour", "quantity": 1, "unit_price": "80"}],
+                                customer_id=customer["id"])
+    assert sent["customer_email"]["status"] == "queued"
+    email_id = sent["customer_email"]["email"]["id"]
+
+    def to_robin():
+        return [m for m in stack.mail.messages if address in str(m["To"])]
+
+    [message] = eventually(to_robin, within=20)
+    assert message["Subject"] == sent["customer_email"]["email"]["subject"]
+    assert sent["url"] in message.get_body(("plain",)).get_content()
+    assert list(stack.mail_dir.glob("*.eml")), "the local server keeps a file per message"
+    sent_email = eventually(lambda: (e := office.get(f"/notifications/emails/{email_id}").json)
+                            and e["status"] == "sent" and e, within=10)
+    assert sent_email and sent_email["attempts"] == 1 and sent_email["last_error"] is None
