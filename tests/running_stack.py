@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +71,11 @@ def office(stack: Stack) -> StaffApi:
     return office_of(stack, "Brightwater Plumbing")
 
 
+def eventually(check, within: float = 5.0):
+    """``check()``'s first true answer, asked until ``within`` seconds pass: for what
+    reaches the portal by an event or a batch (in milliseconds, or one flush interval), or
+    what the worker does next."""
+    deadline = time.monotonic() + within
+    while not (answer := check()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return answer

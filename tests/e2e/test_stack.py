@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from porchlight.clock import isoformat, utcnow
-from tests.running_stack import RPC_TIMEOUT, cli, office_of
+from tests.running_stack import RPC_TIMEOUT, cli, eventually, office_of
 
 pytestmark = pytest.mark.e2e
 HEX = "0123456789abcdef" * 3
@@ -24,15 +24,6 @@ LINK_SECONDS = 3
 
 def open_page(url: str) -> requests.Response:
     return requests.get(url, timeout=10)
-
-
-def eventually(check, within: float = 5.0):
-    """``check()``'s first true answer, asked until ``within`` seconds pass: for what
-    reaches the portal by an event or a batch (in milliseconds, or one flush interval)."""
-    deadline = time.monotonic() + within
-    while not (answer := check()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return answer
 
 
 def test_cli_reports_bad_input_and_a_missing_stack_clearly(stack):

@@ -56,6 +56,12 @@ def test_the_html_part_escapes_what_was_typed_and_the_text_part_keeps_it() -> No
     assert "1 December 2026" in rendered.text and "€1,200.00" in rendered.text
 
 
+def test_the_logo_replaces_the_name_at_the_top_of_the_html_part() -> None:
+    with_logo = {**context(), "workspace": {**context()["workspace"], "logo_url": "https://acme.example/l.png"}}
+    html = mail.render("estimate_ready", "en", with_logo).html
+    assert '<img src="https://acme.example/l.png" alt="Acme &amp; Sons"' in html
+
+
 def test_the_subject_is_one_line_whatever_the_title_holds() -> None:
     subject = mail.render("estimate_ready", "en", context()).subject
     assert "\n" not in subject and "\r" not in subject
