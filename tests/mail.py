@@ -26,6 +26,15 @@ class Worker:
     amqp_uri: str
     ran: list[tuple[str, list[Any]]] = field(default_factory=list)
 
+    def purge(self) -> None:
+        """Drop what earlier tests left on the queue: this test runs only its own tasks."""
+        with Connection(self.amqp_uri) as conn:
+            queue = conn.SimpleQueue("celery")
+            try:
+                queue.clear()
+            finally:
+                queue.close()
+
     def queued(self, count: int, timeout: float = 10.0) -> list[tuple[str, list[Any]]]:
         """Take ``count`` task messages off the queue (waiting for them to arrive)."""
         found: list[tuple[str, list[Any]]] = []
@@ -72,4 +81,6 @@ def worker(services: dict[str, Any], rpc: Any, mail_server: MailServer, settings
            monkeypatch: pytest.MonkeyPatch) -> Worker:
     settings_env(smtp_url=mail_server.url, mail_from="office@porchlight.test")
     monkeypatch.setattr(tasks, "amqp_client", lambda: rpc)
-    return Worker(services["AMQP_URI"])
+    worker = Worker(services["AMQP_URI"])
+    worker.purge()
+    return worker

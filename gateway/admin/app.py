@@ -330,7 +330,7 @@ def update_estimate(estimate_id: str, body: EstimatePatch) -> Any:
                "reminder 48 hours before the estimate ends. The body may be left out. Any other "
                "state is a conflict (409).",
                status=201, body=NotifyCustomer, optional_body=True, reply=SentEstimate,
-               errors=(404, 409), links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
+               errors=(404, 409, 422), links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
 def send_estimate(estimate_id: str, body: NotifyCustomer) -> Any:
     with rpc() as services:
         estimate = services.documents.send_estimate(g.workspace_id, g.actor, estimate_id)
@@ -434,7 +434,7 @@ def add_attachment(report_id: str) -> Any:
                "their signed copy by email. The body may be left out. Completing again changes "
                "nothing else; a signed report is a conflict (409).",
                status=201, body=NotifyCustomer, optional_body=True, reply=CompletedServiceReport,
-               errors=(404, 409),
+               errors=(404, 409, 422),
                links={**SHARE_LINK_LINKS, "getServiceReport": {"report_id": "/service_report/id"}})
 def complete_service_report(report_id: str, body: NotifyCustomer) -> Any:
     with rpc() as services:
