@@ -20,6 +20,7 @@ from porchlight.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthorized,
     Unavailable,
 )
@@ -35,6 +36,7 @@ HTTP_STATUS = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooManyRequests: 429,
     Unavailable: 503,
 }
 

@@ -61,6 +61,17 @@ class StaleRevision(Conflict):
 
 
 @deserialize_to_instance
+class TooManyRequests(PorchlightError):
+    """A limit was reached: ``TooManyRequests(message, retry_after_seconds)``."""
+
+    code = "too_many_requests"
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, int(self.args[1])) if len(self.args) > 1 and self.args[1] else 60
+
+
+@deserialize_to_instance
 class Unavailable(PorchlightError):
     """A service this one depends on did not answer in time; nothing was changed."""
 
@@ -72,5 +83,5 @@ class Unavailable(PorchlightError):
 # (``porchlight.logs``). ``Unavailable`` is not one: a neighbour that does not answer is
 # something to look at.
 CONTRACT_ERRORS: tuple[type[PorchlightError], ...] = (
-    InvalidInput, Unauthorized, Forbidden, NotFound, Conflict,
+    InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests,
 )

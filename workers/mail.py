@@ -17,7 +17,7 @@ from email.utils import formataddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from porchlight.mail_link import with_link
+from porchlight.mail_secrets import with_secrets
 
 
 class Transient(Exception):
@@ -85,11 +85,11 @@ def _by_code(code: int, reply: Any) -> Exception:
     return Permanent(described) if 500 <= code < 600 else Transient(described)
 
 
-def build(claimed: dict[str, Any], url: str | None, files: list[tuple[str, bytes]],
+def build(claimed: dict[str, Any], secrets: dict[str, str] | None, files: list[tuple[str, bytes]],
           mail_from: str) -> EmailMessage:
-    """The message for one claimed email: the stored parts with the link put back, and
+    """The message for one claimed email: the stored parts with the secrets put back, and
     its attachments. The Message-ID is the same for every attempt at one email."""
-    text, html_body = with_link(claimed["text"], claimed["html"], url)
+    text, html_body = with_secrets(claimed["text"], claimed["html"], secrets)
     message = EmailMessage()
     message["From"] = formataddr((claimed["sender_name"], mail_from))
     message["To"] = formataddr((claimed.get("to_name") or "", claimed["to"]))

@@ -156,7 +156,7 @@ def retry_delay(retries: int) -> float:
     return base + random.uniform(0, base / 10)
 
 
-def deliver(rpc: Rpc, email_id: str, url: str | None, *, last_attempt: bool) -> str | None:
+def deliver(rpc: Rpc, email_id: str, secrets: dict[str, str] | None, *, last_attempt: bool) -> str | None:
     """One delivery attempt: claim the email, send it, record how it went. Returns the
     outcome recorded (``sent``, ``retry``, ``failed``), or ``None`` when the email was not
     this attempt's to send — already sent, being sent by another attempt, or failed.
@@ -174,7 +174,7 @@ def deliver(rpc: Rpc, email_id: str, url: str | None, *, last_attempt: bool) -> 
         files = [(a["filename"], _attachment(rpc, claimed["workspace_id"], a))
                  for a in claimed["attachments"]]
         server = mail.SmtpServer.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout)
-        server.send(mail.build(claimed, url, files, settings.mail_from))
+        server.send(mail.build(claimed, secrets, files, settings.mail_from))
         outcome, error = "sent", None
     except mail.Permanent as exc:
         outcome, error = "failed", str(exc)
@@ -204,11 +204,12 @@ def _attachment(rpc: Rpc, workspace_id: str, attachment: dict[str, str]) -> byte
     retry_backoff_max=60,
     max_retries=8,
 )
-def deliver_email(self: Any, email_id: str, url: str | None = None) -> None:
-    """Deliver one queued email. ``url`` is its share link, if it has one: it exists only
-    in this task's arguments (shown as ``<link>`` in Celery's logs)."""
+def deliver_email(self: Any, email_id: str, secrets: dict[str, str] | None = None) -> None:
+    """Deliver one queued email. ``secrets`` are its link and code, if it has them
+    (``{"link": …, "code": …}``): they exist only in this task's arguments (Celery's logs
+    show ``<secrets>`` instead)."""
     retries = self.request.retries
-    if deliver(amqp_client(), email_id, url, last_attempt=retries + 1 >= EMAIL_ATTEMPTS) == "retry":
+    if deliver(amqp_client(), email_id, secrets, last_attempt=retries + 1 >= EMAIL_ATTEMPTS) == "retry":
         raise self.retry(countdown=retry_delay(retries), max_retries=EMAIL_ATTEMPTS - 1)
 
 

@@ -65,7 +65,7 @@ from porchlight.contracts.work_orders import (
     WorkOrderQuery,
 )
 from porchlight.contracts.workspaces import Workspace, WorkspacePatch
-from porchlight.errors import InvalidInput, PorchlightError, Unauthorized
+from porchlight.errors import InvalidInput, PorchlightError, TooManyRequests, Unauthorized
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(blueprint)
@@ -330,7 +330,8 @@ def update_estimate(estimate_id: str, body: EstimatePatch) -> Any:
                "reminder 48 hours before the estimate ends. The body may be left out. Any other "
                "state is a conflict (409).",
                status=201, body=NotifyCustomer, optional_body=True, reply=SentEstimate,
-               errors=(404, 409, 422), links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
+               errors=(404, 409, 422),
+               links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
 def send_estimate(estimate_id: str, body: NotifyCustomer) -> Any:
     with rpc() as services:
         estimate = services.documents.send_estimate(g.workspace_id, g.actor, estimate_id)
@@ -605,6 +606,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             response[0].headers["WWW-Authenticate"] = 'Bearer realm="porchlight"'
         if response[1] == 503:
             response[0].headers["Retry-After"] = "10"
+        if isinstance(exc, TooManyRequests):
+            response[0].headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(BadBody)

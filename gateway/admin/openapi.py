@@ -39,11 +39,14 @@ ERRORS: dict[int, str] = {
     409: "The request is valid but the record's state forbids it.",
     413: "The request body is larger than the gateway accepts.",
     422: "Some fields need attention; `fields` names each one with a message.",
+    429: "A limit was reached; the message says which, and `Retry-After` when to try again.",
     503: "A Porchlight service is not answering; retry after the `Retry-After` delay.",
 }
 ERROR_HEADERS: dict[int, Schema] = {
     401: {"WWW-Authenticate": {"description": 'Always `Bearer realm="porchlight"`.',
                                "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds until the limit lets the request through.",
+                          "schema": {"type": "integer"}}},
     503: {"Retry-After": {"description": "Seconds to wait before retrying.",
                           "schema": {"type": "integer"}}},
 }
@@ -56,6 +59,7 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "report_id": ("The service report's id.", ID_SCHEMA),
     "item_id": ("The inbox item's id.", ID_SCHEMA),
     "email_id": ("The email's id (from the outbox).", ID_SCHEMA),
+    "contact_id": ("The portal contact's id.", ID_SCHEMA),
     "certificate_id": ("The certificate id, as printed on signed PDFs.",
                        {"type": "string", "pattern": "^cert_[0-9a-f]{32}$"}),
 }

@@ -143,7 +143,7 @@ class EmailAttachment(Reply):
 
 class EmailDetail(EmailSummary):
     """An email as sent, except that its share link reads
-    ``[share link removed: only the recipient has it]``: the outbox never keeps the link."""
+    ``[link removed: only the recipient has it]`` (a code likewise): the outbox never keeps them."""
 
     recipient_name: str | None
     sender_name: str = Field(description="The name it came from.")

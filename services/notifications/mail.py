@@ -2,9 +2,9 @@
 ``<name>.txt`` (a plain-text part that reads well on its own) and ``<name>.html`` (the same
 words, branded with the workspace's name, colour and logo through ``layout.html``).
 
-A share link is rendered as ``porchlight.mail_link.LINK_PLACEHOLDER``: what is stored in
-the outbox is the email as sent, minus the link, and the worker puts the link in just
-before sending. The link never has to be found and cut out of a stored body.
+A link or a code is rendered as its placeholder (``porchlight.mail_secrets``): what is
+stored in the outbox is the email as sent, minus its secrets, and the worker puts them in
+just before sending. A secret never has to be found and cut out of a stored body.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
-from porchlight.mail_link import LINK_PLACEHOLDER
+from porchlight.mail_secrets import PLACEHOLDERS
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_LANGUAGE = "en"
@@ -82,7 +82,7 @@ def render(name: str, language: str | None, context: dict[str, Any]) -> Rendered
     """The email ``name`` in the recipient's language (or English). The subject is one
     line: whatever the data holds, no newline can reach the header."""
     language = language_for(language)
-    context = {"link": LINK_PLACEHOLDER, **context}
+    context = {**PLACEHOLDERS, **context}
 
     def part(suffix: str) -> str:
         return _env.get_template(f"{language}/{name}.{suffix}").render(context)

@@ -68,7 +68,7 @@ class Email(me.Document):
     recipient (unique), so a cause delivered twice queues one email per recipient.
 
     The bodies are stored as sent, except that a share link in them reads
-    ``notifications.mail.LINK_PLACEHOLDER``: the link itself exists only in the command
+    its placeholder (``porchlight.mail_secrets``): the link itself exists only in the command
     that asked for the email and in the delivery task, never here."""
 
     meta = {

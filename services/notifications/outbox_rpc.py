@@ -63,7 +63,7 @@ def customer_url(entity_type: str, minted: dict[str, Any]) -> str:
 class OutboxRpc:
     # -- queueing, shared by every kind of email ------------------------------------------
     def _queue(self, workspace: dict[str, Any], cause: str, fields: dict[str, Any], *,
-               url: str | None = None, link: dict[str, str] | None = None,
+               secrets: dict[str, str] | None = None, link: dict[str, str] | None = None,
                attachments: tuple[dict[str, str], ...] = ()) -> Email:
         """Render and store the email for ``cause`` and its recipient, once, and hand it to a
         delivery task; an email already queued for both is returned as it is."""
@@ -81,12 +81,12 @@ class OutboxRpc:
             "attachments": [Attachment(**a) for a in attachments],
         })
         if new:
-            self._hand_over(email, url)
+            self._hand_over(email, secrets)
         return email
 
-    def _hand_over(self, email: Email, url: str | None) -> None:
-        # The link rides in the task's arguments only; Celery shows ``shown`` instead.
-        if not self.tasks.enqueue(DELIVER, str(email.id), url, shown=f"('{email.id}', <link>)"):
+    def _hand_over(self, email: Email, secrets: dict[str, str] | None) -> None:
+        # The secrets ride in the task's arguments only; Celery shows ``shown`` instead.
+        if not self.tasks.enqueue(DELIVER, str(email.id), secrets, shown=f"('{email.id}', <secrets>)"):
             self.repo.outbox.fail_unqueued(email, "The delivery could not be queued (the broker "
                                            "refused it); resend it.")
 
@@ -108,7 +108,7 @@ class OutboxRpc:
         template = emails.CUSTOMER_TEMPLATES[record.type]
         email = self._queue(
             workspace, f"{record.type}_shared:{record.id}:{cmd.share_token_id}",
-            emails.to_customer(template, record.type, view, customer), url=cmd.url,
+            emails.to_customer(template, record.type, view, customer), secrets={"link": cmd.url},
             link={"share_token_id": cmd.share_token_id, "entity_type": record.type,
                   "entity_id": record.id})
         return {"status": "queued", "reason": None, "email": email_summary(email)}
@@ -184,7 +184,7 @@ class OutboxRpc:
             "permissions": list(share_tokens.ALLOWED_PERMISSIONS["estimate"])})
         self._queue(self.identity.get_workspace(workspace_id), cause,
                     emails.to_customer("estimate_reminder", "estimate", view, customer),
-                    url=customer_url("estimate", minted),
+                    secrets={"link": customer_url("estimate", minted)},
                     link={"share_token_id": minted["share_token"]["id"], "entity_type": "estimate",
                           "entity_id": estimate_id})
         return 1
@@ -249,17 +249,17 @@ class OutboxRpc:
         if email.status != "failed":
             raise Conflict(f"Only a failed email can be resent; this one is {email.status}.")
         changes: dict[str, Any] = {}
-        url = None
+        secrets = None
         if email.link is not None:
             try:
                 minted = self.sharing.rotate_token(workspace_id, actor, email.link.share_token_id)
             except Conflict:
                 raise Conflict("The link in this email no longer works (it was replaced, revoked "
                                "or has expired); send the record again to email a new one.") from None
-            url = customer_url(email.link.entity_type, minted)
+            secrets = {"link": customer_url(email.link.entity_type, minted)}
             changes["set__link"] = EmailLink(share_token_id=minted["share_token"]["id"],
                                              entity_type=email.link.entity_type,
                                              entity_id=email.link.entity_id)
         email = self.repo.outbox.requeue_failed(workspace_id, email_id, changes)
-        self._hand_over(email, url)
+        self._hand_over(email, secrets)
         return email_detail(self.repo.outbox.get(workspace_id, email_id))

@@ -71,7 +71,7 @@ def test_outbox_show_prints_headers_then_the_plain_text(outbox, capsys):
     assert fields["Last error"] == "-" and fields["Attachments"] == "none"
     assert {"Reply-To"} <= set(fields)
     # The plain-text part, with the link left out: the outbox never keeps it.
-    assert outbox["estimate"]["number"] in body and "share link removed" in body
+    assert outbox["estimate"]["number"] in body and "link removed" in body
 
     code, out, _ = run(capsys, "outbox", "show", email["id"], "--workspace-id",
                        outbox["workspace_id"], "--json")

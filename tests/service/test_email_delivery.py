@@ -20,7 +20,7 @@ from nameko.standalone.events import event_dispatcher
 from pypdf import PdfReader
 
 from porchlight.clock import isoformat, utcnow
-from porchlight.mail_link import LINK_PLACEHOLDER
+from porchlight.mail_secrets import LINK_PLACEHOLDER
 from tests.mail import Worker
 from tests.staff import StaffApi
 from workers import tasks

@@ -13,7 +13,7 @@ import pytest
 
 from devtools.mail_server import MailServer
 from porchlight.contracts.notifications import Template
-from porchlight.mail_link import LINK_PLACEHOLDER, with_link
+from porchlight.mail_secrets import LINK_PLACEHOLDER, with_secrets
 from services.notifications import emails, mail
 from services.notifications.models import ALIAS, Email
 from services.notifications.outbox_rpc import DELIVER
@@ -78,10 +78,10 @@ def test_the_link_is_rendered_as_the_placeholder_and_put_back_only_for_sending()
     rendered = mail.render("estimate_ready", "en", context())
     assert URL not in rendered.text + rendered.html
     assert rendered.text.count(LINK_PLACEHOLDER) == 1
-    text, html = with_link(rendered.text, rendered.html, URL)
+    text, html = with_secrets(rendered.text, rendered.html, {"link": URL})
     assert LINK_PLACEHOLDER not in text + html
     assert f'href="{URL}"' in html and URL in text
-    assert with_link("a", "b", None) == ("a", "b")
+    assert with_secrets("a", "b", None) == ("a", "b")
 
 
 def test_who_is_emailed_when_a_record_is_shared() -> None:
@@ -112,7 +112,7 @@ def test_the_link_goes_to_the_delivery_task_only_and_celery_is_shown_a_stand_in(
     assert reply["status"] == "queued" and reply["email"]["to"] == "dana@example.org"
     [call] = notifications.tasks.enqueue.call_args_list
     email_id = reply["email"]["id"]
-    assert call.args == (DELIVER, email_id, URL)
+    assert call.args == (DELIVER, email_id, {"link": URL})
     assert URL not in call.kwargs["shown"]
     stored = Email.objects.get(id=email_id)
     assert URL not in str(stored.to_mongo())
@@ -190,11 +190,11 @@ def claimed(**fields: typing.Any) -> dict[str, typing.Any]:
 
 
 def message(**fields: typing.Any) -> typing.Any:
-    return smtp.build(claimed(**fields), URL, [], "notifications@porchlight.test")
+    return smtp.build(claimed(**fields), {"link": URL}, [], "notifications@porchlight.test")
 
 
 def test_the_message_has_both_parts_the_link_and_a_message_id_stable_across_attempts() -> None:
-    built = smtp.build(claimed(auto_submitted=True), URL, [("SR-1-signed.pdf", b"%PDF-1.7")],
+    built = smtp.build(claimed(auto_submitted=True), {"link": URL}, [("SR-1-signed.pdf", b"%PDF-1.7")],
                        "notifications@porchlight.test")
     assert built["From"] == "Acme & Sons <notifications@porchlight.test>"
     assert built["Reply-To"] == "desk@acme.example"
