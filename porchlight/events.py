@@ -71,6 +71,16 @@ INTERNAL: dict[str, tuple[str, ...]] = {
         "api_key_created",
         "api_key_revoked",
         "customer_created",
+        # Customer accounts: signed-in pages ask identity for the session on every
+        # request, so no reader keeps anything these change.
+        "contact_created",
+        "contact_updated",
+        "contact_invited",
+        "contact_joined",
+        "contact_signed_in",
+        "contact_signed_out",
+        "contact_password_set",
+        "contact_access_removed",
     ),
     "sharing": (
         # A new link grants nothing any reader holds; the links it replaces are announced

@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         description="How often a portal process sends its counted link views to sharing. A crash "
                     "loses at most this long's counts.",
     )
+    portal_session_idle_days: float = Field(
+        14, gt=0, le=90,
+        description="A signed-in customer who has not used the portal this long signs in again.",
+    )
+    portal_session_max_days: float = Field(
+        30, gt=0, le=365,
+        description="The longest a customer's sign-in lasts, however much it is used.",
+    )
     file_link_seconds: int = Field(
         600, ge=10, le=86_400,
         description="Lifetime of the signed links to a service report's photos and files.",

@@ -20,6 +20,14 @@ from porchlight import share_tokens
 from porchlight.amqp import ServiceUnavailable
 from porchlight.contracts import Contract, Query
 from porchlight.contracts.common import Health
+from porchlight.contracts.contacts import (
+    Contact,
+    ContactInput,
+    ContactList,
+    ContactPatch,
+    Invitation,
+    TemporaryPassword,
+)
 from porchlight.contracts.customers import Customer, CustomerInput, CustomerList
 from porchlight.contracts.estimates import (
     ConvertedEstimate,
@@ -154,6 +162,85 @@ def list_customers() -> Any:
 def get_customer(customer_id: str) -> Any:
     with rpc() as services:
         return services.identity.get_customer(g.workspace_id, customer_id)
+
+
+# -- portal contacts ------------------------------------------------------------------
+CONTACT = "/customers/<customer_id>/contacts/<contact_id>"
+
+
+@api.operation("POST", "/customers/<customer_id>/contacts", "createContact", tag="contacts",
+               summary="Add a portal contact",
+               description="A person of the customer who may sign in to the portal once invited. "
+               "Their address must not belong to another contact of the workspace who has access "
+               "(409). An `owner` sees everything shared with the customer; a `member` never sees "
+               "money.",
+               status=201, body=ContactInput, reply=Contact, errors=(404, 409, 422))
+def create_contact(customer_id: str, body: ContactInput) -> Any:
+    with rpc() as services:
+        return services.identity.create_contact(g.workspace_id, g.actor, customer_id, wire(body))
+
+
+@api.operation("GET", "/customers/<customer_id>/contacts", "listContacts", tag="contacts",
+               summary="List a customer's portal contacts",
+               description="Every contact of the customer, by name, those whose access was removed "
+               "included.",
+               reply=ContactList, errors=(404,))
+def list_contacts(customer_id: str) -> Any:
+    with rpc() as services:
+        return {"contacts": services.identity.list_contacts(g.workspace_id, customer_id)}
+
+
+@api.operation("GET", CONTACT, "getContact", tag="contacts", summary="Get a portal contact",
+               description="One contact, with their invitation status and last sign-in.",
+               reply=Contact, errors=(404,))
+def get_contact(customer_id: str, contact_id: str) -> Any:
+    with rpc() as services:
+        return services.identity.get_contact(g.workspace_id, customer_id, contact_id)
+
+
+@api.operation("PATCH", CONTACT, "updateContact", tag="contacts", summary="Change a portal contact",
+               description="Changes the name, phone or role. A contact whose access was removed "
+               "cannot change (409).",
+               body=ContactPatch, reply=Contact, errors=(404, 409, 422))
+def update_contact(customer_id: str, contact_id: str, body: ContactPatch) -> Any:
+    with rpc() as services:
+        return services.identity.update_contact(
+            g.workspace_id, g.actor, customer_id, contact_id, wire(body, partial=True))
+
+
+@api.operation("POST", CONTACT + "/invite", "inviteContact", tag="contacts",
+               summary="Invite a contact to the portal",
+               description="Emails the contact a sign-in link and a 6-digit code (for another "
+               "device), valid once for 3 days. Inviting again sends a new invitation and the "
+               "old one stops working. At most 50 invitations per workspace in any 24 hours: "
+               "the next answers 429 with `Retry-After`. A contact whose access was removed is "
+               "a conflict (409).",
+               reply=Invitation, errors=(404, 409, 429))
+def invite_contact(customer_id: str, contact_id: str) -> Any:
+    with rpc() as services:
+        return services.identity.invite_contact(g.workspace_id, g.actor, customer_id, contact_id)
+
+
+@api.operation("POST", CONTACT + "/temporary-password", "setTemporaryPassword", tag="contacts",
+               summary="Give a contact a temporary password",
+               description="Returns a one-time password, shown only here, for a contact who cannot "
+               "receive email; they must choose their own when they sign in with it. Their open "
+               "sessions end.",
+               reply=TemporaryPassword, errors=(404, 409))
+def set_temporary_password(customer_id: str, contact_id: str) -> Any:
+    with rpc() as services:
+        return services.identity.set_temporary_password(g.workspace_id, g.actor, customer_id, contact_id)
+
+
+@api.operation("POST", CONTACT + "/remove-access", "removeContactAccess", tag="contacts",
+               summary="Remove a contact's access",
+               description="Ends every session of the contact at once and stops their links and "
+               "codes; what they asked for or answered stays. Their address is free for a new "
+               "contact. Removing again changes nothing.",
+               reply=Contact, errors=(404,))
+def remove_contact_access(customer_id: str, contact_id: str) -> Any:
+    with rpc() as services:
+        return services.identity.remove_access(g.workspace_id, g.actor, customer_id, contact_id)
 
 
 # -- work orders ----------------------------------------------------------------------
@@ -554,6 +641,7 @@ INFO = {
 TAGS = [
     {"name": "workspace", "description": "Your business as customers see it on the portal."},
     {"name": "customers", "description": "The people and companies you work for."},
+    {"name": "contacts", "description": "The customers' people who sign in to the portal."},
     {"name": "work orders", "description": "Jobs, with the status customers follow."},
     {"name": "estimates", "description": "Priced offers customers accept or decline."},
     {"name": "service reports", "description": "What was done, with photos, signed by the customer."},

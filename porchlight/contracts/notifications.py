@@ -96,8 +96,10 @@ EMAIL_STATUS = ("`queued`: waiting for a delivery attempt (also between retries)
                 "for good, out of attempts, or interrupted — see `last_error`.")
 Template = Literal[
     "estimate_ready", "estimate_reminder", "service_report_ready", "service_report_signed_copy",
-    "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed"]
+    "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed",
+    "contact_invitation", "contact_sign_in"]
 LinkedType = Literal["estimate", "service_report"]
+EmailAbout = Literal["estimate", "service_report", "contact"]
 
 
 class EmailQuery(Query):
@@ -111,7 +113,8 @@ class EmailQuery(Query):
 
 
 class EmailEntity(Reply):
-    type: LinkedType
+    type: EmailAbout = Field(description="The record the email is about; `contact` for a "
+                             "portal invitation or sign-in.")
     id: IdText
     number: str | None = Field(description="The record's number, e.g. EST-0001.")
 
@@ -188,6 +191,24 @@ class CustomerEmailCommand(Contract):
     url: StrictStr = Field(max_length=300)
     share_token_id: Id
     notify: bool | None = None
+
+
+class ContactEmailCommand(Contract):
+    """``notifications.email_contact``: an invitation or a sign-in link with its code, for
+    one portal contact — a point-to-point command from identity, the only way the link and
+    the code reach notifications."""
+
+    template: Literal["contact_invitation", "contact_sign_in"]
+    cause: StrictStr = Field(max_length=100)
+    contact_id: Id
+    customer_id: Id
+    name: StrictStr = Field(max_length=200)
+    email: Email
+    company: StrictStr = Field(max_length=200)
+    language: StrictStr = Field(max_length=10)
+    expires_at: StrictStr = Field(max_length=40)
+    url: StrictStr = Field(max_length=300)
+    code: StrictStr = Field(pattern=r"^[0-9]{6}$")
 
 
 class CustomerEmail(Reply):

@@ -1,4 +1,5 @@
-"""The identity service's records: workspaces, staff API keys, customers."""
+"""The identity service's records: workspaces, staff API keys, customers, and the
+customers' portal accounts — contacts, their sign-in codes and sessions."""
 
 from __future__ import annotations
 
@@ -57,3 +58,108 @@ class Customer(me.Document):
     preferred_language = me.StringField(required=True, default="en")
     created_at = me.DateTimeField(required=True, default=utcnow)
     created_by = me.StringField(required=True)
+
+
+# -- customer accounts --------------------------------------------------------------------
+ROLES = ("owner", "member")
+INVITATION_STATUSES = ("none", "invited", "accepted")
+
+
+class Contact(me.Document):
+    """A person of a customer who may sign in to the portal. ``email_slot`` holds the
+    lower-cased address while the contact has access, and a unique index on it makes
+    the address unique among a workspace's active contacts; removing access frees it."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "contacts",
+        "indexes": [
+            {"fields": ["workspace_id", "email_slot"], "unique": True},
+            {"fields": ["email_key"]},
+            {"fields": ["workspace_id", "customer_id", "name"]},
+        ],
+    }
+
+    workspace_id = me.StringField(required=True)
+    customer_id = me.StringField(required=True)
+    name = me.StringField(required=True)
+    email = me.StringField(required=True)
+    email_key = me.StringField(required=True)
+    email_slot = me.StringField(required=True)
+    phone = me.StringField()
+    role = me.StringField(required=True, choices=ROLES)
+    invitation_status = me.StringField(required=True, choices=INVITATION_STATUSES, default="none")
+    invited_at = me.DateTimeField()
+    joined_at = me.DateTimeField()
+    last_sign_in_at = me.DateTimeField()
+    access_removed_at = me.DateTimeField()
+    password_hash = me.StringField()
+    password_temporary = me.BooleanField(required=True, default=False)
+    created_at = me.DateTimeField(required=True, default=utcnow)
+    created_by = me.StringField(required=True)
+    updated_at = me.DateTimeField(required=True, default=utcnow)
+
+
+class SignInCode(me.Document):
+    """One way in for one contact, sent by email: a link (its token hashed) and a 6-digit
+    code (hashed with the record's id), for one ``purpose``. It works once, until
+    ``expires_at``, and dies after too many wrong codes; a newer one of the same purpose
+    for the same contact kills it."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "sign_in_codes",
+        "indexes": [
+            {"fields": ["token_hash"], "unique": True},
+            {"fields": ["email_key", "expires_at"]},
+            {"fields": ["contact_id", "purpose"]},
+            {"fields": ["workspace_id", "purpose", "created_at"]},
+        ],
+    }
+
+    workspace_id = me.StringField(required=True)
+    contact_id = me.StringField(required=True)
+    email_key = me.StringField(required=True)
+    purpose = me.StringField(required=True, choices=("invitation", "sign_in", "password_reset"))
+    token_hash = me.StringField(required=True)
+    code_hash = me.StringField(required=True)
+    created_at = me.DateTimeField(required=True, default=utcnow)
+    expires_at = me.DateTimeField(required=True)
+    wrong_codes = me.IntField(required=True, default=0)
+    used_at = me.DateTimeField()
+    revoked_at = me.DateTimeField()
+
+
+class PortalSession(me.Document):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is here."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "portal_sessions",
+        "indexes": [
+            {"fields": ["id_hash"], "unique": True},
+            {"fields": ["contact_id", "ended_at"]},
+        ],
+    }
+
+    id_hash = me.StringField(required=True)
+    workspace_id = me.StringField(required=True)
+    contact_id = me.StringField(required=True)
+    created_at = me.DateTimeField(required=True, default=utcnow)
+    last_seen_at = me.DateTimeField(required=True, default=utcnow)
+    expires_at = me.DateTimeField(required=True)
+    ended_at = me.DateTimeField()
+    ip = me.StringField()
+
+
+class Attempt(me.Document):
+    """One sign-in attempt against a limit's key (``email:<address>``, ``ip:<address>``)."""
+
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "sign_in_attempts",
+        "indexes": [{"fields": ["key", "at"]}],
+    }
+
+    key = me.StringField(required=True)
+    at = me.DateTimeField(required=True, default=utcnow)

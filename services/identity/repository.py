@@ -9,6 +9,7 @@ import secrets
 from porchlight.clock import utcnow
 from porchlight.errors import NotFound
 from porchlight.storage import get_in_workspace, is_object_id
+from services.identity.accounts import Accounts
 from services.identity.models import ApiKey, Customer, Workspace
 
 API_KEY_PREFIX = "plk_"
@@ -21,9 +22,15 @@ def hash_api_key(raw: str) -> str:
 
 
 class IdentityRepository:
+    """Workspaces, keys and customers here; the portal accounts under ``accounts``."""
+
+    def __init__(self) -> None:
+        self.accounts = Accounts()
+
     def ensure_indexes(self) -> None:
         for model in (Workspace, ApiKey, Customer):
             model.ensure_indexes()
+        self.accounts.ensure_indexes()
 
     # -- workspaces -------------------------------------------------------------------
     def create_workspace(self, **fields: object) -> Workspace:

@@ -1,11 +1,12 @@
-"""identity: workspaces, staff API keys and customers."""
+"""identity: workspaces, staff API keys, customers, and the customers' portal accounts
+(``contacts_rpc`` for staff, ``sign_in_rpc`` for the portal)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from porchlight.clock import isoformat
 from porchlight.contracts import parse
@@ -15,8 +16,13 @@ from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
 from porchlight.ping import Ping
 from porchlight.storage import Store
+from services.identity.contacts_rpc import ContactsRpc
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
+from services.identity.sign_in_rpc import SignInRpc
+
+# How long identity waits for notifications to queue an invitation or sign-in email.
+NOTIFICATIONS_TIMEOUT = 5.0
 
 
 def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
@@ -57,11 +63,12 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
     }
 
 
-class IdentityService(Ping):
+class IdentityService(ContactsRpc, SignInRpc, Ping):
     name = "identity"
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)
     dispatch = EventDispatcher()
+    notifications = RpcProxy("notifications", expiration=NOTIFICATIONS_TIMEOUT)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def create_workspace(self, data: dict, actor: str = "cli") -> dict[str, Any]:

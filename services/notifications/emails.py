@@ -49,6 +49,18 @@ def to_customer(template: str, entity_type: str, view: dict[str, Any],
     }
 
 
+def to_contact(command: dict[str, Any]) -> dict[str, Any]:
+    """The outbox fields of a portal contact's invitation or sign-in email."""
+    return {
+        "template": command["template"], "audience": "customer",
+        "recipient": command["email"], "recipient_name": command["name"],
+        "customer_id": command["customer_id"], "language": command["language"],
+        "entity_type": "contact", "entity_id": command["contact_id"], "entity_number": None,
+        "context": {"contact": {"first_name": command["name"].split()[0], "company": command["company"],
+                                "expires_at": command["expires_at"]}},
+    }
+
+
 def to_office(address: str, item: dict[str, Any], occurred_at: str) -> dict[str, Any]:
     """The outbox fields of the email to one notification address about an inbox item
     (the fields ``services.notifications.inbox`` made)."""

@@ -18,7 +18,12 @@ from nameko.rpc import rpc
 from porchlight import share_tokens
 from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import parse
-from porchlight.contracts.notifications import DEFAULT_PAGE, CustomerEmailCommand, EmailQuery
+from porchlight.contracts.notifications import (
+    DEFAULT_PAGE,
+    ContactEmailCommand,
+    CustomerEmailCommand,
+    EmailQuery,
+)
 from porchlight.errors import CONTRACT_ERRORS, Conflict
 from porchlight.settings import get_settings
 from services.notifications import emails, mail
@@ -128,6 +133,17 @@ class OutboxRpc:
         if not customer_id:
             return None
         return self.identity.get_customer(workspace_id, customer_id)
+
+    # -- portal contacts: an invitation, a sign-in link -------------------------------------
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def email_contact(self, workspace_id: str, command: dict) -> dict[str, Any]:
+        """Email a portal contact their link and code (``ContactEmailCommand``), once per
+        cause; both are kept out of the outbox like a share link."""
+        cmd = parse(ContactEmailCommand, command)
+        email = self._queue(
+            self.identity.get_workspace(workspace_id), cmd.cause,
+            emails.to_contact(cmd.model_dump()), secrets={"link": cmd.url, "code": cmd.code})
+        return email_summary(email)
 
     # -- the office, when a customer acts ----------------------------------------------------
     def _email_office(self, cause: str, workspace_id: str, item: dict[str, Any],

@@ -1,0 +1,82 @@
+"""Portal contacts (owned by identity): the people of a customer who may sign in to the
+portal, their invitations and the portal's sign-in commands."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from porchlight.contracts.base import Contract, Reply
+from porchlight.contracts.common import IdText, MaybeMoment, Moment
+from porchlight.contracts.fields import Email, Phone, StrictStr, optional, patterned, text
+from porchlight.contracts.notifications import EmailSummary
+
+Role = Literal["owner", "member"]
+ROLE = ("`owner`: sees and does everything the business shares with the customer and manages "
+        "the team; `member`: sees work orders and reports and signs reports, never money.")
+NAME = "The person's name, as the portal greets them."
+EMAIL = ("The address they sign in with; unique among the workspace's contacts with access "
+         "(409 otherwise).")
+
+
+class ContactInput(Contract):
+    name: text(120, description=NAME)
+    email: Email = Field(description=EMAIL)
+    phone: optional(Phone) = None
+    role: Role = Field("member", description=ROLE)
+
+
+class ContactPatch(Contract):
+    """Only the fields sent change; `phone` is cleared with null. The address cannot
+    change: remove the contact's access and add them again."""
+
+    name: text(120, description=NAME) = None
+    phone: optional(Phone) = None
+    role: Role = Field(None, description=ROLE)
+
+
+class Contact(Reply):
+    id: IdText
+    workspace_id: IdText
+    customer_id: IdText
+    name: str
+    email: str
+    phone: str | None
+    role: Role = Field(description=ROLE)
+    invitation_status: Literal["none", "invited", "accepted"] = Field(
+        description="`none`: never invited; `invited`: an invitation is out; `accepted`: they "
+                    "have signed in at least once.")
+    invited_at: MaybeMoment
+    joined_at: MaybeMoment = Field(description="When they first signed in.")
+    last_sign_in_at: MaybeMoment
+    has_access: bool = Field(description="False once staff removed their access.")
+    access_removed_at: MaybeMoment
+    has_password: bool = Field(description="Whether they can sign in with a password.")
+    created_at: Moment
+
+
+class ContactList(Reply):
+    contacts: list[Contact]
+
+
+class Invitation(Reply):
+    contact: Contact
+    expires_at: Moment = Field(description="When the link and code in the email stop working.")
+    email: EmailSummary = Field(description="The invitation email, queued in the outbox.")
+
+
+class TemporaryPassword(Reply):
+    contact: Contact
+    temporary_password: str = Field(description="Shown once; the contact must choose their own "
+                                    "at their first sign-in with it.")
+
+
+# -- the portal's commands (identity's RPC payloads) ---------------------------------------
+class SignInRequest(Contract):
+    email: Email = Field(description="The address to send a sign-in link and code to.")
+
+
+class CodeSignIn(Contract):
+    email: Email
+    code: StrictStr = Field(pattern=patterned(r"^[0-9]{6}$", "Enter the 6 digits from the email."))

@@ -1,0 +1,60 @@
+"""The rules of signing in to the portal, as numbers and small pure functions: how long a
+link or code lives, how many tries it allows, the limits per workspace, address and IP,
+and how secrets are made and hashed. Identity enforces them, so every portal replica
+agrees."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+# An invitation waits for days (people read mail late); a sign-in or reset link minutes.
+LIFETIMES = {
+    "invitation": timedelta(days=3),
+    "sign_in": timedelta(minutes=15),
+    "password_reset": timedelta(minutes=15),
+}
+MAX_WRONG_CODES = 5
+
+INVITATIONS_PER_WINDOW = 50
+INVITATION_WINDOW = timedelta(hours=24)
+
+# Sign-in attempts (a link asked for, a code or password tried) per address and per IP.
+ATTEMPT_WINDOW = timedelta(minutes=15)
+ATTEMPTS_PER_ADDRESS = 10
+ATTEMPTS_PER_IP = 50
+
+SIGN_IN_TOKEN_PREFIX = "psi_"
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+TEMPORARY_PASSWORD_LENGTH = 16
+
+
+def email_key(address: str) -> str:
+    """How addresses are compared: without surrounding space, lower-cased."""
+    return address.strip().lower()
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return SIGN_IN_TOKEN_PREFIX + secrets.token_hex(20)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def code_hash(record_id: str, code: str) -> str:
+    # Salted with the record's id: the same code in two records hashes differently.
+    return sha256(f"{record_id}:{code}")
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def temporary_password() -> str:
+    return "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(TEMPORARY_PASSWORD_LENGTH))

@@ -1,0 +1,182 @@
+"""Storage of the customers' portal accounts: contacts, sign-in codes, sessions and the
+attempts the limits count. Staff queries take the workspace id; the sign-in queries find
+their record by a secret's hash (a link, a session id) or by the address typed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from mongoengine import NotUniqueError
+
+from porchlight.clock import as_utc, utcnow
+from porchlight.errors import Conflict, NotFound, TooManyRequests
+from porchlight.storage import get_in_workspace
+from services.identity import access
+from services.identity.models import Attempt, Contact, PortalSession, SignInCode
+
+NO_CONTACT = "No such contact."
+TAKEN = "Another contact of this workspace already signs in with this address."
+
+
+def _removed_slot(contact_id: Any, key: str) -> str:
+    return f"{key}#removed#{contact_id}"
+
+
+class Accounts:
+    def ensure_indexes(self) -> None:
+        for model in (Contact, SignInCode, PortalSession, Attempt):
+            model.ensure_indexes()
+
+    # -- contacts -------------------------------------------------------------------------
+    def add_contact(self, workspace_id: str, customer_id: str, actor: str, fields: dict[str, Any]) -> Contact:
+        key = access.email_key(fields["email"])
+        try:
+            return Contact(workspace_id=workspace_id, customer_id=customer_id, created_by=actor,
+                           email_key=key, email_slot=key, **fields).save(force_insert=True)
+        except NotUniqueError:
+            raise Conflict(TAKEN) from None
+
+    def contact(self, workspace_id: str, customer_id: str, contact_id: str) -> Contact:
+        found = get_in_workspace(Contact, workspace_id, contact_id, NO_CONTACT)
+        if found.customer_id != customer_id:
+            raise NotFound(NO_CONTACT)
+        return found
+
+    def contact_by_id(self, contact_id: str) -> Contact | None:
+        return Contact.objects(id=contact_id).first()
+
+    def contacts_of(self, workspace_id: str, customer_id: str) -> list[Contact]:
+        return list(Contact.objects(workspace_id=workspace_id, customer_id=customer_id)
+                    .order_by("name", "id").limit(200))
+
+    def active_with_email(self, address: str) -> list[Contact]:
+        """Every contact, in any workspace, who may sign in with this address."""
+        return list(Contact.objects(email_key=access.email_key(address), access_removed_at=None))
+
+    def update_contact(self, contact: Contact, changes: dict[str, Any]) -> Contact:
+        updated = Contact.objects(id=contact.id, access_removed_at=None).modify(
+            new=True, set__updated_at=utcnow(), **{f"set__{k}": v for k, v in changes.items()})
+        if updated is None:
+            raise Conflict("This contact's access was removed; add them again to give it back.")
+        return updated
+
+    def remove_access(self, contact: Contact) -> Contact:
+        now = utcnow()
+        removed = Contact.objects(id=contact.id, access_removed_at=None).modify(
+            new=True, set__access_removed_at=now, set__updated_at=now,
+            set__email_slot=_removed_slot(contact.id, contact.email_key))
+        if removed is None:
+            return Contact.objects.get(id=contact.id)  # removed already: nothing more to do
+        self.end_sessions(str(contact.id))
+        SignInCode.objects(contact_id=str(contact.id), used_at=None, revoked_at=None).update(
+            set__revoked_at=now)
+        return removed
+
+    # -- sign-in codes --------------------------------------------------------------------
+    def issue(self, contact: Contact, purpose: str, *,
+              now: datetime | None = None) -> tuple[SignInCode, str, str]:
+        """A new link and code for ``purpose``; the contact's earlier ones of the same
+        purpose stop working. Returns the record, the raw link token and the raw code."""
+        now = now or utcnow()
+        SignInCode.objects(contact_id=str(contact.id), purpose=purpose, used_at=None,
+                           revoked_at=None).update(set__revoked_at=now)
+        record_id = ObjectId()
+        token, code = access.new_token(), access.new_code()
+        record = SignInCode(
+            id=record_id, workspace_id=contact.workspace_id, contact_id=str(contact.id),
+            email_key=contact.email_key, purpose=purpose, token_hash=access.sha256(token),
+            code_hash=access.code_hash(str(record_id), code), created_at=now,
+            expires_at=now + access.LIFETIMES[purpose]).save(force_insert=True)
+        return record, token, code
+
+    def withdraw(self, record: SignInCode) -> None:
+        """Forget a code whose email could not be sent: it never counted."""
+        SignInCode.objects(id=record.id).delete()
+
+    def invitations_allowed(self, workspace_id: str, record: SignInCode) -> None:
+        """The rolling limit on invitations, counted after ``record`` was stored so two at
+        once cannot both slip under it: over the limit, ``record`` is withdrawn and the
+        caller hears when the oldest in the window leaves it."""
+        since = record.created_at - access.INVITATION_WINDOW
+        window = SignInCode.objects(workspace_id=workspace_id, purpose="invitation",
+                                    created_at__gt=since).order_by("created_at", "id")
+        if window.count() <= access.INVITATIONS_PER_WINDOW:
+            return
+        self.withdraw(record)
+        oldest = as_utc(window.first().created_at)
+        wait = (oldest + access.INVITATION_WINDOW - as_utc(record.created_at)).total_seconds()
+        raise TooManyRequests(
+            f"This workspace has sent {access.INVITATIONS_PER_WINDOW} invitations in the last 24 "
+            "hours, the most it may; try again later.", int(wait) + 1)
+
+    def redeem_link(self, token: str, purposes: tuple[str, ...], now: datetime) -> SignInCode | None:
+        """Use a link once: the record it opens, or ``None`` (unknown, used, revoked,
+        expired, or dead of wrong codes)."""
+        return SignInCode.objects(
+            token_hash=access.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
+            expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES,
+        ).modify(set__used_at=now, new=True)
+
+    def peek_link(self, token: str, purposes: tuple[str, ...], now: datetime) -> SignInCode | None:
+        """What a link would open, changing nothing (the page before the button)."""
+        return SignInCode.objects(
+            token_hash=access.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
+            expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES).first()
+
+    def redeem_code(self, address: str, code: str, purposes: tuple[str, ...],
+                    now: datetime) -> SignInCode | None:
+        """Use a code typed with its address once. A wrong code counts against every live
+        code of the address; the fifth wrong one kills them."""
+        live = list(SignInCode.objects(
+            email_key=access.email_key(address), purpose__in=purposes, used_at=None,
+            revoked_at=None, expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES))
+        for record in live:
+            if access.code_hash(str(record.id), code) == record.code_hash:
+                return SignInCode.objects(id=record.id, used_at=None, revoked_at=None).modify(
+                    set__used_at=now, new=True)
+        if live:
+            SignInCode.objects(id__in=[r.id for r in live]).update(inc__wrong_codes=1)
+        return None
+
+    # -- limits ---------------------------------------------------------------------------
+    def count_attempt(self, keys: dict[str, int], now: datetime) -> None:
+        """Record one attempt against each key, refusing it if a key is over its limit
+        (``{"email:a@b.c": 10, "ip:192.0.2.1": 50}``)."""
+        since = now - access.ATTEMPT_WINDOW
+        for key, limit in keys.items():
+            recent = Attempt.objects(key=key, at__gt=since).order_by("at")
+            if recent.count() >= limit:
+                oldest = as_utc(recent.first().at)
+                wait = int((oldest + access.ATTEMPT_WINDOW - now).total_seconds()) + 1
+                raise TooManyRequests("Too many sign-in attempts. Please wait a few minutes and "
+                                      "try again.", wait)
+        Attempt.objects.insert([Attempt(key=key, at=now) for key in keys])
+
+    # -- sessions -------------------------------------------------------------------------
+    def start_session(self, contact: Contact, ip: str | None, now: datetime, lifetime: Any) -> str:
+        raw = access.new_session_id()
+        PortalSession(id_hash=access.sha256(raw), workspace_id=contact.workspace_id,
+                      contact_id=str(contact.id), created_at=now, last_seen_at=now,
+                      expires_at=now + lifetime, ip=ip).save(force_insert=True)
+        Contact.objects(id=contact.id).update(set__last_sign_in_at=now)
+        return raw
+
+    def session(self, raw: str, now: datetime, idle: Any) -> PortalSession | None:
+        """The live session this id names: not ended, not past its end, not idle too long."""
+        return PortalSession.objects(id_hash=access.sha256(raw), ended_at=None,
+                                     expires_at__gt=now, last_seen_at__gt=now - idle).first()
+
+    def touch(self, session: PortalSession, now: datetime) -> None:
+        PortalSession.objects(id=session.id, ended_at=None).update(set__last_seen_at=now)
+
+    def end_session(self, raw: str) -> PortalSession | None:
+        return PortalSession.objects(id_hash=access.sha256(raw), ended_at=None).modify(
+            set__ended_at=utcnow(), new=True)
+
+    def end_sessions(self, contact_id: str, *, keep: Any = None) -> int:
+        sessions = PortalSession.objects(contact_id=contact_id, ended_at=None)
+        if keep is not None:
+            sessions = sessions.filter(id__ne=keep)
+        return sessions.update(set__ended_at=utcnow())

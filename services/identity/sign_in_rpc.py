@@ -1,0 +1,158 @@
+"""The portal's side of customer accounts: asking for a sign-in link and code, opening the
+link, typing the code, and the sessions that follow. The portal gateway holds no state of
+its own about who is signed in: it asks here on every request, so every replica agrees and
+a removed contact's open session fails on its very next request.
+
+Every refusal to someone signing in says the same thing whether or not the address has
+access. The limits (``services.identity.access``) are counted here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from nameko.rpc import rpc
+
+from porchlight.clock import as_utc, isoformat, utcnow
+from porchlight.contracts import parse
+from porchlight.contracts.contacts import CodeSignIn, SignInRequest
+from porchlight.errors import CONTRACT_ERRORS, Unauthorized
+from porchlight.events import fact
+from porchlight.settings import get_settings
+from services.identity import access
+from services.identity.models import Contact, PortalSession, SignInCode
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_PURPOSES = ("invitation", "sign_in")
+WRONG_CODE = "That code is not right, or it is no longer valid. Ask for a new one."
+DEAD_LINK = "This sign-in link is no longer valid. Ask for a new one."
+SIGNED_OUT = "Please sign in."
+# A session's last use is written at most this often, not on every page.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def _limits(address: str | None, ip: str | None) -> dict[str, int]:
+    keys = {}
+    if address:
+        keys[f"email:{access.email_key(address)}"] = access.ATTEMPTS_PER_ADDRESS
+    if ip:
+        keys[f"ip:{ip}"] = access.ATTEMPTS_PER_IP
+    return keys
+
+
+class SignInRpc:
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def request_sign_in(self, data: dict, ip: str | None = None) -> dict[str, bool]:
+        """Email a link and a code to every contact with access who signs in with this
+        address (one per workspace). The answer is the same whether or not there is any."""
+        address = parse(SignInRequest, data).email
+        self.repo.accounts.count_attempt(_limits(address, ip), utcnow())
+        for contact in self.repo.accounts.active_with_email(address):
+            record, token, code = self.repo.accounts.issue(contact, "sign_in")
+            try:
+                self._email_contact(contact, record, "contact_sign_in", token, code)
+            except Exception:  # noqa: BLE001 - the same answer; the log says which failed
+                log.warning("no sign-in email for contact %s", contact.id)
+        return {"sent": True}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def check_sign_in_link(self, token: str) -> dict[str, Any]:
+        """What a sign-in link would do, changing nothing (mail scanners open links): the
+        contact's first name and the business, or ``Unauthorized``."""
+        record = self._live_record(token)
+        contact = self.repo.accounts.contact_by_id(record.contact_id)
+        if contact is None or contact.access_removed_at is not None:
+            raise Unauthorized(DEAD_LINK)
+        workspace = self.repo.get_workspace(contact.workspace_id)
+        return {"first_name": contact.name.split()[0], "workspace_name": workspace.name,
+                "purpose": record.purpose}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def sign_in_with_link(self, token: str, ip: str | None = None) -> dict[str, Any]:
+        """Use a sign-in or invitation link, once: a new session for its contact."""
+        if not isinstance(token, str) or not token.startswith(access.SIGN_IN_TOKEN_PREFIX) or len(token) > 64:
+            raise Unauthorized(DEAD_LINK)
+        self.repo.accounts.count_attempt(_limits(None, ip), utcnow())
+        record = self.repo.accounts.redeem_link(token, SIGN_IN_PURPOSES, utcnow())
+        if record is None:
+            raise Unauthorized(DEAD_LINK)
+        return self._start(record, ip)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def sign_in_with_code(self, data: dict, ip: str | None = None) -> dict[str, Any]:
+        """Use the 6-digit code from the email, typed with its address: a new session."""
+        entered = parse(CodeSignIn, data)
+        now = utcnow()
+        self.repo.accounts.count_attempt(_limits(entered.email, ip), now)
+        record = self.repo.accounts.redeem_code(entered.email, entered.code, SIGN_IN_PURPOSES, now)
+        if record is None:
+            raise Unauthorized(WRONG_CODE)
+        return self._start(record, ip)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def resolve_session(self, raw: str) -> dict[str, Any]:
+        """Who a session cookie signs in, or ``Unauthorized``: ended, past its 30 days, idle
+        for 14, or its contact's access removed."""
+        settings = get_settings()
+        now = utcnow()
+        session = (self.repo.accounts.session(raw, now, timedelta(days=settings.portal_session_idle_days))
+                   if isinstance(raw, str) and 20 <= len(raw) <= 100 else None)
+        contact = self.repo.accounts.contact_by_id(session.contact_id) if session else None
+        if session is None or contact is None or contact.access_removed_at is not None:
+            raise Unauthorized(SIGNED_OUT)
+        if now - as_utc(session.last_seen_at) > TOUCH_EVERY:
+            self.repo.accounts.touch(session, now)
+        return self._signed_in(contact, session)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def sign_out(self, raw: str, everywhere: bool = False) -> dict[str, int]:
+        """End this session — or, ``everywhere``, every session of its contact."""
+        session = self.repo.accounts.end_session(raw) if isinstance(raw, str) else None
+        if session is None:
+            return {"ended": 0}
+        ended = 1 + (self.repo.accounts.end_sessions(session.contact_id) if everywhere else 0)
+        self.dispatch("contact_signed_out", fact(session.workspace_id, f"contact:{session.contact_id}",
+                                                 contact_id=session.contact_id, everywhere=everywhere))
+        return {"ended": ended}
+
+    # -- helpers --------------------------------------------------------------------------
+    def _live_record(self, token: str) -> SignInCode:
+        record = (self.repo.accounts.peek_link(token, SIGN_IN_PURPOSES, utcnow())
+                  if isinstance(token, str) and token.startswith(access.SIGN_IN_TOKEN_PREFIX) else None)
+        if record is None:
+            raise Unauthorized(DEAD_LINK)
+        return record
+
+    def _start(self, record: SignInCode, ip: str | None) -> dict[str, Any]:
+        contact = self.repo.accounts.contact_by_id(record.contact_id)
+        if contact is None or contact.access_removed_at is not None:
+            raise Unauthorized(DEAD_LINK)
+        now = utcnow()
+        if contact.invitation_status != "accepted":
+            contact = self.repo.accounts.update_contact(
+                contact, {"invitation_status": "accepted", "joined_at": now})
+            self.dispatch("contact_joined", fact(contact.workspace_id, f"contact:{contact.id}",
+                                                 customer_id=contact.customer_id, contact_id=str(contact.id)))
+        lifetime = timedelta(days=get_settings().portal_session_max_days)
+        raw = self.repo.accounts.start_session(contact, ip, now, lifetime)
+        self.dispatch("contact_signed_in", fact(contact.workspace_id, f"contact:{contact.id}",
+                                                customer_id=contact.customer_id, contact_id=str(contact.id)))
+        session = self.repo.accounts.session(raw, now, timedelta(days=1))
+        return {"session": raw, **self._signed_in(contact, session)}
+
+    def _signed_in(self, contact: Contact, session: PortalSession) -> dict[str, Any]:
+        workspace = self.repo.get_workspace(contact.workspace_id)
+        customer = self.repo.get_customer(contact.workspace_id, contact.customer_id)
+        return {
+            "session_id": str(session.id), "expires_at": isoformat(session.expires_at),
+            "workspace_id": contact.workspace_id,
+            "workspace": {"name": workspace.name, "brand_colour": workspace.brand_colour,
+                          "logo_url": workspace.logo_url, "timezone": workspace.timezone},
+            "customer": {"id": contact.customer_id, "name": customer.name},
+            "contact": {"id": str(contact.id), "name": contact.name, "email": contact.email,
+                        "phone": contact.phone, "role": contact.role},
+            "must_change_password": bool(contact.password_temporary),
+        }
