@@ -1,0 +1,253 @@
+"""Customer accounts below the portal's HTML: staff on the admin app (Flask's test client),
+every service on real RabbitMQ, the worker's real delivery to a real SMTP server, and the
+portal's sign-in calls to identity as the portal makes them. Time is moved, never waited
+for (time-machine)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from porchlight.clock import utcnow
+from porchlight.errors import InvalidInput, TooManyRequests, Unauthorized
+from porchlight.mail_secrets import PLACEHOLDERS
+from services.identity import access
+from tests.mail import Worker
+from tests.staff import StaffApi
+
+IP = "192.0.2.44"
+
+
+def contact(staff: StaffApi, email: str = "fm@northwind.example", role: str = "owner",
+            name: str = "Frances Marsh") -> dict[str, Any]:
+    customer = staff.created("/customers", {"name": "Northwind Facilities",
+                                            "email": "office@northwind.example"})
+    return staff.created(f"/customers/{customer['id']}/contacts",
+                         {"name": name, "email": email, "role": role})
+
+
+def path(c: dict[str, Any], action: str = "") -> str:
+    return f"/customers/{c['customer_id']}/contacts/{c['id']}{action}"
+
+
+def delivered(worker: Worker, mail_server: Any, count: int = 1) -> Any:
+    """Run the delivery the last command queued; the last message that arrived."""
+    worker.run_queued(1)
+    return mail_server.wait_for(count)[-1]
+
+
+def link_and_code(message: Any) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    [link] = re.findall(r"https?://\S+/portal/sign-in/psi_[0-9a-f]{40}", text)
+    [code] = re.findall(r"^(\d{6})\s*$", text, re.MULTILINE)
+    return link.rsplit("/", 1)[1], code
+
+
+def test_an_invitation_arrives_with_a_link_and_a_code_the_outbox_keeps_neither(
+        staff: StaffApi, worker: Worker, mail_server: Any) -> None:
+    frances = contact(staff)
+    reply = staff.post(path(frances, "/invite"))
+    assert reply.status_code == 200, reply.text
+    invitation = reply.json
+    assert invitation["contact"]["invitation_status"] == "invited"
+    assert invitation["email"]["template"] == "contact_invitation"
+    message = delivered(worker, mail_server)
+    assert message["To"] == "Frances Marsh <fm@northwind.example>"
+    assert message["Subject"] == "Acme Heating invites you to its customer portal"
+    token, code = link_and_code(message)
+    stored = staff.get(f"/notifications/emails/{invitation['email']['id']}").json
+    for body in (stored["text_body"], stored["html_body"]):
+        assert token not in body and code not in body
+        assert PLACEHOLDERS["link"] in body and PLACEHOLDERS["code"] in body
+
+
+def test_the_link_opens_once_and_looking_at_it_changes_nothing(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)
+    staff.post(path(frances, "/invite"))
+    token, _ = link_and_code(delivered(worker, mail_server))
+    for _ in range(3):  # a mail scanner, a preview, the person
+        assert rpc.call("identity", "check_sign_in_link", token)["first_name"] == "Frances"
+    assert staff.get(path(frances)).json["invitation_status"] == "invited"
+
+    signed_in = rpc.call("identity", "sign_in_with_link", token, IP)
+    assert signed_in["contact"]["id"] == frances["id"]
+    assert signed_in["customer"]["name"] == "Northwind Facilities"
+    now = staff.get(path(frances)).json
+    assert now["invitation_status"] == "accepted" and now["joined_at"] and now["last_sign_in_at"]
+    assert rpc.call("identity", "resolve_session", signed_in["session"])["contact"]["role"] == "owner"
+    with pytest.raises(Unauthorized):
+        rpc.call("identity", "sign_in_with_link", token, IP)
+    with pytest.raises(Unauthorized):
+        rpc.call("identity", "check_sign_in_link", token)
+
+
+def test_a_new_invitation_kills_the_old_one(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)
+    staff.post(path(frances, "/invite"))
+    old, _ = link_and_code(delivered(worker, mail_server))
+    staff.post(path(frances, "/invite"))
+    new, _ = link_and_code(delivered(worker, mail_server, 2))
+    with pytest.raises(Unauthorized):
+        rpc.call("identity", "sign_in_with_link", old, IP)
+    assert rpc.call("identity", "sign_in_with_link", new, IP)["session"]
+
+
+def test_sign_in_by_code_the_same_answer_for_any_address_and_five_wrong_codes_kill_it(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)
+    assert rpc.call("identity", "request_sign_in", {"email": "nobody@example.org"}, IP) == {"sent": True}
+    assert rpc.call("identity", "request_sign_in", {"email": "FM@Northwind.example"}, IP) == {"sent": True}
+    _, code = link_and_code(delivered(worker, mail_server))
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(access.MAX_WRONG_CODES - 1):
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": wrong}, IP)
+    session = rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)
+    assert session["contact"]["id"] == frances["id"]
+
+    # A quarter of an hour later (the address's attempts counted afresh), a new code:
+    with time_machine.travel(utcnow() + access.ATTEMPT_WINDOW + timedelta(seconds=1)):
+        rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
+        _, code = link_and_code(delivered(worker, mail_server, 2))
+        for _ in range(access.MAX_WRONG_CODES):
+            with pytest.raises(Unauthorized):
+                rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": wrong}, IP)
+        with pytest.raises(Unauthorized):  # the right code, too late: dead after five wrong ones
+            rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)
+        with pytest.raises(InvalidInput):
+            rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": "12345"}, IP)
+
+
+def test_a_code_lives_fifteen_minutes(staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)
+    rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
+    token, code = link_and_code(delivered(worker, mail_server))
+    with time_machine.travel(utcnow() + timedelta(minutes=16)):
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "sign_in_with_link", token, IP)
+
+
+def test_attempts_are_limited_per_address_and_per_ip(staff: StaffApi, rpc: Any, worker: Worker) -> None:
+    request = {"email": "someone@example.org"}
+    for _ in range(access.ATTEMPTS_PER_ADDRESS):
+        rpc.call("identity", "request_sign_in", request, "198.51.100.1")
+    with pytest.raises(TooManyRequests) as refused:
+        rpc.call("identity", "request_sign_in", request, "198.51.100.2")
+    assert 0 < refused.value.retry_after <= access.ATTEMPT_WINDOW.total_seconds() + 1
+    for n in range(access.ATTEMPTS_PER_IP):
+        try:
+            rpc.call("identity", "request_sign_in", {"email": f"p{n}@example.org"}, "203.0.113.9")
+        except TooManyRequests:
+            pytest.fail(f"attempt {n + 1} refused")
+    with pytest.raises(TooManyRequests):
+        rpc.call("identity", "request_sign_in", {"email": "fresh@example.org"}, "203.0.113.9")
+    with time_machine.travel(utcnow() + access.ATTEMPT_WINDOW + timedelta(seconds=1)):
+        assert rpc.call("identity", "request_sign_in", request, "203.0.113.9") == {"sent": True}
+
+
+def test_removed_access_ends_an_open_session_at_its_next_request(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)
+    staff.post(path(frances, "/invite"))
+    token, _ = link_and_code(delivered(worker, mail_server))
+    session = rpc.call("identity", "sign_in_with_link", token, IP)["session"]
+    assert rpc.call("identity", "resolve_session", session)
+    removed = staff.post(path(frances, "/remove-access"))
+    assert removed.status_code == 200 and removed.json["has_access"] is False
+    with pytest.raises(Unauthorized):
+        rpc.call("identity", "resolve_session", session)
+    assert staff.post(path(frances, "/invite")).status_code == 409
+    assert staff.patch(path(frances), {"role": "member"}).status_code == 409
+    # Their address is free again, for a new contact.
+    again = staff.created(f"/customers/{frances['customer_id']}/contacts",
+                          {"name": "Frances Marsh", "email": "FM@northwind.example"})
+    assert again["invitation_status"] == "none"
+
+
+def test_sessions_end_when_idle_14_days_or_after_30_and_on_sign_out(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)
+    staff.post(path(frances, "/invite"))
+    token, _ = link_and_code(delivered(worker, mail_server))
+    start = utcnow()
+    session = rpc.call("identity", "sign_in_with_link", token, IP)["session"]
+    # Used every 13 days, it lives; at 30 days it ends however much it was used.
+    for day in (13, 26):
+        with time_machine.travel(start + timedelta(days=day)):
+            assert rpc.call("identity", "resolve_session", session)
+    with time_machine.travel(start + timedelta(days=30, minutes=1)):
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "resolve_session", session)
+
+    rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
+    token, _ = link_and_code(delivered(worker, mail_server, 2))
+    idle = rpc.call("identity", "sign_in_with_link", token, IP)["session"]
+    with time_machine.travel(utcnow() + timedelta(days=14, minutes=1)):
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "resolve_session", idle)
+
+
+def test_sign_out_and_sign_out_everywhere(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)
+    sessions = []
+    for n in range(3):
+        rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
+        _, code = link_and_code(delivered(worker, mail_server, n + 1))
+        sessions.append(rpc.call("identity", "sign_in_with_code",
+                                 {"email": frances["email"], "code": code}, IP)["session"])
+    assert rpc.call("identity", "sign_out", sessions[0]) == {"ended": 1}
+    with pytest.raises(Unauthorized):
+        rpc.call("identity", "resolve_session", sessions[0])
+    assert rpc.call("identity", "resolve_session", sessions[1])
+    assert rpc.call("identity", "sign_out", sessions[1], True) == {"ended": 2}
+    for gone in sessions:
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "resolve_session", gone)
+    assert rpc.call("identity", "sign_out", sessions[2]) == {"ended": 0}
+
+
+def test_fifty_invitations_a_day_then_429_with_retry_after(staff: StaffApi, worker: Worker) -> None:
+    customer = staff.created("/customers", {"name": "Big Estate", "email": "estate@example.org"})
+    people = [staff.created(f"/customers/{customer['id']}/contacts",
+                            {"name": f"Person {n}", "email": f"p{n}@estate.example"})
+              for n in range(access.INVITATIONS_PER_WINDOW + 1)]
+    start = utcnow()
+    for person in people[:-1]:
+        assert staff.post(path(person, "/invite")).status_code == 200
+    refused = staff.post(path(people[-1], "/invite"))
+    assert refused.status_code == 429
+    assert "50 invitations" in refused.json["error"]["message"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600
+    assert staff.get(path(people[-1])).json["invitation_status"] == "none"
+    with time_machine.travel(start + timedelta(hours=24, minutes=1)):
+        assert staff.post(path(people[-1], "/invite")).status_code == 200
+
+
+def test_contacts_on_the_admin_api(staff: StaffApi, make_staff: Any) -> None:
+    frances = contact(staff)
+    assert staff.post(f"/customers/{frances['customer_id']}/contacts",
+                      {"name": "Twin", "email": "fm@NORTHWIND.example"}).status_code == 409
+    for bad in ({"name": "X"}, {"name": "X", "email": "nope"}, {"name": "", "email": "a@b.example"},
+                {"name": "X", "email": "a@b.example", "role": "admin"}):
+        assert staff.post(f"/customers/{frances['customer_id']}/contacts", bad).status_code == 422, bad
+    listed = staff.get(f"/customers/{frances['customer_id']}/contacts").json["contacts"]
+    assert [c["id"] for c in listed] == [frances["id"]]
+    changed = staff.patch(path(frances), {"role": "member", "phone": "+44 20 7946 0001"})
+    assert changed.status_code == 200 and changed.json["role"] == "member"
+    other = make_staff("Other Co")
+    assert other.get(path(frances)).status_code == 404
+    assert other.post(path(frances, "/invite")).status_code == 404
+    assert staff.get(f"/customers/{'0' * 24}/contacts").status_code == 404
+
+    temporary = staff.post(path(frances, "/temporary-password"))
+    assert temporary.status_code == 200 and len(temporary.json["temporary_password"]) == 16
+    assert temporary.json["contact"]["has_password"] is True
