@@ -31,8 +31,10 @@ PORTAL_PATHS: dict[str, str] = {
 }
 
 _TOKEN = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<secret>[0-9a-f]{40})$")
+# The portal's sign-in links (identity's): as secret as a share link, redacted the same way.
+SIGN_IN_PREFIX = "psi"
 # Anything that looks like a token inside a longer string (a URL, a log line).
-TOKEN_IN_TEXT = re.compile(r"\b(" + "|".join(PREFIXES.values()) + r")_[0-9A-Za-z]{8,}")
+TOKEN_IN_TEXT = re.compile(r"\b(" + "|".join((*PREFIXES.values(), SIGN_IN_PREFIX)) + r")_[0-9A-Za-z]{8,}")
 
 
 def mint(entity_type: str) -> str:

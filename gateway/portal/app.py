@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from gateway.web import configure, install_security_headers
 from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import parse_iso
-from porchlight.errors import NotFound, Unavailable
+from porchlight.errors import NotFound, TooManyRequests, Unavailable
 from porchlight.money import format_minor
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money, amount=amount)
     CSRFProtect(app)
 
+    from gateway.portal.accounts import bp as accounts
     from gateway.portal.links import bp as links
     from gateway.portal.verify import bp as verify
 
     app.register_blueprint(links)
     app.register_blueprint(verify)
+    app.register_blueprint(accounts)
     install_security_headers(app)
 
     @app.get("/healthz")
@@ -103,6 +105,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         current_app.logger.warning("service unavailable: %s", exc)
         g.style_hashes = []
         return render_template("portal/unavailable.html"), 503, {"Retry-After": "10"}
+
+    @app.errorhandler(TooManyRequests)
+    def too_many(exc: TooManyRequests) -> Any:
+        g.style_hashes = []
+        return (render_template("portal/message.html", title="Please wait a moment", message=exc.message),
+                429, {"Retry-After": str(exc.retry_after)})
 
     @app.errorhandler(405)
     def method_not_allowed(exc: HTTPException) -> Any:

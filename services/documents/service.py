@@ -14,6 +14,7 @@ from porchlight.ping import Ping
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from services.documents import ALIAS
+from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
 from services.documents.evidence import EVIDENCE_TIMEOUT
 from services.documents.files.rpc import FileRpc
@@ -24,7 +25,8 @@ from services.documents.work_orders.rpc import WorkOrderRpc
 from services.documents.workspace import IDENTITY_TIMEOUT
 
 
-class DocumentsService(Ping, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc):
+class DocumentsService(Ping, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc,
+                       CustomerRecordsRpc):
     name = "documents"
 
     repo: DocumentsRepository = Store(ALIAS, DocumentsRepository)

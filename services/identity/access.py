@@ -9,6 +9,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from porchlight import share_tokens
+
 # An invitation waits for days (people read mail late); a sign-in or reset link minutes.
 LIFETIMES = {
     "invitation": timedelta(days=3),
@@ -25,7 +27,7 @@ ATTEMPT_WINDOW = timedelta(minutes=15)
 ATTEMPTS_PER_ADDRESS = 10
 ATTEMPTS_PER_IP = 50
 
-SIGN_IN_TOKEN_PREFIX = "psi_"
+SIGN_IN_TOKEN_PREFIX = f"{share_tokens.SIGN_IN_PREFIX}_"
 TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
 TEMPORARY_PASSWORD_LENGTH = 16
 

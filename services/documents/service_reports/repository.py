@@ -31,6 +31,12 @@ class ServiceReportRepository:
         return list(query.order_by("-created_at").limit(200))
 
     # -- the draft ------------------------------------------------------------------------
+    def shown_on(self, workspace_id: str, work_order_ids: list[str], limit: int) -> list[ServiceReport]:
+        """The completed reports (awaiting signature or signed) of these work orders."""
+        return list(ServiceReport.objects(workspace_id=workspace_id, work_order_id__in=work_order_ids,
+                                          status__in=("awaiting_signature", "signed"))
+                    .order_by("-completed_at").limit(limit))
+
     def edit_narrative(
         self, workspace_id: str, actor: str, report_id: str, narrative: str | None, now: datetime,
     ) -> ServiceReport | None:

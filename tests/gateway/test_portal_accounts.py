@@ -1,0 +1,193 @@
+"""The signed-in portal through Flask's test client: every service on real RabbitMQ, the
+emails delivered by the worker's real task to a real SMTP server. What a person does —
+ask for a link, type the code, open the link, sign out — and what they must never get:
+a sign-in from a GET, a session after their access was removed, money as a member."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from porchlight.clock import utcnow
+from tests.mail import Worker
+from tests.staff import StaffApi
+
+CUSTOMER = "Northwind Facilities"
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def portal(portal_app: Any) -> Any:
+    return portal_app.test_client()
+
+
+def people(staff: StaffApi, role: str = "owner", email: str = "frances@northwind.example") -> dict[str, Any]:
+    customer = staff.created("/customers", {"name": CUSTOMER, "email": "office@northwind.example"})
+    contact = staff.created(f"/customers/{customer['id']}/contacts",
+                            {"name": "Frances Marsh", "email": email, "role": role})
+    return {"customer": customer, "contact": contact}
+
+
+def emailed(worker: Worker, mail_server: Any, count: int) -> tuple[str, str]:
+    worker.run_queued(1)
+    text = mail_server.wait_for(count)[-1].get_body(preferencelist=("plain",)).get_content()
+    [token] = re.findall(r"/portal/sign-in/(psi_[0-9a-f]{40})", text)
+    [code] = re.findall(r"^(\d{6})\s*$", text, re.MULTILINE)
+    return token, code
+
+
+def sign_in_by_code(portal: Any, worker: Worker, mail_server: Any, email: str, count: int = 1) -> Any:
+    form = portal.get("/portal/sign-in")
+    sent = portal.post("/portal/sign-in", data={"csrf_token": csrf(form.text), "email": email})
+    assert sent.status_code == 200 and "Check your email" in sent.text
+    _, code = emailed(worker, mail_server, count)
+    return portal.post("/portal/sign-in/code", data={"csrf_token": csrf(sent.text), "email": email,
+                                                     "code": code})
+
+
+def test_a_contact_signs_in_with_the_emailed_code_and_sees_their_dashboard(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    made = people(staff)
+    customer_id = made["customer"]["id"]
+    wo = staff.work_order(customer_id=customer_id, title="Roof drains")
+    other = staff.created("/customers", {"name": "Someone Else", "email": "else@example.org"})
+    staff.work_order(customer_id=other["id"], title="Not theirs")
+    estimate = staff.created("/estimates", {
+        "title": "Gutter guards", "customer_id": customer_id,
+        "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
+        "line_items": [{"description": "Guards", "quantity": 1, "unit_price": "310.00"}]})
+    staff.post(f"/estimates/{estimate['id']}/send", {"notify_customer": False})
+
+    assert portal.get("/portal").headers["Location"].endswith("/portal/sign-in")
+    signed = sign_in_by_code(portal, worker, mail_server, "Frances@Northwind.example")
+    assert signed.status_code == 303 and signed.headers["Location"].endswith("/portal")
+    cookie = signed.headers["Set-Cookie"]
+    assert cookie.startswith("porchlight_session=") and "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie and "Path=/" in cookie and "Secure" not in cookie  # plain HTTP
+
+    page = portal.get("/portal")
+    assert page.status_code == 200
+    assert f"Welcome, Frances &mdash; {CUSTOMER}" in page.text or f"Welcome, Frances — {CUSTOMER}" in page.text
+    assert "Roof drains" in page.text and "Not theirs" not in page.text
+    assert "Gutter guards" in page.text and "310.00" in page.text
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    assert re.search(r'<span class="count">1</span> Estimates awaiting your answer', page.text)
+    detail = portal.get(f"/portal/work-orders/{wo['id']}")
+    assert detail.status_code == 200 and "Roof drains" in detail.text
+    others = staff.get("/work-orders").json["work_orders"]
+    theirs = next(w for w in others if w["title"] == "Not theirs")
+    assert portal.get(f"/portal/work-orders/{theirs['id']}").status_code == 404
+
+
+def test_the_link_page_changes_nothing_until_the_button_is_pressed(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    made = people(staff)
+    contact_path = f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}"
+    staff.post(contact_path + "/invite")
+    token, _ = emailed(worker, mail_server, 1)
+    for _ in range(2):
+        page = portal.get(f"/portal/sign-in/{token}")
+        assert page.status_code == 200 and "Welcome, Frances" in page.text
+        assert "Set-Cookie" not in page.headers or "porchlight_session" not in page.headers["Set-Cookie"]
+    assert staff.get(contact_path).json["invitation_status"] == "invited"
+    pressed = portal.post(f"/portal/sign-in/{token}", data={"csrf_token": csrf(page.text)})
+    assert pressed.status_code == 303 and "porchlight_session=" in pressed.headers["Set-Cookie"]
+    assert staff.get(contact_path).json["invitation_status"] == "accepted"
+    assert portal.get("/portal").status_code == 200
+    again = portal.post(f"/portal/sign-in/{token}", data={"csrf_token": csrf(page.text)})
+    assert again.status_code == 410 and "no longer valid" in again.text
+
+
+def test_an_unknown_address_gets_the_same_page_and_no_email(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    people(staff)
+    form = portal.get("/portal/sign-in")
+    pages = [portal.post("/portal/sign-in", data={"csrf_token": csrf(form.text), "email": address})
+             for address in ("frances@northwind.example", "stranger@example.org")]
+    assert [p.status_code for p in pages] == [200, 200]
+    strip = [re.sub(r'value="[^"]*"|<strong>[^<]*</strong>', "", p.text) for p in pages]
+    assert strip[0] == strip[1]
+    worker.run_queued(1)
+    assert [m["To"] for m in mail_server.wait_for(1)] == ["Frances Marsh <frances@northwind.example>"]
+
+
+def test_removed_access_and_sign_out_end_the_session_at_the_next_request(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    made = people(staff)
+    sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
+    assert portal.get("/portal").status_code == 200
+    staff.post(f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}/remove-access")
+    refused = portal.get("/portal")
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/portal/sign-in")
+    assert "porchlight_session=;" in refused.headers["Set-Cookie"]  # the dead cookie is removed
+
+
+def test_sign_out_ends_the_session(staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    people(staff)
+    sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
+    page = portal.get("/portal")
+    cookie = portal.get_cookie("porchlight_session").value
+    out = portal.post("/portal/sign-out", data={"csrf_token": csrf(page.text)})
+    assert out.status_code == 303 and "porchlight_session=;" in out.headers["Set-Cookie"]
+    portal.set_cookie("porchlight_session", cookie)  # the old id, kept by someone: refused
+    assert portal.get("/portal").status_code == 303
+
+
+def test_a_wrong_code_is_refused_with_a_message_and_forms_need_their_csrf_token(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    people(staff)
+    form = portal.get("/portal/sign-in")
+    assert portal.post("/portal/sign-in", data={"email": "frances@northwind.example"}).status_code == 400
+    bad = portal.post("/portal/sign-in", data={"csrf_token": csrf(form.text), "email": "not-an-address"})
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+    sent = portal.post("/portal/sign-in", data={"csrf_token": csrf(form.text),
+                                                "email": "frances@northwind.example"})
+    wrong = portal.post("/portal/sign-in/code", data={"csrf_token": csrf(sent.text),
+                                                      "email": "frances@northwind.example", "code": "000000"})
+    assert wrong.status_code in (401, 200) and "not right" in wrong.text
+    short = portal.post("/portal/sign-in/code", data={"csrf_token": csrf(sent.text),
+                                                      "email": "frances@northwind.example", "code": "12"})
+    assert short.status_code == 422 and "6 digits" in short.text
+
+
+def test_a_member_sees_no_estimates_and_no_money(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    made = people(staff, role="member")
+    customer_id = made["customer"]["id"]
+    staff.work_order(customer_id=customer_id, title="Boiler check")
+    estimate = staff.created("/estimates", {
+        "title": "New boiler", "customer_id": customer_id,
+        "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
+        "line_items": [{"description": "Boiler", "quantity": 1, "unit_price": "2400.00"}]})
+    staff.post(f"/estimates/{estimate['id']}/send", {"notify_customer": False})
+    sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
+    page = portal.get("/portal")
+    assert "Boiler check" in page.text
+    assert "New boiler" not in page.text and "2,400" not in page.text and "Estimates" not in page.text
+    # Enforced by the service's answer, not by the page:
+    records = rpc.call("documents", "customer_records", staff.workspace_id, customer_id, "member")
+    assert "estimates" not in records
+
+
+def test_on_https_the_cookie_is_host_prefixed_and_secure(
+        services: dict[str, Any], staff: StaffApi, worker: Worker, mail_server: Any) -> None:
+    from gateway.portal.app import create_app
+    from tests.conftest import _gateway_config
+
+    app = create_app({**_gateway_config(services), "PORTAL_BASE_URL": "https://portal.example"})
+    try:
+        people(staff)
+        client = app.test_client()
+        signed = sign_in_by_code(client, worker, mail_server, "frances@northwind.example")
+        cookie = signed.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-porchlight_session=")
+        assert "Secure" in cookie and "Domain" not in cookie and "Path=/" in cookie
+    finally:
+        if "porchlight_amqp" in app.extensions:
+            app.extensions["porchlight_amqp"].close()
