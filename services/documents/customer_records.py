@@ -30,7 +30,8 @@ def _estimate_line(estimate: Any, now: Any) -> dict[str, Any]:
         "id": str(estimate.id), "number": estimate.number, "title": estimate.title,
         "status": "expired" if lapsed else estimate.status,
         "status_label": ESTIMATE_LABELS["expired" if lapsed else estimate.status],
-        "valid_until": estimate.valid_until, "total": customer_view(estimate, None)["total"],
+        "valid_until": estimate.valid_until, "currency": estimate.currency,
+        "total": customer_view(estimate, None)["total"],
         "awaiting": estimate.status == "sent" and not lapsed,
     }
 
