@@ -107,10 +107,14 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
                      "Run-on timer set to 15 minutes.",
     })
     done = post(f"/service-reports/{report['id']}/complete", {})
+    # A portal account for the customer, not invited yet: the newcomer invites it.
+    contact = post(f"/customers/{customer['id']}/contacts", {
+        "name": "Alex Morgan", "email": CUSTOMER_EMAIL, "role": "owner"})
     return {
         "workspace": created["workspace"],
         "api_key": key,
         "customer": customer,
+        "contact": contact,
         "links": links,
         "revoked_url": revoked["url"],
         "estimate_url": sent["url"],

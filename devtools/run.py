@@ -128,6 +128,13 @@ def print_welcome(stack: Stack, demo: dict[str, Any]) -> None:
             print(f"  {what}: {reply['status']} — {reply.get('reason')}")
     print(f"  See the outbox: porchlight outbox --workspace-id {ws['id']}")
     print()
+    contact = demo["contact"]
+    print(f"Customer accounts: {contact['name']} may sign in at {stack.portal_url}/portal once invited:")
+    print(f"  curl -s -X POST -H 'Authorization: Bearer {demo['api_key']}' {stack.admin_url}/api/v1"
+          f"/customers/{contact['customer_id']}/contacts/{contact['id']}/invite")
+    print(f"  then open the invitation in {stack.mail_dir if stack.mail else 'your mailbox'}"
+          " and follow its link (or type its code).")
+    print()
     print(f"Admin API: {stack.admin_url}/api/v1   (OpenAPI: {stack.admin_url}/api/v1/openapi.json)")
     print(f"Staff API key (shown once): {demo['api_key']}")
     print("Try:")
