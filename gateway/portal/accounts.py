@@ -11,58 +11,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from gateway.portal.links import brand
+from gateway.portal import links
+from gateway.portal.reads import reads
+from gateway.portal.session import clear_session, cookie_name, current_account, identity, set_session
 from gateway.web import amqp_client, client_ip
-from porchlight.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
-from porchlight.settings import get_settings
+from porchlight.errors import InvalidInput, TooManyRequests, Unauthorized
 
 bp = Blueprint("accounts", __name__)
-
-PLAIN_COOKIE = "porchlight_session"
-# On HTTPS the cookie is __Host- prefixed: Secure, no Domain, Path=/ — no subdomain or
-# plain-HTTP page can set or shadow it. Plain HTTP is for localhost only.
-SECURE_COOKIE = "__Host-porchlight_session"
-
-
-def identity(method: str, *args: Any) -> Any:
-    return amqp_client(current_app).call("identity", method, *args)
-
-
-def _secure() -> bool:
-    return bool(current_app.config.get("SESSION_COOKIE_SECURE"))
-
-
-def cookie_name() -> str:
-    return SECURE_COOKIE if _secure() else PLAIN_COOKIE
-
-
-def _set_session(response: Any, raw: str) -> Any:
-    max_age = int(timedelta(days=get_settings().portal_session_max_days).total_seconds())
-    response.set_cookie(cookie_name(), raw, max_age=max_age, secure=_secure(), httponly=True,
-                        samesite="Lax", path="/")
-    return response
-
-
-def _clear_session(response: Any) -> Any:
-    response.delete_cookie(cookie_name(), path="/", secure=_secure(), httponly=True, samesite="Lax")
-    return response
-
-
-def current_account() -> dict[str, Any] | None:
-    """Who this request's cookie signs in, asked of identity; ``None`` if nobody."""
-    raw = request.cookies.get(cookie_name())
-    if not raw:
-        return None
-    try:
-        return identity("resolve_session", raw)
-    except Unauthorized:
-        return None
-
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     """The page needs a signed-in contact (``g.account``); otherwise the sign-in page,
@@ -73,7 +32,7 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
         g.account = current_account()
         if g.account is None:
             response = redirect(url_for("accounts.sign_in"), code=303)
-            return _clear_session(response) if request.cookies.get(cookie_name()) else response
+            return clear_session(response) if request.cookies.get(cookie_name()) else response
         return view(*args, **kwargs)
 
     return wrapper
@@ -81,7 +40,7 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _page(template: str, status: int = 200, **context: Any) -> Any:
     account = g.get("account")
-    branding = brand(account["workspace"]) if account else {"workspace": None}
+    branding = links.brand(account["workspace"]) if account else {"workspace": None}
     if not account:
         g.style_hashes = []
     return render_template(template, account=account, **branding, **context), status
@@ -125,7 +84,7 @@ def sign_in_with_code() -> Any:
         return _page("portal/sign_in_code.html", 401, email=address, errors={"code": exc.message})
     except TooManyRequests as exc:
         return _limited(exc, "portal/sign_in_code.html", email=address, errors={})
-    return _set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
+    return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
 
 
 @bp.get("/portal/sign-in/<token>")
@@ -147,7 +106,7 @@ def use_sign_in_link(token: str) -> Any:
         return _page("portal/sign_in.html", 410, error=exc.message, form={})
     except TooManyRequests as exc:
         return _limited(exc, "portal/sign_in.html", form={})
-    return _set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
+    return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
 
 
 @bp.post("/portal/sign-out")
@@ -155,7 +114,7 @@ def sign_out() -> Any:
     raw = request.cookies.get(cookie_name())
     if raw:
         identity("sign_out", raw, request.form.get("everywhere") == "yes")
-    return _clear_session(redirect(url_for("accounts.sign_in"), code=303))
+    return clear_session(redirect(url_for("accounts.sign_in"), code=303))
 
 
 # -- the signed-in pages ----------------------------------------------------------------
@@ -179,13 +138,46 @@ def dashboard() -> Any:
     return _page("portal/dashboard.html", records=records, cards=cards)
 
 
+def _grant(entity_type: str, record_id: str) -> dict[str, Any]:
+    """What the signed-in contact may do with one of their customer's records, decided by
+    documents from their customer and role (a member gets no estimate at all); another
+    customer's record is the 404 page."""
+    account = g.account
+    grant = amqp_client(current_app).call(
+        "documents", "customer_record_grant", account["workspace_id"], account["customer"]["id"],
+        account["contact"]["role"], entity_type, record_id)
+    return {**grant, "contact_id": account["contact"]["id"]}
+
+
 @bp.get("/portal/work-orders/<work_order_id>")
 @signed_in
 def work_order(work_order_id: str) -> Any:
-    account = g.account
-    try:
-        wo = amqp_client(current_app).call("documents", "customer_work_order", account["workspace_id"],
-                                           account["customer"]["id"], work_order_id)
-    except NotFound:
-        return _page("portal/not_found.html", 404)
-    return _page("portal/work_order.html", wo=wo)
+    grant = _grant("work_order", work_order_id)
+    return _page("portal/work_order.html", wo=reads(current_app).work_order(grant))
+
+
+@bp.get("/portal/estimates/<estimate_id>")
+@signed_in
+def estimate(estimate_id: str) -> Any:
+    return links.estimate_page(_grant("estimate", estimate_id), links.chosen_options(), account=g.account)
+
+
+@bp.post("/portal/estimates/<estimate_id>")
+@signed_in
+def answer_estimate(estimate_id: str) -> Any:
+    """The same answer as by link — the same evidence, races and outcomes."""
+    return links.answer_estimate(_grant("estimate", estimate_id),
+                                 url_for("accounts.estimate", estimate_id=estimate_id), account=g.account)
+
+
+@bp.get("/portal/service-reports/<report_id>")
+@signed_in
+def service_report(report_id: str) -> Any:
+    return links.report_page(_grant("service_report", report_id), account=g.account)
+
+
+@bp.post("/portal/service-reports/<report_id>")
+@signed_in
+def sign_service_report(report_id: str) -> Any:
+    return links.sign_report(_grant("service_report", report_id),
+                             url_for("accounts.service_report", report_id=report_id), account=g.account)

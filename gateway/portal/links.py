@@ -1,6 +1,11 @@
 """Pages behind share links: work orders, estimates (accept / decline) and service
 reports (sign). GETs only read, from the process's read model (``gateway.portal.reads``);
-every answer is a POST with a CSRF token, decided synchronously by the owning service."""
+every answer is a POST with a CSRF token, decided synchronously by the owning service.
+
+A page and an answer work from a *grant* — which record, in which workspace, with which
+permissions — whoever vouched for it: a share link here, or a signed-in contact's session
+(``gateway.portal.accounts``, the grant made by documents). ``estimate_page``,
+``answer_estimate``, ``report_page`` and ``sign_report`` are that one path for both."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from gateway.portal.reads import reads
+from gateway.portal.session import current_account
 from gateway.web import amqp_client, client_ip, content_disposition, style_hash
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
@@ -75,31 +81,40 @@ def _include_from(values: list[str]) -> list[str]:
     return [v for v in values if isinstance(v, str) and len(v) <= 8][:100]
 
 
-def _estimate_page(token: str, grant: dict[str, Any], include: list[str] | None,
-                   status: int = 200, error: str | None = None, errors: dict | None = None,
-                   form: dict | None = None) -> Any:
+def estimate_page(grant: dict[str, Any], include: list[str] | None, *, status: int = 200,
+                  error: str | None = None, errors: dict | None = None, form: dict | None = None,
+                  **extra: Any) -> Any:
     portal = reads(current_app)
     try:
         estimate = portal.estimate(grant, include)
     except InvalidInput:  # a hand-edited ?include= naming no optional line
         estimate = portal.estimate(grant, None)
     return render_template(
-        "portal/estimate.html", est=estimate, token=token, error=error, errors=errors or {},
+        "portal/estimate.html", est=estimate, error=error, errors=errors or {},
         form=form or {}, can_respond="respond" in grant["permissions"],
-        **brand(workspace_of(grant)),
+        **brand(workspace_of(grant)), **extra,
     ), status
 
 
 @bp.get("/portal/fsm/estimate/<token>")
 def estimate(token: str) -> Any:
     grant = reads(current_app).grant(token, "estimate")
-    include = _include_from(request.args.getlist("include")) if "include" in request.args else None
-    return _estimate_page(token, grant, include)
+    return estimate_page(grant, chosen_options())
+
+
+def chosen_options() -> list[str] | None:
+    return _include_from(request.args.getlist("include")) if "include" in request.args else None
 
 
 @bp.post("/portal/fsm/estimate/<token>")
 def respond_to_estimate(token: str) -> Any:
-    grant = resolve(token, "estimate", "respond")
+    return answer_estimate(resolve(token, "estimate", "respond"),
+                           url_for("links.estimate", token=token))
+
+
+def answer_estimate(grant: dict[str, Any], back: str, **extra: Any) -> Any:
+    """The customer's answer from the posted form, decided by documents; then back to
+    the page (``back``), which shows the outcome."""
     response = request.form.get("response", "")
     include = _include_from(request.form.getlist("include"))
     revision_text = request.form.get("revision", "")
@@ -115,46 +130,54 @@ def respond_to_estimate(token: str) -> Any:
         documents("respond_to_estimate", grant["workspace_id"], grant["entity_id"], data)
     except StaleRevision as exc:
         answered("estimate", grant)  # the page this process holds is the old revision
-        return _estimate_page(token, grant, include, 409, error=exc.message)
+        return estimate_page(grant, include, status=409, error=exc.message, **extra)
     except Conflict:
         answered("estimate", grant)  # already answered or expired: the page shows what stands
     except InvalidInput as exc:
-        return _estimate_page(token, grant, include, 422, error="Please check the form.",
-                              errors=exc.fields, form=request.form)
+        return estimate_page(grant, include, status=422, error="Please check the form.",
+                             errors=exc.fields, form=request.form, **extra)
     else:
         answered("estimate", grant)
-    return redirect(url_for("links.estimate", token=token), code=303)
+    return redirect(back, code=303)
 
 
 # -- service reports ------------------------------------------------------------------
 def _file_links(grant: dict[str, Any], attachments: list[dict[str, Any]]) -> dict[str, str]:
-    """Short-lived links for the report's files: signed, expiring, naming no share token."""
+    """Short-lived links for the report's files: signed, expiring, naming no share token
+    or session — only the id of the link or of the contact that showed them, which must
+    still hold when a file is fetched."""
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
     return {
         a["id"]: url_for("links.file", signed=signer.dumps(
-            [grant["workspace_id"], grant["entity_id"], a["id"], grant["share_token_id"]]))
+            [grant["workspace_id"], grant["entity_id"], a["id"], grant.get("share_token_id"),
+             grant.get("contact_id")]))
         for a in attachments
     }
 
 
-def _report_page(token: str, grant: dict[str, Any], status: int = 200,
-                 errors: dict | None = None, form: dict | None = None) -> Any:
+def report_page(grant: dict[str, Any], *, status: int = 200, errors: dict | None = None,
+                form: dict | None = None, **extra: Any) -> Any:
     report = reads(current_app).service_report(grant)
     return render_template(
-        "portal/service_report.html", report=report, token=token, errors=errors or {},
+        "portal/service_report.html", report=report, errors=errors or {},
         form=form or {}, files=_file_links(grant, report["attachments"]),
-        can_sign="sign" in grant["permissions"], **brand(workspace_of(grant)),
+        can_sign="sign" in grant["permissions"], **brand(workspace_of(grant)), **extra,
     ), status
 
 
 @bp.get("/portal/fsm/service-report/<token>")
 def service_report(token: str) -> Any:
-    return _report_page(token, reads(current_app).grant(token, "service_report"))
+    return report_page(reads(current_app).grant(token, "service_report"))
 
 
 @bp.post("/portal/fsm/service-report/<token>")
 def sign_service_report(token: str) -> Any:
-    grant = resolve(token, "service_report", "sign")
+    return sign_report(resolve(token, "service_report", "sign"),
+                       url_for("links.service_report", token=token))
+
+
+def sign_report(grant: dict[str, Any], back: str, **extra: Any) -> Any:
+    """The customer's signature from the posted form, decided by documents."""
     data = {
         "signer_name": request.form.get("signer_name", ""),
         "signature_path": request.form.get("signature_path", ""),
@@ -165,24 +188,30 @@ def sign_service_report(token: str) -> Any:
     except Conflict:
         answered("service_report", grant)  # already signed: the page shows by whom and when
     except InvalidInput as exc:
-        return _report_page(token, grant, 422, errors=exc.fields,
-                            form={"signer_name": data["signer_name"]})
+        return report_page(grant, status=422, errors=exc.fields,
+                           form={"signer_name": data["signer_name"]}, **extra)
     else:
         answered("service_report", grant)
-    return redirect(url_for("links.service_report", token=token), code=303)
+    return redirect(back, code=303)
 
 
 @bp.get("/portal/files/<signed>")
 def file(signed: str) -> Any:
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
     try:
-        workspace_id, report_id, file_id, share_token_id = signer.loads(
+        workspace_id, report_id, file_id, share_token_id, contact_id = signer.loads(
             signed, max_age=int(current_app.config["FILE_LINK_SECONDS"]))
     except (BadSignature, ValueError, TypeError):
         raise NotFound("Unknown link.") from None
-    # A file link dies with the share link that showed it.
-    if not amqp_client(current_app).call("sharing", "check_token", workspace_id, share_token_id):
-        raise NotFound("Unknown link.")
+    # A file link dies with the share link that showed it, or with the session of the
+    # contact it was shown to.
+    if share_token_id is not None:
+        if not amqp_client(current_app).call("sharing", "check_token", workspace_id, share_token_id):
+            raise NotFound("Unknown link.")
+    else:
+        account = current_account()
+        if account is None or account["contact"]["id"] != contact_id:
+            raise NotFound("Unknown link.")
     documents("report_has_file", workspace_id, report_id, file_id)
     stored = documents("open_file", workspace_id, file_id)
     inline = stored["content_type"].startswith("image/")

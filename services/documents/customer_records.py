@@ -16,7 +16,6 @@ from services.documents.estimates.rules import STATUS_LABELS as ESTIMATE_LABELS
 from services.documents.estimates.wire import customer_view
 from services.documents.service_reports.rules import STATUS_LABELS as REPORT_LABELS
 from services.documents.work_orders.rules import CUSTOMER_LABELS
-from services.documents.work_orders.wire import work_order_for_customer
 
 ROLES_SEEING_MONEY = ("owner",)
 FINISHED = ("completed", "cancelled")
@@ -64,9 +63,31 @@ class CustomerRecordsRpc(DocumentsDependencies):
         return answer
 
     @rpc(expected_exceptions=(NotFound,))
-    def customer_work_order(self, workspace_id: str, customer_id: str, work_order_id: str) -> dict[str, Any]:
-        """One of the customer's work orders as they see it; another customer's is NotFound."""
-        wo = self.repo.work_orders.get(workspace_id, work_order_id)
-        if wo.customer_id != customer_id:
-            raise NotFound("No such work order.")
-        return work_order_for_customer(wo)
+    def customer_record_grant(self, workspace_id: str, customer_id: str, role: str,
+                              entity_type: str, record_id: str) -> dict[str, Any]:
+        """What a signed-in contact of ``customer_id`` may do with one record, as a share
+        link would grant it: a work order to view; an estimate (not a draft) to view and
+        answer — owners only; a completed report to view and sign. Anything else,
+        another customer's record included, is NotFound."""
+        permissions = self._customer_permissions(workspace_id, customer_id, role, entity_type, record_id)
+        if permissions is None:
+            raise NotFound("No such record.")
+        return {"workspace_id": workspace_id, "entity_type": entity_type, "entity_id": record_id,
+                "permissions": permissions, "share_token_id": None}
+
+    def _customer_permissions(self, workspace_id: str, customer_id: str, role: str,
+                              entity_type: str, record_id: str) -> list[str] | None:
+        if entity_type == "work_order":
+            wo = self.repo.work_orders.get(workspace_id, record_id)
+            return ["view"] if wo.customer_id == customer_id else None
+        if entity_type == "estimate":
+            estimate = self.repo.estimates.get(workspace_id, record_id)
+            theirs = estimate.customer_id == customer_id and estimate.status != "draft"
+            return ["view", "respond"] if theirs and role in ROLES_SEEING_MONEY else None
+        if entity_type == "service_report":
+            report = self.repo.service_reports.get(workspace_id, record_id)
+            if report.status not in ("awaiting_signature", "signed"):
+                return None
+            wo = self.repo.work_orders.get(workspace_id, report.work_order_id)
+            return ["view", "sign"] if wo.customer_id == customer_id else None
+        return None

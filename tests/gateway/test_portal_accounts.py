@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from porchlight.clock import utcnow
+from tests.gateway.test_portal_answers import PNG
 from tests.mail import Worker
 from tests.staff import StaffApi
 
@@ -191,3 +192,87 @@ def test_on_https_the_cookie_is_host_prefixed_and_secure(
     finally:
         if "porchlight_amqp" in app.extensions:
             app.extensions["porchlight_amqp"].close()
+
+
+def sent_estimate(staff: StaffApi, customer_id: str, title: str = "Gutter guards") -> dict[str, Any]:
+    estimate = staff.created("/estimates", {
+        "title": title, "customer_id": customer_id,
+        "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
+        "line_items": [{"description": "Guards", "quantity": 1, "unit_price": "310.00"}]})
+    staff.post(f"/estimates/{estimate['id']}/send", {"notify_customer": False})
+    return estimate
+
+
+def test_an_owner_accepts_an_estimate_inside_the_portal_with_the_same_evidence_as_by_link(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    made = people(staff)
+    estimate = sent_estimate(staff, made["customer"]["id"])
+    elsewhere = staff.created("/customers", {"name": "Someone Else", "email": "else@example.org"})
+    not_theirs = sent_estimate(staff, elsewhere["id"], "Not theirs")
+    sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
+    dashboard = portal.get("/portal")
+    assert f'href="/portal/estimates/{estimate["id"]}"' in dashboard.text
+    page = portal.get(f"/portal/estimates/{estimate['id']}")
+    assert page.status_code == 200 and "310.00" in page.text and "Sign out" in page.text
+    assert portal.get(f"/portal/estimates/{not_theirs['id']}").status_code == 404
+    assert portal.post(f"/portal/estimates/{not_theirs['id']}",
+                       data={"csrf_token": csrf(page.text), "response": "accept", "revision": "1",
+                             "signer_name": "Frances Marsh"}).status_code == 404
+
+    accepted = portal.post(f"/portal/estimates/{estimate['id']}", data={
+        "csrf_token": csrf(page.text), "response": "accept", "revision": "1",
+        "signer_name": "Frances Marsh"})
+    assert accepted.status_code == 303
+    assert accepted.headers["Location"].endswith(f"/portal/estimates/{estimate['id']}")
+    after = staff.get(f"/estimates/{estimate['id']}").json
+    assert after["status"] == "approved" and after["outcome"]["signer_name"] == "Frances Marsh"
+    evidence = staff.get(f"/evidence/{after['outcome']['certificate_id']}").json
+    assert evidence["signer_name"] == "Frances Marsh"
+    assert evidence["snapshot_sha256"] == after["outcome"]["snapshot_sha256"]
+    again = portal.post(f"/portal/estimates/{estimate['id']}", data={
+        "csrf_token": csrf(page.text), "response": "decline", "revision": "1"})
+    assert again.status_code == 303  # the page shows what stands
+    assert staff.get(f"/estimates/{estimate['id']}").json["status"] == "approved"
+
+
+def test_a_member_cannot_open_or_answer_an_estimate_but_signs_a_report(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    made = people(staff, role="member")
+    customer_id = made["customer"]["id"]
+    estimate = sent_estimate(staff, customer_id)
+    wo = staff.work_order(customer_id=customer_id, title="Pump")
+    report = staff.created("/service-reports", {"work_order_id": wo["id"], "narrative": "New pump fitted."})
+    staff.post(f"/service-reports/{report['id']}/complete", {"notify_customer": False})
+    sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
+    dashboard = portal.get("/portal")
+    assert portal.get(f"/portal/estimates/{estimate['id']}").status_code == 404
+    refused = portal.post(f"/portal/estimates/{estimate['id']}", data={
+        "csrf_token": csrf(dashboard.text), "response": "accept", "revision": "1", "signer_name": "Frances"})
+    assert refused.status_code == 404
+    assert staff.get(f"/estimates/{estimate['id']}").json["status"] == "sent"
+
+    page = portal.get(f"/portal/service-reports/{report['id']}")
+    assert page.status_code == 200 and "New pump fitted." in page.text
+    signed = portal.post(f"/portal/service-reports/{report['id']}", data={
+        "csrf_token": csrf(page.text), "signer_name": "Frances Marsh",
+        "signature_path": "M20 30 L60 90 L120 40"})
+    assert signed.status_code == 303
+    assert staff.get(f"/service-reports/{report['id']}").json["signed_by"] == "Frances Marsh"
+
+
+def test_a_reports_files_open_for_the_signed_in_contact_and_not_after_sign_out(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    made = people(staff)
+    wo = staff.work_order(customer_id=made["customer"]["id"])
+    report = staff.created("/service-reports", {"work_order_id": wo["id"], "narrative": "Photo attached."})
+    png = PNG
+    assert staff.upload(f"/service-reports/{report['id']}/attachments", "file",
+                        ("pump.png", png, "image/png")).status_code == 201
+    staff.post(f"/service-reports/{report['id']}/complete", {"notify_customer": False})
+    sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
+    page = portal.get(f"/portal/service-reports/{report['id']}")
+    [file_url] = re.findall(r'(/portal/files/[^"]+)"', page.text)[:1]
+    fetched = portal.get(file_url)
+    assert fetched.status_code == 200 and fetched.data == png
+    portal.post("/portal/sign-out", data={"csrf_token": csrf(page.text)})
+    assert portal.get(file_url).status_code == 404

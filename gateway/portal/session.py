@@ -1,0 +1,57 @@
+"""Who a request is signed in as: the session cookie and identity's answer for it.
+
+The cookie holds a random id; identity keeps only its hash. ``current_account`` asks
+identity on every call, so every portal replica agrees and an ended session or a removed
+contact is refused at the very next request.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request
+
+from gateway.web import amqp_client
+from porchlight.errors import Unauthorized
+from porchlight.settings import get_settings
+
+PLAIN_COOKIE = "porchlight_session"
+# On HTTPS the cookie is __Host- prefixed: Secure, no Domain, Path=/ — no subdomain or
+# plain-HTTP page can set or shadow it. Plain HTTP is for localhost only.
+SECURE_COOKIE = "__Host-porchlight_session"
+
+
+def identity(method: str, *args: Any) -> Any:
+    return amqp_client(current_app).call("identity", method, *args)
+
+
+def _secure() -> bool:
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+
+
+def cookie_name() -> str:
+    return SECURE_COOKIE if _secure() else PLAIN_COOKIE
+
+
+def set_session(response: Any, raw: str) -> Any:
+    max_age = int(timedelta(days=get_settings().portal_session_max_days).total_seconds())
+    response.set_cookie(cookie_name(), raw, max_age=max_age, secure=_secure(), httponly=True,
+                        samesite="Lax", path="/")
+    return response
+
+
+def clear_session(response: Any) -> Any:
+    response.delete_cookie(cookie_name(), path="/", secure=_secure(), httponly=True, samesite="Lax")
+    return response
+
+
+def current_account() -> dict[str, Any] | None:
+    """Who this request's cookie signs in, asked of identity; ``None`` if nobody."""
+    raw = request.cookies.get(cookie_name())
+    if not raw:
+        return None
+    try:
+        return identity("resolve_session", raw)
+    except Unauthorized:
+        return None
