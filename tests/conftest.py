@@ -113,6 +113,12 @@ def portal_app(services: dict[str, Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
+def portal(portal_app: Any) -> Any:
+    """A browser on the portal app: Flask's test client, which keeps cookies."""
+    return portal_app.test_client()
+
+
+@pytest.fixture
 def make_staff(admin_app: Any, rpc: AmqpClient) -> Any:
     """``make_staff(name, **workspace fields)``: a new workspace's staff on the admin app."""
 

@@ -33,6 +33,9 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
         if g.account is None:
             response = redirect(url_for("accounts.sign_in"), code=303)
             return clear_session(response) if request.cookies.get(cookie_name()) else response
+        # A temporary password is good for one thing: choosing their own.
+        if g.account["must_change_password"] and request.endpoint != "accounts.choose_password":
+            return redirect(url_for("accounts.choose_password"), code=303)
         return view(*args, **kwargs)
 
     return wrapper
@@ -107,6 +110,125 @@ def use_sign_in_link(token: str) -> Any:
     except TooManyRequests as exc:
         return _limited(exc, "portal/sign_in.html", form={})
     return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
+
+
+@bp.post("/portal/sign-in/password")
+def sign_in_with_password() -> Any:
+    address = request.form.get("email", "").strip()
+    try:
+        signed = identity("sign_in_with_password",
+                          {"email": address, "password": request.form.get("password", "")}, client_ip())
+    except InvalidInput as exc:
+        return _page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
+    except Unauthorized as exc:
+        return _page("portal/sign_in.html", 401, error=exc.message, form={"email": address})
+    except TooManyRequests as exc:
+        return _limited(exc, "portal/sign_in.html", form={"email": address})
+    next_page = "accounts.choose_password" if signed["must_change_password"] else "accounts.dashboard"
+    return set_session(redirect(url_for(next_page), code=303), signed["session"])
+
+
+@bp.get("/portal/forgot-password")
+def forgot_password() -> Any:
+    return _page("portal/forgot_password.html", form={}, errors={})
+
+
+@bp.post("/portal/forgot-password")
+def send_password_reset() -> Any:
+    address = request.form.get("email", "").strip()
+    try:
+        identity("request_password_reset", {"email": address}, client_ip())
+    except InvalidInput as exc:
+        return _page("portal/forgot_password.html", 422, errors=exc.fields, form={"email": address})
+    except TooManyRequests as exc:
+        return _limited(exc, "portal/forgot_password.html", form={"email": address}, errors={})
+    return _page("portal/message.html", title="Check your email",
+                 message=f"If {address} has an account, we have emailed it a link to choose a new "
+                         "password. The link works once, for 15 minutes.")
+
+
+@bp.get("/portal/reset-password/<token>")
+def reset_password(token: str) -> Any:
+    try:
+        link = identity("check_reset_link", token)
+    except Unauthorized as exc:
+        return _page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
+    return _page("portal/choose_password.html", link=link, errors={}, ask_current=False)
+
+
+@bp.post("/portal/reset-password/<token>")
+def use_reset_link(token: str) -> Any:
+    new, problems = _new_password()
+    if problems:
+        return _page("portal/choose_password.html", 422, errors=problems, ask_current=False, link=None)
+    try:
+        signed = identity("reset_password", token, {"new_password": new}, client_ip())
+    except InvalidInput as exc:
+        return _page("portal/choose_password.html", 422, errors=_password_fields(exc),
+                     ask_current=False, link=None)
+    except Unauthorized as exc:
+        return _page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
+    return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
+
+
+def _new_password() -> tuple[str, dict[str, str]]:
+    new = request.form.get("new_password", "")
+    if new != request.form.get("confirm_password", ""):
+        return new, {"confirm_password": "The two passwords are not the same."}
+    return new, {}
+
+
+def _password_fields(exc: InvalidInput) -> dict[str, str]:
+    # identity names the field it checked ``password``; on the form it is the new one.
+    fields = exc.fields
+    if "password" in fields:
+        fields["new_password"] = fields.pop("password")
+    return fields
+
+
+@bp.route("/portal/choose-password", methods=["GET", "POST"])
+@signed_in
+def choose_password() -> Any:
+    """Where a contact signed in with a temporary password must go first."""
+    if request.method == "GET":
+        return _page("portal/choose_password.html", errors={}, ask_current=False, link=None)
+    return _change_password("portal/choose_password.html", ask_current=False,
+                            done=url_for("accounts.dashboard"))
+
+
+def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
+    new, problems = _new_password()
+    if problems:
+        return _page(template, 422, errors=problems, ask_current=ask_current, link=None)
+    try:
+        identity("change_password", request.cookies.get(cookie_name()),
+                 {"current_password": request.form.get("current_password") or None, "new_password": new})
+    except InvalidInput as exc:
+        return _page(template, 422, errors=_password_fields(exc), ask_current=ask_current, link=None)
+    return redirect(done, code=303)
+
+
+@bp.get("/portal/profile")
+@signed_in
+def profile() -> Any:
+    return _page("portal/profile.html", errors={}, changed=request.args.get("changed"))
+
+
+@bp.post("/portal/profile/phone")
+@signed_in
+def change_phone() -> Any:
+    try:
+        identity("change_phone", request.cookies.get(cookie_name()), {"phone": request.form.get("phone")})
+    except InvalidInput as exc:
+        return _page("portal/profile.html", 422, errors=exc.fields, changed=None)
+    return redirect(url_for("accounts.profile", changed="phone"), code=303)
+
+
+@bp.post("/portal/profile/password")
+@signed_in
+def change_password() -> Any:
+    return _change_password("portal/profile.html", ask_current=True,
+                            done=url_for("accounts.profile", changed="password"))
 
 
 @bp.post("/portal/sign-out")

@@ -77,6 +77,23 @@ class SignInRequest(Contract):
     email: Email = Field(description="The address to send a sign-in link and code to.")
 
 
+class PasswordSignIn(Contract):
+    email: Email
+    password: StrictStr = Field(min_length=1, max_length=1000, description="The password.")
+
+
+class NewPassword(Contract):
+    """Identity checks the rest: at least 12 characters, at most 128, not a common
+    password, not the person's name or address."""
+
+    current_password: StrictStr | None = Field(None, max_length=1000)
+    new_password: StrictStr = Field(max_length=1000)
+
+
+class PhoneChange(Contract):
+    phone: optional(Phone) = None
+
+
 class CodeSignIn(Contract):
     email: Email
     code: StrictStr = Field(pattern=patterned(r"^[0-9]{6}$", "Enter the 6 digits from the email."))

@@ -97,7 +97,7 @@ EMAIL_STATUS = ("`queued`: waiting for a delivery attempt (also between retries)
 Template = Literal[
     "estimate_ready", "estimate_reminder", "service_report_ready", "service_report_signed_copy",
     "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed",
-    "contact_invitation", "contact_sign_in"]
+    "contact_invitation", "contact_sign_in", "contact_password_reset"]
 LinkedType = Literal["estimate", "service_report"]
 EmailAbout = Literal["estimate", "service_report", "contact"]
 
@@ -198,7 +198,7 @@ class ContactEmailCommand(Contract):
     one portal contact — a point-to-point command from identity, the only way the link and
     the code reach notifications."""
 
-    template: Literal["contact_invitation", "contact_sign_in"]
+    template: Literal["contact_invitation", "contact_sign_in", "contact_password_reset"]
     cause: StrictStr = Field(max_length=100)
     contact_id: Id
     customer_id: Id
@@ -208,7 +208,8 @@ class ContactEmailCommand(Contract):
     language: StrictStr = Field(max_length=10)
     expires_at: StrictStr = Field(max_length=40)
     url: StrictStr = Field(max_length=300)
-    code: StrictStr = Field(pattern=r"^[0-9]{6}$")
+    code: StrictStr | None = Field(None, pattern=r"^[0-9]{6}$",
+                                   description="A sign-in code; none in a password reset.")
 
 
 class CustomerEmail(Reply):

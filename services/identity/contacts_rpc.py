@@ -37,8 +37,9 @@ def contact_to_wire(contact: Contact) -> dict[str, Any]:
     }
 
 
-def sign_in_url(token: str) -> str:
-    return f"{get_settings().portal_base_url}/portal/sign-in/{token}"
+def portal_link(path: str, token: str) -> str:
+    """``/portal/sign-in/<token>`` or ``/portal/reset-password/<token>`` on the portal."""
+    return f"{get_settings().portal_base_url}/portal/{path}/{token}"
 
 
 class ContactsRpc:
@@ -129,7 +130,7 @@ class ContactsRpc:
         return contact
 
     def _email_contact(self, contact: Contact, record: SignInCode, template: str, token: str,
-                       code: str) -> dict[str, Any]:
+                       code: str | None, path: str = "sign-in") -> dict[str, Any]:
         """Hand the link and code to notifications, point to point. If it does not answer,
         the code is withdrawn — nothing half-done stays behind — and the caller hears 503."""
         customer = self.repo.get_customer(contact.workspace_id, contact.customer_id)
@@ -139,7 +140,7 @@ class ContactsRpc:
                 "contact_id": str(contact.id), "customer_id": contact.customer_id,
                 "name": contact.name, "email": contact.email, "company": customer.name,
                 "language": customer.preferred_language, "expires_at": isoformat(record.expires_at),
-                "url": sign_in_url(token), "code": code})
+                "url": portal_link(path, token), "code": code})
         except Exception as exc:  # noqa: BLE001 - any failure to queue means nothing was sent
             self.repo.accounts.withdraw(record)
             raise Unavailable(NOTIFICATIONS_UNAVAILABLE) from exc

@@ -18,6 +18,7 @@ from porchlight.ping import Ping
 from porchlight.storage import Store
 from services.identity.contacts_rpc import ContactsRpc
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
+from services.identity.passwords_rpc import PasswordsRpc
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
 from services.identity.sign_in_rpc import SignInRpc
 
@@ -63,7 +64,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
     }
 
 
-class IdentityService(ContactsRpc, SignInRpc, Ping):
+class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, Ping):
     name = "identity"
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)

@@ -34,7 +34,7 @@ SIGNED_OUT = "Please sign in."
 TOUCH_EVERY = timedelta(minutes=5)
 
 
-def _limits(address: str | None, ip: str | None) -> dict[str, int]:
+def limits(address: str | None, ip: str | None) -> dict[str, int]:
     keys = {}
     if address:
         keys[f"email:{access.email_key(address)}"] = access.ATTEMPTS_PER_ADDRESS
@@ -49,7 +49,7 @@ class SignInRpc:
         """Email a link and a code to every contact with access who signs in with this
         address (one per workspace). The answer is the same whether or not there is any."""
         address = parse(SignInRequest, data).email
-        self.repo.accounts.count_attempt(_limits(address, ip), utcnow())
+        self.repo.accounts.count_attempt(limits(address, ip), utcnow())
         for contact in self.repo.accounts.active_with_email(address):
             record, token, code = self.repo.accounts.issue(contact, "sign_in")
             try:
@@ -62,7 +62,7 @@ class SignInRpc:
     def check_sign_in_link(self, token: str) -> dict[str, Any]:
         """What a sign-in link would do, changing nothing (mail scanners open links): the
         contact's first name and the business, or ``Unauthorized``."""
-        record = self._live_record(token)
+        record = self._live_record(token, SIGN_IN_PURPOSES)
         contact = self.repo.accounts.contact_by_id(record.contact_id)
         if contact is None or contact.access_removed_at is not None:
             raise Unauthorized(DEAD_LINK)
@@ -75,7 +75,7 @@ class SignInRpc:
         """Use a sign-in or invitation link, once: a new session for its contact."""
         if not isinstance(token, str) or not token.startswith(access.SIGN_IN_TOKEN_PREFIX) or len(token) > 64:
             raise Unauthorized(DEAD_LINK)
-        self.repo.accounts.count_attempt(_limits(None, ip), utcnow())
+        self.repo.accounts.count_attempt(limits(None, ip), utcnow())
         record = self.repo.accounts.redeem_link(token, SIGN_IN_PURPOSES, utcnow())
         if record is None:
             raise Unauthorized(DEAD_LINK)
@@ -86,7 +86,7 @@ class SignInRpc:
         """Use the 6-digit code from the email, typed with its address: a new session."""
         entered = parse(CodeSignIn, data)
         now = utcnow()
-        self.repo.accounts.count_attempt(_limits(entered.email, ip), now)
+        self.repo.accounts.count_attempt(limits(entered.email, ip), now)
         record = self.repo.accounts.redeem_code(entered.email, entered.code, SIGN_IN_PURPOSES, now)
         if record is None:
             raise Unauthorized(WRONG_CODE)
@@ -119,8 +119,8 @@ class SignInRpc:
         return {"ended": ended}
 
     # -- helpers --------------------------------------------------------------------------
-    def _live_record(self, token: str) -> SignInCode:
-        record = (self.repo.accounts.peek_link(token, SIGN_IN_PURPOSES, utcnow())
+    def _live_record(self, token: str, purposes: tuple[str, ...]) -> SignInCode:
+        record = (self.repo.accounts.peek_link(token, purposes, utcnow())
                   if isinstance(token, str) and token.startswith(access.SIGN_IN_TOKEN_PREFIX) else None)
         if record is None:
             raise Unauthorized(DEAD_LINK)
@@ -130,6 +130,10 @@ class SignInRpc:
         contact = self.repo.accounts.contact_by_id(record.contact_id)
         if contact is None or contact.access_removed_at is not None:
             raise Unauthorized(DEAD_LINK)
+        return self._start_for(contact, ip)
+
+    def _start_for(self, contact: Contact, ip: str | None) -> dict[str, Any]:
+        """A new session for a contact who just proved who they are."""
         now = utcnow()
         if contact.invitation_status != "accepted":
             contact = self.repo.accounts.update_contact(
@@ -154,5 +158,6 @@ class SignInRpc:
             "customer": {"id": contact.customer_id, "name": customer.name},
             "contact": {"id": str(contact.id), "name": contact.name, "email": contact.email,
                         "phone": contact.phone, "role": contact.role},
+            "has_password": bool(contact.password_hash),
             "must_change_password": bool(contact.password_temporary),
         }

@@ -3,17 +3,11 @@
 import logging
 from datetime import timedelta
 
-import pytest
 import time_machine
 
 from porchlight.clock import isoformat, utcnow
 
 HEX = "0123456789abcdef" * 3
-
-
-@pytest.fixture
-def portal(portal_app):
-    return portal_app.test_client()
 
 
 def access_count(staff, wo_id):

@@ -9,8 +9,6 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from porchlight.clock import utcnow
 from tests.gateway.test_portal_answers import PNG
 from tests.mail import Worker
@@ -21,11 +19,6 @@ CUSTOMER = "Northwind Facilities"
 
 def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-@pytest.fixture
-def portal(portal_app: Any) -> Any:
-    return portal_app.test_client()
 
 
 def people(staff: StaffApi, role: str = "owner", email: str = "frances@northwind.example") -> dict[str, Any]:

@@ -23,11 +23,6 @@ LINES = [
 PATH = "M10 20 L30 40 L50 45 M60 60 L70 80"
 
 
-@pytest.fixture
-def portal(portal_app):
-    return portal_app.test_client()
-
-
 def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 

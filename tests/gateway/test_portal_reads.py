@@ -24,11 +24,6 @@ WAIT = 10.0  # seconds: a bound on waiting for an event, never a pause
 
 
 @pytest.fixture
-def portal(portal_app):
-    return portal_app.test_client()
-
-
-@pytest.fixture
 def model(portal_app):
     found = reads(portal_app)
     assert found.model.wait_live(WAIT), "the portal's event consumer did not start"

@@ -1,0 +1,131 @@
+"""Passwords for portal contacts: signing in with one, choosing one (and the forced
+change after a temporary password), and resetting a forgotten one by email.
+
+Hashing and checking a password costs tens of milliseconds of CPU (argon2id); it runs in
+eventlet's pool of real threads so the service keeps answering meanwhile. A wrong address
+and a wrong password get the same answer in about the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventlet import tpool
+from nameko.rpc import rpc
+
+from porchlight.clock import utcnow
+from porchlight.contracts import parse
+from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
+from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
+from porchlight.events import fact
+from services.identity.models import Contact
+from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
+from services.identity.sign_in_rpc import DEAD_LINK, SIGNED_OUT, limits
+
+log = logging.getLogger(__name__)
+
+WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
+WRONG_CURRENT = "That is not your current password."
+
+
+class PasswordsRpc:
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def sign_in_with_password(self, data: dict, ip: str | None = None) -> dict[str, Any]:
+        """A new session for the contact whose address and password these are. A contact
+        with a temporary password must choose their own next (``must_change_password``)."""
+        entered = parse(PasswordSignIn, data)
+        self.repo.accounts.count_attempt(limits(entered.email, ip), utcnow())
+        candidates = [c for c in self.repo.accounts.active_with_email(entered.email) if c.password_hash]
+        if not candidates:
+            tpool.execute(verify_password, None, entered.password)  # the same time as a real check
+            raise Unauthorized(WRONG_PASSWORD)
+        for contact in candidates:
+            if tpool.execute(verify_password, contact.password_hash, entered.password):
+                if needs_rehash(contact.password_hash):
+                    self.repo.accounts.update_contact(
+                        contact, {"password_hash": tpool.execute(hash_password, entered.password)})
+                return self._start_for(contact, ip)
+        raise Unauthorized(WRONG_PASSWORD)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def change_password(self, raw_session: str, data: dict) -> dict[str, Any]:
+        """Set the signed-in contact's password (``NewPassword``): the current one is asked
+        for unless they have none or only a temporary one. Their other sessions end."""
+        contact, session = self._session_contact(raw_session)
+        entered = parse(NewPassword, data)
+        if contact.password_hash and not contact.password_temporary:
+            if not tpool.execute(verify_password, contact.password_hash, entered.current_password or ""):
+                raise InvalidInput("Some fields need attention.", {"current_password": WRONG_CURRENT})
+        self._set_password(contact, entered.new_password)
+        self.repo.accounts.end_sessions(str(contact.id), keep=session.id)
+        return self._signed_in(self.repo.accounts.contact_by_id(str(contact.id)), session)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def change_phone(self, raw_session: str, data: dict) -> dict[str, Any]:
+        contact, session = self._session_contact(raw_session)
+        phone = parse(PhoneChange, data).phone
+        if phone != contact.phone:
+            contact = self.repo.accounts.update_contact(contact, {"phone": phone})
+            self.dispatch("contact_updated", fact(contact.workspace_id, f"contact:{contact.id}",
+                                                  customer_id=contact.customer_id,
+                                                  contact_id=str(contact.id), fields=["phone"]))
+        return self._signed_in(contact, session)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def request_password_reset(self, data: dict, ip: str | None = None) -> dict[str, bool]:
+        """Email a reset link to every contact with access who signs in with this address;
+        the same answer whether or not there is any."""
+        address = parse(SignInRequest, data).email
+        self.repo.accounts.count_attempt(limits(address, ip), utcnow())
+        for contact in self.repo.accounts.active_with_email(address):
+            record, token, _ = self.repo.accounts.issue(contact, "password_reset")
+            try:  # a link only: a reset is done on the device that reads the email
+                self._email_contact(contact, record, "contact_password_reset", token, None,
+                                    path="reset-password")
+            except Exception:  # noqa: BLE001 - the same answer; the log says which failed
+                log.warning("no password reset email for contact %s", contact.id)
+        return {"sent": True}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def check_reset_link(self, token: str) -> dict[str, Any]:
+        """Whose password a reset link would set, changing nothing."""
+        record = self._live_record(token, ("password_reset",))
+        contact = self.repo.accounts.contact_by_id(record.contact_id)
+        if contact is None or contact.access_removed_at is not None:
+            raise Unauthorized(DEAD_LINK)
+        return {"first_name": contact.name.split()[0], "email": contact.email}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def reset_password(self, token: str, data: dict, ip: str | None = None) -> dict[str, Any]:
+        """Set a new password with a reset link, once: every session of the contact ends
+        and a new one starts here."""
+        entered = parse(NewPassword, data)
+        record = self._live_record(token, ("password_reset",))
+        contact = self.repo.accounts.contact_by_id(record.contact_id)
+        if contact is None or contact.access_removed_at is not None:
+            raise Unauthorized(DEAD_LINK)
+        check_new_password(entered.new_password, email=contact.email, name=contact.name)
+        used = self.repo.accounts.redeem_link(token, ("password_reset",), utcnow())
+        if used is None:
+            raise Unauthorized(DEAD_LINK)
+        self._set_password(contact, entered.new_password)
+        self.repo.accounts.end_sessions(str(contact.id))
+        return self._start_for(self.repo.accounts.contact_by_id(str(contact.id)), ip)
+
+    # -- helpers --------------------------------------------------------------------------
+    def _session_contact(self, raw_session: str) -> tuple[Contact, Any]:
+        account = self.resolve_session(raw_session)  # Unauthorized when it is not live
+        session = self.repo.accounts.session_by_id(account["session_id"])
+        contact = self.repo.accounts.contact_by_id(account["contact"]["id"])
+        if session is None or contact is None:
+            raise Unauthorized(SIGNED_OUT)
+        return contact, session
+
+    def _set_password(self, contact: Contact, raw: str) -> None:
+        check_new_password(raw, email=contact.email, name=contact.name)
+        self.repo.accounts.update_contact(
+            contact, {"password_hash": tpool.execute(hash_password, raw), "password_temporary": False})
+        self.dispatch("contact_password_set", fact(contact.workspace_id, f"contact:{contact.id}",
+                                                   customer_id=contact.customer_id,
+                                                   contact_id=str(contact.id), temporary=False))

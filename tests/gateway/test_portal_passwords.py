@@ -1,0 +1,129 @@
+"""Passwords in the signed-in portal, through Flask's test client with every service on
+real RabbitMQ: the temporary password staff hand out and the forced choice that follows,
+signing in with a password, changing it on the profile page, and resetting a forgotten
+one by email."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.gateway.test_portal_accounts import csrf, people, sign_in_by_code
+from tests.mail import Worker
+from tests.staff import StaffApi
+
+EMAIL = "frances@northwind.example"
+GOOD = "lantern orchard velvet compass"
+BETTER = "harbour granite meadow whistle"
+
+
+def password_sign_in(portal: Any, email: str, password: str) -> Any:
+    form = portal.get("/portal/sign-in")
+    return portal.post("/portal/sign-in/password",
+                       data={"csrf_token": csrf(form.text), "email": email, "password": password})
+
+
+def test_a_temporary_password_must_be_replaced_before_anything_else(
+        staff: StaffApi, portal_app: Any) -> None:
+    made = people(staff)
+    path = f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}/temporary-password"
+    temporary = staff.post(path).json["temporary_password"]
+    portal = portal_app.test_client()
+    signed = password_sign_in(portal, EMAIL, temporary)
+    assert signed.status_code == 303 and signed.headers["Location"].endswith("/portal/choose-password")
+    assert portal.get("/portal").headers["Location"].endswith("/portal/choose-password")
+    page = portal.get("/portal/choose-password")
+    assert "temporary password" in page.text
+    token = csrf(page.text)
+    mismatch = portal.post("/portal/choose-password", data={
+        "csrf_token": token, "new_password": GOOD, "confirm_password": GOOD + "x"})
+    assert mismatch.status_code == 422 and "not the same" in mismatch.text
+    common = portal.post("/portal/choose-password", data={
+        "csrf_token": token, "new_password": "password1234", "confirm_password": "password1234"})
+    assert common.status_code == 422 and "common password" in common.text
+    short = portal.post("/portal/choose-password", data={
+        "csrf_token": token, "new_password": "short", "confirm_password": "short"})
+    assert short.status_code == 422 and "at least 12" in short.text
+    chosen = portal.post("/portal/choose-password", data={
+        "csrf_token": token, "new_password": GOOD, "confirm_password": GOOD})
+    assert chosen.status_code == 303 and chosen.headers["Location"].endswith("/portal")
+    assert portal.get("/portal").status_code == 200
+
+    other = portal_app.test_client()
+    assert password_sign_in(other, EMAIL, temporary).status_code == 401
+    assert password_sign_in(other, EMAIL, GOOD).headers["Location"].endswith("/portal")
+
+
+def test_a_wrong_password_and_an_unknown_address_read_the_same(staff: StaffApi, portal: Any) -> None:
+    made = people(staff)
+    staff.post(f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}/temporary-password")
+    wrong = password_sign_in(portal, EMAIL, "not the password at all")
+    unknown = password_sign_in(portal, "nobody@example.org", "not the password at all")
+    assert wrong.status_code == unknown.status_code == 401
+    message = re.compile(r'<p class="alert" role="alert">([^<]+)</p>')
+    assert message.search(wrong.text).group(1) == message.search(unknown.text).group(1)
+
+
+def test_the_profile_changes_the_phone_and_the_password_and_ends_other_sessions(
+        staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any) -> None:
+    people(staff)
+    phone, laptop = portal_app.test_client(), portal_app.test_client()
+    sign_in_by_code(phone, worker, mail_server, EMAIL, 1)
+    sign_in_by_code(laptop, worker, mail_server, EMAIL, 2)
+    page = laptop.get("/portal/profile")
+    assert page.status_code == 200 and CUSTOMER_NAME in page.text and "Owner" in page.text
+    assert 'name="current_password"' not in page.text  # no password yet: nothing to confirm
+    token = csrf(page.text)
+    saved = laptop.post("/portal/profile/phone", data={"csrf_token": token, "phone": "+44 20 7946 0999"})
+    assert saved.status_code == 303 and "+44 20 7946 0999" in laptop.get("/portal/profile").text
+    refused = laptop.post("/portal/profile/phone", data={"csrf_token": token, "phone": "call me"})
+    assert refused.status_code == 422
+
+    set_first = laptop.post("/portal/profile/password", data={
+        "csrf_token": token, "new_password": GOOD, "confirm_password": GOOD})
+    assert set_first.status_code == 303
+    assert phone.get("/portal").status_code == 303  # the other session ended
+    assert laptop.get("/portal").status_code == 200  # this one goes on
+    page = laptop.get("/portal/profile")
+    assert 'name="current_password"' in page.text
+    wrong = laptop.post("/portal/profile/password", data={
+        "csrf_token": csrf(page.text), "current_password": "nope", "new_password": BETTER,
+        "confirm_password": BETTER})
+    assert wrong.status_code == 422 and "not your current password" in wrong.text
+    right = laptop.post("/portal/profile/password", data={
+        "csrf_token": csrf(page.text), "current_password": GOOD, "new_password": BETTER,
+        "confirm_password": BETTER})
+    assert right.status_code == 303
+    assert password_sign_in(portal_app.test_client(), EMAIL, BETTER).status_code == 303
+
+
+def test_a_forgotten_password_is_reset_by_an_emailed_link_that_works_once(
+        staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any) -> None:
+    made = people(staff)
+    staff.post(f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}/temporary-password")
+    portal = portal_app.test_client()
+    form = portal.get("/portal/forgot-password")
+    answers = [portal.post("/portal/forgot-password", data={"csrf_token": csrf(form.text), "email": a})
+               for a in (EMAIL, "nobody@example.org")]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].text.replace(EMAIL, "X") == answers[1].text.replace("nobody@example.org", "X")
+    worker.run_queued(1)
+    [message] = mail_server.wait_for(1)
+    assert message["Subject"] == "Reset your password for Acme Heating"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    [token] = re.findall(r"/portal/reset-password/(psi_[0-9a-f]{40})", text)
+    assert not re.search(r"^\d{6}\s*$", text, re.MULTILINE)  # a link only, no code
+
+    page = portal.get(f"/portal/reset-password/{token}")
+    assert page.status_code == 200 and EMAIL in page.text
+    assert portal.get(f"/portal/reset-password/{token}").status_code == 200  # looking changes nothing
+    done = portal.post(f"/portal/reset-password/{token}", data={
+        "csrf_token": csrf(page.text), "new_password": GOOD, "confirm_password": GOOD})
+    assert done.status_code == 303 and portal.get("/portal").status_code == 200
+    again = portal.post(f"/portal/reset-password/{token}", data={
+        "csrf_token": csrf(page.text), "new_password": BETTER, "confirm_password": BETTER})
+    assert again.status_code == 410
+    assert password_sign_in(portal_app.test_client(), EMAIL, GOOD).status_code == 303
+
+
+CUSTOMER_NAME = "Northwind Facilities"
