@@ -92,16 +92,16 @@ def get_in_workspace(model: type[mongoengine.Document], workspace_id: str, recor
     return found
 
 
-def newest_first(items: Any, workspace_id: str, cursor: str | None, *, moment: str, limit: int,
-                 not_a_cursor: str) -> tuple[list[Any], bool]:
-    """A page of ``items`` (a workspace's query set) newest first by ``moment``, ties by
+def newest_first(model: type[mongoengine.Document], items: Any, workspace_id: str, cursor: str | None,
+                 *, moment: str, limit: int, not_a_cursor: str) -> tuple[list[Any], bool]:
+    """A page of ``items`` (a workspace's query set of ``model``) newest first by ``moment``, ties by
     id, after the record ``cursor`` names; returns the page and whether more follow. Paging
     by cursor rather than offset: records arriving at the top while someone reads are
     neither shown twice nor skipped. A cursor that names no record of the workspace is
     ``InvalidInput`` with ``not_a_cursor`` as the reason."""
     if cursor is not None:
         try:
-            last = get_in_workspace(items._document, workspace_id, cursor, not_a_cursor)
+            last = get_in_workspace(model, workspace_id, cursor, not_a_cursor)
         except NotFound:
             raise InvalidInput("Some query parameters need attention.", {"cursor": not_a_cursor}) from None
         at = getattr(last, moment)

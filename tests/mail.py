@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,7 +24,6 @@ from workers.celery_app import celery
 @dataclass
 class Worker:
     amqp_uri: str
-    ran: list[tuple[str, list[Any]]] = field(default_factory=list)
 
     def purge(self) -> None:
         """Drop what earlier tests left on the queue: this test runs only its own tasks."""
@@ -60,7 +59,6 @@ class Worker:
         result = celery.tasks[name].apply(args=args)
         if result.state == "FAILURE":
             raise result.result
-        self.ran.append((name, args))
 
     def run_queued(self, count: int) -> list[tuple[str, list[Any]]]:
         """Take ``count`` tasks off the queue and run each."""

@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from gateway.portal import links
 from gateway.portal.reads import reads
 from gateway.portal.session import clear_session, cookie_name, current_account, identity, set_session
-from gateway.web import amqp_client, client_ip
+from gateway.web import client_ip
 from porchlight.errors import InvalidInput, TooManyRequests, Unauthorized
 
 bp = Blueprint("accounts", __name__)
@@ -242,8 +242,8 @@ def sign_out() -> Any:
 # -- the signed-in pages ----------------------------------------------------------------
 def _records() -> dict[str, Any]:
     account = g.account
-    return amqp_client(current_app).call("documents", "customer_records", account["workspace_id"],
-                                         account["customer"]["id"], account["contact"]["role"])
+    return links.documents("customer_records", account["workspace_id"], account["customer"]["id"],
+                           account["contact"]["role"])
 
 
 @bp.get("/portal")
@@ -265,9 +265,8 @@ def _grant(entity_type: str, record_id: str) -> dict[str, Any]:
     documents from their customer and role (a member gets no estimate at all); another
     customer's record is the 404 page."""
     account = g.account
-    grant = amqp_client(current_app).call(
-        "documents", "customer_record_grant", account["workspace_id"], account["customer"]["id"],
-        account["contact"]["role"], entity_type, record_id)
+    grant = links.documents("customer_record_grant", account["workspace_id"], account["customer"]["id"],
+                            account["contact"]["role"], entity_type, record_id)
     return {**grant, "contact_id": account["contact"]["id"]}
 
 

@@ -155,13 +155,15 @@ class Accounts:
         Attempt.objects.insert([Attempt(key=key, at=now) for key in keys])
 
     # -- sessions -------------------------------------------------------------------------
-    def start_session(self, contact: Contact, ip: str | None, now: datetime, lifetime: Any) -> str:
+    def start_session(self, contact: Contact, ip: str | None, now: datetime,
+                      lifetime: Any) -> tuple[str, PortalSession]:
+        """A new session: the raw id for the cookie, and the stored record (its hash)."""
         raw = access.new_session_id()
-        PortalSession(id_hash=access.sha256(raw), workspace_id=contact.workspace_id,
-                      contact_id=str(contact.id), created_at=now, last_seen_at=now,
-                      expires_at=now + lifetime, ip=ip).save(force_insert=True)
+        session = PortalSession(id_hash=access.sha256(raw), workspace_id=contact.workspace_id,
+                                contact_id=str(contact.id), created_at=now, last_seen_at=now,
+                                expires_at=now + lifetime, ip=ip).save(force_insert=True)
         Contact.objects(id=contact.id).update(set__last_sign_in_at=now)
-        return raw
+        return raw, session
 
     def session(self, raw: str, now: datetime, idle: Any) -> PortalSession | None:
         """The live session this id names: not ended, not past its end, not idle too long."""

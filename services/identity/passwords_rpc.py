@@ -8,7 +8,6 @@ and a wrong password get the same answer in about the same time.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from eventlet import tpool
@@ -22,8 +21,6 @@ from porchlight.events import fact
 from services.identity.models import Contact
 from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from services.identity.sign_in_rpc import DEAD_LINK, SIGNED_OUT, limits
-
-log = logging.getLogger(__name__)
 
 WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
 WRONG_CURRENT = "That is not your current password."
@@ -76,24 +73,14 @@ class PasswordsRpc:
     def request_password_reset(self, data: dict, ip: str | None = None) -> dict[str, bool]:
         """Email a reset link to every contact with access who signs in with this address;
         the same answer whether or not there is any."""
-        address = parse(SignInRequest, data).email
-        self.repo.accounts.count_attempt(limits(address, ip), utcnow())
-        for contact in self.repo.accounts.active_with_email(address):
-            record, token, _ = self.repo.accounts.issue(contact, "password_reset")
-            try:  # a link only: a reset is done on the device that reads the email
-                self._email_contact(contact, record, "contact_password_reset", token, None,
-                                    path="reset-password")
-            except Exception:  # noqa: BLE001 - the same answer; the log says which failed
-                log.warning("no password reset email for contact %s", contact.id)
+        self._email_everyone(parse(SignInRequest, data).email, ip, "password_reset",
+                             "contact_password_reset", path="reset-password")
         return {"sent": True}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def check_reset_link(self, token: str) -> dict[str, Any]:
         """Whose password a reset link would set, changing nothing."""
-        record = self._live_record(token, ("password_reset",))
-        contact = self.repo.accounts.contact_by_id(record.contact_id)
-        if contact is None or contact.access_removed_at is not None:
-            raise Unauthorized(DEAD_LINK)
+        contact = self._contact_of(self._live_record(token, ("password_reset",)))
         return {"first_name": contact.name.split()[0], "email": contact.email}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -101,10 +88,7 @@ class PasswordsRpc:
         """Set a new password with a reset link, once: every session of the contact ends
         and a new one starts here."""
         entered = parse(NewPassword, data)
-        record = self._live_record(token, ("password_reset",))
-        contact = self.repo.accounts.contact_by_id(record.contact_id)
-        if contact is None or contact.access_removed_at is not None:
-            raise Unauthorized(DEAD_LINK)
+        contact = self._contact_of(self._live_record(token, ("password_reset",)))
         check_new_password(entered.new_password, email=contact.email, name=contact.name)
         used = self.repo.accounts.redeem_link(token, ("password_reset",), utcnow())
         if used is None:

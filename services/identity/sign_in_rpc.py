@@ -48,24 +48,30 @@ class SignInRpc:
     def request_sign_in(self, data: dict, ip: str | None = None) -> dict[str, bool]:
         """Email a link and a code to every contact with access who signs in with this
         address (one per workspace). The answer is the same whether or not there is any."""
-        address = parse(SignInRequest, data).email
+        self._email_everyone(parse(SignInRequest, data).email, ip, "sign_in", "contact_sign_in")
+        return {"sent": True}
+
+    def _email_everyone(self, address: str, ip: str | None, purpose: str, template: str,
+                        path: str = "sign-in") -> None:
+        """A new link (and, to sign in, a code) for every contact with access who signs in
+        with this address, one per workspace. Counted against the limits first; a failed
+        email only makes a log line, so the caller's answer is the same either way."""
         self.repo.accounts.count_attempt(limits(address, ip), utcnow())
         for contact in self.repo.accounts.active_with_email(address):
-            record, token, code = self.repo.accounts.issue(contact, "sign_in")
+            record, token, code = self.repo.accounts.issue(contact, purpose)
+            # A reset is done on the device that reads the email: its link goes alone.
+            code = code if purpose == "sign_in" else None
             try:
-                self._email_contact(contact, record, "contact_sign_in", token, code)
+                self._email_contact(contact, record, template, token, code, path=path)
             except Exception:  # noqa: BLE001 - the same answer; the log says which failed
-                log.warning("no sign-in email for contact %s", contact.id)
-        return {"sent": True}
+                log.warning("no %s email for contact %s", purpose, contact.id)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def check_sign_in_link(self, token: str) -> dict[str, Any]:
         """What a sign-in link would do, changing nothing (mail scanners open links): the
         contact's first name and the business, or ``Unauthorized``."""
         record = self._live_record(token, SIGN_IN_PURPOSES)
-        contact = self.repo.accounts.contact_by_id(record.contact_id)
-        if contact is None or contact.access_removed_at is not None:
-            raise Unauthorized(DEAD_LINK)
+        contact = self._contact_of(record)
         workspace = self.repo.get_workspace(contact.workspace_id)
         return {"first_name": contact.name.split()[0], "workspace_name": workspace.name,
                 "purpose": record.purpose}
@@ -126,11 +132,15 @@ class SignInRpc:
             raise Unauthorized(DEAD_LINK)
         return record
 
-    def _start(self, record: SignInCode, ip: str | None) -> dict[str, Any]:
+    def _contact_of(self, record: SignInCode) -> Contact:
+        """The contact a link or code is for, while they have access."""
         contact = self.repo.accounts.contact_by_id(record.contact_id)
         if contact is None or contact.access_removed_at is not None:
             raise Unauthorized(DEAD_LINK)
-        return self._start_for(contact, ip)
+        return contact
+
+    def _start(self, record: SignInCode, ip: str | None) -> dict[str, Any]:
+        return self._start_for(self._contact_of(record), ip)
 
     def _start_for(self, contact: Contact, ip: str | None) -> dict[str, Any]:
         """A new session for a contact who just proved who they are."""
@@ -141,10 +151,9 @@ class SignInRpc:
             self.dispatch("contact_joined", fact(contact.workspace_id, f"contact:{contact.id}",
                                                  customer_id=contact.customer_id, contact_id=str(contact.id)))
         lifetime = timedelta(days=get_settings().portal_session_max_days)
-        raw = self.repo.accounts.start_session(contact, ip, now, lifetime)
+        raw, session = self.repo.accounts.start_session(contact, ip, now, lifetime)
         self.dispatch("contact_signed_in", fact(contact.workspace_id, f"contact:{contact.id}",
                                                 customer_id=contact.customer_id, contact_id=str(contact.id)))
-        session = self.repo.accounts.session(raw, now, timedelta(days=1))
         return {"session": raw, **self._signed_in(contact, session)}
 
     def _signed_in(self, contact: Contact, session: PortalSession) -> dict[str, Any]:

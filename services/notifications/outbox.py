@@ -97,7 +97,7 @@ class Outbox:
     def page(self, workspace_id: str, filters: dict[str, str], *, limit: int,
              cursor: str | None) -> tuple[list[Email], bool]:
         """Newest first by when it was queued, after the email ``cursor`` names."""
-        return newest_first(Email.objects(workspace_id=workspace_id, **filters), workspace_id, cursor,
+        return newest_first(Email, Email.objects(workspace_id=workspace_id, **filters), workspace_id, cursor,
                             moment="created_at", limit=limit, not_a_cursor="Not a cursor of this outbox.")
 
     def requeue_failed(self, workspace_id: str, email_id: str, changes: dict[str, Any]) -> Email:

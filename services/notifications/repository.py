@@ -46,7 +46,7 @@ class NotificationsRepository:
         items = InboxItem.objects(workspace_id=workspace_id)
         if unread:
             items = items.filter(read_at=None)
-        return newest_first(items, workspace_id, cursor, moment="occurred_at", limit=limit,
+        return newest_first(InboxItem, items, workspace_id, cursor, moment="occurred_at", limit=limit,
                             not_a_cursor="Not a cursor of this inbox.")
 
     def unread_count(self, workspace_id: str) -> int:
