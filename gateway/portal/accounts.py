@@ -41,7 +41,7 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Any:
+def page(template: str, status: int = 200, **context: Any) -> Any:
     account = g.get("account")
     branding = links.brand(account["workspace"]) if account else {"workspace": None}
     if not account:
@@ -50,8 +50,8 @@ def _page(template: str, status: int = 200, **context: Any) -> Any:
 
 
 def _limited(exc: TooManyRequests, template: str, **context: Any) -> Any:
-    page, status = _page(template, 429, error=exc.message, **context)
-    return page, status, {"Retry-After": str(exc.retry_after)}
+    body, status = page(template, 429, error=exc.message, **context)
+    return body, status, {"Retry-After": str(exc.retry_after)}
 
 
 # -- signing in -----------------------------------------------------------------------
@@ -59,7 +59,7 @@ def _limited(exc: TooManyRequests, template: str, **context: Any) -> Any:
 def sign_in() -> Any:
     if current_account() is not None:
         return redirect(url_for("accounts.dashboard"), code=303)
-    return _page("portal/sign_in.html", form={})
+    return page("portal/sign_in.html", form={})
 
 
 @bp.post("/portal/sign-in")
@@ -68,11 +68,11 @@ def send_sign_in() -> Any:
     try:
         identity("request_sign_in", {"email": address}, client_ip())
     except InvalidInput as exc:
-        return _page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
+        return page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
     except TooManyRequests as exc:
         return _limited(exc, "portal/sign_in.html", form={"email": address})
     # The same page whether or not the address has access.
-    return _page("portal/sign_in_code.html", email=address, errors={})
+    return page("portal/sign_in_code.html", email=address, errors={})
 
 
 @bp.post("/portal/sign-in/code")
@@ -82,9 +82,9 @@ def sign_in_with_code() -> Any:
     try:
         signed = identity("sign_in_with_code", {"email": address, "code": code}, client_ip())
     except InvalidInput as exc:
-        return _page("portal/sign_in_code.html", 422, email=address, errors=exc.fields)
+        return page("portal/sign_in_code.html", 422, email=address, errors=exc.fields)
     except Unauthorized as exc:
-        return _page("portal/sign_in_code.html", 401, email=address, errors={"code": exc.message})
+        return page("portal/sign_in_code.html", 401, email=address, errors={"code": exc.message})
     except TooManyRequests as exc:
         return _limited(exc, "portal/sign_in_code.html", email=address, errors={})
     return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
@@ -97,8 +97,8 @@ def sign_in_link(token: str) -> Any:
     try:
         link = identity("check_sign_in_link", token)
     except Unauthorized as exc:
-        return _page("portal/sign_in.html", 410, error=exc.message, form={})
-    return _page("portal/sign_in_link.html", link=link)
+        return page("portal/sign_in.html", 410, error=exc.message, form={})
+    return page("portal/sign_in_link.html", link=link)
 
 
 @bp.post("/portal/sign-in/<token>")
@@ -106,7 +106,7 @@ def use_sign_in_link(token: str) -> Any:
     try:
         signed = identity("sign_in_with_link", token, client_ip())
     except Unauthorized as exc:
-        return _page("portal/sign_in.html", 410, error=exc.message, form={})
+        return page("portal/sign_in.html", 410, error=exc.message, form={})
     except TooManyRequests as exc:
         return _limited(exc, "portal/sign_in.html", form={})
     return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
@@ -119,9 +119,9 @@ def sign_in_with_password() -> Any:
         signed = identity("sign_in_with_password",
                           {"email": address, "password": request.form.get("password", "")}, client_ip())
     except InvalidInput as exc:
-        return _page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
+        return page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
     except Unauthorized as exc:
-        return _page("portal/sign_in.html", 401, error=exc.message, form={"email": address})
+        return page("portal/sign_in.html", 401, error=exc.message, form={"email": address})
     except TooManyRequests as exc:
         return _limited(exc, "portal/sign_in.html", form={"email": address})
     next_page = "accounts.choose_password" if signed["must_change_password"] else "accounts.dashboard"
@@ -130,7 +130,7 @@ def sign_in_with_password() -> Any:
 
 @bp.get("/portal/forgot-password")
 def forgot_password() -> Any:
-    return _page("portal/forgot_password.html", form={}, errors={})
+    return page("portal/forgot_password.html", form={}, errors={})
 
 
 @bp.post("/portal/forgot-password")
@@ -139,10 +139,10 @@ def send_password_reset() -> Any:
     try:
         identity("request_password_reset", {"email": address}, client_ip())
     except InvalidInput as exc:
-        return _page("portal/forgot_password.html", 422, errors=exc.fields, form={"email": address})
+        return page("portal/forgot_password.html", 422, errors=exc.fields, form={"email": address})
     except TooManyRequests as exc:
         return _limited(exc, "portal/forgot_password.html", form={"email": address}, errors={})
-    return _page("portal/message.html", title="Check your email",
+    return page("portal/message.html", title="Check your email",
                  message=f"If {address} has an account, we have emailed it a link to choose a new "
                          "password. The link works once, for 15 minutes.")
 
@@ -152,22 +152,22 @@ def reset_password(token: str) -> Any:
     try:
         link = identity("check_reset_link", token)
     except Unauthorized as exc:
-        return _page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
-    return _page("portal/choose_password.html", link=link, errors={}, ask_current=False)
+        return page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
+    return page("portal/choose_password.html", link=link, errors={}, ask_current=False)
 
 
 @bp.post("/portal/reset-password/<token>")
 def use_reset_link(token: str) -> Any:
     new, problems = _new_password()
     if problems:
-        return _page("portal/choose_password.html", 422, errors=problems, ask_current=False, link=None)
+        return page("portal/choose_password.html", 422, errors=problems, ask_current=False, link=None)
     try:
         signed = identity("reset_password", token, {"new_password": new}, client_ip())
     except InvalidInput as exc:
-        return _page("portal/choose_password.html", 422, errors=_password_fields(exc),
+        return page("portal/choose_password.html", 422, errors=_password_fields(exc),
                      ask_current=False, link=None)
     except Unauthorized as exc:
-        return _page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
+        return page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
     return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
 
 
@@ -191,7 +191,7 @@ def _password_fields(exc: InvalidInput) -> dict[str, str]:
 def choose_password() -> Any:
     """Where a contact signed in with a temporary password must go first."""
     if request.method == "GET":
-        return _page("portal/choose_password.html", errors={}, ask_current=False, link=None)
+        return page("portal/choose_password.html", errors={}, ask_current=False, link=None)
     return _change_password("portal/choose_password.html", ask_current=False,
                             done=url_for("accounts.dashboard"))
 
@@ -199,19 +199,19 @@ def choose_password() -> Any:
 def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
     new, problems = _new_password()
     if problems:
-        return _page(template, 422, errors=problems, ask_current=ask_current, link=None)
+        return page(template, 422, errors=problems, ask_current=ask_current, link=None)
     try:
         identity("change_password", request.cookies.get(cookie_name()),
                  {"current_password": request.form.get("current_password") or None, "new_password": new})
     except InvalidInput as exc:
-        return _page(template, 422, errors=_password_fields(exc), ask_current=ask_current, link=None)
+        return page(template, 422, errors=_password_fields(exc), ask_current=ask_current, link=None)
     return redirect(done, code=303)
 
 
 @bp.get("/portal/profile")
 @signed_in
 def profile() -> Any:
-    return _page("portal/profile.html", errors={}, changed=request.args.get("changed"))
+    return page("portal/profile.html", errors={}, changed=request.args.get("changed"))
 
 
 @bp.post("/portal/profile/phone")
@@ -220,7 +220,7 @@ def change_phone() -> Any:
     try:
         identity("change_phone", request.cookies.get(cookie_name()), {"phone": request.form.get("phone")})
     except InvalidInput as exc:
-        return _page("portal/profile.html", 422, errors=exc.fields, changed=None)
+        return page("portal/profile.html", 422, errors=exc.fields, changed=None)
     return redirect(url_for("accounts.profile", changed="phone"), code=303)
 
 
@@ -257,7 +257,7 @@ def dashboard() -> Any:
     ]
     if "estimates" not in records:  # a member: estimates carry money, so they are not shown
         cards = cards[1:]
-    return _page("portal/dashboard.html", records=records, cards=cards)
+    return page("portal/dashboard.html", records=records, cards=cards)
 
 
 def _grant(entity_type: str, record_id: str) -> dict[str, Any]:
@@ -274,7 +274,7 @@ def _grant(entity_type: str, record_id: str) -> dict[str, Any]:
 @signed_in
 def work_order(work_order_id: str) -> Any:
     grant = _grant("work_order", work_order_id)
-    return _page("portal/work_order.html", wo=reads(current_app).work_order(grant))
+    return page("portal/work_order.html", wo=reads(current_app).work_order(grant))
 
 
 @bp.get("/portal/estimates/<estimate_id>")

@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from gateway.web import configure, install_security_headers
 from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import parse_iso
-from porchlight.errors import NotFound, TooManyRequests, Unavailable
+from porchlight.errors import Forbidden, NotFound, TooManyRequests, Unavailable
 from porchlight.money import format_minor
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     CSRFProtect(app)
 
     from gateway.portal.accounts import bp as accounts
+    from gateway.portal.accounts import page
     from gateway.portal.links import bp as links
+    from gateway.portal.team import bp as team
     from gateway.portal.verify import bp as verify
 
     app.register_blueprint(links)
     app.register_blueprint(verify)
     app.register_blueprint(accounts)
+    app.register_blueprint(team)
     install_security_headers(app)
 
     @app.get("/healthz")
@@ -111,6 +114,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         g.style_hashes = []
         return (render_template("portal/message.html", title="Please wait a moment", message=exc.message),
                 429, {"Retry-After": str(exc.retry_after)})
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc: Forbidden) -> Any:
+        return page("portal/message.html", 403, title="Not for your role", message=exc.message)
 
     @app.errorhandler(405)
     def method_not_allowed(exc: HTTPException) -> Any:

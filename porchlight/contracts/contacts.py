@@ -97,3 +97,9 @@ class PhoneChange(Contract):
 class CodeSignIn(Contract):
     email: Email
     code: StrictStr = Field(pattern=patterned(r"^[0-9]{6}$", "Enter the 6 digits from the email."))
+
+
+class RoleChange(Contract):
+    """An owner changing a teammate's role on the portal's team page."""
+
+    role: Role = Field(description=ROLE)

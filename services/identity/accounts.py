@@ -18,6 +18,8 @@ from services.identity.models import Attempt, Contact, PortalSession, SignInCode
 
 NO_CONTACT = "No such contact."
 TAKEN = "Another contact of this workspace already signs in with this address."
+LAST_OWNER = ("Your company needs at least one owner with access. Make someone else an owner "
+              "first.")
 
 
 def _removed_slot(contact_id: Any, key: str) -> str:
@@ -44,6 +46,12 @@ class Accounts:
             raise NotFound(NO_CONTACT)
         return found
 
+    def forget_contact(self, contact: Contact) -> None:
+        """Take back a contact just added whose invitation could not go: nothing of them
+        stays (they never had a code, a session or an answer)."""
+        SignInCode.objects(contact_id=str(contact.id)).delete()
+        Contact.objects(id=contact.id).delete()
+
     def contact_by_id(self, contact_id: str) -> Contact | None:
         return Contact.objects(id=contact_id).first()
 
@@ -62,17 +70,41 @@ class Accounts:
             raise Conflict("This contact's access was removed; add them again to give it back.")
         return updated
 
-    def remove_access(self, contact: Contact) -> Contact:
+    def remove_access(self, contact: Contact, *, keep_an_owner: bool = False) -> Contact:
+        """Take the contact's access away: their sessions end and their links and codes stop
+        at once. With ``keep_an_owner`` (an owner acting on the team page) the customer may
+        not be left without an owner with access (``Conflict``)."""
         now = utcnow()
         removed = Contact.objects(id=contact.id, access_removed_at=None).modify(
-            new=True, set__access_removed_at=now, set__updated_at=now,
-            set__email_slot=_removed_slot(contact.id, contact.email_key))
+            new=True, set__access_removed_at=now, set__updated_at=now)
         if removed is None:
             return Contact.objects.get(id=contact.id)  # removed already: nothing more to do
+        if keep_an_owner and removed.role == "owner" and not self._has_owner(removed):
+            Contact.objects(id=contact.id, access_removed_at=now).update(set__access_removed_at=None)
+            raise Conflict(LAST_OWNER)
+        # Only now is the address free for a new contact: undoing above never collides.
+        removed = Contact.objects(id=contact.id).modify(
+            new=True, set__email_slot=_removed_slot(contact.id, contact.email_key))
         self.end_sessions(str(contact.id))
         SignInCode.objects(contact_id=str(contact.id), used_at=None, revoked_at=None).update(
             set__revoked_at=now)
         return removed
+
+    def change_role(self, contact: Contact, role: str, *, keep_an_owner: bool = False) -> Contact:
+        """Set the contact's role; with ``keep_an_owner``, never leaving their customer
+        without an owner with access (``Conflict``)."""
+        changed = self.update_contact(contact, {"role": role})
+        if keep_an_owner and contact.role == "owner" and role != "owner" and not self._has_owner(changed):
+            Contact.objects(id=contact.id, role=role).update(set__role="owner")
+            raise Conflict(LAST_OWNER)
+        return changed
+
+    def _has_owner(self, contact: Contact) -> bool:
+        """Whether the contact's customer still has an owner with access. Checked after the
+        change, not before: of two owners demoting each other at once, each then sees no
+        owner and undoes their own change, so the customer is never left without one."""
+        return Contact.objects(workspace_id=contact.workspace_id, customer_id=contact.customer_id,
+                               role="owner", access_removed_at=None).count() > 0
 
     # -- sign-in codes --------------------------------------------------------------------
     def issue(self, contact: Contact, purpose: str, *,

@@ -81,19 +81,7 @@ class ContactsRpc:
         """Email the contact a sign-in link and a 6-digit code. Inviting again sends a new
         invitation and the old one stops working. At most ``INVITATIONS_PER_WINDOW`` per
         workspace in any rolling 24 hours (``TooManyRequests`` after)."""
-        contact = self._with_access(workspace_id, customer_id, contact_id)
-        record, token, code = self.repo.accounts.issue(contact, "invitation")
-        self.repo.accounts.invitations_allowed(workspace_id, record)
-        email = self._email_contact(contact, record, "contact_invitation", token, code)
-        now = utcnow()
-        changes = {"invited_at": now}
-        if contact.invitation_status != "accepted":
-            changes["invitation_status"] = "invited"
-        contact = self.repo.accounts.update_contact(contact, changes)
-        self.dispatch("contact_invited", fact(workspace_id, actor, customer_id=customer_id,
-                                              contact_id=contact_id))
-        return {"contact": contact_to_wire(contact), "expires_at": isoformat(record.expires_at),
-                "email": email}
+        return self._invite(self._with_access(workspace_id, customer_id, contact_id), actor)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def set_temporary_password(self, workspace_id: str, actor: str, customer_id: str,
@@ -122,6 +110,21 @@ class ContactsRpc:
             self.dispatch("contact_access_removed", fact(workspace_id, actor, customer_id=customer_id,
                                                          contact_id=contact_id))
         return contact_to_wire(contact)
+
+    def _invite(self, contact: Contact, actor: str) -> dict[str, Any]:
+        """A new invitation for ``contact`` (the old one dies), counted in the workspace's
+        rolling window whoever sends it, staff or an owner."""
+        record, token, code = self.repo.accounts.issue(contact, "invitation")
+        self.repo.accounts.invitations_allowed(contact.workspace_id, record)
+        email = self._email_contact(contact, record, "contact_invitation", token, code)
+        changes: dict[str, Any] = {"invited_at": utcnow()}
+        if contact.invitation_status != "accepted":
+            changes["invitation_status"] = "invited"
+        contact = self.repo.accounts.update_contact(contact, changes)
+        self.dispatch("contact_invited", fact(contact.workspace_id, actor, customer_id=contact.customer_id,
+                                              contact_id=str(contact.id)))
+        return {"contact": contact_to_wire(contact), "expires_at": isoformat(record.expires_at),
+                "email": email}
 
     def _with_access(self, workspace_id: str, customer_id: str, contact_id: str) -> Contact:
         contact = self.repo.accounts.contact(workspace_id, customer_id, contact_id)

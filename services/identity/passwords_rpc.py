@@ -20,7 +20,7 @@ from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
 from services.identity.models import Contact
 from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
-from services.identity.sign_in_rpc import DEAD_LINK, SIGNED_OUT, limits
+from services.identity.sign_in_rpc import DEAD_LINK, limits
 
 WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
 WRONG_CURRENT = "That is not your current password."
@@ -98,14 +98,6 @@ class PasswordsRpc:
         return self._start_for(self.repo.accounts.contact_by_id(str(contact.id)), ip)
 
     # -- helpers --------------------------------------------------------------------------
-    def _session_contact(self, raw_session: str) -> tuple[Contact, Any]:
-        account = self.resolve_session(raw_session)  # Unauthorized when it is not live
-        session = self.repo.accounts.session_by_id(account["session_id"])
-        contact = self.repo.accounts.contact_by_id(account["contact"]["id"])
-        if session is None or contact is None:
-            raise Unauthorized(SIGNED_OUT)
-        return contact, session
-
     def _set_password(self, contact: Contact, raw: str) -> None:
         check_new_password(raw, email=contact.email, name=contact.name)
         self.repo.accounts.update_contact(

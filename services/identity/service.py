@@ -21,6 +21,7 @@ from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.passwords_rpc import PasswordsRpc
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
 from services.identity.sign_in_rpc import SignInRpc
+from services.identity.team_rpc import TeamRpc
 
 # How long identity waits for notifications to queue an invitation or sign-in email.
 NOTIFICATIONS_TIMEOUT = 5.0
@@ -64,7 +65,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
     }
 
 
-class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, Ping):
+class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping):
     name = "identity"
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)

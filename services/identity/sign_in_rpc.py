@@ -125,6 +125,14 @@ class SignInRpc:
         return {"ended": ended}
 
     # -- helpers --------------------------------------------------------------------------
+    def _session_contact(self, raw_session: str) -> tuple[Contact, Any]:
+        account = self.resolve_session(raw_session)  # Unauthorized when it is not live
+        session = self.repo.accounts.session_by_id(account["session_id"])
+        contact = self.repo.accounts.contact_by_id(account["contact"]["id"])
+        if session is None or contact is None:
+            raise Unauthorized(SIGNED_OUT)
+        return contact, session
+
     def _live_record(self, token: str, purposes: tuple[str, ...]) -> SignInCode:
         record = (self.repo.accounts.peek_link(token, purposes, utcnow())
                   if isinstance(token, str) and token.startswith(access.SIGN_IN_TOKEN_PREFIX) else None)

@@ -1,0 +1,98 @@
+"""The owners' team page: who of their company can sign in, adding and inviting a
+teammate, changing a role, removing access.
+
+Identity decides everything — who is acting (from the session cookie it is given, never
+a contact id from the page), that they are an owner, that the teammate is of their
+company, and that the company keeps an owner. This module turns its answers into pages:
+a member who finds the address gets the 403 page saying only owners manage the team.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, request, url_for
+
+from gateway.portal.accounts import page, signed_in
+from gateway.portal.session import clear_session, cookie_name, identity
+from porchlight.errors import Conflict, InvalidInput, TooManyRequests
+
+bp = Blueprint("team", __name__)
+
+DONE = {
+    "added": "Invitation sent. It works for 3 days.",
+    "invited": "A new invitation is on its way; the earlier one no longer works.",
+    "role": "Role changed.",
+    "removed": "Access removed. They were signed out everywhere.",
+}
+
+
+def _team(method: str, *args: Any) -> Any:
+    return identity(method, request.cookies.get(cookie_name()), *args)
+
+
+def _team_page(status: int = 200, *, form: dict[str, str] | None = None,
+               errors: dict[str, str] | None = None, error: str | None = None) -> Any:
+    contacts = _team("list_team")["contacts"]  # a member: Forbidden, the app's 403 page
+    return page("portal/team.html", status, contacts=contacts, form=form or {}, errors=errors or {},
+                error=error, done=DONE.get(request.args.get("done", "")))
+
+
+def _limited(exc: TooManyRequests, **context: Any) -> Any:
+    body, status = _team_page(429, error=exc.message, **context)
+    return body, status, {"Retry-After": str(exc.retry_after)}
+
+
+@bp.get("/portal/team")
+@signed_in
+def team() -> Any:
+    return _team_page()
+
+
+@bp.post("/portal/team")
+@signed_in
+def add_member() -> Any:
+    form = {key: request.form.get(key, "").strip() for key in ("name", "email", "role")}
+    try:
+        _team("add_team_member", {**form, "role": form["role"] or "member"})
+    except InvalidInput as exc:
+        return _team_page(422, form=form, errors=exc.fields, error=exc.message)
+    except Conflict as exc:
+        return _team_page(409, form=form, errors={"email": exc.message}, error=exc.message)
+    except TooManyRequests as exc:
+        return _limited(exc, form=form)
+    return redirect(url_for("team.team", done="added"), code=303)
+
+
+def _act(method: str, contact_id: str, *args: Any, done: str) -> Any:
+    """One change to a teammate; the team page again, saying what happened or why not."""
+    try:
+        _team(method, contact_id, *args)
+    except Conflict as exc:
+        return _team_page(409, error=exc.message)
+    except InvalidInput as exc:
+        return _team_page(422, error=exc.message)
+    except TooManyRequests as exc:
+        return _limited(exc)
+    if done == "removed" and contact_id == g.account["contact"]["id"]:
+        # They removed themselves: their sessions have ended, this one with them.
+        return clear_session(redirect(url_for("accounts.sign_in"), code=303))
+    return redirect(url_for("team.team", done=done), code=303)
+
+
+@bp.post("/portal/team/<contact_id>/invite")
+@signed_in
+def invite(contact_id: str) -> Any:
+    return _act("invite_team_member", contact_id, done="invited")
+
+
+@bp.post("/portal/team/<contact_id>/role")
+@signed_in
+def change_role(contact_id: str) -> Any:
+    return _act("change_team_role", contact_id, {"role": request.form.get("role", "")}, done="role")
+
+
+@bp.post("/portal/team/<contact_id>/remove")
+@signed_in
+def remove(contact_id: str) -> Any:
+    return _act("remove_team_member", contact_id, done="removed")
