@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import json
 import sys
 import tempfile
@@ -39,18 +40,51 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
+# What axe-core checks on every page a scenario photographs: WCAG 2.1 A and AA.
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_script() -> str:
+    """axe-core itself (MPL-2.0), as shipped inside the ``axe-playwright-python`` wheel:
+    the one place on PyPI that carries the browser script, so no npm step is needed."""
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("axe-core is missing: run `make setup` (pip install -e '.[test]').")
+    return (Path(spec.origin).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_violations(page: Any, script: str) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is now, one line each: the
+    rule, its impact and the elements it found."""
+    page.evaluate(script)  # through the DevTools protocol, so the page's CSP does not apply
+    result = page.evaluate("options => axe.run(document, options)",
+                           {"runOnly": {"type": "tag", "values": AXE_RULES}, "resultTypes": ["violations"]})
+    return [f"{v['id']} ({v['impact']}): {v['help']} — "
+            + ", ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+            for v in result["violations"]]
+
+
 class Shots:
-    """Numbered full-page screenshots of the key steps, in one folder per test."""
+    """Numbered full-page screenshots of the key steps, in one folder per test. Each step
+    photographed is also checked by axe-core; what it finds fails the scenario at the end."""
 
     def __init__(self, page: Any, folder: Path) -> None:
         self.page = page
         self.folder = folder
         self.count = 0
+        self.axe = axe_script()
+        self.violations: dict[str, list[str]] = {}
+        self.checked: list[str] = []
 
-    def __call__(self, step: str) -> Path:
+    def __call__(self, step: str, *, check: bool = True) -> Path:
         self.count += 1
-        path = self.folder / f"{self.count:02d}-{step}.png"
+        name = f"{self.count:02d}-{step}"
+        path = self.folder / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        if check:
+            self.checked.append(name)
+            if found := axe_violations(self.page, self.axe):
+                self.violations[f"{name} ({self.page.url})"] = found
         return path
 
 
@@ -83,9 +117,11 @@ def main() -> None:
                 # The portal's scripts must run cleanly under its own CSP.
                 assert not page_errors, f"JavaScript errors on the page: {page_errors}"
                 assert not csp_violations, f"CSP violations: {csp_violations}"
+                assert not shots.violations, f"axe-core found accessibility violations: {shots.violations}"
+                result = {**result, "axe_checked": shots.checked}
             except BaseException:
                 with contextlib.suppress(Exception):  # the original error matters more
-                    shots("failure")
+                    shots("failure", check=False)
                 raise
         finally:
             context.close()

@@ -71,3 +71,154 @@ def test_an_invited_contact_signs_in_with_the_code_on_a_phone(office, stack, bro
     assert seen["cookies"] == [["porchlight_session", True, "Lax"]]
     assert office.get(f"/customers/{customer['id']}/contacts/{contact['id']}").json[
         "invitation_status"] == "accepted"
+
+
+# -- an owner and a member, each on a phone; every page photographed is checked by axe-core
+NEW_PASSWORD = "lantern-orchard-copper-71"
+
+
+def sign_in_with_temporary_password(page: Any, shots: Any, portal: str, email: str, password: str) -> None:
+    """The password form, then the forced choice of their own password."""
+    from playwright.sync_api import expect
+
+    page.goto(portal + "/portal/sign-in")
+    page.get_by_label("Email address").nth(1).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
+    shots("choose-password")
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("^Welcome"))).to_be_visible()
+
+
+def owner_accepts_from_the_dashboard(page: Any, shots: Any, portal: str, email: str, password: str,
+                                     estimate: str, signer: str, teammate: str) -> dict[str, Any]:
+    from playwright.sync_api import expect
+
+    sign_in_with_temporary_password(page, shots, portal, email, password)
+    before = page.locator("ul.counts").inner_text()
+    shots("dashboard")
+    page.get_by_role("link", name=re.compile(re.escape(estimate))).click()
+    expect(page.get_by_role("button", name="Accept estimate")).to_be_visible()
+    shown_total = page.locator("#total").inner_text()
+    shots("estimate")
+    page.get_by_label("Your full name").fill(signer)
+    page.get_by_role("button", name="Accept estimate").click()
+    expect(page.locator(".outcome-accepted")).to_contain_text(f"you accepted this estimate as {signer}")
+    shots("accepted")
+    page.get_by_role("link", name="Overview").click()
+    after = page.locator("ul.counts").inner_text()
+
+    page.get_by_role("link", name="Team").click()
+    expect(page.get_by_role("heading", name=re.compile("^Your team"))).to_be_visible()
+    shots("team")
+    page.get_by_label("Name", exact=True).fill("Sam Lee")
+    page.get_by_label("Email address").fill(teammate)
+    page.get_by_label("Member").check()
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("status")).to_contain_text("Invitation sent")
+    shots("invited")
+    return {"before": before, "after": after, "total": shown_total,
+            "team": page.locator("ul.team").inner_text(),
+            "widths": page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")}
+
+
+def member_looks_around(page: Any, shots: Any, portal: str, email: str, password: str,
+                        work_order: str, estimate_path: str) -> dict[str, Any]:
+    from playwright.sync_api import expect
+
+    sign_in_with_temporary_password(page, shots, portal, email, password)
+    shots("dashboard")
+    seen = {"dashboard": page.locator("main").inner_text(),
+            "nav": page.get_by_role("navigation").inner_text()}
+    page.get_by_role("link", name=re.compile(re.escape(work_order))).click()
+    expect(page.get_by_role("heading", name=re.compile(re.escape(work_order)))).to_be_visible()
+    shots("work-order")
+    seen["work_order"] = page.locator("main").inner_text()
+    page.goto(portal + estimate_path)
+    seen["estimate"] = page.locator("main").inner_text()
+    shots("estimate-refused")
+    page.goto(portal + "/portal/team")
+    seen["team"] = page.locator("main").inner_text()
+    shots("team-refused")
+    return seen
+
+
+def people_of(office: Any, label: str) -> dict[str, Any]:
+    """A customer of the shared e2e workspace with an owner and a member, each holding a
+    temporary password; an open work order and a sent estimate for them."""
+    tag = f"{label}-{office.workspace_id}"
+    customer = office.post("/customers", {"name": "Northwind Facilities",
+                                          "email": f"office-{tag}@northwind.example"}).json
+    made: dict[str, Any] = {"customer": customer}
+    for role in ("owner", "member"):
+        contact = office.post(f"/customers/{customer['id']}/contacts",
+                              {"name": f"{role.title()} Person", "email": f"{role}-{tag}@northwind.example",
+                               "role": role}).json
+        password = office.post(f"/customers/{customer['id']}/contacts/{contact['id']}/temporary-password")
+        made[role] = {**contact, "password": password.json["temporary_password"]}
+    made["work_order"] = office.work_order(customer_id=customer["id"], title=f"Roof drains {label}")
+    made["estimate"] = office.sent_estimate(
+        [{"description": "Gutter guards", "quantity": 1, "unit_price": "310.00"}],
+        title=f"Gutter guards {label}", customer_id=customer["id"])["estimate"]
+    return made
+
+
+def test_an_owner_accepts_an_estimate_from_the_dashboard_and_invites_a_member(office, stack, browser):
+    made = people_of(office, "owner")
+    estimate = made["estimate"]
+    teammate = f"sam-{office.workspace_id}@northwind.example"
+    seen = browser.run(owner_accepts_from_the_dashboard, context=SMALL_PHONE, portal=stack.portal_url,
+                       email=made["owner"]["email"], password=made["owner"]["password"],
+                       estimate=estimate["title"], signer="Owner Person", teammate=teammate)
+    assert "1 Estimates awaiting your answer" in seen["before"].replace("\n", " ")
+    assert "0 Estimates awaiting your answer" in seen["after"].replace("\n", " ")
+    answered = office.get(f"/estimates/{estimate['id']}").json
+    assert answered["status"] == "approved" and answered["outcome"]["signer_name"] == "Owner Person"
+    assert seen["total"].endswith(answered["outcome"]["total"])
+    assert "Sam Lee" in seen["team"] and teammate in seen["team"]
+    contacts = office.get(f"/customers/{made['customer']['id']}/contacts").json["contacts"]
+    sam = next(c for c in contacts if c["email"] == teammate)
+    assert sam["role"] == "member" and sam["invitation_status"] == "invited"
+    assert eventually(lambda: [m for m in stack.mail.messages if teammate in m["To"]], within=20)
+    scroll_width, viewport = seen["widths"]
+    assert scroll_width <= viewport == 360
+    # axe-core found nothing on any of them (the scenario fails otherwise):
+    assert [n.split("-", 1)[1] for n in seen["axe_checked"]] == [
+        "choose-password", "dashboard", "estimate", "accepted", "team", "invited"]
+
+
+def test_a_member_sees_work_orders_without_prices_and_no_team_page(office, stack, browser):
+    made = people_of(office, "member")
+    estimate = made["estimate"]
+    seen = browser.run(member_looks_around, context=SMALL_PHONE, portal=stack.portal_url,
+                       email=made["member"]["email"], password=made["member"]["password"],
+                       work_order=made["work_order"]["title"],
+                       estimate_path=f"/portal/estimates/{estimate['id']}")
+    currency = office.workspace()["currency"]
+    for page in ("dashboard", "work_order", "estimate", "team"):
+        assert "310" not in seen[page] and currency not in seen[page], page
+        assert estimate["title"] not in seen[page], page
+    assert made["work_order"]["title"] in seen["dashboard"]
+    assert "Team" not in seen["nav"] and "Profile" in seen["nav"]
+    assert "Only an owner" in seen["team"]
+    assert office.get(f"/estimates/{estimate['id']}").json["status"] == "sent"
+    assert len(seen["axe_checked"]) == 5  # choose-password, dashboard, work order, 404, 403
+
+
+def axe_on_a_broken_page(page: Any, shots: Any) -> dict[str, Any]:
+    from tests.browser import axe_script, axe_violations
+
+    page.set_content('<html><body><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+                     '<input type="text"></body></html>')
+    return {"violations": axe_violations(page, axe_script())}
+
+
+def test_the_accessibility_check_finds_what_is_wrong(browser):
+    """The axe-core check every scenario runs is live: a page with an unlabelled field and
+    an image without a text alternative fails it, rule by rule."""
+    found = browser.run(axe_on_a_broken_page)["violations"]
+    rules = {line.split(" ", 1)[0] for line in found}
+    assert {"image-alt", "label", "html-has-lang"} <= rules, found
