@@ -117,11 +117,15 @@ class MeasuredAmqpClient(AmqpClient):
     """The process's ``AmqpClient``, counting and timing every blocking RPC call it makes
     and keeping ``porchlight_amqp_connected{component}`` current."""
 
-    def __init__(self, amqp_uri: str, *, component: str, **kwargs: Any) -> None:
+
+    def __init__(self, amqp_uri: str, *, component: str | None = None, **kwargs: Any) -> None:
+        """``component`` None: the process reports another connection as its own (the
+        worker: Celery's consumer connection), and this one's state is not reported."""
         super().__init__(amqp_uri, **kwargs)
-        connected = AMQP_CONNECTED.labels(component)
-        connected.set(0)
-        self.on_connection_state = lambda up: connected.set(1 if up else 0)
+        if component is not None:
+            connected = AMQP_CONNECTED.labels(component)
+            connected.set(0)
+            self.on_connection_state = lambda up: connected.set(1 if up else 0)
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         started = time.perf_counter()
