@@ -99,6 +99,7 @@ TASK_SECONDS = Histogram(
 WORKER_HEARTBEAT = Gauge(
     "porchlight_worker_heartbeat_timestamp_seconds",
     "When the worker's consumer loop last beat (Unix time); /livez fails when it is old.",
+    multiprocess_mode="max",
 )
 
 
