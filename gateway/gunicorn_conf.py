@@ -33,9 +33,14 @@ def post_worker_init(_worker: object) -> None:
 
 
 # -- metrics: the workers write, the master serves /metrics on the ops port (gateway/ops.py) --
+_metrics_dir = ops.multiprocess_dir(_settings.metrics_dir)
+# gunicorn sets it in the master before any worker exists, so every worker's prometheus-client
+# starts in multiprocess mode.
+raw_env = [f"{ops.MULTIPROC_ENV}={_metrics_dir}"]
+
+
 def on_starting(_server: object) -> None:
-    """Before the first worker: where the workers' metric values meet."""
-    globals()["_metrics_dir"] = ops.prepare_multiprocess_dir()
+    ops.prepare_multiprocess_dir(_metrics_dir)
 
 
 def when_ready(_server: object) -> None:
@@ -47,4 +52,4 @@ def child_exit(_server: object, worker: object) -> None:
 
 
 def on_exit(_server: object) -> None:
-    ops.remove_multiprocess_dir(globals().get("_metrics_dir", ""))
+    ops.remove_multiprocess_dir(_metrics_dir)

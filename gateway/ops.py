@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -30,7 +31,6 @@ from flask import Flask, Response, g, request
 log = logging.getLogger(__name__)
 
 READINESS_TIMEOUT = 2.0  # seconds a /readyz waits for a first connection
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def gateway_name(app: Flask) -> str:
@@ -78,20 +78,26 @@ def install_ops(app: Flask) -> None:
 
 
 # -- gunicorn (see gateway/gunicorn_conf.py) -------------------------------------------------
-def prepare_multiprocess_dir() -> str:
-    """Before any worker starts (and before prometheus-client is imported, which reads the
-    variable once): the directory where the workers write their values. One fresh temporary
-    directory per master, or the one ``PROMETHEUS_MULTIPROC_DIR`` names, emptied — files
-    of an earlier run would add dead workers' counts to ours."""
-    path = os.environ.get(MULTIPROC_ENV)
-    if path:
-        os.makedirs(path, exist_ok=True)
-        for stale in glob.glob(os.path.join(path, "*.db")):
-            os.remove(stale)
-    else:
-        path = tempfile.mkdtemp(prefix="porchlight-metrics-")
-        os.environ[MULTIPROC_ENV] = path
-    return path
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's variable, read once at its import
+_TEMPORARY_PREFIX = "porchlight-metrics-"
+
+
+def multiprocess_dir(configured: Path | None) -> str:
+    """Where the workers write their values: ``PORCHLIGHT_METRICS_DIR``, or a directory of
+    this master's own under the temporary directory. Only named here (reading the config
+    must create nothing); ``prepare_multiprocess_dir`` makes it."""
+    if configured is not None:
+        return str(configured)
+    return os.path.join(tempfile.gettempdir(), f"{_TEMPORARY_PREFIX}{os.getpid()}")
+
+
+def prepare_multiprocess_dir(path: str) -> None:
+    """Before the first worker: the directory exists and holds no file of an earlier run —
+    those would add dead workers' counts to ours (a container's master is often pid 1 on
+    every start)."""
+    os.makedirs(path, exist_ok=True)
+    for stale in glob.glob(os.path.join(path, "*.db")):
+        os.remove(stale)
 
 
 def serve_metrics_from_master(host: str, port: int) -> Any:
@@ -119,5 +125,8 @@ def worker_exited(pid: int) -> None:
 
 
 def remove_multiprocess_dir(path: str) -> None:
-    if path.startswith(tempfile.gettempdir()) and os.path.basename(path).startswith("porchlight-metrics-"):
+    """At the master's exit: its own temporary directory goes (a configured one stays)."""
+    ours = os.path.dirname(path) == tempfile.gettempdir() and os.path.basename(path).startswith(
+        _TEMPORARY_PREFIX)
+    if ours:
         shutil.rmtree(path, ignore_errors=True)

@@ -15,6 +15,7 @@ from porchlight import metrics
 from porchlight.errors import NotFound
 from porchlight.ops import ops_app, run_checks
 from porchlight.service_ops import Observed
+from tests.unit.test_settings import nameko_config_file
 
 
 def sample(name: str, **labels: str) -> float:
@@ -138,3 +139,17 @@ def test_a_call_to_an_unreachable_broker_counts_as_unavailable():
         client.close()
     assert sample("porchlight_rpc_calls_total", **labels, outcome="unavailable") == before + 1
     assert sample("porchlight_amqp_connected", component="unit-test") == 0
+
+
+def test_config_yml_gives_services_the_ops_address_of_the_settings(monkeypatch):
+    from porchlight.settings import Settings
+
+    for name in ("PORCHLIGHT_OPS_HOST", "PORCHLIGHT_OPS_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    config = nameko_config_file()
+    assert (config["OPS_HOST"], config["OPS_PORT"]) == (
+        Settings.model_fields["ops_host"].default, Settings.model_fields["ops_port"].default)
+    monkeypatch.setenv("PORCHLIGHT_OPS_HOST", "127.0.0.1")
+    monkeypatch.setenv("PORCHLIGHT_OPS_PORT", "9311")
+    config = nameko_config_file()
+    assert (config["OPS_HOST"], config["OPS_PORT"]) == ("127.0.0.1", 9311)
