@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Portal: {stack.portal_url}  Admin API: {stack.admin_url}/api/v1")
         print(mail_line(stack, workspace_id))
+        print("Ops endpoints (/metrics, /livez, /readyz): "
+              + ", ".join(f"{name} {stack.ops_url(name)}" for name in stack.processes))
         print(f"Logs: {stack.log_dir}/. Press Ctrl-C to stop everything.", flush=True)
         while True:
             if dead := stack.dead():

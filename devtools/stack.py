@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,8 +26,6 @@ from pathlib import Path
 import requests
 
 from devtools.mail_server import MailServer
-from porchlight.amqp import AmqpClient, ServiceUnavailable
-from porchlight.errors import NotFound
 from porchlight.settings import get_settings, nameko_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,14 +39,6 @@ SERVICE_CLASSES = {
     "signatures": "services.signatures.service:SignaturesService",
     "notifications": "services.notifications.service:NotificationsService",
 }
-# A cheap call per service, answered by it alone, that proves the service is consuming.
-_PROBES = {
-    "identity": ("get_workspace", ("0" * 24,)),
-    "sharing": ("check_token", ("0" * 24, "0" * 24)),  # asks no other service
-    "documents": ("get_work_order", ("0" * 24, "0" * 24)),
-    "signatures": ("get_certificate", ("cert_" + "0" * 32,)),
-    "notifications": ("list_inbox", ("0" * 24, {})),
-}
 # The Celery worker (signed PDFs, emails, timed sweeps) runs beside them.
 WORKER = "worker"
 
@@ -55,6 +46,12 @@ WORKER = "worker"
 def _secret_key() -> str | None:
     key = get_settings().secret_key
     return key.get_secret_value() if key else None
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def _bin(name: str) -> str:
@@ -78,6 +75,9 @@ class Stack:
     # The local mail server the worker sends through, while the stack runs; None when
     # PORCHLIGHT_SMTP_URL names a server.
     mail: MailServer | None = None
+    # Each process's ops port (/metrics; /livez and /readyz for the services and the
+    # worker): a free one per process name, kept across restarts of that process.
+    ops_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def mail_dir(self) -> Path:
@@ -91,6 +91,12 @@ class Stack:
     @property
     def admin_url(self) -> str:
         return f"http://{self.host}:{self.admin_port}"
+
+    def ops_url(self, name: str) -> str:
+        """The ops endpoint of process ``name`` (a service, ``worker``, ``portal`` or ``admin``)."""
+        if name not in self.ops_ports:
+            self.ops_ports[name] = _free_port(self.host)
+        return f"http://{self.host}:{self.ops_ports[name]}"
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -107,6 +113,8 @@ class Stack:
 
     def command(self, name: str) -> tuple[list[str], dict[str, str]]:
         env = self.env()
+        self.ops_url(name)  # picks its port
+        env.update({"PORCHLIGHT_OPS_HOST": self.host, "PORCHLIGHT_OPS_PORT": str(self.ops_ports[name])})
         if name in SERVICES:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env
@@ -161,7 +169,7 @@ class Stack:
             self.start_mail()  # before the worker, which is given its address
             for name in (*SERVICES, WORKER, "portal", "admin"):
                 self.start_process(name)
-            self.wait_ready(timeout, names=(*SERVICES, "portal", "admin"))
+            self.wait_ready(timeout, names=(*SERVICES, WORKER, "portal", "admin"))
         except BaseException:
             self.stop()
             raise
@@ -183,37 +191,31 @@ class Stack:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
 
     def wait_ready(self, timeout: float = 60.0, names: tuple[str, ...] | None = None) -> None:
+        """Until every named process answers 200 on its ``/readyz``: a service or the worker
+        is connected to the broker (its queues consumed) and, for a service, its database
+        answers; a gateway's AMQP client is connected."""
         names = names or tuple(self.processes)
         deadline = time.monotonic() + timeout
-        client = AmqpClient(self.amqp_uri, timeout=2, name="stack-probe")
-        try:
-            pending = list(names)
-            while pending:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"not ready after {timeout:.0f}s: {', '.join(pending)} "
-                        f"(logs in {self.log_dir})"
-                    )
-                if crashed := [n for n in self.dead() if n in pending]:
-                    raise RuntimeError(f"{', '.join(crashed)} exited; see {self.log_dir}")
-                pending = [n for n in pending if not self._ready(client, n)]
-                if pending:
-                    time.sleep(0.3)
-        finally:
-            client.close()
+        pending = list(names)
+        while pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"not ready after {timeout:.0f}s: {', '.join(pending)} "
+                    f"(logs in {self.log_dir})"
+                )
+            if crashed := [n for n in self.dead() if n in pending]:
+                raise RuntimeError(f"{', '.join(crashed)} exited; see {self.log_dir}")
+            pending = [n for n in pending if not self._ready(n)]
+            if pending:
+                time.sleep(0.2)
 
-    def _ready(self, client: AmqpClient, name: str) -> bool:
-        if name in SERVICES:
-            method, args = _PROBES[name]
-            try:
-                client.call(name, method, *args)
-            except NotFound:
-                return True
-            except ServiceUnavailable:
-                return False
-            return True
-        url = self.portal_url if name == "portal" else self.admin_url
+    def readiness_url(self, name: str) -> str:
+        if name in ("portal", "admin"):  # the gateways answer it on their own port
+            return (self.portal_url if name == "portal" else self.admin_url) + "/readyz"
+        return self.ops_url(name) + "/readyz"
+
+    def _ready(self, name: str) -> bool:
         try:
-            return requests.get(url + "/healthz", timeout=1).status_code == 200
+            return requests.get(self.readiness_url(name), timeout=3).status_code == 200
         except requests.RequestException:
             return False

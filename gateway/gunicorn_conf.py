@@ -6,6 +6,7 @@ process's one AMQP client (its asyncio loop runs in a thread of its own).
 
 import gc
 
+from gateway import ops
 from porchlight.settings import get_settings
 
 _settings = get_settings()
@@ -29,3 +30,26 @@ def post_worker_init(_worker: object) -> None:
     objects and holds every request in the process for ~15 ms (the pages' p99)."""
     gc.collect()
     gc.freeze()
+
+
+# -- metrics: the workers write, the master serves /metrics on the ops port (gateway/ops.py) --
+_metrics_dir = ops.multiprocess_dir(_settings.metrics_dir)
+# gunicorn sets it in the master before any worker exists, so every worker's prometheus-client
+# starts in multiprocess mode.
+raw_env = [f"{ops.MULTIPROC_ENV}={_metrics_dir}"]
+
+
+def on_starting(_server: object) -> None:
+    ops.prepare_multiprocess_dir(_metrics_dir)
+
+
+def when_ready(_server: object) -> None:
+    ops.serve_metrics_from_master(_settings.ops_host, _settings.ops_port)
+
+
+def child_exit(_server: object, worker: object) -> None:
+    ops.worker_exited(worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(_server: object) -> None:
+    ops.remove_multiprocess_dir(_metrics_dir)

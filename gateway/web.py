@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask import Flask, g, request
 
+from gateway.ops import gateway_name, install_ops
 from porchlight import share_tokens
 from porchlight.amqp import AmqpClient
 from porchlight.errors import (
@@ -25,6 +26,7 @@ from porchlight.errors import (
     Unavailable,
 )
 from porchlight.logs import LOG_FORMAT
+from porchlight.metrics import MeasuredAmqpClient
 from porchlight.settings import Settings, get_settings
 
 access_log = logging.getLogger("porchlight.access")
@@ -116,6 +118,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     install_log_redaction()
+    install_ops(app)  # /livez, /readyz and the request metrics (gateway/ops.py)
 
 
 def amqp_client(app: Flask) -> AmqpClient:
@@ -127,7 +130,8 @@ def amqp_client(app: Flask) -> AmqpClient:
             client = app.extensions.get("porchlight_amqp")
             if client is None:
                 # Named after the app (gateway.portal.app), as operators see it in RabbitMQ.
-                client = AmqpClient(app.config["AMQP_URI"], timeout=app.config["RPC_TIMEOUT"], name=app.name)
+                client = MeasuredAmqpClient(app.config["AMQP_URI"], timeout=app.config["RPC_TIMEOUT"],
+                                            name=app.name, component=gateway_name(app))
                 app.extensions["porchlight_amqp"] = client
     return client
 

@@ -117,6 +117,8 @@ class AmqpClient:
         self._lock = threading.Lock()
         self._closed = False
         self._subscriptions: list[_Subscription] = []
+        # Told True/False when the connection comes up or goes (the ops metrics' gauge).
+        self.on_connection_state: Callable[[bool], None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -163,6 +165,21 @@ class AmqpClient:
         """The connection is up and the reply queue consuming."""
         return self._ready and not self._closed
 
+    def ensure_connected(self, timeout: float | None = None) -> bool:
+        """Connect now if nobody has yet (a readiness probe before the first call); whether
+        the connection is up. Never raises for a broker that cannot be reached."""
+        timeout = self.timeout if timeout is None else float(timeout)
+        try:
+            self._wait(self._ensure_connected(timeout), timeout)
+        except ServiceUnavailable:
+            pass
+        return self.connected
+
+    def _state_changed(self, up: bool) -> None:
+        callback = self.on_connection_state
+        if callback is not None:
+            _run_callback(lambda: callback(up), "on_connection_state")
+
     # -- connecting -----------------------------------------------------------------------
 
     async def _connect(self) -> None:
@@ -199,6 +216,7 @@ class AmqpClient:
         connection.reconnect_callbacks.add(self._on_reconnected)
         self._connection, self._channel, self._rpc_exchange = connection, channel, rpc_exchange
         self._ready = True
+        self._state_changed(True)
         log.info("AMQP connection %r up", f"{self.name} pid {os.getpid()}")
         if self._subscriptions:
             await self._bind_subscriptions()
@@ -237,6 +255,7 @@ class AmqpClient:
 
     def _on_connection_lost(self, _connection: Any, exc: BaseException | None = None) -> None:
         was_ready, self._ready = self._ready, False
+        self._state_changed(False)
         self._fail_pending("the connection to the message broker was lost")
         if was_ready and not self._closed:
             log.warning("AMQP connection lost (%s); reconnecting", type(exc).__name__ if exc else "closed")
@@ -249,6 +268,7 @@ class AmqpClient:
         # aio-pika has restored the channel, exchanges, queues, bindings and consumers
         # before it runs this; what is left is a subscription made while it was away.
         self._ready = True
+        self._state_changed(True)
         log.info("AMQP connection restored")
         await self._bind_subscriptions()
 
@@ -443,6 +463,7 @@ class AmqpClient:
 
     async def _shutdown(self) -> None:
         self._ready = False
+        self._state_changed(False)
         self._fail_pending("the AMQP client was closed")
         for subscription in self._subscriptions:
             if subscription.ready:

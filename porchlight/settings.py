@@ -155,6 +155,22 @@ class Settings(BaseSettings):
     )
 
     # -- everything ---------------------------------------------------------------------
+    ops_host: str = Field(
+        "0.0.0.0", min_length=1, max_length=253,
+        description="Address of every process's ops endpoint (/metrics; /livez and /readyz for "
+                    "the services and the worker).",
+    )
+    metrics_dir: Path | None = Field(
+        None,
+        description="Gateways: the directory where gunicorn's workers keep their metric values for "
+                    "the master's /metrics (prometheus-client's multiprocess mode); emptied at start. "
+                    "Unset: one per gunicorn master under the temporary directory, removed at exit.",
+    )
+    ops_port: int = Field(
+        9100, ge=0, le=65_535,
+        description="Port of the ops endpoint (Kubernetes: 9100, named ops); 0: a free port chosen "
+                    "at start (logged). Processes sharing a host each need their own.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Least severe log records written, in any case (info, INFO).",
     )

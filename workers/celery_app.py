@@ -17,6 +17,7 @@ from typing import Any
 from celery import Celery
 
 from porchlight.settings import get_settings
+from workers import ops
 
 EXPIRE_ESTIMATES_EVERY = 60.0  # seconds
 
@@ -96,6 +97,7 @@ def create_celery(config: dict[str, Any] | None = None) -> Celery:
     conf.update(config or {})
     app = Celery("porchlight", include=["workers.tasks"])
     app.config_from_object(conf)
+    ops.install(app)  # /livez, /readyz, /metrics and task metrics (workers/ops.py)
     # @shared_task binds to the default app; a worker started on this module is that app.
     app.set_default()
     return app

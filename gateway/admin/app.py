@@ -653,6 +653,7 @@ TAGS = [
 ]
 BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "plk_...",
           "description": "A staff API key (plk_...) sent as `Authorization: Bearer <key>`."}
+_TEXT = {"schema": {"type": "string"}}
 META_PATHS = {
     "/api/v1/openapi.json": {"get": {
         "operationId": "getOpenApiDocument", "tags": ["meta"], "summary": "This description",
@@ -665,6 +666,18 @@ META_PATHS = {
         "security": [],
         "responses": {"200": {"description": "The gateway is up.", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Health"}}}}}}},
+    # Probes for the orchestrator (gateway/ops.py): plain text, the same on every process.
+    "/livez": {"get": {
+        "operationId": "liveness", "tags": ["meta"], "summary": "Liveness probe",
+        "description": "Answers while the gateway process serves requests.", "security": [],
+        "responses": {"200": {"description": "`ok`", "content": {"text/plain": _TEXT}}}}},
+    "/readyz": {"get": {
+        "operationId": "readiness", "tags": ["meta"], "summary": "Readiness probe",
+        "description": "Whether the gateway is connected to the message broker, so it can reach the "
+                       "services.", "security": [],
+        "responses": {
+            "200": {"description": "`ok`", "content": {"text/plain": _TEXT}},
+            "503": {"description": "One line per failed check.", "content": {"text/plain": _TEXT}}}}},
 }
 
 

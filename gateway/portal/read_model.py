@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from porchlight.clock import utcnow
+from porchlight.metrics import READ_MODEL_ENTRIES, READ_MODEL_LOOKUPS
 
 T = TypeVar("T")
 Subject = tuple[str, str]  # ("work_order", id), ("share_token", id), ("workspace", id), …
@@ -149,12 +150,14 @@ class ReadModel:
         """The stored value, or None (never stored, forgotten, or past its lifetime)."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry.stale_at <= self.clock() or (entry.ends_at is not None and entry.ends_at <= self.now()):
+            if entry is not None and (entry.stale_at <= self.clock() or (
+                    entry.ends_at is not None and entry.ends_at <= self.now())):
                 self._drop(key)
-                return None
-            return entry.value
+                entry = None
+        # Labelled by the key's kind ("link", "work_order", …: named in code), never its ids.
+        kind = key[0] if isinstance(key, tuple) and key and isinstance(key[0], str) else "other"
+        READ_MODEL_LOOKUPS.labels(kind, "miss" if entry is None else "hit").inc()
+        return None if entry is None else entry.value
 
     def forget(self, key: Hashable) -> None:
         with self._lock:
@@ -200,11 +203,13 @@ class ReadModel:
             self._by_subject.setdefault(subject, set()).add(key)
         for evicted_key, evicted in self._entries.put(key, entry):
             self._unindex(evicted_key, evicted)
+        READ_MODEL_ENTRIES.set(len(self._entries))
 
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key)
         if entry is not None:
             self._unindex(key, entry)
+            READ_MODEL_ENTRIES.set(len(self._entries))
 
     def _unindex(self, key: Hashable, entry: _Entry) -> None:
         for subject in entry.subjects:
@@ -218,6 +223,7 @@ class ReadModel:
         self._sequence += 1
         self._floor = self._sequence  # a fill that started before this is never stored
         self._entries.clear()
+        READ_MODEL_ENTRIES.set(0)
         self._by_subject.clear()
         self._marks.clear()
         self._lock.notify_all()

@@ -11,6 +11,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 
 from porchlight.ping import Ping
+from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from services.documents import ALIAS
@@ -25,7 +26,7 @@ from services.documents.work_orders.rpc import WorkOrderRpc
 from services.documents.workspace import IDENTITY_TIMEOUT
 
 
-class DocumentsService(Ping, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc,
+class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc,
                        CustomerRecordsRpc):
     name = "documents"
 

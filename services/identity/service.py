@@ -15,6 +15,7 @@ from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput, Workspa
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
 from porchlight.ping import Ping
+from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from services.identity.contacts_rpc import ContactsRpc
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
@@ -65,7 +66,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
     }
 
 
-class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping):
+class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Observed):
     name = "identity"
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)

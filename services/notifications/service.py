@@ -28,6 +28,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.errors import CONTRACT_ERRORS
 from porchlight.ping import Ping
+from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from services.notifications import inbox
@@ -64,7 +65,7 @@ def item_to_wire(item: InboxItem) -> dict[str, Any]:
     }
 
 
-class NotificationsService(OutboxRpc, Ping):
+class NotificationsService(OutboxRpc, Ping, Observed):
     name = "notifications"
 
     repo: NotificationsRepository = Store(ALIAS, NotificationsRepository)

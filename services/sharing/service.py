@@ -20,6 +20,7 @@ from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.ping import Ping
+from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
@@ -54,7 +55,7 @@ def _to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-class SharingService(Ping):
+class SharingService(Ping, Observed):
     name = "sharing"
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)

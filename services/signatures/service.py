@@ -16,6 +16,7 @@ from porchlight.contracts.evidence import ArtifactInput, EvidenceInput
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.ping import Ping
+from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from services.signatures.models import ALIAS, ENTITY_TYPES, Artifact, Evidence
 from services.signatures.repository import SignaturesRepository
@@ -124,7 +125,7 @@ def _canonical(snapshot: dict[str, Any]) -> tuple[str, str]:
     return canonical.decode("utf-8"), snapshots.digest(snapshot)
 
 
-class SignaturesService(Ping):
+class SignaturesService(Ping, Observed):
     name = "signatures"
 
     repo: SignaturesRepository = Store(ALIAS, SignaturesRepository)
