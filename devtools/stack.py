@@ -78,6 +78,8 @@ class Stack:
     # The local mail server the worker sends through, while the stack runs; None when
     # PORCHLIGHT_SMTP_URL names a server.
     mail: MailServer | None = None
+    # PORCHLIGHT_LOG_FORMAT for every child ("json": as in the images); None: the environment's.
+    log_format: str | None = None
 
     @property
     def mail_dir(self) -> Path:
@@ -107,6 +109,9 @@ class Stack:
 
     def command(self, name: str) -> tuple[list[str], dict[str, str]]:
         env = self.env()
+        env["PORCHLIGHT_SERVICE_NAME"] = name  # the "service" of its log lines
+        if self.log_format:
+            env["PORCHLIGHT_LOG_FORMAT"] = self.log_format
         if name in SERVICES:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env

@@ -6,6 +6,7 @@ process's one AMQP client (its asyncio loop runs in a thread of its own).
 
 import gc
 
+from porchlight import logs
 from porchlight.settings import get_settings
 
 _settings = get_settings()
@@ -21,6 +22,28 @@ graceful_timeout = 10
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+# gunicorn's own lines (workers booting, timeouts, errors) go through the handler every
+# Porchlight process uses (porchlight/logs.py): JSON under PORCHLIGHT_LOG_FORMAT=json, tokens
+# redacted. gunicorn.error propagates to the root, where that handler is; the app finds it
+# there and adds no second one.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"porchlight": {"()": "porchlight.logs.console_handler"}},
+    "root": {"level": _settings.log_level, "handlers": ["porchlight"]},
+    "loggers": {
+        "gunicorn.error": {"level": _settings.log_level, "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}
+
+
+def on_starting(server: object) -> None:
+    """Name the master's log lines after the gateway it serves (``gateway.portal.app:…`` →
+    ``portal``) before any worker is forked; the workers inherit the name."""
+    module = str(getattr(getattr(server, "app", None), "app_uri", "") or "").split(":")[0].split(".")
+    if len(module) > 1 and module[0] == "gateway":
+        logs.default_component(module[1])
 
 
 def post_worker_init(_worker: object) -> None:
