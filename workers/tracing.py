@@ -37,6 +37,8 @@ def _setup_logging(loglevel: Any = None, **_: Any) -> None:
         root.addHandler(logs.console_handler())
     if loglevel:
         root.setLevel(loglevel)
+    # fpdf2's font subsetting (fontTools) writes a dozen INFO lines per PDF ("maxp pruned").
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def request_id_of(task: Any) -> str | None:
