@@ -6,7 +6,6 @@ process's one AMQP client (its asyncio loop runs in a thread of its own).
 
 import gc
 
-from porchlight import logs
 from porchlight.settings import get_settings
 
 _settings = get_settings()
@@ -36,14 +35,6 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
 }
-
-
-def on_starting(server: object) -> None:
-    """Name the master's log lines after the gateway it serves (``gateway.portal.app:…`` →
-    ``portal``) before any worker is forked; the workers inherit the name."""
-    module = str(getattr(getattr(server, "app", None), "app_uri", "") or "").split(":")[0].split(".")
-    if len(module) > 1 and module[0] == "gateway":
-        logs.default_component(module[1])
 
 
 def post_worker_init(_worker: object) -> None:

@@ -14,8 +14,10 @@ worker through ``workers.tracing``.
 ``share_tokens.redact``, whatever logger wrote them, so no share or sign-in token reaches
 a log line in either format.
 
-**Component.** ``PORCHLIGHT_SERVICE_NAME`` when set; otherwise what the process says it
-is once it knows (a nameko service's name, ``portal``, ``worker``), ``porchlight`` before.
+**Component.** ``PORCHLIGHT_SERVICE_NAME`` when set; otherwise what the command line names
+(``nameko run … services.identity.service:IdentityService`` → identity, ``gunicorn …
+gateway.portal.app:create_app()`` → portal) or the process says once it knows (a nameko
+service's name, ``worker``); ``porchlight`` before.
 
 A service declares its contract errors (``porchlight.errors.CONTRACT_ERRORS``: a refused
 link, a field to fix, a conflict) as ``expected_exceptions`` of its entrypoints. nameko
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -84,6 +87,18 @@ def default_component(name: str) -> None:
     global _component
     if _component is None:
         _component = name
+
+
+# What ``nameko run`` and gunicorn are given: ``services.<name>.service:<Class>`` or
+# ``gateway.<name>.app:create_app()``.
+_COMMAND_LINE_TARGET = re.compile(r"(?:services\.([a-z]+)\.service|gateway\.([a-z]+)\.app)(?::.*)?")
+
+
+def _named_on_command_line(argv: list[str]) -> str | None:
+    for arg in argv[1:]:
+        if match := _COMMAND_LINE_TARGET.fullmatch(arg):
+            return match[1] or match[2]
+    return None
 
 
 class RequestIdFilter(logging.Filter):
@@ -165,6 +180,8 @@ def console_handler() -> logging.Handler:
     ``INFO``) instead of sitting in ``config.yml``.
     """
     logging.getLogger().setLevel(get_settings().log_level)
+    if named := _named_on_command_line(sys.argv):
+        default_component(named)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter())
     handler.addFilter(RequestIdFilter())

@@ -238,6 +238,17 @@ def test_the_service_name_setting_wins_over_what_the_process_calls_itself(handle
     assert json.loads(buffer.getvalue())["service"] == "portal"
 
 
+@pytest.mark.parametrize(("argv", "named"), [
+    (["nameko", "run", "--config", "/app/config.yml", "services.signatures.service:SignaturesService"],
+     "signatures"),
+    (["gunicorn", "--config", "/app/gateway/gunicorn_conf.py", "gateway.admin.app:create_app()"], "admin"),
+    (["python", "-m", "workers"], None),  # names itself in workers.tracing
+    (["nameko", "run", "services.identity.service:IdentityService\nforged"], None),
+])
+def test_a_process_is_named_from_what_its_command_line_runs(argv, named):
+    assert logs._named_on_command_line(argv) == named
+
+
 # -- the worker -------------------------------------------------------------------------------
 
 
