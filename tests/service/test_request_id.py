@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
 from porchlight import logs, request_context
+from porchlight.amqp import AmqpClient
 from porchlight.request_tracing import RequestTracing
 from porchlight.task_queue import TaskQueue
 
@@ -158,3 +160,25 @@ def test_a_task_a_service_queues_carries_the_id(container_factory, services, rpc
         finally:
             queue.close()
     assert headers is not None and headers["request_id"] == "trace-svc-0003"
+
+
+def test_the_gateways_event_consumer_hears_the_id_of_the_request_behind_an_event(rpc, services):
+    """The portal's read model hears events through the AmqpClient: while its handler runs,
+    the id of the request that caused the event is current (and on its log lines)."""
+    heard: list[tuple[str, str | None]] = []
+    ready = threading.Event()
+    consumer = AmqpClient(services["AMQP_URI"], timeout=5, name="tests-trace-consumer")
+    try:
+        def on_event(_service: str, _event_type: str, payload: dict[str, Any]) -> None:
+            heard.append((payload["workspace_id"], request_context.current()))
+
+        consumer.subscribe([("identity", "workspace_created")], on_event, on_ready=ready.set)
+        assert ready.wait(10)
+        with request_context.bound("trace-svc-0004"):
+            created = rpc.call("identity", "create_workspace", {"name": "Acme Heard"}, "test")
+        deadline = time.monotonic() + 5
+        while not heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heard == [(created["workspace"]["id"], "trace-svc-0004")]
+    finally:
+        consumer.close()
