@@ -8,8 +8,9 @@
   ``request_id`` header. ``task_prerun`` makes it current in the pool thread that runs the
   task (a scheduled sweep, which has none, gets a new one), so the task's log lines and
   the RPC calls it makes carry it; ``task_postrun`` writes one INFO line for the run
-  (``porchlight.render_signed_pdf SUCCESS 84.2 ms``) and clears the id, since the pool
-  reuses its threads.
+  (``porchlight.render_signed_pdf SUCCESS 84.2 ms``) and puts back what was current before
+  (nothing, in a worker's pool thread, which goes on to other tasks; the caller's id for a
+  task run eagerly with ``apply()``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def request_id_of(task: Any) -> str | None:
 @task_prerun.connect
 def _task_prerun(task: Any = None, **_: Any) -> None:
     request_id = request_id_of(task) if task is not None else None
+    _started.before = request_context.current()
     request_context.set_current(request_id or request_context.new_request_id())
     _started.at = time.perf_counter()
 
@@ -64,4 +66,5 @@ def _task_postrun(task: Any = None, state: str | None = None, **_: Any) -> None:
     elapsed_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
     log.info("%s %s %.1f ms", getattr(task, "name", "?"), state or "done", elapsed_ms)
     _started.at = None
-    request_context.clear()
+    request_context.set_current(getattr(_started, "before", None))
+    _started.before = None

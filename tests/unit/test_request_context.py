@@ -17,6 +17,7 @@ from flask import Flask
 
 from gateway.web import install_security_headers
 from porchlight import logs, request_context
+from porchlight.settings import SettingsError, load_settings
 from workers import tracing
 
 TOKEN = "est_" + "ab" * 20
@@ -97,6 +98,18 @@ class Captured(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append((record.getMessage(), record.request_id))
+
+
+@pytest.mark.parametrize(("value", "expected"), [("JSON", "json"), (" console ", "console"), ("", "console")])
+def test_the_log_format_setting_reads_any_case_and_empty_as_unset(value, expected):
+    assert load_settings(log_format=value).log_format == expected
+
+
+def test_an_unknown_log_format_or_service_name_stops_the_process():
+    with pytest.raises(SettingsError, match="PORCHLIGHT_LOG_FORMAT"):
+        load_settings(log_format="xml")
+    with pytest.raises(SettingsError, match="PORCHLIGHT_SERVICE_NAME"):
+        load_settings(service_name="portal\nforged")
 
 
 # -- the gateways -------------------------------------------------------------------------
@@ -268,13 +281,17 @@ def test_a_task_runs_with_the_request_id_it_was_sent_with():
         assert echo.apply(headers={"request_id": "task-req-9"}).get() == "task-req-9"
         made = echo.apply().get()
         forged = echo.apply(headers={"request_id": "x\ny"}).get()
+        assert request_context.current() is None
+        with request_context.bound("caller-1"):  # run eagerly inside a request: its id comes back
+            assert echo.apply(headers={"request_id": "task-req-10"}).get() == "task-req-10"
+            assert request_context.current() == "caller-1"
     finally:
         tracing.log.removeHandler(captured)
         tracing.log.setLevel(logging.NOTSET)
     assert UUID_HEX.fullmatch(made) and UUID_HEX.fullmatch(forged) and made != forged
-    assert request_context.current() is None
     assert [(message.split()[:2], request_id) for message, request_id in captured.lines] == [
         (["porchlight.tests.echo_request_id", "SUCCESS"], "task-req-9"),
         (["porchlight.tests.echo_request_id", "SUCCESS"], made),
         (["porchlight.tests.echo_request_id", "SUCCESS"], forged),
+        (["porchlight.tests.echo_request_id", "SUCCESS"], "task-req-10"),
     ]
