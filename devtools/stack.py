@@ -78,6 +78,8 @@ class Stack:
     # Each process's ops port (/metrics; /livez and /readyz for the services and the
     # worker): a free one per process name, kept across restarts of that process.
     ops_ports: dict[str, int] = field(default_factory=dict)
+    # PORCHLIGHT_LOG_FORMAT for every child ("json": as in the images); None: the environment's.
+    log_format: str | None = None
 
     @property
     def mail_dir(self) -> Path:
@@ -115,6 +117,9 @@ class Stack:
         env = self.env()
         self.ops_url(name)  # picks its port
         env.update({"PORCHLIGHT_OPS_HOST": self.host, "PORCHLIGHT_OPS_PORT": str(self.ops_ports[name])})
+        env["PORCHLIGHT_SERVICE_NAME"] = name  # the "service" of its log lines
+        if self.log_format:
+            env["PORCHLIGHT_LOG_FORMAT"] = self.log_format
         if name in SERVICES:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env

@@ -22,6 +22,20 @@ graceful_timeout = 10
 accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+# gunicorn's own lines (workers booting, timeouts, errors) go through the handler every
+# Porchlight process uses (porchlight/logs.py): JSON under PORCHLIGHT_LOG_FORMAT=json, tokens
+# redacted. gunicorn.error propagates to the root, where that handler is; the app finds it
+# there and adds no second one.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"porchlight": {"()": "porchlight.logs.console_handler"}},
+    "root": {"level": _settings.log_level, "handlers": ["porchlight"]},
+    "loggers": {
+        "gunicorn.error": {"level": _settings.log_level, "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}
 
 
 def post_worker_init(_worker: object) -> None:

@@ -1,4 +1,4 @@
-"""What both gateways share: the AMQP client, security headers, token-safe logging."""
+"""What both gateways share: the AMQP client, security headers, token-safe logging, request ids."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from urllib.parse import quote
 from flask import Flask, g, request
 
 from gateway.ops import gateway_name, install_ops
-from porchlight import share_tokens
+from porchlight import logs, request_context, share_tokens
 from porchlight.amqp import AmqpClient
 from porchlight.errors import (
     Conflict,
@@ -25,7 +25,6 @@ from porchlight.errors import (
     Unauthorized,
     Unavailable,
 )
-from porchlight.logs import LOG_FORMAT
 from porchlight.metrics import MeasuredAmqpClient
 from porchlight.settings import Settings, get_settings
 
@@ -115,8 +114,8 @@ def configure(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.update(test_config)
     app.config["RPC_TIMEOUT"] = float(app.config["RPC_TIMEOUT"])
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    logs.default_component(app.name.split(".")[1] if app.name.startswith("gateway.") else app.name)
+    logs.install_root_handler()
     install_log_redaction()
     install_ops(app)  # /livez, /readyz and the request metrics (gateway/ops.py)
 
@@ -162,7 +161,32 @@ def content_security_policy(style_hashes: list[str]) -> str:
     )
 
 
+def install_request_id(app: Flask) -> None:
+    """Every request gets an id (``porchlight.request_context``): the caller's
+    ``X-Request-ID`` when it is sane, else a new one. It is current for the request's log
+    lines and RPC calls, kept as ``g.request_id``, and echoed in the answer."""
+
+    def _take_request_id() -> None:
+        g.request_id = request_context.accept_or_create(request.headers.get(request_context.HTTP_HEADER))
+        request_context.set_current(g.request_id)
+
+    # First of all before_request functions: those registered earlier may already call a service.
+    app.before_request_funcs.setdefault(None, []).insert(0, _take_request_id)
+
+    @app.after_request
+    def _echo_request_id(response: Any) -> Any:
+        if "request_id" in g:
+            response.headers[request_context.HTTP_HEADER] = g.request_id
+        return response
+
+    @app.teardown_request
+    def _forget_request_id(_exc: BaseException | None) -> None:
+        # gunicorn's threads serve request after request.
+        request_context.clear()
+
+
 def install_security_headers(app: Flask, *, no_store_prefixes: tuple[str, ...] = ("/",)) -> None:
+    install_request_id(app)
     @app.before_request
     def _start_timer() -> None:
         g.started_at = time.perf_counter()

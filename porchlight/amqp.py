@@ -27,6 +27,10 @@ What it guarantees:
 - **Recovery.** When the connection is lost, calls in flight fail; aio-pika reconnects and
   restores the exchanges, both queues (under the same names), their bindings and
   consumers; then ``on_ready`` runs again for every subscription.
+- **Traced.** Every request carries the caller's request id (``porchlight.request_context``,
+  current in the calling thread) as the header ``nameko.request_id``, which nameko makes the
+  service worker's context data; an event heard makes its own id current while its
+  handlers run.
 - **Quiet.** Message bodies are never logged: they can hold share tokens and codes.
 """
 
@@ -56,6 +60,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS, PublishError
 from nameko.exceptions import deserialize
 
 import porchlight.errors  # noqa: F401 - registers the typed errors that deserialize() knows
+from porchlight import request_context
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +289,10 @@ class AmqpClient:
         self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any
     ) -> Any:
         """``call`` for code running on this client's loop."""
+        return await self._call(service, method, args, kwargs, timeout, request_context.current())
+
+    async def _call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float | None,
+                    request_id: str | None) -> Any:
         timeout = self.timeout if timeout is None else float(timeout)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -301,6 +310,7 @@ class AmqpClient:
             # not replay stale commands on restart.
             expiration=timeout,
             delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+            headers={request_context.AMQP_HEADER: request_id} if request_id else None,
         )
         try:
             async with asyncio.timeout_at(deadline):
@@ -334,7 +344,9 @@ class AmqpClient:
         """Call ``service.method(*args, **kwargs)`` and wait for its answer. Raises the
         service's typed error, or ``ServiceUnavailable``."""
         timeout = self.timeout if timeout is None else float(timeout)
-        return self._wait(self.call_async(service, method, *args, timeout=timeout, **kwargs), timeout)
+        # The id is read here, in the caller's thread: the call itself runs on the loop's.
+        return self._wait(self._call(service, method, args, kwargs, timeout, request_context.current()),
+                          timeout)
 
     @contextmanager
     def proxy(self) -> Iterator[Any]:
@@ -433,12 +445,16 @@ class AmqpClient:
         except ValueError:
             log.warning("an unreadable %s.%s event was dropped", service, event_type)
             return
-        for subscription in self._subscriptions:
-            if subscription.wants(service, event_type):
-                try:
-                    subscription.on_event(service, event_type, payload)
-                except Exception:  # noqa: BLE001 - one handler's bug must not stop the others
-                    log.exception("handling the %s.%s event failed", service, event_type)
+        # The handlers are synchronous, so the id is current for exactly their run.
+        request_id = request_context.from_headers(message.headers, request_context.AMQP_HEADER)
+        with request_context.bound(request_id):
+            log.debug("heard %s.%s", service, event_type)
+            for subscription in self._subscriptions:
+                if subscription.wants(service, event_type):
+                    try:
+                        subscription.on_event(service, event_type, payload)
+                    except Exception:  # noqa: BLE001 - one handler's bug must not stop the others
+                        log.exception("handling the %s.%s event failed", service, event_type)
 
     # -- closing --------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Least severe log records written, in any case (info, INFO).",
     )
+    log_format: Literal["console", "json"] = Field(
+        "console",
+        description="How log lines look: console (readable, for make run) or json (one object per "
+                    "line with time, level, service, logger, message and request_id; the images).",
+    )
+    service_name: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{0,39}$",
+        description="The component name in this process's log lines (identity, portal, worker...). "
+                    "Unset: the process names itself.",
+    )
     celery_beat_schedule: Path | None = Field(
         None,
         description="File where the worker's beat scheduler remembers its last runs. Unset: "
@@ -248,6 +258,16 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address") from None
         return tuple(addresses)
+
+    @field_validator("log_format", "service_name", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip().lower()
+        if not value:  # an empty variable (compose's ${X:-}) means unset
+            return cls.model_fields[info.field_name].default
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

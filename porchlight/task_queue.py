@@ -1,7 +1,9 @@
 """Handing work to the Celery workers from a nameko service, by task name.
 
 The service never imports the worker code: it publishes ``send_task(name, args)`` to the
-broker it already uses, and whichever worker knows the task runs it.
+broker it already uses, and whichever worker knows the task runs it. The task carries the
+request id of the worker that queued it (the header ``request_id``), so the worker's log
+lines and calls for it can be followed back to the customer's request.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 
 from celery import Celery
 from nameko.extensions import DependencyProvider
+
+from porchlight import request_context
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,9 @@ class TaskQueue(DependencyProvider):
         arguments wherever Celery prints them (logs, monitoring): for a task that carries a
         secret."""
         try:
-            self.app.send_task(name, args=list(args), argsrepr=shown)
+            request_id = request_context.current()
+            headers = {request_context.TASK_HEADER: request_id} if request_id else None
+            self.app.send_task(name, args=list(args), argsrepr=shown, headers=headers)
             return True
         except Exception:  # noqa: BLE001 - a queueing failure must not undo a signature
             log.exception("could not queue %s", name)

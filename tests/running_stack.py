@@ -35,14 +35,19 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     ensure_broker(get_settings().amqp_uri)
+    log_dir = ROOT / "tests" / "output" / "e2e-logs"
+    for old in log_dir.glob("*.log"):  # the tests read this run's logs only
+        old.unlink()
     with IsolatedVhost(get_settings().amqp_uri) as uri:
         running = Stack(
             amqp_uri=uri, portal_port=free_port(), admin_port=free_port(),
-            log_dir=ROOT / "tests" / "output" / "e2e-logs", gateway_workers=1,
+            log_dir=log_dir, gateway_workers=1,
             rpc_timeout=RPC_TIMEOUT,
             # Never a real mail server: the worker sends to ``stack.mail``, which keeps
             # every message (``stack.mail.messages``) and a copy in tests/output/mail/.
             local_mail=True,
+            # As in the images: one JSON object per log line (tests/e2e/test_request_id.py reads them).
+            log_format="json",
         )
         running.start(timeout=90)
         try:

@@ -14,7 +14,11 @@ from workers.celery_app import celery
 
 
 def main() -> None:
-    celery.worker_main(["worker", "--beat", f"--loglevel={get_settings().log_level}", *sys.argv[1:]])
+    settings = get_settings()
+    # Celery prints its banner straight to stdout; under PORCHLIGHT_LOG_FORMAT=json every
+    # line must be a log record, so it goes (the same facts are in the worker's log lines).
+    quiet = ["--quiet"] if settings.log_format == "json" else []
+    celery.worker_main([*quiet, "worker", "--beat", f"--loglevel={settings.log_level}", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

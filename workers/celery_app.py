@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import Celery
 
+import workers.tracing  # noqa: F401 - the worker's logging, and request ids on every task
 from porchlight.settings import get_settings
 from workers import ops
 

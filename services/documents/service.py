@@ -7,10 +7,10 @@ This module only composes: each aggregate's RPC methods live in its own package
 
 from __future__ import annotations
 
-from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy
 
 from porchlight.ping import Ping
+from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
@@ -29,6 +29,7 @@ from services.documents.workspace import IDENTITY_TIMEOUT
 class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc,
                        CustomerRecordsRpc):
     name = "documents"
+    tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: DocumentsRepository = Store(ALIAS, DocumentsRepository)
     dispatch = EventDispatcher()

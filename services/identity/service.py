@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 
 from porchlight.clock import isoformat
@@ -15,6 +14,7 @@ from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput, Workspa
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
 from porchlight.ping import Ping
+from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from services.identity.contacts_rpc import ContactsRpc
@@ -68,6 +68,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
 
 class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Observed):
     name = "identity"
+    tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)
     dispatch = EventDispatcher()

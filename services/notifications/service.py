@@ -28,6 +28,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.errors import CONTRACT_ERRORS
 from porchlight.ping import Ping
+from porchlight.request_tracing import RequestTracing
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
@@ -67,6 +68,7 @@ def item_to_wire(item: InboxItem) -> dict[str, Any]:
 
 class NotificationsService(OutboxRpc, Ping, Observed):
     name = "notifications"
+    tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: NotificationsRepository = Store(ALIAS, NotificationsRepository)
     documents = RpcProxy("documents", expiration=LOOKUP_TIMEOUT)

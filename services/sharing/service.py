@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import eventlet
-from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 
 from porchlight import share_tokens
@@ -20,6 +19,7 @@ from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.ping import Ping
+from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from services.sharing import lifetimes
@@ -57,6 +57,7 @@ def _to_millis(moment: datetime) -> datetime:
 
 class SharingService(Ping, Observed):
     name = "sharing"
+    tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)
     dispatch = EventDispatcher()

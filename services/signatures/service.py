@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from porchlight import signature_path, snapshots
@@ -16,6 +15,7 @@ from porchlight.contracts.evidence import ArtifactInput, EvidenceInput
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.ping import Ping
+from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from services.signatures.models import ALIAS, ENTITY_TYPES, Artifact, Evidence
@@ -127,6 +127,7 @@ def _canonical(snapshot: dict[str, Any]) -> tuple[str, str]:
 
 class SignaturesService(Ping, Observed):
     name = "signatures"
+    tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: SignaturesRepository = Store(ALIAS, SignaturesRepository)
     dispatch = EventDispatcher()
