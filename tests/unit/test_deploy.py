@@ -406,11 +406,6 @@ def test_gateway_deployment_probes_its_port_behind_a_service(manifests, app):
 
 # -- settings ---------------------------------------------------------------------------
 SETTING_NAMES = {env_name(field): field for field in Settings.model_fields}
-# Settings the team agreed on whose code lands from other branches (the ops port, the log
-# format). The deployment files set them already; until porchlight/settings.py defines
-# them they are allowed here, and from then on they are checked like every other.
-AGREED_SETTINGS = {"PORCHLIGHT_OPS_PORT", "PORCHLIGHT_OPS_HOST", "PORCHLIGHT_LOG_FORMAT"}
-PENDING_SETTINGS = AGREED_SETTINGS - set(SETTING_NAMES)
 
 
 def settings_from(env: dict[str, str]) -> Settings:
@@ -418,15 +413,14 @@ def settings_from(env: dict[str, str]) -> Settings:
     compose's required-variable errors left out)."""
     return load_settings(**{
         SETTING_NAMES[name]: value for name, value in env.items()
-        if "CHANGE-ME" not in value and "${" not in value and name not in PENDING_SETTINGS
+        if "CHANGE-ME" not in value and "${" not in value
     })
 
 
 @pytest.mark.parametrize("app", APPLICATIONS)
 def test_compose_sets_only_porchlight_settings_and_valid_ones(compose, app):
     env = environment(compose["services"][app])
-    known = set(SETTING_NAMES) | PENDING_SETTINGS
-    assert set(env) <= known, f"not Porchlight settings: {set(env) - known}"
+    assert set(env) <= set(SETTING_NAMES), f"not Porchlight settings: {set(env) - set(SETTING_NAMES)}"
     settings = settings_from(env)
     assert settings.amqp_uri.startswith("amqp://") and settings.log_level == "INFO"
 
@@ -442,8 +436,7 @@ def test_deployments_set_only_porchlight_settings_and_valid_ones(manifests, app)
         else:
             ref = item["valueFrom"]["secretKeyRef"]
             env[item["name"]] = of_kind(manifests, "Secret")[ref["name"]]["stringData"][ref["key"]]
-    known = set(SETTING_NAMES) | PENDING_SETTINGS
-    assert set(env) <= known, f"not Porchlight settings: {set(env) - known}"
+    assert set(env) <= set(SETTING_NAMES), f"not Porchlight settings: {set(env) - set(SETTING_NAMES)}"
     settings_from(env)
     # Services in the namespace must not inject PORCHLIGHT_<NAME>_PORT-style variables.
     assert pod.get("enableServiceLinks") is False
