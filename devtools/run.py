@@ -18,8 +18,9 @@ from typing import Any
 
 from devtools.broker import require_broker
 from devtools.demo import seed
-from devtools.stack import ROOT, Stack
+from devtools.stack import ROOT, SERVICES, WORKER, Stack
 from porchlight.amqp import AmqpClient
+from porchlight.settings import get_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--portal-port", type=int, default=8000)
     parser.add_argument("--admin-port", type=int, default=8001)
     parser.add_argument("--no-demo", action="store_true", help="do not seed the demo workspace")
+    parser.add_argument("--replicas", type=int, default=1, choices=range(1, 5), metavar="N",
+                        help="run N processes of every service and of the worker (1-4; N > 1 "
+                             "needs PORCHLIGHT_MONGODB_URI: replicas share data only through it)")
     return parser
 
 
@@ -40,7 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("amqp").setLevel(logging.ERROR)
     if code := require_broker():
         return code
-    stack = Stack(host=args.host, portal_port=args.portal_port, admin_port=args.admin_port)
+    if args.replicas > 1 and not get_settings().mongodb_uri:
+        print("porchlight: --replicas needs a MongoDB the replicas share: set PORCHLIGHT_MONGODB_URI "
+              "(without it each process keeps its own in-memory store, and a record made by one "
+              "replica would be missing from the other).", file=sys.stderr)
+        return 2
+    replicas = {kind: args.replicas for kind in (*SERVICES, WORKER)}
+    stack = Stack(host=args.host, portal_port=args.portal_port, admin_port=args.admin_port,
+                  replicas=replicas)
 
     def _terminate(_signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt

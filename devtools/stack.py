@@ -58,6 +58,12 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
+def kind_of(name: str) -> str:
+    """``documents`` for the process ``documents-2``: what a replica runs."""
+    kind, _, number = name.rpartition("-")
+    return kind if kind and number.isdigit() else name
+
+
 @dataclass
 class Stack:
     amqp_uri: str = field(default_factory=lambda: get_settings().amqp_uri)
@@ -80,6 +86,11 @@ class Stack:
     ops_ports: dict[str, int] = field(default_factory=dict)
     # PORCHLIGHT_LOG_FORMAT for every child ("json": as in the images); None: the environment's.
     log_format: str | None = None
+    # How many processes of a service or the worker to run (default one each): the second
+    # ``documents`` is the process ``documents-2``, with a log and an ops port of its own.
+    # Replicas of a service share its queue, so RabbitMQ spreads the calls over them; they
+    # share data only through a real MongoDB (each in-memory store is its process's own).
+    replicas: dict[str, int] = field(default_factory=dict)
 
     @property
     def mail_dir(self) -> Path:
@@ -113,10 +124,19 @@ class Stack:
         })
         return env
 
+    def process_names(self) -> list[str]:
+        """Every process the stack runs, replicas included, in start order."""
+        names = []
+        for kind in (*SERVICES, WORKER, "portal", "admin"):
+            count = self.replicas.get(kind, 1) if kind not in ("portal", "admin") else 1
+            names += [kind] + [f"{kind}-{n}" for n in range(2, count + 1)]
+        return names
+
     def command(self, name: str) -> tuple[list[str], dict[str, str]]:
         env = self.env()
         self.ops_url(name)  # picks its port
         env.update({"PORCHLIGHT_OPS_HOST": self.host, "PORCHLIGHT_OPS_PORT": str(self.ops_ports[name])})
+        process, name = name, kind_of(name)  # a replica runs what its first process runs
         env["PORCHLIGHT_SERVICE_NAME"] = name  # the "service" of its log lines
         if self.log_format:
             env["PORCHLIGHT_LOG_FORMAT"] = self.log_format
@@ -124,7 +144,8 @@ class Stack:
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env
         if name == WORKER:
-            env["PORCHLIGHT_CELERY_BEAT_SCHEDULE"] = str(self.log_dir / "celerybeat-schedule")
+            # Beat's schedule file is per process: two workers never write one file.
+            env["PORCHLIGHT_CELERY_BEAT_SCHEDULE"] = str(self.log_dir / f"celerybeat-schedule-{process}")
             if self.mail is not None:
                 env["PORCHLIGHT_SMTP_URL"] = self.mail.url
             return [sys.executable, "-m", "workers"], env
@@ -172,9 +193,10 @@ class Stack:
     def start(self, timeout: float = 60.0) -> None:
         try:
             self.start_mail()  # before the worker, which is given its address
-            for name in (*SERVICES, WORKER, "portal", "admin"):
+            names = self.process_names()
+            for name in names:
                 self.start_process(name)
-            self.wait_ready(timeout, names=(*SERVICES, WORKER, "portal", "admin"))
+            self.wait_ready(timeout, names=tuple(names))
         except BaseException:
             self.stop()
             raise
