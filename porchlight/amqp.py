@@ -31,6 +31,8 @@ What it guarantees:
   current in the calling thread) as the header ``nameko.request_id``, which nameko makes the
   service worker's context data; an event heard makes its own id current while its
   handlers run.
+- **Refusals are clear.** A call the broker refuses to this process's user fails at once
+  with ``BrokerRefused``; the channel the broker closed is reopened before the next call.
 - **Quiet.** Message bodies are never logged: they can hold share tokens and codes.
 """
 
@@ -56,7 +58,7 @@ from aio_pika.abc import (
     AbstractRobustChannel,
     AbstractRobustConnection,
 )
-from aio_pika.exceptions import CONNECTION_EXCEPTIONS, PublishError
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS, ChannelClosed, ChannelInvalidStateError, PublishError
 from nameko.exceptions import deserialize
 
 import porchlight.errors  # noqa: F401 - registers the typed errors that deserialize() knows
@@ -69,6 +71,8 @@ RPC_EXCHANGE = "nameko-rpc"  # nameko's default RPC_EXCHANGE
 RECONNECT_INTERVAL = 1.0
 # Between attempts of a subscriber whose very first connection failed.
 FIRST_CONNECT_RETRY = 2.0
+# Between looks at a channel the broker closed (a refused call) while aio-pika reopens it.
+CHANNEL_REOPEN_POLL = 0.005
 # How long close() waits for the connection to say goodbye.
 CLOSE_TIMEOUT = 5.0
 
@@ -76,6 +80,11 @@ CLOSE_TIMEOUT = 5.0
 class ServiceUnavailable(Exception):
     """A service did not answer in time, is unknown to the broker, or the broker could
     not be reached (or the connection was lost mid-call)."""
+
+
+class BrokerRefused(ServiceUnavailable):
+    """The broker refused the call to this process's user (RabbitMQ ACCESS_REFUSED): its
+    rights (``porchlight.broker_access``) do not include that ``<service>.<method>``."""
 
 
 EventHandler = Callable[[str, str, dict], None]
@@ -97,6 +106,13 @@ class _Subscription:
 class _Pending:
     service: str
     future: asyncio.Future = field(repr=False)
+
+
+def _refused(exc: ChannelClosed) -> bool:
+    """The broker closed the channel for a refused operation. aiormq raises its own
+    ChannelAccessRefused, which aio-pika does not re-export; its reply text starts with the
+    AMQP name of code 403."""
+    return bool(exc.args) and str(exc.args[0]).startswith("ACCESS_REFUSED")
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
@@ -314,12 +330,18 @@ class AmqpClient:
         )
         try:
             async with asyncio.timeout_at(deadline):
-                await self._rpc_exchange.publish(message, f"{service}.{method}", mandatory=True)
+                await self._publish(message, f"{service}.{method}")
                 reply = await future
         except PublishError:
             # Returned by the broker: no queue is bound for <service>.<method> (nameko's
             # UnknownService).
             raise ServiceUnavailable(f"unknown service: {service}") from None
+        except ChannelClosed as exc:
+            if not _refused(exc):
+                raise ServiceUnavailable(f"{service}.{method}: {type(exc).__name__}") from exc
+            log.error("the message broker refused %s.%s to this process's user; see "
+                      "porchlight/broker_access.py", service, method)
+            raise BrokerRefused(f"{service}.{method}: refused by the message broker") from None
         except TimeoutError:
             raise ServiceUnavailable(f"{service}.{method} did not answer within {timeout:g}s") from None
         except CONNECTION_EXCEPTIONS as exc:
@@ -329,6 +351,22 @@ class AmqpClient:
         if reply.get("error"):
             raise deserialize(reply["error"])
         return reply.get("result")
+
+    async def _publish(self, message: aio_pika.Message, routing_key: str) -> None:
+        """Publish a request. After a refused call the broker closed the channel; aio-pika
+        reopens it and restores the queues and consumers within milliseconds, so a publish
+        that finds it closed waits for that (within the caller's deadline) and tries again:
+        nothing was sent."""
+        assert self._channel is not None and self._rpc_exchange is not None
+        while True:
+            await self._channel.ready()
+            try:
+                await self._rpc_exchange.publish(message, routing_key, mandatory=True)
+                return
+            except ChannelInvalidStateError:
+                if not self._ready:
+                    raise ServiceUnavailable("the connection to the message broker was lost") from None
+                await asyncio.sleep(CHANNEL_REOPEN_POLL)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         call = self._pending.pop(message.correlation_id or "", None)
