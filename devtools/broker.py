@@ -6,16 +6,23 @@ a broker answers at ``PORCHLIGHT_AMQP_URI``, or says what to do.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import pwd
+import re
+import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
-from urllib.parse import quote, urlsplit, urlunsplit
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from kombu import Connection
 
+from porchlight.broker_access import COMPONENTS, definitions, user_name
 from porchlight.settings import redact_uri
 
 log = logging.getLogger(__name__)
@@ -117,6 +124,109 @@ class IsolatedVhost:
                 [shutil.which("rabbitmqctl") or "rabbitmqctl", "-q", "delete_vhost", self.name],
                 check=False, timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
+
+
+def _import_definitions(ctl: str, document: dict) -> None:
+    """``rabbitmqctl import_definitions`` of ``document``. rabbitmqctl 3.10 cannot read
+    standard input, and run as root it drops to the ``rabbitmq`` user: the file (password
+    hashes) lives in a private directory that user owns, gone right after."""
+    with tempfile.TemporaryDirectory(prefix="porchlight-users-") as directory:
+        path = Path(directory) / "definitions.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        path.chmod(0o600)
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("rabbitmq")
+            except KeyError:
+                owner = None
+            if owner is not None:
+                os.chown(directory, owner.pw_uid, owner.pw_gid)
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        done = subprocess.run([ctl, "-q", "import_definitions", str(path)], check=False, timeout=120,
+                              capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BrokerUnavailable(f"rabbitmqctl import_definitions failed: {done.stderr.strip()[:500]}")
+
+
+class ProcessUsers:
+    """One RabbitMQ user per process of a local stack, with the rights
+    ``porchlight.broker_access`` gives its kind, on the vhost of ``base_uri``; deleted again
+    when the stack stops.
+
+    Names carry a random suffix (``porchlight-portal-<run>``), so stacks and test runs on
+    one broker never share, reset or delete each other's users; passwords are random per
+    run and never printed. Everything is created by one ``rabbitmqctl import_definitions``
+    (a run of rabbitmqctl costs half a second). Without ``rabbitmqctl`` (a remote broker)
+    every process uses ``base_uri`` and a warning says that least privilege is not in force.
+    """
+
+    def __init__(self, base_uri: str, components: tuple[str, ...] = COMPONENTS) -> None:
+        self.base_uri = base_uri
+        self.components = components
+        self.suffix = uuid.uuid4().hex[:10]
+        self.uris: dict[str, str] = {}
+        self._users: list[str] = []
+
+    @property
+    def in_force(self) -> bool:
+        return bool(self._users)
+
+    def uri(self, component: str) -> str:
+        """The address ``component`` connects with: its own user, or ``base_uri``."""
+        return self.uris.get(component, self.base_uri)
+
+    def create(self) -> ProcessUsers:
+        ctl = shutil.which("rabbitmqctl")
+        if ctl is None or not _is_local(self.base_uri):
+            log.warning("no rabbitmqctl for %s: every process uses that one user; least privilege "
+                        "on the broker is NOT in force", redact_uri(self.base_uri))
+            return self
+        parts = urlsplit(self.base_uri)
+        vhost = unquote(parts.path[1:]) if len(parts.path) > 1 else "/"
+        passwords = {c: secrets.token_urlsafe(24) for c in self.components}
+        document = definitions(vhost, passwords, self.suffix, self.components)
+        _import_definitions(ctl, document)
+        self._users = [user["name"] for user in document["users"]]
+        host = parts.hostname or "localhost"
+        host = f"[{host}]" if ":" in host else host
+        for component in self.components:
+            name = user_name(component, self.suffix)
+            netloc = f"{quote(name, safe='')}:{quote(passwords[component], safe='')}@{host}"
+            self.uris[component] = urlunsplit(parts._replace(
+                netloc=netloc + (f":{parts.port}" if parts.port else "")))
+        return self
+
+    def delete(self) -> None:
+        """Delete the users; the broker closes their connections. One ``rabbitmqctl eval``
+        for all of them (the names are ours: letters, digits and dashes), else one
+        ``delete_user`` each, in parallel."""
+        users, self._users, self.uris = self._users, [], {}
+        if not users:
+            return
+        ctl = shutil.which("rabbitmqctl") or "rabbitmqctl"
+        names = ", ".join(f'<<"{user}">>' for user in users if re.fullmatch(r"[a-z0-9-]+", user))
+        expression = (f'[catch rabbit_auth_backend_internal:delete_user(U, <<"porchlight-devtools">>)'
+                      f" || U <- [{names}]], ok.")
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        try:
+            done = subprocess.run([ctl, "-q", "eval", expression], timeout=60, check=False, **quiet)
+            if done.returncode == 0:
+                return
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        running = [subprocess.Popen([ctl, "-q", "delete_user", user], **quiet) for user in users]
+        for proc in running:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def __enter__(self) -> ProcessUsers:
+        return self.create()
+
+    def __exit__(self, *exc: object) -> None:
+        self.delete()
 
 
 def main() -> int:

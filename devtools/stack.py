@@ -25,6 +25,7 @@ from pathlib import Path
 
 import requests
 
+from devtools.broker import ProcessUsers
 from devtools.mail_server import MailServer
 from porchlight.settings import get_settings, nameko_config
 
@@ -91,6 +92,9 @@ class Stack:
     # Replicas of a service share its queue, so RabbitMQ spreads the calls over them; they
     # share data only through a real MongoDB (each in-memory store is its process's own).
     replicas: dict[str, int] = field(default_factory=dict)
+    # Each child's own broker user, made by start() and deleted by stop(); the stack's own
+    # probe keeps ``amqp_uri`` (all rights on the vhost), like the tests' and demo's clients.
+    users: ProcessUsers | None = None
 
     @property
     def mail_dir(self) -> Path:
@@ -111,10 +115,11 @@ class Stack:
             self.ops_ports[name] = _free_port(self.host)
         return f"http://{self.host}:{self.ops_ports[name]}"
 
-    def env(self) -> dict[str, str]:
+    def env(self, name: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
+        uri = self.users.uri(name) if self.users and name else self.amqp_uri
         env.update({
-            "PORCHLIGHT_AMQP_URI": nameko_config(self.amqp_uri)["AMQP_URI"],
+            "PORCHLIGHT_AMQP_URI": nameko_config(uri)["AMQP_URI"],
             "PORCHLIGHT_PORTAL_BASE_URL": self.portal_url,
             "PORCHLIGHT_RPC_TIMEOUT": str(self.rpc_timeout),
             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::UserWarning",
@@ -133,7 +138,7 @@ class Stack:
         return names
 
     def command(self, name: str) -> tuple[list[str], dict[str, str]]:
-        env = self.env()
+        env = self.env(kind_of(name))  # a replica connects as its kind's broker user
         self.ops_url(name)  # picks its port
         env.update({"PORCHLIGHT_OPS_HOST": self.host, "PORCHLIGHT_OPS_PORT": str(self.ops_ports[name])})
         process, name = name, kind_of(name)  # a replica runs what its first process runs
@@ -193,6 +198,8 @@ class Stack:
     def start(self, timeout: float = 60.0) -> None:
         try:
             self.start_mail()  # before the worker, which is given its address
+            if self.users is None:
+                self.users = ProcessUsers(self.amqp_uri).create()
             names = self.process_names()
             for name in names:
                 self.start_process(name)
@@ -213,6 +220,9 @@ class Stack:
         for name in list(self.processes):
             self.stop_process(name)
         self.stop_mail()
+        if self.users is not None:
+            self.users.delete()
+            self.users = None
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]

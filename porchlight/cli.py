@@ -6,6 +6,8 @@
         [--status S] [--recipient R] [--limit N] [--cursor C] [--json]
     porchlight outbox show EMAIL_ID --workspace-id W [--json]
                                             one email: its headers, state and plain text
+    porchlight broker-users commands|apply --vhost V [--management-url URL]
+                                            the RabbitMQ users of every process (production)
 
 Every command talks to the running services over RabbitMQ (``PORCHLIGHT_AMQP_URI``).
 Starting the stack is a developer's job, not the runtime's: ``make run`` or
@@ -20,7 +22,8 @@ import json
 import sys
 from typing import Any
 
-from porchlight.amqp import AmqpClient, ServiceUnavailable
+from porchlight import broker_access
+from porchlight.amqp import AmqpClient, BrokerRefused, ServiceUnavailable
 from porchlight.errors import InvalidInput, PorchlightError
 from porchlight.settings import SettingsError, get_settings, redact_uri
 
@@ -184,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--cursor", help="with list: the id after which to go on (see 'More:')")
     outbox.add_argument("--json", action="store_true", help="print the service's answer as JSON")
     outbox.set_defaults(func=cmd_outbox)
+    broker_access.add_commands(sub)
     return parser
 
 
@@ -208,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     except PorchlightError as exc:
         print(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=sys.stderr)
         return 2
+    except BrokerRefused as exc:
+        print(f"porchlight: {exc}: the user in PORCHLIGHT_AMQP_URI may not make this call; the "
+              "command line needs the operator's user (porchlight broker-users --with-operator)",
+              file=sys.stderr)
+        return 3
     except ServiceUnavailable:
         print(f"porchlight: the services do not answer on {redact_uri(get_settings().amqp_uri)}. "
               "Is the stack running? Start it with `make run`.", file=sys.stderr)

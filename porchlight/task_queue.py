@@ -15,6 +15,7 @@ from celery import Celery
 from nameko.extensions import DependencyProvider
 
 from porchlight import request_context
+from porchlight.broker_access import TASK_ROUTES
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class TaskQueue(DependencyProvider):
     def setup(self) -> None:
         self.app = Celery("porchlight-publisher", broker=self.container.config["AMQP_URI"])
         self.app.conf.update(task_serializer="json", accept_content=["json"],
-                             broker_connection_retry_on_startup=True)
+                             broker_connection_retry_on_startup=True, task_routes=TASK_ROUTES)
 
     def stop(self) -> None:
         self.app.close()

@@ -17,6 +17,7 @@ from typing import Any
 from celery import Celery
 
 import workers.tracing  # noqa: F401 - the worker's logging, and request ids on every task
+from porchlight.broker_access import TASK_ROUTES
 from porchlight.settings import get_settings
 from workers import ops
 
@@ -47,6 +48,8 @@ def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
         # No result backend: outcomes live in the services, and nothing waits on a result.
         "result_backend": None,
         "task_ignore_result": True,
+        # Tasks go to the celery exchange by name, never the default exchange (why: there).
+        "task_routes": TASK_ROUTES,
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],

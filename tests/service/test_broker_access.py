@@ -1,0 +1,137 @@
+"""Least privilege on a real RabbitMQ: each process's own user (devtools.broker.ProcessUsers,
+rights from porchlight/broker_access.py) can do its job and nothing the definition leaves out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from amqp.exceptions import AccessRefused
+from kombu import Connection
+
+from devtools.broker import ProcessUsers
+from porchlight.amqp import AmqpClient, BrokerRefused
+from porchlight.broker_access import CLIENT_NAMES
+from porchlight.errors import NotFound, Unauthorized
+from porchlight.settings import nameko_config
+from services.identity.service import IdentityService
+
+WS = "0" * 24
+
+
+@pytest.fixture(scope="module")
+def users(broker_uri: str) -> Iterator[ProcessUsers]:
+    made = ProcessUsers(broker_uri).create()
+    if not made.in_force:
+        pytest.skip("no rabbitmqctl for this broker: per-process users cannot be made")
+    yield made
+    made.delete()
+
+
+@pytest.fixture
+def identity(container_factory: Any, service_config: dict[str, Any], users: ProcessUsers) -> None:
+    """identity running as its own user: its queue, reply queue and events under its rights."""
+    container_factory(IdentityService, {**service_config, "AMQP_URI": users.uri("identity")}).start()
+
+
+def client_of(users: ProcessUsers, component: str) -> AmqpClient:
+    return AmqpClient(users.uri(component), timeout=5, name=CLIENT_NAMES[component])
+
+
+def test_the_portal_may_not_create_an_api_key_but_may_resolve_a_session(identity: None,
+                                                                         users: ProcessUsers) -> None:
+    portal = client_of(users, "portal")
+    try:
+        with pytest.raises(BrokerRefused, match=r"identity\.create_api_key: refused"):
+            portal.call("identity", "create_api_key", WS, "portal", "stolen key")
+        # The channel the broker closed is back: the portal's own calls still work, and
+        # reach identity (its typed answer, not the broker's refusal).
+        with pytest.raises(Unauthorized):
+            portal.call("identity", "resolve_session", "not-a-session")
+        with pytest.raises(NotFound):
+            portal.call("identity", "get_workspace", WS)
+    finally:
+        portal.close()
+
+
+def test_the_admin_gateway_may_call_only_what_the_admin_api_uses(identity: None, users: ProcessUsers) -> None:
+    admin = client_of(users, "admin")
+    try:
+        with pytest.raises(BrokerRefused):
+            admin.call("identity", "create_workspace", {"name": "Mine now"}, "admin")
+        with pytest.raises(BrokerRefused):
+            admin.call("identity", "resolve_session", "not-a-session")  # the portal's, not the admin's
+        with pytest.raises(NotFound):
+            admin.call("identity", "get_workspace", WS)
+    finally:
+        admin.close()
+
+
+def test_a_refused_call_fails_at_once_and_others_in_flight_are_answered(identity: None,
+                                                                        users: ProcessUsers) -> None:
+    portal = client_of(users, "portal")
+    try:
+        with pytest.raises(NotFound):
+            portal.call("identity", "get_workspace", WS)  # connected and consuming
+        for _ in range(3):  # refused again and again, recovered every time
+            with pytest.raises(BrokerRefused):
+                portal.call("identity", "create_api_key", WS, "portal", "again", timeout=30)
+            with pytest.raises(NotFound):
+                portal.call("identity", "get_workspace", WS)
+    finally:
+        portal.close()
+
+
+@pytest.mark.parametrize("component, queue", [
+    ("sharing", "rpc-identity"),
+    ("notifications", "rpc-identity"),
+    ("portal", "rpc-identity"),
+    ("worker", "rpc-identity"),
+])
+def test_a_process_may_not_consume_another_services_queue(identity: None, users: ProcessUsers,
+                                                          component: str, queue: str) -> None:
+    with Connection(nameko_config(users.uri(component))["AMQP_URI"], connect_timeout=5) as conn:
+        channel = conn.channel()
+        with pytest.raises(AccessRefused, match="ACCESS_REFUSED"):
+            channel.basic_consume(queue, callback=lambda message: None)
+    # identity itself may: its own queue is what it consumes.
+    with Connection(nameko_config(users.uri("identity"))["AMQP_URI"], connect_timeout=5) as conn:
+        channel = conn.channel()
+        tag = channel.basic_consume(queue, callback=lambda message: None)
+        channel.basic_cancel(tag)
+
+
+def test_a_service_may_not_publish_as_a_gateway_or_bind_another_services_calls(users: ProcessUsers) -> None:
+    with Connection(nameko_config(users.uri("sharing"))["AMQP_URI"], connect_timeout=5) as conn:
+        channel = conn.channel()
+        channel.queue_declare("rpc-sharing", durable=True)
+        # Binding its own queue to identity's calls would let it read them.
+        with pytest.raises(AccessRefused, match="ACCESS_REFUSED"):
+            channel.queue_bind("rpc-sharing", "nameko-rpc", routing_key="identity.*")
+
+
+def test_without_rabbitmqctl_every_process_uses_the_given_address(monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("devtools.broker.shutil.which", lambda name: None)
+    fallback = ProcessUsers("amqp://someone:pw@broker.example:5672/prod").create()
+    assert not fallback.in_force
+    assert fallback.uri("portal") == "amqp://someone:pw@broker.example:5672/prod"
+    assert "least privilege on the broker is NOT in force" in caplog.text
+    assert ":pw@" not in caplog.text
+
+
+def test_a_task_sender_may_not_publish_through_the_default_exchange(users: ProcessUsers) -> None:
+    # Write on the default exchange would put a message in any queue by its name: a forged
+    # RPC straight into rpc-identity. Tasks go to the celery exchange instead (TASK_ROUTES).
+    with Connection(nameko_config(users.uri("documents"))["AMQP_URI"], connect_timeout=5) as conn:
+        channel = conn.channel()
+        channel.basic_publish(amqp_message(), exchange="", routing_key="rpc-identity")
+        with pytest.raises(AccessRefused, match="ACCESS_REFUSED"):
+            channel.queue_declare("rpc-documents", durable=True)  # the refusal arrives by now
+
+
+def amqp_message() -> Any:
+    from amqp import Message
+
+    return Message(b'{"args": [], "kwargs": {}}', content_type="application/json")

@@ -1,0 +1,328 @@
+"""The one definition of broker rights (porchlight/broker_access.py) against the code it
+governs, and the two ways production applies it (rabbitmqctl lines, management API)."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import json
+import re
+import shlex
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from porchlight import broker_access as access
+from porchlight.cli import main as cli_main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# -- every RPC a process's code makes, read from the code --------------------------------
+
+def _const(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _callee(node: ast.Call) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _params(fn: ast.FunctionDef) -> list[str]:
+    return [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
+
+
+def rpc_calls(*folders: str) -> set[tuple[str, str]]:
+    """Every ``(service, method)`` the code under ``folders`` calls: ``services.<s>.<m>(…)``,
+    ``<client>.call("<s>", "<m>", …)``, and calls of a function that forwards its argument
+    to ``.call`` (``identity("resolve_session", …)``). A call whose service or method the
+    scan cannot read fails the test: the lists in broker_access would no longer be proven."""
+    trees = [ast.parse(p.read_text(), str(p)) for f in folders for p in sorted((ROOT / f).rglob("*.py"))]
+    found: set[tuple[str, str]] = set()
+    # name -> (service or index of the service parameter, index of the method parameter)
+    wrappers: dict[str, tuple[str | int, int]] = {}
+    unreadable: list[str] = []
+    for tree in trees:
+        for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            params = _params(fn)
+            for call in [n for n in ast.walk(fn) if isinstance(n, ast.Call)]:
+                if _callee(call) != "call" or len(call.args) < 2:
+                    continue
+                service, method = call.args[0], call.args[1]
+                if _const(service) and _const(method):
+                    continue  # read below, wherever it is
+                if isinstance(method, ast.Name) and method.id in params:
+                    if _const(service):
+                        wrappers[fn.name] = (_const(service), params.index(method.id))
+                        continue
+                    if isinstance(service, ast.Name) and service.id in params:
+                        wrappers[fn.name] = (params.index(service.id), params.index(method.id))
+                        continue
+                unreadable.append(f"{fn.name}: {ast.unparse(call)}")
+    for tree in trees:
+        for call in [n for n in ast.walk(tree) if isinstance(n, ast.Call)]:
+            func = call.func
+            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
+                    and isinstance(func.value.value, ast.Name) and func.value.value.id == "services"):
+                found.add((func.value.attr, func.attr))
+            elif (_callee(call) == "call" and len(call.args) >= 2
+                  and _const(call.args[0]) and _const(call.args[1])):
+                found.add((_const(call.args[0]), _const(call.args[1])))
+            elif _callee(call) in wrappers and _callee(call) != "call":
+                service, index = wrappers[_callee(call)]
+                args = call.args
+                svc = service if isinstance(service, str) else (
+                    _const(args[service]) if len(args) > service else None)
+                method = _const(args[index]) if len(args) > index else None
+                if svc and method:
+                    found.add((svc, method))
+                elif not any(isinstance(a, ast.Starred) for a in args):
+                    unreadable.append(ast.unparse(call))
+    assert not unreadable, f"RPC calls the scan cannot read: {unreadable}"
+    return found
+
+
+def listed(component: str) -> set[tuple[str, str]]:
+    return {(s, m) for s, methods in access.RPC_METHODS[component].items() for m in methods}
+
+
+def allowed(component: str, service: str, method: str) -> bool:
+    return re.fullmatch(access.grant(component).rpc_write, f"{service}.{method}") is not None
+
+
+@pytest.mark.parametrize("component, folder", [("portal", "gateway/portal"), ("admin", "gateway/admin")])
+def test_a_gateway_may_publish_exactly_the_rpcs_its_code_makes(component: str, folder: str) -> None:
+    used = rpc_calls(folder)
+    assert used == listed(component)
+    for service, method in used:
+        assert allowed(component, service, method), (service, method)
+
+
+def test_the_scan_sees_calls_through_every_kind_of_helper() -> None:
+    # One example per shape, so a scan that silently stopped following one is caught.
+    portal = rpc_calls("gateway/portal")
+    assert ("identity", "resolve_session") in portal  # session.identity(...)
+    assert ("documents", "sign_service_report") in portal  # links.documents(...)
+    assert ("documents", "get_estimate_for_customer") in portal  # PortalReads._record(...)
+    assert ("sharing", "record_views") in portal  # client.call inside a lambda
+    assert ("identity", "authenticate_api_key") in rpc_calls("gateway/admin")  # services.x.y
+    assert ("documents", "expire_estimates") in rpc_calls("workers")  # _sweep(service, method)
+
+
+def test_the_worker_may_call_what_its_tasks_call() -> None:
+    used = rpc_calls("workers")
+    assert {("notifications", "claim_email"), ("documents", "store_signed_pdf")} <= used
+    for service, method in used:
+        assert allowed("worker", service, method), (service, method)
+
+
+@pytest.mark.parametrize("component, service, method", [
+    ("portal", "identity", "create_api_key"),
+    ("portal", "identity", "create_workspace"),
+    ("portal", "sharing", "mint_token"),
+    ("portal", "notifications", "list_inbox"),
+    ("admin", "identity", "create_api_key"),
+    ("admin", "identity", "create_workspace"),
+    ("admin", "documents", "sign_service_report"),
+    ("admin", "identity", "resolve_session"),
+])
+def test_a_gateway_may_not_publish_what_its_code_never_calls(component: str, service: str,
+                                                             method: str) -> None:
+    assert not allowed(component, service, method)
+    # Nor a look-alike key that a loose pattern would let through.
+    assert not allowed(component, service, method + ".x")
+    assert not allowed(component, "identity", "resolve_session_x")
+
+
+def test_no_gateway_may_publish_a_reply_key() -> None:
+    for component in ("portal", "admin", "worker", "operator"):
+        assert not re.fullmatch(access.grant(component).rpc_write, "0" * 32)
+        assert not re.fullmatch(access.grant(component).rpc_write, "6f1c2a3e-0000-4000-8000-000000000000")
+
+
+def test_the_portal_subscribes_to_the_event_exchanges_it_may_read() -> None:
+    from gateway.portal.reads import CUSTOMER_VISIBLE
+
+    read = access.grant("portal").read
+    for source in CUSTOMER_VISIBLE:
+        assert re.fullmatch(read, f"{source}.events")
+    assert not re.fullmatch(read, "notifications.events") or "notifications" in CUSTOMER_VISIBLE
+
+
+# -- services: their own queues only --------------------------------------------------------
+
+def test_a_service_reads_only_its_own_queues() -> None:
+    for service in access.SERVICES:
+        read = access.grant(service).read
+        assert re.fullmatch(read, f"rpc-{service}")
+        assert re.fullmatch(read, f"rpc.reply-{service}-6f1c2a3e-0000-4000-8000-000000000000")
+        for other in access.SERVICES:
+            if other != service:
+                assert not re.fullmatch(read, f"rpc-{other}"), (service, other)
+                assert not re.fullmatch(read, f"rpc.reply-{other}-6f1c2a3e-0000-4000-8000-000000000000")
+        assert not re.fullmatch(read, "rpc.reply-gateway.portal.app-" + "0" * 32)
+        assert not re.fullmatch(access.grant(service).rpc_read, "identity.*") or service == "identity"
+
+
+def test_nameko_event_handler_queues_are_the_handlers_own() -> None:
+    notifications = access.grant("notifications")
+    queue = "evt-documents-estimate_approved--notifications.on_estimate_approved"
+    assert re.fullmatch(notifications.configure, queue) and re.fullmatch(notifications.read, queue)
+    assert re.fullmatch(notifications.read, "documents.events")
+    assert not re.fullmatch(access.grant("sharing").read, queue)
+
+
+def test_a_service_calls_only_the_services_it_asks_and_answers_any_caller() -> None:
+    identity = access.grant("identity").rpc_write
+    assert re.fullmatch(identity, "notifications.send_email")
+    assert not re.fullmatch(identity, "documents.get_work_order")
+    assert re.fullmatch(identity, "0" * 32) and re.fullmatch(identity, "6f1c2a3e-0000-4000-8000-000000000000")
+    assert not re.fullmatch(access.grant("signatures").rpc_write, "identity.create_api_key")
+
+
+# -- production: rabbitmqctl lines, the management API ------------------------------------
+
+def test_the_rabbitmqctl_lines_name_password_variables_never_values() -> None:
+    lines = access.rabbitmqctl_commands("porchlight")
+    text = "\n".join(lines)
+    for component in access.COMPONENTS:
+        assert f'"$PORCHLIGHT_BROKER_PASSWORD_{component.upper()}"' in text
+        assert f"porchlight-{component} " in text
+    portal = next(line for line in lines if line.startswith("rabbitmqctl set_topic_permissions")
+                  and "porchlight-portal " in line)
+    words = shlex.split(portal)
+    assert words[:7] == ["rabbitmqctl", "set_topic_permissions", "-p", "porchlight", "porchlight-portal",
+                         "nameko-rpc", access.grant("portal").rpc_write]
+
+
+def test_the_cli_prints_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["broker-users", "commands", "--vhost", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == access.rabbitmqctl_commands("prod")
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {access.password_variable(c): f"pw-{c}-0123456789" for c in access.COMPONENTS}
+    env.update(RABBITMQ_ADMIN_USER="ops", RABBITMQ_ADMIN_PASSWORD="admin-secret-0123")
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"PORCHLIGHT_BROKER_PASSWORD_PORTAL": "guest"}, "PORCHLIGHT_BROKER_PASSWORD_PORTAL"),
+    ({"PORCHLIGHT_BROKER_PASSWORD_WORKER": ""}, "PORCHLIGHT_BROKER_PASSWORD_WORKER"),
+    ({"RABBITMQ_ADMIN_PASSWORD": "guest"}, "RABBITMQ_ADMIN_PASSWORD"),
+    ({"RABBITMQ_ADMIN_USER": ""}, "RABBITMQ_ADMIN_USER"),
+])
+def test_apply_refuses_a_missing_or_guest_credential(change: dict[str, str], named: str,
+                                                     management: ManagementApi) -> None:
+    with pytest.raises(access.BrokerUsersError, match=named) as caught:
+        access.apply_with_management_api(management.url, "prod", _environment(**change))
+    assert "pw-" not in str(caught.value)
+    assert management.requests == []
+
+
+class ManagementApi:
+    """A stand-in for RabbitMQ's management API that records what it was asked."""
+
+    def __init__(self, status: int = 201) -> None:
+        self.status = status
+        self.requests: list[tuple[str, str, str, dict]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                owner.requests.append(("PUT", self.path, self.headers["Authorization"], body))
+                self.send_response(owner.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def management() -> Iterator[ManagementApi]:
+    api = ManagementApi()
+    yield api
+    api.close()
+
+
+def test_apply_puts_the_vhost_users_and_rights(management: ManagementApi) -> None:
+    made = access.apply_with_management_api(management.url, "prod/eu", _environment())
+    assert made == len(management.requests) == 1 + 3 * len(access.COMPONENTS)
+    auth = "Basic " + base64.b64encode(b"ops:admin-secret-0123").decode()
+    assert {r[2] for r in management.requests} == {auth}
+    by_path = {path: body for _, path, _, body in management.requests}
+    assert by_path["/api/vhosts/prod%2Feu"] == {}
+    assert by_path["/api/users/porchlight-portal"] == {"password": "pw-portal-0123456789", "tags": ""}
+    portal = access.grant("portal")
+    assert by_path["/api/permissions/prod%2Feu/porchlight-portal"] == {
+        "configure": portal.configure, "write": portal.write, "read": portal.read}
+    assert by_path["/api/topic-permissions/prod%2Feu/porchlight-portal"] == {
+        "exchange": "nameko-rpc", "write": portal.rpc_write, "read": portal.rpc_read}
+
+
+def test_apply_names_the_request_the_broker_refused_without_its_password() -> None:
+    api = ManagementApi(status=401)
+    try:
+        with pytest.raises(access.BrokerUsersError, match=r"PUT /api/vhosts/prod: HTTP 401") as caught:
+            access.apply_with_management_api(api.url, "prod", _environment())
+    finally:
+        api.close()
+    assert "pw-" not in str(caught.value) and "admin-secret" not in str(caught.value)
+
+
+def test_the_cli_applies_and_refuses_without_credentials(management: ManagementApi,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["broker-users", "apply", "--management-url", management.url, "--vhost", "prod"]
+    assert cli_main(argv) == 2
+    assert "RABBITMQ_ADMIN_USER" in capsys.readouterr().err
+    for name, value in _environment().items():
+        monkeypatch.setenv(name, value)
+    assert cli_main(argv) == 0
+    out = capsys.readouterr()
+    assert len(management.requests) == 1 + 3 * len(access.COMPONENTS)
+    assert "pw-" not in out.out + out.err
+
+
+def test_definitions_hash_passwords_the_way_rabbitmq_checks_them() -> None:
+    document = access.definitions("v", {c: f"pw-{c}" for c in access.COMPONENTS}, suffix="run1",
+                                  salt=b"\x01\x02\x03\x04")
+    portal = next(u for u in document["users"] if u["name"] == "porchlight-portal-run1")
+    raw = base64.b64decode(portal["password_hash"])
+    assert raw[:4] == b"\x01\x02\x03\x04"
+    assert raw[4:] == hashlib.sha256(b"\x01\x02\x03\x04" + b"pw-portal").digest()
+    assert "pw-portal" not in json.dumps(document)
+    assert {p["user"] for p in document["topic_permissions"]} == {
+        f"porchlight-{c}-run1" for c in access.COMPONENTS}
+
+
+def test_every_celery_app_sends_tasks_to_the_celery_exchange_by_name() -> None:
+    from types import SimpleNamespace
+
+    from porchlight.task_queue import TaskQueue
+    from workers.celery_app import celery
+
+    publisher = TaskQueue()
+    publisher.container = SimpleNamespace(config={"AMQP_URI": "pyamqp://guest:guest@localhost:5672/"})
+    publisher.setup()  # builds the app; connects only when it sends
+    for app in (celery, publisher.app):
+        route = app.amqp.router.route({}, "porchlight.deliver_email")
+        # Both named: Celery turns a route missing either into the default exchange.
+        assert (route["exchange"], route["routing_key"]) == ("celery", "celery")
