@@ -16,3 +16,8 @@ import warnings
 # nameko 2.x imports eventlet, which announces its own deprecation on import. It is a
 # fact about a dependency, not something a Porchlight user can act on.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+# amqps:// checks the broker's name in every kombu client too (see amqp_tls).
+from porchlight import amqp_tls  # noqa: E402
+
+amqp_tls.install()

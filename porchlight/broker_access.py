@@ -64,6 +64,7 @@ from typing import Any
 from urllib.parse import quote
 
 from porchlight.events import CUSTOMER_VISIBLE
+from porchlight.settings import operator_environment
 
 RPC_EXCHANGE = "nameko-rpc"
 SERVICES = ("identity", "sharing", "documents", "signatures", "notifications")
@@ -351,7 +352,7 @@ def apply_with_management_api(management_url: str, vhost: str, environ: Mapping[
     """Create (or update) the users and rights through RabbitMQ's management API, with the
     administrator from ``RABBITMQ_ADMIN_USER``/``RABBITMQ_ADMIN_PASSWORD``. Returns the
     number of requests made. Never prints or logs a password."""
-    environ = os.environ if environ is None else environ
+    environ = operator_environment() if environ is None else environ
     admin = environ.get("RABBITMQ_ADMIN_USER")
     problems = []
     if not admin:

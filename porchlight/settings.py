@@ -318,6 +318,13 @@ def unknown_variables(environ: Mapping[str, str]) -> set[str]:
     return {name for name in environ if name.upper().startswith(ENV_PREFIX) and name.upper() not in known}
 
 
+def operator_environment() -> Mapping[str, str]:
+    """The environment, for the one operator command whose credentials are no process's
+    settings: ``porchlight broker-users apply`` (the broker's administrator and each
+    component's password, read there and nowhere else)."""
+    return os.environ
+
+
 def nameko_config(amqp_uri: str | None = None) -> dict[str, Any]:
     """The config mapping nameko's standalone proxies and test containers need.
 
