@@ -287,7 +287,7 @@ def rabbitmqctl_commands(vhost: str, components: tuple[str, ...] = COMPONENTS) -
     """Shell lines that create every user and its rights on ``vhost``; each password is a
     reference to its environment variable, never a value."""
     q = shlex.quote
-    lines = [f"rabbitmqctl add_vhost {q(vhost)}"]
+    lines = [f"rabbitmqctl add_vhost {q(vhost)} || true  # already there"]
     for g in grants(components):
         password = '"$' + password_variable(g.component) + '"'
         lines += [
