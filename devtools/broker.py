@@ -148,6 +148,63 @@ def _import_definitions(ctl: str, document: dict) -> None:
         raise BrokerUnavailable(f"rabbitmqctl import_definitions failed: {done.stderr.strip()[:500]}")
 
 
+DEVTOOLS_TAG = "porchlight-devtools"
+
+
+def _orphans(ctl: str) -> list[str]:
+    """Users a local stack made whose process is gone (killed before it could delete them)."""
+    listed = subprocess.run([ctl, "-q", "list_users", "--formatter", "json"], capture_output=True,
+                            text=True, timeout=60, check=False)
+    try:
+        users = json.loads(listed.stdout or "[]")
+    except ValueError:
+        return []
+    orphans = []
+    for user in users:
+        tags = user.get("tags") or []
+        tags = tags.split(",") if isinstance(tags, str) else tags
+        pids = [t.rsplit("-", 1)[1] for t in tags if t.startswith(f"{DEVTOOLS_TAG}-pid-")]
+        if DEVTOOLS_TAG in tags and pids and pids[0].isdigit() and not _alive(int(pids[0])):
+            orphans.append(user["user"])
+    return orphans
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _delete_users(ctl: str, users: list[str]) -> None:
+    """Delete ``users``: one ``rabbitmqctl eval`` for all (a run of rabbitmqctl costs half a
+    second; the names are ours: letters, digits and dashes), else one ``delete_user`` each,
+    in parallel."""
+    users = [user for user in users if re.fullmatch(r"[a-z0-9-]+", user)]
+    if not users:
+        return
+    names = ", ".join(f'<<"{user}">>' for user in users)
+    expression = (f'[catch rabbit_auth_backend_internal:delete_user(U, <<"{DEVTOOLS_TAG}">>)'
+                  f" || U <- [{names}]], ok.")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    try:
+        done = subprocess.run([ctl, "-q", "eval", expression], timeout=60, check=False, **quiet)
+        if done.returncode == 0:
+            return
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    running = [subprocess.Popen([ctl, "-q", "delete_user", user], **quiet) for user in users]
+    for proc in running:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class ProcessUsers:
     """One RabbitMQ user per process of a local stack, with the rights
     ``porchlight.broker_access`` gives its kind, on the vhost of ``base_uri``; deleted again
@@ -155,9 +212,11 @@ class ProcessUsers:
 
     Names carry a random suffix (``porchlight-portal-<run>``), so stacks and test runs on
     one broker never share, reset or delete each other's users; passwords are random per
-    run and never printed. Everything is created by one ``rabbitmqctl import_definitions``
-    (a run of rabbitmqctl costs half a second). Without ``rabbitmqctl`` (a remote broker)
-    every process uses ``base_uri`` and a warning says that least privilege is not in force.
+    run and never printed. Users carry their creator's process id as a tag: the next run
+    deletes those of a run that was killed before it could. Everything is created by one
+    ``rabbitmqctl import_definitions`` (a run of rabbitmqctl costs half a second). Without
+    ``rabbitmqctl`` (a remote broker) every process uses ``base_uri`` and a warning says that
+    least privilege is not in force.
     """
 
     def __init__(self, base_uri: str, components: tuple[str, ...] = COMPONENTS) -> None:
@@ -181,10 +240,13 @@ class ProcessUsers:
             log.warning("no rabbitmqctl for %s: every process uses that one user; least privilege "
                         "on the broker is NOT in force", redact_uri(self.base_uri))
             return self
+        _delete_users(ctl, _orphans(ctl))
         parts = urlsplit(self.base_uri)
         vhost = unquote(parts.path[1:]) if len(parts.path) > 1 else "/"
         passwords = {c: secrets.token_urlsafe(24) for c in self.components}
-        document = definitions(vhost, passwords, self.suffix, self.components)
+        # Tagged with this process's id: a later run deletes what a killed run left behind.
+        document = definitions(vhost, passwords, self.suffix, self.components,
+                               tags=(DEVTOOLS_TAG, f"{DEVTOOLS_TAG}-pid-{os.getpid()}"))
         _import_definitions(ctl, document)
         self._users = [user["name"] for user in document["users"]]
         host = parts.hostname or "localhost"
@@ -196,31 +258,18 @@ class ProcessUsers:
                 netloc=netloc + (f":{parts.port}" if parts.port else "")))
         return self
 
+    def describe(self) -> str:
+        """One line for a person: whose users the processes run as."""
+        if self.in_force:
+            return (f"Broker: one RabbitMQ user per process (porchlight-<component>-{self.suffix}), "
+                    "deleted when the stack stops.")
+        return (f"Broker: every process uses {redact_uri(self.base_uri)} (no rabbitmqctl): least "
+                "privilege is NOT in force.")
+
     def delete(self) -> None:
-        """Delete the users; the broker closes their connections. One ``rabbitmqctl eval``
-        for all of them (the names are ours: letters, digits and dashes), else one
-        ``delete_user`` each, in parallel."""
+        """Delete the users; the broker closes their connections."""
         users, self._users, self.uris = self._users, [], {}
-        if not users:
-            return
-        ctl = shutil.which("rabbitmqctl") or "rabbitmqctl"
-        names = ", ".join(f'<<"{user}">>' for user in users if re.fullmatch(r"[a-z0-9-]+", user))
-        expression = (f'[catch rabbit_auth_backend_internal:delete_user(U, <<"porchlight-devtools">>)'
-                      f" || U <- [{names}]], ok.")
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        try:
-            done = subprocess.run([ctl, "-q", "eval", expression], timeout=60, check=False, **quiet)
-            if done.returncode == 0:
-                return
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        running = [subprocess.Popen([ctl, "-q", "delete_user", user], **quiet) for user in users]
-        for proc in running:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _delete_users(shutil.which("rabbitmqctl") or "rabbitmqctl", users)
 
     def __enter__(self) -> ProcessUsers:
         return self.create()

@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(mail_line(stack, workspace_id))
         print("Ops endpoints (/metrics, /livez, /readyz): "
               + ", ".join(f"{name} {stack.ops_url(name)}" for name in stack.processes))
+        if stack.users is not None:
+            print(stack.users.describe())
         print(f"Logs: {stack.log_dir}/. Press Ctrl-C to stop everything.", flush=True)
         while True:
             if dead := stack.dead():

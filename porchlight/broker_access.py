@@ -388,7 +388,8 @@ def apply_with_management_api(management_url: str, vhost: str, environ: Mapping[
 
 
 def definitions(vhost: str, passwords: Mapping[str, str], suffix: str = "",
-                components: tuple[str, ...] = COMPONENTS, salt: bytes | None = None) -> dict[str, Any]:
+                components: tuple[str, ...] = COMPONENTS, salt: bytes | None = None,
+                tags: tuple[str, ...] = ()) -> dict[str, Any]:
     """A RabbitMQ definitions document (``rabbitmqctl import_definitions``) with the users,
     their rights on ``vhost`` and their topic rights: one import instead of dozens of
     rabbitmqctl runs. Passwords go in as RabbitMQ's salted SHA-256 hash."""
@@ -396,7 +397,7 @@ def definitions(vhost: str, passwords: Mapping[str, str], suffix: str = "",
     for g in grants(components):
         name = user_name(g.component, suffix)
         users.append({"name": name, "password_hash": password_hash(passwords[g.component], salt),
-                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []})
+                      "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": list(tags)})
         permissions.append({"user": name, "vhost": vhost, "configure": g.configure,
                             "write": g.write, "read": g.read})
         topic_permissions.append({"user": name, "vhost": vhost, "exchange": RPC_EXCHANGE,

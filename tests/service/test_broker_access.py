@@ -3,8 +3,11 @@ rights from porchlight/broker_access.py) can do its job and nothing the definiti
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from kombu import Connection
@@ -135,3 +138,27 @@ def refused(conn: Connection) -> tuple[type[BaseException], ...]:
     """What py-amqp raises when the broker closes the channel or connection (kombu names
     them, so the test needs no import of the transitive ``amqp`` package)."""
     return (*conn.channel_errors, *conn.connection_errors)
+
+
+def test_a_killed_runs_users_are_deleted_by_the_next_run(broker_uri: str) -> None:
+    from devtools.broker import DEVTOOLS_TAG, _import_definitions
+    from porchlight.broker_access import definitions
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its process id now names no process
+    vhost = unquote(urlsplit(broker_uri).path[1:])
+    left = definitions(vhost, {"portal": "x" * 20}, suffix="killedrun1", components=("portal",),
+                       tags=(DEVTOOLS_TAG, f"{DEVTOOLS_TAG}-pid-{gone.pid}"))
+    _import_definitions(shutil.which("rabbitmqctl") or "rabbitmqctl", left)
+    assert "porchlight-portal-killedrun1" in user_names()
+    with ProcessUsers(broker_uri, components=("admin",)) as mine:
+        names = user_names()
+        assert "porchlight-portal-killedrun1" not in names
+        assert f"porchlight-admin-{mine.suffix}" in names
+    assert f"porchlight-admin-{mine.suffix}" not in user_names()
+
+
+def user_names() -> set[str]:
+    listed = subprocess.run([shutil.which("rabbitmqctl") or "rabbitmqctl", "-q", "list_users"],
+                            capture_output=True, text=True, timeout=60, check=True)
+    return {line.split("\t")[0] for line in listed.stdout.splitlines()}
