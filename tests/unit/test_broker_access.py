@@ -326,3 +326,22 @@ def test_every_celery_app_sends_tasks_to_the_celery_exchange_by_name() -> None:
         route = app.amqp.router.route({}, "porchlight.deliver_email")
         # Both named: Celery turns a route missing either into the default exchange.
         assert (route["exchange"], route["routing_key"]) == ("celery", "celery")
+
+
+def _client_names(path: str) -> set[str]:
+    """The ``name=`` of every ``AmqpClient(...)`` made in ``path``, as source text."""
+    tree = ast.parse((ROOT / path).read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == "AmqpClient"]
+    return {ast.unparse(k.value) for call in calls for k in call.keywords if k.arg == "name"}
+
+
+def test_the_queue_names_the_rights_expect_are_the_names_the_clients_use() -> None:
+    # A client's queues are named after it: rights for another name would refuse it at start.
+    assert _client_names("workers/tasks.py") == {repr(access.CLIENT_NAMES["worker"])}
+    assert _client_names("porchlight/cli.py") == {"'porchlight-cli'"}
+    assert re.fullmatch(access.grant("operator").configure, "rpc.reply-porchlight-cli-" + "a" * 32)
+    assert _client_names("gateway/web.py") == {"app.name"}
+    for gateway in ("portal", "admin"):
+        source = (ROOT / "gateway" / gateway / "app.py").read_text()
+        assert "Flask(__name__)" in source  # so app.name is the module's name
+        assert access.CLIENT_NAMES[gateway] == f"gateway.{gateway}.app"
