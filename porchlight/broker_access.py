@@ -16,7 +16,9 @@ RabbitMQ checks three regular expressions per user and virtual host, each agains
 and, per topic exchange, two more against the *routing key* (topic authorisation): write
 for ``basic.publish``, read for ``queue.bind``. Both are set on ``nameko-rpc``, where an
 RPC's routing key is ``<service>.<method>``: that is what limits a gateway to the methods
-its code calls, and a service's replies and calls to reply keys and the services it asks.
+its code calls, and a service's replies and calls to reply keys and the services it asks;
+and on the event exchanges the portal reads, where they limit its bindings to the events
+customers can see.
 
 What each process does on the broker (nameko 2.14, aio-pika client, Celery 5):
 
@@ -162,6 +164,13 @@ class Grant:
     read: str
     rpc_write: str
     rpc_read: str
+    # Topic rights on other exchanges: (exchange, write, read). The portal's read model may
+    # bind only the events customers can see, not a service's internal ones.
+    event_topics: tuple[tuple[str, str, str], ...] = ()
+
+    def topic_permissions(self) -> list[tuple[str, str, str]]:
+        """Every (exchange, write regex, read regex) of this user, ``nameko-rpc`` first."""
+        return [(RPC_EXCHANGE, self.rpc_write, self.rpc_read), *self.event_topics]
 
     @property
     def user(self) -> str:
@@ -225,6 +234,9 @@ def _gateway_grant(component: str) -> Grant:
         read=_any(RPC_EXCHANGE, *exchanges, *queues),
         rpc_write=_rpc_keys(RPC_METHODS[component]),
         rpc_read=_any(_HEX_KEY),
+        event_topics=tuple(
+            (f"{src}.events", "^$", _any(*(re.escape(e) for e in CUSTOMER_VISIBLE[src])))
+            for src in PORTAL_EVENT_SOURCES) if events else (),
     )
 
 
@@ -295,9 +307,9 @@ def rabbitmqctl_commands(vhost: str, components: tuple[str, ...] = COMPONENTS) -
             f"rabbitmqctl change_password {q(g.user)} {password}",
             f"rabbitmqctl set_permissions -p {q(vhost)} {q(g.user)} "
             f"{q(g.configure)} {q(g.write)} {q(g.read)}",
-            f"rabbitmqctl set_topic_permissions -p {q(vhost)} {q(g.user)} {RPC_EXCHANGE} "
-            f"{q(g.rpc_write)} {q(g.rpc_read)}",
         ]
+        lines += [f"rabbitmqctl set_topic_permissions -p {q(vhost)} {q(g.user)} {q(exchange)} "
+                  f"{q(write)} {q(read)}" for exchange, write, read in g.topic_permissions()]
     return lines
 
 
@@ -341,9 +353,11 @@ def management_requests(vhost: str, passwords: Mapping[str, str],
             ("PUT", f"/api/users/{u}", {"password": passwords[g.component], "tags": ""}),
             ("PUT", f"/api/permissions/{v}/{u}",
              {"configure": g.configure, "write": g.write, "read": g.read}),
-            ("PUT", f"/api/topic-permissions/{v}/{u}",
-             {"exchange": RPC_EXCHANGE, "write": g.rpc_write, "read": g.rpc_read}),
         ]
+        # One PUT per exchange: the API keeps a user's topic rights per exchange.
+        plan += [("PUT", f"/api/topic-permissions/{v}/{u}",
+                  {"exchange": exchange, "write": write, "read": read})
+                 for exchange, write, read in g.topic_permissions()]
     return plan
 
 
@@ -400,8 +414,8 @@ def definitions(vhost: str, passwords: Mapping[str, str], suffix: str = "",
                       "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": list(tags)})
         permissions.append({"user": name, "vhost": vhost, "configure": g.configure,
                             "write": g.write, "read": g.read})
-        topic_permissions.append({"user": name, "vhost": vhost, "exchange": RPC_EXCHANGE,
-                                  "write": g.rpc_write, "read": g.rpc_read})
+        topic_permissions += [{"user": name, "vhost": vhost, "exchange": exchange, "write": write,
+                               "read": read} for exchange, write, read in g.topic_permissions()]
     return {"users": users, "permissions": permissions, "topic_permissions": topic_permissions}
 
 

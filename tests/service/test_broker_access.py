@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -162,3 +163,14 @@ def user_names() -> set[str]:
     listed = subprocess.run([shutil.which("rabbitmqctl") or "rabbitmqctl", "-q", "list_users"],
                             capture_output=True, text=True, timeout=60, check=True)
     return {line.split("\t")[0] for line in listed.stdout.splitlines()}
+
+
+def test_the_portals_read_model_may_bind_only_the_events_customers_see(users: ProcessUsers) -> None:
+    with Connection(nameko_config(users.uri("portal"))["AMQP_URI"], connect_timeout=5) as conn:
+        channel = conn.channel()
+        queue = f"events-{CLIENT_NAMES['portal']}-{uuid.uuid4().hex}"
+        channel.exchange_declare("documents.events", "topic", durable=True, auto_delete=False)
+        channel.queue_declare(queue, exclusive=True, auto_delete=True)
+        channel.queue_bind(queue, "documents.events", routing_key="estimate_sent")
+        with pytest.raises(refused(conn), match="ACCESS_REFUSED"):
+            channel.queue_bind(queue, "documents.events", routing_key="#")  # internal ones too

@@ -206,6 +206,10 @@ def test_the_cli_prints_the_commands(capsys: pytest.CaptureFixture[str]) -> None
     assert out.splitlines() == access.rabbitmqctl_commands("prod")
 
 
+def _environment_passwords() -> dict[str, str]:
+    return {c: "x" for c in access.COMPONENTS}
+
+
 def _environment(**extra: str) -> dict[str, str]:
     env = {access.password_variable(c): f"pw-{c}-0123456789" for c in access.COMPONENTS}
     env.update(RABBITMQ_ADMIN_USER="ops", RABBITMQ_ADMIN_PASSWORD="admin-secret-0123")
@@ -264,17 +268,25 @@ def management() -> Iterator[ManagementApi]:
 
 def test_apply_puts_the_vhost_users_and_rights(management: ManagementApi) -> None:
     made = access.apply_with_management_api(management.url, "prod/eu", _environment())
-    assert made == len(management.requests) == 1 + 3 * len(access.COMPONENTS)
+    # A vhost, then per user: itself, its rights, one topic right per exchange.
+    topics = sum(len(g.topic_permissions()) for g in access.grants())
+    assert made == len(management.requests) == 1 + 2 * len(access.COMPONENTS) + topics
     auth = "Basic " + base64.b64encode(b"ops:admin-secret-0123").decode()
     assert {r[2] for r in management.requests} == {auth}
-    by_path = {path: body for _, path, _, body in management.requests}
-    assert by_path["/api/vhosts/prod%2Feu"] == {}
-    assert by_path["/api/users/porchlight-portal"] == {"password": "pw-portal-0123456789", "tags": ""}
+    bodies: dict[str, list[dict]] = {}
+    for _, path, _, body in management.requests:
+        bodies.setdefault(path, []).append(body)
+    assert bodies["/api/vhosts/prod%2Feu"] == [{}]
+    assert bodies["/api/users/porchlight-portal"] == [{"password": "pw-portal-0123456789", "tags": ""}]
     portal = access.grant("portal")
-    assert by_path["/api/permissions/prod%2Feu/porchlight-portal"] == {
-        "configure": portal.configure, "write": portal.write, "read": portal.read}
-    assert by_path["/api/topic-permissions/prod%2Feu/porchlight-portal"] == {
-        "exchange": "nameko-rpc", "write": portal.rpc_write, "read": portal.rpc_read}
+    assert bodies["/api/permissions/prod%2Feu/porchlight-portal"] == [
+        {"configure": portal.configure, "write": portal.write, "read": portal.read}]
+    portal_topics = bodies["/api/topic-permissions/prod%2Feu/porchlight-portal"]
+    assert portal_topics[0] == {"exchange": "nameko-rpc", "write": portal.rpc_write, "read": portal.rpc_read}
+    documents = next(t for t in portal_topics if t["exchange"] == "documents.events")
+    assert re.fullmatch(documents["read"], "estimate_sent")
+    assert not re.fullmatch(documents["read"], "estimate_created")  # not a customer's concern
+    assert documents["write"] == "^$"
 
 
 def test_apply_names_the_request_the_broker_refused_without_its_password() -> None:
@@ -297,7 +309,7 @@ def test_the_cli_applies_and_refuses_without_credentials(management: ManagementA
         monkeypatch.setenv(name, value)
     assert cli_main(argv) == 0
     out = capsys.readouterr()
-    assert len(management.requests) == 1 + 3 * len(access.COMPONENTS)
+    assert len(management.requests) == len(access.management_requests("prod", _environment_passwords()))
     assert "pw-" not in out.out + out.err
 
 
