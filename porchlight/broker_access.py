@@ -295,20 +295,22 @@ def password_variable(component: str) -> str:
     return PASSWORD_VARIABLE.format(component.upper())
 
 
-def rabbitmqctl_commands(vhost: str, components: tuple[str, ...] = COMPONENTS) -> list[str]:
+def rabbitmqctl_commands(vhost: str, components: tuple[str, ...] = COMPONENTS, suffix: str = "") -> list[str]:
     """Shell lines that create every user and its rights on ``vhost``; each password is a
-    reference to its environment variable, never a value."""
+    reference to its environment variable, never a value. ``suffix`` names the users apart
+    (``porchlight-portal-<suffix>``; the tests, on a shared broker)."""
     q = shlex.quote
     lines = [f"rabbitmqctl add_vhost {q(vhost)} || true  # already there"]
     for g in grants(components):
         password = '"$' + password_variable(g.component) + '"'
+        user = user_name(g.component, suffix)
         lines += [
-            f"rabbitmqctl add_user {q(g.user)} {password} || "
-            f"rabbitmqctl change_password {q(g.user)} {password}",
-            f"rabbitmqctl set_permissions -p {q(vhost)} {q(g.user)} "
+            f"rabbitmqctl add_user {q(user)} {password} || "
+            f"rabbitmqctl change_password {q(user)} {password}",
+            f"rabbitmqctl set_permissions -p {q(vhost)} {q(user)} "
             f"{q(g.configure)} {q(g.write)} {q(g.read)}",
         ]
-        lines += [f"rabbitmqctl set_topic_permissions -p {q(vhost)} {q(g.user)} {q(exchange)} "
+        lines += [f"rabbitmqctl set_topic_permissions -p {q(vhost)} {q(user)} {q(exchange)} "
                   f"{q(write)} {q(read)}" for exchange, write, read in g.topic_permissions()]
     return lines
 

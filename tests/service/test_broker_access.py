@@ -3,18 +3,19 @@ rights from porchlight/broker_access.py) can do its job and nothing the definiti
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 from kombu import Connection
 
-from devtools.broker import ProcessUsers
-from porchlight.amqp import AmqpClient, BrokerRefused
+from devtools.broker import ProcessUsers, _delete_users
+from porchlight.amqp import AmqpClient, BrokerRefused, ServiceUnavailable
 from porchlight.broker_access import CLIENT_NAMES
 from porchlight.errors import NotFound, Unauthorized
 from porchlight.settings import nameko_config
@@ -174,3 +175,35 @@ def test_the_portals_read_model_may_bind_only_the_events_customers_see(users: Pr
         channel.queue_bind(queue, "documents.events", routing_key="estimate_sent")
         with pytest.raises(refused(conn), match="ACCESS_REFUSED"):
             channel.queue_bind(queue, "documents.events", routing_key="#")  # internal ones too
+
+
+def test_the_printed_rabbitmqctl_commands_make_working_users(broker_uri: str) -> None:
+    """``porchlight broker-users commands`` run by a shell as printed (the suffix keeps
+    this run's users apart on a shared broker): the portal's user then connects, calls a
+    method it needs and is refused one it does not."""
+    from porchlight.broker_access import password_variable, rabbitmqctl_commands
+
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("needs rabbitmqctl")
+    parts = urlsplit(broker_uri)
+    vhost, suffix = unquote(parts.path[1:]), uuid.uuid4().hex[:10]
+    passwords = {password_variable(c): f"pw-{c}-{uuid.uuid4().hex}" for c in ("portal", "identity")}
+    script = "set -e\n" + "\n".join(rabbitmqctl_commands(vhost, ("portal", "identity"), suffix=suffix))
+    users = [f"porchlight-portal-{suffix}", f"porchlight-identity-{suffix}"]
+    try:
+        done = subprocess.run(["sh", "-c", script], env={**os.environ, **passwords}, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert not any(p in done.stdout + done.stderr for p in passwords.values())
+        uri = urlunsplit(parts._replace(
+            netloc=f"{users[0]}:{passwords['PORCHLIGHT_BROKER_PASSWORD_PORTAL']}@{parts.hostname}:{parts.port}"))
+        portal = AmqpClient(uri, timeout=5, name=CLIENT_NAMES["portal"])
+        try:
+            with pytest.raises(BrokerRefused):
+                portal.call("identity", "create_api_key", WS, "portal", "stolen key")
+            with pytest.raises(ServiceUnavailable, match="unknown service"):  # allowed; nobody serves it
+                portal.call("identity", "resolve_session", "not-a-session")
+        finally:
+            portal.close()
+    finally:
+        _delete_users(shutil.which("rabbitmqctl") or "rabbitmqctl", users)
