@@ -92,8 +92,9 @@ class Stack:
     # Replicas of a service share its queue, so RabbitMQ spreads the calls over them; they
     # share data only through a real MongoDB (each in-memory store is its process's own).
     replicas: dict[str, int] = field(default_factory=dict)
-    # Each child's own broker user, made by start() and deleted by stop(); the stack's own
-    # probe keeps ``amqp_uri`` (all rights on the vhost), like the tests' and demo's clients.
+    # Each kind of child's own broker user (replicas share their kind's), made by start()
+    # and deleted by stop(); the tests' and the demo's clients keep ``amqp_uri`` (all
+    # rights on the vhost).
     users: ProcessUsers | None = None
 
     @property

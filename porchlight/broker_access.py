@@ -119,6 +119,9 @@ RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
             "get_workspace", "request_password_reset", "request_sign_in", "reset_password",
             "resolve_session", "sign_in_with_code", "sign_in_with_link", "sign_in_with_password",
             "sign_out",
+            # An owner's team page: each checks the session it is given is an owner's.
+            "add_team_member", "change_team_role", "invite_team_member", "list_team",
+            "remove_team_member",
         ),
         "documents": (
             "customer_record_grant", "customer_records", "get_estimate_for_customer",

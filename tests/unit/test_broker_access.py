@@ -37,53 +37,73 @@ def _params(fn: ast.FunctionDef) -> list[str]:
     return [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
 
 
+def _arg(call: ast.Call, index: int) -> ast.AST | None:
+    args = call.args
+    return args[index] if index < len(args) and not isinstance(args[index], ast.Starred) else None
+
+
 def rpc_calls(*folders: str) -> set[tuple[str, str]]:
     """Every ``(service, method)`` the code under ``folders`` calls: ``services.<s>.<m>(…)``,
-    ``<client>.call("<s>", "<m>", …)``, and calls of a function that forwards its argument
-    to ``.call`` (``identity("resolve_session", …)``). A call whose service or method the
-    scan cannot read fails the test: the lists in broker_access would no longer be proven."""
+    ``<client>.call("<s>", "<m>", …)``, and calls of any function that forwards its
+    argument, however many times, to ``.call`` (``_act("remove_team_member", …)`` →
+    ``_team`` → ``identity`` → ``.call("identity", method, …)``). A call whose service or
+    method the scan cannot read fails the test: the lists in broker_access would no longer
+    be proven."""
     trees = [ast.parse(p.read_text(), str(p)) for f in folders for p in sorted((ROOT / f).rglob("*.py"))]
-    found: set[tuple[str, str]] = set()
-    # name -> (service or index of the service parameter, index of the method parameter)
-    wrappers: dict[str, tuple[str | int, int]] = {}
-    unreadable: list[str] = []
-    for tree in trees:
-        for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+    functions = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    # name -> (the service, or the index of the parameter naming it; the method's parameter)
+    wrappers: dict[str, tuple[str | int, int]] = {"call": (0, 1)}
+
+    def resolve(call: ast.Call, params: list[str]) -> tuple[str | int | None, str | int | None]:
+        """The call's service and method: a constant, the index of the enclosing function's
+        parameter it forwards, or None when it is neither."""
+        service_at, method_at = wrappers[_callee(call)]
+        found = []
+        service_node = service_at if isinstance(service_at, str) else _arg(call, service_at)
+        for node in (service_node, _arg(call, method_at)):
+            if isinstance(node, str):
+                found.append(node)
+            elif _const(node) is not None:
+                found.append(_const(node))
+            elif isinstance(node, ast.Name) and node.id in params:
+                found.append(params.index(node.id))
+            else:
+                found.append(None)
+        return found[0], found[1]
+
+    changed = True
+    while changed:  # a function that forwards its parameter to a wrapper is one too
+        changed = False
+        for fn in functions:
+            if fn.name in wrappers:
+                continue
             params = _params(fn)
-            for call in [n for n in ast.walk(fn) if isinstance(n, ast.Call)]:
-                if _callee(call) != "call" or len(call.args) < 2:
-                    continue
-                service, method = call.args[0], call.args[1]
-                if _const(service) and _const(method):
-                    continue  # read below, wherever it is
-                if isinstance(method, ast.Name) and method.id in params:
-                    if _const(service):
-                        wrappers[fn.name] = (_const(service), params.index(method.id))
-                        continue
-                    if isinstance(service, ast.Name) and service.id in params:
-                        wrappers[fn.name] = (params.index(service.id), params.index(method.id))
-                        continue
-                unreadable.append(f"{fn.name}: {ast.unparse(call)}")
-    for tree in trees:
-        for call in [n for n in ast.walk(tree) if isinstance(n, ast.Call)]:
+            for call in [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _callee(n) in wrappers]:
+                service, method = resolve(call, params)
+                if isinstance(method, int) and service is not None:
+                    wrappers[fn.name] = (service, method)
+                    changed = True
+                    break
+
+    in_functions = {id(n) for fn in functions for n in ast.walk(fn)}
+    module_level = [n for tree in trees for n in ast.walk(tree) if id(n) not in in_functions]
+    found: set[tuple[str, str]] = set()
+    unreadable: list[str] = []
+    for fn in [*functions, ast.Module(body=[ast.Expr(n) for n in module_level if isinstance(n, ast.Call)])]:
+        name = getattr(fn, "name", "<module>")
+        params = _params(fn) if name in wrappers else []
+        for call in [n for n in ast.walk(fn) if isinstance(n, ast.Call)]:
             func = call.func
             if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
                     and isinstance(func.value.value, ast.Name) and func.value.value.id == "services"):
                 found.add((func.value.attr, func.attr))
-            elif (_callee(call) == "call" and len(call.args) >= 2
-                  and _const(call.args[0]) and _const(call.args[1])):
-                found.add((_const(call.args[0]), _const(call.args[1])))
-            elif _callee(call) in wrappers and _callee(call) != "call":
-                service, index = wrappers[_callee(call)]
-                args = call.args
-                svc = service if isinstance(service, str) else (
-                    _const(args[service]) if len(args) > service else None)
-                method = _const(args[index]) if len(args) > index else None
-                if svc and method:
-                    found.add((svc, method))
-                elif not any(isinstance(a, ast.Starred) for a in args):
-                    unreadable.append(ast.unparse(call))
-    assert not unreadable, f"RPC calls the scan cannot read: {unreadable}"
+            elif _callee(call) in wrappers:
+                service, method = resolve(call, params)
+                if isinstance(service, str) and isinstance(method, str):
+                    found.add((service, method))
+                elif not (isinstance(method, int) and service is not None):
+                    unreadable.append(f"{name}: {ast.unparse(call)}")
+    assert not unreadable, f"RPC calls the scan cannot read: {sorted(set(unreadable))}"
     return found
 
 
@@ -112,6 +132,7 @@ def test_the_scan_sees_calls_through_every_kind_of_helper() -> None:
     assert ("sharing", "record_views") in portal  # client.call inside a lambda
     assert ("identity", "authenticate_api_key") in rpc_calls("gateway/admin")  # services.x.y
     assert ("documents", "expire_estimates") in rpc_calls("workers")  # _sweep(service, method)
+    assert ("identity", "remove_team_member") in portal  # _act → _team → identity
 
 
 def test_the_worker_may_call_what_its_tasks_call() -> None:
@@ -343,7 +364,8 @@ def test_every_celery_app_sends_tasks_to_the_celery_exchange_by_name() -> None:
 def _client_names(path: str) -> set[str]:
     """The ``name=`` of every ``AmqpClient(...)`` made in ``path``, as source text."""
     tree = ast.parse((ROOT / path).read_text())
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == "AmqpClient"]
+    calls = [n for n in ast.walk(tree)
+             if isinstance(n, ast.Call) and (_callee(n) or "").endswith("AmqpClient")]
     return {ast.unparse(k.value) for call in calls for k in call.keywords if k.arg == "name"}
 
 
