@@ -108,7 +108,10 @@ TASK_SENDERS = ("documents", "notifications")
 # task: the ``celery`` exchange by name. Left to itself Celery publishes through the
 # default exchange, and the right to write there is the right to put a message in *any*
 # queue by its name: a forged RPC straight into ``rpc-identity``, past every topic rule.
-TASK_ROUTES = {"porchlight.*": {"exchange": "celery", "routing_key": "celery"}}
+# The queue is named too: Celery then declares it (and the exchange, and the binding)
+# before it publishes, as it does for the default exchange; a publish to an exchange the
+# worker has not declared yet would be refused (404) and the task lost.
+TASK_ROUTES = {"porchlight.*": {"queue": "celery", "exchange": "celery", "routing_key": "celery"}}
 
 # Every RPC each non-service process makes; tests/unit/test_broker_access.py reads the
 # gateways' and the worker's code and fails on a call missing here or listed but unused.

@@ -211,3 +211,28 @@ def test_the_printed_rabbitmqctl_commands_make_working_users(broker_uri: str, co
             portal.close()
     finally:
         _delete_users(shutil.which("rabbitmqctl") or "rabbitmqctl", users)
+
+
+def test_a_task_queued_before_any_worker_started_is_kept(users: ProcessUsers, broker_uri: str) -> None:
+    """documents queues two tasks as its own user on a broker no worker has touched: the
+    task queue is declared on the way (by name, not through the default exchange), so both
+    wait for the worker instead of being refused or dropped."""
+    from types import SimpleNamespace
+
+    from porchlight.task_queue import TaskQueue
+
+    tasks = TaskQueue()
+    tasks.container = SimpleNamespace(config={"AMQP_URI": nameko_config(users.uri("documents"))["AMQP_URI"]})
+    tasks.setup()
+    try:
+        with Connection(nameko_config(broker_uri)["AMQP_URI"], connect_timeout=5) as admin:
+            admin.channel().queue_delete("celery")  # as if no worker ever ran on this vhost
+        assert tasks.enqueue("porchlight.render_signed_pdf", WS, "a" * 24)
+        assert tasks.enqueue("porchlight.render_signed_pdf", WS, "b" * 24)
+        with Connection(nameko_config(broker_uri)["AMQP_URI"], connect_timeout=5) as admin:
+            _, waiting, _ = admin.channel().queue_declare("celery", passive=True)
+        assert waiting == 2
+    finally:
+        tasks.stop()
+        with Connection(nameko_config(broker_uri)["AMQP_URI"], connect_timeout=5) as admin:
+            admin.channel().queue_delete("celery")  # no stray tasks for a later test's worker
