@@ -114,7 +114,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.update(test_config)
     app.config["RPC_TIMEOUT"] = float(app.config["RPC_TIMEOUT"])
-    logs.default_component(app.name.split(".")[1] if app.name.startswith("gateway.") else app.name)
+    logs.default_component(gateway_name(app))
     logs.install_root_handler()
     install_log_redaction()
     install_ops(app)  # /livez, /readyz and the request metrics (gateway/ops.py)
