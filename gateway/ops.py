@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,10 @@ def gateway_name(app: Flask) -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "gateway" else app.import_name
 
 
-def install_ops(app: Flask) -> None:
-    from gateway.web import amqp_client
+def install_ops(app: Flask, amqp_client: Callable[[Flask], Any]) -> None:
+    """The probes and request metrics on ``app``; ``amqp_client(app)`` is the process's
+    client, whose connection readiness asks about (given, so this module stays below
+    ``gateway.web``)."""
     from porchlight import metrics
     from porchlight.ops import health_response
 

@@ -117,7 +117,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
     logs.default_component(gateway_name(app))
     logs.install_root_handler()
     install_log_redaction()
-    install_ops(app)  # /livez, /readyz and the request metrics (gateway/ops.py)
+    install_ops(app, amqp_client)  # /livez, /readyz and the request metrics (gateway/ops.py)
 
 
 def amqp_client(app: Flask) -> AmqpClient:
