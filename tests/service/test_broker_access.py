@@ -109,7 +109,7 @@ def test_a_process_may_not_consume_another_services_queue(identity: None, users:
 def test_a_service_may_not_publish_as_a_gateway_or_bind_another_services_calls(users: ProcessUsers) -> None:
     with Connection(nameko_config(users.uri("sharing"))["AMQP_URI"], connect_timeout=5) as conn:
         channel = conn.channel()
-        channel.queue_declare("rpc-sharing", durable=True)
+        channel.queue_declare("rpc-sharing", durable=True, auto_delete=False)
         # Binding its own queue to identity's calls would let it read them.
         with pytest.raises(refused(conn), match="ACCESS_REFUSED"):
             channel.queue_bind("rpc-sharing", "nameko-rpc", routing_key="identity.*")
@@ -133,7 +133,8 @@ def test_a_task_sender_may_not_publish_through_the_default_exchange(users: Proce
         message = channel.prepare_message(b'{"args": [], "kwargs": {}}', content_type="application/json")
         channel.basic_publish(message, exchange="", routing_key="rpc-identity")
         with pytest.raises(refused(conn), match="ACCESS_REFUSED"):
-            channel.queue_declare("rpc-documents", durable=True)  # the refusal arrives by now
+            # the refusal arrives by now
+            channel.queue_declare("rpc-documents", durable=True, auto_delete=False)
 
 
 def refused(conn: Connection) -> tuple[type[BaseException], ...]:

@@ -18,6 +18,7 @@ import pytest
 from kombu import Connection
 
 import porchlight  # noqa: F401 - installs the verified amqps transport, as in every process
+from porchlight.amqp import background_loop
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
@@ -91,7 +92,9 @@ def aio_pika_connects(port: int) -> None:
         connection = await aio_pika.connect(f"amqps://u:p@127.0.0.1:{port}/", timeout=3)
         await connection.close()
 
-    asyncio.run(connect())
+    # The process's own loop thread: the tests run under eventlet, where a second asyncio
+    # loop on the main thread clashes with one another test left there.
+    asyncio.run_coroutine_threadsafe(connect(), background_loop()).result(timeout=10)
 
 
 @pytest.mark.parametrize("client", [kombu_connects, aio_pika_connects])
