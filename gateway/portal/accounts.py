@@ -49,7 +49,7 @@ def page(template: str, status: int = 200, **context: Any) -> Any:
     return render_template(template, account=account, **branding, **context), status
 
 
-def _limited(exc: TooManyRequests, template: str, **context: Any) -> Any:
+def limited(exc: TooManyRequests, template: str, **context: Any) -> Any:
     body, status = page(template, 429, error=exc.message, **context)
     return body, status, {"Retry-After": str(exc.retry_after)}
 
@@ -70,7 +70,7 @@ def send_sign_in() -> Any:
     except InvalidInput as exc:
         return page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
     except TooManyRequests as exc:
-        return _limited(exc, "portal/sign_in.html", form={"email": address})
+        return limited(exc, "portal/sign_in.html", form={"email": address})
     # The same page whether or not the address has access.
     return page("portal/sign_in_code.html", email=address, errors={})
 
@@ -86,7 +86,7 @@ def sign_in_with_code() -> Any:
     except Unauthorized as exc:
         return page("portal/sign_in_code.html", 401, email=address, errors={"code": exc.message})
     except TooManyRequests as exc:
-        return _limited(exc, "portal/sign_in_code.html", email=address, errors={})
+        return limited(exc, "portal/sign_in_code.html", email=address, errors={})
     return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
 
 
@@ -108,7 +108,7 @@ def use_sign_in_link(token: str) -> Any:
     except Unauthorized as exc:
         return page("portal/sign_in.html", 410, error=exc.message, form={})
     except TooManyRequests as exc:
-        return _limited(exc, "portal/sign_in.html", form={})
+        return limited(exc, "portal/sign_in.html", form={})
     return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
 
 
@@ -123,7 +123,7 @@ def sign_in_with_password() -> Any:
     except Unauthorized as exc:
         return page("portal/sign_in.html", 401, error=exc.message, form={"email": address})
     except TooManyRequests as exc:
-        return _limited(exc, "portal/sign_in.html", form={"email": address})
+        return limited(exc, "portal/sign_in.html", form={"email": address})
     next_page = "accounts.choose_password" if signed["must_change_password"] else "accounts.dashboard"
     return set_session(redirect(url_for(next_page), code=303), signed["session"])
 
@@ -141,7 +141,7 @@ def send_password_reset() -> Any:
     except InvalidInput as exc:
         return page("portal/forgot_password.html", 422, errors=exc.fields, form={"email": address})
     except TooManyRequests as exc:
-        return _limited(exc, "portal/forgot_password.html", form={"email": address}, errors={})
+        return limited(exc, "portal/forgot_password.html", form={"email": address}, errors={})
     return page("portal/message.html", title="Check your email",
                  message=f"If {address} has an account, we have emailed it a link to choose a new "
                          "password. The link works once, for 15 minutes.")

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, request, url_for
 
-from gateway.portal.accounts import page, signed_in
+from gateway.portal.accounts import limited, page, signed_in
 from gateway.portal.session import clear_session, cookie_name, identity
 from porchlight.errors import Conflict, InvalidInput, TooManyRequests
 
@@ -31,16 +31,18 @@ def _team(method: str, *args: Any) -> Any:
     return identity(method, request.cookies.get(cookie_name()), *args)
 
 
-def _team_page(status: int = 200, *, form: dict[str, str] | None = None,
-               errors: dict[str, str] | None = None, error: str | None = None) -> Any:
+def _context(*, form: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> dict[str, Any]:
     contacts = _team("list_team")["contacts"]  # a member: Forbidden, the app's 403 page
-    return page("portal/team.html", status, contacts=contacts, form=form or {}, errors=errors or {},
-                error=error, done=DONE.get(request.args.get("done", "")))
+    return {"contacts": contacts, "form": form or {}, "errors": errors or {},
+            "done": DONE.get(request.args.get("done", ""))}
+
+
+def _team_page(status: int = 200, *, error: str | None = None, **context: Any) -> Any:
+    return page("portal/team.html", status, error=error, **_context(**context))
 
 
 def _limited(exc: TooManyRequests, **context: Any) -> Any:
-    body, status = _team_page(429, error=exc.message, **context)
-    return body, status, {"Retry-After": str(exc.retry_after)}
+    return limited(exc, "portal/team.html", **_context(**context))
 
 
 @bp.get("/portal/team")

@@ -202,9 +202,6 @@ class Accounts:
         return PortalSession.objects(id_hash=access.sha256(raw), ended_at=None,
                                      expires_at__gt=now, last_seen_at__gt=now - idle).first()
 
-    def session_by_id(self, session_id: str) -> PortalSession | None:
-        return PortalSession.objects(id=session_id, ended_at=None).first()
-
     def touch(self, session: PortalSession, now: datetime) -> None:
         PortalSession.objects(id=session.id, ended_at=None).update(set__last_seen_at=now)
 

@@ -105,3 +105,17 @@ def test_an_owner_reaches_only_their_own_companys_contacts(
     for action in ("remove", "invite", "role"):
         assert post(portal, f"{TEAM}/{olive['id']}/{action}", {"role": "member"}).status_code == 404
     assert staff.get(f"/customers/{elsewhere['id']}/contacts/{olive['id']}").json["has_access"]
+
+
+def test_a_full_invitation_window_is_429_with_retry_after_and_adds_no_one(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any, monkeypatch: Any) -> None:
+    from services.identity import access
+
+    frances = people(staff)["contact"]
+    sign_in_by_code(portal, worker, mail_server, frances["email"])
+    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 1)
+    assert post(portal, TEAM, {"name": "Sam", "email": "sam@northwind.example"}).status_code == 303
+    refused = post(portal, TEAM, {"name": "Kit", "email": "kit@northwind.example", "role": "member"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "invitations in the last 24 hours" in refused.text and 'value="Kit"' in refused.text
+    assert "Kit" not in portal.get(TEAM).text and len(team_ids(portal.get(TEAM).text)) == 2
