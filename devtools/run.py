@@ -33,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--admin-port", type=int, default=8001)
     parser.add_argument("--no-demo", action="store_true", help="do not seed the demo workspace")
     parser.add_argument("--replicas", type=int, default=1, choices=range(1, 5), metavar="N",
-                        help="run N processes of every service and of the worker (1-4; N > 1 "
-                             "needs PORCHLIGHT_MONGODB_URI: replicas share data only through it)")
+                        help="run N processes of every service and of the worker (1-4). Replicas "
+                             "share their data through PORCHLIGHT_MONGODB_URI or, without it, "
+                             "through a local in-memory store the stack starts")
     return parser
 
 
@@ -44,11 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("amqp").setLevel(logging.ERROR)
     if code := require_broker():
         return code
-    if args.replicas > 1 and not get_settings().mongodb_uri:
-        print("porchlight: --replicas needs a MongoDB the replicas share: set PORCHLIGHT_MONGODB_URI "
-              "(without it each process keeps its own in-memory store, and a record made by one "
-              "replica would be missing from the other).", file=sys.stderr)
-        return 2
     replicas = {kind: args.replicas for kind in (*SERVICES, WORKER)}
     stack = Stack(host=args.host, portal_port=args.portal_port, admin_port=args.admin_port,
                   replicas=replicas)
@@ -75,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Portal: {stack.portal_url}  Admin API: {stack.admin_url}/api/v1")
         print(mail_line(stack, workspace_id))
+        print(data_line(stack))
         print("Ops endpoints (/metrics, /livez, /readyz): "
               + ", ".join(f"{name} {stack.ops_url(name)}" for name in stack.processes))
         if stack.users is not None:
@@ -116,6 +113,16 @@ def mail_line(stack: Stack, workspace_id: str | None = None) -> str:
         return f"Mail: sent through the server in PORCHLIGHT_SMTP_URL; {outbox}."
     return (f"Mail: every email is kept in {shown_path(stack.mail_dir)} "
             f"(local server at {stack.mail.url}); {outbox}.")
+
+
+def data_line(stack: Stack) -> str:
+    """Where the services keep their data."""
+    if stack.store_uri:
+        return (f"Data: in memory in the local store at {stack.store_uri}, which every replica "
+                "shares; it is lost when Porchlight stops.")
+    if get_settings().mongodb_uri:
+        return "Data: in the MongoDB that PORCHLIGHT_MONGODB_URI names."
+    return "Data: in memory in each service's process; it is lost when Porchlight stops."
 
 
 def print_welcome(stack: Stack, demo: dict[str, Any]) -> None:

@@ -9,6 +9,11 @@ Unless the environment names a mail server (``PORCHLIGHT_SMTP_URL``), the stack 
 of its own in this process (``stack.mail``, a ``devtools.mail_server.MailServer``) and
 points the worker at it: every email is kept in memory and as an ``.eml`` file in the
 ``mail`` directory beside the logs (``.stack/mail/`` for ``make run``).
+
+Replicas of a service must share its data. When some service runs more than one process
+and ``PORCHLIGHT_MONGODB_URI`` names no MongoDB, the stack starts the local store
+(``devtools.store_server``: the embedded in-memory store behind MongoDB's protocol, as the
+process ``store``, logging to ``store.log``) and gives every service its address.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 
 import requests
 
+from devtools import store_server
 from devtools.broker import ProcessUsers
 from devtools.mail_server import MailServer
 from porchlight.settings import get_settings, nameko_config
@@ -96,6 +102,13 @@ class Stack:
     # and deleted by stop(); the tests' and the demo's clients keep ``amqp_uri`` (all
     # rights on the vhost).
     users: ProcessUsers | None = None
+    # Run the local store for the services: None (the default) when some service runs
+    # replicas and PORCHLIGHT_MONGODB_URI names no MongoDB; True always; False never.
+    shared_store: bool | None = None
+    # The local store's process and address while it runs (None when the services use
+    # PORCHLIGHT_MONGODB_URI or each its own in-memory store).
+    store: subprocess.Popen | None = None
+    store_uri: str | None = None
 
     @property
     def mail_dir(self) -> Path:
@@ -147,6 +160,8 @@ class Stack:
         if self.log_format:
             env["PORCHLIGHT_LOG_FORMAT"] = self.log_format
         if name in SERVICES:
+            if self.store_uri:
+                env["PORCHLIGHT_MONGODB_URI"] = self.store_uri
             return [_bin("nameko"), "run", "--config", str(ROOT / "config.yml"),
                     SERVICE_CLASSES[name]], env
         if name == WORKER:
@@ -154,7 +169,9 @@ class Stack:
             env["PORCHLIGHT_CELERY_BEAT_SCHEDULE"] = str(self.log_dir / f"celerybeat-schedule-{process}")
             if self.mail is not None:
                 env["PORCHLIGHT_SMTP_URL"] = self.mail.url
-            return [sys.executable, "-m", "workers"], env
+            # Each worker's node name is its own (``worker-2@host``): Celery's control queue
+            # is exclusive to one node name, so two workers named alike could not both start.
+            return [sys.executable, "-m", "workers", "--hostname", f"{process}@%h"], env
         port = self.portal_port if name == "portal" else self.admin_port
         env.update({"PORCHLIGHT_GATEWAY_HOST": self.host, "PORCHLIGHT_GATEWAY_PORT": str(port),
                     "PORCHLIGHT_GATEWAY_WORKERS": str(self.gateway_workers)})
@@ -196,9 +213,27 @@ class Stack:
             self.mail.stop()
             self.mail = None
 
+    def start_store(self) -> None:
+        """The local store the services share, when ``shared_store`` asks for it (see above)."""
+        wanted = self.shared_store
+        if wanted is None:
+            wanted = get_settings().mongodb_uri is None and any(
+                self.replicas.get(kind, 1) > 1 for kind in SERVICES)
+        if wanted and self.store is None:
+            port = _free_port(self.host)
+            self.store = store_server.start(self.host, port, self.log_dir / "store.log")
+            self.store_uri = f"mongodb://{self.host}:{port}/"
+
+    def stop_store(self) -> None:
+        store, self.store, self.store_uri = self.store, None, None
+        if store is not None and store.poll() is None:
+            store.terminate()
+            store.wait(timeout=10)
+
     def start(self, timeout: float = 60.0) -> None:
         try:
             self.start_mail()  # before the worker, which is given its address
+            self.start_store()  # before the services, which are given its address
             if self.users is None:
                 self.users = ProcessUsers(self.amqp_uri).create()
             names = self.process_names()
@@ -211,7 +246,7 @@ class Stack:
 
     def stop(self) -> None:
         """Stop every child: SIGTERM to all at once, then wait; SIGKILL what lingers. The
-        local mail server stops last, once the worker can no longer send."""
+        local store and mail server stop last, once no service or worker can use them."""
         for proc in list(self.processes.values()):
             if proc.poll() is None:
                 try:
@@ -220,13 +255,16 @@ class Stack:
                     pass
         for name in list(self.processes):
             self.stop_process(name)
+        self.stop_store()  # once no service can write to it
         self.stop_mail()
         if self.users is not None:
             self.users.delete()
             self.users = None
 
     def dead(self) -> list[str]:
-        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+        """The children that have exited, the local store included."""
+        stopped = [name for name, proc in self.processes.items() if proc.poll() is not None]
+        return stopped + (["store"] if self.store is not None and self.store.poll() is not None else [])
 
     def wait_ready(self, timeout: float = 60.0, names: tuple[str, ...] | None = None) -> None:
         """Until every named process answers 200 on its ``/readyz``: a service or the worker

@@ -48,6 +48,12 @@ EVENTS_HANDLED = Counter(
     "Events a service's handlers handled, by the service that sent them and outcome.",
     ["service", "source_service", "event_type", "outcome"],
 )
+EVENTS_DISPATCHED = Counter(
+    "porchlight_events_dispatched",
+    "Events a service sent, by type: with porchlight_events_handled, shows each event is "
+    "handled once per subscribing service however many replicas run.",
+    ["service", "event_type"],
+)
 EVENT_HANDLED_SECONDS = Histogram(
     "porchlight_event_handled_seconds", "Time a service spent handling one event.",
     ["service", "source_service", "event_type"], buckets=LATENCY_BUCKETS,

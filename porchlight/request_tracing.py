@@ -24,7 +24,7 @@ from typing import Any
 from nameko.events import EventDispatcher as _NamekoEventDispatcher
 from nameko.extensions import DependencyProvider
 
-from porchlight import logs, request_context
+from porchlight import logs, metrics, request_context
 
 log = logging.getLogger("porchlight.worker")
 
@@ -70,7 +70,8 @@ class RequestTracing(DependencyProvider):
 
 class EventDispatcher(_NamekoEventDispatcher):
     """nameko's ``EventDispatcher``, reading the worker's context data (the request id)
-    when the event is sent rather than when the dependency is injected."""
+    when the event is sent rather than when the dependency is injected; it counts what it
+    sends (``porchlight_events_dispatched``)."""
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         def dispatch(event_type: str, event_data: Any) -> None:
@@ -80,5 +81,6 @@ class EventDispatcher(_NamekoEventDispatcher):
                 routing_key=event_type,
                 extra_headers=self.get_message_headers(worker_ctx),
             )
+            metrics.EVENTS_DISPATCHED.labels(self.container.service_name, event_type).inc()
 
         return dispatch

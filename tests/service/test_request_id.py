@@ -17,6 +17,7 @@ from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
+from prometheus_client import REGISTRY
 
 from porchlight import logs, request_context
 from porchlight.amqp import AmqpClient
@@ -98,6 +99,15 @@ def test_the_id_sent_with_a_call_is_in_the_service_log_and_on_its_events(rpc, li
     assert worker_lines.ids_of("identity.create_workspace ok ") == ["trace-svc-0001"]
     assert Listener.heard == [(created["workspace"]["id"], "trace-svc-0001")]
     assert worker_lines.ids_of("trace_listener.on_workspace_created ok ") == ["trace-svc-0001"]
+
+
+def test_each_event_sent_is_counted_once_under_its_service_and_type(rpc, listener):
+    """``porchlight_events_dispatched``: what the replica test sets against the events handled."""
+    labels = {"service": "identity", "event_type": "workspace_created"}
+    before = REGISTRY.get_sample_value("porchlight_events_dispatched_total", labels) or 0.0
+    with entrypoint_waiter(listener, "on_workspace_created"):
+        rpc.call("identity", "create_workspace", {"name": "Acme Counted"}, "test")
+    assert REGISTRY.get_sample_value("porchlight_events_dispatched_total", labels) == before + 1
 
 
 def test_a_call_without_an_id_gets_one_that_its_events_carry(rpc, listener, worker_lines):

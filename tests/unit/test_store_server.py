@@ -1,0 +1,166 @@
+"""The local store (``devtools.store_server``) as its clients see it: the same answers as the
+embedded store gives in-process, one data set for every connection, MongoDB's errors.
+
+It runs as the stack runs it, a child process on a free port; pymongo and mongoengine
+talk to it over the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import mongoengine
+import pymongo
+import pytest
+from pymongo import DeleteMany, InsertOne, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.write_concern import WriteConcern
+
+from devtools import store_server
+from devtools.stack import ROOT, Stack
+from porchlight import storage
+from tests.running_stack import free_port
+
+
+@pytest.fixture(scope="module")
+def uri() -> Iterator[str]:
+    port = free_port()
+    process = store_server.start("127.0.0.1", port, ROOT / "tests" / "output" / "store-server.log")
+    try:
+        yield f"mongodb://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def client(uri: str) -> Iterator[pymongo.MongoClient]:
+    with pymongo.MongoClient(uri, uuidRepresentation="standard", tz_aware=True,
+                             serverSelectionTimeoutMS=5000) as connected:
+        yield connected
+
+
+def _script(db: Any) -> list[Any]:
+    """What the services ask of their databases, each answer kept."""
+    jobs = db.jobs
+    out: list[Any] = [jobs.create_index([("workspace_id", 1), ("number", 1)], unique=True, name="number")]
+    out.append(jobs.create_index([("workspace_id", 1), ("number", 1)], unique=True, name="number"))
+    out.append(jobs.insert_many([{"_id": n, "workspace_id": "w1" if n < 5 else "w2", "number": n,
+                                  "status": "open", "tags": ["a"] if n % 2 else []}
+                                 for n in range(8)]).inserted_ids)
+    out.append(list(jobs.find({"workspace_id": "w1"}, {"number": 1}).sort("number", -1).skip(1).limit(2)))
+    out.append(jobs.count_documents({"workspace_id": "w1", "tags": "a"}))
+    out.append(sorted(jobs.distinct("workspace_id")))
+    out.append(jobs.find_one_and_update({"_id": 1, "status": "open"}, {"$set": {"status": "done"}},
+                                        return_document=ReturnDocument.AFTER))
+    out.append(jobs.find_one_and_update({"_id": 1, "status": "open"}, {"$set": {"status": "done"}}))
+    out.append(jobs.find_one_and_update({"_id": 99}, {"$set": {"status": "new"}}, upsert=True,
+                                        return_document=ReturnDocument.AFTER))
+    out.append(jobs.find_one_and_delete({"workspace_id": "w2"}, sort=[("number", -1)],
+                                        projection={"number": 1}))
+    result = jobs.bulk_write([UpdateOne({"_id": 2}, {"$inc": {"views": 3}}),
+                              UpdateOne({"_id": 50}, {"$set": {"number": 50}}, upsert=True),
+                              InsertOne({"_id": 60, "workspace_id": "w3", "number": 60}),
+                              DeleteMany({"workspace_id": "w2", "number": {"$lt": 6}})])
+    # The counts and the upserted ids (mongomock numbers an upsert within its kind of
+    # operation, MongoDB and the server within the whole bulk).
+    out.append({key: value for key, value in result.bulk_api_result.items() if key != "upserted"})
+    out.append(sorted(result.upserted_ids.values()))
+    replaced = jobs.replace_one({"_id": 3}, {"workspace_id": "w1", "number": 3, "status": "replaced"})
+    pushed = jobs.update_many({"workspace_id": "w1"}, {"$push": {"tags": "b"}})
+    out.append([(r.matched_count, r.modified_count, r.upserted_id) for r in (replaced, pushed)])
+    out.append(list(jobs.aggregate([{"$match": {"workspace_id": "w1"}},
+                                    {"$group": {"_id": "$status", "n": {"$sum": 1}}},
+                                    {"$sort": {"_id": 1}}])))
+    out.append(jobs.delete_one({"_id": 4}).deleted_count)
+    out.append(sorted(jobs.index_information()))
+    out.append(list(jobs.find({}, sort=[("_id", 1)])))
+    out.append(db.missing.index_information())
+    out.append(sorted(db.list_collection_names()))
+    return out
+
+
+def test_it_answers_as_the_embedded_store_does_in_process(client):
+    """The same script against the embedded store as a service opens it in-process and
+    against the server: every answer equal, so a service sees no difference but that its
+    data is shared."""
+    storage.connect("parity", db_prefix="store-server-")
+    try:
+        assert _script(client["parity"]) == _script(mongoengine.get_db("parity"))
+    finally:
+        storage.drop("parity")
+
+
+def test_every_connection_sees_one_data_set(uri, client):
+    client.shared.items.insert_one({"_id": "from-one", "n": 1})
+    with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as other:
+        assert other.shared.items.find_one({"_id": "from-one"}) == {"_id": "from-one", "n": 1}
+        other.shared.items.update_one({"_id": "from-one"}, {"$set": {"n": 2}})
+    assert client.shared.items.find_one({"_id": "from-one"})["n"] == 2
+
+
+def test_a_duplicate_is_mongodbs_duplicate_key_error_and_writes_nothing(client):
+    items = client.dupes.items
+    items.create_index("email", unique=True)
+    items.insert_one({"email": "a@example.org"})
+    with pytest.raises(DuplicateKeyError) as refused:
+        items.insert_one({"email": "a@example.org"})
+    assert refused.value.code == 11000
+    with pytest.raises(DuplicateKeyError):
+        items.find_one_and_update({"email": "b@example.org"}, {"$set": {"email": "a@example.org"}},
+                                  upsert=True)
+    with pytest.raises(BulkWriteError) as bulk:
+        items.insert_many([{"email": f"{name}@example.org"} for name in ("c", "a", "d")])
+    # Ordered: the first is written, the duplicate stops the rest.
+    assert bulk.value.details["nInserted"] == 1 and bulk.value.details["writeErrors"][0]["index"] == 1
+    assert sorted(d["email"] for d in items.find()) == ["a@example.org", "c@example.org"]
+
+
+def test_an_unknown_command_is_refused_by_name(client):
+    with pytest.raises(OperationFailure) as refused:
+        client.admin.command("replSetGetStatus")
+    assert refused.value.code == 59 and "no such command: 'replSetGetStatus'" in str(refused.value)
+
+
+def test_an_unacknowledged_write_is_still_written(client):
+    client.fire.items.with_options(write_concern=WriteConcern(w=0)).insert_one({"_id": "quiet"})
+    # The next command on the same connection is answered after the write was applied.
+    assert client.fire.items.find_one({"_id": "quiet"}) == {"_id": "quiet"}
+
+
+class Ticket(mongoengine.Document):
+    meta = {"db_alias": "store-server-test", "indexes": [{"fields": ["code"], "unique": True}]}
+    code = mongoengine.StringField(required=True)
+    status = mongoengine.StringField(default="open")
+
+
+def test_mongoengine_models_work_through_it(uri):
+    mongoengine.connect(db="tickets", alias="store-server-test", host=uri, uuidRepresentation="standard",
+                        tz_aware=True)
+    try:
+        Ticket(code="T-1").save()
+        with pytest.raises(mongoengine.NotUniqueError):
+            Ticket(code="T-1").save()
+        # A conditional change happens once, as a status filter on MongoDB guarantees.
+        closed = Ticket.objects(code="T-1", status="open").modify(set__status="closed", new=True)
+        assert closed.status == "closed"
+        assert Ticket.objects(code="T-1", status="open").modify(set__status="closed") is None
+        assert Ticket.objects(status="closed").count() == 1
+    finally:
+        mongoengine.disconnect("store-server-test")
+
+
+def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_services():
+    alone = Stack(replicas={})
+    alone.start_store()
+    assert alone.store is None  # one process per service: each keeps its own store
+    replicated = Stack(replicas={"documents": 2}, store_uri="mongodb://127.0.0.1:1/")
+    for name in ("documents", "documents-2", "identity"):
+        assert replicated.command(name)[1]["PORCHLIGHT_MONGODB_URI"] == "mongodb://127.0.0.1:1/"
+    for name in ("worker", "portal", "admin"):
+        assert "PORCHLIGHT_MONGODB_URI" not in replicated.command(name)[1]
+    # Two workers, two Celery node names (one would refuse to start beside the other).
+    two_workers = Stack(replicas={"worker": 2})
+    hostnames = [two_workers.command(name)[0][-1] for name in ("worker", "worker-2")]
+    assert hostnames == ["worker@%h", "worker-2@%h"]
