@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,27 @@ from tests.staff import OverHttp, StaffApi
 # Above the documents service's 4 s wait on signatures, so a slow evidence record comes
 # back as the service's own answer, not as the gateway's timeout.
 RPC_TIMEOUT = 6.0
+# A signature as the signing page posts it: two strokes of an SVG path.
+SIGNATURE_PATH = "M20 80 L60 40 L100 90 L140 30 M200 100 L260 60"
+
+
+def csrf(html: str) -> str:
+    """The CSRF token of the first form on a portal page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def json_lines(log: Path) -> list[dict[str, Any]]:
+    """The log file's JSON lines (a line a process printed before its logging was set up,
+    like a library's import-time warning, is skipped here and counted by the caller)."""
+    entries = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
 
 
 def free_port() -> int:

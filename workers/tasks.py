@@ -113,8 +113,7 @@ MISSING_PDF_AFTER_SECONDS = 120
     max_retries=8,
 )
 def render_signed_pdf(self: Any, workspace_id: str, report_id: str) -> dict[str, str] | None:
-    if self.request.retries:
-        log.info("rendering the PDF of service report %s, attempt %d", report_id, self.request.retries + 1)
+    log.info("rendering the PDF of service report %s, attempt %d", report_id, self.request.retries + 1)
     return render_and_store(amqp_client(), workspace_id, report_id)
 
 

@@ -4,7 +4,6 @@ renders the signed PDF, staff download it, and anyone can verify it byte for byt
 from __future__ import annotations
 
 import io
-import re
 import time
 from datetime import timedelta
 
@@ -13,15 +12,10 @@ import requests
 from pypdf import PdfReader
 
 from porchlight.clock import utcnow
-from tests.running_stack import eventually
+from tests.running_stack import SIGNATURE_PATH, csrf, eventually
 from tests.staff import Reply
 
 pytestmark = pytest.mark.e2e
-PATH = "M20 80 L60 40 L100 90 L140 30 M200 100 L260 60"
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def wait_for_pdf(office, report_id: str, seconds: float = 30.0) -> Reply:
@@ -44,7 +38,8 @@ def test_a_signed_report_becomes_a_verifiable_pdf(stack, office):
     assert page.status_code == 200 and "Submit signature" in page.text
     started = time.monotonic()
     signed = customer.post(done["url"], data={"csrf_token": csrf(page.text), "signer_name": "Alex Morgan",
-                                              "signature_path": PATH}, timeout=10, allow_redirects=False)
+                                              "signature_path": SIGNATURE_PATH},
+                           timeout=10, allow_redirects=False)
     answered_in = time.monotonic() - started
     assert signed.status_code == 303
     assert answered_in < 2.0  # the customer is answered at once; the PDF comes later

@@ -10,7 +10,6 @@ What each process did is read from its own ``/metrics``.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,13 +24,12 @@ from devtools.broker import IsolatedVhost, ensure_broker
 from devtools.stack import ROOT, SERVICES, WORKER, Stack, kind_of
 from porchlight.clock import utcnow
 from porchlight.settings import get_settings
-from tests.running_stack import RPC_TIMEOUT, eventually, free_port, office_of
+from tests.running_stack import RPC_TIMEOUT, SIGNATURE_PATH, csrf, eventually, free_port, office_of
 from tests.staff import StaffApi
 
 pytestmark = pytest.mark.e2e
 
 REPLICAS = 2
-PATH = "M20 80 L60 40 L100 90 L140 30 M200 100 L260 60"
 # Scenarios of five requests each: 14 estimates answered, 13 reports signed, 13 links viewed.
 ESTIMATES, REPORTS, VIEWS = 14, 13, 13
 REQUESTS = 5 * (ESTIMATES + REPORTS + VIEWS)
@@ -65,11 +63,6 @@ class Answers:
         self.count += 1
         if response.status_code != status or (text is not None and text not in response.text):
             self.wrong.append(f"{what}: {response.status_code} {response.text[:200]!r}")
-
-
-def csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    return found.group(1) if found else ""
 
 
 def scenarios(stack: Stack, office: StaffApi, answers: Answers) -> list[Callable[[], None]]:
@@ -108,8 +101,8 @@ def scenarios(stack: Stack, office: StaffApi, answers: Answers) -> list[Callable
         page = customer.get(done.json()["url"], timeout=20)
         answers.check("report page", page, 200, "Submit signature")
         signed = customer.post(done.json()["url"], data={
-            "csrf_token": csrf(page.text), "signer_name": f"Sam Customer {n}", "signature_path": PATH},
-            timeout=20, allow_redirects=False)
+            "csrf_token": csrf(page.text), "signer_name": f"Sam Customer {n}",
+            "signature_path": SIGNATURE_PATH}, timeout=20, allow_redirects=False)
         answers.check("sign report", signed, 303)
 
     def view(n: int) -> None:

@@ -7,38 +7,18 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.running_stack import eventually
+from tests.running_stack import SIGNATURE_PATH, csrf, eventually, json_lines
 
 pytestmark = pytest.mark.e2e
-PATH = "M20 80 L60 40 L100 90 L140 30 M200 100 L260 60"
 # Who must have logged the id: the gateway that took it, documents (which records the
 # signature), signatures (asked by documents for the evidence) and the worker (the PDF
 # render that documents queued).
 FOLLOWED_BY = {"portal", "documents", "signatures", "worker"}
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def json_lines(log: Path) -> list[dict[str, Any]]:
-    """The log file's JSON lines (a line a process printed before its logging was set up,
-    like a library's import-time warning, is skipped here and counted by the caller)."""
-    entries = []
-    for line in log.read_text(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict):
-            entries.append(entry)
-    return entries
 
 
 def lines_with(stack: Any, request_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -57,7 +37,7 @@ def test_one_customer_answer_is_followed_by_its_request_id_through_every_log(sta
     assert page.status_code == 200 and "Submit signature" in page.text
     request_id = f"e2e-sign-{uuid.uuid4().hex}"
     signed = customer.post(report["url"], data={"csrf_token": csrf(page.text), "signer_name": "Alex Morgan",
-                                                "signature_path": PATH},
+                                                "signature_path": SIGNATURE_PATH},
                            headers={"X-Request-ID": request_id}, timeout=10, allow_redirects=False)
     assert signed.status_code == 303
     assert signed.headers["X-Request-ID"] == request_id
