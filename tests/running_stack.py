@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,28 +56,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+@contextmanager
+def own_stack(logs: str, *, timeout: float = 90, **options: Any) -> Iterator[Stack]:
+    """A whole stack on a RabbitMQ virtual host of its own, started and, after, stopped:
+    never a real mail server (the worker sends to ``stack.mail``), JSON log lines as in
+    the images, this run's logs only in ``tests/output/<logs>/``. ``options`` are the
+    ``Stack``'s own (``replicas``, ``gateway_workers``, …)."""
     ensure_broker(get_settings().amqp_uri)
-    log_dir = ROOT / "tests" / "output" / "e2e-logs"
+    log_dir = ROOT / "tests" / "output" / logs
     for old in log_dir.glob("*.log"):  # the tests read this run's logs only
         old.unlink()
     with IsolatedVhost(get_settings().amqp_uri) as uri:
-        running = Stack(
-            amqp_uri=uri, portal_port=free_port(), admin_port=free_port(),
-            log_dir=log_dir, gateway_workers=1,
-            rpc_timeout=RPC_TIMEOUT,
-            # Never a real mail server: the worker sends to ``stack.mail``, which keeps
-            # every message (``stack.mail.messages``) and a copy in tests/output/mail/.
-            local_mail=True,
-            # As in the images: one JSON object per log line (tests/e2e/test_request_id.py reads them).
-            log_format="json",
-        )
-        running.start(timeout=90)
+        running = Stack(amqp_uri=uri, portal_port=free_port(), admin_port=free_port(), log_dir=log_dir,
+                        rpc_timeout=RPC_TIMEOUT, local_mail=True, log_format="json", **options)
+        running.start(timeout=timeout)
         try:
             yield running
         finally:
             running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    # Every message the worker sends is in ``stack.mail.messages`` and tests/output/mail/;
+    # tests/e2e/test_request_id.py reads the JSON log lines.
+    with own_stack("e2e-logs", gateway_workers=1) as running:
+        yield running
 
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess:

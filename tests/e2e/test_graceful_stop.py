@@ -28,17 +28,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from devtools.broker import IsolatedVhost, ensure_broker
-from devtools.stack import ROOT, Stack
-from porchlight.settings import get_settings
+from devtools.stack import Stack
 from tests.running_stack import (
-    RPC_TIMEOUT,
     SIGNATURE_PATH,
     csrf,
     eventually,
-    free_port,
     json_lines,
     office_of,
+    own_stack,
 )
 
 pytestmark = pytest.mark.e2e
@@ -52,18 +49,8 @@ STOPPED = "documents-2"
 
 @pytest.fixture(scope="module")
 def two_documents() -> Iterator[Stack]:
-    ensure_broker(get_settings().amqp_uri)
-    with IsolatedVhost(get_settings().amqp_uri) as uri:
-        stack = Stack(amqp_uri=uri, portal_port=free_port(), admin_port=free_port(),
-                      log_dir=ROOT / "tests" / "output" / "graceful-logs", rpc_timeout=RPC_TIMEOUT,
-                      local_mail=True, log_format="json", replicas={"documents": 2})
-        for old in stack.log_dir.glob("*.log"):
-            old.unlink()
-        stack.start(timeout=90)
-        try:
-            yield stack
-        finally:
-            stack.stop()
+    with own_stack("graceful-logs", replicas={"documents": 2}) as stack:
+        yield stack
 
 
 def handled(stack: Stack, process: str, method: str) -> int:

@@ -20,11 +20,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from devtools.broker import IsolatedVhost, ensure_broker
-from devtools.stack import ROOT, SERVICES, WORKER, Stack, kind_of
+from devtools.stack import SERVICES, WORKER, Stack, kind_of
 from porchlight.clock import utcnow
-from porchlight.settings import get_settings
-from tests.running_stack import RPC_TIMEOUT, SIGNATURE_PATH, csrf, eventually, free_port, office_of
+from tests.running_stack import SIGNATURE_PATH, csrf, eventually, office_of, own_stack
 from tests.staff import StaffApi
 
 pytestmark = pytest.mark.e2e
@@ -37,19 +35,9 @@ REQUESTS = 5 * (ESTIMATES + REPORTS + VIEWS)
 
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[Stack]:
-    ensure_broker(get_settings().amqp_uri)
-    with IsolatedVhost(get_settings().amqp_uri) as uri:
-        stack = Stack(amqp_uri=uri, portal_port=free_port(), admin_port=free_port(),
-                      log_dir=ROOT / "tests" / "output" / "replica-logs", rpc_timeout=RPC_TIMEOUT,
-                      local_mail=True, gateway_workers=REPLICAS,
-                      replicas={kind: REPLICAS for kind in (*SERVICES, WORKER)})
-        for old in stack.log_dir.glob("*.log"):
-            old.unlink()
-        stack.start(timeout=120)
-        try:
-            yield stack
-        finally:
-            stack.stop()
+    with own_stack("replica-logs", timeout=120, gateway_workers=REPLICAS,
+                   replicas={kind: REPLICAS for kind in (*SERVICES, WORKER)}) as stack:
+        yield stack
 
 
 class Answers:
