@@ -167,6 +167,8 @@ class Stack:
         if name == WORKER:
             # Beat's schedule file is per process: two workers never write one file.
             env["PORCHLIGHT_CELERY_BEAT_SCHEDULE"] = str(self.log_dir / f"celerybeat-schedule-{process}")
+            # Beat runs in the first worker only: two would queue every sweep twice.
+            env["PORCHLIGHT_WORKER_BEAT"] = "true" if process == WORKER else "false"
             if self.mail is not None:
                 env["PORCHLIGHT_SMTP_URL"] = self.mail.url
             # Each worker's node name is its own (``worker-2@host``): Celery's control queue

@@ -184,6 +184,13 @@ class Settings(BaseSettings):
         description="The component name in this process's log lines (identity, portal, worker...). "
                     "Unset: the process names itself.",
     )
+    worker_beat: bool = Field(
+        True,
+        description="Whether this worker also runs Celery beat, which queues the timed sweeps. "
+                    "Exactly one process of a deployment should: in Kubernetes the scheduler "
+                    "Deployment (one pod) runs it and the scaled worker pods do not; make run "
+                    "runs it in its first worker only.",
+    )
     celery_beat_schedule: Path | None = Field(
         None,
         description="File where the worker's beat scheduler remembers its last runs. Unset: "

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.stack import SERVICES, WORKER, Stack, kind_of
 from porchlight.clock import utcnow
-from tests.running_stack import SIGNATURE_PATH, csrf, eventually, office_of, own_stack
+from tests.running_stack import SIGNATURE_PATH, csrf, eventually, json_lines, office_of, own_stack
 from tests.staff import StaffApi
 
 pytestmark = pytest.mark.e2e
@@ -171,6 +171,12 @@ def test_two_replicas_of_everything_serve_mixed_traffic_as_one(replicated: Stack
     assert heard, "no service handled an event"
     for event, by_service in heard.items():
         assert by_service == {service: sent[event] for service in by_service}, (event, by_service)
+
+    # Beat (the timed sweeps) runs in the first worker only.
+    logs = {name: json_lines(stack.log_dir / f"{name}.log") for name in (WORKER, f"{WORKER}-2")}
+    beats = {name: any(line["message"] == "beat: Starting..." for line in lines)
+             for name, lines in logs.items()}
+    assert beats == {WORKER: True, f"{WORKER}-2": False}
 
     inbox = office.get("/notifications/inbox?limit=100").json["items"]
     assert len(inbox) == facts and len({item["entity"]["id"] for item in inbox}) == facts

@@ -34,6 +34,10 @@ WORKERS = ("worker",)
 GATEWAYS = {"portal": 8000, "admin": 8001}
 K8S_GATEWAY_PORT = 8000
 APPLICATIONS = (*SERVICES, *GATEWAYS, *WORKERS)
+# Kubernetes also runs the scheduler: a worker pod that alone runs beat (compose's one
+# worker runs beat itself).
+SCHEDULER = "scheduler"
+DEPLOYMENTS = (*APPLICATIONS, SCHEDULER)
 INFRASTRUCTURE = ("mongodb", "rabbitmq")
 # One-shot jobs of the compose stack (the per-component broker users).
 JOBS = ("broker-users",)
@@ -125,9 +129,9 @@ def nameko_service_names(path: Path, class_name: str) -> set[str]:
 
 def check_entry_point(app: str, command: Any) -> EntryPoint | None:
     """The command runs the right code for ``app`` and that code exists in the repo."""
-    if app in WORKERS:
+    if app in (*WORKERS, SCHEDULER):
         # The Celery worker starts as ``python -m workers``: its __main__ must exist and
-        # start a worker with beat.
+        # start a worker, with beat where the settings ask for it.
         assert argv(command) == ["python", "-m", "workers"], command
         main = module_file("workers.__main__").read_text(encoding="utf-8")
         assert "worker_main" in main and "--beat" in main
@@ -336,11 +340,11 @@ def test_kustomization_lists_every_manifest():
 
 
 def test_every_application_has_a_deployment(manifests):
-    assert set(of_kind(manifests, "Deployment")) == set(APPLICATIONS)
+    assert set(of_kind(manifests, "Deployment")) == set(DEPLOYMENTS)
     assert set(of_kind(manifests, "Namespace")) == {"porchlight"}
 
 
-@pytest.mark.parametrize("app", APPLICATIONS)
+@pytest.mark.parametrize("app", DEPLOYMENTS)
 def test_deployment_command_imports_code_that_exists(manifests, app):
     container = only_container(of_kind(manifests, "Deployment")[app])
     command = [*container.get("command", []), *container.get("args", [])]
@@ -348,7 +352,7 @@ def test_deployment_command_imports_code_that_exists(manifests, app):
     assert ep is None or ep.config in copied_files(), f"{ep.config} is not in the image"
 
 
-@pytest.mark.parametrize("app", APPLICATIONS)
+@pytest.mark.parametrize("app", DEPLOYMENTS)
 def test_deployment_runs_non_root_read_only_and_bounded(manifests, app):
     deployment = of_kind(manifests, "Deployment")[app]
     pod = deployment["spec"]["template"]["spec"]
@@ -364,7 +368,7 @@ def test_deployment_runs_non_root_read_only_and_bounded(manifests, app):
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
 
 
-@pytest.mark.parametrize("app", APPLICATIONS)
+@pytest.mark.parametrize("app", DEPLOYMENTS)
 def test_deployment_settings_come_from_the_configmap_and_secret(manifests, app):
     container = only_container(of_kind(manifests, "Deployment")[app])
     configmaps, secrets = of_kind(manifests, "ConfigMap"), of_kind(manifests, "Secret")
@@ -425,7 +429,7 @@ def test_compose_sets_only_porchlight_settings_and_valid_ones(compose, app):
     assert settings.amqp_uri.startswith("amqp://") and settings.log_level == "INFO"
 
 
-@pytest.mark.parametrize("app", APPLICATIONS)
+@pytest.mark.parametrize("app", DEPLOYMENTS)
 def test_deployments_set_only_porchlight_settings_and_valid_ones(manifests, app):
     pod = of_kind(manifests, "Deployment")[app]["spec"]["template"]["spec"]
     container = only_container(of_kind(manifests, "Deployment")[app])

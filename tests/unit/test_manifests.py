@@ -35,6 +35,8 @@ import pytest
 import yaml
 from nameko.rpc import RPC_QUEUE_TEMPLATE
 
+from porchlight.settings import load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -50,8 +52,14 @@ KUBERNETES_VERSION = "1.31"
 
 SERVICES = ("identity", "sharing", "documents", "signatures", "notifications")
 WORKER = "worker"
+# One worker pod that alone runs beat: never scaled, never two at once.
+SCHEDULER = "scheduler"
 GATEWAYS = ("portal", "admin")
-COMPONENTS = (*SERVICES, WORKER, *GATEWAYS)
+COMPONENTS = (*SERVICES, WORKER, SCHEDULER, *GATEWAYS)
+SCALED = tuple(c for c in COMPONENTS if c != SCHEDULER)
+IN_COMPOSE = SCALED  # compose runs one worker, which runs beat itself
+# The scheduler is the worker's program: it connects as the worker's broker user.
+BROKER_USER = {SCHEDULER: WORKER}
 OPS_PORT = 9100
 GATEWAY_PORT = 8000
 MONGODB_KEY = "PORCHLIGHT_MONGODB_URI"
@@ -404,13 +412,13 @@ def test_deployment_stops_gracefully(objects, component):
         sleep = pre_stop_sleep(c)
         assert 2 <= sleep <= 10
         assert grace == 30 and grace > sleep + gunicorn_graceful_timeout()
-    elif component == WORKER:
+    elif component in (WORKER, SCHEDULER):
         assert grace >= 120, "Celery's warm shutdown waits for running PDF and email tasks"
     else:
         assert grace >= 30
 
 
-@pytest.mark.parametrize("component", COMPONENTS)
+@pytest.mark.parametrize("component", SCALED)
 def test_deployment_has_a_disruption_budget_and_an_autoscaler(objects, component):
     deployment = of_kind(objects, "Deployment")[component]
     labels = pod_labels(deployment)
@@ -432,12 +440,13 @@ def test_deployment_has_a_disruption_budget_and_an_autoscaler(objects, component
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_deployment_maps_its_own_broker_credentials(objects, component):
     deployment = of_kind(objects, "Deployment")[component]
-    key = f"PORCHLIGHT_AMQP_URI_{component.upper()}"
+    user = BROKER_USER.get(component, component)
+    key = f"PORCHLIGHT_AMQP_URI_{user.upper()}"
     ref = env_of(deployment)["PORCHLIGHT_AMQP_URI"]["valueFrom"]["secretKeyRef"]
     assert ref["key"] == key
     secret = of_kind(objects, "Secret")[ref["name"]]["stringData"]
     address = urlsplit(secret[key])
-    assert address.username == f"porchlight-{component}" and address.scheme == "amqps"
+    assert address.username == f"porchlight-{user}" and address.scheme == "amqps"
     assert "CHANGE-ME" in secret[key], "the template must hold placeholders only"
     # No other component's broker key is in reach.
     assert {k for k in secret_keys_used(deployment) if k.startswith("PORCHLIGHT_AMQP_URI")} == {key}
@@ -458,10 +467,26 @@ def worker_uses_mongodb() -> bool:
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_only_the_services_get_the_database(objects, component):
     deployment = of_kind(objects, "Deployment")[component]
-    wants = component in SERVICES or (component == WORKER and worker_uses_mongodb())
+    wants = component in SERVICES or (component in (WORKER, SCHEDULER) and worker_uses_mongodb())
     assert (MONGODB_KEY in secret_keys_used(deployment)) is wants
     if wants:
         assert env_of(deployment)[MONGODB_KEY]["valueFrom"]["secretKeyRef"]["key"] == MONGODB_KEY
+
+
+def test_exactly_one_pod_runs_beat(objects):
+    """Beat queues the timed sweeps: the scheduler's one pod runs it (replaced, never
+    doubled, on a rollout; scaled by nothing) and every other worker pod runs without it."""
+    beats = []
+    for name, deployment in of_kind(objects, "Deployment").items():
+        if container(deployment).get("command") == ["python", "-m", "workers"]:
+            value = env_of(deployment).get("PORCHLIGHT_WORKER_BEAT", {}).get("value")
+            if load_settings(**({"worker_beat": value} if value is not None else {})).worker_beat:
+                beats.append(name)
+    assert beats == [SCHEDULER]
+    scheduler = of_kind(objects, "Deployment")[SCHEDULER]["spec"]
+    assert scheduler["replicas"] == 1 and scheduler["strategy"] == {"type": "Recreate"}
+    assert all(h["spec"]["scaleTargetRef"]["name"] != SCHEDULER
+               for h in of_kind(objects, "HorizontalPodAutoscaler").values())
 
 
 # -- sizes per overlay ---------------------------------------------------------------------
@@ -471,7 +496,8 @@ def test_overlay_sizes(overlay, check):
     objects = render(K8S / "overlays" / overlay)
     for name, deployment in of_kind(objects, "Deployment").items():
         replicas = deployment["spec"]["replicas"]
-        assert check(replicas), f"{overlay}: {name} has {replicas} replicas"
+        wanted = replicas == 1 if name == SCHEDULER else check(replicas)
+        assert wanted, f"{overlay}: {name} has {replicas} replicas"
     for name, hpa in of_kind(objects, "HorizontalPodAutoscaler").items():
         assert check(hpa["spec"]["minReplicas"]), f"{overlay}: HPA {name} min {hpa['spec']['minReplicas']}"
 
@@ -505,6 +531,7 @@ def test_everything_starts_denied(objects):
 EXPECTED_EGRESS = {
     **{s: {DNS_PORT, *AMQP_PORTS, MONGODB_PORT} for s in SERVICES},
     WORKER: {DNS_PORT, *AMQP_PORTS, *SMTP_PORTS} | ({MONGODB_PORT} if worker_uses_mongodb() else set()),
+    SCHEDULER: {DNS_PORT, *AMQP_PORTS, *SMTP_PORTS} | ({MONGODB_PORT} if worker_uses_mongodb() else set()),
     **{g: {DNS_PORT, *AMQP_PORTS} for g in GATEWAYS},
 }
 
@@ -570,7 +597,7 @@ def test_keda_component_leaves_no_deployment_with_two_autoscalers(tmp_path):
     hpa_targets = [h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()]
     keda_targets = [s["spec"]["scaleTargetRef"]["name"] for s in scaled.values()]
     assert not set(hpa_targets) & set(keda_targets)
-    assert sorted(hpa_targets + keda_targets) == sorted(COMPONENTS), "every Deployment keeps one autoscaler"
+    assert sorted(hpa_targets + keda_targets) == sorted(SCALED), "each scaled Deployment keeps one autoscaler"
 
 
 def test_pod_monitor_scrapes_the_ops_port_of_every_pod():
@@ -642,7 +669,7 @@ def test_compose_refuses_to_start_without_passwords(compose_text, compose):
     assert REQUIRED.fullmatch(compose["services"]["mongodb"]["environment"]["MONGO_INITDB_ROOT_PASSWORD"])
 
 
-@pytest.mark.parametrize("component", COMPONENTS)
+@pytest.mark.parametrize("component", IN_COMPOSE)
 def test_compose_component_connects_as_its_own_broker_user(compose, component):
     service = compose["services"][component]
     address = service["environment"]["PORCHLIGHT_AMQP_URI"]
@@ -662,7 +689,7 @@ def test_compose_creates_the_broker_users_once_before_anything_connects(compose)
     assert job["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
     env = job["environment"]
     for name in ("RABBITMQ_ADMIN_USER", "RABBITMQ_ADMIN_PASSWORD",
-                 *(f"PORCHLIGHT_BROKER_PASSWORD_{c.upper()}" for c in COMPONENTS)):
+                 *(f"PORCHLIGHT_BROKER_PASSWORD_{c.upper()}" for c in IN_COMPOSE)):
         assert REQUIRED.fullmatch(env[name])["name"] == name
 
 
@@ -672,7 +699,7 @@ def seconds(duration: str) -> int:
     return int(parts[1] or 0) * 60 + int(parts[2] or 0)
 
 
-@pytest.mark.parametrize("component", COMPONENTS)
+@pytest.mark.parametrize("component", IN_COMPOSE)
 def test_compose_checks_health_and_stops_like_kubernetes(compose, component):
     service = compose["services"][component]
     port = service["environment"].get("PORCHLIGHT_GATEWAY_PORT", str(OPS_PORT))

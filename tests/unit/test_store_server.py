@@ -160,7 +160,9 @@ def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_serv
         assert replicated.command(name)[1]["PORCHLIGHT_MONGODB_URI"] == "mongodb://127.0.0.1:1/"
     for name in ("worker", "portal", "admin"):
         assert "PORCHLIGHT_MONGODB_URI" not in replicated.command(name)[1]
-    # Two workers, two Celery node names (one would refuse to start beside the other).
+    # Two workers, two Celery node names (one would refuse to start beside the other), and
+    # one beat between them (two would queue every sweep twice).
     two_workers = Stack(replicas={"worker": 2})
-    hostnames = [two_workers.command(name)[0][-1] for name in ("worker", "worker-2")]
-    assert hostnames == ["worker@%h", "worker-2@%h"]
+    commands = [two_workers.command(name) for name in ("worker", "worker-2")]
+    assert [argv[-1] for argv, _ in commands] == ["worker@%h", "worker-2@%h"]
+    assert [env["PORCHLIGHT_WORKER_BEAT"] for _, env in commands] == ["true", "false"]

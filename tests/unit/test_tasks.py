@@ -18,7 +18,9 @@ from pypdf import PdfReader
 
 from porchlight.amqp import ServiceUnavailable
 from porchlight.errors import Conflict, NotFound
+from porchlight.settings import load_settings
 from workers import tasks
+from workers.__main__ import worker_arguments
 from workers.celery_app import celery
 from workers.tasks import expire_estimates, render_and_store, render_signed_pdf
 
@@ -341,3 +343,10 @@ def test_the_client_is_made_once_and_lazily(monkeypatch: pytest.MonkeyPatch, set
     assert made == [(settings.amqp_uri, 2.5)]
     tasks._close_amqp_client()
     assert made[-1] == "closed" and tasks._client is None
+
+
+def test_the_worker_runs_beat_only_where_its_settings_say_so():
+    assert worker_arguments(load_settings(), [])[:2] == ["worker", "--beat"]
+    quiet = load_settings(worker_beat="false", log_format="json")
+    assert worker_arguments(quiet, ["--hostname", "w@h"]) == [
+        "--quiet", "worker", f"--loglevel={quiet.log_level}", "--hostname", "w@h"]
