@@ -140,5 +140,10 @@ class Store(DependencyProvider):
         else:
             mongoengine.disconnect(self.alias)
 
+    def kill(self) -> None:
+        # A killed container never stops its extensions; nameko's test runners end with
+        # kill(), and a test's database must not outlive it on a real MongoDB.
+        self.stop()
+
     def get_dependency(self, worker_ctx: Any) -> Any:
         return self.repository

@@ -13,6 +13,8 @@ from typing import Any
 import mongoengine
 import pymongo
 import pytest
+from nameko.rpc import rpc
+from nameko.testing.services import entrypoint_hook
 from pymongo import DeleteMany, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from pymongo.write_concern import WriteConcern
@@ -166,3 +168,39 @@ def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_serv
     commands = [two_workers.command(name) for name in ("worker", "worker-2")]
     assert [argv[-1] for argv, _ in commands] == ["worker@%h", "worker-2@%h"]
     assert [env["PORCHLIGHT_WORKER_BEAT"] for _, env in commands] == ["true", "false"]
+
+
+class KeeperRepository:
+    def ensure_indexes(self) -> None:
+        pass
+
+    def keep(self, value: str) -> None:
+        mongoengine.get_db("keeper").things.insert_one({"value": value})
+
+
+class Keeper:
+    """A service with one database, as every Porchlight service has."""
+
+    name = "keeper"
+    repo = storage.Store("keeper", KeeperRepository)
+
+    @rpc
+    def keep(self, value: str) -> None:
+        self.repo.keep(value)
+
+
+def test_a_test_services_database_is_dropped_however_its_container_ends(uri, client, settings_env,
+                                                                        container_factory):
+    """Stopped or killed (nameko's test runners kill), a container configured to drop its
+    database drops it: on a real MongoDB, tests leave nothing behind."""
+    settings_env(mongodb_uri=uri)
+    for end in ("stop", "kill"):
+        prefix = f"ends-by-{end}-"
+        container = container_factory(Keeper, {"AMQP_URI": "memory://", "MONGODB_DB_PREFIX": prefix,
+                                               "MONGODB_DROP_ON_STOP": True})
+        container.start()
+        with entrypoint_hook(container, "keep") as keep:
+            keep("kept")
+        assert f"{prefix}keeper" in client.list_database_names()
+        getattr(container, end)()
+        assert f"{prefix}keeper" not in client.list_database_names(), end
