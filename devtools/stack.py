@@ -159,6 +159,8 @@ class Stack:
         env["PORCHLIGHT_SERVICE_NAME"] = name  # the "service" of its log lines
         if self.log_format:
             env["PORCHLIGHT_LOG_FORMAT"] = self.log_format
+        if name not in SERVICES:
+            env.pop("PORCHLIGHT_MONGODB_URI", None)  # only the services own data, as in deploy/
         if name in SERVICES:
             if self.store_uri:
                 env["PORCHLIGHT_MONGODB_URI"] = self.store_uri
@@ -222,9 +224,10 @@ class Stack:
             wanted = get_settings().mongodb_uri is None and any(
                 self.replicas.get(kind, 1) > 1 for kind in SERVICES)
         if wanted and self.store is None:
-            port = _free_port(self.host)
-            self.store = store_server.start(self.host, port, self.log_dir / "store.log")
-            self.store_uri = f"mongodb://{self.host}:{port}/"
+            # On loopback whatever ``host`` the gateways get: the store has no authentication.
+            port = _free_port("127.0.0.1")
+            self.store = store_server.start("127.0.0.1", port, self.log_dir / "store.log")
+            self.store_uri = f"mongodb://127.0.0.1:{port}/"
 
     def stop_store(self) -> None:
         store, self.store, self.store_uri = self.store, None, None

@@ -11,10 +11,13 @@ authentication, nothing on disk, every command run under one lock.
 
 It answers the commands pymongo and mongoengine send for what the services do (the
 handshake, ``find``, ``insert``, ``update``, ``delete``, ``findAndModify``, ``aggregate``,
-``count``, ``distinct``, index and collection management); any other command gets
-MongoDB's "no such command" error, so a gap shows as a clear failure, never as a wrong
-answer. It tells clients it is a standalone server without sessions, so pymongo neither
-sends session ids nor retries writes.
+``count``, ``distinct``, index and collection management). Any other command gets
+MongoDB's "no such command" error, an option it does not implement (a collation, a hint,
+…) is refused by name, and whatever mongomock refuses comes back as MongoDB's error with
+mongomock's reason: a gap shows as a clear failure, never as a wrong answer or a dropped
+connection. It tells clients it is a standalone server without sessions, so pymongo
+neither sends session ids nor retries writes. Every answer comes in one batch, so a
+query's results must fit in one message (48 MB).
 
     python -m devtools.store_server [--host 127.0.0.1] [--port 27017]
 """
@@ -113,8 +116,60 @@ def _sort(spec: dict[str, Any] | None) -> list[tuple[str, Any]] | None:
     return list(spec.items()) if spec else None
 
 
-def _write_error(index: int, exc: mongomock.WriteError) -> dict[str, Any]:
-    return {"index": index, "code": getattr(exc, "code", None) or _DUPLICATE_KEY, "errmsg": str(exc)}
+def _is_replacement(change: Any) -> bool:
+    """A whole new document rather than operators (``$set`` …) or a pipeline."""
+    return isinstance(change, dict) and not any(key.startswith("$") for key in change)
+
+
+def _code(exc: Exception) -> int:
+    """MongoDB's error code for what mongomock raised: 11000 for a duplicate key, mongomock's
+    own code where it gives one, else 2 (BadValue: the command asked for something wrong)."""
+    if isinstance(exc, mongomock.DuplicateKeyError):
+        return _DUPLICATE_KEY
+    return getattr(exc, "code", None) or 2
+
+
+def _write_error(index: int, exc: Exception) -> dict[str, Any]:
+    return {"index": index, "code": _code(exc), "errmsg": f"{type(exc).__name__}: {exc}"}
+
+
+# Fields any command may carry that change nothing here (no sessions, one server, no
+# replication, no time limits kept).
+_HARMLESS = frozenset({"lsid", "$readPreference", "$clusterTime", "readConcern", "writeConcern", "comment",
+                       "maxTimeMS", "apiVersion", "apiStrict", "apiDeprecationErrors"})
+# What each command may ask for beyond its name and the fields above; anything else (a
+# collation, a hint, a capped collection, …) is refused rather than silently ignored.
+_OPTIONS: dict[str, frozenset[str]] = {
+    "find": frozenset({"filter", "projection", "sort", "skip", "limit", "batchSize", "singleBatch",
+                       "noCursorTimeout"}),
+    "aggregate": frozenset({"pipeline", "cursor", "allowDiskUse"}),
+    "count": frozenset({"query", "skip", "limit"}),
+    "distinct": frozenset({"key", "query"}),
+    "insert": frozenset({"documents", "ordered", "bypassDocumentValidation"}),
+    "update": frozenset({"updates", "ordered", "bypassDocumentValidation"}),
+    "delete": frozenset({"deletes", "ordered"}),
+    "findAndModify": frozenset({"query", "sort", "remove", "update", "new", "fields", "upsert",
+                                "arrayFilters", "bypassDocumentValidation"}),
+    "createIndexes": frozenset({"indexes"}),
+    "listIndexes": frozenset({"cursor"}),
+    "dropIndexes": frozenset({"index"}),
+    "listCollections": frozenset({"filter", "cursor", "nameOnly", "authorizedCollections"}),
+    "listDatabases": frozenset({"nameOnly"}),
+    "create": frozenset(),
+    "drop": frozenset(),
+    "dropDatabase": frozenset(),
+}
+_OPTIONS["findandmodify"] = _OPTIONS["findAndModify"]
+_UPDATE_STATEMENT = frozenset({"q", "u", "upsert", "multi", "arrayFilters"})
+_DELETE_STATEMENT = frozenset({"q", "limit"})
+_INDEX_OPTIONS = frozenset({"key", "name", "unique", "sparse", "background", "v", "expireAfterSeconds",
+                            "partialFilterExpression"})
+
+
+def _refuse_unknown(what: str, given: dict[str, Any], allowed: frozenset[str]) -> None:
+    if unknown := sorted(set(given) - allowed - _HARMLESS):
+        raise CommandFailed(f"the local store does not support {', '.join(unknown)} in {what}", 238,
+                            "NotImplemented")
 
 
 class Store:
@@ -143,14 +198,17 @@ class Store:
         try:
             if handler is None:
                 raise CommandFailed(f"no such command: '{name}'", 59, "CommandNotFound")
+            if (options := _OPTIONS.get(name)) is not None:
+                _refuse_unknown(name, dict(list(command.items())[1:]), options)
             with self.lock:
                 return handler(db, command)
         except CommandFailed as exc:
             return {"ok": 0.0, "errmsg": str(exc), "code": exc.code, "codeName": exc.code_name}
-        except mongomock.DuplicateKeyError as exc:
-            return {"ok": 0.0, "errmsg": str(exc), "code": _DUPLICATE_KEY, "codeName": "DuplicateKey"}
-        except mongomock.OperationFailure as exc:
-            return {"ok": 0.0, "errmsg": str(exc), "code": exc.code or 2, "codeName": "BadValue"}
+        except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dropped connection
+            # What mongomock raised ($inc on a string, an operator it lacks, a duplicate
+            # key): the client gets it as MongoDB's error, with the reason.
+            return {"ok": 0.0, "errmsg": f"{type(exc).__name__}: {exc}", "code": _code(exc),
+                    "codeName": "DuplicateKey" if _code(exc) == _DUPLICATE_KEY else "BadValue"}
 
     def _collection(self, db: str, command: dict[str, Any]) -> mongomock.Collection:
         return self.client[db][next(iter(command.values()))]
@@ -198,7 +256,7 @@ class Store:
             try:
                 collection.insert_one(document)
                 reply["n"] += 1
-            except mongomock.WriteError as exc:
+            except Exception as exc:  # noqa: BLE001 - reported as this document's write error
                 reply.setdefault("writeErrors", []).append(_write_error(index, exc))
                 if command.get("ordered", True):
                     break
@@ -207,19 +265,24 @@ class Store:
     def update(self, db: str, command: dict[str, Any]) -> dict[str, Any]:
         collection = self._collection(db, command)
         reply: dict[str, Any] = {"n": 0, "nModified": 0, "ok": 1.0}
+        for statement in command.get("updates", []):
+            _refuse_unknown("an update statement", statement, _UPDATE_STATEMENT)
+            if _is_replacement(statement["u"]) and statement.get("multi"):
+                raise CommandFailed("multi update is not supported for replacement-style update", 9,
+                                    "FailedToParse")
         for index, statement in enumerate(command.get("updates", [])):
             query, change, upsert = statement["q"], statement["u"], statement.get("upsert", False)
             options: dict[str, Any] = {"upsert": upsert}
             if statement.get("arrayFilters"):
                 options["array_filters"] = statement["arrayFilters"]
             try:
-                if isinstance(change, dict) and not any(key.startswith("$") for key in change):
+                if _is_replacement(change):
                     result = collection.replace_one(query, change, **options)
                 elif statement.get("multi"):
                     result = collection.update_many(query, change, **options)
                 else:
                     result = collection.update_one(query, change, **options)
-            except mongomock.WriteError as exc:
+            except Exception as exc:  # noqa: BLE001 - reported as this statement's write error
                 reply.setdefault("writeErrors", []).append(_write_error(index, exc))
                 if command.get("ordered", True):
                     break
@@ -235,6 +298,8 @@ class Store:
         collection = self._collection(db, command)
         removed = 0
         for statement in command.get("deletes", []):
+            _refuse_unknown("a delete statement", statement, _DELETE_STATEMENT)
+        for statement in command.get("deletes", []):
             remove = collection.delete_one if statement.get("limit") == 1 else collection.delete_many
             removed += remove(statement["q"]).deleted_count
         return {"n": removed, "ok": 1.0}
@@ -246,28 +311,31 @@ class Store:
         if command.get("remove"):
             value = collection.find_one_and_delete(query, projection=projection, sort=sort)
             return {"lastErrorObject": {"n": int(value is not None)}, "value": value, "ok": 1.0}
-        before = collection.find_one(query, sort=sort)
+        # What the reply shows: the document as it was (projected), and whether one was there.
+        before = collection.find_one(query, projection, sort=sort)
         change, upsert = command.get("update") or {}, command.get("upsert", False)
-        returned = ReturnDocument.AFTER if command.get("new") else ReturnDocument.BEFORE
-        options: dict[str, Any] = {"projection": projection, "sort": sort, "upsert": upsert,
-                                   "return_document": returned}
-        if command.get("arrayFilters"):
-            options["array_filters"] = command["arrayFilters"]
-        if isinstance(change, dict) and not any(key.startswith("$") for key in change):
-            options.pop("array_filters", None)
-            value = collection.find_one_and_replace(query, change, **options)
+        options: dict[str, Any] = {"projection": {"_id": 1}, "sort": sort, "upsert": upsert,
+                                   "return_document": ReturnDocument.AFTER}
+        if _is_replacement(change):
+            changed = collection.find_one_and_replace(query, change, **options)
         else:
-            value = collection.find_one_and_update(query, change, **options)
-        outcome: dict[str, Any] = {"n": 1 if before is not None or upsert else 0,
-                                   "updatedExisting": before is not None}
-        if before is None and upsert:
-            outcome["upserted"] = (value or collection.find_one(query, sort=sort) or {}).get("_id")
+            if command.get("arrayFilters"):
+                options["array_filters"] = command["arrayFilters"]
+            changed = collection.find_one_and_update(query, change, **options)
+        outcome: dict[str, Any] = {"n": int(changed is not None), "updatedExisting": before is not None}
+        if before is None and changed is not None:
+            outcome["upserted"] = changed["_id"]
+        value = before
+        if command.get("new") and changed is not None:
+            value = collection.find_one({"_id": changed["_id"]}, projection)
         return {"lastErrorObject": outcome, "value": value, "ok": 1.0}
 
     # -- indexes and collections ------------------------------------------------------------------
     def create_indexes(self, db: str, command: dict[str, Any]) -> dict[str, Any]:
         collection = self._collection(db, command)
         before = len(collection.index_information())
+        for index in command.get("indexes", []):
+            _refuse_unknown("an index", index, _INDEX_OPTIONS)
         for index in command.get("indexes", []):
             options = {key: value for key, value in index.items() if key not in ("key", "v")}
             collection.create_index(list(index["key"].items()), **options)
@@ -307,7 +375,10 @@ class Store:
         return {"ok": 1.0}
 
     def list_collections(self, db: str, command: dict[str, Any]) -> dict[str, Any]:
-        wanted = (command.get("filter") or {}).get("name")
+        given = command.get("filter") or {}
+        wanted = given.get("name")
+        if set(given) - {"name"} or not isinstance(wanted, str | None):
+            raise CommandFailed("the local store lists collections by exact name only", 238, "NotImplemented")
         names = [name for name in self.client[db].list_collection_names() if wanted in (None, name)]
         return _cursor(f"{db}.$cmd.listCollections",
                        [{"name": name, "type": "collection", "options": {}, "info": {"readOnly": False}}

@@ -80,7 +80,7 @@ def own_stack(logs: str, *, timeout: float = 90, **options: Any) -> Iterator[Sta
 def stack() -> Iterator[Stack]:
     # Every message the worker sends is in ``stack.mail.messages`` and tests/output/mail/;
     # tests/e2e/test_request_id.py reads the JSON log lines.
-    with own_stack("e2e-logs", gateway_workers=1) as running:
+    with own_stack("e2e-logs", gateway_workers=1, shared_store=True) as running:
         yield running
 
 

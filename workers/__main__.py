@@ -1,6 +1,6 @@
 """Start a worker: ``python -m workers [extra celery worker options]``.
 
-The same as ``celery -A workers.celery_app worker --beat --loglevel=<PORCHLIGHT_LOG_LEVEL>``. The pool
+The same as ``celery -A workers.celery_app worker [--beat] --loglevel=<PORCHLIGHT_LOG_LEVEL>``. The pool
 (threads, see ``workers.celery_app``), its concurrency and beat's schedule file (under the
 temporary directory) come from the app's configuration. Beat, which queues the timed
 sweeps, runs inside the worker unless ``PORCHLIGHT_WORKER_BEAT=false``: exactly one worker

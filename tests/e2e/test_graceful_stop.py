@@ -10,10 +10,11 @@ A stack of its own (on its own RabbitMQ virtual host) runs two ``documents`` pro
   period, having served some of them; what it had not started went to the other one.
 - A gateway: forty work orders are created at once; when the first answers are back, the
   admin gateway's gunicorn master gets SIGTERM (as the container's first process does).
-  Every request is answered 201, and exactly forty work orders exist; the master exits 0.
-- The worker: eight signed reports queue eight PDF renders; once one has begun, the
-  worker gets SIGTERM. It finishes every render it began, exits 0, and a new worker
-  renders the rest: each PDF exactly once.
+  Every request it had begun is answered 201, one it had not yet read is closed without
+  an answer and without effect (as many work orders exist as 201s); the master exits 0.
+- The worker: eight reports signed at once queue eight PDF renders; while one is
+  rendering, the worker gets SIGTERM. It finishes every render it began, exits 0, and a
+  new worker renders the rest: each PDF exactly once.
 """
 
 from __future__ import annotations
@@ -89,8 +90,12 @@ def test_a_gateway_stopped_mid_flight_answers_every_request_it_took(two_document
     answers: list[int | str] = []
 
     def create(n: int) -> int | str:
+        # A connection of its own, sent at once: a request that reused a pooled connection
+        # after the signal would be a new request to a stopping pod, which Kubernetes no
+        # longer routes there (the preStop sleep), not one in flight.
         try:
-            return office.post("/work-orders", {"title": f"Gateway job {n}"}).status_code
+            return requests.post(f"{stack.admin_url}/api/v1/work-orders", json={"title": f"Gateway job {n}"},
+                                 headers={**office.headers, "Connection": "close"}, timeout=20).status_code
         except requests.ConnectionError as exc:
             return f"no answer: {exc}"
 
@@ -103,40 +108,50 @@ def test_a_gateway_stopped_mid_flight_answers_every_request_it_took(two_document
     assert master.wait(timeout=GRACE_SECONDS) == 0
     stack.start_process("admin")
     stack.wait_ready(60, names=("admin",))
-    # Every request was in flight when the signal came (all forty were sent before the
-    # first answers were back): every one is answered, and each made one work order.
-    assert answers == [201] * 40
+    # Every request the gateway had begun is answered 201. A connection it had accepted
+    # but not yet read when told to stop is closed unanswered (gunicorn's gthread worker
+    # stops its event loop first), and nothing was done for it: exactly one work order
+    # per 201, so a client may safely send such a request again. In Kubernetes the
+    # preStop sleep keeps new connections away before the signal, so none is left there.
+    answered = answers.count(201)
+    unanswered = [a for a in answers if a != 201]
+    assert answered > STOP_AFTER and all(str(a).startswith("no answer") for a in unanswered), answers
     made = office.get("/work-orders").json["work_orders"]
-    assert len(made) == answers.count(201)
+    assert len(made) == answered
 
 
 def test_the_worker_stopped_mid_render_finishes_what_it_began(two_documents: Stack) -> None:
     stack = two_documents
     office = office_of(stack, "Graceful Worker Electrics")
     log = stack.log_dir / "worker.log"
-    began_before = len(rendering(log))
     reports = [office.report_awaiting_signature(f"Job {n}") for n in range(8)]
-    for report in reports:
+    ids = {report["service_report"]["id"] for report in reports}
+
+    def sign(report: dict) -> int:
         customer = requests.Session()
         page = customer.get(report["url"], timeout=10)
-        signed = customer.post(report["url"], data={"csrf_token": csrf(page.text), "signer_name": "Kim Lee",
-                                                    "signature_path": SIGNATURE_PATH},
-                               timeout=10, allow_redirects=False)
-        assert signed.status_code == 303
+        return customer.post(report["url"], data={"csrf_token": csrf(page.text), "signer_name": "Kim Lee",
+                                                  "signature_path": SIGNATURE_PATH},
+                             timeout=10, allow_redirects=False).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # eight renders queued at once
+        assert list(pool.map(sign, reports)) == [303] * 8
+
+    def in_flight() -> set[str]:
+        return (set(rendering(log)) - set(stored_pdfs(log))) & ids
+
     worker = stack.processes["worker"]
-    ids = {report["service_report"]["id"] for report in reports}
-    assert eventually(lambda: len(rendering(log)) > began_before, within=30)
-    stored_at_signal = len([r for r in stored_pdfs(log) if r in ids])
+    assert (running := eventually(in_flight, within=30)), "no render was seen running"
     os.kill(worker.pid, signal.SIGTERM)
     assert worker.wait(timeout=WORKER_GRACE_SECONDS) == 0
-    began = [r for r in rendering(log)[began_before:] if r in ids]
-    stored = [r for r in stored_pdfs(log) if r in ids]
-    assert sorted(began) == sorted(stored)  # every render it began, it finished …
-    assert len(stored) > stored_at_signal  # … those in flight at the signal included
+    began, stored = set(rendering(log)) & ids, set(stored_pdfs(log)) & ids
+    assert running <= stored  # what was rendering at the signal was finished …
+    assert began == stored  # … and so was every render it began
     stack.start_process("worker")
     stack.wait_ready(60, names=("worker",))
+    # The rest were still on the queue for the next worker; each PDF is stored once.
     assert eventually(lambda: ids <= set(stored_pdfs(log)), within=60)
-    assert sorted(r for r in stored_pdfs(log) if r in ids) == sorted(ids)  # each exactly once
+    assert sorted(r for r in stored_pdfs(log) if r in ids) == sorted(ids)
 
 
 def rendering(log: Path) -> list[str]:

@@ -16,7 +16,8 @@ import pytest
 from nameko.rpc import rpc
 from nameko.testing.services import entrypoint_hook
 from pymongo import DeleteMany, InsertOne, ReturnDocument, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.collation import Collation
+from pymongo.errors import AutoReconnect, BulkWriteError, DuplicateKeyError, OperationFailure, WriteError
 from pymongo.write_concern import WriteConcern
 
 from devtools import store_server
@@ -125,6 +126,46 @@ def test_an_unknown_command_is_refused_by_name(client):
     assert refused.value.code == 59 and "no such command: 'replSetGetStatus'" in str(refused.value)
 
 
+def test_what_mongomock_refuses_is_mongodbs_error_on_a_connection_that_stays(client):
+    items = client.refusals.items
+    items.insert_one({"_id": 1, "name": "pump"})
+    with pytest.raises(WriteError) as bad_increment:
+        items.update_one({"_id": 1}, {"$inc": {"name": 1}})
+    assert not isinstance(bad_increment.value, DuplicateKeyError)  # only a duplicate is 11000
+    with pytest.raises(OperationFailure) as bad_operator:
+        items.find_one({"$where": "this.name == 'pump'"})
+    assert not isinstance(bad_operator.value, AutoReconnect)
+    # The same connection goes on answering, and nothing was written.
+    assert items.find_one({"_id": 1}) == {"_id": 1, "name": "pump"}
+
+
+def test_an_option_it_does_not_implement_is_refused_by_name_not_ignored(client):
+    items = client["optional"].items
+    items.insert_one({"name": "Pump"})
+    with pytest.raises(OperationFailure) as collation:
+        items.find_one({"name": "pump"}, collation=Collation("en", strength=2))
+    assert collation.value.code == 238 and "collation" in str(collation.value)
+    with pytest.raises(OperationFailure) as hinted:
+        items.update_one({"name": "Pump"}, {"$set": {"size": 2}}, hint=[("_id", 1)])
+    assert "hint" in str(hinted.value)
+    with pytest.raises(OperationFailure):
+        client["optional"].list_collection_names(filter={"name": {"$regex": "^it"}})
+    with pytest.raises(OperationFailure) as multi:  # as MongoDB: a replacement is one document
+        client["optional"].command("update", "items",
+                                   updates=[{"q": {}, "u": {"name": "Valve"}, "multi": True}])
+    assert multi.value.code == 9
+    assert [d["name"] for d in items.find()] == ["Pump"]
+
+
+def test_an_upsert_that_changes_its_own_filter_reports_the_new_id(client):
+    """findAndModify answering the document as it was (none) still says what it made."""
+    answer = client.upserts.command("findAndModify", "items", query={"k": 5}, update={"$set": {"k": 6}},
+                                    upsert=True)
+    made = client.upserts.items.find_one({"k": 6})
+    assert answer["value"] is None and answer["lastErrorObject"]["upserted"] == made["_id"]
+    assert answer["lastErrorObject"]["updatedExisting"] is False
+
+
 def test_an_unacknowledged_write_is_still_written(client):
     client.fire.items.with_options(write_concern=WriteConcern(w=0)).insert_one({"_id": "quiet"})
     # The next command on the same connection is answered after the write was applied.
@@ -153,10 +194,12 @@ def test_mongoengine_models_work_through_it(uri):
         mongoengine.disconnect("store-server-test")
 
 
-def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_services():
-    alone = Stack(replicas={})
+def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_services(monkeypatch):
+    # Whatever MongoDB the machine names, only the services are given an address.
+    monkeypatch.setenv("PORCHLIGHT_MONGODB_URI", "mongodb://mongodb.example:27017/")
+    alone = Stack(replicas={}, shared_store=None)
     alone.start_store()
-    assert alone.store is None  # one process per service: each keeps its own store
+    assert alone.store is None  # a MongoDB is named, or one process per service: no local store
     replicated = Stack(replicas={"documents": 2}, store_uri="mongodb://127.0.0.1:1/")
     for name in ("documents", "documents-2", "identity"):
         assert replicated.command(name)[1]["PORCHLIGHT_MONGODB_URI"] == "mongodb://127.0.0.1:1/"
