@@ -79,7 +79,10 @@ def own_stack(logs: str, *, timeout: float = 90, **options: Any) -> Iterator[Sta
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     # Every message the worker sends is in ``stack.mail.messages`` and tests/output/mail/;
-    # tests/e2e/test_request_id.py reads the JSON log lines.
+    # tests/e2e/test_request_id.py reads the JSON log lines. The services keep their data
+    # in the local store (unless PORCHLIGHT_MONGODB_URI names a MongoDB): one process
+    # beside them that they reach with pymongo over the wire, every document encoded as
+    # BSON, as in production.
     with own_stack("e2e-logs", gateway_workers=1, shared_store=True) as running:
         yield running
 
