@@ -102,8 +102,8 @@ class Stack:
     # and deleted by stop(); the tests' and the demo's clients keep ``amqp_uri`` (all
     # rights on the vhost).
     users: ProcessUsers | None = None
-    # Run the local store for the services: None (the default) when some service runs
-    # replicas and PORCHLIGHT_MONGODB_URI names no MongoDB; True always; False never.
+    # Run the local store for the services when PORCHLIGHT_MONGODB_URI names no MongoDB:
+    # None (the default) only if some service runs replicas; True always; False never.
     shared_store: bool | None = None
     # The local store's process and address while it runs (None when the services use
     # PORCHLIGHT_MONGODB_URI or each its own in-memory store).
@@ -221,9 +221,8 @@ class Stack:
         """The local store the services share, when ``shared_store`` asks for it (see above)."""
         wanted = self.shared_store
         if wanted is None:
-            wanted = get_settings().mongodb_uri is None and any(
-                self.replicas.get(kind, 1) > 1 for kind in SERVICES)
-        if wanted and self.store is None:
+            wanted = any(self.replicas.get(kind, 1) > 1 for kind in SERVICES)
+        if wanted and self.store is None and get_settings().mongodb_uri is None:
             # On loopback whatever ``host`` the gateways get: the store has no authentication.
             port = _free_port("127.0.0.1")
             self.store = store_server.start("127.0.0.1", port, self.log_dir / "store.log")

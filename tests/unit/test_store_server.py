@@ -194,12 +194,14 @@ def test_mongoengine_models_work_through_it(uri):
         mongoengine.disconnect("store-server-test")
 
 
-def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_services(monkeypatch):
-    # Whatever MongoDB the machine names, only the services are given an address.
-    monkeypatch.setenv("PORCHLIGHT_MONGODB_URI", "mongodb://mongodb.example:27017/")
-    alone = Stack(replicas={}, shared_store=None)
-    alone.start_store()
-    assert alone.store is None  # a MongoDB is named, or one process per service: no local store
+def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_services(settings_env):
+    # A MongoDB the machine names always wins over the local store; and whatever the
+    # address, only the services are given it.
+    settings_env(mongodb_uri="mongodb://mongodb.example:27017/")
+    for asked in (None, True):
+        wanting = Stack(replicas={"documents": 2}, shared_store=asked)
+        wanting.start_store()
+        assert wanting.store is None
     replicated = Stack(replicas={"documents": 2}, store_uri="mongodb://127.0.0.1:1/")
     for name in ("documents", "documents-2", "identity"):
         assert replicated.command(name)[1]["PORCHLIGHT_MONGODB_URI"] == "mongodb://127.0.0.1:1/"
