@@ -9,7 +9,10 @@ link and a sent estimate), and runs three sections against it.
 Portal pages: drives the SAME portal gateway process with ``wrk`` (16 connections,
 2 threads, a short warm-up, then a measured run) at ``GET /healthz`` (calls no service),
 the work-order page and the demo's sent estimate page — both served from the portal's read
-model after their first view. Goals: each page >= 0.35x healthz's requests/s, p99 <= 30 ms.
+model after their first view — and the signed-in dashboard of the demo's customer contact
+(signed in with the emailed code; every request resolves the session with identity and
+reads the customer's records from documents). Goals: each page >= 0.35x healthz's
+requests/s, p99 <= 30 ms.
 
 Read model (``bench/portal_reads.py``): the first view of new links (filled by RPC); the
 p50 of a no-op RPC through the gateways' AMQP client against a raw aio-pika request/reply
@@ -94,10 +97,11 @@ class BenchError(RuntimeError):
 class Target:
     """One URL path on the portal gateway. ``path`` may hold ``{token}`` and
     ``{estimate_token}``, filled with the seeded work-order share token and the seeded sent
-    estimate's token."""
+    estimate's token; ``signed_in``: asked with the demo contact's session cookie."""
 
     name: str
     path: str
+    signed_in: bool = False
 
 
 # The first target is the baseline the others are compared with.
@@ -106,6 +110,7 @@ TARGETS: list[Target] = [
     BASELINE,
     Target("work_order_page", "/portal/fsm/{token}"),
     Target("estimate_page", "/portal/fsm/estimate/{estimate_token}"),
+    Target("dashboard_signed_in", "/portal", signed_in=True),
 ]
 # Every target but the baseline is a portal page, held to the goals.
 PAGES = [t for t in TARGETS if t is not BASELINE]
@@ -129,10 +134,12 @@ class WrkSettings:
     duration: float = 10.0
     timeout: float = 5.0
 
-    def command(self, wrk: str, url: str, duration: float) -> list[str]:
+    def command(self, wrk: str, url: str, duration: float,
+                headers: dict[str, str] | None = None) -> list[str]:
+        sent = [option for name, value in (headers or {}).items() for option in ("-H", f"{name}: {value}")]
         return [
             wrk, f"-t{self.threads}", f"-c{self.connections}", f"-d{duration:g}s",
-            f"--timeout={self.timeout:g}s", "--latency", url,
+            f"--timeout={self.timeout:g}s", "--latency", *sent, url,
         ]
 
 
@@ -216,15 +223,17 @@ def run_wrk(command: list[str]) -> dict[str, Any]:
 
 
 def measure(url: str, settings: WrkSettings | None = None, wrk: str | None = None,
-            meter: CpuMeter | None = None) -> dict[str, Any]:
-    """Warm ``url`` up, then measure it; the figures of the measured run and its command,
-    and where the CPU went during it when a ``meter`` is given."""
+            meter: CpuMeter | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Warm ``url`` up, then measure it (with ``headers`` on every request); the figures of
+    the measured run and its command (a cookie's value left out), and where the CPU went
+    during it when a ``meter`` is given."""
     settings = settings or WrkSettings()
     wrk = wrk or find_wrk()
-    run_wrk(settings.command(wrk, url, settings.warmup))
-    command = settings.command(wrk, url, settings.duration)
+    run_wrk(settings.command(wrk, url, settings.warmup, headers))
+    command = settings.command(wrk, url, settings.duration, headers)
     before = meter.snapshot() if meter else None
-    result = {**run_wrk(command), "command": shlex.join(command)}
+    shown = settings.command(wrk, url, settings.duration, {k: "…" for k in headers or {}})
+    result = {**run_wrk(command), "command": shlex.join(shown)}
     if meter and before:
         result["cpu"] = meter.usage(before, meter.snapshot(), result["requests"])
     return result
@@ -291,8 +300,8 @@ class CpuMeter:
         }
 
 
-def check_answers(url: str, status: int = 200) -> None:
-    response = requests.get(url, timeout=10)
+def check_answers(url: str, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    response = requests.get(url, timeout=10, headers=headers, allow_redirects=False)
     if response.status_code != status:
         raise BenchError(f"GET {url} answered {response.status_code}, expected {status}; "
                          "nothing measured")
@@ -380,6 +389,52 @@ def portal_tokens(demo: dict[str, Any]) -> dict[str, str]:
     }
 
 
+SESSION_COOKIE = "porchlight_session"
+
+
+def signed_in_session(stack: Stack, demo: dict[str, Any], within: float = 30.0) -> str:
+    """The demo contact's session, signed in as a customer would: the address on the
+    sign-in page, the six-digit code from the email the local mail server kept."""
+    if stack.mail is None:
+        raise BenchError("the signed-in page needs the stack's local mail server (unset "
+                         "PORCHLIGHT_SMTP_URL) to read the sign-in code; nothing measured")
+    email = demo["contact"]["email"]
+    browser = requests.Session()
+    form = browser.get(f"{stack.portal_url}/portal/sign-in", timeout=10)
+    already = len(stack.mail.messages)
+    sent = browser.post(f"{stack.portal_url}/portal/sign-in",
+                        data={"csrf_token": csrf_token(form.text), "email": email}, timeout=10)
+    deadline = time.monotonic() + within
+    # The demo's own emails to the same address may arrive meanwhile: the code's is the
+    # one with a line of six digits.
+    while not (code := sign_in_code(stack.mail.messages[already:], email)):
+        if time.monotonic() > deadline:
+            raise BenchError(f"no sign-in code reached {email} within {within:g}s; nothing measured")
+        time.sleep(0.1)
+    signed = browser.post(f"{stack.portal_url}/portal/sign-in/code", data={
+        "csrf_token": csrf_token(sent.text), "email": email, "code": code},
+        timeout=10, allow_redirects=False)
+    if signed.status_code != 303 or SESSION_COOKIE not in signed.cookies:
+        raise BenchError(f"signing the demo contact in answered {signed.status_code}; nothing measured")
+    return signed.cookies[SESSION_COOKIE]
+
+
+def sign_in_code(messages: list[Any], email: str) -> str | None:
+    for message in messages:
+        if email in message["To"]:
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            if found := re.search(r"^(\d{6})\s*$", text, re.MULTILINE):
+                return found.group(1)
+    return None
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    if found is None:
+        raise BenchError("the sign-in page has no CSRF token; nothing measured")
+    return found.group(1)
+
+
 # -- sections -------------------------------------------------------------------------
 
 
@@ -415,13 +470,15 @@ def portal_pages(bench: Bench) -> SectionResult:
     tokens = portal_tokens(bench.demo)
     settings = WrkSettings(duration=args.duration, warmup=args.warmup)
     urls = {t.name: stack.portal_url + t.path.format(**tokens) for t in TARGETS}
-    for url in urls.values():
-        check_answers(url)
+    cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in_session(stack, bench.demo)}"}
+    headers = {t.name: cookie if t.signed_in else None for t in TARGETS}
+    for target in TARGETS:
+        check_answers(urls[target.name], headers=headers[target.name])
     targets: dict[str, dict[str, Any]] = {}
     for target in TARGETS:
         print(f"Measuring {target.name}: {settings.warmup:g}s warm-up, "
               f"{settings.duration:g}s measured …", flush=True)
-        figures = measure(urls[target.name], settings, bench.wrk, bench.meter)
+        figures = measure(urls[target.name], settings, bench.wrk, bench.meter, headers[target.name])
         targets[target.name] = {"path": target.path, **figures}
         bench.check_alive()
     base = targets[BASELINE.name]["requests_per_s"]
