@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from devtools.broker import IsolatedVhost, ensure_broker
 from devtools.stack import ROOT, Stack
@@ -34,6 +35,13 @@ SIGNATURE_PATH = "M20 80 L60 40 L100 90 L140 30 M200 100 L260 60"
 def csrf(html: str) -> str:
     """The CSRF token of the first form on a portal page."""
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def ops_metrics(stack: Stack, name: str) -> str:
+    """Process ``name``'s ``/metrics`` (Prometheus text) from its ops endpoint."""
+    response = requests.get(stack.ops_url(name) + "/metrics", timeout=10)
+    assert response.status_code == 200, name
+    return response.text
 
 
 def json_lines(log: Path) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ A stack of its own (on its own RabbitMQ virtual host) runs two ``documents`` pro
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from collections.abc import Iterator
@@ -56,11 +55,8 @@ def two_documents() -> Iterator[Stack]:
 
 def handled(stack: Stack, process: str, method: str) -> int:
     """How many ``method`` calls the process logged as answered (one JSON line each)."""
-    count = 0
-    for line in (stack.log_dir / f"{process}.log").read_text().splitlines():
-        if line.startswith("{") and json.loads(line)["message"].startswith(f"documents.{method} ok"):
-            count += 1
-    return count
+    return sum(entry["message"].startswith(f"documents.{method} ok")
+               for entry in json_lines(stack.log_dir / f"{process}.log"))
 
 
 def test_a_service_stopped_mid_flight_answers_what_it_holds_and_loses_nothing(two_documents: Stack) -> None:

@@ -9,15 +9,9 @@ import pytest
 import requests
 
 from devtools.stack import SERVICES, WORKER
-from tests.running_stack import eventually
+from tests.running_stack import eventually, ops_metrics
 
 pytestmark = pytest.mark.e2e
-
-
-def metrics(stack, name: str) -> str:
-    response = requests.get(stack.ops_url(name) + "/metrics", timeout=5)
-    assert response.status_code == 200, name
-    return response.text
 
 
 def value(text: str, series: str) -> float:
@@ -31,18 +25,19 @@ def test_every_process_answers_its_probes_and_metrics(stack, office):
         for probe in ("/livez", "/readyz"):
             answer = requests.get(stack.ops_url(name) + probe, timeout=5)
             assert (answer.status_code, answer.text) == (200, "ok\n"), (name, probe)
-        assert value(metrics(stack, name), f'porchlight_amqp_connected{{component="{name}"}}') == 1.0
+        assert value(ops_metrics(stack, name), f'porchlight_amqp_connected{{component="{name}"}}') == 1.0
     # The office was made through the CLI: identity counted the call, by method and outcome.
-    identity = metrics(stack, "identity")
+    identity = ops_metrics(stack, "identity")
     assert value(identity, 'porchlight_rpc_handled_total{method="create_workspace",outcome="ok",'
                            'service="identity"}') >= 1
-    assert "porchlight_worker_heartbeat_timestamp_seconds " in metrics(stack, WORKER)
+    assert "porchlight_worker_heartbeat_timestamp_seconds " in ops_metrics(stack, WORKER)
     for gateway in ("portal", "admin"):
         assert requests.get(getattr(stack, f"{gateway}_url") + "/readyz", timeout=5).text == "ok\n"
-        assert value(metrics(stack, gateway), f'porchlight_amqp_connected{{component="{gateway}"}}') == 1.0
+        connected = f'porchlight_amqp_connected{{component="{gateway}"}}'
+        assert value(ops_metrics(stack, gateway), connected) == 1.0
     # Staff's API calls, by the admin's URL rules.
     office.work_order()
-    assert value(metrics(stack, "admin"), 'porchlight_http_requests_total{gateway="admin",method="POST",'
+    assert value(ops_metrics(stack, "admin"), 'porchlight_http_requests_total{gateway="admin",method="POST",'
                                           'route="/api/v1/work-orders",status="201"}') >= 1
 
 
@@ -51,7 +46,7 @@ def test_page_views_are_counted_by_their_route_and_later_ones_served_from_memory
     series = ('porchlight_http_requests_total{gateway="portal",method="GET",route="/portal/fsm/<token>",'
               'status="200"}')
     hits = 'porchlight_portal_read_model_lookups_total{kind="link",result="hit"}'
-    before = metrics(stack, "portal")
+    before = ops_metrics(stack, "portal")
     views = 0
 
     def view_until_served_from_memory() -> bool:
@@ -60,10 +55,10 @@ def test_page_views_are_counted_by_their_route_and_later_ones_served_from_memory
         nonlocal views
         assert requests.get(minted["url"], timeout=10).status_code == 200
         views += 1
-        return value(metrics(stack, "portal"), hits) > value(before, hits)
+        return value(ops_metrics(stack, "portal"), hits) > value(before, hits)
 
     assert eventually(view_until_served_from_memory, within=10)
-    after = metrics(stack, "portal")
+    after = ops_metrics(stack, "portal")
     assert value(after, series) == value(before, series) + views
     assert minted["url"].rsplit("/", 1)[-1] not in after  # the token is in no label
     # The portal asked sharing for the link on the first view, and counted the call.

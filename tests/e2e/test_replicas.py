@@ -22,7 +22,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.stack import SERVICES, WORKER, Stack, kind_of
 from porchlight.clock import utcnow
-from tests.running_stack import SIGNATURE_PATH, csrf, eventually, json_lines, office_of, own_stack
+from tests.running_stack import (
+    SIGNATURE_PATH,
+    csrf,
+    eventually,
+    json_lines,
+    office_of,
+    ops_metrics,
+    own_stack,
+)
 from tests.staff import StaffApi
 
 pytestmark = pytest.mark.e2e
@@ -151,9 +159,9 @@ def settled(stack: Stack) -> dict[str, dict] | None:
 
 def scrape(stack: Stack, process: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """One process's samples from its ``/metrics``: (name, sorted labels) to value."""
-    text = requests.get(stack.ops_url(process) + "/metrics", timeout=10).text
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+            for family in text_string_to_metric_families(ops_metrics(stack, process))
+            for sample in family.samples}
 
 
 def total(samples: dict, name: str, **labels: str) -> float:

@@ -12,13 +12,10 @@ from typing import Any
 from porchlight.clock import utcnow
 from tests.gateway.test_portal_answers import PNG
 from tests.mail import Worker
+from tests.running_stack import csrf
 from tests.staff import StaffApi
 
 CUSTOMER = "Northwind Facilities"
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def people(staff: StaffApi, role: str = "owner", email: str = "frances@northwind.example") -> dict[str, Any]:

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from porchlight.clock import parse_iso, utcnow
+from tests.running_stack import csrf
 
 LINES = [
     {"description": "Labour", "quantity": "0.5", "unit_price": "97.35", "tax_rate": "21"},
@@ -21,10 +22,6 @@ LINES = [
      "optional": True},
 ]
 PATH = "M10 20 L30 40 L50 45 M60 60 L70 80"
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 NOTES = "We will **replace** the pump.\n\n<script>alert(1)</script>"
