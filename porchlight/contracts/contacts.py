@@ -10,7 +10,6 @@ from pydantic import Field
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import Email, Phone, StrictStr, optional, patterned, text
-from porchlight.contracts.notifications import EmailSummary
 
 Role = Literal["owner", "member"]
 ROLE = ("`owner`: sees and does everything the business shares with the customer and manages "
@@ -60,10 +59,20 @@ class ContactList(Reply):
     contacts: list[Contact]
 
 
+class InvitationEmail(Reply):
+    """The invitation email, handed to the outbox without waiting for it: it shows in
+    `GET /notifications/emails?recipient=<address>` moments later."""
+
+    to: str = Field(description="The address it goes to.")
+    template: Literal["contact_invitation"]
+    status: Literal["handed_over"] = Field(
+        description="Handed to the notifications service; its delivery shows in the outbox.")
+
+
 class Invitation(Reply):
     contact: Contact
     expires_at: Moment = Field(description="When the link and code in the email stop working.")
-    email: EmailSummary = Field(description="The invitation email, queued in the outbox.")
+    email: InvitationEmail
 
 
 class TemporaryPassword(Reply):

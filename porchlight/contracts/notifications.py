@@ -193,11 +193,25 @@ class CustomerEmailCommand(Contract):
     notify: bool | None = None
 
 
+class MailWorkspace(Contract):
+    """The workspace as an email shows it and sends it: identity puts it in the command,
+    so notifications never has to call identity back (calls flow one way)."""
+
+    id: Id
+    name: StrictStr = Field(max_length=200)
+    brand_colour: StrictStr | None = Field(None, max_length=20)
+    logo_url: StrictStr | None = Field(None, max_length=500)
+    timezone: StrictStr = Field(max_length=64)
+    sender_name: StrictStr | None = Field(None, max_length=200)
+    reply_to: StrictStr | None = Field(None, max_length=320)
+
+
 class ContactEmailCommand(Contract):
     """``notifications.email_contact``: an invitation or a sign-in link with its code, for
-    one portal contact — a point-to-point command from identity, the only way the link and
-    the code reach notifications."""
+    one portal contact — a point-to-point command from identity, handed over without
+    waiting, the only way the link and the code reach notifications."""
 
+    workspace: MailWorkspace
     template: Literal["contact_invitation", "contact_sign_in", "contact_password_reset"]
     cause: StrictStr = Field(max_length=100)
     contact_id: Id

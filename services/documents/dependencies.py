@@ -13,6 +13,6 @@ from services.documents.store import DocumentsRepository
 class DocumentsDependencies:
     repo: DocumentsRepository
     dispatch: Callable[[str, dict[str, Any]], None]
-    signatures: Any  # RpcProxy("signatures"): evidence of customers' answers
-    identity: Any  # RpcProxy("identity"): customers and workspace settings
+    signatures: Any  # TimedRpcProxy("signatures"): evidence of customers' answers
+    identity: Any  # TimedRpcProxy("identity"): customers and workspace settings
     tasks: TaskQueue

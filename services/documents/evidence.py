@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-import eventlet
-
 from porchlight.clock import isoformat, utcnow
 from porchlight.errors import Conflict, Unavailable
 from porchlight.events import fact
@@ -58,24 +56,17 @@ class Claim(Generic[Record]):
     attach: Callable[[dict[str, Any]], Record]  # link the certificate; the final record
 
 
-def _within(seconds: float, call: Callable[..., Any], *args: Any) -> Any:
-    # Unavailable is an Exception, so nameko still replies to our caller and acknowledges.
-    with eventlet.Timeout(seconds, Unavailable(NOT_RECORDED)):
-        return call(*args)
-
-
 def _record(signatures: Any, workspace_id: str, evidence: dict[str, Any]) -> dict[str, Any]:
+    # ``signatures`` answers within EVIDENCE_TIMEOUT + REPLY_GRACE or raises Unavailable
+    # (``DocumentsService.signatures``); the request expires at the deadline.
     deadline = utcnow() + timedelta(seconds=EVIDENCE_TIMEOUT)
-    request = {**evidence, "deadline": isoformat(deadline)}
-    return _within(EVIDENCE_TIMEOUT + REPLY_GRACE,
-                   lambda: signatures.record_evidence.call_async(workspace_id, request).result())
+    return signatures.record_evidence(workspace_id, {**evidence, "deadline": isoformat(deadline)})
 
 
 def _recorded_for_revision(signatures: Any, workspace_id: str,
                            evidence: dict[str, Any]) -> dict[str, Any] | None:
     """The evidence already on record for this revision, of whatever kind."""
-    records = _within(EVIDENCE_TIMEOUT, signatures.list_evidence,
-                      workspace_id, evidence["entity_type"], evidence["entity_id"])
+    records = signatures.list_evidence(workspace_id, evidence["entity_type"], evidence["entity_id"])
     return next((r for r in records if r["revision"] == evidence["revision"]), None)
 
 

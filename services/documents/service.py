@@ -7,23 +7,22 @@ This module only composes: each aggregate's RPC methods live in its own package
 
 from __future__ import annotations
 
-from nameko.rpc import RpcProxy
-
 from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
+from porchlight.service_calls import TimedRpcProxy
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from services.documents import ALIAS
 from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
-from services.documents.evidence import EVIDENCE_TIMEOUT
+from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GRACE
 from services.documents.files.rpc import FileRpc
 from services.documents.links import LinkTargetRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
 from services.documents.store import DocumentsRepository
 from services.documents.work_orders.rpc import WorkOrderRpc
-from services.documents.workspace import IDENTITY_TIMEOUT
+from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
 class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc,
@@ -33,10 +32,12 @@ class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportR
 
     repo: DocumentsRepository = Store(ALIAS, DocumentsRepository)
     dispatch = EventDispatcher()
-    # Requests to signatures expire with the wait, so an answer that was undone after a
-    # timeout is not recorded later behind the customer's back (the evidence request's
-    # deadline guards the same for a request already picked up).
-    signatures = RpcProxy("signatures", expiration=EVIDENCE_TIMEOUT)
+    # Evidence of customers' answers. The request expires at the evidence's deadline, so an
+    # answer that was undone after a timeout is not recorded later behind the customer's
+    # back (the request's ``deadline`` guards the same for one already picked up); the wait
+    # lasts a little longer, so evidence stored just in time still reaches us.
+    signatures = TimedRpcProxy("signatures", timeout=EVIDENCE_TIMEOUT + REPLY_GRACE,
+                               expiration=EVIDENCE_TIMEOUT, refusal=NOT_RECORDED)
     # Customers and workspace settings: asked over RPC on staff commands; see workspace.py.
-    identity = RpcProxy("identity", expiration=IDENTITY_TIMEOUT)
+    identity = TimedRpcProxy("identity", timeout=IDENTITY_TIMEOUT, refusal=IDENTITY_UNAVAILABLE)
     tasks = TaskQueue()

@@ -9,22 +9,15 @@ time zone just changed is seen at once, with no copy to fill, drift or rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import eventlet
+from porchlight.errors import InvalidInput, NotFound
 
-from porchlight.errors import InvalidInput, NotFound, Unavailable
-
-# A staff command waits this long for identity, then fails with nothing changed.
+# A staff command waits this long for identity, then fails with nothing changed
+# (``DocumentsService.identity``).
 IDENTITY_TIMEOUT = 5.0
-
-
-def _ask(call: Callable[..., Any], *args: Any) -> Any:
-    refusal = Unavailable("The workspace's records could not be checked just now. Nothing was "
-                          "changed; please try again in a minute.")
-    with eventlet.Timeout(IDENTITY_TIMEOUT, refusal):
-        return call(*args)
+IDENTITY_UNAVAILABLE = ("The workspace's records could not be checked just now. Nothing was "
+                        "changed; please try again in a minute.")
 
 
 def ensure_customer(identity: Any, workspace_id: str, customer_id: str | None) -> None:
@@ -33,7 +26,7 @@ def ensure_customer(identity: Any, workspace_id: str, customer_id: str | None) -
     if not customer_id:
         return
     try:
-        _ask(identity.get_customer, workspace_id, customer_id)
+        identity.get_customer(workspace_id, customer_id)
     except NotFound:
         raise InvalidInput("Some fields need attention.",
                            {"customer_id": "No such customer in this workspace."}) from None
@@ -41,5 +34,5 @@ def ensure_customer(identity: Any, workspace_id: str, customer_id: str | None) -
 
 def estimate_settings(identity: Any, workspace_id: str) -> dict[str, str]:
     """The workspace's currency and time zone (identity owns them)."""
-    workspace = _ask(identity.get_workspace, workspace_id)
+    workspace = identity.get_workspace(workspace_id)
     return {"currency": workspace["currency"], "timezone": workspace["timezone"]}

@@ -17,7 +17,7 @@ from porchlight.errors import CONTRACT_ERRORS, Conflict, Unavailable
 from porchlight.events import fact
 from porchlight.settings import get_settings
 from services.identity import access
-from services.identity.models import Contact, SignInCode
+from services.identity.models import Contact, SignInCode, Workspace
 from services.identity.passwords import hash_password
 
 NOTIFICATIONS_UNAVAILABLE = "The email could not be queued; nothing was sent. Try again shortly."
@@ -134,16 +134,28 @@ class ContactsRpc:
 
     def _email_contact(self, contact: Contact, record: SignInCode, template: str, token: str,
                        code: str | None, path: str = "sign-in") -> dict[str, Any]:
-        """Hand the link and code to notifications, point to point. If it does not answer,
-        the code is withdrawn — nothing half-done stays behind — and the caller hears 503."""
+        """Hand the link and code to notifications, point to point and without waiting for
+        it (calls flow one way: notifications never calls back, the command carries the
+        workspace's branding). If the broker will not take it, the code is withdrawn —
+        nothing half-done stays behind — and the caller hears 503."""
         customer = self.repo.get_customer(contact.workspace_id, contact.customer_id)
+        workspace = self.repo.get_workspace(contact.workspace_id)
         try:
-            return self.notifications.email_contact(contact.workspace_id, {
+            self.notifications.email_contact(contact.workspace_id, {
+                "workspace": mail_workspace(workspace),
                 "template": template, "cause": f"{record.purpose}:{record.id}",
                 "contact_id": str(contact.id), "customer_id": contact.customer_id,
                 "name": contact.name, "email": contact.email, "company": customer.name,
                 "language": customer.preferred_language, "expires_at": isoformat(record.expires_at),
                 "url": portal_link(path, token), "code": code})
-        except Exception as exc:  # noqa: BLE001 - any failure to queue means nothing was sent
+        except BaseException:
             self.repo.accounts.withdraw(record)
-            raise Unavailable(NOTIFICATIONS_UNAVAILABLE) from exc
+            raise
+        return {"to": contact.email, "template": template, "status": "handed_over"}
+
+
+def mail_workspace(workspace: Workspace) -> dict[str, Any]:
+    """What an email needs of the workspace (``MailWorkspace``)."""
+    return {"id": str(workspace.id), "name": workspace.name, "brand_colour": workspace.brand_colour,
+            "logo_url": workspace.logo_url, "timezone": workspace.timezone,
+            "sender_name": workspace.sender_name, "reply_to": workspace.reply_to}

@@ -16,7 +16,7 @@ from nameko.rpc import rpc
 from porchlight.clock import utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
-from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
+from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized, Unavailable
 from porchlight.events import fact
 from services.identity.models import Contact
 from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
@@ -69,12 +69,11 @@ class PasswordsRpc:
                                                   contact_id=str(contact.id), fields=["phone"]))
         return self._signed_in(contact, session)
 
-    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
     def request_password_reset(self, data: dict, ip: str | None = None) -> dict[str, bool]:
         """Email a reset link to every contact with access who signs in with this address;
         the same answer whether or not there is any."""
-        self._email_everyone(parse(SignInRequest, data).email, ip, "password_reset",
-                             "contact_password_reset", path="reset-password")
+        self._email_everyone(parse(SignInRequest, data).email, ip, "password_reset")
         return {"sent": True}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)

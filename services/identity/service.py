@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from porchlight.clock import isoformat
 from porchlight.contracts import parse
@@ -15,17 +15,20 @@ from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
 from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
+from porchlight.service_calls import RpcHandover
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
-from services.identity.contacts_rpc import ContactsRpc
+from services.identity.contacts_rpc import NOTIFICATIONS_UNAVAILABLE, ContactsRpc
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.passwords_rpc import PasswordsRpc
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
 from services.identity.sign_in_rpc import SignInRpc
 from services.identity.team_rpc import TeamRpc
 
-# How long identity waits for notifications to queue an invitation or sign-in email.
-NOTIFICATIONS_TIMEOUT = 5.0
+# How long identity waits for the broker to take an email or a sign-in request it hands
+# over (it never waits for the work itself).
+HANDOVER_TIMEOUT = 5.0
+SIGN_IN_UNAVAILABLE = "Sign-in emails cannot be sent just now. Please try again in a minute."
 
 
 def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
@@ -72,7 +75,11 @@ class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Obser
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)
     dispatch = EventDispatcher()
-    notifications = RpcProxy("notifications", expiration=NOTIFICATIONS_TIMEOUT)
+    # Invitation and sign-in emails go to notifications without waiting for it, and a
+    # sign-in request finishes on identity's own queue (see ``sign_in_rpc``).
+    notifications = RpcHandover("notifications", timeout=HANDOVER_TIMEOUT,
+                                refusal=NOTIFICATIONS_UNAVAILABLE)
+    later = RpcHandover("identity", timeout=HANDOVER_TIMEOUT, refusal=SIGN_IN_UNAVAILABLE)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def create_workspace(self, data: dict, actor: str = "cli") -> dict[str, Any]:

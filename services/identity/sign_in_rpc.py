@@ -18,7 +18,7 @@ from nameko.rpc import rpc
 from porchlight.clock import as_utc, isoformat, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.contacts import CodeSignIn, SignInRequest
-from porchlight.errors import CONTRACT_ERRORS, Unauthorized
+from porchlight.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
 from porchlight.events import fact
 from porchlight.settings import get_settings
 from services.identity import access
@@ -27,6 +27,9 @@ from services.identity.models import Contact, PortalSession, SignInCode
 log = logging.getLogger(__name__)
 
 SIGN_IN_PURPOSES = ("invitation", "sign_in")
+# What each kind of emailed link is sent with: its template and the portal page it opens.
+SIGN_IN_EMAILS = {"sign_in": ("contact_sign_in", "sign-in"),
+                  "password_reset": ("contact_password_reset", "reset-password")}
 WRONG_CODE = "That code is not right, or it is no longer valid. Ask for a new one."
 DEAD_LINK = "This sign-in link is no longer valid. Ask for a new one."
 SIGNED_OUT = "Please sign in."
@@ -44,27 +47,37 @@ def limits(address: str | None, ip: str | None) -> dict[str, int]:
 
 
 class SignInRpc:
-    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
     def request_sign_in(self, data: dict, ip: str | None = None) -> dict[str, bool]:
         """Email a link and a code to every contact with access who signs in with this
         address (one per workspace). The answer is the same whether or not there is any."""
-        self._email_everyone(parse(SignInRequest, data).email, ip, "sign_in", "contact_sign_in")
+        self._email_everyone(parse(SignInRequest, data).email, ip, "sign_in")
         return {"sent": True}
 
-    def _email_everyone(self, address: str, ip: str | None, purpose: str, template: str,
-                        path: str = "sign-in") -> None:
-        """A new link (and, to sign in, a code) for every contact with access who signs in
-        with this address, one per workspace. Counted against the limits first; a failed
-        email only makes a log line, so the caller's answer is the same either way."""
+    def _email_everyone(self, address: str, ip: str | None, purpose: str) -> None:
+        """Count the request against the limits, then hand the rest to this service's own
+        queue: whose address it is is looked up after the answer, so a known address and
+        an unknown one cost the asker the same work and the same time."""
         self.repo.accounts.count_attempt(limits(address, ip), utcnow())
+        self.later.email_sign_in(address, purpose)
+
+    @rpc
+    def email_sign_in(self, address: str, purpose: str) -> int:
+        """identity's own hand-over (no gateway may call it): a new link (and, to sign in, a
+        code) for every contact with access who signs in with this address, one per
+        workspace, each handed to notifications. A failed email only makes a log line."""
+        template, path = SIGN_IN_EMAILS[purpose]
+        sent = 0
         for contact in self.repo.accounts.active_with_email(address):
             record, token, code = self.repo.accounts.issue(contact, purpose)
             # A reset is done on the device that reads the email: its link goes alone.
             code = code if purpose == "sign_in" else None
             try:
                 self._email_contact(contact, record, template, token, code, path=path)
-            except Exception:  # noqa: BLE001 - the same answer; the log says which failed
+                sent += 1
+            except Exception:  # noqa: BLE001 - the others still go; the log says which failed
                 log.warning("no %s email for contact %s", purpose, contact.id)
+        return sent
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def check_sign_in_link(self, token: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from porchlight.contracts.notifications import (
     CustomerEmailCommand,
     EmailQuery,
 )
-from porchlight.errors import CONTRACT_ERRORS, Conflict
+from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput
 from porchlight.settings import get_settings
 from services.notifications import emails, mail
 from services.notifications.models import Attachment, Email, EmailLink
@@ -140,8 +140,11 @@ class OutboxRpc:
         """Email a portal contact their link and code (``ContactEmailCommand``), once per
         cause; both are kept out of the outbox like a share link."""
         cmd = parse(ContactEmailCommand, command)
+        if cmd.workspace.id != workspace_id:
+            raise InvalidInput("The email names another workspace.",
+                               {"workspace.id": "Must be the command's workspace."})
         email = self._queue(
-            self.identity.get_workspace(workspace_id), cmd.cause,
+            cmd.workspace.model_dump(), cmd.cause,
             emails.to_contact(cmd.model_dump()), secrets={"link": cmd.url, "code": cmd.code})
         return email_summary(email)
 

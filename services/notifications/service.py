@@ -19,9 +19,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import eventlet
 from nameko.events import event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from porchlight.clock import isoformat, parse_iso
 from porchlight.contracts import parse
@@ -29,6 +28,7 @@ from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.errors import CONTRACT_ERRORS
 from porchlight.ping import Ping
 from porchlight.request_tracing import RequestTracing
+from porchlight.service_calls import TimedRpcProxy
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
@@ -39,13 +39,10 @@ from services.notifications.repository import NotificationsRepository
 
 log = logging.getLogger(__name__)
 
-# How long a handler waits for documents' view of a record before it stores the item with
-# what the fact alone says. Far below the queue's patience: a fact is never held long.
+# How long notifications waits for a neighbour (documents' view of a record, identity's
+# workspace, sharing's new link). Far below the queue's patience: a fact is never held long.
 LOOKUP_TIMEOUT = 5.0
-
-
-class LookupFailed(Exception):
-    """documents did not answer in time."""
+LOOKUP_UNAVAILABLE = "The email could not be prepared just now; nothing was sent. Try again shortly."
 
 
 def item_to_wire(item: InboxItem) -> dict[str, Any]:
@@ -71,9 +68,9 @@ class NotificationsService(OutboxRpc, Ping, Observed):
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: NotificationsRepository = Store(ALIAS, NotificationsRepository)
-    documents = RpcProxy("documents", expiration=LOOKUP_TIMEOUT)
-    identity = RpcProxy("identity", expiration=LOOKUP_TIMEOUT)
-    sharing = RpcProxy("sharing", expiration=LOOKUP_TIMEOUT)
+    documents = TimedRpcProxy("documents", timeout=LOOKUP_TIMEOUT, refusal=LOOKUP_UNAVAILABLE)
+    identity = TimedRpcProxy("identity", timeout=LOOKUP_TIMEOUT, refusal=LOOKUP_UNAVAILABLE)
+    sharing = TimedRpcProxy("sharing", timeout=LOOKUP_TIMEOUT, refusal=LOOKUP_UNAVAILABLE)
     tasks = TaskQueue()
 
     # -- facts ----------------------------------------------------------------------------
@@ -108,8 +105,7 @@ class NotificationsService(OutboxRpc, Ping, Observed):
     def _view(self, method: str, workspace_id: str, record_id: str) -> dict[str, Any] | None:
         """documents' staff view of the record, or ``None`` if it cannot be had now."""
         try:
-            with eventlet.Timeout(LOOKUP_TIMEOUT, LookupFailed()):
-                return getattr(self.documents, method)(workspace_id, record_id)
+            return getattr(self.documents, method)(workspace_id, record_id)
         except Exception as exc:  # the item is made all the same, from the fact alone
             log.warning("inbox item without details: documents.%s(%s) failed: %r",
                         method, record_id, exc)

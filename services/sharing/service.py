@@ -9,17 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import eventlet
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from porchlight import share_tokens
 from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
 from porchlight.contracts import ATTENTION, parse
 from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
-from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
 from porchlight.events import fact
 from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
+from porchlight.service_calls import TimedRpcProxy
 from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from services.sharing import lifetimes
@@ -30,6 +30,7 @@ from services.sharing.repository import SharingRepository
 # so staff get this service's answer rather than their own timeout; the request expires
 # with the wait, so documents never answers a question nobody is waiting for.
 LINK_TARGET_TIMEOUT = 4.0
+LINK_TARGET_UNAVAILABLE = "Links cannot be made just now; nothing was changed. Try again shortly."
 
 
 def token_to_wire(token: ShareToken) -> dict[str, Any]:
@@ -61,7 +62,7 @@ class SharingService(Ping, Observed):
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)
     dispatch = EventDispatcher()
-    documents = RpcProxy("documents", expiration=LINK_TARGET_TIMEOUT)
+    documents = TimedRpcProxy("documents", timeout=LINK_TARGET_TIMEOUT, refusal=LINK_TARGET_UNAVAILABLE)
 
     def _mint(self, workspace_id: str, actor: str, data: dict) -> tuple[ShareToken, str]:
         """Check a mint request, ask documents about the record, and store the token."""
@@ -92,9 +93,7 @@ class SharingService(Ping, Observed):
 
     def _target(self, workspace_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
         """What documents says of the record; NotFound for one the workspace does not hold."""
-        refusal = Unavailable("Links cannot be made just now; nothing was changed. Try again shortly.")
-        with eventlet.Timeout(LINK_TARGET_TIMEOUT, refusal):
-            return self.documents.get_link_target(workspace_id, entity_type, entity_id)
+        return self.documents.get_link_target(workspace_id, entity_type, entity_id)
 
     def _link_target(self, workspace_id: str, entity_type: str, entity_id: str) -> datetime | None:
         """The record's own end (``None``: it has none). An unknown record is a field error,

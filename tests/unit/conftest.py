@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
-from unittest.mock import Mock
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -51,19 +50,16 @@ def documents(make_worker: Callable[..., Any]) -> Any:
     worker = make_worker(DocumentsService, ALIAS, DocumentsRepository)
     worker.evidence = []
 
-    def record(workspace_id: str, data: dict) -> Mock:
+    def record(workspace_id: str, data: dict) -> dict[str, str]:
         worker.evidence.append(data)
-        reply = Mock()
-        reply.result.return_value = {"certificate_id": "cert_" + "1" * 32,
-                                     "snapshot_sha256": digest(data["snapshot"])}
-        return reply
+        return {"certificate_id": "cert_" + "1" * 32, "snapshot_sha256": digest(data["snapshot"])}
 
     def get_customer(workspace_id: str, customer_id: str) -> dict[str, str]:
         if customer_id != CUSTOMER:
             raise NotFound("No such customer.")
         return {"id": customer_id, "workspace_id": workspace_id}
 
-    worker.signatures.record_evidence.call_async.side_effect = record
+    worker.signatures.record_evidence.side_effect = record
     worker.identity.get_workspace.return_value = dict(WORKSPACE_SETTINGS)
     worker.identity.get_customer.side_effect = get_customer
     return worker

@@ -3,7 +3,6 @@ The signatures neighbour is replaced by a fake that records what it was asked to
 
 import itertools
 from datetime import timedelta
-from unittest.mock import Mock
 
 import pytest
 
@@ -177,7 +176,7 @@ def test_valid_until_ends_at_midnight_in_the_workspace_zone(documents):
 
 def test_failed_evidence_puts_the_estimate_back(documents):
     est = documents.send_estimate(WS, "staff", create(documents)["id"])
-    documents.signatures.record_evidence.call_async.side_effect = RuntimeError("signatures down")
+    documents.signatures.record_evidence.side_effect = RuntimeError("signatures down")
     with pytest.raises(RuntimeError):
         answer(documents, est)
     stored = documents.get_estimate(WS, est["id"])
@@ -256,18 +255,10 @@ def test_other_workspaces_cannot_touch_an_estimate(documents):
     assert documents.get_estimate(WS, est["id"])["status"] == "draft"
 
 
-def test_a_timeout_is_an_ordinary_error_and_undoes_the_answer(documents, monkeypatch):
-    monkeypatch.setattr(evidence_flow, "EVIDENCE_TIMEOUT", 0.05)
-    monkeypatch.setattr(evidence_flow, "REPLY_GRACE", 0.0)
-
-    def never(workspace_id, data):
-        reply = Mock()
-        reply.result.side_effect = lambda: eventlet.sleep(1)
-        return reply
-
-    import eventlet
-
-    documents.signatures.record_evidence.call_async.side_effect = never
+def test_signatures_not_answering_undoes_the_answer(documents):
+    # TimedRpcProxy turns a call that outlives its bound into Unavailable (tested in
+    # tests/service/test_service_calls.py); here: what documents does with that refusal.
+    documents.signatures.record_evidence.side_effect = Unavailable(evidence_flow.NOT_RECORDED)
     est = create(documents)
     with pytest.raises(Unavailable):  # an Exception: nameko replies and acknowledges
         answer(documents, est)
@@ -291,7 +282,7 @@ def late_evidence(kind, **fields):
 def test_evidence_of_the_same_kind_recorded_after_a_timeout_is_adopted(documents):
     est = create(documents)
     late = late_evidence("acceptance")
-    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [late]
     result = answer(documents, est)  # this retry chose no optional line: the recorded answer stands
     assert result["status"] == "approved" and result["outcome"]["certificate_id"] == late["certificate_id"]
@@ -306,7 +297,7 @@ def test_late_evidence_of_another_kind_is_never_adopted(documents, late_kind, re
     # The customer was told their first answer failed and now answers differently: they
     # must not be bound to the answer they were told had failed.
     est = documents.send_estimate(WS, "staff", create(documents)["id"])
-    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [late_evidence(late_kind)]
     with pytest.raises(Conflict) as info:
         answer(documents, est, response)
@@ -320,7 +311,7 @@ def test_late_evidence_of_another_kind_is_never_adopted(documents, late_kind, re
 
 def test_late_evidence_of_an_older_revision_is_not_adopted(documents):
     est = documents.send_estimate(WS, "staff", create(documents)["id"])
-    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [late_evidence("acceptance", revision=7)]
     with pytest.raises(Conflict):
         answer(documents, est)
@@ -329,7 +320,7 @@ def test_late_evidence_of_an_older_revision_is_not_adopted(documents):
 
 def test_when_the_evidence_cannot_be_looked_up_the_answer_is_undone(documents):
     est = documents.send_estimate(WS, "staff", create(documents)["id"])
-    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.side_effect = RuntimeError("signatures went away")
     with pytest.raises(Unavailable):
         answer(documents, est)
@@ -488,13 +479,8 @@ def test_currency_and_time_zone_come_from_identity(documents):
     assert edited["expires_at"] == "2030-07-31T15:00:00.000Z"
 
 
-def test_identity_not_answering_changes_nothing(documents, monkeypatch):
-    import eventlet
-
-    from services.documents import workspace
-
-    monkeypatch.setattr(workspace, "IDENTITY_TIMEOUT", 0.05)
-    documents.identity.get_workspace.side_effect = lambda *args: eventlet.sleep(10)
+def test_identity_not_answering_changes_nothing(documents):
+    documents.identity.get_workspace.side_effect = Unavailable("identity is silent")
     with pytest.raises(Unavailable):
         create(documents)
     assert Estimate.objects.count() == 0

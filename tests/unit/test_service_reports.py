@@ -123,7 +123,7 @@ def test_signing_twice_changes_nothing(documents):
 def test_refused_evidence_leaves_the_report_unsigned(documents):
     rep = report(documents)
     documents.complete_service_report(WS, "staff", rep["id"])
-    documents.signatures.record_evidence.call_async.side_effect = InvalidInput(
+    documents.signatures.record_evidence.side_effect = InvalidInput(
         "Some fields need attention.", {"snapshot": "Too large."})
     with pytest.raises(InvalidInput):
         sign(documents, rep)
@@ -221,7 +221,7 @@ def test_a_signature_recorded_after_a_timeout_stands(documents):
     late = {"certificate_id": "cert_" + "9" * 32, "kind": "signature", "revision": 1,
             "signer_name": "Alex Morgan", "ip": "198.51.100.4", "user_agent": "phone",
             "signed_at": "2026-01-01T10:00:00.000Z", "snapshot_sha256": "ab" * 32}
-    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [late]
     signed = sign(documents, rep, signer_name="Alex M.")
     assert signed["signed"] == {"signer_name": "Alex Morgan", "signed_at": "2026-01-01T10:00:00.000Z",
@@ -313,7 +313,7 @@ def test_completion_freezes_only_the_draft_it_read(documents):
 def test_a_late_signature_is_adopted_only_as_a_signature(documents):
     rep = report(documents)
     documents.complete_service_report(WS, "staff", rep["id"])
-    documents.signatures.record_evidence.call_async.side_effect = Conflict("already answered")
+    documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [{
         "certificate_id": "cert_" + "9" * 32, "kind": "acceptance", "revision": 1,
         "signer_name": "Alex Morgan", "ip": "198.51.100.4", "signed_at": "2026-01-01T10:00:00.000Z",

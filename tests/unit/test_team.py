@@ -94,7 +94,7 @@ def test_bad_input_is_refused_and_nothing_is_kept(identity: Any) -> None:
 def test_an_invitation_that_cannot_go_takes_the_new_contact_back(identity: Any) -> None:
     company = Company(identity)
     owner = company.session(company.contact("Frances"))
-    identity.notifications.email_contact.side_effect = OSError("the broker went away")
+    identity.notifications.email_contact.side_effect = Unavailable("The email could not be queued.")
     with pytest.raises(Unavailable):
         identity.add_team_member(owner, {"name": "Sam", "email": "sam@northwind.example"})
     assert not Contact.objects(email_key="sam@northwind.example")

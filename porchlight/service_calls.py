@@ -1,0 +1,129 @@
+"""The one way a nameko service reaches another: a call whose wait is bounded, or a
+hand-over that does not wait at all.
+
+nameko's own ``RpcProxy`` waits for a reply forever: its ``expiration`` only drops a
+request still sitting in the queue, not one a worker picked up and is stuck on. When every
+worker of A waits on B while B's workers wait on A, nothing ever moves again — that is how
+thirty sign-ins at once once took identity down until it was restarted. So:
+
+- ``TimedRpcProxy(service, timeout=…, refusal=…)`` bounds the whole call — the publish, the
+  request's time in the queue (``expiration``) and the wait for the reply — and raises the
+  typed ``Unavailable(refusal)`` when the bound passes or no process of that service
+  exists. A reply that arrives later is discarded by nameko's reply listener.
+- ``RpcHandover(service)`` publishes a command to the service's queue and returns at once;
+  nobody waits for its answer, so it cannot hold a worker. The queue is durable and the
+  request has no expiry: the command runs when the service is back. Use it for work the
+  caller's answer does not depend on (an email to queue), and where waiting would make a
+  circle.
+
+Each provider checks at start that its edge is declared in
+``porchlight.broker_access.SERVICE_CALLS`` (waits) or ``SERVICE_HANDOVERS`` (no wait) —
+the call graph, declared once, which a test holds free of cycles, and from which each
+service's broker user gets the right to publish those calls and no others. A wait that
+cannot form a circle cannot deadlock by capacity: the service at the bottom of every
+chain waits on no one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import MethodProxy, RpcProxy
+
+from porchlight.broker_access import SERVICE_CALLS, SERVICE_HANDOVERS
+from porchlight.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class UndeclaredCall(RuntimeError):
+    """A service reaches a neighbour the call graph does not list."""
+
+
+def _check_declared(caller: str, target: str, graph: dict[str, tuple[str, ...]], kind: str) -> None:
+    if target not in graph.get(caller, ()):
+        raise UndeclaredCall(f"{caller} {kind} {target}, which porchlight.broker_access does not "
+                             "declare; add the edge there (a test checks it makes no cycle)")
+
+
+class _BoundedProxy(RpcProxy):
+    """What both kinds share: a target, a bound in seconds, the refusal's words."""
+
+    waits = True
+
+    def __init__(self, target_service: str, *, timeout: float, refusal: str, **options: Any) -> None:
+        if timeout <= 0:
+            raise ValueError("a call needs a positive timeout")
+        super().__init__(target_service, **options)
+        self.timeout = timeout
+        self.refusal = refusal
+
+    def setup(self) -> None:
+        graph, kind = (SERVICE_CALLS, "waits on") if self.waits else (SERVICE_HANDOVERS, "hands over to")
+        _check_declared(self.container.service_name, self.target_service, graph, kind)
+        super().setup()
+
+    def get_dependency(self, worker_ctx: Any) -> Neighbour:
+        return Neighbour(self, worker_ctx)
+
+    def publish(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict) -> Any:
+        """Send the request and, for a call, wait for the answer — all within ``timeout``."""
+        proxy = MethodProxy(worker_ctx, self.target_service, method, self.rpc_reply_listener,
+                            **self.options)
+        timer = eventlet.Timeout(self.timeout)
+        try:
+            reply = proxy.call_async(*args, **kwargs)
+            # A hand-over's reply, when it comes, finds no one waiting and is dropped.
+            return reply.result() if self.waits else None
+        except eventlet.Timeout as expired:
+            if expired is not timer:
+                raise
+            log.warning("%r: no answer within %.1f s", proxy, self.timeout)
+            raise Unavailable(self.refusal) from None
+        except UnknownService:  # no process of it has ever bound its queue
+            log.warning("%r: no %s service is running", proxy, self.target_service)
+            raise Unavailable(self.refusal) from None
+        finally:
+            timer.cancel()
+
+
+class TimedRpcProxy(_BoundedProxy):
+    """``proxy.method(*args)`` answers within ``timeout`` seconds or raises
+    ``Unavailable(refusal)``. The refusal is what the caller's own caller reads, so it says
+    what did not happen ("Nothing was changed; …")."""
+
+    def __init__(self, target_service: str, *, timeout: float, refusal: str, **options: Any) -> None:
+        # The request expires with the wait: nobody answers a question no one waits for.
+        options.setdefault("expiration", timeout)
+        super().__init__(target_service, timeout=timeout, refusal=refusal, **options)
+
+
+class RpcHandover(_BoundedProxy):
+    """``handover.method(*args)`` publishes the command and returns ``None`` once the broker
+    has it (within ``timeout``, or ``Unavailable(refusal)``); the request never expires."""
+
+    waits = False
+
+    def __init__(self, target_service: str, *, timeout: float, refusal: str) -> None:
+        super().__init__(target_service, timeout=timeout, refusal=refusal)
+
+
+class Neighbour:
+    """The other service as a worker sees it: ``neighbour.method(*args)``."""
+
+    def __init__(self, provider: _BoundedProxy, worker_ctx: Any) -> None:
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._provider.publish(self._worker_ctx, method, args, kwargs)
+
+        call.__name__ = method
+        return call

@@ -1,0 +1,154 @@
+"""``TimedRpcProxy`` and ``RpcHandover`` over real RabbitMQ: a neighbour that never answers
+costs its caller the bound and no more, a request nobody picked up in time is never run,
+and a hand-over returns before the work is done.
+
+The services here borrow real names (``sharing`` waits on ``documents``, ``identity`` hands
+over to ``notifications``) because the providers refuse an edge the call graph does not
+declare; each test's stand-ins are the only consumers of those queues while it runs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import eventlet
+import pytest
+from eventlet.event import Event
+from nameko.rpc import rpc
+
+from porchlight.amqp import AmqpClient
+from porchlight.errors import Unavailable
+from porchlight.service_calls import RpcHandover, TimedRpcProxy, UndeclaredCall
+
+BOUND = 0.5
+REFUSAL = "The neighbour did not answer; nothing was changed."
+
+
+class Neighbour:
+    """A stand-in for documents: one worker, a method that blocks until released."""
+
+    name = "documents"
+    release = Event()
+    ran: list[str] = []
+    hanging = False
+
+    @rpc
+    def hang(self) -> str:
+        Neighbour.hanging = True
+        Neighbour.release.wait()
+        return "late"
+
+    @rpc
+    def note(self, word: str) -> str:
+        Neighbour.ran.append(word)
+        return word
+
+
+class Caller:
+    name = "sharing"
+    documents = TimedRpcProxy("documents", timeout=BOUND, refusal=REFUSAL)
+
+    @rpc
+    def ask(self, method: str, *args: Any) -> Any:
+        return getattr(self.documents, method)(*args)
+
+
+class Sender:
+    name = "identity"
+    notifications = RpcHandover("notifications", timeout=BOUND, refusal=REFUSAL)
+
+    @rpc
+    def send(self, word: str) -> str:
+        self.notifications.note(word)
+        return "handed over"
+
+
+class Receiver(Neighbour):
+    name = "notifications"
+
+
+@pytest.fixture(autouse=True)
+def fresh_neighbour() -> Any:
+    Neighbour.release = Event()
+    Neighbour.ran = []
+    Neighbour.hanging = False
+    yield
+    if not Neighbour.release.ready():
+        Neighbour.release.send(None)  # let a blocked worker finish so its container stops
+
+
+@pytest.fixture
+def rpc_client(service_config: dict[str, Any]) -> Any:
+    client = AmqpClient(service_config["AMQP_URI"], timeout=5, name="tests")
+    yield client
+    client.close()
+
+
+def wait_for(condition: Any, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "the expected effect never came"
+        eventlet.sleep(0.01)
+
+
+def start(container_factory: Any, config: dict[str, Any], cls: type, workers: int = 10) -> Any:
+    container = container_factory(cls, {**config, "max_workers": workers})
+    container.start()
+    return container
+
+
+def test_a_neighbour_that_never_answers_costs_the_bound_and_the_caller_recovers(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    start(container_factory, service_config, Neighbour)
+    start(container_factory, service_config, Caller)
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as refused:
+        rpc_client.call("sharing", "ask", "hang")
+    elapsed = time.monotonic() - started
+    assert refused.value.message == REFUSAL
+    assert BOUND <= elapsed < BOUND + 2.0, elapsed
+    # The caller's worker is free again, and the same neighbour answers what it can.
+    assert rpc_client.call("sharing", "ask", "note", "after") == "after"
+
+
+def test_a_request_nobody_picked_up_within_the_bound_is_never_run(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    start(container_factory, service_config, Neighbour, workers=1)
+    start(container_factory, service_config, Caller)
+    blocked = eventlet.spawn(rpc_client.call, "sharing", "ask", "hang")  # takes the one worker
+    wait_for(lambda: blocked.dead)  # refused after the bound; the neighbour still blocks
+    with pytest.raises(Unavailable):
+        rpc_client.call("sharing", "ask", "note", "expired")  # queued behind the blocked worker
+    Neighbour.release.send(None)
+    assert rpc_client.call("sharing", "ask", "note", "fresh") == "fresh"
+    # Messages are taken in order, so "expired" was dropped before "fresh" ran.
+    assert Neighbour.ran == ["fresh"]
+
+
+def test_a_handover_returns_at_once_and_the_command_runs_when_the_neighbour_is_free(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    start(container_factory, service_config, Receiver, workers=1)
+    start(container_factory, service_config, Sender)
+    busy = eventlet.spawn(rpc_client.call, "notifications", "hang")
+    wait_for(lambda: Neighbour.hanging)  # the receiver's one worker is taken
+    assert rpc_client.call("identity", "send", "queued") == "handed over"
+    assert Neighbour.ran == []  # not run yet: nobody waited for it
+    Neighbour.release.send(None)
+    busy.wait()
+    wait_for(lambda: Neighbour.ran == ["queued"])
+
+
+def test_an_edge_the_call_graph_does_not_declare_refuses_to_start(
+        container_factory: Any, service_config: dict[str, Any]) -> None:
+    class Stray:
+        name = "signatures"  # waits on no one, by the graph
+        identity = TimedRpcProxy("identity", timeout=BOUND, refusal=REFUSAL)
+
+        @rpc
+        def anything(self) -> None:
+            return None
+
+    container = container_factory(Stray, service_config)
+    with pytest.raises(UndeclaredCall, match="signatures waits on identity"):
+        container.start()
