@@ -79,6 +79,8 @@ class Stack:
     admin_port: int = 8001
     log_dir: Path = ROOT / ".stack" / "logs"
     gateway_workers: int = 2
+    # Threads per gateway worker (PORCHLIGHT_GATEWAY_THREADS); None: the environment's.
+    gateway_threads: int | None = None
     rpc_timeout: float = field(default_factory=lambda: get_settings().rpc_timeout)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     secret_key: str = field(default_factory=lambda: _secret_key() or secrets.token_hex(32))
@@ -109,6 +111,9 @@ class Stack:
     # PORCHLIGHT_MONGODB_URI or each its own in-memory store).
     store: subprocess.Popen | None = None
     store_uri: str | None = None
+    # PORCHLIGHT_TRUSTED_PROXIES for the gateways; None: the environment's. The tests trust
+    # loopback, so a test can speak for many clients (X-Forwarded-For) from one machine.
+    trusted_proxies: str | None = None
 
     @property
     def mail_dir(self) -> Path:
@@ -176,9 +181,13 @@ class Stack:
             # Each worker's node name is its own (``worker-2@host``): Celery's control queue
             # is exclusive to one node name, so two workers named alike could not both start.
             return [sys.executable, "-m", "workers", "--hostname", f"{process}@%h"], env
+        if self.trusted_proxies is not None:
+            env["PORCHLIGHT_TRUSTED_PROXIES"] = self.trusted_proxies
         port = self.portal_port if name == "portal" else self.admin_port
         env.update({"PORCHLIGHT_GATEWAY_HOST": self.host, "PORCHLIGHT_GATEWAY_PORT": str(port),
                     "PORCHLIGHT_GATEWAY_WORKERS": str(self.gateway_workers)})
+        if self.gateway_threads is not None:
+            env["PORCHLIGHT_GATEWAY_THREADS"] = str(self.gateway_threads)
         return [_bin("gunicorn"), "--config", str(ROOT / "gateway" / "gunicorn_conf.py"),
                 f"gateway.{name}.app:create_app()"], env
 

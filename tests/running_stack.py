@@ -91,7 +91,11 @@ def stack() -> Iterator[Stack]:
     # in the local store (unless PORCHLIGHT_MONGODB_URI names a MongoDB): one process
     # beside them that they reach with pymongo over the wire, every document encoded as
     # BSON, as in production.
-    with own_stack("e2e-logs", gateway_workers=1, shared_store=True) as running:
+    # Loopback is a trusted proxy, and a gateway serves 40 requests at once: tests/faults
+    # bring three times a service's workers to it at once, as many clients (X-Forwarded-For;
+    # a request without one is still 127.0.0.1's).
+    with own_stack("e2e-logs", gateway_workers=1, gateway_threads=40, shared_store=True,
+                   trusted_proxies="127.0.0.1") as running:
         yield running
 
 
