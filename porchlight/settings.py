@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         30, gt=0, le=365,
         description="The longest a customer's sign-in lasts, however much it is used.",
     )
+    outbox_body_days: int = Field(
+        90, ge=1, le=3650,
+        description="notifications: an email's text and HTML are removed from the outbox this "
+                    "many days after it was sent or failed for good; its record stays.",
+    )
     file_link_seconds: int = Field(
         600, ge=10, le=86_400,
         description="Lifetime of the signed links to a service report's photos and files.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 import mongoengine
@@ -28,6 +29,14 @@ _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 def is_object_id(value: Any) -> bool:
     """Whether ``value`` can be a record id: a malformed one never reaches a query."""
     return isinstance(value, str) and _OBJECT_ID.fullmatch(value) is not None
+
+def expires(field: str, after: timedelta) -> dict[str, Any]:
+    """A TTL index: MongoDB deletes a document ``after`` past the moment in ``field`` (a
+    document without that field is kept). One of the two ways a collection states its
+    retention; the other is a ``RETENTION`` sentence on the model saying why it is kept
+    (tests/unit/test_retention.py holds every collection to one of them)."""
+    return {"fields": [field], "expireAfterSeconds": int(after.total_seconds())}
+
 
 _warned = False
 

@@ -158,6 +158,9 @@ class EmailDetail(EmailSummary):
     attachments: list[EmailAttachment]
     has_link: bool = Field(description="Whether it carries a share link (a resend mints a new one).")
     resends: int = Field(ge=0, description="How often staff resent it.")
+    bodies_removed_at: MaybeMoment = Field(
+        description="When its text and HTML were removed from the outbox (`PORCHLIGHT_OUTBOX_BODY_DAYS` "
+                    "after it was sent or failed); both then read as removed, and it cannot be resent.")
 
 
 class EmailPage(Reply):

@@ -3,14 +3,19 @@ customers' portal accounts — contacts, their sign-in codes and sessions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import ClassVar
+
 import mongoengine as me
 
 from porchlight.clock import utcnow
+from porchlight.storage import expires
 
 ALIAS = "identity"
 
 
 class Workspace(me.Document):
+    RETENTION: ClassVar[str] = "Kept while the workspace exists: it is the tenant."
     meta = {"db_alias": ALIAS, "collection": "workspaces"}
 
     name = me.StringField(required=True)
@@ -26,6 +31,8 @@ class Workspace(me.Document):
 
 
 class ApiKey(me.Document):
+    RETENTION: ClassVar[str] = (
+        "Kept while the workspace exists, revoked keys too: who acted with which key stays answerable.")
     meta = {
         "db_alias": ALIAS,
         "collection": "api_keys",
@@ -45,6 +52,7 @@ class ApiKey(me.Document):
 
 
 class Customer(me.Document):
+    RETENTION: ClassVar[str] = "Kept while the workspace exists: the business's customers."
     meta = {
         "db_alias": ALIAS,
         "collection": "customers",
@@ -70,6 +78,8 @@ class Contact(me.Document):
     lower-cased address while the contact has access, and a unique index on it makes
     the address unique among a workspace's active contacts; removing access frees it."""
 
+    RETENTION: ClassVar[str] = (
+        "Kept while the workspace exists, removed access too: what a contact did stays attributable.")
     meta = {
         "db_alias": ALIAS,
         "collection": "contacts",
@@ -114,6 +124,8 @@ class SignInCode(me.Document):
             {"fields": ["email_key", "expires_at"]},
             {"fields": ["contact_id", "purpose"]},
             {"fields": ["workspace_id", "purpose", "created_at"]},
+            # Gone a week after it stopped working: long enough to answer "was I sent one?".
+            expires("expires_at", timedelta(days=7)),
         ],
     }
 
@@ -139,6 +151,8 @@ class PortalSession(me.Document):
         "indexes": [
             {"fields": ["id_hash"], "unique": True},
             {"fields": ["contact_id", "ended_at"]},
+            # Gone a day after it could no longer sign anyone in, however it ended.
+            expires("expires_at", timedelta(days=1)),
         ],
     }
 
@@ -158,7 +172,8 @@ class Attempt(me.Document):
     meta = {
         "db_alias": ALIAS,
         "collection": "sign_in_attempts",
-        "indexes": [{"fields": ["key", "at"]}],
+        # The limits look back 15 minutes; a day later an attempt counts for nothing.
+        "indexes": [{"fields": ["key", "at"]}, expires("at", timedelta(days=1))],
     }
 
     key = me.StringField(required=True)

@@ -3,6 +3,8 @@ the customer is emailed about it."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import mongoengine as me
 
 from porchlight.clock import utcnow
@@ -15,6 +17,7 @@ class InboxItem(me.Document):
     (``estimate_approved:<estimate id>:<revision>``), unique, so a fact delivered twice
     makes one item."""
 
+    RETENTION: ClassVar[str] = "Kept while the workspace exists: the office's record of what customers did."
     meta = {
         "db_alias": ALIAS,
         "collection": "inbox_items",
@@ -71,6 +74,9 @@ class Email(me.Document):
     its placeholder (``porchlight.mail_secrets``): the link itself exists only in the command
     that asked for the email and in the delivery task, never here."""
 
+    RETENTION: ClassVar[str] = (
+        "Kept while the workspace exists; its bodies are removed PORCHLIGHT_OUTBOX_BODY_DAYS "
+        "after it was last sent or failed (sweep_emails).")
     meta = {
         "db_alias": ALIAS,
         "collection": "emails",
@@ -109,12 +115,14 @@ class Email(me.Document):
     updated_at = me.DateTimeField(required=True, default=utcnow)
     claimed_at = me.DateTimeField()
     sent_at = me.DateTimeField()
+    bodies_removed_at = me.DateTimeField()
 
 
 class CustomerMail(me.Document):
     """Whether the customer is emailed about one record, as staff chose when they sent the
     estimate or completed the report: it also decides the reminder and the signed copy."""
 
+    RETENTION: ClassVar[str] = "Kept while the workspace exists: one small choice per estimate or report."
     meta = {
         "db_alias": ALIAS,
         "collection": "customer_mail",

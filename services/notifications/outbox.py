@@ -30,6 +30,9 @@ NO_EMAIL = "No such email."
 INTERRUPTED = ("The delivery stopped after claiming this email and did not say how it ended; "
                "it may or may not have reached the recipient. Resend it if they did not get it.")
 NEVER_DELIVERED = "No delivery attempt picked this email up in time; resend it."
+BODY_REMOVED = "[removed from the outbox after its retention period]"
+TOO_OLD = ("This email's text was removed from the outbox after its retention period, so it "
+           "cannot be resent; send the record again instead.")
 
 
 class Outbox:
@@ -81,14 +84,20 @@ class Outbox:
         return Email.objects(id=email_id, status="sending", attempts=attempt).modify(
             new=True, **changes)
 
-    def sweep(self, now: datetime, *, claimed_before: datetime, queued_before: datetime) -> dict[str, int]:
+    def sweep(self, now: datetime, *, claimed_before: datetime, queued_before: datetime,
+              bodies_before: datetime) -> dict[str, int]:
         """Fail what will not finish by itself: emails claimed long ago and never recorded,
-        and emails queued long ago that no attempt picked up (a lost task)."""
+        and emails queued long ago that no attempt picked up (a lost task). Then remove the
+        bodies of emails finished (sent or failed) before ``bodies_before``: what was said
+        to whom is kept only as long as it is needed to resend or look it up."""
         interrupted = Email.objects(status="sending", claimed_at__lt=claimed_before).update(
             set__status="failed", set__last_error=INTERRUPTED, set__updated_at=now)
         lost = Email.objects(status="queued", updated_at__lt=queued_before).update(
             set__status="failed", set__last_error=NEVER_DELIVERED, set__updated_at=now)
-        return {"interrupted": interrupted, "never_delivered": lost}
+        pruned = Email.objects(status__in=("sent", "failed"), updated_at__lt=bodies_before,
+                               bodies_removed_at=None).update(
+            set__text_body=BODY_REMOVED, set__html_body=BODY_REMOVED, set__bodies_removed_at=now)
+        return {"interrupted": interrupted, "never_delivered": lost, "bodies_removed": pruned}
 
     # -- staff ---------------------------------------------------------------------------
     def get(self, workspace_id: str, email_id: str) -> Email:
@@ -104,9 +113,12 @@ class Outbox:
         """A failed email back to ``queued`` for one more delivery (with ``changes``, e.g.
         its new link); any other state is a conflict."""
         email = self.get(workspace_id, email_id)
-        requeued = Email.objects(id=email.id, workspace_id=workspace_id, status="failed").modify(
+        requeued = Email.objects(id=email.id, workspace_id=workspace_id, status="failed",
+                                 bodies_removed_at=None).modify(
             set__status="queued", inc__resends=1, set__updated_at=utcnow(), new=True, **changes)
         if requeued is None:
+            if email.bodies_removed_at is not None:
+                raise Conflict(TOO_OLD)
             raise Conflict(f"Only a failed email can be resent; this one is {email.status}.")
         return requeued
 

@@ -58,6 +58,7 @@ def email_detail(email: Email) -> dict[str, Any]:
         "cause": email.cause, "text_body": email.text_body, "html_body": email.html_body,
         "attachments": [{"kind": a.kind, "filename": a.filename} for a in email.attachments],
         "has_link": email.link is not None, "resends": email.resends,
+        "bodies_removed_at": isoformat(email.bodies_removed_at),
     }
 
 
@@ -239,8 +240,9 @@ class OutboxRpc:
     @rpc
     def sweep_emails(self) -> dict[str, int]:
         now = utcnow()
-        return self.repo.outbox.sweep(now, claimed_before=now - CLAIM_LOST_AFTER,
-                                      queued_before=now - QUEUE_LOST_AFTER)
+        return self.repo.outbox.sweep(
+            now, claimed_before=now - CLAIM_LOST_AFTER, queued_before=now - QUEUE_LOST_AFTER,
+            bodies_before=now - timedelta(days=get_settings().outbox_body_days))
 
     # -- staff --------------------------------------------------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)

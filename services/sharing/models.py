@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import mongoengine as me
 
 from porchlight.clock import utcnow
+from porchlight.storage import expires
 
 ALIAS = "sharing"
 
@@ -16,6 +19,9 @@ class ShareToken(me.Document):
         "indexes": [
             {"fields": ["token_hash"], "unique": True},
             {"fields": ["workspace_id", "entity_type", "entity_id", "created_at"]},
+            # A link is deleted a year after it expired (every link has an expiry): its
+            # access log goes with it.
+            expires("expires_at", timedelta(days=365)),
         ],
     }
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import mongoengine as me
 
@@ -18,6 +18,8 @@ ARTIFACT_KINDS = ("signed_pdf",)
 
 
 class Evidence(me.Document):
+    RETENTION: ClassVar[str] = (
+        "Kept while the workspace exists: the proof behind a signed or accepted answer.")
     meta = {
         "db_alias": ALIAS,
         "collection": "evidence",
@@ -54,6 +56,8 @@ class Evidence(me.Document):
 
 
 class Artifact(me.Document):
+    RETENTION: ClassVar[str] = (
+        "Kept while the workspace exists: the hashes that let anyone verify a signed PDF.")
     meta = {
         "db_alias": ALIAS,
         "collection": "artifacts",

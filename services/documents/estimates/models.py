@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import mongoengine as me
 
 from porchlight.clock import utcnow
@@ -35,6 +37,7 @@ class EstimateOutcome(me.EmbeddedDocument):
 
 
 class Estimate(me.Document):
+    RETENTION: ClassVar[str] = "Kept while the workspace exists: a customer-facing record."
     meta = {
         "db_alias": ALIAS,
         "collection": "estimates",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import mongoengine as me
 
 from porchlight.clock import utcnow
@@ -12,6 +14,8 @@ class StoredFile(me.Document):
     """Photos and documents customers are shown, and signed PDFs. Kept in the database
     (each well under MongoDB's 16 MB document limit) so a backup holds everything."""
 
+    RETENTION: ClassVar[str] = (
+        "Kept while the workspace exists: the files of its records (signed PDFs, photos).")
     meta = {"db_alias": ALIAS, "collection": "files", "indexes": [{"fields": ["workspace_id"]}]}
 
     workspace_id = me.StringField(required=True)

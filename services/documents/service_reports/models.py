@@ -3,6 +3,8 @@ sign, and the signature once given."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import mongoengine as me
 
 from porchlight.clock import utcnow
@@ -30,6 +32,7 @@ class FrozenReport(me.EmbeddedDocument):
 
 
 class ServiceReport(me.Document):
+    RETENTION: ClassVar[str] = "Kept while the workspace exists: a customer-facing record."
     meta = {
         "db_alias": ALIAS,
         "collection": "service_reports",

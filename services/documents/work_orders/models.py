@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import mongoengine as me
 
 from porchlight.clock import utcnow
@@ -9,6 +11,7 @@ from services.documents import ALIAS
 
 
 class WorkOrder(me.Document):
+    RETENTION: ClassVar[str] = "Kept while the workspace exists: a customer-facing record."
     meta = {
         "db_alias": ALIAS,
         "collection": "work_orders",
