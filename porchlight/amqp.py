@@ -305,10 +305,10 @@ class AmqpClient:
         self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any
     ) -> Any:
         """``call`` for code running on this client's loop."""
-        return await self._call(service, method, args, kwargs, timeout, request_context.current())
+        return await self._call(service, method, args, kwargs, timeout, request_context.outgoing_headers())
 
     async def _call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float | None,
-                    request_id: str | None) -> Any:
+                    headers: dict[str, str] | None) -> Any:
         timeout = self.timeout if timeout is None else float(timeout)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -326,7 +326,7 @@ class AmqpClient:
             # not replay stale commands on restart.
             expiration=timeout,
             delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
-            headers={request_context.AMQP_HEADER: request_id} if request_id else None,
+            headers=headers,
         )
         try:
             async with asyncio.timeout_at(deadline):
@@ -383,7 +383,8 @@ class AmqpClient:
         service's typed error, or ``ServiceUnavailable``."""
         timeout = self.timeout if timeout is None else float(timeout)
         # The id is read here, in the caller's thread: the call itself runs on the loop's.
-        return self._wait(self._call(service, method, args, kwargs, timeout, request_context.current()),
+        return self._wait(self._call(service, method, args, kwargs, timeout,
+                                     request_context.outgoing_headers()),
                           timeout)
 
     @contextmanager

@@ -85,6 +85,7 @@ def set_current(request_id: str | None) -> None:
 
 def clear() -> None:
     _current.request_id = None
+    _current.command_key = None
 
 
 @contextmanager
@@ -107,3 +108,46 @@ def from_headers(headers: Mapping[str, Any] | None, key: str) -> str | None:
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     return sane(value)
+
+
+# -- a staff command's idempotency key -------------------------------------------------------
+# The admin gateway takes a request's ``Idempotency-Key`` (the same sane characters as a
+# request id) and sends it with the RPC calls the request makes, as the AMQP header
+# ``nameko.idempotency_key``. Unlike the request id it must not travel further: the
+# service's ``RequestTracing`` takes it out of the worker's context data before the worker
+# runs (so nameko copies it onto no call and no event the worker makes) and makes it
+# current for the worker alone; ``porchlight.idempotency`` reads it there.
+COMMAND_HTTP_HEADER = "Idempotency-Key"
+COMMAND_CONTEXT_KEY = "idempotency_key"
+COMMAND_AMQP_HEADER = "nameko." + COMMAND_CONTEXT_KEY
+
+
+def command_key() -> str | None:
+    """The idempotency key of the staff command this thread is carrying out, if any."""
+    return getattr(_current, "command_key", None)
+
+
+def set_command_key(key: str | None) -> None:
+    _current.command_key = sane(key)
+
+
+@contextmanager
+def command(key: str | None) -> Iterator[str | None]:
+    """``with command(key):`` — calls made inside carry ``key``; after, none do."""
+    before = command_key()
+    set_command_key(key)
+    try:
+        yield command_key()
+    finally:
+        set_command_key(before)
+
+
+def outgoing_headers() -> dict[str, str] | None:
+    """The AMQP headers an RPC call made now carries: the request id and, inside a staff
+    command, its idempotency key."""
+    headers = {}
+    if (request_id := current()) is not None:
+        headers[AMQP_HEADER] = request_id
+    if (key := command_key()) is not None:
+        headers[COMMAND_AMQP_HEADER] = key
+    return headers or None

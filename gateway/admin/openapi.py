@@ -25,8 +25,10 @@ from flask import Blueprint, jsonify, request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from porchlight import request_context
 from porchlight.contracts import parse
 from porchlight.contracts.common import ErrorBody
+from porchlight.errors import InvalidInput
 
 Schema = dict[str, Any]
 JSON = "application/json"
@@ -51,6 +53,18 @@ ERROR_HEADERS: dict[int, Schema] = {
                           "schema": {"type": "integer"}}},
 }
 ID_SCHEMA: Schema = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+# Every command (POST, PATCH) may be retried safely under a key (``porchlight.idempotency``).
+COMMAND_METHODS = frozenset({"POST", "PATCH"})
+KEY_RULE = f"1 to {request_context.MAX_LENGTH} characters of A-Z a-z 0-9 . _ : - (a UUID is ideal)."
+IDEMPOTENCY_PARAMETER: Schema = {
+    "name": request_context.COMMAND_HTTP_HEADER, "in": "header", "required": False,
+    "description": "Makes the request safe to retry: the same key with the same request within "
+                   "24 hours has one effect and answers what the first answered (its status and "
+                   "body). The same key with a different request is 422; while the first is still "
+                   "running, 409. An answer holding a secret shown once (a link's token, a "
+                   f"temporary password) is not kept: its retry is 409. {KEY_RULE}",
+    "schema": {"type": "string", "pattern": f"^[A-Za-z0-9._:-]{{1,{request_context.MAX_LENGTH}}}$"},
+}
 PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "customer_id": ("The customer's id.", ID_SCHEMA),
     "work_order_id": ("The work order's id.", ID_SCHEMA),
@@ -94,10 +108,29 @@ class Operation:
     links: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
+    def retryable(self) -> bool:
+        """A command that takes an ``Idempotency-Key``."""
+        return self.method in COMMAND_METHODS
+
+    @property
     def statuses(self) -> tuple[int, ...]:
         extra = (400,) if self.body else ()
+        if self.retryable:  # a key in use by a running request (409), or for another one (422)
+            extra += (409, 422)
         auth = () if self.public else (401, 503)
         return tuple(sorted({*self.errors, *extra, *auth}))
+
+
+def idempotency_key(op: Operation) -> str | None:
+    """The request's ``Idempotency-Key``, checked: none for a read."""
+    raw = request.headers.get(request_context.COMMAND_HTTP_HEADER)
+    if raw is None or not op.retryable:
+        return None
+    key = request_context.sane(raw)
+    if key is None:
+        raise InvalidInput("The Idempotency-Key header needs attention.",
+                           {request_context.COMMAND_HTTP_HEADER: KEY_RULE})
+    return key
 
 
 def json_body() -> dict[str, Any]:
@@ -121,6 +154,10 @@ class Api:
         def register(view: Callable) -> Callable:
             @functools.wraps(view)
             def checked(**path: Any) -> Any:
+                with request_context.command(idempotency_key(op)):
+                    return run(**path)
+
+            def run(**path: Any) -> Any:
                 if op.body is not None:
                     empty = op.optional_body and not request.get_data(cache=True)
                     path["body"] = parse(op.body, {} if empty else json_body())
@@ -175,6 +212,8 @@ class Api:
                              "description": op.description}
         if op.query is not None:
             described["parameters"] = _query_parameters(op.query)
+        if op.retryable:
+            described["parameters"] = [*described.get("parameters", []), IDEMPOTENCY_PARAMETER]
         if op.body is not None:
             described["requestBody"] = {"required": not op.optional_body,
                                         "content": {JSON: {"schema": _ref(op.body)}}}

@@ -3,6 +3,8 @@ behind the one ``Store`` dependency that opens the database."""
 
 from __future__ import annotations
 
+from porchlight.idempotency import CommandLog
+from services.documents.commands import DocumentsCommand
 from services.documents.estimates.repository import EstimateRepository
 from services.documents.files.repository import FileRepository
 from services.documents.numbering import repository as numbering
@@ -16,8 +18,10 @@ class DocumentsRepository:
         self.estimates = EstimateRepository()
         self.service_reports = ServiceReportRepository()
         self.files = FileRepository()
+        self.commands = CommandLog(DocumentsCommand)
 
     def ensure_indexes(self) -> None:
         numbering.ensure_indexes()
-        for repository in (self.work_orders, self.estimates, self.service_reports, self.files):
+        for repository in (self.work_orders, self.estimates, self.service_reports, self.files,
+                           self.commands):
             repository.ensure_indexes()

@@ -15,6 +15,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.contacts import ContactInput, ContactPatch
 from porchlight.errors import CONTRACT_ERRORS, Conflict, Unavailable
 from porchlight.events import fact
+from porchlight.idempotency import idempotent
 from porchlight.settings import get_settings
 from services.identity import access
 from services.identity.models import Contact, SignInCode, Workspace
@@ -44,6 +45,7 @@ def portal_link(path: str, token: str) -> str:
 
 class ContactsRpc:
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def create_contact(self, workspace_id: str, actor: str, customer_id: str, data: dict) -> dict[str, Any]:
         fields = parse(ContactInput, data).model_dump()
         self.repo.get_customer(workspace_id, customer_id)
@@ -62,6 +64,7 @@ class ContactsRpc:
         return contact_to_wire(self.repo.accounts.contact(workspace_id, customer_id, contact_id))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def update_contact(self, workspace_id: str, actor: str, customer_id: str, contact_id: str,
                        data: dict) -> dict[str, Any]:
         patch = parse(ContactPatch, data)
@@ -76,6 +79,7 @@ class ContactsRpc:
         return contact_to_wire(contact)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
+    @idempotent()
     def invite_contact(self, workspace_id: str, actor: str, customer_id: str,
                        contact_id: str) -> dict[str, Any]:
         """Email the contact a sign-in link and a 6-digit code. Inviting again sends a new
@@ -84,6 +88,7 @@ class ContactsRpc:
         return self._invite(self._with_access(workspace_id, customer_id, contact_id), actor)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
     def set_temporary_password(self, workspace_id: str, actor: str, customer_id: str,
                                contact_id: str) -> dict[str, Any]:
         """A one-time password, returned once; the contact must choose their own when they
@@ -99,6 +104,7 @@ class ContactsRpc:
         return {"contact": contact_to_wire(contact), "temporary_password": raw}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def remove_access(self, workspace_id: str, actor: str, customer_id: str,
                       contact_id: str) -> dict[str, Any]:
         """End every session of the contact at once and stop their links and codes; what

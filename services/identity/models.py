@@ -9,6 +9,7 @@ from typing import ClassVar
 import mongoengine as me
 
 from porchlight.clock import utcnow
+from porchlight.idempotency import CommandRecord
 from porchlight.storage import expires
 
 ALIAS = "identity"
@@ -178,3 +179,9 @@ class Attempt(me.Document):
 
     key = me.StringField(required=True)
     at = me.DateTimeField(required=True, default=utcnow)
+
+
+class IdentityCommand(CommandRecord):
+    """A staff command carried out under an idempotency key (``porchlight.idempotency``)."""
+
+    meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}

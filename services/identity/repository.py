@@ -8,9 +8,10 @@ import secrets
 
 from porchlight.clock import utcnow
 from porchlight.errors import NotFound
+from porchlight.idempotency import CommandLog
 from porchlight.storage import get_in_workspace, is_object_id
 from services.identity.accounts import Accounts
-from services.identity.models import ApiKey, Customer, Workspace
+from services.identity.models import ApiKey, Customer, IdentityCommand, Workspace
 
 API_KEY_PREFIX = "plk_"
 
@@ -26,11 +27,13 @@ class IdentityRepository:
 
     def __init__(self) -> None:
         self.accounts = Accounts()
+        self.commands = CommandLog(IdentityCommand)
 
     def ensure_indexes(self) -> None:
         for model in (Workspace, ApiKey, Customer):
             model.ensure_indexes()
         self.accounts.ensure_indexes()
+        self.commands.ensure_indexes()
 
     # -- workspaces -------------------------------------------------------------------
     def create_workspace(self, **fields: object) -> Workspace:

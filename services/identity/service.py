@@ -13,6 +13,7 @@ from porchlight.contracts.customers import CustomerInput
 from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput, WorkspacePatch
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
+from porchlight.idempotency import idempotent
 from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_calls import RpcHandover
@@ -97,6 +98,7 @@ class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Obser
         return workspace_to_wire(self.repo.get_workspace(workspace_id))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def update_workspace(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         """Change the fields sent (``WorkspacePatch``). A change customers can see is
         announced as ``workspace_updated`` naming the fields; sending the current values
@@ -129,6 +131,7 @@ class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Obser
         return {"workspace_id": key.workspace_id, "api_key_id": str(key.id)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
     def create_api_key(self, workspace_id: str, actor: str, data: dict | None = None) -> dict[str, Any]:
         label = parse(ApiKeyInput, data or {}).label
         self.repo.get_workspace(workspace_id)
@@ -141,12 +144,14 @@ class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Obser
         return [api_key_to_wire(key) for key in self.repo.list_api_keys(workspace_id)]
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def revoke_api_key(self, workspace_id: str, actor: str, key_id: str) -> dict[str, Any]:
         key = self.repo.revoke_api_key(workspace_id, key_id)
         self.dispatch("api_key_revoked", fact(workspace_id, actor, api_key_id=str(key.id)))
         return api_key_to_wire(key)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def create_customer(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         fields = parse(CustomerInput, data).model_dump()
         if not fields["email"] and not fields["phone"]:

@@ -8,6 +8,7 @@ from typing import ClassVar
 import mongoengine as me
 
 from porchlight.clock import utcnow
+from porchlight.idempotency import CommandRecord
 
 ALIAS = "notifications"
 
@@ -134,3 +135,9 @@ class CustomerMail(me.Document):
     entity_id = me.StringField(required=True)
     notify = me.BooleanField(required=True)
     updated_at = me.DateTimeField(required=True, default=utcnow)
+
+
+class NotificationsCommand(CommandRecord):
+    """A staff command carried out under an idempotency key (``porchlight.idempotency``)."""
+
+    meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}

@@ -25,6 +25,7 @@ from porchlight.contracts.notifications import (
     EmailQuery,
 )
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput
+from porchlight.idempotency import idempotent
 from porchlight.settings import get_settings
 from services.notifications import emails, mail
 from services.notifications.models import Attachment, Email, EmailLink
@@ -98,6 +99,7 @@ class OutboxRpc:
 
     # -- the customer, when staff share a record ------------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def email_customer(self, workspace_id: str, actor: str, command: dict) -> dict[str, Any]:
         """Email the record's customer the link just minted for it (``CustomerEmailCommand``),
         unless staff said not to or there is no address; the choice also decides the
@@ -262,6 +264,7 @@ class OutboxRpc:
         return email_detail(self.repo.outbox.get(workspace_id, email_id))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def resend_email(self, workspace_id: str, actor: str, email_id: str) -> dict[str, Any]:
         """Queue a failed email again. One that carried a share link gets a new link: the
         old one is replaced (``sharing.rotate_token``), since it was never kept to be sent

@@ -7,8 +7,9 @@ from typing import Any
 from mongoengine import NotUniqueError
 
 from porchlight.clock import utcnow
+from porchlight.idempotency import CommandLog
 from porchlight.storage import get_in_workspace, newest_first
-from services.notifications.models import InboxItem
+from services.notifications.models import InboxItem, NotificationsCommand
 from services.notifications.outbox import Outbox
 
 NO_ITEM = "No such inbox item."
@@ -19,10 +20,12 @@ class NotificationsRepository:
 
     def __init__(self) -> None:
         self.outbox = Outbox()
+        self.commands = CommandLog(NotificationsCommand)
 
     def ensure_indexes(self) -> None:
         InboxItem.ensure_indexes()
         self.outbox.ensure_indexes()
+        self.commands.ensure_indexes()
 
     def has_cause(self, cause: str) -> bool:
         """Whether the fact ``cause`` names already made its item (a redelivery)."""

@@ -26,6 +26,7 @@ from porchlight.clock import isoformat, parse_iso
 from porchlight.contracts import parse
 from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.errors import CONTRACT_ERRORS
+from porchlight.idempotency import idempotent
 from porchlight.ping import Ping
 from porchlight.request_tracing import RequestTracing
 from porchlight.service_calls import TimedRpcProxy
@@ -138,11 +139,13 @@ class NotificationsService(OutboxRpc, Ping, Observed):
         }
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def mark_read(self, workspace_id: str, actor: str, item_id: str) -> dict[str, Any]:
         """Mark an item read. Repeating it changes nothing: the first reader is kept."""
         return item_to_wire(self.repo.mark_read(workspace_id, actor, item_id))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def mark_all_read(self, workspace_id: str, actor: str) -> dict[str, int]:
         """Mark every unread item read; ``{"marked": <how many this call marked>}``."""
         return {"marked": self.repo.mark_all_read(workspace_id, actor)}

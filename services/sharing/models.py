@@ -7,6 +7,7 @@ from datetime import timedelta
 import mongoengine as me
 
 from porchlight.clock import utcnow
+from porchlight.idempotency import CommandRecord
 from porchlight.storage import expires
 
 ALIAS = "sharing"
@@ -39,3 +40,9 @@ class ShareToken(me.Document):
     rotated_from = me.StringField()
     last_accessed_at = me.DateTimeField()
     access_count = me.IntField(required=True, default=0)
+
+
+class SharingCommand(CommandRecord):
+    """A staff command carried out under an idempotency key (``porchlight.idempotency``)."""
+
+    meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}

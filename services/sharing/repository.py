@@ -11,13 +11,18 @@ from pymongo import UpdateOne
 from porchlight import share_tokens
 from porchlight.clock import utcnow
 from porchlight.errors import NotFound
+from porchlight.idempotency import CommandLog
 from porchlight.storage import get_in_workspace, is_object_id
-from services.sharing.models import ShareToken
+from services.sharing.models import ShareToken, SharingCommand
 
 
 class SharingRepository:
+    def __init__(self) -> None:
+        self.commands = CommandLog(SharingCommand)
+
     def ensure_indexes(self) -> None:
         ShareToken.ensure_indexes()
+        self.commands.ensure_indexes()
 
     def mint(
         self, workspace_id: str, actor: str, entity_type: str, entity_id: str,

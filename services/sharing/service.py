@@ -17,6 +17,7 @@ from porchlight.contracts import ATTENTION, parse
 from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
 from porchlight.events import fact
+from porchlight.idempotency import idempotent
 from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_calls import TimedRpcProxy
@@ -111,6 +112,7 @@ class SharingService(Ping, Observed):
         ))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
     def mint_token(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         """Mint a link to a record of the workspace (documents confirms it exists). Without
         ``expires_at`` it gets its kind's default lifetime. Returns the raw token — the
@@ -120,6 +122,7 @@ class SharingService(Ping, Observed):
         return {"token": raw, "share_token": token_to_wire(token)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
     def replace_token(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         """Mint like ``mint_token``, then revoke every live link to the same record with the
         same permissions that was minted before this one: sending an estimate or a report
@@ -183,6 +186,7 @@ class SharingService(Ping, Observed):
             token.expires_at is None or as_utc(token.expires_at) > utcnow())
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
     def revoke_token(self, workspace_id: str, actor: str, token_id: str) -> dict[str, Any]:
         token, changed = self.repo.revoke(workspace_id, actor, token_id)
         if changed:
@@ -193,6 +197,7 @@ class SharingService(Ping, Observed):
         return token_to_wire(token)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
     def rotate_token(self, workspace_id: str, actor: str, token_id: str) -> dict[str, Any]:
         """Revoke a live token and mint its replacement with the same entity, permissions
         and expiry. Rotating an already revoked token is refused: it could resurrect

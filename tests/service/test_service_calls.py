@@ -17,8 +17,10 @@ import pytest
 from eventlet.event import Event
 from nameko.rpc import rpc
 
+from porchlight import request_context
 from porchlight.amqp import AmqpClient
 from porchlight.errors import Unavailable
+from porchlight.request_tracing import RequestTracing
 from porchlight.service_calls import RpcHandover, TimedRpcProxy, UndeclaredCall
 
 BOUND = 0.5
@@ -44,14 +46,23 @@ class Neighbour:
         Neighbour.ran.append(word)
         return word
 
+    @rpc
+    def keys(self) -> str | None:
+        return request_context.command_key()
+
 
 class Caller:
     name = "sharing"
+    tracing = RequestTracing()
     documents = TimedRpcProxy("documents", timeout=BOUND, refusal=REFUSAL)
 
     @rpc
     def ask(self, method: str, *args: Any) -> Any:
         return getattr(self.documents, method)(*args)
+
+    @rpc
+    def own_and_next_key(self) -> list[str | None]:
+        return [request_context.command_key(), self.documents.keys()]
 
 
 class Sender:
@@ -152,3 +163,14 @@ def test_an_edge_the_call_graph_does_not_declare_refuses_to_start(
     container = container_factory(Stray, service_config)
     with pytest.raises(UndeclaredCall, match="signatures waits on identity"):
         container.start()
+
+
+def test_a_staff_commands_key_stops_at_the_service_it_was_sent_to(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    """An idempotency key names one command: were it passed on, the next service would
+    take its own command for a retry of the first."""
+    start(container_factory, service_config, Neighbour)
+    start(container_factory, service_config, Caller)
+    with request_context.command("create-7"):
+        assert rpc_client.call("sharing", "own_and_next_key") == ["create-7", None]
+    assert rpc_client.call("sharing", "own_and_next_key") == [None, None]

@@ -13,6 +13,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, EstimateQuery
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.events import fact
+from porchlight.idempotency import idempotent
 from services.documents import evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates import rules
@@ -46,6 +47,7 @@ class EstimateRpc(DocumentsDependencies):
         return expired
 
     @rpc(expected_exceptions=(InvalidInput, Conflict, Unavailable))
+    @idempotent()
     def create_estimate(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         sent = parse(EstimateInput, data)
         settings = estimate_settings(self.identity, workspace_id)
@@ -60,6 +62,7 @@ class EstimateRpc(DocumentsDependencies):
         return estimate_to_wire(estimate)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
+    @idempotent()
     def update_estimate(self, workspace_id: str, actor: str, estimate_id: str, data: dict) -> dict[str, Any]:
         """Edit a draft or sent estimate. Each edit makes a new revision: the customer sees
         it at once, and an answer given to an older one is refused."""
@@ -81,6 +84,7 @@ class EstimateRpc(DocumentsDependencies):
         return estimate_to_wire(updated)
 
     @rpc(expected_exceptions=(NotFound, Conflict))
+    @idempotent()
     def send_estimate(self, workspace_id: str, actor: str, estimate_id: str) -> dict[str, Any]:
         """draft → sent. Sending again is harmless; any other state is a conflict."""
         current = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
@@ -158,6 +162,7 @@ class EstimateRpc(DocumentsDependencies):
         return customer_view(final, None)
 
     @rpc(expected_exceptions=(NotFound, Conflict))
+    @idempotent()
     def convert_estimate(self, workspace_id: str, actor: str, estimate_id: str) -> dict[str, Any]:
         """approved → converted, creating the work order and linking both ways. Repeating
         it returns the same work order; a conversion that failed half-way is finished by

@@ -13,6 +13,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.service_reports import MAX_ATTACHMENTS, ServiceReportInput, ServiceReportPatch
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
+from porchlight.idempotency import idempotent
 from services.documents import evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.rules import read_signed_pdf, read_upload
@@ -30,6 +31,7 @@ class ServiceReportRpc(DocumentsDependencies):
             report, self.repo.work_orders.find(report.workspace_id, report.work_order_id))
 
     @rpc(expected_exceptions=(InvalidInput, Conflict))
+    @idempotent()
     def create_service_report(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         sent = parse(ServiceReportInput, data)
         if self.repo.work_orders.find(workspace_id, sent.work_order_id) is None:
@@ -41,6 +43,7 @@ class ServiceReportRpc(DocumentsDependencies):
         return self._to_wire(report)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
+    @idempotent()
     def update_service_report(
         self, workspace_id: str, actor: str, report_id: str, data: dict
     ) -> dict[str, Any]:
@@ -56,6 +59,7 @@ class ServiceReportRpc(DocumentsDependencies):
         return self._to_wire(updated)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
+    @idempotent()
     def add_attachment(self, workspace_id: str, actor: str, report_id: str, data: dict) -> dict[str, Any]:
         """Store a photo or PDF on a draft report. The declared type must match the
         file's content; the size and count are capped."""
@@ -75,6 +79,7 @@ class ServiceReportRpc(DocumentsDependencies):
         return self._to_wire(updated)
 
     @rpc(expected_exceptions=(NotFound, Conflict))
+    @idempotent()
     def complete_service_report(self, workspace_id: str, actor: str, report_id: str) -> dict[str, Any]:
         """The appointment is done: draft → awaiting_signature, freezing what the customer
         will be shown and sign. Repeating it is harmless."""

@@ -10,6 +10,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.work_orders import WorkOrderInput, WorkOrderPatch, WorkOrderQuery
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
+from porchlight.idempotency import idempotent
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.work_orders.wire import work_order_for_customer, work_order_to_wire
 from services.documents.workspace import ensure_customer
@@ -17,6 +18,7 @@ from services.documents.workspace import ensure_customer
 
 class WorkOrderRpc(DocumentsDependencies):
     @rpc(expected_exceptions=(InvalidInput, Conflict, Unavailable))
+    @idempotent()
     def create_work_order(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
         order = parse(WorkOrderInput, data)
         fields = order.model_dump(exclude={"number"} if order.number is None else set())
@@ -26,6 +28,7 @@ class WorkOrderRpc(DocumentsDependencies):
         return work_order_to_wire(wo)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
+    @idempotent()
     def update_work_order(
         self, workspace_id: str, actor: str, work_order_id: str, data: dict
     ) -> dict[str, Any]:

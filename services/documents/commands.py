@@ -1,0 +1,11 @@
+"""The documents service's record of staff commands carried out under an idempotency key
+(``porchlight.idempotency``): one collection for every aggregate's commands."""
+
+from __future__ import annotations
+
+from porchlight.idempotency import CommandRecord
+from services.documents import ALIAS
+
+
+class DocumentsCommand(CommandRecord):
+    meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}
