@@ -2,6 +2,7 @@
 
     porchlight workspace create --name N    a workspace and its first staff API key
     porchlight api-key create|list|revoke   manage a workspace's staff API keys
+        [--idempotency-key K]               create and revoke act once per key
     porchlight outbox --workspace-id W      the workspace's recent emails, newest first
         [--status S] [--recipient R] [--limit N] [--cursor C] [--json]
     porchlight outbox show EMAIL_ID --workspace-id W [--json]
@@ -20,9 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from typing import Any
 
-from porchlight import broker_access
+from porchlight import broker_access, request_context
 from porchlight.amqp import AmqpClient, BrokerRefused, ServiceUnavailable
 from porchlight.errors import InvalidInput, PorchlightError
 from porchlight.settings import SettingsError, get_settings, redact_uri
@@ -57,18 +59,28 @@ def cmd_workspace_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def command(client: AmqpClient, key: str, service: str, method: str, *args: Any) -> Any:
+    """A staff command under an idempotency key, tried a second time when no answer came:
+    the service keeps the first answer under the key, so the command acts at most once."""
+    with request_context.command(key):
+        try:
+            return client.call(service, method, *args)
+        except ServiceUnavailable:
+            return client.call(service, method, *args)
+
+
 def cmd_api_key(args: argparse.Namespace) -> int:
     client = _client()
+    key = args.idempotency_key or uuid.uuid4().hex
     try:
         if args.action == "create":
-            result = client.call(
-                "identity", "create_api_key", args.workspace_id, "cli",
-                {"label": args.label} if args.label else {},
-            )
+            result = command(client, key, "identity", "create_api_key", args.workspace_id, "cli",
+                             {"label": args.label} if args.label else {})
         elif args.action == "list":
             result = client.call("identity", "list_api_keys", args.workspace_id)
         else:
-            result = client.call("identity", "revoke_api_key", args.workspace_id, "cli", args.key_id)
+            result = command(client, key, "identity", "revoke_api_key", args.workspace_id, "cli",
+                             args.key_id)
     finally:
         client.close()
     _print(result)
@@ -171,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--workspace-id", required=True)
     keys.add_argument("--label")
     keys.add_argument("--key-id", help="with revoke")
+    keys.add_argument("--idempotency-key", help="with create or revoke: running the command again "
+                      "with the same key acts once (default: a new key, retried once by itself)")
     keys.set_defaults(func=cmd_api_key)
 
     outbox = sub.add_parser(

@@ -121,3 +121,33 @@ def test_a_failed_email_shows_its_last_error_under_its_row(capsys):
     assert lines[1].startswith(f"{2:024x}  2026-03-01 09:30  {ADDRESS}  failed")
     assert lines[2] == " " * 26 + "last error: 550 5.1.1 No such mailbox"
     assert lines[3].startswith(f"{1:024x}") and lines[4] == f"More: add --cursor {'1' * 24}"
+
+
+# -- commands retried under a key ------------------------------------------------------------
+def keys_of(workspace_id: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    code, out, err = run(capsys, "api-key", "list", "--workspace-id", workspace_id)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_a_key_created_whose_answer_was_lost_is_created_once(outbox, capsys, monkeypatch):
+    """The first answer never arrives (the service did the work): the CLI's own retry, under
+    the same key, makes no second key — and says the first one's secret cannot be shown again."""
+    workspace_id = outbox["workspace_id"]
+    before = len(keys_of(workspace_id, capsys))
+    real_call = cli.AmqpClient.call
+    lost: list[str] = []
+
+    def answer_lost_once(self, service, method, *args, **kwargs):
+        answer = real_call(self, service, method, *args, **kwargs)
+        if method == "create_api_key" and not lost:
+            lost.append(method)
+            raise cli.ServiceUnavailable("identity: no answer in time")
+        return answer
+
+    monkeypatch.setattr(cli.AmqpClient, "call", answer_lost_once)
+    code, _, err = run(capsys, "api-key", "create", "--workspace-id", workspace_id, "--label", "ci")
+    assert code == 2 and "shown only once" in err, err
+    monkeypatch.undo()
+    assert len(keys_of(workspace_id, capsys)) == before + 1
+
