@@ -1,10 +1,10 @@
 """Portal pages against the gateway's own floor; the read model's cold path, RPC cost and
-freshness; signature-to-PDF time.
+freshness; signature-to-PDF time; a soak of mixed traffic.
 
 Run it with ``make bench`` (or ``.venv/bin/python bench/portal_pages.py --duration 10``).
 It starts the whole stack (every service and both gateways) on a throwaway RabbitMQ
 virtual host and free localhost ports, seeds the demo workspace (a live work-order share
-link and a sent estimate), and runs three sections against it.
+link and a sent estimate), and runs four sections against it.
 
 Portal pages: drives the SAME portal gateway process with ``wrk`` (16 connections,
 2 threads, a short warm-up, then a measured run) at ``GET /healthz`` (calls no service),
@@ -24,6 +24,12 @@ Signature to PDF (``bench/signature_pdf.py``): ``--pdf-batch`` (default 30) comp
 service reports, made through the admin API, are signed one after another over HTTP like a
 customer would; it prints the signing POST's own time and the time from that answer until
 ``GET /api/v1/service-reports/<id>/pdf`` answers 200 (polled every 50 ms): median, p95, max.
+
+Soak (``bench/soak.py``): ``--soak-seconds`` (default 120; 0 skips it) of mixed traffic at
+16 clients through both gateways — link pages, the signed-in dashboard, admin reads and a
+trickle of writes — with every answer recorded: per stack process the RSS at the start,
+after 20 s and at the end, p50/p99 of the first and the last 20 s, every answer that is not
+2xx/3xx by status and path, and whether memory and latency stayed flat.
 
 It prints one table of those figures, the CPU each process group spent per request, the
 goals, the exact commands and the machine's facts; the same figures are written as JSON to
@@ -63,10 +69,14 @@ from signature_pdf import (
     WARMUP_PDF_TIMEOUT_S,
     StaffApi,
     create_reports,
+    csrf_token,
     measure_batch,
     print_figures,
     sign_and_wait,
 )
+from soak import CONNECTIONS as SOAK_CONNECTIONS
+from soak import FLAT_P99_FACTOR, FLAT_RSS_GROWTH, WINDOW_S, run_soak
+from soak import print_figures as print_soak_figures
 
 from devtools.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
 from devtools.demo import seed
@@ -403,7 +413,8 @@ def signed_in_session(stack: Stack, demo: dict[str, Any], within: float = 30.0) 
     form = browser.get(f"{stack.portal_url}/portal/sign-in", timeout=10)
     already = len(stack.mail.messages)
     sent = browser.post(f"{stack.portal_url}/portal/sign-in",
-                        data={"csrf_token": csrf_token(form.text), "email": email}, timeout=10)
+                        data={"csrf_token": csrf_token(form.text, "the sign-in page"), "email": email},
+                        timeout=10)
     deadline = time.monotonic() + within
     # The demo's own emails to the same address may arrive meanwhile: the code's is the
     # one with a line of six digits.
@@ -412,7 +423,7 @@ def signed_in_session(stack: Stack, demo: dict[str, Any], within: float = 30.0) 
             raise BenchError(f"no sign-in code reached {email} within {within:g}s; nothing measured")
         time.sleep(0.1)
     signed = browser.post(f"{stack.portal_url}/portal/sign-in/code", data={
-        "csrf_token": csrf_token(sent.text), "email": email, "code": code},
+        "csrf_token": csrf_token(sent.text, "the code page"), "email": email, "code": code},
         timeout=10, allow_redirects=False)
     if signed.status_code != 303 or SESSION_COOKIE not in signed.cookies:
         raise BenchError(f"signing the demo contact in answered {signed.status_code}; nothing measured")
@@ -426,13 +437,6 @@ def sign_in_code(messages: list[Any], email: str) -> str | None:
             if found := re.search(r"^(\d{6})\s*$", text, re.MULTILINE):
                 return found.group(1)
     return None
-
-
-def csrf_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    if found is None:
-        raise BenchError("the sign-in page has no CSRF token; nothing measured")
-    return found.group(1)
 
 
 # -- sections -------------------------------------------------------------------------
@@ -547,6 +551,40 @@ def signature_to_pdf(bench: Bench) -> SectionResult:
     return SectionResult("signature_to_pdf", {**figures, "warmup": warm})
 
 
+def soak(bench: Bench) -> SectionResult:
+    """``--soak-seconds`` of mixed traffic; see bench/soak.py. Its flatness and errors are
+    reported as goals: facts measured, like every goal here, not a test."""
+    seconds = bench.args.soak_seconds
+    if not seconds:
+        return SectionResult("soak", {"skipped": "--soak-seconds 0"})
+    stack = bench.stack
+    contact = {"Cookie": f"{SESSION_COOKIE}={signed_in_session(stack, bench.demo)}"}
+    leaders = {name: proc.pid for name, proc in stack.processes.items()}
+    print(f"Soak: {seconds:g}s of mixed traffic at {SOAK_CONNECTIONS} clients through both "
+          "gateways …", flush=True)
+    figures = run_soak(stack.portal_url, stack.admin_url, bench.demo, contact, leaders, seconds,
+                       bench.meter, progress=lambda line: print(line, flush=True))
+    bench.check_alive()
+    facts = figures["verdict"]
+    first, last = figures["first"], figures["last"]
+    busy = (f"; other work used {first['cpu']['foreign_share']:.0%} of the machine in the first, "
+            f"{last['cpu']['foreign_share']:.0%} in the last" if "cpu" in first and "cpu" in last else "")
+    largest = facts["largest_growth"]
+    goals = [
+        Goal("soak latency flat", facts["latency_flat"],
+             f"last {WINDOW_S:g} s p99 {last['all']['p99_ms']:.1f} ms = "
+             f"{facts['p99_ratio_last_to_first']:.2f}x the first {WINDOW_S:g} s's "
+             f"{first['all']['p99_ms']:.1f} ms (flat: <= {FLAT_P99_FACTOR:g}x){busy}"),
+        Goal("soak memory flat", facts["memory_flat"],
+             f"largest RSS growth after {WINDOW_S:g} s: {largest['process']} {largest['growth']:+.1%} "
+             f"(flat: every process <= {FLAT_RSS_GROWTH:+.0%})"
+             + "".join(f"; {name} {growth:+.1%}" for name, growth in facts["grew_more_than_bound"].items())),
+        Goal("soak without errors", not facts["errors"],
+             f"{facts['errors']} of {figures['answers']} answers not 2xx/3xx"),
+    ]
+    return SectionResult("soak", figures, goals)
+
+
 # -- report ---------------------------------------------------------------------------
 
 
@@ -592,6 +630,13 @@ def print_table(results: dict[str, SectionResult]) -> None:
         for name, fig in rows:
             print(f"{name:<30} {'':>9} {fig['p50_ms']:>8.2f} {fig['p99_ms']:>8.2f} "
                   f"{fig['max_ms']:>8.2f}")
+    soaked = results.get("soak")
+    if soaked and not soaked.figures.get("skipped"):
+        for which in ("first", "last"):
+            window = soaked.figures[which]
+            fig = window["all"]
+            print(f"{f'soak, {which} {WINDOW_S:g} s (mixed)':<30} {window['requests_per_s']:>9.1f} "
+                  f"{fig['p50_ms']:>8.2f} {fig['p99_ms']:>8.2f} {fig['max_ms']:>8.2f}")
 
 
 def print_portal_pages(result: SectionResult) -> None:
@@ -634,6 +679,18 @@ def print_signature_to_pdf(result: SectionResult) -> None:
         print_cpu("signature_to_pdf", result.figures["cpu"])
 
 
+def print_soak(result: SectionResult) -> None:
+    if result.figures.get("skipped"):
+        print()
+        print("Soak: skipped (--soak-seconds 0).")
+        return
+    print_soak_figures(result.figures)
+    if result.figures.get("cpu"):
+        print("  CPU per answer during the soak (ms, by process group):")
+        print_cpu("soak", result.figures["cpu"])
+    print_goals(result)
+
+
 def print_goals(result: SectionResult) -> None:
     for goal in result.goals:
         print(f"  goal {goal.name}: {goal.detail} — {'met' if goal.met else 'NOT met'}")
@@ -656,6 +713,7 @@ SECTIONS: list[tuple[Section, Callable[[SectionResult], None]]] = [
     (portal_pages, print_portal_pages),
     (read_model, print_read_model),
     (signature_to_pdf, print_signature_to_pdf),
+    (soak, print_soak),
 ]
 
 
@@ -693,11 +751,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--pdf-batch", type=int, default=30,
                         help="service reports signed, one after another, in the signature-to-PDF "
                              "section (default 30)")
+    parser.add_argument("--soak-seconds", type=float, default=120.0,
+                        help=f"seconds of mixed traffic at {SOAK_CONNECTIONS} clients in the soak "
+                             f"section; 0 skips it, else at least {2 * WINDOW_S:g} (default 120)")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup <= 0:
         parser.error("--duration and --warmup must be positive")
     if args.gateway_workers is not None and args.gateway_workers < 1:
         parser.error("--gateway-workers must be at least 1")
+    if args.soak_seconds and args.soak_seconds < 2 * WINDOW_S:
+        parser.error(f"--soak-seconds must be 0 (no soak) or at least {2 * WINDOW_S:g}: its first and "
+                     f"last {WINDOW_S:g} s are compared")
     if min(args.pdf_batch, args.first_views, args.rpc_calls, args.freshness_trials) < 1:
         parser.error("--pdf-batch, --first-views, --rpc-calls and --freshness-trials must be "
                      "at least 1")

@@ -122,10 +122,11 @@ def create_reports(api: StaffApi, customer_id: str, count: int) -> list[Report]:
 # -- one signature ----------------------------------------------------------------------
 
 
-def csrf_token(html: str) -> str:
+def csrf_token(html: str, page: str = "the service-report page") -> str:
+    """The CSRF token of a portal form (the soak's estimate page uses it too)."""
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     if match is None:
-        raise PdfBenchError("the service-report page has no CSRF token")
+        raise PdfBenchError(f"{page} has no CSRF token")
     return match[1]
 
 
