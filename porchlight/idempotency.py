@@ -126,30 +126,39 @@ def fingerprint(command: str, args: tuple, kwargs: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def idempotent(*, secret: bool = False) -> Callable[[Method], Method]:
-    """Make a staff command (``method(self, workspace_id, ...)`` on a service whose
-    ``repo.commands`` is a ``CommandLog``) safe to retry under an idempotency key.
-    ``secret``: its answer holds something shown once, so it is never stored."""
+# The scope of the keys portal forms carry: each is random (``request_context.new_form_key``)
+# and the request it names includes the caller's own session or address, so one scope
+# serves all of them.
+PORTAL_FORMS = "portal-form"
+
+
+def idempotent(*, secret: bool = False, scope: str | None = None) -> Callable[[Method], Method]:
+    """Make a command safe to retry under an idempotency key, on a service whose
+    ``repo.commands`` is a ``CommandLog``. A staff command (``method(self, workspace_id,
+    ...)``) keeps its keys per workspace; a portal form's command names its ``scope``
+    instead (``PORTAL_FORMS``). ``secret``: its answer holds something shown once, so it
+    is never stored."""
 
     def decorate(method: Method) -> Method:
         signature = inspect.signature(method)
 
         @functools.wraps(method)
-        def run(self: Any, workspace_id: str, *args: Any, **kwargs: Any) -> Any:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
             key = request_context.command_key()
             if key is None:
-                return method(self, workspace_id, *args, **kwargs)
+                return method(self, *args, **kwargs)
             try:  # nameko checks the wrapper's signature, which takes anything: check here
-                signature.bind(self, workspace_id, *args, **kwargs)
+                signature.bind(self, *args, **kwargs)
             except TypeError as exc:
                 raise IncorrectSignature(str(exc)) from None
+            where, named = (scope, args) if scope is not None else (args[0], args[1:])
             log: CommandLog = self.repo.commands
-            printed = fingerprint(method.__name__, args, kwargs)
-            record, held = log.claim(workspace_id, key, method.__name__, printed, utcnow())
+            printed = fingerprint(method.__name__, named, kwargs)
+            record, held = log.claim(str(where), key, method.__name__, printed, utcnow())
             if not held:
                 return _answer_of(record, printed)
             try:
-                answer = method(self, workspace_id, *args, **kwargs)
+                answer = method(self, *args, **kwargs)
             except BaseException:
                 log.release(record)
                 raise

@@ -122,6 +122,12 @@ COMMAND_CONTEXT_KEY = "idempotency_key"
 COMMAND_AMQP_HEADER = "nameko." + COMMAND_CONTEXT_KEY
 
 
+def new_form_key() -> str:
+    """The one-time key a portal form carries (a hidden field): a double click or a page
+    sent again carries the same one, so the command it asks for acts once."""
+    return "form-" + new_request_id()
+
+
 def command_key() -> str | None:
     """The idempotency key of the staff command this thread is carrying out, if any."""
     return getattr(_current, "command_key", None)

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from gateway.web import configure, install_security_headers
+from porchlight import request_context
 from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import parse_iso
 from porchlight.errors import Forbidden, NotFound, TooManyRequests, Unavailable
@@ -77,6 +78,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                     "another gateway process will be refused. Set it in production.")
     app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https://")
     app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money, amount=amount)
+    # Each form that asks for a command carries a one-time key: sent twice, it acts once.
+    app.jinja_env.globals["form_key"] = request_context.new_form_key
     CSRFProtect(app)
 
     from gateway.portal.accounts import bp as accounts

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, request
 
 from gateway.web import amqp_client
+from porchlight import request_context
 from porchlight.errors import Unauthorized
 from porchlight.settings import get_settings
 
@@ -23,7 +24,11 @@ SECURE_COOKIE = "__Host-porchlight_session"
 
 
 def identity(method: str, *args: Any) -> Any:
-    return amqp_client(current_app).call("identity", method, *args)
+    """Call identity; from a form that carries its one-time key (``form_key``), under that
+    key, so the same form sent twice acts once."""
+    key = request.form.get("form_key") if request.method == "POST" else None
+    with request_context.command(key):  # a key that is not sane is dropped, never sent
+        return amqp_client(current_app).call("identity", method, *args)
 
 
 def _secure() -> bool:

@@ -18,6 +18,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized, Unavailable
 from porchlight.events import fact
+from porchlight.idempotency import PORTAL_FORMS, idempotent
 from services.identity.models import Contact
 from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from services.identity.sign_in_rpc import DEAD_LINK, limits
@@ -70,6 +71,7 @@ class PasswordsRpc:
         return self._signed_in(contact, session)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
+    @idempotent(scope=PORTAL_FORMS)
     def request_password_reset(self, data: dict, ip: str | None = None) -> dict[str, bool]:
         """Email a reset link to every contact with access who signs in with this address;
         the same answer whether or not there is any."""

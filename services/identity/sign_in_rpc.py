@@ -20,6 +20,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.contacts import CodeSignIn, SignInRequest
 from porchlight.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
 from porchlight.events import fact
+from porchlight.idempotency import PORTAL_FORMS, idempotent
 from porchlight.settings import get_settings
 from services.identity import access
 from services.identity.models import Contact, PortalSession, SignInCode
@@ -48,6 +49,7 @@ def limits(address: str | None, ip: str | None) -> dict[str, int]:
 
 class SignInRpc:
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
+    @idempotent(scope=PORTAL_FORMS)
     def request_sign_in(self, data: dict, ip: str | None = None) -> dict[str, bool]:
         """Email a link and a code to every contact with access who signs in with this
         address (one per workspace). The answer is the same whether or not there is any."""

@@ -18,6 +18,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.contacts import ContactInput, RoleChange
 from porchlight.errors import CONTRACT_ERRORS, Forbidden, Unavailable
 from porchlight.events import fact
+from porchlight.idempotency import PORTAL_FORMS, idempotent
 from services.identity.contacts_rpc import contact_to_wire
 from services.identity.models import Contact
 
@@ -32,6 +33,7 @@ class TeamRpc:
                              self.repo.accounts.contacts_of(owner.workspace_id, owner.customer_id)]}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
+    @idempotent(scope=PORTAL_FORMS)
     def add_team_member(self, raw_session: str, data: dict) -> dict[str, Any]:
         """Add a teammate and email them an invitation, or neither: when the invitation
         cannot go (the window is full, the mail queue does not answer) the new contact is
@@ -50,12 +52,14 @@ class TeamRpc:
         return invitation
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
+    @idempotent(scope=PORTAL_FORMS)
     def invite_team_member(self, raw_session: str, contact_id: str) -> dict[str, Any]:
         owner = self._owner(raw_session)
         return self._invite(self._with_access(owner.workspace_id, owner.customer_id, contact_id),
                             _actor(owner))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(scope=PORTAL_FORMS)
     def change_team_role(self, raw_session: str, contact_id: str, data: dict) -> dict[str, Any]:
         owner = self._owner(raw_session)
         role = parse(RoleChange, data).role
@@ -69,6 +73,7 @@ class TeamRpc:
         return contact_to_wire(contact)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(scope=PORTAL_FORMS)
     def remove_team_member(self, raw_session: str, contact_id: str) -> dict[str, Any]:
         """Remove a teammate's access (their sessions end at once). An owner may remove
         themselves while another owner remains; they are then signed out."""

@@ -119,3 +119,40 @@ def test_a_full_invitation_window_is_429_with_retry_after_and_adds_no_one(
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert "invitations in the last 24 hours" in refused.text and 'value="Kit"' in refused.text
     assert "Kit" not in portal.get(TEAM).text and len(team_ids(portal.get(TEAM).text)) == 2
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action``."""
+    form = html[html.index(f'action="{action}"'):]
+    form = form[:form.index("</form>")]
+    return dict(re.findall(r'type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+
+
+def test_a_team_form_sent_twice_acts_once(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    """A double click, or the page sent again from the browser's history: the form's
+    one-time key makes the second the same answer, not a second teammate or invitation."""
+    frances = people(staff)["contact"]
+    sign_in_by_code(portal, worker, mail_server, frances["email"])
+    hidden = form_fields(portal.get(TEAM).text, TEAM)
+    assert set(hidden) == {"csrf_token", "form_key"} and hidden["form_key"].startswith("form-")
+    sam = {"name": "Sam Lee", "email": "sam@northwind.example", "role": "member", **hidden}
+    first, second = (portal.post(TEAM, data=sam) for _ in range(2))
+    assert first.status_code == second.status_code == 303, second.text
+    assert second.headers["Location"] == first.headers["Location"]
+    contacts = staff.get(f"/customers/{frances['customer_id']}/contacts").json["contacts"]
+    assert sorted(c["name"] for c in contacts) == ["Frances Marsh", "Sam Lee"]
+    # A fresh form is a new request: the same address is now refused.
+    again = {**sam, **form_fields(portal.get(TEAM).text, TEAM)}
+    assert portal.post(TEAM, data=again).status_code == 409
+
+    sam_id = next(c["id"] for c in contacts if c["name"] == "Sam Lee")
+    invite = f"{TEAM}/{sam_id}/invite"
+    hidden = form_fields(portal.get(TEAM).text, invite)
+    before = staff.get(f"/customers/{frances['customer_id']}/contacts/{sam_id}").json["invited_at"]
+    assert [portal.post(invite, data=hidden).status_code for _ in range(2)] == [303, 303]
+    after = staff.get(f"/customers/{frances['customer_id']}/contacts/{sam_id}").json["invited_at"]
+    assert after != before
+    # One new invitation, not two: the invitation stamped once is the one still in force.
+    assert portal.post(invite, data=hidden).status_code == 303
+    assert staff.get(f"/customers/{frances['customer_id']}/contacts/{sam_id}").json["invited_at"] == after

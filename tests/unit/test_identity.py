@@ -134,3 +134,19 @@ def test_updating_an_unknown_workspace_is_not_found(identity):
         identity.update_workspace("f" * 24, "t", {"name": "Other"})
     with pytest.raises(NotFound):
         identity.update_workspace("nope", "t", {"name": "Other"})
+
+
+def test_a_sign_in_form_sent_twice_sends_one_email_and_counts_once(identity):
+    from porchlight import request_context
+    from services.identity.models import Attempt
+
+    address = {"email": "frances@northwind.example"}
+    key = request_context.new_form_key()
+    with request_context.command(key):
+        assert identity.request_sign_in(address, "203.0.113.9") == {"sent": True}
+        assert identity.request_sign_in(address, "203.0.113.9") == {"sent": True}
+    identity.later.email_sign_in.assert_called_once_with("frances@northwind.example", "sign_in")
+    assert Attempt.objects(key="ip:203.0.113.9").count() == 1
+    # Without the form's key (or with a new one) it is a new request.
+    identity.request_sign_in(address, "203.0.113.9")
+    assert identity.later.email_sign_in.call_count == 2
