@@ -76,13 +76,26 @@ class ConsumerConnection:
         return None if self.up else "the connection to the message broker is down"
 
 
+class DatabaseSilent(Exception):
+    """The database did not answer a ping in time."""
+
+
 def database_check(alias: str) -> Check:
     """A ping of the database behind the mongoengine ``alias``, bounded in time."""
 
     def ping() -> None:
-        too_slow = TimeoutError(f"no answer within {DATABASE_PING_TIMEOUT:g}s")
-        with eventlet.Timeout(DATABASE_PING_TIMEOUT, too_slow):
+        # eventlet's own Timeout, a BaseException: pymongo reads a ``TimeoutError`` as its
+        # socket's short poll timing out and simply reads again, so a TimeoutError raised
+        # here was swallowed and a stalled database hung the probe until pymongo gave up.
+        timer = eventlet.Timeout(DATABASE_PING_TIMEOUT)
+        try:
             mongoengine.get_db(alias).client.admin.command("ping")
+        except eventlet.Timeout as expired:
+            if expired is not timer:
+                raise
+            raise DatabaseSilent(f"no answer within {DATABASE_PING_TIMEOUT:g}s") from None
+        finally:
+            timer.cancel()
 
     return ping
 
