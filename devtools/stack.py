@@ -27,6 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -61,8 +62,24 @@ def _free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
+
+
+def _through(uri: str, address: str) -> str:
+    """``uri`` with its host and port replaced by ``address`` ("host:port"), the rest kept."""
+    parts = urlsplit(uri)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=userinfo + at + address))
 
 
 def kind_of(name: str) -> str:
@@ -114,6 +131,12 @@ class Stack:
     # PORCHLIGHT_TRUSTED_PROXIES for the gateways; None: the environment's. The tests trust
     # loopback, so a test can speak for many clients (X-Forwarded-For) from one machine.
     trusted_proxies: str | None = None
+    # Where a kind of child reaches the broker instead of ``amqp_uri``'s host and port: a
+    # "host:port" per kind ("documents", "portal", …), "*" for every kind without its own
+    # entry; the same user, password and vhost. The fault tests put a proxy there that
+    # cuts or delays the connection (tests/faults/proxy.py); a child started after a change
+    # (``start_process``) connects where it says.
+    broker_via: dict[str, str] = field(default_factory=dict)
 
     @property
     def mail_dir(self) -> Path:
@@ -128,15 +151,24 @@ class Stack:
     def admin_url(self) -> str:
         return f"http://{self.host}:{self.admin_port}"
 
+    def _stopped(self, name: str) -> bool:
+        return name not in self.processes or self.processes[name].poll() is not None
+
     def ops_url(self, name: str) -> str:
         """The ops endpoint of process ``name`` (a service, ``worker``, ``portal`` or ``admin``)."""
         if name not in self.ops_ports:
+            self.ops_ports[name] = _free_port(self.host)
+        elif self._stopped(name) and not _port_free(self.host, self.ops_ports[name]):
+            # Its process stopped and something else (an outgoing connection's ephemeral
+            # port, another stack) took the port meanwhile: the restart gets a new one.
             self.ops_ports[name] = _free_port(self.host)
         return f"http://{self.host}:{self.ops_ports[name]}"
 
     def env(self, name: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
         uri = self.users.uri(name) if self.users and name else self.amqp_uri
+        if name and (via := self.broker_via.get(name, self.broker_via.get("*"))):
+            uri = _through(uri, via)
         env.update({
             "PORCHLIGHT_AMQP_URI": nameko_config(uri)["AMQP_URI"],
             "PORCHLIGHT_PORTAL_BASE_URL": self.portal_url,

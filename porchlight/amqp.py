@@ -291,7 +291,8 @@ class AmqpClient:
         self._ready = True
         self._state_changed(True)
         log.info("AMQP connection restored")
-        await self._bind_subscriptions()
+        if self._subscriptions:  # a client that subscribes to nothing may not declare a queue
+            await self._bind_subscriptions()
 
     def _fail_pending(self, reason: str) -> None:
         pending, self._pending = self._pending, {}

@@ -11,7 +11,7 @@ collects the documents service's RPC methods from its mixins.
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
+from porchlight.service_rpc import rpc
 
 
 class Ping:

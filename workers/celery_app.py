@@ -72,6 +72,13 @@ def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
                 # A sweep queued while no worker ran is worthless once the next one is due.
                 "options": {"expires": EXPIRE_ESTIMATES_EVERY},
             },
+            # An answer or signature whose documents process died half-way is finished
+            # with the evidence recorded in time, or undone so the customer can answer again.
+            "recover-abandoned-answers": {
+                "task": "porchlight.recover_abandoned_answers",
+                "schedule": EXPIRE_ESTIMATES_EVERY,
+                "options": {"expires": EXPIRE_ESTIMATES_EVERY},
+            },
             # A signature whose render was never queued (the broker refused it at that
             # moment) still gets its PDF.
             "render-missing-pdfs": {

@@ -126,6 +126,18 @@ def expire_estimates() -> dict[str, int] | None:
     return result
 
 
+@shared_task(name="porchlight.recover_abandoned_answers")
+def recover_abandoned_answers() -> dict[str, dict[str, int] | None]:
+    """Beat runs this every minute: answers and signatures whose documents process died
+    between the claim and the evidence are finished or undone (``evidence.recover``)."""
+    result = {"estimates": _sweep("documents", "recover_abandoned_answers"),
+              "service_reports": _sweep("documents", "recover_abandoned_signatures")}
+    for kind, counts in result.items():
+        if counts and (counts.get("adopted") or counts.get("undone")):
+            log.warning("abandoned %s: %d finished, %d undone", kind, counts["adopted"], counts["undone"])
+    return result
+
+
 @shared_task(name="porchlight.render_missing_pdfs")
 def render_missing_pdfs() -> dict[str, int] | None:
     """Beat runs this every few minutes: queue a render for every signed report that has

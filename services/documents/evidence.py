@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from porchlight.clock import isoformat, utcnow
@@ -38,6 +38,20 @@ EVIDENCE_TIMEOUT = 4.0
 # and the customer is told it worked. (It assumes the two services' clocks agree to well
 # within a second, as NTP keeps them.)
 REPLY_GRACE = 0.5
+
+# A claim this old without its certificate was abandoned: the process that made it died
+# before it could attach the evidence or undo the claim (``recover``). Far beyond the
+# evidence's deadline, so nothing can still be recorded for it.
+ABANDONED_AFTER = timedelta(seconds=30)
+
+
+def abandoned_before(older_than_seconds: float | None) -> datetime:
+    """Claims made before this moment count as abandoned: ``ABANDONED_AFTER`` ago, or as the
+    sweep's caller says — never less than the evidence's deadline and the reply's grace, so
+    a claim whose evidence may still be recorded is never taken for abandoned."""
+    floor = EVIDENCE_TIMEOUT + REPLY_GRACE
+    age = ABANDONED_AFTER.total_seconds() if older_than_seconds is None else float(older_than_seconds)
+    return utcnow() - timedelta(seconds=max(floor, age))
 
 NOT_RECORDED = ("Your answer could not be recorded just now. Nothing was changed; "
                 "please try again in a minute.")
@@ -68,6 +82,27 @@ def _recorded_for_revision(signatures: Any, workspace_id: str,
     """The evidence already on record for this revision, of whatever kind."""
     records = signatures.list_evidence(workspace_id, evidence["entity_type"], evidence["entity_id"])
     return next((r for r in records if r["revision"] == evidence["revision"]), None)
+
+
+def recover(
+    signatures: Any, dispatch: Callable[[str, dict[str, Any]], None], workspace_id: str,
+    evidence: dict[str, Any], claim: Claim[Record], *, event: str, undone: str, ids: dict[str, Any],
+) -> str:
+    """End a claim its process abandoned (it died between the claim and the end of
+    ``settle``) as ``settle`` would have: adopt the evidence of the same kind recorded for
+    the revision, or undo the claim. ``evidence`` names the kind, the record and the
+    revision. The evidence request's deadline passed long ago (``ABANDONED_AFTER``), so what
+    signatures holds now is final. "adopted" or "undone"; Unavailable leaves the claim for
+    the next sweep."""
+    earlier = _recorded_for_revision(signatures, workspace_id, evidence)
+    if earlier is not None and earlier["kind"] == evidence["kind"]:
+        claim.adopt(earlier)
+        claim.attach(earlier)
+        dispatch(event, fact(workspace_id, "customer", **ids, certificate_id=earlier["certificate_id"]))
+        return "adopted"
+    claim.undo()
+    dispatch(undone, fact(workspace_id, "system", **ids))
+    return "undone"
 
 
 def settle(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight.clock import isoformat
 from porchlight.errors import NotFound
+from porchlight.service_rpc import rpc
 from services.documents.dependencies import DocumentsDependencies
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from eventlet import tpool
-from nameko.rpc import rpc
 
 from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import parse
@@ -16,6 +15,7 @@ from porchlight.contracts.contacts import ContactInput, ContactPatch
 from porchlight.errors import CONTRACT_ERRORS, Conflict, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import idempotent
+from porchlight.service_rpc import rpc
 from porchlight.settings import get_settings
 from services.identity import access
 from services.identity.models import Contact, SignInCode, Workspace

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from eventlet import tpool
-from nameko.rpc import rpc
 
 from porchlight.clock import utcnow
 from porchlight.contracts import parse
@@ -19,6 +18,7 @@ from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChan
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import PORTAL_FORMS, idempotent
+from porchlight.service_rpc import rpc
 from services.identity.models import Contact
 from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from services.identity.sign_in_rpc import DEAD_LINK, limits

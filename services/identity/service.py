@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight.clock import isoformat
 from porchlight.contracts import parse
 from porchlight.contracts.customers import CustomerInput
@@ -18,6 +16,7 @@ from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_calls import RpcHandover
 from porchlight.service_ops import Observed
+from porchlight.service_rpc import rpc
 from porchlight.storage import Store
 from services.identity.contacts_rpc import NOTIFICATIONS_UNAVAILABLE, ContactsRpc
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace

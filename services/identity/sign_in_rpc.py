@@ -13,14 +13,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight.clock import as_utc, isoformat, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.contacts import CodeSignIn, SignInRequest
 from porchlight.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import PORTAL_FORMS, idempotent
+from porchlight.service_rpc import rpc
 from porchlight.settings import get_settings
 from services.identity import access
 from services.identity.models import Contact, PortalSession, SignInCode

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight.contracts import parse
 from porchlight.contracts.contacts import ContactInput, RoleChange
 from porchlight.errors import CONTRACT_ERRORS, Forbidden, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import PORTAL_FORMS, idempotent
+from porchlight.service_rpc import rpc
 from services.identity.contacts_rpc import contact_to_wire
 from services.identity.models import Contact
 

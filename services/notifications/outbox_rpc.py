@@ -13,8 +13,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight import share_tokens
 from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import parse
@@ -26,6 +24,7 @@ from porchlight.contracts.notifications import (
 )
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput
 from porchlight.idempotency import idempotent
+from porchlight.service_rpc import rpc
 from porchlight.settings import get_settings
 from services.notifications import emails, mail
 from services.notifications.models import Attachment, Email, EmailLink

@@ -20,7 +20,6 @@ import logging
 from typing import Any
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
 
 from porchlight.clock import isoformat, parse_iso
 from porchlight.contracts import parse
@@ -31,6 +30,7 @@ from porchlight.ping import Ping
 from porchlight.request_tracing import RequestTracing
 from porchlight.service_calls import TimedRpcProxy
 from porchlight.service_ops import Observed
+from porchlight.service_rpc import rpc
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from services.notifications import inbox

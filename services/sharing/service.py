@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight import share_tokens
 from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
 from porchlight.contracts import ATTENTION, parse
@@ -22,6 +20,7 @@ from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_calls import TimedRpcProxy
 from porchlight.service_ops import Observed
+from porchlight.service_rpc import rpc
 from porchlight.storage import Store
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken

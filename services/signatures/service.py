@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight import signature_path, snapshots
 from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import ATTENTION, parse
@@ -17,6 +15,7 @@ from porchlight.events import fact
 from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
 from porchlight.service_ops import Observed
+from porchlight.service_rpc import rpc
 from porchlight.storage import Store
 from services.signatures.models import ALIAS, ENTITY_TYPES, Artifact, Evidence
 from services.signatures.repository import SignaturesRepository

@@ -123,6 +123,26 @@ def test_thirty_invitations_at_once(stack: Any, office: Any) -> None:
     everyone_answers(stack, office)
 
 
+def send_then_answer(stack: Any, office: Any, commands: list[str], answer: dict[str, str],
+                     first_client: int) -> None:
+    """Staff send every record at once (``commands``: the paths that send one each, a link
+    in the answer), then every customer answers at once through their link's form."""
+    links: dict[int, str] = {}
+
+    def send(i: int) -> Any:
+        reply = office.send("POST", commands[i], office.headers)
+        if reply.status_code == 201:
+            links[i] = reply.json["url"].removeprefix(stack.portal_url)
+        return reply
+
+    assert_answered(at_once(len(commands), send), 201)
+    everyone_answers(stack, office)
+    paths = [links[i] for i in sorted(links)]
+    assert_answered(at_once(len(paths), lambda i: portal_form(stack, paths[i], answer, first_client + i)),
+                    303)
+    everyone_answers(stack, office)
+
+
 def test_thirty_estimates_sent_and_accepted_at_once(stack: Any, office: Any) -> None:
     customer_id, _ = contacts(office, 0, "estimates")
     valid_until = (utcnow() + timedelta(days=14)).date().isoformat()
@@ -130,49 +150,23 @@ def test_thirty_estimates_sent_and_accepted_at_once(stack: Any, office: Any) -> 
         "title": f"Boiler {i}", "customer_id": customer_id, "valid_until": valid_until,
         "line_items": [{"description": "Service", "quantity": 1, "unit_price": "90.00"}]})
         for i in range(AT_ONCE)]
-    sent: dict[int, Any] = {}
-
-    def send(i: int) -> Any:
-        reply = office.send("POST", f"/estimates/{drafts[i]['id']}/send", office.headers)
-        if reply.status_code == 201:
-            sent[i] = reply.json
-        return reply
-
-    assert_answered(at_once(AT_ONCE, send), 201)
-    everyone_answers(stack, office)
-    links = [sent[i]["url"] for i in sorted(sent)]
-    results = at_once(len(links), lambda i: portal_form(stack, links[i].removeprefix(stack.portal_url), {
-        "response": "accept", "revision": "1", "signer_name": "Alex Morgan"}, 2000 + i))
-    assert_answered(results, 303)
-    everyone_answers(stack, office)
+    send_then_answer(stack, office, [f"/estimates/{d['id']}/send" for d in drafts],
+                     {"response": "accept", "revision": "1", "signer_name": "Alex Morgan"}, 2000)
 
 
 def test_thirty_reports_completed_and_signed_at_once(stack: Any, office: Any) -> None:
     wo = office.work_order(title="Pumps", location="12 Orchard Lane")
     drafts = [office.created("/service-reports", {"work_order_id": wo["id"], "narrative": f"Pump {i}."})
               for i in range(AT_ONCE)]
-    done: dict[int, Any] = {}
-
-    def complete(i: int) -> Any:
-        reply = office.send("POST", f"/service-reports/{drafts[i]['id']}/complete", office.headers)
-        if reply.status_code == 201:
-            done[i] = reply.json
-        return reply
-
-    assert_answered(at_once(AT_ONCE, complete), 201)
-    everyone_answers(stack, office)
-    links = [done[i]["url"] for i in sorted(done)]
-    results = at_once(len(links), lambda i: portal_form(stack, links[i].removeprefix(stack.portal_url), {
-        "signer_name": "Alex Morgan", "signature_path": SIGNATURE_PATH}, 3000 + i))
-    assert_answered(results, 303)
-    everyone_answers(stack, office)
+    send_then_answer(stack, office, [f"/service-reports/{d['id']}/complete" for d in drafts],
+                     {"signer_name": "Alex Morgan", "signature_path": SIGNATURE_PATH}, 3000)
 
 
 def test_a_sign_in_answers_in_the_same_time_whether_or_not_the_address_is_a_contact(
         stack: Any, office: Any) -> None:
     """One request must not tell whether someone is a contact: the known address's work
     (its code, its email) happens after the answer."""
-    rounds = 25
+    rounds = 40
     _, people = contacts(office, rounds, "timing")
     known, unknown = [], []
     for i in range(rounds):  # alternated, so the machine's moods fall on both alike

@@ -13,7 +13,8 @@ finds the stack healthy. Every time asserted has 3 s of margin over the bound it
     a new accept takes, once. Pinned in the middle (signatures frozen while documents claims
     the answers, documents killed, signatures let go): after the restart every estimate is
     accepted exactly once or answerable again, none left claimed half-way (approved without
-    a certificate) — xfail, a product bug: ``CLAIM_NEVER_RESOLVED``.
+    a certificate): the sweep (``documents.recover_abandoned_answers``) adopts the evidence
+    recorded in time or undoes the claim.
 (c) the worker killed (SIGKILL) mid-render and mid-email. One email's message is with the
     mail server but its "250" is held back (the worker is mid-send), eight signed reports'
     renders and six more emails are queued, and the kill lands when a render has stored its
@@ -48,7 +49,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -86,16 +86,6 @@ STALL_SECONDS = 10.0
 # After the store is let go (or a killed process restarted), the time every service has
 # to be ready and to have settled what was in flight.
 RECOVER_WITHIN = 10.0
-
-CLAIM_NEVER_RESOLVED = (
-    "product bug: a documents process killed between EstimateRepository.claim_answer and "
-    "attach_certificate (services/documents/evidence.py settle) leaves the estimate 'approved' with "
-    "no certificate for good. Only the process that made the claim can undo or finish it; nothing "
-    "(startup, a sweep, a later answer or read) resolves a claim whose process died, so the "
-    "customer (told 503) is shown 'you accepted this estimate' and cannot answer again, staff "
-    "cannot convert it ('still being recorded; try again in a moment'), no estimate_approved is "
-    "announced, and the evidence signatures recorded before the kill is never attached."
-)
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +141,21 @@ def assert_answered(answers: list[Answer], allowed: tuple[int, ...]) -> None:
         assert status in allowed and took < ANSWER_WITHIN, answers
 
 
-@contextmanager
-def not_the_known_bug() -> Iterator[None]:
-    """Around everything but the one assertion a test marked xfail is about: an assertion
-    failing here fails the test (pytest.fail), never passes for the known bug."""
-    try:
-        yield
-    except AssertionError as exc:
-        pytest.fail(f"failed outside the known bug: {exc}")
+def settled(office: StaffApi, observer: Observer, forms: list[EstimateForm]) -> dict[str, str]:
+    """Each estimate's outcome once every answer is settled: taken once (the evidence
+    recorded in time adopted) or undone, so that the customer can answer again — never left
+    claimed half-way by a documents process that died. The worker's sweep does this every
+    minute for claims 30 s old; the test asks for it at once, for claims as old as the
+    evidence's deadline (the least it accepts)."""
+    deadline = time.monotonic() + RECOVER_WITHIN + MARGIN
+    while True:
+        outcomes = {form.estimate_id: outcome(office, observer, form.estimate_id) for form in forms}
+        if set(outcomes.values()) <= {ACCEPTED_ONCE, NOT_ANSWERED} or time.monotonic() > deadline:
+            break
+        observer.client.call("documents", "recover_abandoned_answers", 0)
+        time.sleep(0.5)
+    assert set(outcomes.values()) <= {ACCEPTED_ONCE, NOT_ANSWERED}, outcomes
+    return outcomes
 
 
 @dataclass
@@ -265,12 +262,11 @@ def test_documents_killed_among_accepts_answers_everyone_and_a_303_is_an_accepta
     # is the caller's timeout): the new process does not replay them.
     restart(stack, "documents", documents)
 
-    outcomes = {form.estimate_id: outcome(office, observer, form.estimate_id) for form in forms}
+    outcomes = settled(office, observer, forms)
     for form, (status, _) in zip(forms, answers, strict=True):
         if status == 303:  # the customer is shown their acceptance: it is on record, once
             assert outcomes[form.estimate_id] == ACCEPTED_ONCE, (form.estimate_id, outcomes)
-    # A 503 may be accepted once or not at all; one claimed half-way is the bug the pinned
-    # test below shows (CLAIM_NEVER_RESOLVED).
+    # A 503 was accepted once or not at all.
     open_again = [form for form in forms if outcomes[form.estimate_id] == NOT_ANSWERED]
     assert open_again, outcomes  # some answers were lost, nothing taken for them
     for form in open_again:
@@ -278,53 +274,41 @@ def test_documents_killed_among_accepts_answers_everyone_and_a_303_is_an_accepta
     stack.wait_ready(30)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=CLAIM_NEVER_RESOLVED)
 def test_documents_killed_between_claim_and_evidence_leaves_no_answer_claimed_half_way(
         faulty: Stack, observer: Observer) -> None:
     stack = faulty
-    with not_the_known_bug():
-        office = office_of(stack, "Half Claimed Plumbing")
-        # Two of documents' workers stay free for staff's reads while the others wait on signatures.
-        count = MAX_WORKERS - 2
-        forms = sent_estimates(office, count)
-        ours = {form.estimate_id for form in forms}
-        documents, signatures = stack.processes["documents"], stack.processes["signatures"]
+    office = office_of(stack, "Half Claimed Plumbing")
+    # Two of documents' workers stay free for staff's reads while the others wait on signatures.
+    count = MAX_WORKERS - 2
+    forms = sent_estimates(office, count)
+    ours = {form.estimate_id for form in forms}
+    documents, signatures = stack.processes["documents"], stack.processes["signatures"]
 
-        def claimed() -> bool:
-            """documents has claimed every answer (approved, no certificate yet) and waits
-            for its evidence."""
-            listed = office.get("/estimates?status=approved").json["estimates"]
-            return {e["id"] for e in listed if not e["outcome"]["certificate_id"]} >= ours
+    def claimed() -> bool:
+        """documents has claimed every answer (approved, no certificate yet) and waits
+        for its evidence."""
+        listed = office.get("/estimates?status=approved").json["estimates"]
+        return {e["id"] for e in listed if not e["outcome"]["certificate_id"]} >= ours
 
-        os.killpg(signatures.pid, signal.SIGSTOP)  # takes the evidence requests, answers none
-        try:
-            with ThreadPoolExecutor(max_workers=count) as pool:
-                futures = [pool.submit(timed, lambda f=f: accept(f)) for f in forms]
-                # documents gives up on signatures after EVIDENCE_TIMEOUT and undoes the
-                # claims: the kill must come before that.
-                assert eventually(claimed, within=EVIDENCE_TIMEOUT - 1), "the answers were not all claimed"
-                os.killpg(documents.pid, signal.SIGKILL)
-                os.killpg(signatures.pid, signal.SIGCONT)  # records what is still within its deadline
-                answers = [future.result() for future in futures]
-        finally:
-            os.killpg(signatures.pid, signal.SIGCONT)
-        assert_answered(answers, (503,))
-        restart(stack, "documents", documents)
+    os.killpg(signatures.pid, signal.SIGSTOP)  # takes the evidence requests, answers none
+    try:
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            futures = [pool.submit(timed, lambda f=f: accept(f)) for f in forms]
+            # documents gives up on signatures after EVIDENCE_TIMEOUT and undoes the
+            # claims: the kill must come before that.
+            assert eventually(claimed, within=EVIDENCE_TIMEOUT - 1), "the answers were not all claimed"
+            os.killpg(documents.pid, signal.SIGKILL)
+            os.killpg(signatures.pid, signal.SIGCONT)  # records what is still within its deadline
+            answers = [future.result() for future in futures]
+    finally:
+        os.killpg(signatures.pid, signal.SIGCONT)
+    assert_answered(answers, (503,))
+    restart(stack, "documents", documents)
 
-        # Within RECOVER_WITHIN of the restart each answer is settled: taken once (the
-        # evidence recorded in time adopted) or undone, so that the customer can answer again.
-        def now() -> dict[str, str]:
-            return {form.estimate_id: outcome(office, observer, form.estimate_id) for form in forms}
-
-        deadline = time.monotonic() + RECOVER_WITHIN + MARGIN
-        while not set((outcomes := now()).values()) <= {ACCEPTED_ONCE, NOT_ANSWERED} \
-                and time.monotonic() < deadline:
-            time.sleep(0.5)
-    assert set(outcomes.values()) <= {ACCEPTED_ONCE, NOT_ANSWERED}, outcomes  # the known bug
-    with not_the_known_bug():
-        for form in forms:
-            if outcomes[form.estimate_id] == NOT_ANSWERED:
-                answers_again(office, observer, form)
+    outcomes = settled(office, observer, forms)
+    for form in forms:
+        if outcomes[form.estimate_id] == NOT_ANSWERED:
+            answers_again(office, observer, form)
 
 
 # -- (c) the worker killed mid-render and mid-email ---------------------------------------
@@ -569,18 +553,17 @@ def test_readyz_says_503_while_the_database_is_stalled(faulty: Stack) -> None:
         return timed(lambda: requests.get(stack.ops_url(name) + "/readyz",
                                           timeout=DATABASE_PING_TIMEOUT + MARGIN))
 
-    with not_the_known_bug():
-        assert stack.store is not None
-        stack.wait_ready(30)
-        os.kill(stack.store.pid, signal.SIGSTOP)
-        frozen_at = time.monotonic()
-        try:
-            with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
-                during = dict(zip(SERVICES, pool.map(readyz, SERVICES), strict=True))
-            while time.monotonic() - frozen_at < STALL_SECONDS:  # the stall is the scenario
-                time.sleep(0.05)
-        finally:
-            os.kill(stack.store.pid, signal.SIGCONT)
-        stack.wait_ready(RECOVER_WITHIN + MARGIN)
+    assert stack.store is not None
+    stack.wait_ready(30)
+    os.kill(stack.store.pid, signal.SIGSTOP)
+    frozen_at = time.monotonic()
+    try:
+        with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
+            during = dict(zip(SERVICES, pool.map(readyz, SERVICES), strict=True))
+        while time.monotonic() - frozen_at < STALL_SECONDS:  # the stall is the scenario
+            time.sleep(0.05)
+    finally:
+        os.kill(stack.store.pid, signal.SIGCONT)
+    stack.wait_ready(RECOVER_WITHIN + MARGIN)
     assert all(status == 503 and took < DATABASE_PING_TIMEOUT + MARGIN
                for status, took in during.values()), during

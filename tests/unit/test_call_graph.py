@@ -86,3 +86,17 @@ def test_a_handover_is_the_right_to_publish_and_nothing_more() -> None:
     assert not re.fullmatch(identity, "documents.get_work_order")
     # No gateway may ask identity to email anyone directly.
     assert not re.fullmatch(broker_access.grant("portal").rpc_write, "identity.email_sign_in")
+
+
+def test_every_service_answers_through_the_patient_rpc_entrypoint() -> None:
+    """nameko's own @rpc kills the service when a reply cannot be sent within ~3 s of a
+    broker outage (porchlight.service_rpc); the services use the one that waits and lives."""
+    from nameko.rpc import Rpc
+
+    from porchlight.service_rpc import PatientRpc
+
+    for service_cls in SERVICE_CLASSES:
+        entrypoints = {entrypoint for base in service_cls.__mro__ for method in vars(base).values()
+                       for entrypoint in getattr(method, "nameko_entrypoints", ())}
+        rpcs = [e for e in entrypoints if isinstance(e, Rpc)]
+        assert len(rpcs) > 3 and all(isinstance(e, PatientRpc) for e in rpcs), service_cls.name

@@ -4,8 +4,8 @@ to exactly ``CUSTOMER_VISIBLE``, so an event in neither list is a change it woul
 
 The services' source is read, not run: a new ``dispatch`` on a path no test exercises is
 caught all the same. Event names must be literal strings where they are chosen (the
-``dispatch`` call, or the ``event=`` / ``undone=`` of ``evidence.settle``), so they can be
-read; the one generic ``dispatch(<variable>)`` allowed is inside ``settle`` itself.
+``dispatch`` call, or the ``event=`` / ``undone=`` of ``evidence.settle`` and ``recover``), so
+they can be read; the generic ``dispatch(<variable>)`` allowed is inside those two.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("documents", "identity", "sharing", "signatures")
 # (file, function, variable): where an event name may be passed on rather than written
 GENERIC = {("services/documents/evidence.py", "settle", "event"),
-           ("services/documents/evidence.py", "undo", "undone")}  # settle's own undo()
+           ("services/documents/evidence.py", "undo", "undone"),  # settle's own undo()
+           ("services/documents/evidence.py", "recover", "event"),
+           ("services/documents/evidence.py", "recover", "undone")}
 SETTLE_NAMES = ("event", "undone")
 
 
@@ -54,7 +56,7 @@ def dispatched_in(source: str, filename: str) -> tuple[set[str], set[tuple[str, 
             chosen: list[ast.expr] = []
             if _callee(node) == "dispatch" and node.args:
                 chosen.append(node.args[0])
-            elif _callee(node) == "settle":
+            elif _callee(node) in ("settle", "recover"):
                 chosen.extend(k.value for k in node.keywords if k.arg in SETTLE_NAMES)
                 if len(chosen) != len(SETTLE_NAMES):
                     unread.add((filename, function, "settle() without event= and undone="))

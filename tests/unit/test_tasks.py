@@ -318,7 +318,8 @@ def test_the_missing_pdf_sweep_queues_each_report_and_tolerates_absence(
 def test_the_app_schedules_the_sweeps_and_knows_the_tasks() -> None:
     schedule = celery.conf.beat_schedule
     sweeps = {"porchlight.expire_estimates", "porchlight.render_missing_pdfs",
-              "porchlight.send_reminders", "porchlight.sweep_emails"}
+              "porchlight.send_reminders", "porchlight.sweep_emails",
+              "porchlight.recover_abandoned_answers"}
     assert {entry["task"] for entry in schedule.values()} == sweeps
     celery.loader.import_default_modules()
     assert {"porchlight.render_signed_pdf", "porchlight.deliver_email", *sweeps} <= set(celery.tasks)

@@ -45,6 +45,7 @@ class Estimate(me.Document):
             {"fields": ["workspace_id", "number"], "unique": True},
             {"fields": ["workspace_id", "status", "-created_at"]},
             {"fields": ["status", "expires_at"]},
+            {"fields": ["status", "outcome.certificate_id"]},  # abandoned answers
         ],
     }
 

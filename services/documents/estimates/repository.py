@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from mongoengine.queryset.visitor import Q
+
 from porchlight.storage import get_in_workspace
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.estimates.rules import OPEN, answered_status
@@ -109,6 +111,15 @@ class EstimateRepository:
         ).modify(new=True, set__outcome__certificate_id=certificate_id,
                  set__outcome__snapshot_sha256=snapshot_sha256)
         return linked or self.get(workspace_id, estimate_id)
+
+    def abandoned_answers(self, claimed_before: datetime, limit: int = 100) -> list[Estimate]:
+        """Answers of every workspace claimed before ``claimed_before`` and still without
+        their certificate: their process died half-way (``evidence.recover``)."""
+        return list(Estimate.objects(
+            Q(status="approved", approved_at__lt=claimed_before)
+            | Q(status="rejected", rejected_at__lt=claimed_before),
+            outcome__certificate_id=None, outcome__exists=True,
+        ).limit(limit))
 
     # -- conversion into a work order ---------------------------------------------------
     def claim_conversion(self, workspace_id: str, estimate_id: str, now: datetime) -> Estimate | None:

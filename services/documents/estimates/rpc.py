@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight.clock import isoformat, parse_iso, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, EstimateQuery
 from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import idempotent
+from porchlight.service_rpc import rpc
 from services.documents import evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates import rules
@@ -140,7 +139,6 @@ class EstimateRpc(DocumentsDependencies):
             if latest.status in rules.OPEN and latest.revision != revision:
                 raise StaleRevision(STALE)
             raise _already(latest)
-        repo = self.repo.estimates
         final = evidence.settle(
             self.signatures, self.dispatch, workspace_id, {
                 "kind": rules.evidence_kind(response), "entity_type": "estimate",
@@ -148,18 +146,48 @@ class EstimateRpc(DocumentsDependencies):
                 "signer_name": answer["signer_name"] or "(not given)", "reason": answer["reason"],
                 "snapshot": snapshot(view), "ip": answer["ip"], "user_agent": answer["user_agent"],
             },
-            evidence.Claim(
-                undo=lambda: repo.undo_answer(workspace_id, estimate_id, response, estimate.status),
-                adopt=lambda late: repo.adopt_evidence(
-                    workspace_id, estimate_id, rules.outcome_from_evidence(late),
-                    parse_iso(late["signed_at"])),
-                attach=lambda recorded: repo.attach_certificate(
-                    workspace_id, estimate_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
-            ),
+            self._answer_claim(workspace_id, estimate_id, response, estimate.status),
             event="estimate_approved" if response == "accept" else "estimate_rejected",
             undone="estimate_answer_undone", ids={"estimate_id": estimate_id, "revision": revision},
         )
         return customer_view(final, None)
+
+    def _answer_claim(self, workspace_id: str, estimate_id: str, response: str,
+                      previous_status: str) -> evidence.Claim[Estimate]:
+        """The ways a claimed answer can end (``evidence.Claim``)."""
+        repo = self.repo.estimates
+        return evidence.Claim(
+            undo=lambda: repo.undo_answer(workspace_id, estimate_id, response, previous_status),
+            adopt=lambda late: repo.adopt_evidence(
+                workspace_id, estimate_id, rules.outcome_from_evidence(late), parse_iso(late["signed_at"])),
+            attach=lambda recorded: repo.attach_certificate(
+                workspace_id, estimate_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
+        )
+
+    @rpc
+    def recover_abandoned_answers(self, older_than_seconds: float | None = None) -> dict[str, int]:
+        """The worker's sweep: every answer whose process died between its claim and its
+        evidence (``evidence.recover``) is finished with the evidence recorded in time, or
+        undone so the customer can answer again. A sweep signatures does not answer leaves
+        them for the next one."""
+        counts = {"adopted": 0, "undone": 0, "left": 0}
+        for estimate in self.repo.estimates.abandoned_answers(evidence.abandoned_before(older_than_seconds)):
+            workspace_id, estimate_id, outcome = estimate.workspace_id, str(estimate.id), estimate.outcome
+            # Only an open estimate can be answered, and only a sent one has a link.
+            previous = "sent" if estimate.sent_at else "draft"
+            try:
+                ended = evidence.recover(
+                    self.signatures, self.dispatch, workspace_id, {
+                        "kind": rules.evidence_kind(outcome.response), "entity_type": "estimate",
+                        "entity_id": estimate_id, "revision": outcome.revision},
+                    self._answer_claim(workspace_id, estimate_id, outcome.response, previous),
+                    event="estimate_approved" if outcome.response == "accept" else "estimate_rejected",
+                    undone="estimate_answer_undone",
+                    ids={"estimate_id": estimate_id, "revision": outcome.revision})
+            except Unavailable:
+                ended = "left"
+            counts[ended] += 1
+        return counts
 
     @rpc(expected_exceptions=(NotFound, Conflict))
     @idempotent()

@@ -39,6 +39,7 @@ class ServiceReport(me.Document):
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
             {"fields": ["workspace_id", "work_order_id"]},
+            {"fields": ["status", "certificate_id", "signed_at"]},  # abandoned signatures
         ],
     }
 

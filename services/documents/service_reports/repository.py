@@ -109,6 +109,12 @@ class ServiceReportRepository:
         ).modify(new=True, set__certificate_id=certificate_id, set__snapshot_sha256=snapshot_sha256)
         return linked or self.get(workspace_id, report_id)
 
+    def abandoned_signatures(self, claimed_before: datetime, limit: int = 100) -> list[ServiceReport]:
+        """Signatures of every workspace claimed before ``claimed_before`` and still without
+        their certificate: their process died half-way (``evidence.recover``)."""
+        return list(ServiceReport.objects(status="signed", certificate_id=None,
+                                          signed_at__lt=claimed_before).limit(limit))
+
     # -- the signed PDF -----------------------------------------------------------------
     def keep_signed_pdf(self, workspace_id: str, report_id: str, stored: StoredFile) -> ServiceReport | None:
         """Record the signed PDF once; a second render finds it already set (None)."""

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from nameko.rpc import rpc
-
 from porchlight.clock import parse_iso, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.service_reports import MAX_ATTACHMENTS, ServiceReportInput, ServiceReportPatch
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import idempotent
+from porchlight.service_rpc import rpc
 from services.documents import evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.rules import read_signed_pdf, read_upload
@@ -131,7 +130,6 @@ class ServiceReportRpc(DocumentsDependencies):
                            else "This report is not ready to be signed yet.")
         if self.repo.service_reports.claim_signature(workspace_id, report_id, signer, utcnow()) is None:
             raise Conflict("This report is already signed.")
-        repo = self.repo.service_reports
         signed = evidence.settle(
             self.signatures, self.dispatch, workspace_id, {
                 "kind": "signature", "entity_type": "service_report", "entity_id": report_id,
@@ -139,19 +137,48 @@ class ServiceReportRpc(DocumentsDependencies):
                 "signature_path": signer["signature_path"], "snapshot": snapshot(customer_view(report)),
                 "ip": signer["ip"], "user_agent": signer["user_agent"],
             },
-            evidence.Claim(
-                undo=lambda: repo.undo_signature(workspace_id, report_id),
-                adopt=lambda late: repo.adopt_evidence(
-                    workspace_id, report_id, late["signer_name"], parse_iso(late["signed_at"]),
-                    late["ip"], late.get("user_agent")),
-                attach=lambda recorded: repo.attach_certificate(
-                    workspace_id, report_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
-            ),
+            self._signature_claim(workspace_id, report_id),
             event="service_report_signed", undone="service_report_signature_undone",
             ids={"service_report_id": report_id},
         )
         self.tasks.enqueue("porchlight.render_signed_pdf", workspace_id, report_id)
         return customer_view(signed)
+
+    def _signature_claim(self, workspace_id: str, report_id: str) -> evidence.Claim[ServiceReport]:
+        """The ways a claimed signature can end (``evidence.Claim``)."""
+        repo = self.repo.service_reports
+        return evidence.Claim(
+            undo=lambda: repo.undo_signature(workspace_id, report_id),
+            adopt=lambda late: repo.adopt_evidence(
+                workspace_id, report_id, late["signer_name"], parse_iso(late["signed_at"]),
+                late["ip"], late.get("user_agent")),
+            attach=lambda recorded: repo.attach_certificate(
+                workspace_id, report_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
+        )
+
+    @rpc
+    def recover_abandoned_signatures(self, older_than_seconds: float | None = None) -> dict[str, int]:
+        """The worker's sweep: every signature whose process died between its claim and its
+        evidence is finished with the evidence recorded in time (and its PDF queued), or
+        undone so the customer can sign again (``evidence.recover``)."""
+        counts = {"adopted": 0, "undone": 0, "left": 0}
+        for report in self.repo.service_reports.abandoned_signatures(
+                evidence.abandoned_before(older_than_seconds)):
+            workspace_id, report_id = report.workspace_id, str(report.id)
+            try:
+                ended = evidence.recover(
+                    self.signatures, self.dispatch, workspace_id,
+                    {"kind": "signature", "entity_type": "service_report", "entity_id": report_id,
+                     "revision": 1},
+                    self._signature_claim(workspace_id, report_id),
+                    event="service_report_signed", undone="service_report_signature_undone",
+                    ids={"service_report_id": report_id})
+            except Unavailable:
+                ended = "left"
+            if ended == "adopted":
+                self.tasks.enqueue("porchlight.render_signed_pdf", workspace_id, report_id)
+            counts[ended] += 1
+        return counts
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict))
     def store_signed_pdf(self, workspace_id: str, report_id: str, data: dict) -> dict[str, Any]:

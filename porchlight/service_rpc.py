@@ -1,0 +1,72 @@
+"""The ``@rpc`` every Porchlight service uses: nameko's, with replies that outlive a short
+broker outage instead of taking the whole service down.
+
+nameko publishes a reply with its default retry policy — three retries, about a second
+apart — and treats a reply it could not publish as fatal: the container kills itself and
+the process exits. So a worker that finished while RabbitMQ was away for more than ~3 s
+ended its service for good (tests/faults/test_broker_faults.py measured it: ``documents``
+and ``identity`` exited after a 5 s outage, and nothing brought them back).
+
+Here a reply is retried for ``REPLY_PATIENCE`` seconds. One that still cannot go is logged
+and dropped: its caller gave up long ago (every caller waits a bounded time), the broker
+already took the request back when the connection died, and the process keeps serving —
+kombu's consumer reconnects by itself. A service that must be stopped is stopped by its
+supervisor, never by a reply it could not send.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
+
+log = logging.getLogger(__name__)
+
+# How long a reply may wait for the broker to come back (kombu retries once a second).
+REPLY_PATIENCE = 30
+REPLY_RETRY_POLICY = {"max_retries": REPLY_PATIENCE, "interval_start": 0, "interval_step": 1,
+                      "interval_max": 1}
+
+
+class PatientPublisher(Publisher):
+    retry_policy = REPLY_RETRY_POLICY
+
+
+class PatientResponder(Responder):
+    publisher_cls = PatientPublisher
+
+
+class PatientRpcConsumer(RpcConsumer):
+    """nameko's ``RpcConsumer.handle_result`` with the patient responder, and a reply that
+    could not be sent logged rather than fatal."""
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        config = self.container.config
+        responder = PatientResponder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except Exception:  # noqa: BLE001 - the broker is gone for good: keep serving
+            log.error("the reply to %s could not be sent after %d s; the caller has given up",
+                      message.delivery_info.get("routing_key"), REPLY_PATIENCE, exc_info=True)
+            return result, exc_info
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class PatientRpc(Rpc):
+    rpc_consumer = PatientRpcConsumer()
+
+
+rpc = PatientRpc.decorator
