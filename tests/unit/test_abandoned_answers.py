@@ -83,13 +83,18 @@ def test_signatures_not_answering_leaves_the_claim_for_the_next_sweep(documents:
     assert dispatched(documents) == []
 
 
-def test_an_abandoned_signature_is_finished_with_its_evidence_and_its_pdf_queued(documents: Any) -> None:
+def abandoned_signature(documents: Any) -> dict[str, Any]:
     rep = report(documents)
     documents.complete_service_report(WS, "staff", rep["id"])
     documents.signatures.record_evidence.side_effect = Killed()
     with pytest.raises(Killed):
         sign(documents, rep)
     ServiceReport.objects(id=rep["id"]).update_one(set__signed_at=utcnow() - timedelta(seconds=31))
+    return rep
+
+
+def test_an_abandoned_signature_is_finished_with_its_evidence_and_its_pdf_queued(documents: Any) -> None:
+    rep = abandoned_signature(documents)
     documents.dispatch.reset_mock()
     documents.tasks.enqueue.reset_mock()
     documents.signatures.list_evidence.return_value = [
@@ -102,12 +107,7 @@ def test_an_abandoned_signature_is_finished_with_its_evidence_and_its_pdf_queued
 
 
 def test_an_abandoned_signature_without_evidence_can_be_signed_again(documents: Any) -> None:
-    rep = report(documents)
-    documents.complete_service_report(WS, "staff", rep["id"])
-    documents.signatures.record_evidence.side_effect = Killed()
-    with pytest.raises(Killed):
-        sign(documents, rep)
-    ServiceReport.objects(id=rep["id"]).update_one(set__signed_at=utcnow() - timedelta(seconds=31))
+    rep = abandoned_signature(documents)
     documents.signatures.list_evidence.return_value = []
     assert documents.recover_abandoned_signatures()["undone"] == 1
     assert documents.get_service_report(WS, rep["id"])["status"] == "awaiting_signature"
