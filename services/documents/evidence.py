@@ -97,12 +97,25 @@ def recover(
     earlier = _recorded_for_revision(signatures, workspace_id, evidence)
     if earlier is not None and earlier["kind"] == evidence["kind"]:
         claim.adopt(earlier)
-        claim.attach(earlier)
-        dispatch(event, fact(workspace_id, "customer", **ids, certificate_id=earlier["certificate_id"]))
+        _finish(dispatch, workspace_id, claim, earlier, event, ids)
         return "adopted"
+    _undo(dispatch, workspace_id, claim, undone, ids)
+    return "undone"
+
+
+def _finish(dispatch: Callable[[str, dict[str, Any]], None], workspace_id: str, claim: Claim[Record],
+            recorded: dict[str, Any], event: str, ids: dict[str, Any]) -> Record:
+    """Step 4: the certificate attached, the answer announced."""
+    final = claim.attach(recorded)
+    dispatch(event, fact(workspace_id, "customer", **ids, certificate_id=recorded["certificate_id"]))
+    return final
+
+
+def _undo(dispatch: Callable[[str, dict[str, Any]], None], workspace_id: str, claim: Claim[Record],
+          undone: str, ids: dict[str, Any]) -> None:
+    """The claim taken back, and announced: a page may have shown it meanwhile."""
     claim.undo()
     dispatch(undone, fact(workspace_id, "system", **ids))
-    return "undone"
 
 
 def settle(
@@ -114,8 +127,7 @@ def settle(
     with ``ids`` and the certificate id."""
 
     def undo() -> None:
-        claim.undo()
-        dispatch(undone, fact(workspace_id, "system", **ids))
+        _undo(dispatch, workspace_id, claim, undone, ids)
 
     try:
         recorded = _record(signatures, workspace_id, evidence)
@@ -138,6 +150,4 @@ def settle(
         # An earlier attempt was recorded after we had given up on its reply: it stands.
         claim.adopt(earlier)
         recorded = earlier
-    final = claim.attach(recorded)
-    dispatch(event, fact(workspace_id, "customer", **ids, certificate_id=recorded["certificate_id"]))
-    return final
+    return _finish(dispatch, workspace_id, claim, recorded, event, ids)

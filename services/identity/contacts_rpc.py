@@ -12,6 +12,7 @@ from eventlet import tpool
 from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.contacts import ContactInput, ContactPatch
+from porchlight.contracts.notifications import MailWorkspace
 from porchlight.errors import CONTRACT_ERRORS, Conflict, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import idempotent
@@ -161,7 +162,6 @@ class ContactsRpc:
 
 
 def mail_workspace(workspace: Workspace) -> dict[str, Any]:
-    """What an email needs of the workspace (``MailWorkspace``)."""
-    return {"id": str(workspace.id), "name": workspace.name, "brand_colour": workspace.brand_colour,
-            "logo_url": workspace.logo_url, "timezone": workspace.timezone,
-            "sender_name": workspace.sender_name, "reply_to": workspace.reply_to}
+    """What an email needs of the workspace: the fields ``MailWorkspace`` names."""
+    return {name: str(workspace.id) if name == "id" else getattr(workspace, name)
+            for name in MailWorkspace.model_fields}

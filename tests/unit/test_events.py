@@ -5,7 +5,8 @@ to exactly ``CUSTOMER_VISIBLE``, so an event in neither list is a change it woul
 The services' source is read, not run: a new ``dispatch`` on a path no test exercises is
 caught all the same. Event names must be literal strings where they are chosen (the
 ``dispatch`` call, or the ``event=`` / ``undone=`` of ``evidence.settle`` and ``recover``), so
-they can be read; the generic ``dispatch(<variable>)`` allowed is inside those two.
+they can be read; the generic ``dispatch(<variable>)`` allowed is inside the two steps they
+share, ``_finish`` and ``_undo``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,8 @@ from porchlight.events import CUSTOMER_VISIBLE, INTERNAL
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("documents", "identity", "sharing", "signatures")
 # (file, function, variable): where an event name may be passed on rather than written
-GENERIC = {("services/documents/evidence.py", "settle", "event"),
-           ("services/documents/evidence.py", "undo", "undone"),  # settle's own undo()
-           ("services/documents/evidence.py", "recover", "event"),
-           ("services/documents/evidence.py", "recover", "undone")}
+GENERIC = {("services/documents/evidence.py", "_finish", "event"),
+           ("services/documents/evidence.py", "_undo", "undone")}
 SETTLE_NAMES = ("event", "undone")
 
 
