@@ -99,10 +99,12 @@ _METHOD = "[a-z_][a-z0-9_]*"
 # (``RpcHandover``): no worker is held, so these may point anywhere, itself included.
 SERVICE_CALLS: dict[str, tuple[str, ...]] = {
     "identity": (),
-    "sharing": ("documents",),
-    "documents": ("signatures", "identity"),
+    "sharing": (),
+    # A record sent to its customer: its link from sharing, its email from notifications.
+    "documents": ("signatures", "identity", "sharing", "notifications"),
     "signatures": (),
-    "notifications": ("documents", "identity", "sharing"),
+    # Workspaces and customers for emails; a new link when staff resend an email.
+    "notifications": ("identity", "sharing"),
 }
 SERVICE_HANDOVERS: dict[str, tuple[str, ...]] = {
     # The sign-in email is prepared after the answer, so every address answers alike.
@@ -151,15 +153,14 @@ RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
         "documents": (
             "add_attachment", "complete_service_report", "convert_estimate", "create_estimate",
             "create_service_report", "create_work_order", "get_estimate", "get_service_report",
-            "get_signed_pdf", "get_work_order", "list_estimates", "list_service_reports",
-            "list_work_orders", "send_estimate", "update_estimate", "update_service_report",
-            "update_work_order",
+            "entity_exists", "get_signed_pdf", "get_work_order", "list_estimates",
+            "list_service_reports", "list_work_orders", "send_estimate", "share_record",
+            "update_estimate", "update_service_report", "update_work_order",
         ),
-        "sharing": ("list_tokens", "mint_token", "replace_token", "revoke_token", "rotate_token"),
+        "sharing": ("list_tokens", "revoke_token", "rotate_token"),
         "signatures": ("get_evidence",),
         "notifications": (
-            "email_customer", "get_email", "list_emails", "list_inbox", "mark_all_read",
-            "mark_read", "resend_email",
+            "get_email", "list_emails", "list_inbox", "mark_all_read", "mark_read", "resend_email",
         ),
     },
 }

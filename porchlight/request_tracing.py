@@ -12,7 +12,8 @@ nameko's own ``EventDispatcher`` could not pass such an id on: it reads the work
 context data when the dependency is injected, before any ``worker_setup`` runs (nameko
 2.14 ``events.py``), so an id added in ``worker_setup`` would never reach its events.
 ``EventDispatcher`` below reads the context data when the event is dispatched instead.
-``RpcProxy`` already does (``MethodProxy._call``).
+``RpcProxy`` already does (``MethodProxy._call``). It is also the one place every event is
+checked against its model (``porchlight.contracts.events``) before it leaves the service.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nameko.events import EventDispatcher as _NamekoEventDispatcher
 from nameko.extensions import DependencyProvider
 
 from porchlight import logs, metrics, request_context
+from porchlight.contracts import events
 
 log = logging.getLogger("porchlight.worker")
 
@@ -74,10 +76,15 @@ class RequestTracing(DependencyProvider):
 class EventDispatcher(_NamekoEventDispatcher):
     """nameko's ``EventDispatcher``, reading the worker's context data (the request id)
     when the event is sent rather than when the dependency is injected; it counts what it
-    sends (``porchlight_events_dispatched``)."""
+    sends (``porchlight_events_dispatched``).
+
+    Before sending, the payload is checked against the model of (this service, the event
+    type): an event without a model, or a payload missing an id or carrying one too many,
+    raises ``EventRefused`` and nothing is sent — a subscriber never has to guess."""
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         def dispatch(event_type: str, event_data: Any) -> None:
+            events.check(self.container.service_name, event_type, event_data)
             self.publisher.publish(
                 event_data,
                 exchange=self.exchange,

@@ -4,6 +4,7 @@ both gateways on Flask's test client, and ``staff`` — a workspace's staff on t
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,12 @@ from porchlight.settings import Settings, env_name, get_settings
 from tests.mail import mail_server, worker  # noqa: F401 - fixtures for the email tests
 from tests.running_stack import office, stack  # noqa: F401 - fixtures for e2e and browser tests
 from tests.staff import InProcess, StaffApi
+
+# One portal address for the whole test process, as in a deployment: the gateways' config
+# and the services' settings (sharing puts it in every link it mints) agree.
+PORTAL_BASE_URL = "http://portal.test"
+os.environ.setdefault(env_name("portal_base_url"), PORTAL_BASE_URL)
+get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -84,7 +91,7 @@ def _gateway_config(services: dict[str, Any]) -> dict[str, Any]:
         "TESTING": True,
         "AMQP_URI": services["AMQP_URI"],
         "RPC_TIMEOUT": 5,
-        "PORTAL_BASE_URL": "http://portal.test",
+        "PORTAL_BASE_URL": PORTAL_BASE_URL,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": True,
     }

@@ -227,8 +227,9 @@ def deliver_email(self: Any, email_id: str, secrets: dict[str, str] | None = Non
 
 @shared_task(name="porchlight.send_reminders")
 def send_reminders() -> dict[str, int] | None:
-    """Beat runs this every few minutes: notifications queues the reminders now due."""
-    return _sweep("notifications", "send_due_reminders")
+    """Beat runs this every few minutes: documents sends the reminders now due and the
+    signed copies not handed over yet."""
+    return _sweep("documents", "send_due_emails")
 
 
 @shared_task(name="porchlight.sweep_emails")

@@ -16,7 +16,6 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.admin.openapi import Api, BadBody
 from gateway.web import amqp_client, configure, content_disposition, install_security_headers, status_for
-from porchlight import share_tokens
 from porchlight.amqp import ServiceUnavailable
 from porchlight.contracts import Contract, Query
 from porchlight.contracts.common import Health
@@ -285,28 +284,18 @@ def update_work_order(work_order_id: str, body: WorkOrderPatch) -> Any:
 
 
 # -- share links ----------------------------------------------------------------------
-def minted(result: dict[str, Any]) -> dict[str, Any]:
-    share = result["share_token"]
-    return {
-        "token": result["token"],
-        "url": share_tokens.portal_url(
-            current_app.config["PORTAL_BASE_URL"], share["entity"]["type"], result["token"]),
-        "share_token": share,
-    }
-
-
 @api.operation("POST", "/share-tokens", "mintShareToken", tag="share links", summary="Mint a share link",
                description="Creates a link that opens one record in the customer portal; the token "
-               "is returned only here. Checked by the sharing service: the record must exist in the "
-               "workspace, the permissions must suit its kind, and the expiry must be within the "
-               "maximum (422). Without `expires_at` a link lives 180 days for a work order, until 30 "
-               "days after the valid-until day for an estimate, 60 days for a service report; never "
-               "more than two years.",
+               "is returned only here. The documents service checks that the record exists in the "
+               "workspace, the sharing service that the permissions suit its kind and the expiry "
+               "is within the maximum (422). Without `expires_at` a link lives 180 days for a work "
+               "order, until 30 days after the valid-until day for an estimate, 60 days for a "
+               "service report; never more than two years.",
                status=201, body=ShareTokenInput, reply=MintedShareToken, errors=(422,),
                links=SHARE_LINK_LINKS)
 def mint_share_token(body: ShareTokenInput) -> Any:
     with rpc() as services:
-        return minted(services.sharing.mint_token(g.workspace_id, g.actor, wire(body)))
+        return services.documents.share_record(g.workspace_id, g.actor, wire(body))
 
 
 @api.operation("GET", "/share-tokens", "listShareTokens", tag="share links",
@@ -316,6 +305,8 @@ def mint_share_token(body: ShareTokenInput) -> Any:
                query=ShareTokenQuery, reply=ShareTokenList, errors=(404, 422))
 def list_share_tokens(query: ShareTokenQuery) -> Any:
     with rpc() as services:
+        # documents says whether the workspace holds the record (404 otherwise)
+        services.documents.entity_exists(g.workspace_id, query.entity_type, query.entity_id)
         return {"share_tokens": services.sharing.list_tokens(g.workspace_id, query.entity_type,
                                                              query.entity_id)}
 
@@ -337,30 +328,7 @@ def revoke_share_token(token_id: str) -> Any:
                links=SHARE_LINK_LINKS)
 def rotate_share_token(token_id: str) -> Any:
     with rpc() as services:
-        return minted(services.sharing.rotate_token(g.workspace_id, g.actor, token_id))
-
-
-def mint_link(services: Any, entity_type: str, entity_id: str) -> dict[str, Any]:
-    """A new link for the customer, with everything a link to such a record may grant,
-    that replaces (revokes) the earlier ones we sent them."""
-    return minted(services.sharing.replace_token(g.workspace_id, g.actor, {
-        "entity": {"type": entity_type, "id": entity_id},
-        "permissions": list(share_tokens.ALLOWED_PERMISSIONS[entity_type]),
-    }))
-
-
-def email_customer(services: Any, entity_type: str, entity_id: str, link: dict[str, Any],
-                   body: NotifyCustomer) -> dict[str, Any]:
-    """Hand the new link to notifications, point to point, to email the customer. The
-    record is sent whatever happens here: if notifications does not answer, the reply
-    says so and sending again emails a new link."""
-    try:
-        return services.notifications.email_customer(g.workspace_id, g.actor, {
-            "record": {"type": entity_type, "id": entity_id}, "url": link["url"],
-            "share_token_id": link["share_token"]["id"], "notify": body.notify_customer})
-    except ServiceUnavailable:
-        return {"status": "unavailable", "email": None,
-                "reason": "The notifications service did not answer; send again to email the customer."}
+        return services.sharing.rotate_token(g.workspace_id, g.actor, token_id)
 
 
 # -- estimates ------------------------------------------------------------------------
@@ -415,16 +383,14 @@ def update_estimate(estimate_id: str, body: EstimatePatch) -> Any:
                "working. The customer is emailed the link unless `notify_customer` is false or "
                "they have no address (`customer_email` says which); they then also get one "
                "reminder 48 hours before the estimate ends. The body may be left out. Any other "
-               "state is a conflict (409).",
+               "state is a conflict (409). If the link cannot be made just now (503), the estimate "
+               "is sent all the same: sending it again makes the link and emails it.",
                status=201, body=NotifyCustomer, optional_body=True, reply=SentEstimate,
                errors=(404, 409, 422),
                links={**SHARE_LINK_LINKS, "getEstimate": {"estimate_id": "/estimate/id"}})
 def send_estimate(estimate_id: str, body: NotifyCustomer) -> Any:
     with rpc() as services:
-        estimate = services.documents.send_estimate(g.workspace_id, g.actor, estimate_id)
-        link = mint_link(services, "estimate", estimate_id)
-        return {"estimate": estimate, **link,
-                "customer_email": email_customer(services, "estimate", estimate_id, link, body)}
+        return services.documents.send_estimate(g.workspace_id, g.actor, estimate_id, wire(body))
 
 
 @api.operation("POST", "/estimates/<estimate_id>/convert", "convertEstimate", tag="estimates",
@@ -520,16 +486,16 @@ def add_attachment(report_id: str) -> Any:
                "before stop working. The customer is emailed the link unless `notify_customer` is "
                "false or they have no address (`customer_email` says which); they then also get "
                "their signed copy by email. The body may be left out. Completing again changes "
-               "nothing else; a signed report is a conflict (409).",
+               "nothing else; a signed report is a conflict (409). If the link cannot be made just "
+               "now (503), the report is completed all the same: completing it again makes the "
+               "link and emails it.",
                status=201, body=NotifyCustomer, optional_body=True, reply=CompletedServiceReport,
                errors=(404, 409, 422),
                links={**SHARE_LINK_LINKS, "getServiceReport": {"report_id": "/service_report/id"}})
 def complete_service_report(report_id: str, body: NotifyCustomer) -> Any:
     with rpc() as services:
-        report = services.documents.complete_service_report(g.workspace_id, g.actor, report_id)
-        link = mint_link(services, "service_report", report_id)
-        return {"service_report": report, **link,
-                "customer_email": email_customer(services, "service_report", report_id, link, body)}
+        return services.documents.complete_service_report(
+            g.workspace_id, g.actor, report_id, wire(body))
 
 
 @api.operation("GET", "/service-reports/<report_id>/pdf", "getSignedServiceReportPdf",

@@ -23,27 +23,21 @@ from gateway.web import amqp_client
 from porchlight import share_tokens
 from porchlight.amqp import ServiceUnavailable
 from porchlight.clock import isoformat, parse_iso, utcnow
+from porchlight.contracts.events import model_of
 from porchlight.errors import NotFound
 from porchlight.events import CUSTOMER_VISIBLE
 
 log = logging.getLogger(__name__)
 
-# Which id in an event names which kind of record a page shows.
-EVENT_IDS = {
-    "work_order_id": "work_order",
-    "estimate_id": "estimate",
-    "service_report_id": "service_report",
-    "share_token_id": "share_token",
-    "rotated_from": "share_token",
-    "certificate_id": "certificate",  # a certificate changes only when a signed PDF is attached
-}
 
-
-def subjects_of(service: str, payload: dict[str, Any]) -> tuple[Subject, ...]:
-    """The records an event says changed; identity's events change a workspace's header."""
-    if service == "identity":
-        return (("workspace", str(payload.get("workspace_id"))),)
-    return tuple((kind, str(payload[key])) for key, kind in EVENT_IDS.items() if payload.get(key))
+def subjects_of(service: str, event_type: str, payload: Any) -> tuple[Subject, ...]:
+    """The records an event says changed: the fields its model marks as naming a record
+    whose customer view changed (``porchlight.contracts.events.Names``). Only those ids are
+    read, so a payload that is otherwise not as its model says still drops what it names."""
+    model = model_of(service, event_type)
+    if model is None or not isinstance(payload, dict):
+        return ()
+    return tuple((kind, str(payload[key])) for key, kind in model.record_fields() if payload.get(key))
 
 
 class Views:
@@ -132,8 +126,8 @@ class PortalReads:
     def close(self) -> None:
         self.views.stop()
 
-    def on_event(self, service: str, _event_type: str, payload: dict[str, Any]) -> None:
-        subjects = subjects_of(service, payload)
+    def on_event(self, service: str, event_type: str, payload: dict[str, Any]) -> None:
+        subjects = subjects_of(service, event_type, payload)
         if subjects:
             self.model.changed(*subjects)
 

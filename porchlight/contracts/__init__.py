@@ -1,5 +1,5 @@
 """The wire contracts of Porchlight: one pydantic model per request body, query string,
-RPC payload and response.
+RPC payload and response, and per event the services announce (``events``).
 
 Both ends import them — the gateways to check what arrives and describe it in OpenAPI, the
 services to check their RPC input — and this package imports neither. Rules only the

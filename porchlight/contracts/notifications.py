@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PlainSerializer
+from pydantic import AfterValidator, Field, PlainSerializer, model_validator
 
 from porchlight.contracts.base import Contract, Query, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
@@ -181,19 +181,51 @@ class NotifyCustomer(Contract):
     notify_customer: bool | None = Field(None, description=NOTIFY_CUSTOMER)
 
 
-class SharedRecord(Contract):
+class EmailedRecord(Contract):
+    """The record an email to its customer is about, as the email names it: documents, which
+    owns it, puts it in the command, so notifications never asks documents back."""
+
     type: LinkedType
     id: Id
+    number: StrictStr = Field(max_length=40)
+    customer_id: Id | None = None
+    # an estimate
+    title: StrictStr | None = Field(None, max_length=300)
+    total: StrictStr | None = Field(None, max_length=40)
+    valid_until: StrictStr | None = Field(None, max_length=40)
+    expires_at: StrictStr | None = Field(None, max_length=40)
+    # a service report
+    work_order_number: StrictStr | None = Field(None, max_length=40)
+    work_order_title: StrictStr | None = Field(None, max_length=300)
+    signed_by: StrictStr | None = Field(None, max_length=200)
+    signed_at: StrictStr | None = Field(None, max_length=40)
+    certificate_id: StrictStr | None = Field(None, max_length=80)
+
+
+CustomerTemplate = Literal["estimate_ready", "estimate_reminder", "service_report_ready",
+                           "service_report_signed_copy"]
 
 
 class CustomerEmailCommand(Contract):
-    """``notifications.email_customer``: the record just sent or completed, and the link
-    minted for it — a point-to-point command, the only way a raw link reaches notifications."""
+    """``notifications.email_customer``: one email to a record's customer — the record
+    just sent or completed with its new link, a reminder with a link of its own, or the
+    signed copy. A point-to-point command from documents, the only way a raw link reaches
+    notifications; ``cause`` keys it, so the same command twice queues one email."""
 
-    record: SharedRecord
-    url: StrictStr = Field(max_length=300)
-    share_token_id: Id
+    template: CustomerTemplate
+    cause: StrictStr = Field(max_length=200)
+    record: EmailedRecord
     notify: bool | None = None
+    url: StrictStr | None = Field(None, max_length=300)
+    share_token_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _link_goes_with_its_id(self) -> CustomerEmailCommand:
+        if (self.url is None) != (self.share_token_id is None):
+            raise ValueError("A link needs both its address and its id.")
+        if (self.url is None) != (self.template == "service_report_signed_copy"):
+            raise ValueError("Every email to a customer but the signed copy carries a link.")
+        return self
 
 
 class MailWorkspace(Contract):

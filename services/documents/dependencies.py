@@ -15,4 +15,6 @@ class DocumentsDependencies:
     dispatch: Callable[[str, dict[str, Any]], None]
     signatures: Any  # TimedRpcProxy("signatures"): evidence of customers' answers
     identity: Any  # TimedRpcProxy("identity"): customers and workspace settings
+    sharing: Any  # TimedRpcProxy("sharing"): links to records (``customer_mail``, ``links``)
+    notifications: Any  # TimedRpcProxy("notifications"): emails to customers (``customer_mail``)
     tasks: TaskQueue

@@ -10,7 +10,8 @@ accepted or declined, a service report signed.
    attempt *of the same kind* for the same revision, recorded in time but whose reply we
    missed. That answer is the customer's and it stands: it is adopted. Evidence of another
    kind (an acceptance, while the customer now declines) is never adopted.
-4. The certificate is attached to the record, and the fact is dispatched.
+4. The certificate is attached to the record, and the fact is dispatched — with what the
+   office's inbox shows of the answer, read off the final record (``Claim.display``).
 
 Between 1 and 4 the record already shows the claimed answer, and a customer's page may
 have been filled from it. So the record's every way out is announced: the answer (step 4,
@@ -68,6 +69,9 @@ class Claim(Generic[Record]):
     undo: Callable[[], object]  # put the record back exactly as it was before the claim
     adopt: Callable[[dict[str, Any]], object]  # take over late evidence of the same kind
     attach: Callable[[dict[str, Any]], Record]  # link the certificate; the final record
+    # What the answer's event shows of the final record besides its ids (number, title,
+    # signer, …), as the staff view shows it: subscribers never ask documents back.
+    display: Callable[[Record], dict[str, Any]]
 
 
 def _record(signatures: Any, workspace_id: str, evidence: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +111,8 @@ def _finish(dispatch: Callable[[str, dict[str, Any]], None], workspace_id: str, 
             recorded: dict[str, Any], event: str, ids: dict[str, Any]) -> Record:
     """Step 4: the certificate attached, the answer announced."""
     final = claim.attach(recorded)
-    dispatch(event, fact(workspace_id, "customer", **ids, certificate_id=recorded["certificate_id"]))
+    dispatch(event, fact(workspace_id, "customer", **ids, certificate_id=recorded["certificate_id"],
+                         **claim.display(final)))
     return final
 
 
@@ -124,7 +129,7 @@ def settle(
 ) -> Record:
     """Record ``evidence`` for a claimed answer and finish it (steps 2–4 above); on failure
     undo the claim, dispatch ``undone`` with ``ids``, and raise. ``event`` is dispatched
-    with ``ids`` and the certificate id."""
+    with ``ids``, the certificate id and the final record's ``claim.display``."""
 
     def undo() -> None:
         _undo(dispatch, workspace_id, claim, undone, ids)

@@ -1,37 +1,52 @@
-"""What a share link may point at: asked by the sharing service before it mints one."""
+"""Share links to documents' records: staff's ``POST /share-tokens`` comes here first, so
+that the record's owner checks it exists in the workspace and says when it ends before
+sharing mints the link (calls flow one way: documents → sharing)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from porchlight.clock import isoformat
-from porchlight.errors import NotFound
+from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts.share_links import ShareTokenInput
+from porchlight.errors import CONTRACT_ERRORS, InvalidInput, NotFound
+from porchlight.idempotency import idempotent
 from porchlight.service_rpc import rpc
 from services.documents.dependencies import DocumentsDependencies
 
 
-class LinkTargetRpc(DocumentsDependencies):
-    @rpc(expected_exceptions=(NotFound,))
-    def get_link_target(self, workspace_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
-        """The record a link would show, and ``ends_at``: the moment (ISO 8601, UTC) the
-        record itself stops being answerable — an estimate's end of its valid-until day;
-        ``None`` for records that do not expire. ``NotFound`` for an unknown type or id,
-        and for another workspace's id."""
+class LinkRpc(DocumentsDependencies):
+    def _ends_at(self, workspace_id: str, entity_type: str, entity_id: str) -> datetime | None:
+        """When the record itself stops being answerable — an estimate's end of its
+        valid-until day; ``None`` for records that do not expire. ``NotFound`` for an
+        unknown type or id, and for another workspace's id."""
         if entity_type == "estimate":
-            ends_at = isoformat(self.repo.estimates.get(workspace_id, entity_id).expires_at)
-        elif entity_type == "work_order":
-            ends_at = None
+            return self.repo.estimates.get(workspace_id, entity_id).expires_at
+        if entity_type == "work_order":
             self.repo.work_orders.get(workspace_id, entity_id)
         elif entity_type == "service_report":
-            ends_at = None
             self.repo.service_reports.get(workspace_id, entity_id)
         else:
             raise NotFound("Links cannot be shared for this kind of record.")
-        return {"entity_type": entity_type, "entity_id": entity_id, "ends_at": ends_at}
+        return None
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
+    def share_record(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+        """Mint a link to a record of the workspace (``ShareTokenInput``) through sharing,
+        which checks the permissions and the expiry. An unknown record is a field error,
+        named as the request names it. The raw token is in this answer only."""
+        request = parse(ShareTokenInput, data)
+        try:
+            ends_at = self._ends_at(workspace_id, request.entity.type, request.entity.id)
+        except NotFound:
+            raise InvalidInput(ATTENTION, {"entity.id": "No such record in this workspace."}) from None
+        return self.sharing.mint_token(workspace_id, actor, data, isoformat(ends_at))
 
     @rpc(expected_exceptions=(NotFound,))
     def entity_exists(self, workspace_id: str, entity_type: str, entity_id: str) -> bool:
-        """Whether the workspace holds this entity (the admin gateway's check before it
-        lists or mints links); ``NotFound`` otherwise."""
-        self.get_link_target(workspace_id, entity_type, entity_id)
+        """Whether the workspace holds this record (the admin gateway's check before it
+        lists a record's links); ``NotFound`` otherwise."""
+        self._ends_at(workspace_id, entity_type, entity_id)
         return True

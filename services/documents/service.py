@@ -14,19 +14,26 @@ from porchlight.service_ops import Observed
 from porchlight.storage import Store
 from porchlight.task_queue import TaskQueue
 from services.documents import ALIAS
+from services.documents.customer_mail import (
+    MAIL_TIMEOUT,
+    MAIL_UNAVAILABLE,
+    SHARING_TIMEOUT,
+    SHARING_UNAVAILABLE,
+    CustomerMailRpc,
+)
 from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
 from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GRACE
 from services.documents.files.rpc import FileRpc
-from services.documents.links import LinkTargetRpc
+from services.documents.links import LinkRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
 from services.documents.store import DocumentsRepository
 from services.documents.work_orders.rpc import WorkOrderRpc
 from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
-class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkTargetRpc,
-                       CustomerRecordsRpc):
+class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkRpc,
+                       CustomerRecordsRpc, CustomerMailRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
@@ -40,4 +47,7 @@ class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportR
                                expiration=EVIDENCE_TIMEOUT, refusal=NOT_RECORDED)
     # Customers and workspace settings: asked over RPC on staff commands; see workspace.py.
     identity = TimedRpcProxy("identity", timeout=IDENTITY_TIMEOUT, refusal=IDENTITY_UNAVAILABLE)
+    # Sending a record to its customer: the link, then the email; see customer_mail.py.
+    sharing = TimedRpcProxy("sharing", timeout=SHARING_TIMEOUT, refusal=SHARING_UNAVAILABLE)
+    notifications = TimedRpcProxy("notifications", timeout=MAIL_TIMEOUT, refusal=MAIL_UNAVAILABLE)
     tasks = TaskQueue()

@@ -1,5 +1,5 @@
 """What each email says, as data: the template, its context and the outbox fields, made
-from the owners' views of the records (documents' estimate or report, identity's
+from what the owners give (the record as documents puts it in the command, identity's
 workspace and customer). Pure functions; the service does the lookups and the queueing."""
 
 from __future__ import annotations
@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from porchlight.settings import get_settings
-
-CUSTOMER_TEMPLATES = {"estimate": "estimate_ready", "service_report": "service_report_ready"}
 
 
 def branding(workspace: dict[str, Any]) -> dict[str, Any]:

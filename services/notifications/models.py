@@ -119,24 +119,6 @@ class Email(me.Document):
     bodies_removed_at = me.DateTimeField()
 
 
-class CustomerMail(me.Document):
-    """Whether the customer is emailed about one record, as staff chose when they sent the
-    estimate or completed the report: it also decides the reminder and the signed copy."""
-
-    RETENTION: ClassVar[str] = "Kept while the workspace exists: one small choice per estimate or report."
-    meta = {
-        "db_alias": ALIAS,
-        "collection": "customer_mail",
-        "indexes": [{"fields": ["workspace_id", "entity_type", "entity_id"], "unique": True}],
-    }
-
-    workspace_id = me.StringField(required=True)
-    entity_type = me.StringField(required=True)
-    entity_id = me.StringField(required=True)
-    notify = me.BooleanField(required=True)
-    updated_at = me.DateTimeField(required=True, default=utcnow)
-
-
 class NotificationsCommand(CommandRecord):
     """A staff command carried out under an idempotency key (``porchlight.idempotency``)."""
 

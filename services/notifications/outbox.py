@@ -1,6 +1,6 @@
-"""Outbox storage: every email Porchlight was asked to send, and per record whether the
-customer is emailed about it. Every staff query takes the workspace id; the delivery's
-calls (``claim``, ``record``) name one email by id, as the task that carries it does.
+"""Outbox storage: every email Porchlight was asked to send. Every staff query takes the
+workspace id; the delivery's calls (``claim``, ``record``) name one email by id, as the
+task that carries it does.
 
 Exactly once, as the recipient sees it:
 
@@ -24,7 +24,7 @@ from mongoengine import NotUniqueError
 from porchlight.clock import utcnow
 from porchlight.errors import Conflict
 from porchlight.storage import get_in_workspace, newest_first
-from services.notifications.models import CustomerMail, Email
+from services.notifications.models import Email
 
 NO_EMAIL = "No such email."
 INTERRUPTED = ("The delivery stopped after claiming this email and did not say how it ended; "
@@ -38,7 +38,6 @@ TOO_OLD = ("This email's text was removed from the outbox after its retention pe
 class Outbox:
     def ensure_indexes(self) -> None:
         Email.ensure_indexes()
-        CustomerMail.ensure_indexes()
 
     # -- queueing ------------------------------------------------------------------------
     def has_key(self, key: str) -> bool:
@@ -121,15 +120,3 @@ class Outbox:
                 raise Conflict(TOO_OLD)
             raise Conflict(f"Only a failed email can be resent; this one is {email.status}.")
         return requeued
-
-    # -- the customer's choice per record ------------------------------------------------
-    def choose(self, workspace_id: str, entity_type: str, entity_id: str, notify: bool) -> None:
-        CustomerMail.objects(workspace_id=workspace_id, entity_type=entity_type,
-                             entity_id=entity_id).update_one(
-            set__notify=notify, set__updated_at=utcnow(), upsert=True)
-
-    def chosen(self, workspace_id: str, entity_type: str, entity_id: str) -> bool:
-        """Whether staff chose to email the customer about this record (no choice: no)."""
-        choice = CustomerMail.objects(workspace_id=workspace_id, entity_type=entity_type,
-                                      entity_id=entity_id).first()
-        return bool(choice and choice.notify)

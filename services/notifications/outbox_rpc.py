@@ -1,10 +1,11 @@
-"""The outbox's entry points: emailing the customer when staff share a record, the office
-when a customer acts, the customer's signed copy and reminders; the worker's claim and
-record; staff's list, detail and resend.
+"""The outbox's entry points: emailing a record's customer (documents asks: the record
+sent with its link, a reminder, the signed copy), a portal contact (identity hands it over)
+and the office when a customer acts; the worker's claim and record; staff's list, detail
+and resend.
 
 A raw share link arrives only in a command (``email_customer``'s ``url``, or minted here by
-``sharing`` for a reminder or a resend); it is passed on to the delivery task's arguments
-and nowhere else — not the outbox, not a log line, not an event.
+``sharing`` for a resend); it is passed on to the delivery task's arguments and nowhere
+else — not the outbox, not a log line, not an event.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from porchlight import share_tokens
 from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.notifications import (
@@ -32,8 +32,6 @@ from services.notifications.models import Attachment, Email, EmailLink
 log = logging.getLogger(__name__)
 
 DELIVER = "porchlight.deliver_email"
-# A reminder goes out when an estimate's end is this close.
-REMINDER_BEFORE = timedelta(hours=48)
 # The sweep fails what will not finish by itself (see ``services.notifications.outbox``).
 CLAIM_LOST_AFTER = timedelta(minutes=15)
 QUEUE_LOST_AFTER = timedelta(hours=6)
@@ -60,10 +58,6 @@ def email_detail(email: Email) -> dict[str, Any]:
         "has_link": email.link is not None, "resends": email.resends,
         "bodies_removed_at": isoformat(email.bodies_removed_at),
     }
-
-
-def customer_url(entity_type: str, minted: dict[str, Any]) -> str:
-    return share_tokens.portal_url(get_settings().portal_base_url, entity_type, minted["token"])
 
 
 class OutboxRpc:
@@ -96,45 +90,33 @@ class OutboxRpc:
             self.repo.outbox.fail_unqueued(email, "The delivery could not be queued (the broker "
                                            "refused it); resend it.")
 
-    # -- the customer, when staff share a record ------------------------------------------
+    # -- a record's customer ------------------------------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent()
     def email_customer(self, workspace_id: str, actor: str, command: dict) -> dict[str, Any]:
-        """Email the record's customer the link just minted for it (``CustomerEmailCommand``),
-        unless staff said not to or there is no address; the choice also decides the
-        estimate's reminder and the report's signed copy."""
+        """Email a record's customer (``CustomerEmailCommand``, from documents, with all
+        the email shows) unless staff said not to or there is no address; ``CustomerEmail``
+        says which. The same cause twice queues one email."""
         cmd = parse(CustomerEmailCommand, command)
         record = cmd.record
-        view = self._staff_view(workspace_id, record.type, record.id)
-        customer = self._customer_of(workspace_id, record.type, view)
+        customer = (self.identity.get_customer(workspace_id, record.customer_id)
+                    if record.customer_id else None)
         reason = emails.customer_reason(cmd.notify, customer)
-        self.repo.outbox.choose(workspace_id, record.type, record.id, reason is None)
         if reason is not None:
             return {"status": "skipped", "reason": reason, "email": None}
-        workspace = self.identity.get_workspace(workspace_id)
-        template = emails.CUSTOMER_TEMPLATES[record.type]
+        view = record.model_dump()
+        attachments = ()
+        if cmd.template == "service_report_signed_copy":
+            attachments = ({"kind": "signed_pdf", "record_id": record.id,
+                            "filename": f"{record.number}-signed.pdf"},)
         email = self._queue(
-            workspace, f"{record.type}_shared:{record.id}:{cmd.share_token_id}",
-            emails.to_customer(template, record.type, view, customer), secrets={"link": cmd.url},
+            self.identity.get_workspace(workspace_id), cmd.cause,
+            emails.to_customer(cmd.template, record.type, view, customer),
+            secrets={"link": cmd.url} if cmd.url else None,
             link={"share_token_id": cmd.share_token_id, "entity_type": record.type,
-                  "entity_id": record.id})
+                  "entity_id": record.id} if cmd.share_token_id else None,
+            attachments=attachments)
         return {"status": "queued", "reason": None, "email": email_summary(email)}
-
-    def _staff_view(self, workspace_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
-        if entity_type == "estimate":
-            return self.documents.get_estimate(workspace_id, entity_id)
-        return self.documents.get_service_report(workspace_id, entity_id)
-
-    def _customer_of(self, workspace_id: str, entity_type: str,
-                     view: dict[str, Any]) -> dict[str, Any] | None:
-        """The record's customer (identity's view), or ``None`` for a record without one."""
-        customer_id = view.get("customer_id")
-        if entity_type == "service_report":
-            work_order = self.documents.get_work_order(workspace_id, view["work_order_id"])
-            customer_id = work_order.get("customer_id")
-        if not customer_id:
-            return None
-        return self.identity.get_customer(workspace_id, customer_id)
 
     # -- portal contacts: an invitation, a sign-in link -------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -158,57 +140,6 @@ class OutboxRpc:
         for address in workspace.get("notification_addresses") or []:
             if not self.repo.outbox.has_key(f"{cause}>{address}"):
                 self._queue(workspace, cause, emails.to_office(address, item, occurred_at))
-
-    # -- the customer's signed copy -----------------------------------------------------------
-    def _email_signed_copy(self, workspace_id: str, report_id: str) -> None:
-        if not self.repo.outbox.chosen(workspace_id, "service_report", report_id):
-            return
-        cause = f"service_report_signed_copy:{report_id}"
-        if self.repo.outbox.has_cause(cause):
-            return
-        view = self.documents.get_service_report(workspace_id, report_id)
-        customer = self._customer_of(workspace_id, "service_report", view)
-        if emails.customer_reason(True, customer) is not None:
-            return
-        self._queue(self.identity.get_workspace(workspace_id), cause,
-                    emails.to_customer("service_report_signed_copy", "service_report", view, customer),
-                    attachments=({"kind": "signed_pdf", "record_id": report_id,
-                                  "filename": f"{view.get('number') or 'service-report'}-signed.pdf"},))
-
-    # -- reminders ----------------------------------------------------------------------------
-    @rpc
-    def send_due_reminders(self) -> dict[str, int]:
-        """Beat's sweep: one reminder per estimate revision whose end is 48 hours away or
-        less, to customers emailed about it. Answered, expired and withdrawn estimates are
-        not open, so documents does not list them."""
-        due = self.documents.list_estimates_expiring(int(REMINDER_BEFORE.total_seconds()))
-        queued = 0
-        for estimate in due:
-            cause = f"estimate_reminder:{estimate['id']}:{estimate['revision']}"
-            if (self.repo.outbox.has_cause(cause)
-                    or not self.repo.outbox.chosen(estimate["workspace_id"], "estimate", estimate["id"])):
-                continue
-            try:
-                queued += self._remind(estimate["workspace_id"], estimate["id"], cause)
-            except Exception:  # noqa: BLE001 - one estimate's trouble must not stop the others
-                log.exception("no reminder for estimate %s", estimate["id"])
-        return {"queued": queued}
-
-    def _remind(self, workspace_id: str, estimate_id: str, cause: str) -> int:
-        view = self.documents.get_estimate(workspace_id, estimate_id)
-        customer = self._customer_of(workspace_id, "estimate", view)
-        if view["status"] != "sent" or emails.customer_reason(True, customer) is not None:
-            return 0
-        # A link of its own: the one first sent is not kept anywhere to be sent again.
-        minted = self.sharing.mint_token(workspace_id, "notifications", {
-            "entity": {"type": "estimate", "id": estimate_id},
-            "permissions": list(share_tokens.ALLOWED_PERMISSIONS["estimate"])})
-        self._queue(self.identity.get_workspace(workspace_id), cause,
-                    emails.to_customer("estimate_reminder", "estimate", view, customer),
-                    secrets={"link": customer_url("estimate", minted)},
-                    link={"share_token_id": minted["share_token"]["id"], "entity_type": "estimate",
-                          "entity_id": estimate_id})
-        return 1
 
     # -- the worker ---------------------------------------------------------------------------
     @rpc
@@ -279,7 +210,7 @@ class OutboxRpc:
             except Conflict:
                 raise Conflict("The link in this email no longer works (it was replaced, revoked "
                                "or has expired); send the record again to email a new one.") from None
-            secrets = {"link": customer_url(email.link.entity_type, minted)}
+            secrets = {"link": minted["url"]}
             changes["set__link"] = EmailLink(share_token_id=minted["share_token"]["id"],
                                              entity_type=email.link.entity_type,
                                              entity_id=email.link.entity_id)

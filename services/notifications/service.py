@@ -2,10 +2,11 @@
 outbox, every email to customers and to the office (``outbox_rpc``).
 
 It listens to documents' facts (``estimate_approved``, ``estimate_rejected``,
-``service_report_signed``). A fact carries ids only, so the handler asks documents for the
-staff view of the record (number, title, the customer's name and reason) and stores the
-item's text with it, then emails the item to the workspace's notification addresses.
-``signed_pdf_stored`` sends the customer their signed copy.
+``service_report_signed``). Each fact carries, besides its ids, what the item shows (number,
+title, the customer's name and reason: ``porchlight.contracts.events``), so the handler
+makes the item from the fact alone — documents is never asked — then emails the item to the
+workspace's notification addresses. A payload its model refuses makes no item (a warning).
+Emails to a record's customer are asked for by documents, point to point (``outbox_rpc``).
 
 Handlers are nameko's default ``event_handler``: one queue per handler shared by every
 replica of this service, so each fact is handled by one of them. A fact may still arrive
@@ -21,8 +22,14 @@ from typing import Any
 
 from nameko.events import event_handler
 
-from porchlight.clock import isoformat, parse_iso
+from porchlight.clock import isoformat
 from porchlight.contracts import parse
+from porchlight.contracts.events import (
+    EstimateAnswered,
+    EstimateApproved,
+    EstimateRejected,
+    ServiceReportSigned,
+)
 from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.errors import CONTRACT_ERRORS
 from porchlight.idempotency import idempotent
@@ -40,8 +47,8 @@ from services.notifications.repository import NotificationsRepository
 
 log = logging.getLogger(__name__)
 
-# How long notifications waits for a neighbour (documents' view of a record, identity's
-# workspace, sharing's new link). Far below the queue's patience: a fact is never held long.
+# How long notifications waits for a neighbour (identity's workspace and customer,
+# sharing's new link). Far below the queue's patience: a fact is never held long.
 LOOKUP_TIMEOUT = 5.0
 LOOKUP_UNAVAILABLE = "The email could not be prepared just now; nothing was sent. Try again shortly."
 
@@ -69,7 +76,6 @@ class NotificationsService(OutboxRpc, Ping, Observed):
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: NotificationsRepository = Store(ALIAS, NotificationsRepository)
-    documents = TimedRpcProxy("documents", timeout=LOOKUP_TIMEOUT, refusal=LOOKUP_UNAVAILABLE)
     identity = TimedRpcProxy("identity", timeout=LOOKUP_TIMEOUT, refusal=LOOKUP_UNAVAILABLE)
     sharing = TimedRpcProxy("sharing", timeout=LOOKUP_TIMEOUT, refusal=LOOKUP_UNAVAILABLE)
     tasks = TaskQueue()
@@ -77,49 +83,33 @@ class NotificationsService(OutboxRpc, Ping, Observed):
     # -- facts ----------------------------------------------------------------------------
     @event_handler("documents", "estimate_approved")
     def on_estimate_approved(self, payload: dict[str, Any]) -> None:
-        self._estimate_answered("estimate_approved", payload)
+        self._estimate_answered(inbox.read(EstimateApproved, payload))
 
     @event_handler("documents", "estimate_rejected")
     def on_estimate_rejected(self, payload: dict[str, Any]) -> None:
-        self._estimate_answered("estimate_rejected", payload)
+        self._estimate_answered(inbox.read(EstimateRejected, payload))
 
     @event_handler("documents", "service_report_signed")
     def on_service_report_signed(self, payload: dict[str, Any]) -> None:
-        cause = inbox.cause("service_report_signed", payload)
-        if cause is None or self.repo.has_cause(cause):
-            return
-        view = self._view("get_service_report", payload["workspace_id"], payload["service_report_id"])
-        self._store(cause, payload, inbox.service_report_item(payload, view))
+        event = inbox.read(ServiceReportSigned, payload)
+        if event is not None:
+            self._store(event, inbox.service_report_item(event))
 
-    @event_handler("documents", "signed_pdf_stored")
-    def on_signed_pdf_stored(self, payload: dict[str, Any]) -> None:
-        if isinstance(payload, dict) and payload.get("workspace_id") and payload.get("service_report_id"):
-            self._email_signed_copy(payload["workspace_id"], payload["service_report_id"])
+    def _estimate_answered(self, event: EstimateAnswered | None) -> None:
+        if event is not None:
+            self._store(event, inbox.estimate_item(event))
 
-    def _estimate_answered(self, event: str, payload: dict[str, Any]) -> None:
-        cause = inbox.cause(event, payload)
-        if cause is None or self.repo.has_cause(cause):  # a redelivery: no need to ask again
-            return
-        view = self._view("get_estimate", payload["workspace_id"], payload["estimate_id"])
-        self._store(cause, payload, inbox.estimate_item(event, payload, view))
-
-    def _view(self, method: str, workspace_id: str, record_id: str) -> dict[str, Any] | None:
-        """documents' staff view of the record, or ``None`` if it cannot be had now."""
-        try:
-            return getattr(self.documents, method)(workspace_id, record_id)
-        except Exception as exc:  # the item is made all the same, from the fact alone
-            log.warning("inbox item without details: documents.%s(%s) failed: %r",
-                        method, record_id, exc)
-            return None
-
-    def _store(self, cause: str, payload: dict[str, Any], fields: dict[str, Any]) -> None:
+    def _store(self, event: EstimateAnswered | ServiceReportSigned, fields: dict[str, Any]) -> None:
         """The inbox item, then its emails to the office — both once per cause."""
-        occurred_at = parse_iso(payload["occurred_at"])
+        cause = inbox.cause(event)
+        if self.repo.has_cause(cause):  # a redelivery: the item and its emails are made
+            return
+        occurred_at = event.occurred_at
         occurred_at = occurred_at.replace(microsecond=occurred_at.microsecond // 1000 * 1000)
-        self.repo.add_once({"workspace_id": payload["workspace_id"], "cause": cause,
+        self.repo.add_once({"workspace_id": event.workspace_id, "cause": cause,
                             "occurred_at": occurred_at, **fields})
         try:
-            self._email_office(cause, payload["workspace_id"], fields, isoformat(occurred_at))
+            self._email_office(cause, event.workspace_id, fields, isoformat(occurred_at))
         except Exception:  # noqa: BLE001 - the item stands; the log says which emails are missing
             log.exception("no office email for %s", cause)
 

@@ -1,7 +1,10 @@
 """sharing: share tokens for link access — mint, replace, resolve, revoke, rotate, list.
 
-Before minting, sharing asks documents (``get_link_target``) whether the record exists in
-the workspace and when it ends; every link gets an expiry (``services.sharing.lifetimes``).
+Links are minted on the word of the record's owner: documents checks that the record exists
+in the workspace and says when it ends (``documents.share_record``, and sending a record to
+its customer), and only documents may ask for a new link (the broker's rights, from
+``porchlight.broker_access``). Sharing asks nobody: calls flow one way, documents → sharing.
+Every link gets an expiry (``services.sharing.lifetimes``).
 """
 
 from __future__ import annotations
@@ -18,19 +21,12 @@ from porchlight.events import fact
 from porchlight.idempotency import idempotent
 from porchlight.ping import Ping
 from porchlight.request_tracing import EventDispatcher, RequestTracing
-from porchlight.service_calls import TimedRpcProxy
 from porchlight.service_ops import Observed
 from porchlight.service_rpc import rpc
 from porchlight.storage import Store
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
 from services.sharing.repository import SharingRepository
-
-# How long minting waits for documents. Below the callers' RPC timeout (10 s by default),
-# so staff get this service's answer rather than their own timeout; the request expires
-# with the wait, so documents never answers a question nobody is waiting for.
-LINK_TARGET_TIMEOUT = 4.0
-LINK_TARGET_UNAVAILABLE = "Links cannot be made just now; nothing was changed. Try again shortly."
 
 
 def token_to_wire(token: ShareToken) -> dict[str, Any]:
@@ -51,6 +47,12 @@ def token_to_wire(token: ShareToken) -> dict[str, Any]:
     }
 
 
+def minted(raw: str, token: ShareToken) -> dict[str, Any]:
+    """A new link as its minter sees it, once: the raw token, its portal address, the record."""
+    return {"token": raw, "url": share_tokens.customer_url(token.entity_type, raw),
+            "share_token": token_to_wire(token)}
+
+
 def _to_millis(moment: datetime) -> datetime:
     # Stored times keep milliseconds (see porchlight.clock.utcnow).
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -62,10 +64,11 @@ class SharingService(Ping, Observed):
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)
     dispatch = EventDispatcher()
-    documents = TimedRpcProxy("documents", timeout=LINK_TARGET_TIMEOUT, refusal=LINK_TARGET_UNAVAILABLE)
 
-    def _mint(self, workspace_id: str, actor: str, data: dict) -> tuple[ShareToken, str]:
-        """Check a mint request, ask documents about the record, and store the token."""
+    def _mint(self, workspace_id: str, actor: str, data: dict,
+              ends_at: str | None) -> tuple[ShareToken, str]:
+        """Check a mint request and store the token. ``ends_at`` is when the record itself
+        stops being answerable (ISO 8601; ``None``: never), as its owner says."""
         now = utcnow()
         request = parse(ShareTokenInput, data)
         entity_type, entity_id = request.entity.type, request.entity.id
@@ -81,8 +84,8 @@ class SharingService(Ping, Observed):
                                     f"(no later than {isoformat(lifetimes.latest_expiry(now))}).")
         if errors:
             raise InvalidInput(ATTENTION, errors)
-        ends_at = self._link_target(workspace_id, entity_type, entity_id)
         if expires_at is None:
+            ends_at = parse_iso(ends_at) if ends_at else None
             expires_at = lifetimes.default_expiry(entity_type, ends_at, now)
             if expires_at <= now:
                 raise InvalidInput("Some fields need attention.", {"expires_at": (
@@ -90,19 +93,6 @@ class SharingService(Ping, Observed):
                     f"{lifetimes.LIFETIME_AFTER_END[entity_type].days} days ago; "
                     "give an expiry for the link explicitly.")})
         return self.repo.mint(workspace_id, actor, entity_type, entity_id, permissions, expires_at)
-
-    def _target(self, workspace_id: str, entity_type: str, entity_id: str) -> dict[str, Any]:
-        """What documents says of the record; NotFound for one the workspace does not hold."""
-        return self.documents.get_link_target(workspace_id, entity_type, entity_id)
-
-    def _link_target(self, workspace_id: str, entity_type: str, entity_id: str) -> datetime | None:
-        """The record's own end (``None``: it has none). An unknown record is a field error,
-        named as the mint request names it."""
-        try:
-            target = self._target(workspace_id, entity_type, entity_id)
-        except NotFound:
-            raise InvalidInput(ATTENTION, {"entity.id": "No such record in this workspace."}) from None
-        return parse_iso(target["ends_at"]) if target.get("ends_at") else None
 
     def _announce_minted(self, workspace_id: str, actor: str, token: ShareToken) -> None:
         self.dispatch("share_token_minted", fact(
@@ -112,22 +102,25 @@ class SharingService(Ping, Observed):
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent(secret=True)
-    def mint_token(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
-        """Mint a link to a record of the workspace (documents confirms it exists). Without
-        ``expires_at`` it gets its kind's default lifetime. Returns the raw token — the
-        only time it is ever visible."""
-        token, raw = self._mint(workspace_id, actor, data)
+    def mint_token(self, workspace_id: str, actor: str, data: dict,
+                   ends_at: str | None = None) -> dict[str, Any]:
+        """Mint a link to a record of the workspace, which documents (its owner, the only
+        caller) has checked; ``ends_at`` is the record's own end. Without ``expires_at`` the
+        link gets its kind's default lifetime. Returns the raw token — the only time it is
+        ever visible."""
+        token, raw = self._mint(workspace_id, actor, data, ends_at)
         self._announce_minted(workspace_id, actor, token)
-        return {"token": raw, "share_token": token_to_wire(token)}
+        return minted(raw, token)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent(secret=True)
-    def replace_token(self, workspace_id: str, actor: str, data: dict) -> dict[str, Any]:
+    def replace_token(self, workspace_id: str, actor: str, data: dict,
+                      ends_at: str | None = None) -> dict[str, Any]:
         """Mint like ``mint_token``, then revoke every live link to the same record with the
         same permissions that was minted before this one: sending an estimate or a report
         again leaves the customer one working link, the newest. Of two concurrent
         replacements the later-minted link survives; neither revokes the other's."""
-        token, raw = self._mint(workspace_id, actor, data)
+        token, raw = self._mint(workspace_id, actor, data, ends_at)
         replaced = self.repo.revoke_replaced(workspace_id, actor, token)
         self._announce_minted(workspace_id, actor, token)
         for old in replaced:
@@ -135,7 +128,7 @@ class SharingService(Ping, Observed):
                 workspace_id, actor, share_token_id=str(old.id), replaced_by=str(token.id),
                 entity_type=old.entity_type, entity_id=old.entity_id,
             ))
-        return {"token": raw, "share_token": token_to_wire(token)}
+        return minted(raw, token)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def resolve_token(self, raw: str, entity_type: str, permission: str = "view") -> dict[str, Any]:
@@ -221,14 +214,14 @@ class SharingService(Ping, Observed):
             workspace_id, actor, share_token_id=str(token.id), rotated_from=str(old.id),
             entity_type=token.entity_type, entity_id=token.entity_id,
         ))
-        return {"token": raw, "share_token": token_to_wire(token)}
+        return minted(raw, token)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_tokens(self, workspace_id: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         if entity_type not in share_tokens.ENTITY_TYPES:
             raise NotFound("Unknown entity type.")
-        # Another workspace's record is as unknown as one that never existed.
-        self._target(workspace_id, entity_type, entity_id)
+        # Whether the workspace holds the record is documents' to say (the admin gateway
+        # asks it first); here, another workspace's record simply has no links.
         return [
             token_to_wire(t)
             for t in self.repo.list_for_entity(workspace_id, entity_type, entity_id)

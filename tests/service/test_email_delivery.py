@@ -217,10 +217,14 @@ def test_an_answer_delivered_twice_emails_each_office_address_once(
         "ip": "192.0.2.10"})
     worker.run_queued(2)
     # The same fact once more, as a redelivery would bring it.
+    staff = rpc.call("documents", "get_estimate", acme.workspace_id, estimate["id"])
+    outcome = staff["outcome"]
     dispatch = event_dispatcher(services)
     dispatch("documents", "estimate_rejected", {
         "workspace_id": acme.workspace_id, "estimate_id": estimate["id"], "revision": 1,
-        "actor": "customer", "occurred_at": isoformat(utcnow())})
+        "actor": "customer", "occurred_at": isoformat(utcnow()),
+        "certificate_id": outcome["certificate_id"], "number": staff["number"], "title": staff["title"],
+        "signer_name": outcome["signer_name"], "reason": outcome["reason"], "total": outcome["total"]})
     inbox = acme.get("/notifications/inbox").json
     assert len(inbox["items"]) == 1
 
@@ -280,17 +284,20 @@ def test_one_reminder_48_hours_before_the_end_and_none_once_answered(
     rpc.call("documents", "respond_to_estimate", acme.workspace_id, answered["estimate"]["id"], {
         "response": "accept", "revision": 1, "signer_name": "Dana Fix", "ip": "192.0.2.10"})
     worker.run_queued(2)  # the acceptance, to the office's two addresses
-    remind = ("notifications", "send_due_reminders")
+    remind = ("documents", "send_due_emails")
 
-    assert rpc.call(*remind) == {"queued": 0}  # five days out
+    def reminders() -> int:
+        return rpc.call(*remind)["reminders"]
+
+    assert reminders() == 0  # five days out
     ends = datetime.fromisoformat(waiting["estimate"]["expires_at"].replace("Z", "+00:00"))
     with time_machine.travel(ends - timedelta(hours=49)):
-        assert rpc.call(*remind) == {"queued": 0}
+        assert reminders() == 0
     with time_machine.travel(ends - timedelta(hours=47)):
-        assert rpc.call(*remind) == {"queued": 1}
-        assert rpc.call(*remind) == {"queued": 0}
+        assert reminders() == 1
+        assert reminders() == 0
     with time_machine.travel(ends - timedelta(hours=2)):
-        assert rpc.call(*remind) == {"queued": 0}
+        assert reminders() == 0
     [(name, args)] = worker.queued(1)
     worker.run(name, args)
     [reminder] = [m for m in mail_server.wait_for(5) if m["Subject"].strip().startswith("Reminder")]

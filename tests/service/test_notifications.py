@@ -20,6 +20,7 @@ from porchlight.clock import isoformat, utcnow
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
+from services.sharing.service import SharingService
 from services.signatures.service import SignaturesService
 
 
@@ -52,6 +53,10 @@ def test_an_accepted_estimate_reaches_the_staff_inbox(rpc):
     [item] = items
     assert item["kind"] == "estimate_accepted" and item["details"]["signer_name"] == "Dana Fix"
     assert item["details"]["certificate_id"].startswith("cert_")
+    # What documents put in the fact: the number, the title and the total of the answer.
+    assert item["title"] == f"Estimate {est['number']} accepted"
+    assert item["summary"].startswith(
+        f"Dana Fix accepted estimate {est['number']} “Boiler” (revision 1), total ")
 
 
 HANDLED: Counter = Counter()  # (replica, handler) → calls
@@ -80,7 +85,8 @@ def rpc_pool(service_config: dict[str, Any]) -> Any:
 
 def test_two_replicas_handle_each_fact_once(runner_factory, container_factory, service_config, rpc_pool):
     HANDLED.clear()
-    runner_factory(service_config, IdentityService, DocumentsService, SignaturesService).start()
+    runner_factory(service_config, IdentityService, DocumentsService, SignaturesService,
+                   SharingService).start()
     # One worker each, so the broker hands the facts out in turn rather than in batches.
     # Both open the one "notifications" database; neither drops it on stop, as the other
     # may still be using it (the prefix is this test's own).
@@ -95,7 +101,9 @@ def test_two_replicas_handle_each_fact_once(runner_factory, container_factory, s
     rpc_pool.call("identity", "update_workspace", ws, "t", {"notification_addresses": ["desk@acme.example"]})
     dispatch = event_dispatcher(service_config)
     facts = [{"workspace_id": ws, "actor": "customer", "occurred_at": isoformat(utcnow()),
-              "estimate_id": f"{n:024x}", "revision": 1, "certificate_id": "cert_" + "2" * 32}
+              "estimate_id": f"{n:024x}", "revision": 1, "certificate_id": "cert_" + "2" * 32,
+              "number": f"EST-9{n:03}", "title": "Boiler", "signer_name": "Dana Fix", "reason": None,
+              "total": "€80.00"}
              for n in range(9)]
     for payload in facts:
         dispatch("documents", "estimate_approved", payload)

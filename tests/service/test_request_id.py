@@ -134,15 +134,15 @@ def test_a_forged_id_on_the_wire_is_replaced_not_passed_on(services, listener, w
 
 
 def test_a_service_calling_another_passes_the_id_on(rpc, worker_lines):
-    """sharing asks documents what a new link would point at before it mints it."""
+    """documents checks the record, then asks sharing to mint the link."""
     workspace_id = rpc.call("identity", "create_workspace", {"name": "Acme"}, "test")["workspace"]["id"]
     work_order = rpc.call("documents", "create_work_order", workspace_id, "staff:1", {"title": "Boiler"})
     with request_context.bound("trace-svc-0002"):
-        rpc.call("sharing", "mint_token", workspace_id, "staff:1", {
+        rpc.call("documents", "share_record", workspace_id, "staff:1", {
             "entity": {"type": "work_order", "id": work_order["id"]}, "permissions": ["view"]})
+    assert worker_lines.ids_of("documents.share_record ok ") == ["trace-svc-0002"]
+    # sharing answered documents (its line may follow its reply by a moment), with the same id.
     assert worker_lines.ids_of("sharing.mint_token ok ") == ["trace-svc-0002"]
-    # documents answered sharing (its line may follow its reply by a moment), with the same id.
-    assert worker_lines.ids_of("documents.get_link_target ok ") == ["trace-svc-0002"]
 
 
 def test_a_task_a_service_queues_carries_the_id(container_factory, services, rpc):

@@ -2,7 +2,7 @@
 costs its caller the bound and no more, a request nobody picked up in time is never run,
 and a hand-over returns before the work is done.
 
-The services here borrow real names (``sharing`` waits on ``documents``, ``identity`` hands
+The services here borrow real names (``documents`` waits on ``signatures``, ``identity`` hands
 over to ``notifications``) because the providers refuse an edge the call graph does not
 declare; each test's stand-ins are the only consumers of those queues while it runs.
 """
@@ -28,9 +28,9 @@ REFUSAL = "The neighbour did not answer; nothing was changed."
 
 
 class Neighbour:
-    """A stand-in for documents: one worker, a method that blocks until released."""
+    """A stand-in for signatures: one worker, a method that blocks until released."""
 
-    name = "documents"
+    name = "signatures"
     release = Event()
     ran: list[str] = []
     hanging = False
@@ -52,17 +52,17 @@ class Neighbour:
 
 
 class Caller:
-    name = "sharing"
+    name = "documents"
     tracing = RequestTracing()
-    documents = TimedRpcProxy("documents", timeout=BOUND, refusal=REFUSAL)
+    signatures = TimedRpcProxy("signatures", timeout=BOUND, refusal=REFUSAL)
 
     @rpc
     def ask(self, method: str, *args: Any) -> Any:
-        return getattr(self.documents, method)(*args)
+        return getattr(self.signatures, method)(*args)
 
     @rpc
     def own_and_next_key(self) -> list[str | None]:
-        return [request_context.command_key(), self.documents.keys()]
+        return [request_context.command_key(), self.signatures.keys()]
 
 
 class Sender:
@@ -115,24 +115,24 @@ def test_a_neighbour_that_never_answers_costs_the_bound_and_the_caller_recovers(
     start(container_factory, service_config, Caller)
     started = time.monotonic()
     with pytest.raises(Unavailable) as refused:
-        rpc_client.call("sharing", "ask", "hang")
+        rpc_client.call("documents", "ask", "hang")
     elapsed = time.monotonic() - started
     assert refused.value.message == REFUSAL
     assert BOUND <= elapsed < BOUND + 2.0, elapsed
     # The caller's worker is free again, and the same neighbour answers what it can.
-    assert rpc_client.call("sharing", "ask", "note", "after") == "after"
+    assert rpc_client.call("documents", "ask", "note", "after") == "after"
 
 
 def test_a_request_nobody_picked_up_within_the_bound_is_never_run(
         container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
     start(container_factory, service_config, Neighbour, workers=1)
     start(container_factory, service_config, Caller)
-    blocked = eventlet.spawn(rpc_client.call, "sharing", "ask", "hang")  # takes the one worker
+    blocked = eventlet.spawn(rpc_client.call, "documents", "ask", "hang")  # takes the one worker
     wait_for(lambda: blocked.dead)  # refused after the bound; the neighbour still blocks
     with pytest.raises(Unavailable):
-        rpc_client.call("sharing", "ask", "note", "expired")  # queued behind the blocked worker
+        rpc_client.call("documents", "ask", "note", "expired")  # queued behind the blocked worker
     Neighbour.release.send(None)
-    assert rpc_client.call("sharing", "ask", "note", "fresh") == "fresh"
+    assert rpc_client.call("documents", "ask", "note", "fresh") == "fresh"
     # Messages are taken in order, so "expired" was dropped before "fresh" ran.
     assert Neighbour.ran == ["fresh"]
 
@@ -172,5 +172,5 @@ def test_a_staff_commands_key_stops_at_the_service_it_was_sent_to(
     start(container_factory, service_config, Neighbour)
     start(container_factory, service_config, Caller)
     with request_context.command("create-7"):
-        assert rpc_client.call("sharing", "own_and_next_key") == ["create-7", None]
-    assert rpc_client.call("sharing", "own_and_next_key") == [None, None]
+        assert rpc_client.call("documents", "own_and_next_key") == ["create-7", None]
+    assert rpc_client.call("documents", "own_and_next_key") == [None, None]

@@ -123,22 +123,26 @@ def test_threads_share_one_client_and_each_gets_its_own_answer(rpc, services):
     assert [r["name"] for r in results] == [f"C{i}" for i in range(12)]
 
 
-def test_sharing_asks_documents_before_minting(rpc):
+def test_documents_checks_the_record_before_sharing_mints_its_link(rpc):
     ws, other = workspace(rpc), workspace(rpc)
     estimate = rpc.call("documents", "create_estimate", ws, "t", {
         "title": "Boiler", "valid_until": (utcnow() + timedelta(days=5)).date().isoformat(),
         "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}],
     })
     request = {"entity": {"type": "estimate", "id": estimate["id"]}, "permissions": ["view"]}
-    minted = rpc.call("sharing", "mint_token", ws, "t", request)
+    minted = rpc.call("documents", "share_record", ws, "t", request)
     # The estimate's own end (the end of its valid-until day there) plus 30 days.
     assert (parse_iso(minted["share_token"]["expires_at"])
             == parse_iso(estimate["expires_at"]) + timedelta(days=30))
     for workspace_id, entity in ((other, estimate["id"]), (ws, "f" * 24)):
         with pytest.raises(InvalidInput) as info:
-            rpc.call("sharing", "mint_token", workspace_id, "t",
+            rpc.call("documents", "share_record", workspace_id, "t",
                      {**request, "entity": {"type": "estimate", "id": entity}})
         assert info.value.fields == {"entity.id": "No such record in this workspace."}
+    # sharing's own checks still answer through documents, as field errors.
+    with pytest.raises(InvalidInput) as info:
+        rpc.call("documents", "share_record", ws, "t", {**request, "permissions": ["sign"]})
+    assert "permissions" in info.value.fields
     assert len(rpc.call("sharing", "list_tokens", ws, "estimate", estimate["id"])) == 1
 
 

@@ -1,7 +1,9 @@
 """Unit tests: a service class with every dependency replaced (``worker_factory``).
 
 The repository is the real one on the embedded in-memory store, so the queries under
-test are the queries that run; the event dispatcher is a mock whose calls we inspect.
+test are the queries that run; the event dispatcher is a mock whose calls we inspect, and
+which checks every payload against its event's model as the real one does
+(``porchlight.contracts.events.check``): a test that makes a service send a wrong fact fails.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 import pytest
 from nameko.testing.services import worker_factory
 
-from porchlight import storage
+from porchlight import share_tokens, storage
+from porchlight.contracts import events
 from porchlight.errors import NotFound
 from porchlight.snapshots import digest
 
@@ -27,7 +30,11 @@ def make_worker() -> Iterator[Callable[..., Any]]:
         aliases.append(alias)
         repo = repository_cls()
         repo.ensure_indexes()
-        return worker_factory(service_cls, repo=repo)
+        worker = worker_factory(service_cls, repo=repo)
+        if hasattr(worker, "dispatch"):
+            worker.dispatch.side_effect = lambda event_type, data: events.check(
+                service_cls.name, event_type, data)
+        return worker
 
     yield make
     for alias in aliases:
@@ -42,7 +49,9 @@ WORKSPACE_SETTINGS = {"currency": "EUR", "timezone": "Europe/Amsterdam"}
 def documents(make_worker: Callable[..., Any]) -> Any:
     """The documents service with fake neighbours: identity knows the workspace settings
     and one customer (``CUSTOMER``); signatures keeps, in ``worker.evidence``, everything
-    it was asked to record, with the certificate it answered."""
+    it was asked to record, with the certificate it answered; sharing mints a new link
+    each time (kept in ``worker.links``); notifications queues every email it is asked
+    for (the commands in ``worker.emails``)."""
     from services.documents import ALIAS
     from services.documents.service import DocumentsService
     from services.documents.store import DocumentsRepository
@@ -59,7 +68,27 @@ def documents(make_worker: Callable[..., Any]) -> Any:
             raise NotFound("No such customer.")
         return {"id": customer_id, "workspace_id": workspace_id}
 
+    worker.links, worker.emails = [], []
+
+    def mint(workspace_id: str, actor: str, request: dict, ends_at: str | None) -> dict[str, Any]:
+        kind = request["entity"]["type"]
+        raw = share_tokens.mint(kind)
+        link = {"token": raw, "url": share_tokens.portal_url("http://portal.test", kind, raw),
+                "share_token": {"id": uuid.uuid4().hex[:24], "entity": request["entity"],
+                                "ends_at": ends_at}}
+        worker.links.append(link)
+        return link
+
+    def email_customer(workspace_id: str, actor: str, command: dict) -> dict[str, Any]:
+        worker.emails.append(command)
+        if command.get("notify") is False:
+            return {"status": "skipped", "reason": "Not asked to email the customer.", "email": None}
+        return {"status": "queued", "reason": None, "email": {"id": uuid.uuid4().hex[:24]}}
+
     worker.signatures.record_evidence.side_effect = record
+    worker.sharing.replace_token.side_effect = mint
+    worker.sharing.mint_token.side_effect = mint
+    worker.notifications.email_customer.side_effect = email_customer
     worker.identity.get_workspace.return_value = dict(WORKSPACE_SETTINGS)
     worker.identity.get_customer.side_effect = get_customer
     return worker

@@ -99,7 +99,7 @@ def test_a_broken_key_is_401_and_names_the_scheme(client, fake):
 
 
 def test_link_errors_name_the_fields_of_the_body(client, fake):
-    fake.answer("sharing.mint_token", raising(InvalidInput(
+    fake.answer("documents.share_record", raising(InvalidInput(
         "Some fields need attention.", {"entity.id": "No such record in this workspace."})))
     response = client.post("/api/v1/share-tokens", headers=KEY,
                            json={"entity": {"type": "work_order", "id": "c" * 24}})

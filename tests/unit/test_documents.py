@@ -156,29 +156,50 @@ def one_of_each(documents, ws=WS):
     return {"work_order": wo["id"], "estimate": est["id"], "service_report": report["id"]}
 
 
-def test_a_link_target_names_the_record_and_when_it_stops_being_answerable(documents):
+def test_sharing_a_record_tells_sharing_when_the_record_ends(documents):
     ids = one_of_each(documents)
-    assert documents.get_link_target(WS, "work_order", ids["work_order"]) == {
-        "entity_type": "work_order", "entity_id": ids["work_order"], "ends_at": None}
-    assert documents.get_link_target(WS, "service_report", ids["service_report"])["ends_at"] is None
-    ends_at = documents.get_link_target(WS, "estimate", ids["estimate"])["ends_at"]
-    # The end of the valid-until day in the workspace's zone, as ISO 8601 UTC.
-    assert ends_at == isoformat(Estimate.objects.get(id=ids["estimate"]).expires_at)
-    assert ends_at.endswith("T22:00:00.000Z") or ends_at.endswith("T23:00:00.000Z")  # Amsterdam
+    for kind, entity_id in ids.items():
+        request = {"entity": {"type": kind, "id": entity_id}, "permissions": ["view"]}
+        minted = documents.share_record(WS, "staff", request)
+        assert minted == documents.links[-1]  # sharing's answer, raw token included
+        assert documents.sharing.mint_token.call_args.args[:3] == (WS, "staff", request)
+    ends_at = [call.args[3] for call in documents.sharing.mint_token.call_args_list]
+    # Only an estimate ends: at the end of its valid-until day in the workspace's zone.
+    assert ends_at[0] is None and ends_at[2] is None
+    assert ends_at[1] == isoformat(Estimate.objects.get(id=ids["estimate"]).expires_at)
+    assert ends_at[1].endswith("T22:00:00.000Z") or ends_at[1].endswith("T23:00:00.000Z")  # Amsterdam
     assert all(documents.entity_exists(WS, kind, entity_id) for kind, entity_id in ids.items())
 
 
-def test_a_link_target_is_not_found_unless_this_workspace_holds_it(documents):
+def test_a_record_this_workspace_does_not_hold_is_never_shared(documents):
     theirs = one_of_each(documents, ws=OTHER_WS)
     mine = one_of_each(documents)
     refused = [(kind, entity_id) for kind, entity_id in theirs.items()]
-    refused += [(kind, unknown) for kind in mine for unknown in ("f" * 24, "../x", "")]
-    refused += [("estimate", mine["work_order"]), ("invoice", mine["work_order"])]
+    refused += [(kind, "f" * 24) for kind in mine]
+    refused += [("estimate", mine["work_order"]), ("service_report", mine["estimate"])]
     for kind, entity_id in refused:
-        with pytest.raises(NotFound):
-            documents.get_link_target(WS, kind, entity_id)
+        with pytest.raises(InvalidInput) as info:
+            documents.share_record(WS, "staff", {"entity": {"type": kind, "id": entity_id},
+                                                 "permissions": ["view"]})
+        assert info.value.fields == {"entity.id": "No such record in this workspace."}
         with pytest.raises(NotFound):
             documents.entity_exists(WS, kind, entity_id)
+    for kind, entity_id in [("invoice", mine["work_order"]), ("work_order", "../x"), ("work_order", "")]:
+        with pytest.raises(NotFound):
+            documents.entity_exists(WS, kind, entity_id)
+    documents.sharing.mint_token.assert_not_called()
+
+
+@pytest.mark.parametrize("request_body, field", [
+    ({"entity": {"type": "invoice", "id": "a" * 24}, "permissions": ["view"]}, "entity.type"),
+    ({"entity": {"type": "work_order", "id": "123"}, "permissions": ["view"]}, "entity.id"),
+    ({"permissions": ["view"]}, "entity"),
+])
+def test_a_malformed_share_request_is_refused_before_anyone_is_asked(documents, request_body, field):
+    with pytest.raises(InvalidInput) as info:
+        documents.share_record(WS, "staff", request_body)
+    assert field in info.value.fields
+    documents.sharing.mint_token.assert_not_called()
 
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"

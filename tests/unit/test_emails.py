@@ -95,7 +95,6 @@ def test_who_is_emailed_when_a_record_is_shared() -> None:
 @pytest.fixture
 def notifications(make_worker: typing.Any) -> typing.Any:
     worker = make_worker(NotificationsService, ALIAS, NotificationsRepository)
-    worker.documents.get_estimate.return_value = ESTIMATE
     worker.identity.get_customer.return_value = DANA
     worker.identity.get_workspace.return_value = WORKSPACE
     worker.tasks.enqueue.return_value = True
@@ -103,7 +102,11 @@ def notifications(make_worker: typing.Any) -> typing.Any:
 
 
 def command(notify: bool | None = None) -> dict[str, typing.Any]:
-    return {"record": {"type": "estimate", "id": EST}, "url": URL, "share_token_id": TOKEN_ID,
+    """What documents sends when staff send ESTIMATE: the record as the email names it."""
+    record = {key: ESTIMATE[key] for key in ("id", "number", "title", "total", "valid_until",
+                                             "expires_at", "customer_id")}
+    return {"template": "estimate_ready", "cause": f"estimate_shared:{EST}:{TOKEN_ID}",
+            "record": {"type": "estimate", **record}, "url": URL, "share_token_id": TOKEN_ID,
             "notify": notify}
 
 
@@ -133,12 +136,38 @@ def test_an_email_the_broker_would_not_take_is_failed_with_the_reason(notificati
     assert stored["status"] == "failed" and "could not be queued" in stored["last_error"]
 
 
-def test_a_command_without_its_link_is_refused_before_anything_is_stored(notifications) -> None:
+def test_the_email_is_made_from_the_command_alone_without_asking_documents(notifications) -> None:
+    reply = notifications.email_customer(WS, "api_key:k", command())
+    stored = Email.objects.get(id=reply["email"]["id"])
+    assert stored.entity_number == "EST-0001" and "Boiler" in stored.subject
+    assert stored.customer_id == CUSTOMER and stored.cause == f"estimate_shared:{EST}:{TOKEN_ID}"
+    assert not hasattr(NotificationsService, "documents")  # no way back to documents at all
+
+
+def test_a_customer_staff_did_not_want_emailed_gets_nothing(notifications) -> None:
+    reply = notifications.email_customer(WS, "api_key:k", command(notify=False))
+    assert reply == {"status": "skipped", "reason": "Not asked to email the customer.", "email": None}
+    assert Email.objects.count() == 0 and notifications.tasks.enqueue.call_count == 0
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda c: c.pop("url"), None),  # a link without its address
+    (lambda c: c.pop("share_token_id"), None),  # an address without its link's id
+    (lambda c: c.update(template="service_report_signed_copy"), None),  # a copy carries no link
+    (lambda c: c.update(template="estimate_ready", url=None, share_token_id=None), None),
+    (lambda c: c.update(template="invoice_ready"), "template"),
+    (lambda c: c["record"].update(type="invoice"), "record.type"),
+    (lambda c: c["record"].pop("number"), "record.number"),
+    (lambda c: c.update(cause="x" * 201), "cause"),
+])
+def test_a_bad_command_is_refused_before_anything_is_stored(notifications, change, field) -> None:
     from porchlight.errors import InvalidInput
     bad = command()
-    del bad["url"]
-    with pytest.raises(InvalidInput):
+    change(bad)
+    with pytest.raises(InvalidInput) as refused:
         notifications.email_customer(WS, "api_key:k", bad)
+    if field is not None:
+        assert field in refused.value.fields
     assert Email.objects.count() == 0 and notifications.tasks.enqueue.call_count == 0
 
 

@@ -91,7 +91,7 @@ def test_estimate_validation(documents, fields, name):
 
 
 def test_accept_records_exactly_what_was_shown(documents):
-    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     result = answer(documents, est, include_optional=["l3"])
     assert result["status"] == "approved" and result["outcome"]["signer_name"] == "Alex Morgan"
     stored = documents.get_estimate(WS, est["id"])
@@ -126,7 +126,7 @@ def test_a_second_answer_changes_nothing(documents):
 
 
 def test_editing_a_sent_estimate_makes_a_new_revision_and_refuses_the_old(documents):
-    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     edited = documents.update_estimate(WS, "staff", est["id"], {"title": "Boiler replacement"})
     assert edited["revision"] == 2
     with pytest.raises(StaleRevision):
@@ -149,7 +149,7 @@ def test_editing_a_draft_also_makes_a_new_revision(documents):
 
 
 def test_expired_estimates_cannot_be_answered(documents):
-    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     Estimate.objects(id=est["id"]).update_one(set__expires_at=utcnow() - timedelta(seconds=1))
     view = documents.get_estimate_for_customer(WS, est["id"])
     assert view["status"] == "expired" and not view["can_respond"]
@@ -175,7 +175,7 @@ def test_valid_until_ends_at_midnight_in_the_workspace_zone(documents):
 
 
 def test_failed_evidence_puts_the_estimate_back(documents):
-    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     documents.signatures.record_evidence.side_effect = RuntimeError("signatures down")
     with pytest.raises(RuntimeError):
         answer(documents, est)
@@ -203,7 +203,7 @@ def test_convert_links_both_ways_and_is_safe_to_repeat(documents):
 
 
 ACTIONS = {
-    "send": lambda d, e: d.send_estimate(WS, "staff", e["id"]),
+    "send": lambda d, e: d.send_estimate(WS, "staff", e["id"])["estimate"],
     "edit": lambda d, e: d.update_estimate(WS, "staff", e["id"], {"title": "New"}),
     "accept": lambda d, e: answer(d, e),
     "decline": lambda d, e: answer(d, e, "decline"),
@@ -296,7 +296,7 @@ def test_evidence_of_the_same_kind_recorded_after_a_timeout_is_adopted(documents
 def test_late_evidence_of_another_kind_is_never_adopted(documents, late_kind, response):
     # The customer was told their first answer failed and now answers differently: they
     # must not be bound to the answer they were told had failed.
-    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [late_evidence(late_kind)]
     with pytest.raises(Conflict) as info:
@@ -310,7 +310,7 @@ def test_late_evidence_of_another_kind_is_never_adopted(documents, late_kind, re
 
 
 def test_late_evidence_of_an_older_revision_is_not_adopted(documents):
-    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.return_value = [late_evidence("acceptance", revision=7)]
     with pytest.raises(Conflict):
@@ -319,7 +319,7 @@ def test_late_evidence_of_an_older_revision_is_not_adopted(documents):
 
 
 def test_when_the_evidence_cannot_be_looked_up_the_answer_is_undone(documents):
-    est = documents.send_estimate(WS, "staff", create(documents)["id"])
+    est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     documents.signatures.record_evidence.side_effect = Conflict("already answered")
     documents.signatures.list_evidence.side_effect = RuntimeError("signatures went away")
     with pytest.raises(Unavailable):

@@ -1,15 +1,20 @@
-"""The staff inbox (``services.notifications``) with a fake documents neighbour: each fact
-makes one item with the right text, a fact delivered twice makes one item, and the RPCs
-keep to the workspace."""
+"""The staff inbox (``services.notifications``): each fact makes one item with the right
+text — from the fact alone, documents is never asked — a fact delivered twice makes one
+item, a payload that is not such a fact makes none, and the RPCs keep to the workspace."""
 
 from __future__ import annotations
 
+import inspect
+import logging
 from datetime import timedelta
 
 import pytest
+from nameko.extensions import DependencyProvider
 
 from porchlight.clock import isoformat, utcnow
+from porchlight.contracts.events import EstimateRejected
 from porchlight.errors import InvalidInput, NotFound
+from services.notifications import inbox as inbox_items
 from services.notifications.models import ALIAS, InboxItem
 from services.notifications.repository import NotificationsRepository
 from services.notifications.service import NotificationsService
@@ -21,31 +26,32 @@ SRP = "d" * 24
 CERT = "cert_" + "1" * 32
 
 
-def estimate_view(response: str, revision: int = 2, reason: str | None = None) -> dict:
-    return {"id": EST, "number": "EST-0007", "title": "Boiler replacement", "revision": revision,
-            "outcome": {"response": response, "revision": revision, "signer_name": "Dana Fix",
-                        "reason": reason, "total": "€1,210.00", "certificate_id": CERT}}
-
-
 @pytest.fixture
 def notifications(make_worker):
-    worker = make_worker(NotificationsService, ALIAS, NotificationsRepository)
-    worker.documents.get_estimate.return_value = estimate_view("accept")
-    worker.documents.get_service_report.return_value = {
-        "id": SRP, "number": "SR-0003", "work_order_number": "WO-0012",
-        "work_order_title": "Annual boiler service", "signed_by": "Sam Signer",
-        "certificate_id": CERT}
-    return worker
+    return make_worker(NotificationsService, ALIAS, NotificationsRepository)
 
 
-def fact(workspace_id: str = WS, minutes_ago: int = 0, **ids) -> dict:
+def fact(workspace_id: str = WS, minutes_ago: int = 0, **fields) -> dict:
     return {"workspace_id": workspace_id, "actor": "customer",
-            "occurred_at": isoformat(utcnow() - timedelta(minutes=minutes_ago)), **ids}
+            "occurred_at": isoformat(utcnow() - timedelta(minutes=minutes_ago)), **fields}
 
 
-def accepted(workspace_id: str = WS, estimate_id: str = EST, revision: int = 2, minutes_ago: int = 0):
+def answered(workspace_id: str = WS, estimate_id: str = EST, revision: int = 2, minutes_ago: int = 0,
+             **shown) -> dict:
+    """An estimate's answer as documents announces it: ids, and what the item shows."""
     return fact(workspace_id, minutes_ago, estimate_id=estimate_id, revision=revision,
-                certificate_id=CERT)
+                certificate_id=CERT, **{"number": "EST-0007", "title": "Boiler replacement",
+                                        "signer_name": "Dana Fix", "reason": None,
+                                        "total": "€1,210.00", **shown})
+
+
+accepted = answered
+
+
+def signed(**shown) -> dict:
+    return fact(service_report_id=SRP, certificate_id=CERT, **{
+        "number": "SR-0003", "signer_name": "Sam Signer", "work_order_number": "WO-0012",
+        "work_order_title": "Annual boiler service", **shown})
 
 
 def inbox(worker, workspace_id: str = WS, **query) -> dict:
@@ -55,7 +61,6 @@ def inbox(worker, workspace_id: str = WS, **query) -> dict:
 def test_an_accepted_estimate_makes_one_item_with_the_answer(notifications):
     notifications.on_estimate_approved(accepted())
     [item] = inbox(notifications)["items"]
-    notifications.documents.get_estimate.assert_called_once_with(WS, EST)
     assert item["kind"] == "estimate_accepted" and item["workspace_id"] == WS
     assert item["title"] == "Estimate EST-0007 accepted"
     assert item["summary"] == ("Dana Fix accepted estimate EST-0007 “Boiler replacement” "
@@ -66,19 +71,35 @@ def test_an_accepted_estimate_makes_one_item_with_the_answer(notifications):
 
 
 def test_a_declined_estimate_carries_the_customers_reason(notifications):
-    notifications.documents.get_estimate.return_value = estimate_view("reject", reason="Too dear")
-    notifications.on_estimate_rejected(accepted())
+    notifications.on_estimate_rejected(answered(reason="Too dear"))
     [item] = inbox(notifications)["items"]
     assert item["kind"] == "estimate_declined"
     assert item["title"] == "Estimate EST-0007 declined"
-    assert item["summary"].endswith("(revision 2). Reason: “Too dear”.")
+    assert item["summary"] == ("Dana Fix declined estimate EST-0007 “Boiler replacement” "
+                               "(revision 2). Reason: “Too dear”.")
     assert item["details"] == {"signer_name": "Dana Fix", "reason": "Too dear", "certificate_id": CERT}
 
 
-def test_a_signed_service_report_names_the_signer_and_the_certificate(notifications):
-    notifications.on_service_report_signed(fact(service_report_id=SRP, certificate_id=CERT))
+def test_a_decline_without_a_name_or_a_reason_says_so(notifications):
+    notifications.on_estimate_rejected(answered(signer_name=None))
     [item] = inbox(notifications)["items"]
-    notifications.documents.get_service_report.assert_called_once_with(WS, SRP)
+    assert item["summary"] == ("The customer declined estimate EST-0007 “Boiler replacement” "
+                               "(revision 2). No reason given.")
+    assert item["details"] == {"certificate_id": CERT}
+
+
+def test_the_item_is_made_from_the_event_alone():
+    event = EstimateRejected.model_validate(answered(reason="Too dear", number="EST-0042",
+                                                     title="Roof", signer_name="Lee"))
+    item = inbox_items.estimate_item(event)
+    assert (item["entity_number"], item["signer_name"], item["reason"]) == ("EST-0042", "Lee", "Too dear")
+    assert item["title"] == "Estimate EST-0042 declined"
+    assert "“Roof”" in item["summary"] and "Lee declined" in item["summary"]
+
+
+def test_a_signed_service_report_names_the_signer_and_the_certificate(notifications):
+    notifications.on_service_report_signed(signed())
+    [item] = inbox(notifications)["items"]
     assert item["kind"] == "service_report_signed"
     assert item["title"] == "Service report SR-0003 signed"
     assert item["summary"] == ("Sam Signer signed service report SR-0003 for work order WO-0012 "
@@ -87,12 +108,31 @@ def test_a_signed_service_report_names_the_signer_and_the_certificate(notificati
     assert item["details"] == {"signer_name": "Sam Signer", "certificate_id": CERT}
 
 
-def test_the_same_fact_twice_makes_one_item_and_one_lookup(notifications):
+def asked(worker) -> set[str]:
+    """The neighbours (and other dependencies but the store) the worker called."""
+    return {name for name, dependency in inspect.getmembers(NotificationsService)
+            if isinstance(dependency, DependencyProvider) and name != "repo"
+            and getattr(worker, name).mock_calls}
+
+
+def test_the_inbox_handlers_never_ask_documents(notifications):
+    """documents puts in the fact what an item shows: no handler calls it back, so an item
+    is made whether documents answers or not. Only identity is asked, for the office's
+    addresses."""
+    notifications.identity.get_workspace.return_value = {"id": WS, "notification_addresses": []}
+    notifications.on_estimate_approved(accepted())
+    notifications.on_estimate_rejected(answered(estimate_id="e" * 24, reason="No"))
+    notifications.on_service_report_signed(signed())
+    assert InboxItem.objects(workspace_id=WS).count() == 3
+    assert asked(notifications) == {"identity"}
+    assert {c[0] for c in notifications.identity.mock_calls} == {"get_workspace"}
+
+
+def test_the_same_fact_twice_makes_one_item(notifications):
     event = accepted()
     notifications.on_estimate_approved(event)
     notifications.on_estimate_approved(dict(event))
     assert InboxItem.objects(workspace_id=WS).count() == 1
-    assert notifications.documents.get_estimate.call_count == 1
     # A new revision answered is a new fact, and a new item.
     notifications.on_estimate_approved(accepted(revision=3))
     assert InboxItem.objects(workspace_id=WS).count() == 2
@@ -107,23 +147,6 @@ def test_two_deliveries_racing_past_the_first_check_still_make_one_item(notifica
     again, made_again = repo.add_once(dict(fields))
     assert made and not made_again and again.id == first.id
     assert InboxItem.objects.count() == 1
-
-
-def test_an_unanswered_lookup_still_makes_the_item_from_the_fact(notifications):
-    notifications.documents.get_estimate.side_effect = NotFound("gone")
-    notifications.on_estimate_approved(accepted())
-    [item] = inbox(notifications)["items"]
-    assert item["title"] == "An estimate accepted"
-    assert item["entity"] == {"type": "estimate", "id": EST, "number": None}
-    assert item["details"] == {"certificate_id": CERT}
-
-
-def test_an_outcome_of_another_revision_is_not_shown_as_this_answer(notifications):
-    notifications.documents.get_estimate.return_value = estimate_view("reject", revision=3, reason="No")
-    notifications.on_estimate_rejected(accepted(revision=2))
-    [item] = inbox(notifications)["items"]
-    assert "reason" not in item["details"] and "signer_name" not in item["details"]
-    assert item["summary"].startswith("The customer declined estimate EST-0007")
 
 
 def test_mark_read_is_idempotent_and_another_workspaces_item_is_not_found(notifications):
@@ -174,9 +197,8 @@ def test_unread_filter_and_pages_newest_first(notifications):
 def test_items_with_the_same_moment_page_by_id_without_loss(notifications):
     moment = isoformat(utcnow())
     for n in range(4):
-        notifications.on_estimate_approved({"workspace_id": WS, "actor": "customer",
-                                            "occurred_at": moment, "estimate_id": f"{n:024x}",
-                                            "revision": 1, "certificate_id": CERT})
+        notifications.on_estimate_approved({**accepted(estimate_id=f"{n:024x}", revision=1),
+                                            "occurred_at": moment})
     first = inbox(notifications, limit="3")
     rest = inbox(notifications, limit="3", cursor=first["next_cursor"])
     got = [i["id"] for i in first["items"] + rest["items"]]
@@ -200,9 +222,22 @@ def test_another_workspaces_item_is_no_cursor(notifications):
         notifications.list_inbox(WS, {"cursor": item["id"]})
 
 
-@pytest.mark.parametrize("payload", [{"barrier": True}, {"workspace_id": WS}, "not a fact"])
-def test_a_payload_that_is_no_such_fact_makes_no_item(notifications, payload):
-    notifications.on_estimate_approved(payload)
-    notifications.on_service_report_signed(payload)
+@pytest.mark.parametrize("payload", [
+    {"barrier": True}, {"workspace_id": WS}, "not a fact",
+    # ids only, as documents sent them before the answers carried what the item shows
+    fact(estimate_id=EST, revision=2, service_report_id=SRP, certificate_id=CERT),
+])
+def test_a_payload_that_is_no_such_fact_makes_no_item(notifications, payload, caplog):
+    with caplog.at_level(logging.WARNING, logger="services.notifications.inbox"):
+        notifications.on_estimate_approved(payload)
+        notifications.on_estimate_rejected(payload)
+        notifications.on_service_report_signed(payload)
     assert InboxItem.objects.count() == 0
-    assert notifications.documents.mock_calls == []
+    assert asked(notifications) == set()
+    assert [r.getMessage().startswith("no inbox item: documents.") for r in caplog.records] == [True] * 3
+
+
+def test_an_approval_with_a_reason_is_no_such_fact(notifications):
+    """Only a decline has a reason: an approval carrying one was not sent by documents."""
+    notifications.on_estimate_approved(accepted(reason="Why not"))
+    assert InboxItem.objects.count() == 0

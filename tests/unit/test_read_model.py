@@ -10,6 +10,8 @@ import pytest
 from gateway.portal.read_model import ReadModel
 from gateway.portal.reads import Views, subjects_of
 from porchlight.amqp import ServiceUnavailable
+from porchlight.contracts.events import EVENTS
+from porchlight.events import CUSTOMER_VISIBLE
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -196,17 +198,31 @@ def test_wait_for_returns_once_the_change_is_heard(clock):
     heard.join()
 
 
-@pytest.mark.parametrize(("service", "payload", "subjects"), [
-    ("sharing", {"workspace_id": "w", "share_token_id": "t2", "rotated_from": "t1"},
-     {("share_token", "t2"), ("share_token", "t1")}),
-    ("documents", {"workspace_id": "w", "estimate_id": "e", "work_order_id": "o"},
+@pytest.mark.parametrize(("service", "event", "payload", "subjects"), [
+    ("sharing", "share_token_revoked",
+     {"workspace_id": "w", "share_token_id": "t2", "replaced_by": "t3", "entity_id": "e"},
+     {("share_token", "t2")}),
+    ("documents", "estimate_converted", {"workspace_id": "w", "estimate_id": "e", "work_order_id": "o"},
      {("estimate", "e"), ("work_order", "o")}),
-    ("documents", {"workspace_id": "w", "service_report_id": "r", "actor": "x"}, {("service_report", "r")}),
-    ("identity", {"workspace_id": "w", "actor": "x"}, {("workspace", "w")}),
-    ("signatures", {"workspace_id": "w", "certificate_id": "c", "sha256": "0" * 64}, {("certificate", "c")}),
+    ("documents", "service_report_signed",
+     {"workspace_id": "w", "service_report_id": "r", "certificate_id": "c", "actor": "x"},
+     {("service_report", "r")}),
+    ("identity", "workspace_updated", {"workspace_id": "w", "actor": "x"}, {("workspace", "w")}),
+    ("signatures", "artifact_attached", {"workspace_id": "w", "certificate_id": "c", "sha256": "0" * 64},
+     {("certificate", "c")}),
+    # An event without a model, or a payload that is no object, names nothing.
+    ("documents", "estimate_rewritten", {"workspace_id": "w", "estimate_id": "e"}, set()),
+    ("documents", "estimate_sent", "e", set()),
 ])
-def test_events_name_the_records_they_change(service, payload, subjects):
-    assert set(subjects_of(service, payload)) == subjects
+def test_events_name_the_records_they_change(service, event, payload, subjects):
+    assert set(subjects_of(service, event, payload)) == subjects
+
+
+def test_every_customer_visible_event_names_a_record():
+    """What the read model subscribes to must tell it what to drop."""
+    for source, names in CUSTOMER_VISIBLE.items():
+        for name in names:
+            assert EVENTS[(source, name)].record_fields(), f"{source}.{name} names no record"
 
 
 # -- views -----------------------------------------------------------------------------

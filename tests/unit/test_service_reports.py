@@ -92,9 +92,10 @@ def test_complete_then_sign(documents):
         documents.get_service_report_for_customer(WS, rep["id"])
     with pytest.raises(Conflict):
         sign(documents, rep)
-    done = documents.complete_service_report(WS, "staff", rep["id"])
+    done = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
     assert done["status"] == "awaiting_signature" and done["completed_at"]
-    assert documents.complete_service_report(WS, "staff", rep["id"])["completed_at"] == done["completed_at"]
+    again = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
+    assert again["completed_at"] == done["completed_at"]
     shown = documents.get_service_report_for_customer(WS, rep["id"])
     signed = sign(documents, rep)
     assert signed["status"] == "signed" and signed["signed"]["signer_name"] == "Alex Morgan"
@@ -289,7 +290,7 @@ def test_until_it_is_completed_a_report_follows_its_work_order(documents):
     rep = report(documents)
     documents.update_work_order(WS, "staff", rep["work_order_id"], {"title": "Boiler replacement"})
     assert documents.get_service_report(WS, rep["id"])["work_order_title"] == "Boiler replacement"
-    done = documents.complete_service_report(WS, "staff", rep["id"])
+    done = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
     assert done["work_order_title"] == "Boiler replacement"
     listed = documents.list_service_reports(WS)
     documents.update_work_order(WS, "staff", rep["work_order_id"], {"title": "Changed again"})
@@ -305,7 +306,7 @@ def test_completion_freezes_only_the_draft_it_read(documents):
     assert reports.complete(WS, "staff", read, freeze(read, work_order, utcnow())) is None
     stored = ServiceReport.objects.get(id=rep["id"])
     assert stored.status == "draft" and stored.frozen is None
-    done = documents.complete_service_report(WS, "staff", rep["id"])
+    done = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
     shown = documents.get_service_report_for_customer(WS, done["id"])
     assert shown["narrative"] == "Also bled the radiators."
 

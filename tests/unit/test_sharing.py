@@ -5,9 +5,8 @@ import time_machine
 
 from porchlight import share_tokens
 from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.errors import Conflict, InvalidInput, NotFound
 from services.sharing import lifetimes
-from services.sharing import service as sharing_service
 from services.sharing.models import ALIAS, ShareToken
 from services.sharing.repository import SharingRepository
 from services.sharing.service import SharingService
@@ -23,19 +22,21 @@ UNKNOWN = "f" * 24
 
 @pytest.fixture
 def sharing(make_worker):
-    """The sharing service with a fake documents neighbour: every id but ``UNKNOWN``
-    exists; ``worker.ends`` holds the end of each record that has one."""
+    """The sharing service. Its one caller, documents, says when a record ends: here
+    ``worker.ends`` holds the end of each record that has one, and ``mint_token`` and
+    ``replace_token`` pass it on as documents would."""
     worker = make_worker(SharingService, ALIAS, SharingRepository)
     worker.ends = {}
 
-    def get_link_target(workspace_id, entity_type, entity_id):
-        if entity_id == UNKNOWN:
-            raise NotFound("No such record.")
-        ends_at = worker.ends.get(entity_id)
-        return {"entity_type": entity_type, "entity_id": entity_id,
-                "ends_at": isoformat(ends_at) if ends_at else None}
+    def as_documents_asks(method):
+        def call(workspace_id, actor, data, ends_at=None):
+            if ends_at is None and isinstance(data, dict) and isinstance(data.get("entity"), dict):
+                ends_at = isoformat(worker.ends.get(data["entity"].get("id")))
+            return method(workspace_id, actor, data, ends_at)
+        return call
 
-    worker.documents.get_link_target.side_effect = get_link_target
+    worker.mint_token = as_documents_asks(worker.mint_token)
+    worker.replace_token = as_documents_asks(worker.replace_token)
     return worker
 
 
@@ -48,6 +49,7 @@ def test_mint_returns_the_raw_token_once_and_stores_only_its_hash(sharing):
     minted = mint(sharing)
     raw = minted["token"]
     assert share_tokens.entity_type_of(raw) == "work_order"
+    assert minted["url"] == share_tokens.customer_url("work_order", raw)  # what the customer opens
     stored = ShareToken.objects.get(id=minted["share_token"]["id"])
     assert stored.token_hash == share_tokens.digest(raw)
     assert raw not in str(stored.to_mongo()) and raw[3:] not in str(stored.to_mongo())
@@ -151,31 +153,22 @@ def test_mint_validation_writes_nothing(sharing, data, field):
     with pytest.raises(InvalidInput) as info:
         mint(sharing, **data)
     assert field in info.value.fields
-    assert ShareToken.objects.count() == 0
-    sharing.documents.get_link_target.assert_not_called()  # nothing to ask about yet
-
-
-# -- asking documents ------------------------------------------------------------------
-def test_mint_asks_documents_about_the_record_in_this_workspace(sharing):
-    mint(sharing)
-    sharing.documents.get_link_target.assert_called_once_with(WS, "work_order", WO)
-
-
-@pytest.mark.parametrize("method", ["mint_token", "replace_token"])
-def test_a_record_documents_does_not_know_is_a_field_error_and_writes_nothing(sharing, method):
-    with pytest.raises(InvalidInput) as info:
-        getattr(sharing, method)(WS, "staff", {
-            "entity": {"type": "work_order", "id": UNKNOWN}, "permissions": ["view"]})
-    assert info.value.fields == {"entity.id": "No such record in this workspace."}
     assert ShareToken.objects.count() == 0 and dispatched(sharing) == []
 
 
-def test_a_silent_documents_service_refuses_the_mint_and_writes_nothing(sharing):
-    # The bound itself is TimedRpcProxy's (tests/service/test_service_calls.py).
-    sharing.documents.get_link_target.side_effect = Unavailable(sharing_service.LINK_TARGET_UNAVAILABLE)
-    with pytest.raises(Unavailable):
-        mint(sharing)
-    assert ShareToken.objects.count() == 0 and dispatched(sharing) == []
+# -- asking nobody ----------------------------------------------------------------------
+def test_sharing_asks_no_other_service():
+    """Calls flow one way: documents asks sharing for links, never the reverse."""
+    from porchlight.service_calls import _BoundedProxy
+
+    assert not [name for name, value in vars(SharingService).items() if isinstance(value, _BoundedProxy)]
+
+
+def test_the_owners_end_of_the_record_is_read_as_a_moment(sharing):
+    ends = utcnow() + timedelta(days=2)
+    minted = sharing.mint_token(WS, "documents", {
+        "entity": {"type": "estimate", "id": EST}, "permissions": ["view"]}, isoformat(ends))
+    assert minted_expiry(minted) == ends + timedelta(days=30)
 
 
 # -- expiry ----------------------------------------------------------------------------
@@ -302,10 +295,9 @@ def test_check_token_tells_live_from_ended_without_counting(sharing):
     assert ShareToken.objects.get(id=token_id).access_count == 0
 
 
-def test_listing_the_links_of_a_record_the_workspace_does_not_hold_is_not_found(sharing):
+def test_listing_the_links_of_an_unknown_kind_of_record_is_not_found(sharing):
     with pytest.raises(NotFound):
-        sharing.list_tokens(WS, "work_order", UNKNOWN)
-    sharing.documents.get_link_target.assert_called_with(WS, "work_order", UNKNOWN)
+        sharing.list_tokens(WS, "invoice", WO)
 
 
 def test_resolve_names_the_links_own_expiry_so_a_reader_can_check_it(sharing):

@@ -67,6 +67,10 @@ class Estimate(me.Document):
     converted_at = me.DateTimeField()
     work_order_id = me.StringField()
     outcome = me.EmbeddedDocumentField(EstimateOutcome)
+    # Whether the customer was emailed when it was last sent (``customer_mail``): only
+    # then do they get a reminder, once per revision (``reminded_revision``).
+    emails_customer = me.BooleanField(required=True, default=False)
+    reminded_revision = me.IntField()
     created_at = me.DateTimeField(required=True, default=utcnow)
     created_by = me.StringField(required=True)
     updated_at = me.DateTimeField(required=True, default=utcnow)

@@ -41,11 +41,29 @@ class EstimateRepository:
         """Open estimates of every workspace whose date has passed (the timed sweep)."""
         return list(Estimate.objects(status__in=OPEN, expires_at__lte=now).limit(limit))
 
-    def sent_expiring(self, now: datetime, until: datetime, limit: int = 500) -> list[Estimate]:
+    def due_reminders(self, now: datetime, until: datetime, limit: int = 500) -> list[Estimate]:
         """Sent estimates of every workspace still open at ``now`` whose date ends by
-        ``until`` (the reminder sweep); drafts were never sent, so nobody is waiting."""
-        return list(Estimate.objects(status="sent", expires_at__gt=now, expires_at__lte=until)
-                    .order_by("expires_at").limit(limit))
+        ``until``, whose customer was emailed and not yet reminded of this revision (the
+        reminder sweep); drafts were never sent, so nobody is waiting."""
+        found = Estimate.objects(status="sent", emails_customer=True, expires_at__gt=now,
+                                 expires_at__lte=until).order_by("expires_at").limit(limit)
+        return [e for e in found if e.reminded_revision != e.revision]
+
+    def claim_reminder(self, workspace_id: str, estimate_id: str, revision: int) -> Estimate | None:
+        """The revision's reminder, taken by one sweep; None when it is no longer due."""
+        return Estimate.objects(
+            id=estimate_id, workspace_id=workspace_id, status="sent", emails_customer=True,
+            revision=revision, reminded_revision__ne=revision,
+        ).modify(new=True, set__reminded_revision=revision)
+
+    def release_reminder(self, workspace_id: str, estimate_id: str, revision: int) -> None:
+        """A reminder that could not be handed over is due again."""
+        Estimate.objects(id=estimate_id, workspace_id=workspace_id,
+                         reminded_revision=revision).update_one(unset__reminded_revision=True)
+
+    def choose_email(self, workspace_id: str, estimate_id: str, emails_customer: bool) -> None:
+        Estimate.objects(id=estimate_id, workspace_id=workspace_id).update_one(
+            set__emails_customer=emails_customer)
 
     def record_expiry(self, workspace_id: str, estimate_id: str, now: datetime) -> Estimate | None:
         """open → expired, only while still past its date: the date is part of the filter,

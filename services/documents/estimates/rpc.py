@@ -3,21 +3,21 @@ answers, staff convert an accepted estimate into a work order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from porchlight.clock import isoformat, parse_iso, utcnow
+from porchlight.clock import parse_iso, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, EstimateQuery
-from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
+from porchlight.contracts.notifications import NotifyCustomer
+from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import idempotent
 from porchlight.service_rpc import rpc
-from services.documents import evidence
+from services.documents import customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates import rules
 from services.documents.estimates.models import Estimate, EstimateOutcome
-from services.documents.estimates.wire import customer_view, estimate_to_wire, snapshot
+from services.documents.estimates.wire import answer_display, customer_view, estimate_to_wire, snapshot
 from services.documents.work_orders.wire import work_order_to_wire
 from services.documents.workspace import ensure_customer, estimate_settings
 
@@ -82,18 +82,31 @@ class EstimateRpc(DocumentsDependencies):
             workspace_id, actor, estimate_id=estimate_id, revision=updated.revision))
         return estimate_to_wire(updated)
 
-    @rpc(expected_exceptions=(NotFound, Conflict))
-    @idempotent()
-    def send_estimate(self, workspace_id: str, actor: str, estimate_id: str) -> dict[str, Any]:
-        """draft → sent. Sending again is harmless; any other state is a conflict."""
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
+    def send_estimate(self, workspace_id: str, actor: str, estimate_id: str,
+                      command: dict | None = None) -> dict[str, Any]:
+        """draft → sent, a new link that replaces the earlier ones, and the customer emailed
+        it unless ``command`` (``NotifyCustomer``) says not to. Sending a sent estimate
+        again changes nothing but the link and the email; any other state is a conflict.
+        A send refused half-way is finished by the same command (``customer_mail``)."""
+        notify = parse(NotifyCustomer, command or {}).notify_customer
         current = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
-        if current.status == "sent":
-            return estimate_to_wire(current)
-        sent = self.repo.estimates.mark_sent(workspace_id, estimate_id, utcnow())
-        if sent is None:
-            raise Conflict(f"An estimate that is {current.status} cannot be sent.")
-        self.dispatch("estimate_sent", fact(workspace_id, actor, estimate_id=estimate_id))
-        return estimate_to_wire(sent)
+        if current.status != "sent":
+            sent = self.repo.estimates.mark_sent(workspace_id, estimate_id, utcnow())
+            if sent is None:
+                raise Conflict(f"An estimate that is {current.status} cannot be sent.")
+            self.dispatch("estimate_sent", fact(workspace_id, actor, estimate_id=estimate_id))
+            current = sent
+        minted = customer_mail.link(self.sharing, workspace_id, actor, "estimate", estimate_id,
+                                    current.expires_at, replace=True)
+        view = estimate_to_wire(current)
+        emailed = customer_mail.email(
+            self.notifications, workspace_id, actor, "estimate_ready",
+            customer_mail.shared("estimate", estimate_id, minted),
+            customer_mail.record("estimate", view), notify=notify, minted=minted)
+        self.repo.estimates.choose_email(workspace_id, estimate_id, emailed["status"] == "queued")
+        return {"estimate": view, **minted, "customer_email": emailed}
 
     @rpc(expected_exceptions=(NotFound,))
     def get_estimate(self, workspace_id: str, estimate_id: str) -> dict[str, Any]:
@@ -162,6 +175,7 @@ class EstimateRpc(DocumentsDependencies):
                 workspace_id, estimate_id, rules.outcome_from_evidence(late), parse_iso(late["signed_at"])),
             attach=lambda recorded: repo.attach_certificate(
                 workspace_id, estimate_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
+            display=answer_display,
         )
 
     @rpc
@@ -229,16 +243,6 @@ class EstimateRpc(DocumentsDependencies):
             self.dispatch("estimate_converted", fact(
                 workspace_id, actor, estimate_id=estimate_id, work_order_id=str(wo.id)))
         return work_order_to_wire(wo)
-
-    @rpc
-    def list_estimates_expiring(self, within_seconds: int) -> list[dict[str, Any]]:
-        """Sent estimates of every workspace that are still open and whose date ends within
-        ``within_seconds`` (notifications' reminder sweep): ids, revision and end only."""
-        now = utcnow()
-        until = now + timedelta(seconds=max(0, int(within_seconds)))
-        return [{"workspace_id": e.workspace_id, "id": str(e.id), "revision": e.revision,
-                 "expires_at": isoformat(e.expires_at)}
-                for e in self.repo.estimates.sent_expiring(now, until)]
 
     @rpc
     def expire_estimates(self) -> dict[str, int]:

@@ -58,6 +58,17 @@ def estimate_to_wire(estimate: Estimate) -> dict[str, Any]:
     }
 
 
+def answer_display(estimate: Estimate) -> dict[str, Any]:
+    """What ``estimate_approved`` / ``estimate_rejected`` show of an answered estimate
+    besides its ids (``porchlight.contracts.events.EstimateAnswered``): the staff view's
+    number, title and outcome — a reason only for a decline."""
+    staff = estimate_to_wire(estimate)
+    outcome = staff["outcome"]
+    return {"number": staff["number"], "title": staff["title"], "signer_name": outcome["signer_name"],
+            "reason": outcome["reason"] if outcome["response"] == "decline" else None,
+            "total": outcome["total"]}
+
+
 def customer_view(estimate: Estimate, include: list[str] | None) -> dict[str, Any]:
     """Exactly what the customer is shown for this revision and choice of optional lines.
     The signed snapshot is this dict; the page is rendered from it."""

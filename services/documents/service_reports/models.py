@@ -59,6 +59,10 @@ class ServiceReport(me.Document):
     snapshot_sha256 = me.StringField()
     pdf_file_id = me.StringField()
     pdf_sha256 = me.StringField()
+    # Whether the customer was emailed when it was completed (``customer_mail``): only
+    # then do they get their signed copy, handed to notifications once (``signed_copy_at``).
+    emails_customer = me.BooleanField(required=True, default=False)
+    signed_copy_at = me.DateTimeField()
     created_at = me.DateTimeField(required=True, default=utcnow)
     created_by = me.StringField(required=True)
     updated_at = me.DateTimeField(required=True, default=utcnow)

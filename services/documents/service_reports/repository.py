@@ -127,3 +127,26 @@ class ServiceReportRepository:
         return list(ServiceReport.objects(
             status="signed", pdf_file_id=None, certificate_id__ne=None, signed_at__lte=signed_before,
         ).only("id", "workspace_id").limit(limit))
+
+    def choose_email(self, workspace_id: str, report_id: str, emails_customer: bool) -> None:
+        ServiceReport.objects(id=report_id, workspace_id=workspace_id).update_one(
+            set__emails_customer=emails_customer)
+
+    def claim_signed_copy(self, workspace_id: str, report_id: str, now: datetime) -> ServiceReport | None:
+        """The signed copy, taken once: only for a customer staff chose to email, and only
+        once the signed PDF is kept. None when it is not (or no longer) due."""
+        return ServiceReport.objects(
+            id=report_id, workspace_id=workspace_id, status="signed", emails_customer=True,
+            pdf_file_id__ne=None, signed_copy_at=None,
+        ).modify(new=True, set__signed_copy_at=now)
+
+    def release_signed_copy(self, workspace_id: str, report_id: str) -> None:
+        """A signed copy that could not be handed over is due again."""
+        ServiceReport.objects(id=report_id, workspace_id=workspace_id).update_one(
+            unset__signed_copy_at=True)
+
+    def due_signed_copies(self, limit: int = 200) -> list[ServiceReport]:
+        """Signed reports of every workspace whose copy is due and not handed over."""
+        return list(ServiceReport.objects(
+            status="signed", emails_customer=True, pdf_file_id__ne=None, signed_copy_at=None,
+        ).only("id", "workspace_id").limit(limit))

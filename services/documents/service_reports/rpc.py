@@ -3,23 +3,32 @@ attach photos, complete it, the customer signs, the worker keeps the signed PDF.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from porchlight.clock import parse_iso, utcnow
 from porchlight.contracts import parse
+from porchlight.contracts.notifications import NotifyCustomer
 from porchlight.contracts.service_reports import MAX_ATTACHMENTS, ServiceReportInput, ServiceReportPatch
-from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.idempotency import idempotent
 from porchlight.service_rpc import rpc
-from services.documents import evidence
+from services.documents import customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.rules import read_signed_pdf, read_upload
 from services.documents.files.wire import file_to_wire
 from services.documents.service_reports import rules
 from services.documents.service_reports.models import ServiceReport
-from services.documents.service_reports.wire import customer_view, service_report_to_wire, snapshot
+from services.documents.service_reports.wire import (
+    customer_view,
+    service_report_to_wire,
+    signature_display,
+    snapshot,
+)
+
+log = logging.getLogger(__name__)
 
 
 class ServiceReportRpc(DocumentsDependencies):
@@ -77,27 +86,42 @@ class ServiceReportRpc(DocumentsDependencies):
             workspace_id, actor, service_report_id=report_id, file_id=str(stored.id)))
         return self._to_wire(updated)
 
-    @rpc(expected_exceptions=(NotFound, Conflict))
-    @idempotent()
-    def complete_service_report(self, workspace_id: str, actor: str, report_id: str) -> dict[str, Any]:
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent(secret=True)
+    def complete_service_report(self, workspace_id: str, actor: str, report_id: str,
+                                command: dict | None = None) -> dict[str, Any]:
         """The appointment is done: draft → awaiting_signature, freezing what the customer
-        will be shown and sign. Repeating it is harmless."""
+        will be shown and sign; a new link that replaces the earlier ones, and the customer
+        emailed it unless ``command`` (``NotifyCustomer``) says not to. Completing again
+        changes nothing but the link and the email; a signed report is a conflict. A
+        command refused half-way is finished by the same command (``customer_mail``)."""
+        notify = parse(NotifyCustomer, command or {}).notify_customer
         current = self.repo.service_reports.get(workspace_id, report_id)
+        work_order = self.repo.work_orders.find(workspace_id, current.work_order_id)
         if current.status == "draft":
-            work_order = self.repo.work_orders.find(workspace_id, current.work_order_id)
             frozen = rules.freeze(current, work_order, utcnow())
             done = self.repo.service_reports.complete(workspace_id, actor, current, frozen)
             if done is not None:
                 self.dispatch("service_report_completed", fact(
                     workspace_id, actor, service_report_id=report_id))
-                return self._to_wire(done)
-            current = self.repo.service_reports.get(workspace_id, report_id)
-            if current.status == "draft":
-                raise Conflict("The report changed while it was being completed; "
-                               "check it and complete it again.")
-        if current.status == "awaiting_signature":
-            return self._to_wire(current)
-        raise Conflict("This report is already signed.")
+                current = done
+            else:
+                current = self.repo.service_reports.get(workspace_id, report_id)
+                if current.status == "draft":
+                    raise Conflict("The report changed while it was being completed; "
+                                   "check it and complete it again.")
+        if current.status != "awaiting_signature":
+            raise Conflict("This report is already signed.")
+        minted = customer_mail.link(self.sharing, workspace_id, actor, "service_report", report_id,
+                                    None, replace=True)
+        view = self._to_wire(current)
+        emailed = customer_mail.email(
+            self.notifications, workspace_id, actor, "service_report_ready",
+            customer_mail.shared("service_report", report_id, minted),
+            customer_mail.record("service_report", view, work_order and work_order.customer_id),
+            notify=notify, minted=minted)
+        self.repo.service_reports.choose_email(workspace_id, report_id, emailed["status"] == "queued")
+        return {"service_report": view, **minted, "customer_email": emailed}
 
     @rpc(expected_exceptions=(NotFound,))
     def get_service_report(self, workspace_id: str, report_id: str) -> dict[str, Any]:
@@ -154,6 +178,7 @@ class ServiceReportRpc(DocumentsDependencies):
                 late["ip"], late.get("user_agent")),
             attach=lambda recorded: repo.attach_certificate(
                 workspace_id, report_id, recorded["certificate_id"], recorded["snapshot_sha256"]),
+            display=signature_display,
         )
 
     @rpc
@@ -197,6 +222,10 @@ class ServiceReportRpc(DocumentsDependencies):
             return {"file_id": report.pdf_file_id, "sha256": report.pdf_sha256}
         self.dispatch("signed_pdf_stored", fact(
             workspace_id, "worker", service_report_id=report_id, file_id=str(stored.id)))
+        try:  # the PDF is kept whatever happens to the email; the sweep sends it later
+            self._email_signed_copy(workspace_id, report_id)
+        except Exception:  # noqa: BLE001 - logged; send_due_emails tries again
+            log.exception("signed copy of report %s not handed over yet", report_id)
         return {"file_id": str(stored.id), "sha256": stored.sha256}
 
     @rpc

@@ -42,6 +42,14 @@ def service_report_to_wire(report: ServiceReport, work_order: WorkOrder | None) 
     }
 
 
+def signature_display(report: ServiceReport) -> dict[str, Any]:
+    """What ``service_report_signed`` shows of a signed report besides its ids
+    (``porchlight.contracts.events.ServiceReportSigned``), as the staff view shows it."""
+    staff = service_report_to_wire(report, None)  # signed, so shown as frozen at completion
+    return {"number": staff["number"], "signer_name": staff["signed_by"],
+            "work_order_number": staff["work_order_number"], "work_order_title": staff["work_order_title"]}
+
+
 def _work_order_field(shown: FrozenReport | WorkOrder | None, name: str) -> str | None:
     if shown is None:
         return None
