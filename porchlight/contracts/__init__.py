@@ -7,6 +7,6 @@ owner of the data can check (a customer that must exist, a date in the workspace
 zone) stay in that service; each model's docstring says which they are.
 """
 
-from porchlight.contracts.base import ATTENTION, Contract, Query, Reply, parse
+from porchlight.contracts.base import ATTENTION, Contract, Query, Reply, answer, parse
 
-__all__ = ["ATTENTION", "Contract", "Query", "Reply", "parse"]
+__all__ = ["ATTENTION", "Contract", "Query", "Reply", "answer", "parse"]

@@ -55,6 +55,15 @@ class Reply(BaseModel):
 M = TypeVar("M", bound=BaseModel)
 
 
+def answer(model: type[Reply], **fields: Any) -> dict[str, Any]:
+    """A service's reply, built through its contract: a field missing, unknown or of the
+    wrong type fails in the service that made it, never in a client that trusted the
+    documentation. What goes on the wire is the model's JSON form, with what the service
+    gave: an optional field it left out stays out (``InboxDetails``: each key only where it
+    applies)."""
+    return model(**fields).model_dump(mode="json", exclude_unset=True)
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """``("line_items", 0, "quantity")`` → ``line_items[0].quantity``."""
     path = ""

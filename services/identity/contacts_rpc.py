@@ -10,7 +10,8 @@ from typing import Any
 from eventlet import tpool
 
 from porchlight.clock import isoformat, utcnow
-from porchlight.contracts import parse
+from porchlight.contracts import answer, parse
+from porchlight.contracts.contacts import Contact as ContactReply
 from porchlight.contracts.contacts import ContactInput, ContactPatch
 from porchlight.contracts.notifications import MailWorkspace
 from porchlight.errors import CONTRACT_ERRORS, Conflict, Unavailable
@@ -26,7 +27,7 @@ NOTIFICATIONS_UNAVAILABLE = "The email could not be queued; nothing was sent. Tr
 
 
 def contact_to_wire(contact: Contact) -> dict[str, Any]:
-    return {
+    return answer(ContactReply, **{
         "id": str(contact.id), "workspace_id": contact.workspace_id,
         "customer_id": contact.customer_id, "name": contact.name, "email": contact.email,
         "phone": contact.phone, "role": contact.role,
@@ -36,7 +37,7 @@ def contact_to_wire(contact: Contact) -> dict[str, Any]:
         "has_access": contact.access_removed_at is None,
         "access_removed_at": isoformat(contact.access_removed_at),
         "has_password": bool(contact.password_hash), "created_at": isoformat(contact.created_at),
-    }
+    })
 
 
 def portal_link(path: str, token: str) -> str:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from porchlight.clock import isoformat
-from porchlight.contracts import parse
+from porchlight.contracts import answer, parse
+from porchlight.contracts.customers import Customer as CustomerReply
 from porchlight.contracts.customers import CustomerInput
 from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput, WorkspacePatch
+from porchlight.contracts.workspaces import Workspace as WorkspaceReply
 from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.events import fact
 from porchlight.idempotency import idempotent
@@ -32,7 +34,7 @@ SIGN_IN_UNAVAILABLE = "Sign-in emails cannot be sent just now. Please try again 
 
 
 def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
-    return {
+    return answer(WorkspaceReply, **{
         "id": str(ws.id),
         "name": ws.name,
         "currency": ws.currency,
@@ -43,7 +45,7 @@ def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
         "sender_name": ws.sender_name,
         "reply_to": ws.reply_to,
         "created_at": isoformat(ws.created_at),
-    }
+    })
 
 
 def api_key_to_wire(key: ApiKey) -> dict[str, Any]:
@@ -58,7 +60,7 @@ def api_key_to_wire(key: ApiKey) -> dict[str, Any]:
 
 
 def customer_to_wire(customer: Customer) -> dict[str, Any]:
-    return {
+    return answer(CustomerReply, **{
         "id": str(customer.id),
         "workspace_id": customer.workspace_id,
         "name": customer.name,
@@ -66,7 +68,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
         "phone": customer.phone,
         "preferred_language": customer.preferred_language,
         "created_at": isoformat(customer.created_at),
-    }
+    })
 
 
 class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Observed):

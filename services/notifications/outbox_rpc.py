@@ -15,12 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from porchlight.clock import isoformat, utcnow
-from porchlight.contracts import parse
+from porchlight.contracts import answer, parse
 from porchlight.contracts.notifications import (
     DEFAULT_PAGE,
     ContactEmailCommand,
     CustomerEmailCommand,
+    EmailDetail,
     EmailQuery,
+    EmailSummary,
 )
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput
 from porchlight.idempotency import idempotent
@@ -37,7 +39,7 @@ CLAIM_LOST_AFTER = timedelta(minutes=15)
 QUEUE_LOST_AFTER = timedelta(hours=6)
 
 
-def email_summary(email: Email) -> dict[str, Any]:
+def _summary(email: Email) -> dict[str, Any]:
     return {
         "id": str(email.id), "workspace_id": email.workspace_id, "to": email.recipient,
         "audience": email.audience, "customer_id": email.customer_id, "template": email.template,
@@ -49,15 +51,18 @@ def email_summary(email: Email) -> dict[str, Any]:
     }
 
 
+def email_summary(email: Email) -> dict[str, Any]:
+    return answer(EmailSummary, **_summary(email))
+
+
 def email_detail(email: Email) -> dict[str, Any]:
-    return {
-        **email_summary(email), "recipient_name": email.recipient_name,
-        "sender_name": email.sender_name, "reply_to": email.reply_to, "language": email.language,
-        "cause": email.cause, "text_body": email.text_body, "html_body": email.html_body,
-        "attachments": [{"kind": a.kind, "filename": a.filename} for a in email.attachments],
-        "has_link": email.link is not None, "resends": email.resends,
-        "bodies_removed_at": isoformat(email.bodies_removed_at),
-    }
+    return answer(
+        EmailDetail, **_summary(email), recipient_name=email.recipient_name,
+        sender_name=email.sender_name, reply_to=email.reply_to, language=email.language,
+        cause=email.cause, text_body=email.text_body, html_body=email.html_body,
+        attachments=[{"kind": a.kind, "filename": a.filename} for a in email.attachments],
+        has_link=email.link is not None, resends=email.resends,
+        bodies_removed_at=isoformat(email.bodies_removed_at))
 
 
 class OutboxRpc:

@@ -23,7 +23,7 @@ from typing import Any
 from nameko.events import event_handler
 
 from porchlight.clock import isoformat
-from porchlight.contracts import parse
+from porchlight.contracts import answer, parse
 from porchlight.contracts.events import (
     EstimateAnswered,
     EstimateApproved,
@@ -31,6 +31,7 @@ from porchlight.contracts.events import (
     ServiceReportSigned,
 )
 from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
+from porchlight.contracts.notifications import InboxItem as InboxItemReply
 from porchlight.errors import CONTRACT_ERRORS
 from porchlight.idempotency import idempotent
 from porchlight.ping import Ping
@@ -56,19 +57,13 @@ LOOKUP_UNAVAILABLE = "The email could not be prepared just now; nothing was sent
 def item_to_wire(item: InboxItem) -> dict[str, Any]:
     details = {"signer_name": item.signer_name, "reason": item.reason,
                "certificate_id": item.certificate_id}
-    return {
-        "id": str(item.id),
-        "workspace_id": item.workspace_id,
-        "kind": item.kind,
-        "title": item.title,
-        "summary": item.summary,
-        "entity": {"type": item.entity_type, "id": item.entity_id, "number": item.entity_number},
-        "details": {k: v for k, v in details.items() if v is not None},
-        "occurred_at": isoformat(item.occurred_at),
-        "created_at": isoformat(item.created_at),
-        "read_at": isoformat(item.read_at),
-        "read_by": item.read_by,
-    }
+    return answer(
+        InboxItemReply, id=str(item.id), workspace_id=item.workspace_id, kind=item.kind,
+        title=item.title, summary=item.summary,
+        entity={"type": item.entity_type, "id": item.entity_id, "number": item.entity_number},
+        details={k: v for k, v in details.items() if v is not None},
+        occurred_at=isoformat(item.occurred_at), created_at=isoformat(item.created_at),
+        read_at=isoformat(item.read_at), read_by=item.read_by)
 
 
 class NotificationsService(OutboxRpc, Ping, Observed):

@@ -14,7 +14,8 @@ from typing import Any
 
 from porchlight import share_tokens
 from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
-from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts import ATTENTION, answer, parse
+from porchlight.contracts.share_links import ShareToken as ShareTokenReply
 from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
 from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
 from porchlight.events import fact
@@ -30,21 +31,15 @@ from services.sharing.repository import SharingRepository
 
 
 def token_to_wire(token: ShareToken) -> dict[str, Any]:
-    """Everything staff may see about a token; never the token or its hash."""
-    return {
-        "id": str(token.id),
-        "workspace_id": token.workspace_id,
-        "entity": {"type": token.entity_type, "id": token.entity_id},
-        "last4": token.last4,
-        "permissions": list(token.permissions),
-        "created_at": isoformat(token.created_at),
-        "created_by": token.created_by,
-        "expires_at": isoformat(token.expires_at),
-        "revoked_at": isoformat(token.revoked_at),
-        "rotated_from": token.rotated_from,
-        "last_accessed_at": isoformat(token.last_accessed_at),
-        "access_count": token.access_count,
-    }
+    """Everything staff may see about a token (the ``ShareToken`` reply); never the token
+    or its hash."""
+    return answer(
+        ShareTokenReply, id=str(token.id), workspace_id=token.workspace_id,
+        entity={"type": token.entity_type, "id": token.entity_id}, last4=token.last4,
+        permissions=list(token.permissions), created_at=isoformat(token.created_at),
+        created_by=token.created_by, expires_at=isoformat(token.expires_at),
+        revoked_at=isoformat(token.revoked_at), rotated_from=token.rotated_from,
+        last_accessed_at=isoformat(token.last_accessed_at), access_count=token.access_count)
 
 
 def minted(raw: str, token: ShareToken) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 
 from porchlight import signature_path, snapshots
 from porchlight.clock import isoformat, utcnow
-from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts import ATTENTION, answer, parse
 from porchlight.contracts.evidence import ArtifactInput, EvidenceInput
+from porchlight.contracts.evidence import Evidence as EvidenceReply
 from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.events import fact
 from porchlight.ping import Ping
@@ -45,7 +46,7 @@ def artifact_to_wire(artifact: Artifact) -> dict[str, Any]:
 
 def evidence_to_wire(evidence: Evidence) -> dict[str, Any]:
     """The staff view: everything recorded, the signer's IP address and device included."""
-    return {
+    return answer(EvidenceReply, **{
         "certificate_id": evidence.certificate_id,
         "workspace_id": evidence.workspace_id,
         "kind": evidence.kind,
@@ -62,7 +63,7 @@ def evidence_to_wire(evidence: Evidence) -> dict[str, Any]:
         "ip": evidence.ip,
         "user_agent": evidence.user_agent,
         "signed_at": isoformat(evidence.signed_at),
-    }
+    })
 
 
 def certificate_to_wire(evidence: Evidence, artifacts: list[Artifact]) -> dict[str, Any]:

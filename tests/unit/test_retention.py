@@ -119,7 +119,7 @@ def finished_email(status: str, days_ago: float, key: str) -> str:
     from services.notifications.models import Email
 
     then = utcnow() - timedelta(days=days_ago)
-    email = Email(workspace_id=WS, key=key, cause=key, template="estimate_sent", audience="customer",
+    email = Email(workspace_id=WS, key=key, cause=key, template="estimate_ready", audience="customer",
                   language="en", recipient="dana@example.org", entity_type="estimate", entity_id="e" * 24,
                   sender_name="Acme", subject="Your estimate", text_body="Dear Dana, 1,353.12",
                   html_body="<p>Dear Dana</p>", status=status, created_at=then, updated_at=then).save()

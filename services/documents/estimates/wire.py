@@ -7,6 +7,8 @@ from typing import Any
 
 from porchlight import money
 from porchlight.clock import isoformat
+from porchlight.contracts import answer
+from porchlight.contracts.estimates import Estimate as EstimateReply
 from services.documents.estimates.models import Estimate
 from services.documents.estimates.rules import OPEN, STATUS_LABELS, priced_lines
 
@@ -15,7 +17,7 @@ def estimate_to_wire(estimate: Estimate) -> dict[str, Any]:
     """The staff view of an estimate, with its outcome when there is one."""
     view = customer_view(estimate, None)
     outcome = estimate.outcome
-    return {
+    return answer(EstimateReply, **{
         "id": str(estimate.id),
         "workspace_id": estimate.workspace_id,
         "number": estimate.number,
@@ -55,7 +57,7 @@ def estimate_to_wire(estimate: Estimate) -> dict[str, Any]:
         },
         "created_at": isoformat(estimate.created_at),
         "updated_at": isoformat(estimate.updated_at),
-    }
+    })
 
 
 def answer_display(estimate: Estimate) -> dict[str, Any]:

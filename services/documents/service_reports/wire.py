@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from porchlight.clock import isoformat
+from porchlight.contracts import answer
+from porchlight.contracts.service_reports import ServiceReport as ServiceReportReply
 from services.documents.files.rules import IMAGE_TYPES
 from services.documents.service_reports.models import FrozenReport, ServiceReport
 from services.documents.service_reports.rules import STATUS_LABELS
@@ -16,7 +18,7 @@ def service_report_to_wire(report: ServiceReport, work_order: WorkOrder | None) 
     """The staff view. Until the report is completed it follows its work order
     (``work_order``); from then on it shows the work order as it was frozen."""
     shown = report.frozen or work_order
-    return {
+    return answer(ServiceReportReply, **{
         "id": str(report.id),
         "workspace_id": report.workspace_id,
         "number": report.number,
@@ -39,7 +41,7 @@ def service_report_to_wire(report: ServiceReport, work_order: WorkOrder | None) 
         "pdf": {"ready": bool(report.pdf_file_id), "file_id": report.pdf_file_id,
                 "sha256": report.pdf_sha256},
         "created_at": isoformat(report.created_at),
-    }
+    })
 
 
 def signature_display(report: ServiceReport) -> dict[str, Any]:

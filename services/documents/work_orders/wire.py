@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from porchlight.clock import isoformat
+from porchlight.contracts import answer
+from porchlight.contracts.work_orders import WorkOrder as WorkOrderReply
 from services.documents.work_orders.models import WorkOrder
 from services.documents.work_orders.rules import CUSTOMER_LABELS
 
 
 def work_order_to_wire(wo: WorkOrder) -> dict[str, Any]:
     """The staff view, internal notes included."""
-    return {
+    return answer(WorkOrderReply, **{
         "id": str(wo.id),
         "workspace_id": wo.workspace_id,
         "number": wo.number,
@@ -26,7 +28,7 @@ def work_order_to_wire(wo: WorkOrder) -> dict[str, Any]:
         "completed_at": isoformat(wo.completed_at),
         "created_at": isoformat(wo.created_at),
         "updated_at": isoformat(wo.updated_at),
-    }
+    })
 
 
 def work_order_for_customer(wo: WorkOrder) -> dict[str, Any]:
