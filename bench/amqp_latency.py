@@ -75,7 +75,7 @@ def client_calls(client: Any, service: str, method: str, calls: int) -> list[flo
 def rpc_against_raw(amqp_uri: str, calls: int) -> dict[str, list[float]]:
     """In one run: ``sharing.ping`` (a no-op) through the gateways' client to the running
     sharing service, and raw aio-pika request/reply to a responder in this process."""
-    from porchlight.amqp import AmqpClient
+    from porchlight.client import AmqpClient
 
     raw = asyncio.run(raw_roundtrips(amqp_uri, calls))  # before the client's loop starts
     client = AmqpClient(amqp_uri, timeout=10, name="bench")
@@ -90,7 +90,7 @@ def client_call_p50(amqp_uri: str, calls: int = 500) -> float:
     from nameko.containers import ServiceContainer
     from nameko.rpc import rpc
 
-    from porchlight.amqp import AmqpClient
+    from porchlight.client import AmqpClient
 
     class Noop:
         name = "bench_noop"
@@ -115,7 +115,7 @@ def main() -> None:
     eventlet.monkey_patch()  # nameko's container needs it; the client works under it too
 
     from devtools.broker import IsolatedVhost, ensure_broker
-    from porchlight.settings import get_settings
+    from porchlight.runtime.settings import get_settings
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -81,8 +81,8 @@ from soak import print_figures as print_soak_figures
 from devtools.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
 from devtools.demo import seed
 from devtools.stack import ROOT, Stack
-from porchlight.amqp import AmqpClient
-from porchlight.settings import get_settings
+from porchlight.client import AmqpClient
+from porchlight.runtime.settings import get_settings
 
 RESULTS = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gateway" / "gunicorn_conf.py"

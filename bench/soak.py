@@ -72,7 +72,7 @@ import requests
 from portal_reads import summary
 from signature_pdf import PdfBenchError, StaffApi, csrf_token
 
-from porchlight.share_tokens import redact
+from porchlight.contracts.share_tokens import redact
 
 CONNECTIONS = 16
 # The first and the last this many seconds are compared.

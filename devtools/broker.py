@@ -22,8 +22,8 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from kombu import Connection
 
-from porchlight.broker_access import COMPONENTS, definitions, user_name
-from porchlight.settings import redact_uri
+from porchlight.operator.broker_access import COMPONENTS, definitions, user_name
+from porchlight.runtime.settings import redact_uri
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def _delete_users(ctl: str, users: list[str]) -> None:
 
 class ProcessUsers:
     """One RabbitMQ user per process of a local stack, with the rights
-    ``porchlight.broker_access`` gives its kind, on the vhost of ``base_uri``; deleted again
+    ``porchlight.operator.broker_access`` gives its kind, on the vhost of ``base_uri``; deleted again
     when the stack stops.
 
     Names carry a random suffix (``porchlight-portal-<run>``), so stacks and test runs on
@@ -289,7 +289,7 @@ def require_broker() -> int:
     otherwise the reason on stderr and the exit code a command should end with."""
     import sys
 
-    from porchlight.settings import SettingsError, get_settings
+    from porchlight.runtime.settings import SettingsError, get_settings
 
     try:
         ensure_broker(get_settings().amqp_uri)

@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from porchlight.amqp import AmqpClient
-from porchlight.clock import isoformat, utcnow
+from porchlight.client import AmqpClient
+from porchlight.contracts.clock import isoformat, utcnow
 
 CUSTOMER_EMAIL = "alex.morgan@example.com"
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
-from porchlight.amqp import background_loop
+from porchlight.client import background_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIL_DIR = ROOT / ".stack" / "mail"

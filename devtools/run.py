@@ -19,8 +19,8 @@ from typing import Any
 from devtools.broker import require_broker
 from devtools.demo import seed
 from devtools.stack import ROOT, SERVICES, WORKER, Stack
-from porchlight.amqp import AmqpClient
-from porchlight.settings import get_settings
+from porchlight.client import AmqpClient
+from porchlight.runtime.settings import get_settings
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,7 +34,7 @@ import requests
 from devtools import store_server
 from devtools.broker import ProcessUsers
 from devtools.mail_server import MailServer
-from porchlight.settings import get_settings, nameko_config
+from porchlight.runtime.settings import get_settings, nameko_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("identity", "sharing", "documents", "signatures", "notifications")

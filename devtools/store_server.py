@@ -1,7 +1,7 @@
 """The embedded store behind MongoDB's wire protocol, so several processes share one data set.
 
 Without ``PORCHLIGHT_MONGODB_URI`` each service keeps its data in its own process
-(mongomock, ``porchlight.storage``). That is enough for one process per service, but two
+(mongomock, ``porchlight.kit.storage``). That is enough for one process per service, but two
 replicas of a service must see the same records, as they would on a MongoDB. When the
 local stack runs replicas on a machine without MongoDB, it starts this server and gives
 every service its address as ``PORCHLIGHT_MONGODB_URI``: the services then talk to it

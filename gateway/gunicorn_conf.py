@@ -1,4 +1,4 @@
-"""gunicorn settings for both gateways, from ``porchlight.settings`` (``PORCHLIGHT_GATEWAY_*``).
+"""gunicorn settings for both gateways, from ``porchlight.runtime.settings`` (``PORCHLIGHT_GATEWAY_*``).
 
 Threads, not greenlets: Flask code is synchronous, and each request thread waits on the
 process's one AMQP client (its asyncio loop runs in a thread of its own).
@@ -7,7 +7,7 @@ process's one AMQP client (its asyncio loop runs in a thread of its own).
 import gc
 
 from gateway import ops
-from porchlight.settings import get_settings
+from porchlight.runtime.settings import get_settings
 
 _settings = get_settings()
 
@@ -23,13 +23,13 @@ accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 # gunicorn's own lines (workers booting, timeouts, errors) go through the handler every
-# Porchlight process uses (porchlight/logs.py): JSON under PORCHLIGHT_LOG_FORMAT=json, tokens
+# Porchlight process uses (porchlight/runtime/logs.py): JSON under PORCHLIGHT_LOG_FORMAT=json, tokens
 # redacted. gunicorn.error propagates to the root, where that handler is; the app finds it
 # there and adds no second one.
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"porchlight": {"()": "porchlight.logs.console_handler"}},
+    "handlers": {"porchlight": {"()": "porchlight.runtime.logs.console_handler"}},
     "root": {"level": _settings.log_level, "handlers": ["porchlight"]},
     "loggers": {
         "gunicorn.error": {"level": _settings.log_level, "handlers": [], "propagate": True},

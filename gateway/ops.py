@@ -3,7 +3,7 @@
 On the gateway's own port: ``GET /livez`` (the process serves requests; the older
 ``/healthz`` stays for the same job) and ``GET /readyz`` (its AMQP client is connected: a
 gateway that cannot reach the services should get no traffic). Plain text, 200 ``ok`` or
-503 with what failed, as on every process's ops port (``porchlight.ops``).
+503 with what failed, as on every process's ops port (``porchlight.runtime.ops``).
 
 Metrics: every request by route — Flask's URL rule (``/l/<token>``), never the path, which
 can hold a share token — method and status, with its duration; the outgoing RPC calls and
@@ -44,8 +44,8 @@ def install_ops(app: Flask, amqp_client: Callable[[Flask], Any]) -> None:
     """The probes and request metrics on ``app``; ``amqp_client(app)`` is the process's
     client, whose connection readiness asks about (given, so this module stays below
     ``gateway.web``)."""
-    from porchlight import metrics
-    from porchlight.ops import health_response
+    from porchlight.runtime import metrics
+    from porchlight.runtime.ops import health_response
 
     gateway = gateway_name(app)
 
@@ -108,7 +108,7 @@ def serve_metrics_from_master(host: str, port: int) -> Any:
     from prometheus_client import CollectorRegistry
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    from porchlight.ops import ops_app, serve_in_thread
+    from porchlight.runtime.ops import ops_app, serve_in_thread
 
     def registry() -> CollectorRegistry:
         # A fresh registry per scrape, as prometheus-client's multiprocess guide does: the

@@ -14,9 +14,10 @@ from urllib.parse import quote
 from flask import Flask, g, request
 
 from gateway.ops import gateway_name, install_ops
-from porchlight import logs, request_context, share_tokens
-from porchlight.amqp import AmqpClient
-from porchlight.errors import (
+from porchlight.client import AmqpClient
+from porchlight.client.measured import MeasuredAmqpClient
+from porchlight.contracts import share_tokens
+from porchlight.contracts.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -25,8 +26,8 @@ from porchlight.errors import (
     Unauthorized,
     Unavailable,
 )
-from porchlight.metrics import MeasuredAmqpClient
-from porchlight.settings import Settings, get_settings
+from porchlight.runtime import logs, request_context
+from porchlight.runtime.settings import Settings, get_settings
 
 access_log = logging.getLogger("porchlight.access")
 
@@ -162,7 +163,7 @@ def content_security_policy(style_hashes: list[str]) -> str:
 
 
 def install_request_id(app: Flask) -> None:
-    """Every request gets an id (``porchlight.request_context``): the caller's
+    """Every request gets an id (``porchlight.runtime.request_context``): the caller's
     ``X-Request-ID`` when it is sane, else a new one. It is current for the request's log
     lines and RPC calls, kept as ``g.request_id``, and echoed in the answer."""
 

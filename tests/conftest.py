@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from devtools.broker import IsolatedVhost, ensure_broker
-from porchlight.amqp import AmqpClient
-from porchlight.logs import install_expected_error_filter
-from porchlight.settings import Settings, env_name, get_settings
+from porchlight.client import AmqpClient
+from porchlight.runtime.logs import install_expected_error_filter
+from porchlight.runtime.settings import Settings, env_name, get_settings
 from tests.mail import mail_server, worker  # noqa: F401 - fixtures for the email tests
 from tests.running_stack import office, stack  # noqa: F401 - fixtures for e2e and browser tests
 from tests.staff import InProcess, StaffApi

@@ -22,7 +22,7 @@ import requests
 
 from devtools.broker import IsolatedVhost, ensure_broker
 from devtools.stack import ROOT, Stack
-from porchlight.settings import get_settings
+from porchlight.runtime.settings import get_settings
 from tests.staff import OverHttp, StaffApi
 
 # Above the documents service's 4 s wait on signatures, so a slow evidence record comes

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import requests
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 
 API = "/api/v1"
 # name, content, content type

@@ -9,7 +9,7 @@ of a deployment should run it (each sweep is safe to repeat, but N beats sweep N
 
 import sys
 
-from porchlight.settings import Settings, get_settings
+from porchlight.runtime.settings import Settings, get_settings
 from workers.celery_app import celery
 
 

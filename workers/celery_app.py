@@ -17,8 +17,9 @@ from typing import Any
 from celery import Celery
 
 import workers.tracing  # noqa: F401 - the worker's logging, and request ids on every task
-from porchlight.broker_access import TASK_ROUTES
-from porchlight.settings import get_settings
+from porchlight.contracts.calls import TASK_ROUTES
+from porchlight.runtime import amqp_tls
+from porchlight.runtime.settings import get_settings
 from workers import ops
 
 EXPIRE_ESTIMATES_EVERY = 60.0  # seconds
@@ -106,6 +107,7 @@ def create_celery(config: dict[str, Any] | None = None) -> Celery:
     """The Celery app: defaults from the settings, then ``config`` on top."""
     conf = default_config((config or {}).get("broker_url"))
     conf.update(config or {})
+    amqp_tls.install()  # amqps:// checks the broker's name in Celery's connections too
     app = Celery("porchlight", include=["workers.tasks"])
     app.config_from_object(conf)
     ops.install(app)  # /livez, /readyz, /metrics and task metrics (workers/ops.py)

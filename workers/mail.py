@@ -17,7 +17,7 @@ from email.utils import formataddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from porchlight.mail_secrets import with_secrets
+from porchlight.runtime.mail_secrets import with_secrets
 
 
 class Transient(Exception):

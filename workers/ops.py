@@ -11,7 +11,7 @@ main process (``PORCHLIGHT_OPS_HOST`` / ``PORCHLIGHT_OPS_PORT``).
   durations, from ``task_prerun`` / ``task_postrun`` (whose ``state`` says which outcome:
   one place, so a retry is never also counted as a failure); the consumer connection as
   ``porchlight_amqp_connected{component="worker"}``; outgoing RPC calls
-  (``porchlight.metrics.MeasuredAmqpClient``).
+  (``porchlight.runtime.metrics.MeasuredAmqpClient``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 from celery import Celery, bootsteps
 from celery.signals import task_postrun, task_prerun, worker_init, worker_shutdown
 
-from porchlight import metrics
-from porchlight.ops import OpsServer, ops_app, serve_in_thread
-from porchlight.settings import get_settings
+from porchlight.runtime import metrics
+from porchlight.runtime.ops import OpsServer, ops_app, serve_in_thread
+from porchlight.runtime.settings import get_settings
 
 log = logging.getLogger(__name__)
 

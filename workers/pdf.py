@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from porchlight import signature_path
-from porchlight.clock import isoformat
-from porchlight.settings import get_settings
+from porchlight.contracts import signature_path
+from porchlight.contracts.clock import isoformat
+from porchlight.runtime.settings import get_settings
 
 # Debian's fonts-dejavu-core: a Unicode font, so names like "Zoë Łukasiewicz" print as
 # typed. Without it the PDF falls back to a core font and "?" for what latin-1 lacks.

@@ -17,10 +17,10 @@ from typing import Any, Protocol
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
-from porchlight.amqp import ServiceUnavailable
-from porchlight.errors import Conflict, NotFound
-from porchlight.metrics import MeasuredAmqpClient as AmqpClient  # every call counted and timed
-from porchlight.settings import get_settings
+from porchlight.client import ServiceUnavailable
+from porchlight.client.measured import MeasuredAmqpClient as AmqpClient  # every call counted and timed
+from porchlight.contracts.errors import Conflict, NotFound
+from porchlight.runtime.settings import get_settings
 from workers import mail
 from workers.pdf import render_signed_report
 

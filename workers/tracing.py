@@ -1,7 +1,7 @@
-"""The worker's logging and request ids (see ``porchlight.request_context``).
+"""The worker's logging and request ids (see ``porchlight.runtime.request_context``).
 
 - **Logging.** Celery's ``setup_logging`` signal, connected, makes Celery leave the root
-  logger alone: the worker writes through ``porchlight.logs.console_handler`` like every
+  logger alone: the worker writes through ``porchlight.runtime.logs.console_handler`` like every
   other process (JSON under ``PORCHLIGHT_LOG_FORMAT=json``, tokens redacted), named
   ``worker``.
 - **Request ids.** A task queued by a service carries the service's request id in its
@@ -22,7 +22,7 @@ from typing import Any
 
 from celery.signals import setup_logging, task_postrun, task_prerun
 
-from porchlight import logs, request_context
+from porchlight.runtime import logs, request_context
 
 COMPONENT = "worker"
 log = logging.getLogger("porchlight.tasks")

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.admin.openapi import Api, BadBody
 from gateway.web import amqp_client, configure, content_disposition, install_security_headers, status_for
-from porchlight.amqp import ServiceUnavailable
+from porchlight.client import ServiceUnavailable
 from porchlight.contracts import Contract, Query
 from porchlight.contracts.common import Health
 from porchlight.contracts.contacts import (
@@ -28,6 +28,7 @@ from porchlight.contracts.contacts import (
     TemporaryPassword,
 )
 from porchlight.contracts.customers import Customer, CustomerInput, CustomerList
+from porchlight.contracts.errors import InvalidInput, PorchlightError, TooManyRequests, Unauthorized
 from porchlight.contracts.estimates import (
     ConvertedEstimate,
     Estimate,
@@ -72,7 +73,6 @@ from porchlight.contracts.work_orders import (
     WorkOrderQuery,
 )
 from porchlight.contracts.workspaces import Workspace, WorkspacePatch
-from porchlight.errors import InvalidInput, PorchlightError, TooManyRequests, Unauthorized
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(blueprint)

@@ -25,10 +25,10 @@ from flask import Blueprint, jsonify, request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from porchlight import request_context
 from porchlight.contracts import parse
 from porchlight.contracts.common import ErrorBody
-from porchlight.errors import InvalidInput
+from porchlight.contracts.errors import InvalidInput
+from porchlight.runtime import request_context
 
 Schema = dict[str, Any]
 JSON = "application/json"
@@ -53,7 +53,7 @@ ERROR_HEADERS: dict[int, Schema] = {
                           "schema": {"type": "integer"}}},
 }
 ID_SCHEMA: Schema = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
-# Every command (POST, PATCH) may be retried safely under a key (``porchlight.idempotency``).
+# Every command (POST, PATCH) may be retried safely under a key (``porchlight.kit.idempotency``).
 COMMAND_METHODS = frozenset({"POST", "PATCH"})
 KEY_RULE = f"1 to {request_context.MAX_LENGTH} characters of A-Z a-z 0-9 . _ : - (a UUID is ideal)."
 IDEMPOTENCY_PARAMETER: Schema = {

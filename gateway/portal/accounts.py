@@ -19,7 +19,7 @@ from gateway.portal import links
 from gateway.portal.reads import reads
 from gateway.portal.session import clear_session, cookie_name, current_account, identity, set_session
 from gateway.web import client_ip
-from porchlight.errors import InvalidInput, TooManyRequests, Unauthorized
+from porchlight.contracts.errors import InvalidInput, TooManyRequests, Unauthorized
 
 bp = Blueprint("accounts", __name__)
 

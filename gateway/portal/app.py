@@ -22,11 +22,11 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from gateway.web import configure, install_security_headers
-from porchlight import request_context
-from porchlight.amqp import ServiceUnavailable
-from porchlight.clock import parse_iso
-from porchlight.errors import Forbidden, NotFound, TooManyRequests, Unavailable
-from porchlight.money import format_minor
+from porchlight.client import ServiceUnavailable
+from porchlight.contracts.clock import parse_iso
+from porchlight.contracts.errors import Forbidden, NotFound, TooManyRequests, Unavailable
+from porchlight.contracts.money import format_minor
+from porchlight.runtime import request_context
 
 log = logging.getLogger(__name__)
 

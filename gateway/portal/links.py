@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from gateway.portal.reads import reads
 from gateway.portal.session import current_account
 from gateway.web import amqp_client, client_ip, content_disposition, style_hash
-from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 bp = Blueprint("links", __name__)
 

@@ -29,8 +29,8 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from porchlight.clock import utcnow
-from porchlight.metrics import READ_MODEL_ENTRIES, READ_MODEL_LOOKUPS
+from porchlight.contracts.clock import utcnow
+from porchlight.runtime.metrics import READ_MODEL_ENTRIES, READ_MODEL_LOOKUPS
 
 T = TypeVar("T")
 Subject = tuple[str, str]  # ("work_order", id), ("share_token", id), ("workspace", id), …

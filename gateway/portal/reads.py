@@ -1,7 +1,7 @@
 """Everything a portal page reads, from the read model first and the services second.
 
 One ``PortalReads`` per process (``reads(app)``): it subscribes to the events that can
-change a page (``porchlight.events.CUSTOMER_VISIBLE``) on the process's AMQP connection,
+change a page (``porchlight.contracts.events.CUSTOMER_VISIBLE``) on the process's AMQP connection,
 keeps the ``ReadModel`` current with them, and counts the views it serves from memory in
 ``Views``, which sends them to sharing in batches. Answers (accept, decline, sign) do not
 come through here: they go to the owning service, synchronously, every time.
@@ -20,12 +20,11 @@ from flask import Flask
 
 from gateway.portal.read_model import ReadModel, Subject
 from gateway.web import amqp_client
-from porchlight import share_tokens
-from porchlight.amqp import ServiceUnavailable
-from porchlight.clock import isoformat, parse_iso, utcnow
-from porchlight.contracts.events import model_of
-from porchlight.errors import NotFound
-from porchlight.events import CUSTOMER_VISIBLE
+from porchlight.client import ServiceUnavailable
+from porchlight.contracts import share_tokens
+from porchlight.contracts.clock import isoformat, parse_iso, utcnow
+from porchlight.contracts.errors import NotFound
+from porchlight.contracts.events import CUSTOMER_VISIBLE, model_of
 
 log = logging.getLogger(__name__)
 

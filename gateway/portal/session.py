@@ -13,9 +13,9 @@ from typing import Any
 from flask import current_app, request
 
 from gateway.web import amqp_client
-from porchlight import request_context
-from porchlight.errors import Unauthorized
-from porchlight.settings import get_settings
+from porchlight.contracts.errors import Unauthorized
+from porchlight.runtime import request_context
+from porchlight.runtime.settings import get_settings
 
 PLAIN_COOKIE = "porchlight_session"
 # On HTTPS the cookie is __Host- prefixed: Secure, no Domain, Path=/ — no subdomain or

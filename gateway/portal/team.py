@@ -15,7 +15,7 @@ from flask import Blueprint, g, redirect, request, url_for
 
 from gateway.portal.accounts import limited, page, signed_in
 from gateway.portal.session import clear_session, cookie_name, identity
-from porchlight.errors import Conflict, InvalidInput, TooManyRequests
+from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests
 
 bp = Blueprint("team", __name__)
 

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, g, render_template, request
 
 from gateway.portal.reads import reads
 from gateway.web import amqp_client
-from porchlight.errors import NotFound
+from porchlight.contracts.errors import NotFound
 
 bp = Blueprint("verify", __name__)
 _CERTIFICATE = re.compile(r"cert_[0-9a-f]{32}")

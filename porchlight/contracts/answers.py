@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
-from porchlight import signature_path
+from porchlight.contracts import signature_path
 from porchlight.contracts.base import Contract
 from porchlight.contracts.fields import optional_text, refuse, text
 

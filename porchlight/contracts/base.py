@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from porchlight.errors import InvalidInput
+from porchlight.contracts.errors import InvalidInput
 
 REQUIRED = "This field is required."
 ATTENTION = "Some fields need attention."

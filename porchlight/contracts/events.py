@@ -1,7 +1,7 @@
 """Every fact the services announce: one model per event, stating who sends it, its name,
 whether a customer could see the change, and exactly what its payload holds.
 
-A payload is what ``porchlight.events.fact`` makes — the workspace, the actor, the moment —
+A payload is what ``porchlight.contracts.events.fact`` makes — the workspace, the actor, the moment —
 plus the ids of what changed, never a whole document, a raw token or its hash; a subscriber
 that needs more asks the owner. The three answers the office hears of
 (``estimate_approved``, ``estimate_rejected``, ``service_report_signed``) also carry what
@@ -25,7 +25,7 @@ whose evidence could not be recorded is undone (``*_undone``), a conversion that
 half-way is released. An internal event says in its docstring why no customer view
 depends on it.
 
-``EventDispatcher.dispatch`` (``porchlight.request_tracing``) checks every payload against
+``EventDispatcher.dispatch`` (``porchlight.kit.request_tracing``) checks every payload against
 its model before it is published (``check``): an event without a model, or a payload its
 model refuses, is a bug in the sender and is never sent.
 """
@@ -38,6 +38,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from porchlight.contracts.base import Contract, errors_of
+from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.common import CertificateId, Sha256
 from porchlight.contracts.evidence import EntityType as EvidenceEntityType
 from porchlight.contracts.evidence import Kind as EvidenceKind
@@ -385,3 +386,24 @@ class ArtifactAttached(Event, source="signatures", event="artifact_attached", vi
     certificate_id: Annotated[CertificateId, Names("certificate")]
     kind: Literal["signed_pdf"]
     sha256: Sha256
+
+
+# -- every fact, sorted by whether a customer could see it ----------------------------------
+# ``CUSTOMER_VISIBLE`` is what the portal's read model subscribes to, and a promise: every
+# change to what a customer page shows is announced by one of these. ``INTERNAL`` holds the
+# rest. Both are read off the models above, never written a second time; a test reads every
+# ``dispatch`` of the services and fails on an event without a model
+# (``tests/unit/test_events.py``), and the dispatcher refuses one at run time
+# (``porchlight.kit.request_tracing.EventDispatcher``).
+
+# source service (nameko's name) → event types whose payload names a changed customer view
+CUSTOMER_VISIBLE: dict[str, tuple[str, ...]] = event_types(visible=True)
+# source service → event types no customer view depends on
+INTERNAL: dict[str, tuple[str, ...]] = event_types(visible=False)
+
+
+def fact(workspace_id: str, actor: str, **ids: Any) -> dict[str, Any]:
+    """The payload of an event: the workspace, who acted, when, and the event's own fields."""
+    payload = {"workspace_id": workspace_id, "actor": actor, "occurred_at": isoformat(utcnow())}
+    payload.update(ids)
+    return payload

@@ -66,3 +66,36 @@ class ArtifactInput(Contract):
     sha256: Annotated[StrictStr, Field(pattern=patterned(
         r"^[0-9a-fA-F]{64}$", "Must be a SHA-256 digest: 64 hexadecimal characters.")),
         AfterValidator(str.lower)]
+
+
+class Artifact(Reply):
+    """A document made from the evidence, attached to its certificate by its SHA-256."""
+
+    certificate_id: CertificateId
+    kind: Literal["signed_pdf"]
+    sha256: Sha256
+    created_at: Moment
+
+
+class CertificateArtifact(Reply):
+    kind: Literal["signed_pdf"]
+    sha256: Sha256
+    created_at: Moment
+
+
+class Certificate(Reply):
+    """The public view of the evidence, for the verify pages: what was answered or signed,
+    by whom, when, and the fingerprints to check a document against — never the IP
+    address, the device or the workspace."""
+
+    certificate_id: CertificateId
+    kind: Kind
+    entity_type: EntityType
+    entity_number: str
+    revision: int = Field(ge=1)
+    signer_name: str
+    signed_at: Moment
+    snapshot_sha256: Sha256
+    snapshot: dict[str, Any]
+    signature_svg: str | None
+    artifacts: list[CertificateArtifact]

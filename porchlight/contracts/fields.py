@@ -19,8 +19,8 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, StrictStr
 from pydantic_core import PydanticCustomError
 
-from porchlight.clock import isoformat, utcnow
 from porchlight.contracts.base import PATTERN_MESSAGES, REQUIRED
+from porchlight.contracts.clock import isoformat, utcnow
 
 __all__ = [
     "Colour", "Currency", "DateText", "DocumentNumber", "Email", "HttpsUrl", "Id", "Phone",

@@ -52,6 +52,18 @@ class Attachment(Reply):
     size: int = Field(ge=1, le=MAX_FILE_BYTES, description="Bytes.")
 
 
+class StoredFile(Reply):
+    """A stored file itself (an attachment, the signed PDF), base64-encoded, with its
+    fingerprint."""
+
+    id: IdText
+    filename: str
+    content_type: str
+    size: int = Field(ge=1)
+    sha256: Sha256
+    content_b64: str
+
+
 class SignedPdf(Reply):
     """The signed PDF, rendered in the background after the customer signs."""
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from porchlight.contracts.base import Contract, Reply
-from porchlight.contracts.common import IdText, Moment
+from porchlight.contracts.common import IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import (
     Colour,
     Currency,
@@ -83,3 +83,14 @@ class Workspace(Reply):
     sender_name: str | None = Field(description=SENDER_NAME)
     reply_to: str | None = Field(description=REPLY_TO)
     created_at: Moment
+
+
+class ApiKey(Reply):
+    """A staff API key as the CLI lists it: never the key itself, which is shown once."""
+
+    id: IdText
+    workspace_id: IdText
+    label: str | None
+    last4: str
+    created_at: Moment
+    revoked_at: MaybeMoment

@@ -1,9 +1,9 @@
 """The documents service's record of staff commands carried out under an idempotency key
-(``porchlight.idempotency``): one collection for every aggregate's commands."""
+(``porchlight.kit.idempotency``): one collection for every aggregate's commands."""
 
 from __future__ import annotations
 
-from porchlight.idempotency import CommandRecord
+from porchlight.kit.idempotency import CommandRecord
 from services.documents import ALIAS
 
 

@@ -26,10 +26,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from porchlight import share_tokens
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Unavailable
-from porchlight.service_rpc import rpc
+from porchlight.contracts import share_tokens
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import Unavailable
+from porchlight.kit.service_rpc import rpc
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates.models import Estimate
 from services.documents.estimates.wire import estimate_to_wire

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.clock import as_utc, isoformat, utcnow
-from porchlight.errors import NotFound
-from porchlight.service_rpc import rpc
+from porchlight.contracts.clock import as_utc, isoformat, utcnow
+from porchlight.contracts.errors import NotFound
+from porchlight.kit.service_rpc import rpc
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates.rules import STATUS_LABELS as ESTIMATE_LABELS
 from services.documents.estimates.wire import customer_view

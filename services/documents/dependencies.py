@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from porchlight.task_queue import TaskQueue
+from porchlight.kit.task_queue import TaskQueue
 from services.documents.store import DocumentsRepository
 
 

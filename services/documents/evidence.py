@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Conflict, Unavailable
-from porchlight.events import fact
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import Conflict, Unavailable
+from porchlight.contracts.events import fact
 
 log = logging.getLogger(__name__)
 

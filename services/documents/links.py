@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from porchlight.clock import isoformat
 from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts.clock import isoformat
+from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput, NotFound
 from porchlight.contracts.share_links import ShareTokenInput
-from porchlight.errors import CONTRACT_ERRORS, InvalidInput, NotFound
-from porchlight.idempotency import idempotent
-from porchlight.service_rpc import rpc
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.service_rpc import rpc
 from services.documents.dependencies import DocumentsDependencies
 
 

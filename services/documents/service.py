@@ -7,12 +7,12 @@ This module only composes: each aggregate's RPC methods live in its own package
 
 from __future__ import annotations
 
-from porchlight.ping import Ping
-from porchlight.request_tracing import EventDispatcher, RequestTracing
-from porchlight.service_calls import TimedRpcProxy
-from porchlight.service_ops import Observed
-from porchlight.storage import Store
-from porchlight.task_queue import TaskQueue
+from porchlight.kit.ping import Ping
+from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
+from porchlight.kit.service_calls import TimedRpcProxy
+from porchlight.kit.service_ops import Observed
+from porchlight.kit.storage import Store
+from porchlight.kit.task_queue import TaskQueue
 from services.documents import ALIAS
 from services.documents.customer_mail import (
     MAIL_TIMEOUT,

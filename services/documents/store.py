@@ -3,7 +3,7 @@ behind the one ``Store`` dependency that opens the database."""
 
 from __future__ import annotations
 
-from porchlight.idempotency import CommandLog
+from porchlight.kit.idempotency import CommandLog
 from services.documents.commands import DocumentsCommand
 from services.documents.estimates.repository import EstimateRepository
 from services.documents.files.repository import FileRepository

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.errors import InvalidInput, NotFound
+from porchlight.contracts.errors import InvalidInput, NotFound
 
 # A staff command waits this long for identity, then fails with nothing changed
 # (``DocumentsService.identity``).

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from porchlight import share_tokens
+from porchlight.contracts import share_tokens
 
 # An invitation waits for days (people read mail late); a sign-in or reset link minutes.
 LIFETIMES = {

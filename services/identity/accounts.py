@@ -10,9 +10,9 @@ from typing import Any
 from bson import ObjectId
 from mongoengine import NotUniqueError
 
-from porchlight.clock import as_utc, utcnow
-from porchlight.errors import Conflict, NotFound, TooManyRequests
-from porchlight.storage import get_in_workspace
+from porchlight.contracts.clock import as_utc, utcnow
+from porchlight.contracts.errors import Conflict, NotFound, TooManyRequests
+from porchlight.kit.storage import get_in_workspace
 from services.identity import access
 from services.identity.models import Attempt, Contact, PortalSession, SignInCode
 

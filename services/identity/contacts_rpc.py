@@ -9,16 +9,16 @@ from typing import Any
 
 from eventlet import tpool
 
-from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import answer, parse
+from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.contacts import Contact as ContactReply
 from porchlight.contracts.contacts import ContactInput, ContactPatch
+from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, Unavailable
+from porchlight.contracts.events import fact
 from porchlight.contracts.notifications import MailWorkspace
-from porchlight.errors import CONTRACT_ERRORS, Conflict, Unavailable
-from porchlight.events import fact
-from porchlight.idempotency import idempotent
-from porchlight.service_rpc import rpc
-from porchlight.settings import get_settings
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.service_rpc import rpc
+from porchlight.runtime.settings import get_settings
 from services.identity import access
 from services.identity.models import Contact, SignInCode, Workspace
 from services.identity.passwords import hash_password

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
-from porchlight.idempotency import CommandRecord
-from porchlight.storage import expires
+from porchlight.contracts.clock import utcnow
+from porchlight.kit.idempotency import CommandRecord
+from porchlight.kit.storage import expires
 
 ALIAS = "identity"
 
@@ -182,6 +182,6 @@ class Attempt(me.Document):
 
 
 class IdentityCommand(CommandRecord):
-    """A staff command carried out under an idempotency key (``porchlight.idempotency``)."""
+    """A staff command carried out under an idempotency key (``porchlight.kit.idempotency``)."""
 
     meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}

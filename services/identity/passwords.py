@@ -20,7 +20,7 @@ from importlib import resources
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from porchlight.errors import InvalidInput
+from porchlight.contracts.errors import InvalidInput
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128

@@ -12,13 +12,13 @@ from typing import Any
 
 from eventlet import tpool
 
-from porchlight.clock import utcnow
 from porchlight.contracts import parse
+from porchlight.contracts.clock import utcnow
 from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
-from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized, Unavailable
-from porchlight.events import fact
-from porchlight.idempotency import PORTAL_FORMS, idempotent
-from porchlight.service_rpc import rpc
+from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized, Unavailable
+from porchlight.contracts.events import fact
+from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
+from porchlight.kit.service_rpc import rpc
 from services.identity.models import Contact
 from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from services.identity.sign_in_rpc import DEAD_LINK, limits

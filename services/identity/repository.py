@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from porchlight.clock import utcnow
-from porchlight.errors import NotFound
-from porchlight.idempotency import CommandLog
-from porchlight.storage import get_in_workspace, is_object_id
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import NotFound
+from porchlight.kit.idempotency import CommandLog
+from porchlight.kit.storage import get_in_workspace, is_object_id
 from services.identity.accounts import Accounts
 from services.identity.models import ApiKey, Customer, IdentityCommand, Workspace
 

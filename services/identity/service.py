@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.clock import isoformat
 from porchlight.contracts import answer, parse
+from porchlight.contracts.clock import isoformat
 from porchlight.contracts.customers import Customer as CustomerReply
 from porchlight.contracts.customers import CustomerInput
+from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
+from porchlight.contracts.events import fact
+from porchlight.contracts.workspaces import ApiKey as ApiKeyReply
 from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput, WorkspacePatch
 from porchlight.contracts.workspaces import Workspace as WorkspaceReply
-from porchlight.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
-from porchlight.events import fact
-from porchlight.idempotency import idempotent
-from porchlight.ping import Ping
-from porchlight.request_tracing import EventDispatcher, RequestTracing
-from porchlight.service_calls import RpcHandover
-from porchlight.service_ops import Observed
-from porchlight.service_rpc import rpc
-from porchlight.storage import Store
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.ping import Ping
+from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
+from porchlight.kit.service_calls import RpcHandover
+from porchlight.kit.service_ops import Observed
+from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import Store
 from services.identity.contacts_rpc import NOTIFICATIONS_UNAVAILABLE, ContactsRpc
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.passwords_rpc import PasswordsRpc
@@ -49,14 +50,14 @@ def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
 
 
 def api_key_to_wire(key: ApiKey) -> dict[str, Any]:
-    return {
+    return answer(ApiKeyReply, **{
         "id": str(key.id),
         "workspace_id": key.workspace_id,
         "label": key.label,
         "last4": key.last4,
         "created_at": isoformat(key.created_at),
         "revoked_at": isoformat(key.revoked_at),
-    }
+    })
 
 
 def customer_to_wire(customer: Customer) -> dict[str, Any]:

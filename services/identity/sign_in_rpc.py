@@ -13,14 +13,14 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from porchlight.clock import as_utc, isoformat, utcnow
 from porchlight.contracts import parse
+from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.contacts import CodeSignIn, SignInRequest
-from porchlight.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
-from porchlight.events import fact
-from porchlight.idempotency import PORTAL_FORMS, idempotent
-from porchlight.service_rpc import rpc
-from porchlight.settings import get_settings
+from porchlight.contracts.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
+from porchlight.contracts.events import fact
+from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
+from porchlight.kit.service_rpc import rpc
+from porchlight.runtime.settings import get_settings
 from services.identity import access
 from services.identity.models import Contact, PortalSession, SignInCode
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from porchlight.contracts import parse
 from porchlight.contracts.contacts import ContactInput, RoleChange
-from porchlight.errors import CONTRACT_ERRORS, Forbidden, Unavailable
-from porchlight.events import fact
-from porchlight.idempotency import PORTAL_FORMS, idempotent
-from porchlight.service_rpc import rpc
+from porchlight.contracts.errors import CONTRACT_ERRORS, Forbidden, Unavailable
+from porchlight.contracts.events import fact
+from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
+from porchlight.kit.service_rpc import rpc
 from services.identity.contacts_rpc import contact_to_wire
 from services.identity.models import Contact
 

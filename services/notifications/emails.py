@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.settings import get_settings
+from porchlight.runtime.settings import get_settings
 
 
 def branding(workspace: dict[str, Any]) -> dict[str, Any]:

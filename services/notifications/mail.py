@@ -2,7 +2,7 @@
 ``<name>.txt`` (a plain-text part that reads well on its own) and ``<name>.html`` (the same
 words, branded with the workspace's name, colour and logo through ``layout.html``).
 
-A link or a code is rendered as its placeholder (``porchlight.mail_secrets``): what is
+A link or a code is rendered as its placeholder (``porchlight.runtime.mail_secrets``): what is
 stored in the outbox is the email as sent, minus its secrets, and the worker puts them in
 just before sending. A secret never has to be found and cut out of a stored body.
 """
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
-from porchlight.mail_secrets import PLACEHOLDERS
+from porchlight.runtime.mail_secrets import PLACEHOLDERS
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_LANGUAGE = "en"

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
-from porchlight.idempotency import CommandRecord
+from porchlight.contracts.clock import utcnow
+from porchlight.kit.idempotency import CommandRecord
 
 ALIAS = "notifications"
 
@@ -72,7 +72,7 @@ class Email(me.Document):
     recipient (unique), so a cause delivered twice queues one email per recipient.
 
     The bodies are stored as sent, except that a share link in them reads
-    its placeholder (``porchlight.mail_secrets``): the link itself exists only in the command
+    its placeholder (``porchlight.runtime.mail_secrets``): the link itself exists only in the command
     that asked for the email and in the delivery task, never here."""
 
     RETENTION: ClassVar[str] = (
@@ -120,6 +120,6 @@ class Email(me.Document):
 
 
 class NotificationsCommand(CommandRecord):
-    """A staff command carried out under an idempotency key (``porchlight.idempotency``)."""
+    """A staff command carried out under an idempotency key (``porchlight.kit.idempotency``)."""
 
     meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}

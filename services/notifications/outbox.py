@@ -21,9 +21,9 @@ from typing import Any
 
 from mongoengine import NotUniqueError
 
-from porchlight.clock import utcnow
-from porchlight.errors import Conflict
-from porchlight.storage import get_in_workspace, newest_first
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Conflict
+from porchlight.kit.storage import get_in_workspace, newest_first
 from services.notifications.models import Email
 
 NO_EMAIL = "No such email."

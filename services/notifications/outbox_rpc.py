@@ -14,8 +14,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from porchlight.clock import isoformat, utcnow
-from porchlight.contracts import answer, parse
+from porchlight.contracts import ATTENTION, answer, parse
+from porchlight.contracts.clock import isoformat, parse_iso, utcnow
+from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput
 from porchlight.contracts.notifications import (
     DEFAULT_PAGE,
     ContactEmailCommand,
@@ -24,10 +25,9 @@ from porchlight.contracts.notifications import (
     EmailQuery,
     EmailSummary,
 )
-from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput
-from porchlight.idempotency import idempotent
-from porchlight.service_rpc import rpc
-from porchlight.settings import get_settings
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.service_rpc import rpc
+from porchlight.runtime.settings import get_settings
 from services.notifications import emails, mail
 from services.notifications.models import Attachment, Email, EmailLink
 
@@ -125,13 +125,23 @@ class OutboxRpc:
 
     # -- portal contacts: an invitation, a sign-in link -------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)
-    def email_contact(self, workspace_id: str, command: dict) -> dict[str, Any]:
+    def email_contact(self, workspace_id: str, command: dict) -> dict[str, Any] | None:
         """Email a portal contact their link and code (``ContactEmailCommand``), once per
-        cause; both are kept out of the outbox like a share link."""
+        cause; both are kept out of the outbox like a share link. The command is handed
+        over without a deadline, so one that waited in the queue past its link's end (the
+        service was down) is dropped: the email would carry a code that no longer works."""
         cmd = parse(ContactEmailCommand, command)
         if cmd.workspace.id != workspace_id:
             raise InvalidInput("The email names another workspace.",
                                {"workspace.id": "Must be the command's workspace."})
+        try:
+            ends = parse_iso(cmd.expires_at)
+        except ValueError:
+            raise InvalidInput(ATTENTION, {"expires_at": "Must be a moment with its offset."}) from None
+        if ends <= utcnow():
+            log.warning("%s not emailed: its link had ended before the email could be queued",
+                        cmd.cause)
+            return None
         email = self._queue(
             cmd.workspace.model_dump(), cmd.cause,
             emails.to_contact(cmd.model_dump()), secrets={"link": cmd.url, "code": cmd.code})

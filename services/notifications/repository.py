@@ -6,9 +6,9 @@ from typing import Any
 
 from mongoengine import NotUniqueError
 
-from porchlight.clock import utcnow
-from porchlight.idempotency import CommandLog
-from porchlight.storage import get_in_workspace, newest_first
+from porchlight.contracts.clock import utcnow
+from porchlight.kit.idempotency import CommandLog
+from porchlight.kit.storage import get_in_workspace, newest_first
 from services.notifications.models import InboxItem, NotificationsCommand
 from services.notifications.outbox import Outbox
 

@@ -22,8 +22,9 @@ from typing import Any
 
 from nameko.events import event_handler
 
-from porchlight.clock import isoformat
 from porchlight.contracts import answer, parse
+from porchlight.contracts.clock import isoformat
+from porchlight.contracts.errors import CONTRACT_ERRORS
 from porchlight.contracts.events import (
     EstimateAnswered,
     EstimateApproved,
@@ -32,15 +33,14 @@ from porchlight.contracts.events import (
 )
 from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.contracts.notifications import InboxItem as InboxItemReply
-from porchlight.errors import CONTRACT_ERRORS
-from porchlight.idempotency import idempotent
-from porchlight.ping import Ping
-from porchlight.request_tracing import RequestTracing
-from porchlight.service_calls import TimedRpcProxy
-from porchlight.service_ops import Observed
-from porchlight.service_rpc import rpc
-from porchlight.storage import Store
-from porchlight.task_queue import TaskQueue
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.ping import Ping
+from porchlight.kit.request_tracing import RequestTracing
+from porchlight.kit.service_calls import TimedRpcProxy
+from porchlight.kit.service_ops import Observed
+from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import Store
+from porchlight.kit.task_queue import TaskQueue
 from services.notifications import inbox
 from services.notifications.models import ALIAS, InboxItem
 from services.notifications.outbox_rpc import OutboxRpc

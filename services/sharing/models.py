@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
-from porchlight.idempotency import CommandRecord
-from porchlight.storage import expires
+from porchlight.contracts.clock import utcnow
+from porchlight.kit.idempotency import CommandRecord
+from porchlight.kit.storage import expires
 
 ALIAS = "sharing"
 
@@ -43,6 +43,6 @@ class ShareToken(me.Document):
 
 
 class SharingCommand(CommandRecord):
-    """A staff command carried out under an idempotency key (``porchlight.idempotency``)."""
+    """A staff command carried out under an idempotency key (``porchlight.kit.idempotency``)."""
 
     meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}

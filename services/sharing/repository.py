@@ -8,11 +8,11 @@ from datetime import datetime
 from bson import ObjectId
 from pymongo import UpdateOne
 
-from porchlight import share_tokens
-from porchlight.clock import utcnow
-from porchlight.errors import NotFound
-from porchlight.idempotency import CommandLog
-from porchlight.storage import get_in_workspace, is_object_id
+from porchlight.contracts import share_tokens
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import NotFound
+from porchlight.kit.idempotency import CommandLog
+from porchlight.kit.storage import get_in_workspace, is_object_id
 from services.sharing.models import ShareToken, SharingCommand
 
 

@@ -3,7 +3,7 @@
 Links are minted on the word of the record's owner: documents checks that the record exists
 in the workspace and says when it ends (``documents.share_record``, and sending a record to
 its customer), and only documents may ask for a new link (the broker's rights, from
-``porchlight.broker_access``). Sharing asks nobody: calls flow one way, documents → sharing.
+``porchlight.operator.broker_access``). Sharing asks nobody: calls flow one way, documents → sharing.
 Every link gets an expiry (``services.sharing.lifetimes``).
 """
 
@@ -12,19 +12,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from porchlight import share_tokens
-from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
-from porchlight.contracts import ATTENTION, answer, parse
+from porchlight.contracts import ATTENTION, answer, parse, share_tokens
+from porchlight.contracts.clock import as_utc, isoformat, parse_iso, utcnow
+from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
+from porchlight.contracts.events import fact
 from porchlight.contracts.share_links import ShareToken as ShareTokenReply
 from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
-from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
-from porchlight.events import fact
-from porchlight.idempotency import idempotent
-from porchlight.ping import Ping
-from porchlight.request_tracing import EventDispatcher, RequestTracing
-from porchlight.service_ops import Observed
-from porchlight.service_rpc import rpc
-from porchlight.storage import Store
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.ping import Ping
+from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
+from porchlight.kit.service_ops import Observed
+from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import Store
+from porchlight.runtime.settings import get_settings
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
 from services.sharing.repository import SharingRepository
@@ -44,12 +44,13 @@ def token_to_wire(token: ShareToken) -> dict[str, Any]:
 
 def minted(raw: str, token: ShareToken) -> dict[str, Any]:
     """A new link as its minter sees it, once: the raw token, its portal address, the record."""
-    return {"token": raw, "url": share_tokens.customer_url(token.entity_type, raw),
+    url = share_tokens.portal_url(get_settings().portal_base_url, token.entity_type, raw)
+    return {"token": raw, "url": url,
             "share_token": token_to_wire(token)}
 
 
 def _to_millis(moment: datetime) -> datetime:
-    # Stored times keep milliseconds (see porchlight.clock.utcnow).
+    # Stored times keep milliseconds (see porchlight.contracts.clock.utcnow).
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 

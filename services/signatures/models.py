@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 
 ALIAS = "signatures"
 

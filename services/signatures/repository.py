@@ -13,8 +13,8 @@ from typing import Any
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
-from porchlight.errors import Conflict, NotFound
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Conflict, NotFound
 from services.signatures.models import Artifact, Evidence
 
 _CERTIFICATE_ID = re.compile(r"cert_[0-9a-f]{32}")

@@ -6,18 +6,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from porchlight import signature_path, snapshots
-from porchlight.clock import isoformat, utcnow
-from porchlight.contracts import ATTENTION, answer, parse
+from porchlight.contracts import ATTENTION, answer, parse, signature_path, snapshots
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.contracts.events import fact
+from porchlight.contracts.evidence import Artifact as ArtifactReply
 from porchlight.contracts.evidence import ArtifactInput, EvidenceInput
+from porchlight.contracts.evidence import Certificate as CertificateReply
 from porchlight.contracts.evidence import Evidence as EvidenceReply
-from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
-from porchlight.events import fact
-from porchlight.ping import Ping
-from porchlight.request_tracing import EventDispatcher, RequestTracing
-from porchlight.service_ops import Observed
-from porchlight.service_rpc import rpc
-from porchlight.storage import Store
+from porchlight.kit.ping import Ping
+from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
+from porchlight.kit.service_ops import Observed
+from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import Store
 from services.signatures.models import ALIAS, ENTITY_TYPES, Artifact, Evidence
 from services.signatures.repository import SignaturesRepository
 
@@ -36,12 +37,12 @@ def _signature_svg(evidence: Evidence) -> str | None:
 
 
 def artifact_to_wire(artifact: Artifact) -> dict[str, Any]:
-    return {
+    return answer(ArtifactReply, **{
         "certificate_id": artifact.certificate_id,
         "kind": artifact.kind,
         "sha256": artifact.sha256,
         "created_at": isoformat(artifact.created_at),
-    }
+    })
 
 
 def evidence_to_wire(evidence: Evidence) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def certificate_to_wire(evidence: Evidence, artifacts: list[Artifact]) -> dict[s
     """The public view for verify pages. Built field by field — never by removing fields
     from the staff view — so the IP address, device and workspace stay private, and so
     does any field added later until someone decides otherwise."""
-    return {
+    return answer(CertificateReply, **{
         "certificate_id": evidence.certificate_id,
         "kind": evidence.kind,
         "entity_type": evidence.entity_type,
@@ -85,7 +86,7 @@ def certificate_to_wire(evidence: Evidence, artifacts: list[Artifact]) -> dict[s
             {"kind": a.kind, "sha256": a.sha256, "created_at": isoformat(a.created_at)}
             for a in artifacts
         ],
-    }
+    })
 
 
 def _by_kind(evidence: EvidenceInput) -> tuple[str | None, str | None]:

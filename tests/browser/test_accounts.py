@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 from tests.running_stack import eventually
 
 SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2,

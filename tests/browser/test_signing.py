@@ -276,7 +276,7 @@ LINE_ITEMS = [
     {"description": "Magnetic system filter", "quantity": 1, "unit_price": "84.99", "tax_rate": "21",
      "optional": True},
 ]
-# By hand, in cents, rounding half up per line (porchlight/money.py):
+# By hand, in cents, rounding half up per line (porchlight/contracts/money.py):
 #   Labour    0.5 × 97.35 = 48.675 → 48.68;   tax 21 % of 48.68 = 10.2228 → 10.22
 #   Fittings  3 × 0.10    =  0.30;            tax 21 % of 0.30  =  0.063  →  0.06
 #   without the option: subtotal 48.98, tax 10.28, total  59.26

@@ -11,7 +11,7 @@ import pytest
 import requests
 from pypdf import PdfReader
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 from tests.running_stack import SIGNATURE_PATH, csrf, eventually
 from tests.staff import Reply
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import requests
 
-from porchlight.broker_access import COMPONENTS
+from porchlight.operator.broker_access import COMPONENTS
 from tests.running_stack import eventually
 
 pytestmark = pytest.mark.e2e

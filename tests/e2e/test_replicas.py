@@ -21,7 +21,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.stack import SERVICES, WORKER, Stack, kind_of
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 from tests.running_stack import (
     SIGNATURE_PATH,
     csrf,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from porchlight.clock import isoformat, utcnow
+from porchlight.contracts.clock import isoformat, utcnow
 from tests.running_stack import RPC_TIMEOUT, cli, eventually, office_of
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ from typing import Any
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import Rpc
 
-from porchlight.amqp import Services
+from porchlight.client import Services
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService

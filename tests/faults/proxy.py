@@ -13,7 +13,7 @@ otherwise:
   (on the proxy's own clock, whatever the caller is doing then). Afterwards connections
   pass through again. ``cut`` returns how many connections it closed.
 
-It runs on the process's background asyncio loop (``porchlight.amqp.background_loop``):
+It runs on the process's background asyncio loop (``porchlight.client.background_loop``):
 under eventlet, which the test runner installs first, a process has one OS thread, and one
 OS thread runs one asyncio loop. Its methods may be called from any (green)thread.
 """
@@ -25,7 +25,7 @@ import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
-from porchlight.amqp import background_loop
+from porchlight.client import background_loop
 
 CHUNK = 64 * 1024
 

@@ -48,7 +48,7 @@ import pytest
 import requests
 
 from devtools.stack import Stack
-from porchlight.settings import get_settings
+from porchlight.runtime.settings import get_settings
 from tests.faults.proxy import FaultProxy
 from tests.running_stack import (
     RPC_TIMEOUT,

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import requests
 
-from porchlight.clock import utcnow
-from porchlight.settings import get_settings
+from porchlight.contracts.clock import utcnow
+from porchlight.runtime.settings import get_settings
 from tests.running_stack import RPC_TIMEOUT, SIGNATURE_PATH, csrf, eventually
 
 pytestmark = pytest.mark.e2e

@@ -58,10 +58,10 @@ import requests
 
 from devtools.mail_server import MailServer
 from devtools.stack import SERVICES, Stack
-from porchlight.amqp import AmqpClient
-from porchlight.clock import utcnow
-from porchlight.service_ops import DATABASE_PING_TIMEOUT
-from porchlight.settings import get_settings
+from porchlight.client import AmqpClient
+from porchlight.contracts.clock import utcnow
+from porchlight.kit.service_ops import DATABASE_PING_TIMEOUT
+from porchlight.runtime.settings import get_settings
 from services.documents.evidence import EVIDENCE_TIMEOUT
 from tests.e2e.test_graceful_stop import rendering, stored_pdfs
 from tests.running_stack import (

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from porchlight.clock import isoformat, parse_iso, utcnow
+from porchlight.contracts.clock import isoformat, parse_iso, utcnow
 
 
 def error_of(response, status):

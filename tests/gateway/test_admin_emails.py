@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 from tests.staff import StaffApi
 
 LINES = [{"description": "Labour", "quantity": 1, "unit_price": "80"}]

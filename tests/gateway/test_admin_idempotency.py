@@ -8,9 +8,9 @@ from typing import Any
 import eventlet
 import pytest
 
-from porchlight import request_context
 from porchlight.contracts.work_orders import WorkOrderInput
-from porchlight.idempotency import OTHER_REQUEST, SHOWN_ONCE, STILL_RUNNING
+from porchlight.kit.idempotency import OTHER_REQUEST, SHOWN_ONCE, STILL_RUNNING
+from porchlight.runtime import request_context
 from tests.staff import Reply, StaffApi
 
 KEY = "Idempotency-Key"

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import time_machine
 
-from porchlight.clock import isoformat, utcnow
+from porchlight.contracts.clock import isoformat, utcnow
 
 HEX = "0123456789abcdef" * 3
 

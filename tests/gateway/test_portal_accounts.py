@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 from tests.gateway.test_portal_answers import PNG
 from tests.mail import Worker
 from tests.running_stack import csrf

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from porchlight.clock import parse_iso, utcnow
+from porchlight.contracts.clock import parse_iso, utcnow
 from tests.running_stack import csrf
 
 LINES = [

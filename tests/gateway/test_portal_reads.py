@@ -17,7 +17,7 @@ import pytest
 import time_machine
 
 from gateway.portal.reads import reads
-from porchlight.clock import isoformat, utcnow
+from porchlight.contracts.clock import isoformat, utcnow
 from tests.gateway.test_portal_answers import LINES, csrf, path_of
 
 WAIT = 10.0  # seconds: a bound on waiting for an event, never a pause

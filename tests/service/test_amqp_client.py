@@ -1,4 +1,4 @@
-"""The process's AMQP client (``porchlight.amqp``) against real RabbitMQ and a real nameko
+"""The process's AMQP client (``porchlight.client``) against real RabbitMQ and a real nameko
 service: nameko's wire protocol both ways, timeouts and late replies, unknown services,
 events to every replica, and recovery after the broker closes the connection."""
 
@@ -20,8 +20,8 @@ from nameko.exceptions import RemoteError
 from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
 
-from porchlight.amqp import AmqpClient, ServiceUnavailable
-from porchlight.errors import InvalidInput, NotFound
+from porchlight.client import AmqpClient, ServiceUnavailable
+from porchlight.contracts.errors import InvalidInput, NotFound
 
 WAIT = 15.0  # seconds a test waits for something that should happen much sooner
 
@@ -68,7 +68,7 @@ class Gate:
 
 @pytest.fixture
 def gate(container_factory: Any, service_config: dict[str, Any]) -> dict[str, Any]:
-    from porchlight.logs import install_expected_error_filter
+    from porchlight.runtime.logs import install_expected_error_filter
 
     install_expected_error_filter()
     container_factory(Gate, service_config).start()
@@ -157,7 +157,7 @@ def test_a_timeout_fails_the_call_and_its_late_reply_is_discarded(gate, make_cli
                 discarded.set()
 
     spy = Spy(level=logging.DEBUG)
-    logger = logging.getLogger("porchlight.amqp")
+    logger = logging.getLogger("porchlight.client")
     logger.addHandler(spy)
     logger.setLevel(logging.DEBUG)
     try:

@@ -1,5 +1,5 @@
 """Least privilege on a real RabbitMQ: each process's own user (devtools.broker.ProcessUsers,
-rights from porchlight/broker_access.py) can do its job and nothing the definition leaves out."""
+rights from porchlight/operator/broker_access.py) can do its job and nothing the definition leaves out."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pytest
 from kombu import Connection
 
 from devtools.broker import ProcessUsers, _delete_users
-from porchlight.amqp import AmqpClient, BrokerRefused
-from porchlight.broker_access import CLIENT_NAMES
-from porchlight.errors import NotFound, Unauthorized
-from porchlight.settings import nameko_config
+from porchlight.client import AmqpClient, BrokerRefused
+from porchlight.contracts.errors import NotFound, Unauthorized
+from porchlight.operator.broker_access import CLIENT_NAMES
+from porchlight.runtime.settings import nameko_config
 from services.identity.service import IdentityService
 
 WS = "0" * 24
@@ -145,7 +145,7 @@ def refused(conn: Connection) -> tuple[type[BaseException], ...]:
 
 def test_a_killed_runs_users_are_deleted_by_the_next_run(broker_uri: str) -> None:
     from devtools.broker import DEVTOOLS_TAG, _import_definitions
-    from porchlight.broker_access import definitions
+    from porchlight.operator.broker_access import definitions
 
     gone = subprocess.Popen(["true"])
     gone.wait()  # its process id now names no process
@@ -183,7 +183,7 @@ def test_the_printed_rabbitmqctl_commands_make_working_users(broker_uri: str, co
     """``porchlight broker-users commands`` run by a shell as printed (the suffix keeps
     this run's users apart on a shared broker): identity runs as its user, and the
     portal's user calls a method it needs and is refused one it does not."""
-    from porchlight.broker_access import password_variable, rabbitmqctl_commands
+    from porchlight.operator.broker_access import password_variable, rabbitmqctl_commands
 
     if shutil.which("rabbitmqctl") is None:
         pytest.skip("needs rabbitmqctl")
@@ -220,7 +220,7 @@ def test_a_task_queued_before_any_worker_started_is_kept(users: ProcessUsers, br
     wait for the worker instead of being refused or dropped."""
     from types import SimpleNamespace
 
-    from porchlight.task_queue import TaskQueue
+    from porchlight.kit.task_queue import TaskQueue
 
     tasks = TaskQueue()
     tasks.container = SimpleNamespace(config={"AMQP_URI": nameko_config(users.uri("documents"))["AMQP_URI"]})

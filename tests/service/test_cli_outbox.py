@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from porchlight import cli
+from porchlight.operator import cli
 
 ADDRESS = "dana.fix@example.com"
 

@@ -8,7 +8,7 @@ from typing import Any
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_waiter
 
-from porchlight.events import CUSTOMER_VISIBLE
+from porchlight.contracts.events import CUSTOMER_VISIBLE
 
 
 def _handler(source: str, event_type: str) -> Any:

@@ -19,8 +19,8 @@ import time_machine
 from nameko.standalone.events import event_dispatcher
 from pypdf import PdfReader
 
-from porchlight.clock import isoformat, utcnow
-from porchlight.mail_secrets import LINK_PLACEHOLDER
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.runtime.mail_secrets import LINK_PLACEHOLDER
 from tests.mail import Worker
 from tests.staff import StaffApi
 from workers import tasks

@@ -15,8 +15,8 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import event_dispatcher
 
-from porchlight.amqp import AmqpClient
-from porchlight.clock import isoformat, utcnow
+from porchlight.client import AmqpClient
+from porchlight.contracts.clock import isoformat, utcnow
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService

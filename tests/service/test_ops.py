@@ -8,7 +8,7 @@ import pytest
 import requests
 from nameko.testing.utils import get_extension
 
-from porchlight.service_ops import ServiceOps
+from porchlight.kit.service_ops import ServiceOps
 from services.sharing.service import SharingService
 
 
@@ -47,7 +47,7 @@ def test_not_ready_when_the_database_ping_fails(sharing):
 
 
 def test_metrics_count_a_real_rpc_and_show_the_connection(sharing, service_config):
-    from porchlight.amqp import AmqpClient
+    from porchlight.client import AmqpClient
 
     series = 'porchlight_rpc_handled_total{method="ping",outcome="ok",service="sharing"}'
 
@@ -74,7 +74,7 @@ def test_the_broker_check_follows_the_consumers_connection(service_config):
     from kombu import Connection
     from nameko.messaging import QueueConsumer
 
-    from porchlight.service_ops import ConsumerConnection
+    from porchlight.kit.service_ops import ConsumerConnection
 
     queue_consumer = QueueConsumer()
     state = ConsumerConnection(queue_consumer)

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import time_machine
 
-from porchlight.clock import utcnow
-from porchlight.errors import InvalidInput, TooManyRequests, Unauthorized
-from porchlight.mail_secrets import PLACEHOLDERS
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import InvalidInput, TooManyRequests, Unauthorized
+from porchlight.runtime.mail_secrets import PLACEHOLDERS
 from services.identity import access
 from tests.mail import Worker
 from tests.staff import StaffApi

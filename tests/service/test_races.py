@@ -11,9 +11,9 @@ import pytest
 from nameko.events import event_handler
 from nameko.standalone.events import event_dispatcher
 
-from porchlight.amqp import AmqpClient
-from porchlight.clock import utcnow
-from porchlight.errors import Conflict
+from porchlight.client import AmqpClient
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Conflict
 
 # Dispatched by the test after a race, on each outcome's queue. A queue is first in, first
 # out, and the listener takes one message at a time: once it has heard the barrier, it has

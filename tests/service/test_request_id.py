@@ -19,10 +19,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from prometheus_client import REGISTRY
 
-from porchlight import logs, request_context
-from porchlight.amqp import AmqpClient
-from porchlight.request_tracing import RequestTracing
-from porchlight.task_queue import TaskQueue
+from porchlight.client import AmqpClient
+from porchlight.kit.request_tracing import RequestTracing
+from porchlight.kit.task_queue import TaskQueue
+from porchlight.runtime import logs, request_context
 
 UUID_HEX = re.compile(r"[0-9a-f]{32}")
 

@@ -17,11 +17,11 @@ import pytest
 from eventlet.event import Event
 from nameko.rpc import rpc
 
-from porchlight import request_context
-from porchlight.amqp import AmqpClient
-from porchlight.errors import Unavailable
-from porchlight.request_tracing import RequestTracing
-from porchlight.service_calls import RpcHandover, TimedRpcProxy, UndeclaredCall
+from porchlight.client import AmqpClient
+from porchlight.contracts.errors import Unavailable
+from porchlight.kit.request_tracing import RequestTracing
+from porchlight.kit.service_calls import RpcHandover, TimedRpcProxy, UndeclaredCall
+from porchlight.runtime import request_context
 
 BOUND = 0.5
 REFUSAL = "The neighbour did not answer; nothing was changed."

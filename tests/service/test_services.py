@@ -13,9 +13,9 @@ import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_waiter
 
-from porchlight.amqp import AmqpClient, ServiceUnavailable
-from porchlight.clock import parse_iso, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.client import AmqpClient, ServiceUnavailable
+from porchlight.contracts.clock import parse_iso, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
 from services.sharing.service import SharingService
 
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import eventlet
 import pytest
 
-from porchlight.amqp import AmqpClient
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.client import AmqpClient
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unavailable
 from services.signatures.service import SignaturesService
 
 WS = "a" * 24

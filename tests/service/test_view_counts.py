@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from porchlight.amqp import AmqpClient
-from porchlight.clock import isoformat, parse_iso, utcnow
-from porchlight.errors import InvalidInput
+from porchlight.client import AmqpClient
+from porchlight.contracts.clock import isoformat, parse_iso, utcnow
+from porchlight.contracts.errors import InvalidInput
 
 
 def a_link(rpc: AmqpClient) -> tuple[str, str, dict]:

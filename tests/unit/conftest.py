@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from nameko.testing.services import worker_factory
 
-from porchlight import share_tokens, storage
-from porchlight.contracts import events
-from porchlight.errors import NotFound
-from porchlight.snapshots import digest
+from porchlight.contracts import events, share_tokens
+from porchlight.contracts.errors import NotFound
+from porchlight.contracts.snapshots import digest
+from porchlight.kit import storage
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from porchlight.clock import utcnow
-from porchlight.errors import Unavailable
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Unavailable
 from services.documents import evidence
 from services.documents.estimates.models import Estimate
 from services.documents.service_reports.models import ServiceReport

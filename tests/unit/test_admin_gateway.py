@@ -12,8 +12,8 @@ from urllib.parse import unquote
 import pytest
 
 from gateway.admin.app import create_app
-from porchlight.amqp import ServiceUnavailable
-from porchlight.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
+from porchlight.client import ServiceUnavailable
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from tests.fakes.services import FakeServices, rpc_method
 
 WS, KEY_ID = "a" * 24, "b" * 24

@@ -16,11 +16,52 @@ from pathlib import Path
 import aio_pika
 import pytest
 from kombu import Connection
+from kombu.transport import TRANSPORT_ALIASES
 
-import porchlight  # noqa: F401 - installs the verified amqps transport, as in every process
-from porchlight.amqp import background_loop
+from porchlight.client import background_loop
+from porchlight.runtime import amqp_tls
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+VERIFIED = "porchlight.runtime.amqp_tls:VerifiedSSLTransport"
+
+
+@pytest.fixture(autouse=True)
+def kombu_as_in_every_process() -> Iterator[None]:
+    """The verified transport, as a service or the worker installs it when it starts."""
+    amqp_tls.install()
+    yield
+    amqp_tls.install()
+
+
+@pytest.mark.parametrize("start", ["service", "worker"])
+def test_every_kind_of_kombu_process_installs_the_verified_transport_as_it_starts(start: str) -> None:
+    from nameko.testing.services import dummy
+
+    TRANSPORT_ALIASES["amqps"] = "kombu.transport.pyamqp:SSLTransport"  # kombu's own, as at import
+    if start == "service":
+        from nameko.containers import ServiceContainer
+
+        from porchlight.kit.service_rpc import rpc
+
+        class Service:
+            name = "tls_probe"
+
+            @rpc
+            def ping(self) -> None: ...
+
+            @dummy
+            def other(self) -> None: ...
+
+        container = ServiceContainer(Service, {"AMQP_URI": "amqps://u:p@127.0.0.1:1/"})
+        for entrypoint in container.entrypoints:  # what container.start() does first
+            entrypoint.setup()
+    else:
+        from workers.celery_app import create_celery
+
+        create_celery({"broker_url": "amqps://u:p@127.0.0.1:1/"})
+    assert TRANSPORT_ALIASES["amqps"] == VERIFIED
+
+
+skip_without_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -97,6 +138,7 @@ def aio_pika_connects(port: int) -> None:
     asyncio.run_coroutine_threadsafe(connect(), background_loop()).result(timeout=10)
 
 
+@skip_without_openssl
 @pytest.mark.parametrize("client", [kombu_connects, aio_pika_connects])
 @pytest.mark.parametrize("listener", ["right"], indirect=True)
 def test_a_broker_from_an_unknown_ca_is_not_believed(client, listener: TlsListener) -> None:
@@ -104,6 +146,7 @@ def test_a_broker_from_an_unknown_ca_is_not_believed(client, listener: TlsListen
         client(listener.port)
 
 
+@skip_without_openssl
 @pytest.mark.parametrize("client", [kombu_connects, aio_pika_connects])
 @pytest.mark.parametrize("listener", ["wrong"], indirect=True)
 def test_a_certificate_for_another_name_is_not_believed(client, listener: TlsListener, pki: Path,
@@ -113,6 +156,7 @@ def test_a_certificate_for_another_name_is_not_believed(client, listener: TlsLis
         client(listener.port)
 
 
+@skip_without_openssl
 @pytest.mark.parametrize("client", [kombu_connects, aio_pika_connects])
 @pytest.mark.parametrize("listener", ["right"], indirect=True)
 def test_the_brokers_own_certificate_from_the_trusted_ca_is_believed(client, listener: TlsListener, pki: Path,

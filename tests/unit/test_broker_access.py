@@ -1,4 +1,4 @@
-"""The one definition of broker rights (porchlight/broker_access.py) against the code it
+"""The one definition of broker rights (porchlight/operator/broker_access.py) against the code it
 governs, and the two ways production applies it (rabbitmqctl lines, management API)."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from porchlight import broker_access as access
-from porchlight.cli import main as cli_main
+from porchlight.operator import broker_access as access
+from porchlight.operator.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -349,7 +349,7 @@ def test_definitions_hash_passwords_the_way_rabbitmq_checks_them() -> None:
 def test_every_celery_app_sends_tasks_to_the_celery_exchange_by_name() -> None:
     from types import SimpleNamespace
 
-    from porchlight.task_queue import TaskQueue
+    from porchlight.kit.task_queue import TaskQueue
     from workers.celery_app import celery
 
     publisher = TaskQueue()
@@ -372,7 +372,7 @@ def _client_names(path: str) -> set[str]:
 def test_the_queue_names_the_rights_expect_are_the_names_the_clients_use() -> None:
     # A client's queues are named after it: rights for another name would refuse it at start.
     assert _client_names("workers/tasks.py") == {repr(access.CLIENT_NAMES["worker"])}
-    assert _client_names("porchlight/cli.py") == {"'porchlight-cli'"}
+    assert _client_names("porchlight/operator/cli.py") == {"'porchlight-cli'"}
     assert re.fullmatch(access.grant("operator").configure, "rpc.reply-porchlight-cli-" + "a" * 32)
     assert _client_names("gateway/web.py") == {"app.name"}
     for gateway in ("portal", "admin"):

@@ -1,5 +1,5 @@
-"""The services' call graph: declared once (``porchlight.broker_access``), free of cycles,
-and the only way a service reaches another (``porchlight.service_calls``)."""
+"""The services' call graph: declared once (``porchlight.operator.broker_access``), free of cycles,
+and the only way a service reaches another (``porchlight.kit.service_calls``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from porchlight import broker_access
-from porchlight.service_calls import RpcHandover, TimedRpcProxy
+from porchlight.kit.service_calls import RpcHandover, TimedRpcProxy
+from porchlight.operator import broker_access
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
@@ -90,10 +90,10 @@ def test_a_handover_is_the_right_to_publish_and_nothing_more() -> None:
 
 def test_every_service_answers_through_the_patient_rpc_entrypoint() -> None:
     """nameko's own @rpc kills the service when a reply cannot be sent within ~3 s of a
-    broker outage (porchlight.service_rpc); the services use the one that waits and lives."""
+    broker outage (porchlight.kit.service_rpc); the services use the one that waits and lives."""
     from nameko.rpc import Rpc
 
-    from porchlight.service_rpc import PatientRpc
+    from porchlight.kit.service_rpc import PatientRpc
 
     for service_cls in SERVICE_CLASSES:
         entrypoints = {entrypoint for base in service_cls.__mro__ for method in vars(base).values()

@@ -7,15 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from porchlight.clock import isoformat, utcnow
 from porchlight.contracts import parse
 from porchlight.contracts.base import field_path
+from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.customers import CustomerInput
+from porchlight.contracts.errors import InvalidInput
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch
 from porchlight.contracts.share_links import ShareTokenInput, ShareTokenQuery
 from porchlight.contracts.work_orders import WorkOrderInput, WorkOrderPatch, WorkOrderQuery
 from porchlight.contracts.workspaces import WorkspaceInput
-from porchlight.errors import InvalidInput
 
 ID = "a" * 24
 LINE = {"description": "Labour", "quantity": "1.5", "unit_price": "97.35"}

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Conflict, InvalidInput, Unavailable
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, Unavailable
 from services.documents.customer_mail import REMINDER_BEFORE, SHARING_UNAVAILABLE
 from services.documents.estimates.models import Estimate
 from services.documents.service_reports.models import ServiceReport

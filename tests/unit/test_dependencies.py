@@ -3,7 +3,7 @@
 - deptry: every package any module imports (runtime, tests, benchmark, developer tools)
   is declared in pyproject.toml, not only reached through another package.
 - Runtime code (what the image runs) never imports the developer tools or the tests, and
-  reads the environment only through ``porchlight.settings``.
+  reads the environment only through ``porchlight.runtime.settings``.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ def test_runtime_code_does_not_depend_on_developer_tools_or_tests(path):
 
 @pytest.mark.parametrize("path", runtime_modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_runtime_code_reads_the_environment_only_through_settings(path):
-    if path == ROOT / "porchlight" / "settings.py":
+    if path == ROOT / "porchlight" / "runtime" / "settings.py":
         return
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "from_prefixed_env"):
             pytest.fail(f"{path.relative_to(ROOT)}:{node.lineno} reads the environment; "
-                        "add a field to porchlight.settings.Settings instead")
+                        "add a field to porchlight.runtime.settings.Settings instead")

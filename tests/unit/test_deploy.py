@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from porchlight.settings import Settings, SettingsError, env_name, load_settings
+from porchlight.runtime.settings import Settings, SettingsError, env_name, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
 from services.documents.estimates.models import Estimate
 from services.documents.work_orders.models import WorkOrder
 from services.documents.work_orders.rules import STATUSES, TRANSITIONS

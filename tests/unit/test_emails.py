@@ -8,12 +8,13 @@ from __future__ import annotations
 import smtplib
 import socket
 import typing
+from datetime import timedelta
 
 import pytest
 
 from devtools.mail_server import MailServer
 from porchlight.contracts.notifications import Template
-from porchlight.mail_secrets import LINK_PLACEHOLDER, with_secrets
+from porchlight.runtime.mail_secrets import LINK_PLACEHOLDER, with_secrets
 from services.notifications import emails, mail
 from services.notifications.models import ALIAS, Email
 from services.notifications.outbox_rpc import DELIVER
@@ -161,7 +162,7 @@ def test_a_customer_staff_did_not_want_emailed_gets_nothing(notifications) -> No
     (lambda c: c.update(cause="x" * 201), "cause"),
 ])
 def test_a_bad_command_is_refused_before_anything_is_stored(notifications, change, field) -> None:
-    from porchlight.errors import InvalidInput
+    from porchlight.contracts.errors import InvalidInput
     bad = command()
     change(bad)
     with pytest.raises(InvalidInput) as refused:
@@ -241,3 +242,31 @@ def test_the_local_server_keeps_what_it_accepts_as_eml_files(tmp_path: typing.An
             client.send_message(message())
     [kept] = tmp_path.glob("*.eml")
     assert b"Subject: Hello" in kept.read_bytes()
+
+
+def contact_command(expires_at: str) -> dict[str, typing.Any]:
+    return {"workspace": {k: WORKSPACE[k] for k in ("id", "name", "brand_colour", "logo_url", "timezone",
+                                                    "sender_name", "reply_to")},
+            "template": "contact_sign_in", "cause": f"contact_sign_in:{CUSTOMER}:1",
+            "contact_id": "d" * 24, "customer_id": CUSTOMER, "name": "Dana Fix",
+            "email": "dana@example.org", "company": "Dana's Bakery", "language": "en",
+            "expires_at": expires_at, "url": "https://portal.example/portal/sign-in/psi_" + "2" * 40,
+            "code": "123456"}
+
+
+def test_a_sign_in_email_that_waited_past_its_links_end_is_dropped_not_sent(notifications) -> None:
+    from porchlight.contracts.clock import isoformat, utcnow
+
+    late = notifications.email_contact(WS, contact_command(isoformat(utcnow() - timedelta(seconds=1))))
+    assert late is None and Email.objects.count() == 0 and notifications.tasks.enqueue.call_count == 0
+    on_time = notifications.email_contact(WS, contact_command(isoformat(utcnow() + timedelta(minutes=15))))
+    assert on_time["status"] == "queued" and notifications.tasks.enqueue.call_count == 1
+
+
+def test_a_contact_email_whose_end_is_not_a_moment_is_refused(notifications) -> None:
+    from porchlight.contracts.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        notifications.email_contact(WS, contact_command("in fifteen minutes"))
+    assert refused.value.fields == {"expires_at": "Must be a moment with its offset."}
+    assert Email.objects.count() == 0

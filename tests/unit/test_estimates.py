@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from porchlight.clock import parse_iso, utcnow
+from porchlight.contracts.clock import parse_iso, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
 from porchlight.contracts.estimates import STATUSES
-from porchlight.errors import Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
-from porchlight.snapshots import digest
+from porchlight.contracts.snapshots import digest
 from services.documents import evidence as evidence_flow
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.work_orders.models import WorkOrder

@@ -23,9 +23,8 @@ from unittest.mock import Mock
 
 import pytest
 
-from porchlight.contracts.events import EVENTS, Event, EventRefused
-from porchlight.events import CUSTOMER_VISIBLE, INTERNAL, fact
-from porchlight.request_tracing import EventDispatcher
+from porchlight.contracts.events import CUSTOMER_VISIBLE, EVENTS, INTERNAL, Event, EventRefused, fact
+from porchlight.kit.request_tracing import EventDispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("documents", "identity", "sharing", "signatures")

@@ -1,6 +1,6 @@
 import pytest
 
-from porchlight.errors import InvalidInput, NotFound, Unauthorized
+from porchlight.contracts.errors import InvalidInput, NotFound, Unauthorized
 from services.identity.models import ALIAS, ApiKey
 from services.identity.repository import IdentityRepository, hash_api_key
 from services.identity.service import IdentityService
@@ -137,7 +137,7 @@ def test_updating_an_unknown_workspace_is_not_found(identity):
 
 
 def test_a_sign_in_form_sent_twice_sends_one_email_and_counts_once(identity):
-    from porchlight import request_context
+    from porchlight.runtime import request_context
     from services.identity.models import Attempt
 
     address = {"email": "frances@northwind.example"}

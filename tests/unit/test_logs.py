@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from porchlight import logs
-from porchlight.errors import NotFound
+from porchlight.contracts.errors import NotFound
+from porchlight.runtime import logs
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ import pytest
 import yaml
 from nameko.rpc import RPC_QUEUE_TEMPLATE
 
-from porchlight.settings import load_settings
+from porchlight.runtime.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -458,7 +458,7 @@ def worker_uses_mongodb() -> bool:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            if any(n.split(".")[0] in ("pymongo", "mongoengine") or n.startswith("porchlight.storage")
+            if any(n.split(".")[0] in ("pymongo", "mongoengine") or n.startswith("porchlight.kit.storage")
                    for n in names):
                 return True
     return False

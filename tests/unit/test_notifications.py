@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from nameko.extensions import DependencyProvider
 
-from porchlight.clock import isoformat, utcnow
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import InvalidInput, NotFound
 from porchlight.contracts.events import EstimateRejected
-from porchlight.errors import InvalidInput, NotFound
 from services.notifications import inbox as inbox_items
 from services.notifications.models import ALIAS, InboxItem
 from services.notifications.repository import NotificationsRepository

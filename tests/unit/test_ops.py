@@ -11,10 +11,10 @@ from nameko.testing.services import entrypoint_hook
 from prometheus_client import REGISTRY
 from werkzeug.test import Client
 
-from porchlight import metrics
-from porchlight.errors import NotFound
-from porchlight.ops import ops_app, run_checks
-from porchlight.service_ops import Observed
+from porchlight.client import measured
+from porchlight.contracts.errors import NotFound
+from porchlight.kit.service_ops import Observed
+from porchlight.runtime.ops import ops_app, run_checks
 from tests.unit.test_settings import nameko_config_file
 
 
@@ -121,19 +121,19 @@ def test_run_checks_is_empty_when_all_pass():
 
 @pytest.mark.parametrize("exc, outcome", [
     (None, "ok"), (NotFound("x"), "expected_error"),
-    (metrics.ServiceUnavailable("down"), "unavailable"), (RuntimeError("x"), "error"),
+    (measured.ServiceUnavailable("down"), "unavailable"), (RuntimeError("x"), "error"),
 ])
 def test_call_outcomes(exc, outcome):
-    assert metrics.call_outcome(exc) == outcome
+    assert measured.call_outcome(exc) == outcome
 
 
 def test_a_call_to_an_unreachable_broker_counts_as_unavailable():
-    client = metrics.MeasuredAmqpClient("amqp://guest:guest@127.0.0.1:1/", component="unit-test",
+    client = measured.MeasuredAmqpClient("amqp://guest:guest@127.0.0.1:1/", component="unit-test",
                                         timeout=1, name="unit-test")
     labels = {"service": "sharing", "method": "ping"}
     before = sample("porchlight_rpc_calls_total", **labels, outcome="unavailable")
     try:
-        with pytest.raises(metrics.ServiceUnavailable):
+        with pytest.raises(measured.ServiceUnavailable):
             client.call("sharing", "ping")
     finally:
         client.close()
@@ -142,7 +142,7 @@ def test_a_call_to_an_unreachable_broker_counts_as_unavailable():
 
 
 def test_config_yml_gives_services_the_ops_address_of_the_settings(monkeypatch):
-    from porchlight.settings import Settings
+    from porchlight.runtime.settings import Settings
 
     for name in ("PORCHLIGHT_OPS_HOST", "PORCHLIGHT_OPS_PORT"):
         monkeypatch.delenv(name, raising=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher, Type
 
-from porchlight.errors import InvalidInput
+from porchlight.contracts.errors import InvalidInput
 from services.identity import passwords
 from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
 

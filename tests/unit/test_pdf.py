@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from porchlight import signature_path
+from porchlight.contracts import signature_path
 from workers import pdf as report_pdf
 from workers.pdf import render_signed_report
 

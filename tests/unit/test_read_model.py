@@ -9,9 +9,8 @@ import pytest
 
 from gateway.portal.read_model import ReadModel
 from gateway.portal.reads import Views, subjects_of
-from porchlight.amqp import ServiceUnavailable
-from porchlight.contracts.events import EVENTS
-from porchlight.events import CUSTOMER_VISIBLE
+from porchlight.client import ServiceUnavailable
+from porchlight.contracts.events import CUSTOMER_VISIBLE, EVENTS
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

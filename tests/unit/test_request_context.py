@@ -16,8 +16,8 @@ from celery import Celery
 from flask import Flask
 
 from gateway.web import install_security_headers
-from porchlight import logs, request_context
-from porchlight.settings import SettingsError, load_settings
+from porchlight.runtime import logs, request_context
+from porchlight.runtime.settings import SettingsError, load_settings
 from workers import tracing
 
 TOKEN = "est_" + "ab" * 20

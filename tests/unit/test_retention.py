@@ -1,5 +1,5 @@
 """Nothing grows without bound unless we chose so and said why: every collection either
-has a TTL index (``porchlight.storage.expires``) or a ``RETENTION`` sentence, the README's
+has a TTL index (``porchlight.kit.storage.expires``) or a ``RETENTION`` sentence, the README's
 table lists each, and the outbox's bodies go after ``PORCHLIGHT_OUTBOX_BODY_DAYS``."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import mongoengine as me
 import pytest
 import time_machine
 
-from porchlight.clock import utcnow
-from porchlight.errors import Conflict
-from porchlight.storage import expires
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Conflict
+from porchlight.kit.storage import expires
 
 ROOT = Path(__file__).resolve().parents[2]
 # A service module imports every model the service stores.

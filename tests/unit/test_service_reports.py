@@ -8,10 +8,10 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
 from porchlight.contracts.service_reports import MAX_ATTACHMENTS, MAX_FILE_BYTES
-from porchlight.errors import Conflict, InvalidInput, NotFound
-from porchlight.snapshots import digest
+from porchlight.contracts.snapshots import digest
 from services.documents.files.models import StoredFile
 from services.documents.service_reports.models import ServiceReport
 from services.documents.service_reports.rules import freeze

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
 
-from porchlight import logs
-from porchlight.settings import Settings, SettingsError, get_settings, load_settings
+from porchlight.runtime import logs
+from porchlight.runtime.settings import Settings, SettingsError, get_settings, load_settings
 from services.documents.service import EVIDENCE_TIMEOUT
 from tests.running_stack import RPC_TIMEOUT as STACK_RPC_TIMEOUT
 
@@ -105,7 +105,7 @@ def test_values_outside_their_bounds_are_refused(clean_env, values):
 
 
 def test_an_unknown_prefixed_variable_is_reported_in_the_log(clean_env, settings_env, caplog):
-    with caplog.at_level(logging.WARNING, logger="porchlight.settings"):
+    with caplog.at_level(logging.WARNING, logger="porchlight.runtime.settings"):
         settings_env(rpc_timout="3")
     assert "PORCHLIGHT_RPC_TIMOUT is not a Porchlight setting" in caplog.text
 

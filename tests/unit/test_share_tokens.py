@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from porchlight import share_tokens
+from porchlight.contracts import share_tokens
 
 
 def test_minted_tokens_have_the_documented_shape_and_do_not_repeat():

@@ -3,9 +3,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from porchlight import share_tokens
-from porchlight.clock import as_utc, isoformat, parse_iso, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound
+from porchlight.contracts import share_tokens
+from porchlight.contracts.clock import as_utc, isoformat, parse_iso, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
+from porchlight.runtime.settings import get_settings
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
 from services.sharing.repository import SharingRepository
@@ -49,7 +50,8 @@ def test_mint_returns_the_raw_token_once_and_stores_only_its_hash(sharing):
     minted = mint(sharing)
     raw = minted["token"]
     assert share_tokens.entity_type_of(raw) == "work_order"
-    assert minted["url"] == share_tokens.customer_url("work_order", raw)  # what the customer opens
+    # What the customer opens: the portal's address from the settings, then the token.
+    assert minted["url"] == share_tokens.portal_url(get_settings().portal_base_url, "work_order", raw)
     stored = ShareToken.objects.get(id=minted["share_token"]["id"])
     assert stored.token_hash == share_tokens.digest(raw)
     assert raw not in str(stored.to_mongo()) and raw[3:] not in str(stored.to_mongo())
@@ -159,7 +161,7 @@ def test_mint_validation_writes_nothing(sharing, data, field):
 # -- asking nobody ----------------------------------------------------------------------
 def test_sharing_asks_no_other_service():
     """Calls flow one way: documents asks sharing for links, never the reverse."""
-    from porchlight.service_calls import _BoundedProxy
+    from porchlight.kit.service_calls import _BoundedProxy
 
     assert not [name for name, value in vars(SharingService).items() if isinstance(value, _BoundedProxy)]
 

@@ -1,7 +1,7 @@
 import pytest
 
-from porchlight import signature_path
-from porchlight.signature_path import (
+from porchlight.contracts import signature_path
+from porchlight.contracts.signature_path import (
     MAX_BYTES,
     MAX_POINTS,
     MAX_STROKES,

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from porchlight.clock import isoformat, utcnow
-from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
-from porchlight.signature_path import SignaturePathError, parse, to_svg
-from porchlight.snapshots import canonical_json, digest
+from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.contracts.signature_path import SignaturePathError, parse, to_svg
+from porchlight.contracts.snapshots import canonical_json, digest
 from services.signatures.models import ALIAS, Artifact, Evidence
 from services.signatures.repository import SignaturesRepository
 from services.signatures.service import TOO_LATE, SignaturesService

@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from porchlight.snapshots import canonical_json, digest
+from porchlight.contracts.snapshots import canonical_json, digest
 
 SNAPSHOT = {
     "number": "EST-0042",

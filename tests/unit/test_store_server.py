@@ -22,7 +22,7 @@ from pymongo.write_concern import WriteConcern
 
 from devtools import store_server
 from devtools.stack import ROOT, Stack
-from porchlight import storage
+from porchlight.kit import storage
 from tests.running_stack import free_port
 
 

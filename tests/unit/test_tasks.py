@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from porchlight.amqp import ServiceUnavailable
-from porchlight.errors import Conflict, NotFound
-from porchlight.settings import load_settings
+from porchlight.client import ServiceUnavailable
+from porchlight.contracts.errors import Conflict, NotFound
+from porchlight.runtime.settings import load_settings
 from workers import tasks
 from workers.__main__ import worker_arguments
 from workers.celery_app import celery

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from porchlight.errors import (
+from porchlight.contracts.errors import (
     Conflict,
     Forbidden,
     InvalidInput,

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
+from porchlight.contracts.clock import utcnow
 from services.documents import ALIAS
 
 

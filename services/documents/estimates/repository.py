@@ -8,7 +8,7 @@ from typing import Any
 
 from mongoengine.queryset.visitor import Q
 
-from porchlight.storage import get_in_workspace
+from porchlight.kit.storage import get_in_workspace
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.estimates.rules import OPEN, answered_status
 from services.documents.numbering.repository import create_numbered

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.clock import parse_iso, utcnow
 from porchlight.contracts import parse
+from porchlight.contracts.clock import parse_iso, utcnow
+from porchlight.contracts.errors import (
+    CONTRACT_ERRORS,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StaleRevision,
+    Unavailable,
+)
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, EstimateQuery
+from porchlight.contracts.events import fact
 from porchlight.contracts.notifications import NotifyCustomer
-from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, StaleRevision, Unavailable
-from porchlight.events import fact
-from porchlight.idempotency import idempotent
-from porchlight.service_rpc import rpc
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.service_rpc import rpc
 from services.documents import customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates import rules

@@ -7,13 +7,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from porchlight import money
-from porchlight.clock import as_utc
-from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts import ATTENTION, money, parse
 from porchlight.contracts.answers import EstimateAnswer
 from porchlight.contracts.base import REQUIRED
+from porchlight.contracts.clock import as_utc
+from porchlight.contracts.errors import InvalidInput
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, LineItemInput
-from porchlight.errors import InvalidInput
 from services.documents.estimates.models import Estimate, EstimateOutcome, LineItem
 
 OPEN = ("draft", "sent")  # the customer may still answer

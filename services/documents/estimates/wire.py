@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight import money
-from porchlight.clock import isoformat
-from porchlight.contracts import answer
+from porchlight.contracts import answer, money
+from porchlight.contracts.clock import isoformat
 from porchlight.contracts.estimates import Estimate as EstimateReply
 from services.documents.estimates.models import Estimate
 from services.documents.estimates.rules import OPEN, STATUS_LABELS, priced_lines

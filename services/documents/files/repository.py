@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from porchlight.storage import get_in_workspace
+from porchlight.kit.storage import get_in_workspace
 from services.documents.files.models import StoredFile
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.errors import NotFound
-from porchlight.service_rpc import rpc
+from porchlight.contracts.errors import NotFound
+from porchlight.kit.service_rpc import rpc
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.wire import file_to_wire
 

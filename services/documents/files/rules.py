@@ -9,8 +9,8 @@ import hashlib
 from typing import Any
 
 from porchlight.contracts import ATTENTION, parse
+from porchlight.contracts.errors import InvalidInput
 from porchlight.contracts.service_reports import FILE_TYPES, MAX_FILE_BYTES, AttachmentUpload
-from porchlight.errors import InvalidInput
 
 # The first bytes of every type we accept. The declared type must agree with them.
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
-from porchlight.errors import Conflict
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Conflict
 from services.documents.numbering.models import Counter
 from services.documents.numbering.rules import LABELS, PREFIXES
 

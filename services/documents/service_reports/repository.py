@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from porchlight.storage import get_in_workspace
+from porchlight.kit.storage import get_in_workspace
 from services.documents.files.models import StoredFile
 from services.documents.numbering.repository import create_numbered
 from services.documents.service_reports.models import Attachment, FrozenReport, ServiceReport

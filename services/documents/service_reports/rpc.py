@@ -7,14 +7,14 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from porchlight.clock import parse_iso, utcnow
 from porchlight.contracts import parse
+from porchlight.contracts.clock import parse_iso, utcnow
+from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.contracts.events import fact
 from porchlight.contracts.notifications import NotifyCustomer
 from porchlight.contracts.service_reports import MAX_ATTACHMENTS, ServiceReportInput, ServiceReportPatch
-from porchlight.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
-from porchlight.events import fact
-from porchlight.idempotency import idempotent
-from porchlight.service_rpc import rpc
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.service_rpc import rpc
 from services.documents import customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.rules import read_signed_pdf, read_upload

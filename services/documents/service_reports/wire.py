@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.clock import isoformat
 from porchlight.contracts import answer
+from porchlight.contracts.clock import isoformat
 from porchlight.contracts.service_reports import ServiceReport as ServiceReportReply
 from services.documents.files.rules import IMAGE_TYPES
 from services.documents.service_reports.models import FrozenReport, ServiceReport

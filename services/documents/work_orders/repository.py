@@ -7,9 +7,9 @@ from typing import Any
 
 import mongoengine as me
 
-from porchlight.clock import utcnow
-from porchlight.errors import Conflict
-from porchlight.storage import get_in_workspace, is_object_id
+from porchlight.contracts.clock import utcnow
+from porchlight.contracts.errors import Conflict
+from porchlight.kit.storage import get_in_workspace, is_object_id
 from services.documents.numbering.repository import create_numbered
 from services.documents.work_orders.models import WorkOrder
 from services.documents.work_orders.rules import can_move

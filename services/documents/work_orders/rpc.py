@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from porchlight.contracts import parse
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.contracts.events import fact
 from porchlight.contracts.work_orders import WorkOrderInput, WorkOrderPatch, WorkOrderQuery
-from porchlight.errors import Conflict, InvalidInput, NotFound, Unavailable
-from porchlight.events import fact
-from porchlight.idempotency import idempotent
-from porchlight.service_rpc import rpc
+from porchlight.kit.idempotency import idempotent
+from porchlight.kit.service_rpc import rpc
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.work_orders.wire import work_order_for_customer, work_order_to_wire
 from services.documents.workspace import ensure_customer

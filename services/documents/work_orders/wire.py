@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.clock import isoformat
 from porchlight.contracts import answer
+from porchlight.contracts.clock import isoformat
 from porchlight.contracts.work_orders import WorkOrder as WorkOrderReply
 from services.documents.work_orders.models import WorkOrder
 from services.documents.work_orders.rules import CUSTOMER_LABELS

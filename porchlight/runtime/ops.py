@@ -8,7 +8,7 @@ A check is a callable that returns None when all is well and raises, or returns 
 when not; it must answer quickly (it runs inside the probe's request).
 
 The endpoint is one small WSGI app (``ops_app``). The services serve it on eventlet's own
-WSGI server inside the container (``porchlight.service_ops``): a ``/livez`` answered there
+WSGI server inside the container (``porchlight.kit.service_ops``): a ``/livez`` answered there
 proves the eventlet hub runs. The worker and the gunicorn master serve it from a thread
 (``serve_in_thread``). Port 0 means a free port chosen by the system (the tests).
 """

@@ -8,7 +8,7 @@ database, in the worker that did the work; a retry then finds it there whatever 
 the first reply.
 
 How a key travels: the admin gateway sends it with the RPC calls of that one request (the
-AMQP header ``nameko.idempotency_key``, see ``porchlight.request_context``); the service's
+AMQP header ``nameko.idempotency_key``, see ``porchlight.runtime.request_context``); the service's
 ``RequestTracing`` makes it current for that worker only. A command method decorated with
 ``@idempotent`` then:
 
@@ -38,10 +38,10 @@ from typing import Any, ClassVar, TypeVar
 import mongoengine as me
 from nameko.exceptions import IncorrectSignature
 
-from porchlight import request_context
-from porchlight.clock import as_utc, utcnow
-from porchlight.errors import Conflict, InvalidInput
-from porchlight.storage import expires
+from porchlight.contracts.clock import as_utc, utcnow
+from porchlight.contracts.errors import Conflict, InvalidInput
+from porchlight.kit.storage import expires
+from porchlight.runtime import request_context
 
 # A retry within this long gets the first answer.
 KEPT_FOR = timedelta(days=1)

@@ -14,8 +14,8 @@ from typing import Any
 from celery import Celery
 from nameko.extensions import DependencyProvider
 
-from porchlight import request_context
-from porchlight.broker_access import TASK_ROUTES
+from porchlight.contracts.calls import TASK_ROUTES
+from porchlight.runtime import request_context
 
 log = logging.getLogger(__name__)
 

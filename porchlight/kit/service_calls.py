@@ -17,7 +17,7 @@ thirty sign-ins at once once took identity down until it was restarted. So:
   circle.
 
 Each provider checks at start that its edge is declared in
-``porchlight.broker_access.SERVICE_CALLS`` (waits) or ``SERVICE_HANDOVERS`` (no wait) —
+``porchlight.contracts.calls.SERVICE_CALLS`` (waits) or ``SERVICE_HANDOVERS`` (no wait) —
 the call graph, declared once, which a test holds free of cycles, and from which each
 service's broker user gets the right to publish those calls and no others. A wait that
 cannot form a circle cannot deadlock by capacity: the service at the bottom of every
@@ -33,8 +33,8 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import MethodProxy, RpcProxy
 
-from porchlight.broker_access import SERVICE_CALLS, SERVICE_HANDOVERS
-from porchlight.errors import Unavailable
+from porchlight.contracts.calls import SERVICE_CALLS, SERVICE_HANDOVERS
+from porchlight.contracts.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class UndeclaredCall(RuntimeError):
 
 def _check_declared(caller: str, target: str, graph: dict[str, tuple[str, ...]], kind: str) -> None:
     if target not in graph.get(caller, ()):
-        raise UndeclaredCall(f"{caller} {kind} {target}, which porchlight.broker_access does not "
+        raise UndeclaredCall(f"{caller} {kind} {target}, which porchlight.operator.broker_access does not "
                              "declare; add the edge there (a test checks it makes no cycle)")
 
 

@@ -321,7 +321,8 @@ def get_settings() -> Settings:
     variable that names no setting (a typo) is ignored with a warning in the log."""
     settings = load_settings()
     for name in sorted(unknown_variables(os.environ)):
-        log.warning("%s is not a Porchlight setting and is ignored (see porchlight/settings.py)", name)
+        log.warning("%s is not a Porchlight setting and is ignored "
+                    "(see porchlight/runtime/settings.py)", name)
     return settings
 
 

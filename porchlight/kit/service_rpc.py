@@ -29,6 +29,8 @@ from nameko.constants import (
 )
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
+from porchlight.runtime import amqp_tls
+
 log = logging.getLogger(__name__)
 
 # How long a reply may wait for the broker to come back (kombu retries once a second).
@@ -66,7 +68,15 @@ class PatientRpcConsumer(RpcConsumer):
 
 
 class PatientRpc(Rpc):
+    """Every RPC entrypoint of a Porchlight service (a test holds each service to it)."""
+
     rpc_consumer = PatientRpcConsumer()
+
+    def setup(self) -> None:
+        # Before the container starts any consumer or publisher: ``amqps://`` then checks
+        # the broker's name in every kombu connection of the service's process.
+        amqp_tls.install()
+        super().setup()
 
 
 rpc = PatientRpc.decorator

@@ -7,7 +7,10 @@ certificate names the host it connected to: any certificate from a trusted CA wo
 believed, a man in the middle's included. aio-pika, the gateways' client, checks both.
 ``install()`` points kombu's ``amqps`` scheme at a transport that asks for the name check
 too (``server_hostname=None`` is kombu's "the host in the address"); TLS options a caller
-gives explicitly (a dict) are left as they are. ``amqp://`` is not touched.
+gives explicitly (a dict) are left as they are. ``amqp://`` is not touched. Nothing installs
+it at import: a service's RPC entrypoints do as its container is set up
+(``porchlight.kit.service_rpc.PatientRpc``), the worker as it makes its Celery app
+(``workers.celery_app.create_celery``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+import kombu.transport as kombu_transport
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport.pyamqp import SSLTransport
 
@@ -32,3 +36,6 @@ def install() -> None:
     """Make ``amqps://`` mean ``VerifiedSSLTransport`` for every kombu connection of the
     process. Idempotent."""
     TRANSPORT_ALIASES["amqps"] = f"{__name__}:VerifiedSSLTransport"
+    # kombu remembers the class it resolved for a scheme: forget it, so a connection made
+    # from now on gets this one whatever was resolved before.
+    kombu_transport._transport_cache.pop("amqps", None)

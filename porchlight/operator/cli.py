@@ -24,10 +24,11 @@ import sys
 import uuid
 from typing import Any
 
-from porchlight import broker_access, request_context
-from porchlight.amqp import AmqpClient, BrokerRefused, ServiceUnavailable
-from porchlight.errors import InvalidInput, PorchlightError
-from porchlight.settings import SettingsError, get_settings, redact_uri
+from porchlight.client import AmqpClient, BrokerRefused, ServiceUnavailable
+from porchlight.contracts.errors import InvalidInput, PorchlightError
+from porchlight.operator import broker_access
+from porchlight.runtime import request_context
+from porchlight.runtime.settings import SettingsError, get_settings, redact_uri
 
 
 def _print(data: Any) -> None:

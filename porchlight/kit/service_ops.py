@@ -2,7 +2,7 @@
 
 ``ServiceOps`` is a dependency provider that
 
-- serves the ops endpoint (``porchlight.ops``) on eventlet's WSGI server, in a greenthread
+- serves the ops endpoint (``porchlight.runtime.ops``) on eventlet's WSGI server, in a greenthread
   of the container: ``/livez`` answered at all proves the process and its eventlet hub
   run; ``/readyz`` checks that the container's consumer connection to RabbitMQ is up and
   that each of its databases answers a ping; ``/metrics`` is the process's registry;
@@ -31,9 +31,9 @@ from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc
 
-from porchlight import metrics
-from porchlight.ops import Check, ops_app
-from porchlight.storage import Store
+from porchlight.kit.storage import Store
+from porchlight.runtime import metrics
+from porchlight.runtime.ops import Check, ops_app
 
 log = logging.getLogger(__name__)
 

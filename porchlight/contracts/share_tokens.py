@@ -62,12 +62,5 @@ def portal_url(base_url: str, entity_type: str, raw: str) -> str:
     return base_url.rstrip("/") + PORTAL_PATHS[entity_type].format(token=raw)
 
 
-def customer_url(entity_type: str, raw: str) -> str:
-    """The link a customer is emailed: the portal's address from the settings."""
-    from porchlight.settings import get_settings  # the settings read the environment: only when asked
-
-    return portal_url(get_settings().portal_base_url, entity_type, raw)
-
-
 def redact(text: str) -> str:
     return TOKEN_IN_TEXT.sub(lambda m: f"{m.group(1)}_[redacted]", text)

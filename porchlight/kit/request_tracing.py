@@ -1,4 +1,4 @@
-"""The request id inside a nameko service (see ``porchlight.request_context`` for its journey).
+"""The request id inside a nameko service (see ``porchlight.runtime.request_context`` for its journey).
 
 ``RequestTracing`` is a dependency every service declares (``tracing = RequestTracing()``).
 For each worker — an RPC call, an event handled — it makes the request id of the message
@@ -25,8 +25,8 @@ from typing import Any
 from nameko.events import EventDispatcher as _NamekoEventDispatcher
 from nameko.extensions import DependencyProvider
 
-from porchlight import logs, metrics, request_context
 from porchlight.contracts import events
+from porchlight.runtime import logs, metrics, request_context
 
 log = logging.getLogger("porchlight.worker")
 

@@ -19,8 +19,8 @@ import mongoengine
 from mongoengine.queryset.visitor import Q
 from nameko.extensions import DependencyProvider
 
-from porchlight.errors import InvalidInput, NotFound
-from porchlight.settings import get_settings
+from porchlight.contracts.errors import InvalidInput, NotFound
+from porchlight.runtime.settings import get_settings
 
 log = logging.getLogger(__name__)
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")

@@ -80,7 +80,7 @@ class Unavailable(PorchlightError):
 
 # What a caller did wrong or asked too late — never a fault of the service. Entrypoints
 # declare them as ``expected_exceptions``, which keeps them out of the error log
-# (``porchlight.logs``). ``Unavailable`` is not one: a neighbour that does not answer is
+# (``porchlight.runtime.logs``). ``Unavailable`` is not one: a neighbour that does not answer is
 # something to look at.
 CONTRACT_ERRORS: tuple[type[PorchlightError], ...] = (
     InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, TooManyRequests,

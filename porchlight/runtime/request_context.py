@@ -9,10 +9,10 @@ for the request. From there it travels with the work:
   worker's ``context_data`` onto every RPC call (``MethodProxy._call``) and event
   (``EventDispatcher``) that worker makes (``HeaderEncoder``). So the id crosses any
   number of services with no code of ours in between.
-- **Celery tasks.** ``porchlight.task_queue`` puts it in the task's headers as
+- **Celery tasks.** ``porchlight.kit.task_queue`` puts it in the task's headers as
   ``request_id``; the worker's signal handlers (``workers.tracing``) make it current while
   the task runs, and the worker's own RPC calls carry it on.
-- **Logs.** ``porchlight.logs`` stamps every record with the current id.
+- **Logs.** ``porchlight.runtime.logs`` stamps every record with the current id.
 
 "Current" is per thread of execution: a ``threading.local``. That is what each kind of
 process needs: gunicorn's gthread workers and Celery's thread pool run one request or task
@@ -116,7 +116,7 @@ def from_headers(headers: Mapping[str, Any] | None, key: str) -> str | None:
 # ``nameko.idempotency_key``. Unlike the request id it must not travel further: the
 # service's ``RequestTracing`` takes it out of the worker's context data before the worker
 # runs (so nameko copies it onto no call and no event the worker makes) and makes it
-# current for the worker alone; ``porchlight.idempotency`` reads it there.
+# current for the worker alone; ``porchlight.kit.idempotency`` reads it there.
 COMMAND_HTTP_HEADER = "Idempotency-Key"
 COMMAND_CONTEXT_KEY = "idempotency_key"
 COMMAND_AMQP_HEADER = "nameko." + COMMAND_CONTEXT_KEY

@@ -65,14 +65,21 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from porchlight.events import CUSTOMER_VISIBLE
-from porchlight.settings import operator_environment
+from porchlight.contracts.calls import (
+    ADMIN,
+    PORTAL,
+    RPC_METHODS,
+    SERVICE_CALLS,
+    SERVICE_HANDLES,
+    SERVICE_HANDOVERS,
+    SERVICES,
+    TASK_SENDERS,
+    WORKER,
+)
+from porchlight.contracts.events import CUSTOMER_VISIBLE
+from porchlight.runtime.settings import operator_environment
 
 RPC_EXCHANGE = "nameko-rpc"
-SERVICES = ("identity", "sharing", "documents", "signatures", "notifications")
-WORKER = "worker"
-PORTAL = "portal"
-ADMIN = "admin"
 # One user per kind of process (the team's convention: ``porchlight-<component>``).
 COMPONENTS = (*SERVICES, WORKER, PORTAL, ADMIN)
 # Not a process: the person or job running ``porchlight`` CLI commands (workspace
@@ -90,80 +97,6 @@ _HEX_KEY = "[0-9a-f]{32}"
 _NAMEKO_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _METHOD = "[a-z_][a-z0-9_]*"
 
-# -- what each process calls, handles and sends ------------------------------------------
-
-# The call graph, declared once (``porchlight.service_calls`` refuses to start an edge
-# missing here). SERVICE_CALLS: the services a service waits on (``TimedRpcProxy``); a
-# test fails on a cycle, since a circle of waits can deadlock when every worker on it is
-# taken. SERVICE_HANDOVERS: where a service hands a command over without waiting
-# (``RpcHandover``): no worker is held, so these may point anywhere, itself included.
-SERVICE_CALLS: dict[str, tuple[str, ...]] = {
-    "identity": (),
-    "sharing": (),
-    # A record sent to its customer: its link from sharing, its email from notifications.
-    "documents": ("signatures", "identity", "sharing", "notifications"),
-    "signatures": (),
-    # Workspaces and customers for emails; a new link when staff resend an email.
-    "notifications": ("identity", "sharing"),
-}
-SERVICE_HANDOVERS: dict[str, tuple[str, ...]] = {
-    # The sign-in email is prepared after the answer, so every address answers alike.
-    "identity": ("identity", "notifications"),
-}
-# The services whose events a service handles (its @event_handler sources).
-SERVICE_HANDLES: dict[str, tuple[str, ...]] = {"notifications": ("documents",)}
-# The services that queue Celery tasks (a TaskQueue dependency).
-TASK_SENDERS = ("documents", "notifications")
-# Where every Celery app of Porchlight (the services' TaskQueue, the worker's beat) sends a
-# task: the ``celery`` exchange by name. Left to itself Celery publishes through the
-# default exchange, and the right to write there is the right to put a message in *any*
-# queue by its name: a forged RPC straight into ``rpc-identity``, past every topic rule.
-# The queue is named too: Celery then declares it (and the exchange, and the binding)
-# before it publishes, as it does for the default exchange; a publish to an exchange the
-# worker has not declared yet would be refused (404) and the task lost.
-TASK_ROUTES = {"porchlight.*": {"queue": "celery", "exchange": "celery", "routing_key": "celery"}}
-
-# Every RPC each non-service process makes; tests/unit/test_broker_access.py reads the
-# gateways' and the worker's code and fails on a call missing here or listed but unused.
-RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
-    PORTAL: {
-        "identity": (
-            "change_password", "change_phone", "check_reset_link", "check_sign_in_link",
-            "get_workspace", "request_password_reset", "request_sign_in", "reset_password",
-            "resolve_session", "sign_in_with_code", "sign_in_with_link", "sign_in_with_password",
-            "sign_out",
-            # An owner's team page: each checks the session it is given is an owner's.
-            "add_team_member", "change_team_role", "invite_team_member", "list_team",
-            "remove_team_member",
-        ),
-        "documents": (
-            "customer_record_grant", "customer_records", "get_estimate_for_customer",
-            "get_service_report_for_customer", "get_work_order_for_customer", "open_file",
-            "report_has_file", "respond_to_estimate", "sign_service_report",
-        ),
-        "sharing": ("check_token", "record_views", "resolve_token"),
-        "signatures": ("find_certificate_by_artifact", "get_certificate"),
-    },
-    ADMIN: {
-        "identity": (
-            "authenticate_api_key", "create_contact", "create_customer", "get_contact",
-            "get_customer", "get_workspace", "invite_contact", "list_contacts", "list_customers",
-            "remove_access", "set_temporary_password", "update_contact", "update_workspace",
-        ),
-        "documents": (
-            "add_attachment", "complete_service_report", "convert_estimate", "create_estimate",
-            "create_service_report", "create_work_order", "get_estimate", "get_service_report",
-            "entity_exists", "get_signed_pdf", "get_work_order", "list_estimates",
-            "list_service_reports", "list_work_orders", "send_estimate", "share_record",
-            "update_estimate", "update_service_report", "update_work_order",
-        ),
-        "sharing": ("list_tokens", "revoke_token", "rotate_token"),
-        "signatures": ("get_evidence",),
-        "notifications": (
-            "get_email", "list_emails", "list_inbox", "mark_all_read", "mark_read", "resend_email",
-        ),
-    },
-}
 # The services whose events feed the portal's read model.
 PORTAL_EVENT_SOURCES = tuple(sorted(CUSTOMER_VISIBLE))
 

@@ -5,7 +5,7 @@ come from the services' classes, routes are Flask's URL rules (``/l/<token>``, n
 path a customer opened: share tokens live in paths), tasks are Celery task names. No id,
 token, address or user ever becomes a label value.
 
-Each process exports what it records (``porchlight.ops`` serves ``/metrics``); the
+Each process exports what it records (``porchlight.runtime.ops`` serves ``/metrics``); the
 families of other kinds of process appear there empty. The gateways run several gunicorn
 workers, so their values go through prometheus-client's multiprocess mode
 (``PROMETHEUS_MULTIPROC_DIR``, see ``gateway/gunicorn_conf.py``): a gauge says how the
@@ -14,13 +14,7 @@ workers' values combine (``multiprocess_mode``); elsewhere that setting is ignor
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from prometheus_client import Counter, Gauge, Histogram
-
-from porchlight.amqp import AmqpClient, ServiceUnavailable
-from porchlight.errors import PorchlightError
 
 # Seconds: an RPC answered from memory is ~1 ms; a signed PDF render is hundreds of ms.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -32,7 +26,7 @@ AMQP_CONNECTED = Gauge(
     ["component"], multiprocess_mode="livemin",
 )
 
-# -- services (porchlight.service_ops) ------------------------------------------------------
+# -- services (porchlight.kit.service_ops) ------------------------------------------------------
 RPC_HANDLED = Counter(
     "porchlight_rpc_handled",
     "RPC requests a service handled, by outcome: ok, expected_error (a declared, typed "
@@ -107,41 +101,3 @@ WORKER_HEARTBEAT = Gauge(
     "When the worker's consumer loop last beat (Unix time); /livez fails when it is old.",
     multiprocess_mode="max",
 )
-
-
-def call_outcome(exc: BaseException | None) -> str:
-    """How a call a process made ended, as a label value."""
-    if exc is None:
-        return "ok"
-    if isinstance(exc, PorchlightError):
-        return "expected_error"
-    if isinstance(exc, ServiceUnavailable):
-        return "unavailable"
-    return "error"  # nameko's RemoteError: the service failed
-
-
-class MeasuredAmqpClient(AmqpClient):
-    """The process's ``AmqpClient``, counting and timing every blocking RPC call it makes
-    and keeping ``porchlight_amqp_connected{component}`` current."""
-
-
-    def __init__(self, amqp_uri: str, *, component: str | None = None, **kwargs: Any) -> None:
-        """``component`` None: the process reports another connection as its own (the
-        worker: Celery's consumer connection), and this one's state is not reported."""
-        super().__init__(amqp_uri, **kwargs)
-        if component is not None:
-            connected = AMQP_CONNECTED.labels(component)
-            connected.set(0)
-            self.on_connection_state = lambda up: connected.set(1 if up else 0)
-
-    def call(self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        failure: BaseException | None = None
-        try:
-            return super().call(service, method, *args, timeout=timeout, **kwargs)
-        except BaseException as exc:
-            failure = exc
-            raise
-        finally:
-            RPC_CALLS.labels(service, method, call_outcome(failure)).inc()
-            RPC_CALL_SECONDS.labels(service, method).observe(time.perf_counter() - started)

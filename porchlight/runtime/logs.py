@@ -19,7 +19,7 @@ a log line in either format.
 gateway.portal.app:create_app()`` → portal) or the process says once it knows (a nameko
 service's name, ``worker``); ``porchlight`` before.
 
-A service declares its contract errors (``porchlight.errors.CONTRACT_ERRORS``: a refused
+A service declares its contract errors (``porchlight.contracts.errors.CONTRACT_ERRORS``: a refused
 link, a field to fix, a conflict) as ``expected_exceptions`` of its entrypoints. nameko
 still logs each one at WARNING with the whole traceback, which buries real failures under
 customers mistyping links. ``QuietExpectedErrors`` turns exactly those records into one
@@ -37,8 +37,9 @@ import re
 import sys
 from datetime import UTC, datetime
 
-from porchlight import request_context, share_tokens
-from porchlight.settings import get_settings
+from porchlight.contracts import share_tokens
+from porchlight.runtime import request_context
+from porchlight.runtime.settings import get_settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # What nameko 2.14's ServiceContainer logs for an exception the entrypoint expects

@@ -11,7 +11,7 @@ collects the documents service's RPC methods from its mixins.
 
 from __future__ import annotations
 
-from porchlight.service_rpc import rpc
+from porchlight.kit.service_rpc import rpc
 
 
 class Ping:

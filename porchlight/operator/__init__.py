@@ -1,0 +1,2 @@
+"""What an operator runs: the ``porchlight`` command (``cli``) and the broker's users and
+their rights (``broker_access``)."""
