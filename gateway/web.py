@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -29,6 +30,7 @@ from porchlight.contracts.errors import (
 from porchlight.runtime import logs, request_context
 from porchlight.runtime.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
 access_log = logging.getLogger("porchlight.access")
 
 # One place that says which service error becomes which HTTP status.
@@ -89,23 +91,54 @@ def default_config(settings: Settings | None = None) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(trusted: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in trusted.split(",") if p.strip())
+
+
+def _trusted(address: str, networks: tuple[Any, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+_unheeded_warned = False
+
+
 def client_ip() -> str:
     """The customer's address: the peer, or — only when the peer is one of our trusted
-    proxies — the nearest address in X-Forwarded-For that is not a trusted proxy."""
+    proxies (``PORCHLIGHT_TRUSTED_PROXIES``: addresses or networks) — the nearest address in
+    X-Forwarded-For that is not a trusted proxy."""
     from flask import current_app
 
-    trusted = {p.strip() for p in str(current_app.config.get("TRUSTED_PROXIES", "")).split(",") if p.strip()}
+    global _unheeded_warned
+    networks = _networks(str(current_app.config.get("TRUSTED_PROXIES", "")))
     peer = request.remote_addr or "0.0.0.0"
-    if peer not in trusted:
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if not _trusted(peer, networks):
+        if forwarded and not networks and not _unheeded_warned and _private(peer):
+            _unheeded_warned = True  # once per process: the cause is the configuration
+            log.warning("a proxy at %s sends X-Forwarded-For, but PORCHLIGHT_TRUSTED_PROXIES is "
+                        "empty: every customer seems to come from it, and the per-IP sign-in "
+                        "limits are one limit for all of them", peer)
         return peer
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
     for hop in reversed(hops):
-        if hop not in trusted:
+        if not _trusted(hop, networks):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
                 return peer
     return peer
+
+
+def _private(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_private
+    except ValueError:
+        return False
 
 
 def configure(app: Flask, test_config: dict | None) -> None:

@@ -211,9 +211,10 @@ def update_contact(customer_id: str, contact_id: str, body: ContactPatch) -> Any
                summary="Invite a contact to the portal",
                description="Emails the contact a sign-in link and a 6-digit code (for another "
                "device), valid once for 3 days. Inviting again sends a new invitation and the "
-               "old one stops working. At most 50 invitations per workspace in any 24 hours: "
-               "the next answers 429 with `Retry-After`. A contact whose access was removed is "
-               "a conflict (409).",
+               "old one stops working once the new one is on its way. At most 50 invitations sent "
+               "by staff per workspace in any 24 hours (a customer's owners have their own window "
+               "in the portal): the next answers 429 with `Retry-After` and the invitation that was "
+               "out keeps working. A contact whose access was removed is a conflict (409).",
                reply=Invitation, errors=(404, 409, 429))
 def invite_contact(customer_id: str, contact_id: str) -> Any:
     with rpc() as services:

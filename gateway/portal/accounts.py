@@ -168,6 +168,8 @@ def use_reset_link(token: str) -> Any:
                      ask_current=False, link=None)
     except Unauthorized as exc:
         return page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
+    except TooManyRequests as exc:  # identity is busy hashing; the link still works
+        return limited(exc, "portal/choose_password.html", errors={}, ask_current=False, link=None)
     return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
 
 
@@ -205,6 +207,8 @@ def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
                  {"current_password": request.form.get("current_password") or None, "new_password": new})
     except InvalidInput as exc:
         return page(template, 422, errors=_password_fields(exc), ask_current=ask_current, link=None)
+    except TooManyRequests as exc:  # identity is busy hashing; nothing was changed
+        return limited(exc, template, errors={}, ask_current=ask_current, link=None)
     return redirect(done, code=303)
 
 

@@ -89,8 +89,11 @@ class Settings(BaseSettings):
     )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
-        description="Comma-separated IP addresses of the reverse proxies in front of the portal; "
-                    "only their X-Forwarded-For is believed for a signer's IP.",
+        description="Comma-separated addresses or networks (CIDR, e.g. 10.0.0.0/8) of the reverse "
+                    "proxies in front of the portal; only their X-Forwarded-For is believed for a "
+                    "customer's IP, which the sign-in limits and the evidence of answers record. "
+                    "Behind an ingress, set it: left empty, every request seems to come from the "
+                    "ingress and the per-IP limits become one limit for everyone.",
     )
     portal_cache_seconds: float = Field(
         60.0, ge=0, le=3600,
@@ -263,13 +266,16 @@ class Settings(BaseSettings):
     def _trusted_proxies(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = [item.strip() for item in value.split(",") if item.strip()]
-        addresses = []
+        networks = []
         for item in value:
             try:
-                addresses.append(str(ipaddress.ip_address(str(item).strip())))
+                network = ipaddress.ip_network(str(item).strip(), strict=False)
             except ValueError:
-                raise ValueError(f"{item!r} is not an IP address") from None
-        return tuple(addresses)
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+            # One address reads as itself; a network keeps its prefix.
+            single = network.num_addresses == 1
+            networks.append(str(network.network_address) if single else str(network))
+        return tuple(networks)
 
     @field_validator("log_format", "service_name", mode="before")
     @classmethod

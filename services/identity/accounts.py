@@ -107,41 +107,59 @@ class Accounts:
                                role="owner", access_removed_at=None).count() > 0
 
     # -- sign-in codes --------------------------------------------------------------------
-    def issue(self, contact: Contact, purpose: str, *,
-              now: datetime | None = None) -> tuple[SignInCode, str, str]:
+    def issue(self, contact: Contact, purpose: str, *, now: datetime | None = None,
+              sent_by: str | None = None, keep_earlier: bool = False) -> tuple[SignInCode, str, str]:
         """A new link and code for ``purpose``; the contact's earlier ones of the same
-        purpose stop working. Returns the record, the raw link token and the raw code."""
+        purpose stop working, unless ``keep_earlier`` (an invitation: they stop once the new
+        one is admitted and handed over, ``revoke_earlier``). Returns the record, the raw
+        link token and the raw code."""
         now = now or utcnow()
-        SignInCode.objects(contact_id=str(contact.id), purpose=purpose, used_at=None,
-                           revoked_at=None).update(set__revoked_at=now)
         record_id = ObjectId()
         token, code = access.new_token(), access.new_code()
         record = SignInCode(
-            id=record_id, workspace_id=contact.workspace_id, contact_id=str(contact.id),
-            email_key=contact.email_key, purpose=purpose, token_hash=access.sha256(token),
+            id=record_id, workspace_id=contact.workspace_id, customer_id=contact.customer_id,
+            contact_id=str(contact.id), email_key=contact.email_key, purpose=purpose,
+            sent_by=sent_by, token_hash=access.sha256(token),
             code_hash=access.code_hash(str(record_id), code), created_at=now,
-            expires_at=now + access.LIFETIMES[purpose]).save(force_insert=True)
+            expires_at=now + access.LIFETIMES[purpose])
+        if not keep_earlier:
+            self.revoke_earlier(record)
+        record.save(force_insert=True)
         return record, token, code
+
+    def revoke_earlier(self, record: SignInCode) -> None:
+        """The contact's other live links and codes of the record's purpose stop working."""
+        SignInCode.objects(contact_id=record.contact_id, purpose=record.purpose, used_at=None,
+                           revoked_at=None, id__ne=record.id).update(set__revoked_at=record.created_at)
 
     def withdraw(self, record: SignInCode) -> None:
         """Forget a code whose email could not be sent: it never counted."""
         SignInCode.objects(id=record.id).delete()
 
-    def invitations_allowed(self, workspace_id: str, record: SignInCode) -> None:
+    def invitations_allowed(self, record: SignInCode) -> None:
         """The rolling limit on invitations, counted after ``record`` was stored so two at
-        once cannot both slip under it: over the limit, ``record`` is withdrawn and the
-        caller hears when the oldest in the window leaves it."""
+        once cannot both slip under it: staff's count in the workspace's window, a
+        customer's owners' in that customer's own, so neither can use up the other's. Over
+        the limit, ``record`` is withdrawn and the caller hears when the oldest in the
+        window leaves it."""
         since = record.created_at - access.INVITATION_WINDOW
-        window = SignInCode.objects(workspace_id=workspace_id, purpose="invitation",
-                                    created_at__gt=since).order_by("created_at", "id")
-        if window.count() <= access.INVITATIONS_PER_WINDOW:
+        if record.sent_by == "owner":
+            window = SignInCode.objects(customer_id=record.customer_id, sent_by="owner",
+                                        purpose="invitation", created_at__gt=since)
+            limit, who = access.OWNER_INVITATIONS_PER_WINDOW, "Your company has"
+        else:
+            window = SignInCode.objects(workspace_id=record.workspace_id, sent_by__ne="owner",
+                                        purpose="invitation", created_at__gt=since)
+            limit, who = access.INVITATIONS_PER_WINDOW, "This workspace has"
+        window = window.order_by("created_at", "id")
+        if window.count() <= limit:
             return
         self.withdraw(record)
         oldest = as_utc(window.first().created_at)
         wait = (oldest + access.INVITATION_WINDOW - as_utc(record.created_at)).total_seconds()
         raise TooManyRequests(
-            f"This workspace has sent {access.INVITATIONS_PER_WINDOW} invitations in the last 24 "
-            "hours, the most it may; try again later.", int(wait) + 1)
+            f"{who} sent {limit} invitations in the last 24 hours, the most it may; "
+            "try again later.", int(wait) + 1)
 
     def redeem_link(self, token: str, purposes: tuple[str, ...], now: datetime) -> SignInCode | None:
         """Use a link once: the record it opens, or ``None`` (unknown, used, revoked,
@@ -157,34 +175,50 @@ class Accounts:
             token_hash=access.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
             expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES).first()
 
-    def redeem_code(self, address: str, code: str, purposes: tuple[str, ...],
-                    now: datetime) -> SignInCode | None:
-        """Use a code typed with its address once. A wrong code counts against every live
-        code of the address; the fifth wrong one kills them."""
-        live = list(SignInCode.objects(
+    def live_codes(self, address: str, purposes: tuple[str, ...], now: datetime) -> list[SignInCode]:
+        """The address's codes that may still be tried."""
+        return list(SignInCode.objects(
             email_key=access.email_key(address), purpose__in=purposes, used_at=None,
             revoked_at=None, expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES))
-        for record in live:
-            if access.code_hash(str(record.id), code) == record.code_hash:
-                return SignInCode.objects(id=record.id, used_at=None, revoked_at=None).modify(
-                    set__used_at=now, new=True)
-        if live:
-            SignInCode.objects(id__in=[r.id for r in live]).update(inc__wrong_codes=1)
+
+    def redeem_code(self, address: str, code: str, purposes: tuple[str, ...],
+                    now: datetime) -> SignInCode | None:
+        """Use a code typed with its address once. Every try is spent before the code is
+        compared — one conditional ``$inc`` per live code of the address, which fails once
+        five are spent — so however many guesses arrive at once, at most five are ever
+        compared against a code; the fifth spent try kills it (and its link)."""
+        for record in self.live_codes(address, purposes, now):
+            spent = SignInCode.objects(
+                id=record.id, used_at=None, revoked_at=None, expires_at__gt=now,
+                wrong_codes__lt=access.MAX_WRONG_CODES,
+            ).modify(inc__wrong_codes=1, new=True)
+            if spent is None or access.code_hash(str(spent.id), code) != spent.code_hash:
+                continue
+            # The try that matched is not a wrong one; it must still find the code unused.
+            return SignInCode.objects(id=record.id, used_at=None, revoked_at=None).modify(
+                set__used_at=now, inc__wrong_codes=-1, new=True)
         return None
 
     # -- limits ---------------------------------------------------------------------------
     def count_attempt(self, keys: dict[str, int], now: datetime) -> None:
-        """Record one attempt against each key, refusing it if a key is over its limit
-        (``{"email:a@b.c": 10, "ip:192.0.2.1": 50}``)."""
-        since = now - access.ATTEMPT_WINDOW
-        for key, limit in keys.items():
-            recent = Attempt.objects(key=key, at__gt=since).order_by("at")
-            if recent.count() >= limit:
-                oldest = as_utc(recent.first().at)
-                wait = int((oldest + access.ATTEMPT_WINDOW - now).total_seconds()) + 1
-                raise TooManyRequests("Too many sign-in attempts. Please wait a few minutes and "
-                                      "try again.", wait)
-        Attempt.objects.insert([Attempt(key=key, at=now) for key in keys])
+        """Count one attempt against each key, refusing it if a key is over its limit in
+        the current window (``{"email:a@b.c": 10, "ip:192.0.2.1": 50}``). Each count is one
+        atomic upsert that answers the new total, so of simultaneous attempts exactly the
+        limit's worth pass; a refused attempt takes its counts back."""
+        window = access.attempt_window(now)
+        counted: list[str] = []
+        refused = False
+        for key in keys:
+            counted.append(key)
+            if _raise_count(key, window, 1) > keys[key]:
+                refused = True
+                break
+        if not refused:
+            return
+        for key in counted:
+            _raise_count(key, window, -1)
+        wait = int((window + access.ATTEMPT_WINDOW - as_utc(now)).total_seconds()) + 1
+        raise TooManyRequests("Too many sign-in attempts. Please wait a few minutes and try again.", wait)
 
     # -- sessions -------------------------------------------------------------------------
     def start_session(self, contact: Contact, ip: str | None, now: datetime,
@@ -214,3 +248,16 @@ class Accounts:
         if keep is not None:
             sessions = sessions.filter(id__ne=keep)
         return sessions.update(set__ended_at=utcnow())
+
+
+def _raise_count(key: str, window: datetime, by: int) -> int:
+    """Add ``by`` to the key's count in the window; the new count. Two first attempts at
+    once may both try to create the counter: the unique index lets one, the other adds."""
+    for _ in range(2):
+        try:
+            counter = Attempt.objects(key=key, window=window).modify(
+                upsert=True, new=True, inc__count=by)
+            return counter.count
+        except NotUniqueError:
+            continue
+    raise RuntimeError(f"the attempt counter {key!r} could not be written")

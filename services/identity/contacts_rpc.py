@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventlet import tpool
-
 from porchlight.contracts import answer, parse
 from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.contacts import Contact as ContactReply
@@ -21,7 +19,7 @@ from porchlight.kit.service_rpc import rpc
 from porchlight.runtime.settings import get_settings
 from services.identity import access
 from services.identity.models import Contact, SignInCode, Workspace
-from services.identity.passwords import hash_password
+from services.identity.passwords import argon2, hash_password
 
 NOTIFICATIONS_UNAVAILABLE = "The email could not be queued; nothing was sent. Try again shortly."
 
@@ -99,7 +97,7 @@ class ContactsRpc:
         contact = self._with_access(workspace_id, customer_id, contact_id)
         raw = access.temporary_password()
         contact = self.repo.accounts.update_contact(
-            contact, {"password_hash": tpool.execute(hash_password, raw), "password_temporary": True})
+            contact, {"password_hash": argon2(hash_password, raw), "password_temporary": True})
         self.repo.accounts.end_sessions(contact_id)
         self.dispatch("contact_password_set", fact(workspace_id, actor, customer_id=customer_id,
                                                    contact_id=contact_id, temporary=True))
@@ -119,12 +117,15 @@ class ContactsRpc:
                                                          contact_id=contact_id))
         return contact_to_wire(contact)
 
-    def _invite(self, contact: Contact, actor: str) -> dict[str, Any]:
-        """A new invitation for ``contact`` (the old one dies), counted in the workspace's
-        rolling window whoever sends it, staff or an owner."""
-        record, token, code = self.repo.accounts.issue(contact, "invitation")
-        self.repo.accounts.invitations_allowed(contact.workspace_id, record)
+    def _invite(self, contact: Contact, actor: str, *, by_owner: bool = False) -> dict[str, Any]:
+        """A new invitation for ``contact``, counted in staff's window of the workspace or,
+        sent by an owner, in the customer's own. The invitation that was out dies only once
+        the new one is admitted and handed over: a refused re-invite leaves it working."""
+        record, token, code = self.repo.accounts.issue(
+            contact, "invitation", sent_by="owner" if by_owner else "staff", keep_earlier=True)
+        self.repo.accounts.invitations_allowed(record)
         email = self._email_contact(contact, record, "contact_invitation", token, code)
+        self.repo.accounts.revoke_earlier(record)
         changes: dict[str, Any] = {"invited_at": utcnow()}
         if contact.invitation_status != "accepted":
             changes["invitation_status"] = "invited"

@@ -125,15 +125,20 @@ class SignInCode(me.Document):
             {"fields": ["email_key", "expires_at"]},
             {"fields": ["contact_id", "purpose"]},
             {"fields": ["workspace_id", "purpose", "created_at"]},
+            {"fields": ["customer_id", "sent_by", "purpose", "created_at"]},  # owners' invitations
             # Gone a week after it stopped working: long enough to answer "was I sent one?".
             expires("expires_at", timedelta(days=7)),
         ],
     }
 
     workspace_id = me.StringField(required=True)
+    customer_id = me.StringField()
     contact_id = me.StringField(required=True)
     email_key = me.StringField(required=True)
     purpose = me.StringField(required=True, choices=("invitation", "sign_in", "password_reset"))
+    # Who sent an invitation: staff (the workspace's window) or an owner of the customer
+    # (the customer's own, smaller window). Unset: staff, or not an invitation.
+    sent_by = me.StringField(choices=("staff", "owner"))
     token_hash = me.StringField(required=True)
     code_hash = me.StringField(required=True)
     created_at = me.DateTimeField(required=True, default=utcnow)
@@ -168,17 +173,20 @@ class PortalSession(me.Document):
 
 
 class Attempt(me.Document):
-    """One sign-in attempt against a limit's key (``email:<address>``, ``ip:<address>``)."""
+    """The sign-in attempts against one limit's key (``email:<address>``, ``ip:<address>``)
+    in one window of ``ATTEMPT_WINDOW``: a counter, raised by one atomic upsert per
+    attempt, so simultaneous attempts cannot all read a count under the limit."""
 
     meta = {
         "db_alias": ALIAS,
         "collection": "sign_in_attempts",
-        # The limits look back 15 minutes; a day later an attempt counts for nothing.
-        "indexes": [{"fields": ["key", "at"]}, expires("at", timedelta(days=1))],
+        # The limits count 15-minute windows; a day later a window counts for nothing.
+        "indexes": [{"fields": ["key", "window"], "unique": True}, expires("window", timedelta(days=1))],
     }
 
     key = me.StringField(required=True)
-    at = me.DateTimeField(required=True, default=utcnow)
+    window = me.DateTimeField(required=True)  # the window's start
+    count = me.IntField(required=True, default=0)
 
 
 class IdentityCommand(CommandRecord):

@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 import unicodedata
+from collections.abc import Callable
 from importlib import resources
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from eventlet import tpool
 
-from porchlight.contracts.errors import InvalidInput
+from porchlight.contracts.errors import InvalidInput, TooManyRequests
+
+T = TypeVar("T")
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -61,6 +67,29 @@ REPEATED = "Avoid repeating one character or a short pattern; choose something l
 SEQUENCE = "Avoid sequences such as 12345, abcde or qwerty; choose something less predictable."
 HAS_EMAIL = "Do not use your email address in your password."
 HAS_NAME = "Do not use your name in your password."
+
+
+# At most this many argon2 computations at once in one identity process: each holds 32 MiB
+# for its ~60 ms, so a burst of password posts costs at most HASH_PERMITS × 32 MiB on top
+# of the process's baseline (the memory limit in deploy/k8s/base/identity.yaml is sized
+# from it) instead of one 32 MiB block per request in flight. A request waits up to
+# HASH_WAIT seconds for a permit, then is told to try again (429).
+HASH_PERMITS = 2
+HASH_WAIT = 2.0
+BUSY = "Many people are signing in right now; please try again in a few seconds."
+_permits = threading.BoundedSemaphore(HASH_PERMITS)
+
+
+def argon2(work: Callable[..., T], *args: Any) -> T:
+    """Run ``hash_password`` or ``verify_password`` (the unknown address's dummy check
+    included) in the thread pool — argon2 holds a core without yielding — under the
+    process's permits; ``TooManyRequests`` after HASH_WAIT without one."""
+    if not _permits.acquire(timeout=HASH_WAIT):
+        raise TooManyRequests(BUSY, 5)
+    try:
+        return tpool.execute(work, *args)
+    finally:
+        _permits.release()
 
 
 def _normalize(raw: str) -> str:

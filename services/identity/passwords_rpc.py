@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventlet import tpool
-
 from porchlight.contracts import parse
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
@@ -20,7 +18,13 @@ from porchlight.contracts.events import fact
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from services.identity.models import Contact
-from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
+from services.identity.passwords import (
+    argon2,
+    check_new_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from services.identity.sign_in_rpc import DEAD_LINK, limits
 
 WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
@@ -36,13 +40,13 @@ class PasswordsRpc:
         self.repo.accounts.count_attempt(limits(entered.email, ip), utcnow())
         candidates = [c for c in self.repo.accounts.active_with_email(entered.email) if c.password_hash]
         if not candidates:
-            tpool.execute(verify_password, None, entered.password)  # the same time as a real check
+            argon2(verify_password, None, entered.password)  # the same time as a real check
             raise Unauthorized(WRONG_PASSWORD)
         for contact in candidates:
-            if tpool.execute(verify_password, contact.password_hash, entered.password):
+            if argon2(verify_password, contact.password_hash, entered.password):
                 if needs_rehash(contact.password_hash):
                     self.repo.accounts.update_contact(
-                        contact, {"password_hash": tpool.execute(hash_password, entered.password)})
+                        contact, {"password_hash": argon2(hash_password, entered.password)})
                 return self._start_for(contact, ip)
         raise Unauthorized(WRONG_PASSWORD)
 
@@ -53,7 +57,7 @@ class PasswordsRpc:
         contact, session = self._session_contact(raw_session)
         entered = parse(NewPassword, data)
         if contact.password_hash and not contact.password_temporary:
-            if not tpool.execute(verify_password, contact.password_hash, entered.current_password or ""):
+            if not argon2(verify_password, contact.password_hash, entered.current_password or ""):
                 raise InvalidInput("Some fields need attention.", {"current_password": WRONG_CURRENT})
         self._set_password(contact, entered.new_password)
         self.repo.accounts.end_sessions(str(contact.id), keep=session.id)
@@ -90,19 +94,27 @@ class PasswordsRpc:
         and a new one starts here."""
         entered = parse(NewPassword, data)
         contact = self._contact_of(self._live_record(token, ("password_reset",)))
-        check_new_password(entered.new_password, email=contact.email, name=contact.name)
+        # Hashed before the link is spent: a hash refused for want of a permit (429)
+        # leaves the link working for the next try.
+        password_hash = self._new_password_hash(contact, entered.new_password)
         used = self.repo.accounts.redeem_link(token, ("password_reset",), utcnow())
         if used is None:
             raise Unauthorized(DEAD_LINK)
-        self._set_password(contact, entered.new_password)
+        self._keep_password(contact, password_hash)
         self.repo.accounts.end_sessions(str(contact.id))
         return self._start_for(self.repo.accounts.contact_by_id(str(contact.id)), ip)
 
     # -- helpers --------------------------------------------------------------------------
     def _set_password(self, contact: Contact, raw: str) -> None:
+        self._keep_password(contact, self._new_password_hash(contact, raw))
+
+    def _new_password_hash(self, contact: Contact, raw: str) -> str:
         check_new_password(raw, email=contact.email, name=contact.name)
+        return argon2(hash_password, raw)
+
+    def _keep_password(self, contact: Contact, password_hash: str) -> None:
         self.repo.accounts.update_contact(
-            contact, {"password_hash": tpool.execute(hash_password, raw), "password_temporary": False})
+            contact, {"password_hash": password_hash, "password_temporary": False})
         self.dispatch("contact_password_set", fact(contact.workspace_id, f"contact:{contact.id}",
                                                    customer_id=contact.customer_id,
                                                    contact_id=str(contact.id), temporary=False))

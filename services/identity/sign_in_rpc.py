@@ -42,7 +42,7 @@ def limits(address: str | None, ip: str | None) -> dict[str, int]:
     if address:
         keys[f"email:{access.email_key(address)}"] = access.ATTEMPTS_PER_ADDRESS
     if ip:
-        keys[f"ip:{ip}"] = access.ATTEMPTS_PER_IP
+        keys[f"ip:{access.ip_bucket(ip)}"] = access.ATTEMPTS_PER_IP
     return keys
 
 

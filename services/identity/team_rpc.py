@@ -42,7 +42,7 @@ class TeamRpc:
         actor = _actor(owner)
         contact = self.repo.accounts.add_contact(owner.workspace_id, owner.customer_id, actor, fields)
         try:
-            invitation = self._invite(contact, actor)
+            invitation = self._invite(contact, actor, by_owner=True)
         except BaseException:
             self.repo.accounts.forget_contact(contact)
             raise
@@ -55,7 +55,7 @@ class TeamRpc:
     def invite_team_member(self, raw_session: str, contact_id: str) -> dict[str, Any]:
         owner = self._owner(raw_session)
         return self._invite(self._with_access(owner.workspace_id, owner.customer_id, contact_id),
-                            _actor(owner))
+                            _actor(owner), by_owner=True)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent(scope=PORTAL_FORMS)

@@ -127,3 +127,32 @@ def test_a_forgotten_password_is_reset_by_an_emailed_link_that_works_once(
 
 
 CUSTOMER_NAME = "Northwind Facilities"
+
+
+def test_a_reset_while_identity_is_busy_hashing_is_429_and_the_link_still_works(
+        staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any, monkeypatch: Any) -> None:
+    from services.identity import passwords  # the identity service runs in this process
+
+    people(staff)
+    portal = portal_app.test_client()
+    form = portal.get("/portal/forgot-password")
+    portal.post("/portal/forgot-password", data={"csrf_token": csrf(form.text), "email": EMAIL})
+    worker.run_queued(1)
+    [message] = mail_server.wait_for(1)
+    [token] = re.findall(r"/portal/reset-password/(psi_[0-9a-f]{40})",
+                         message.get_body(preferencelist=("plain",)).get_content())
+    page = portal.get(f"/portal/reset-password/{token}")
+    choose = {"csrf_token": csrf(page.text), "new_password": GOOD, "confirm_password": GOOD}
+
+    monkeypatch.setattr(passwords, "HASH_WAIT", 0.0)
+    for _ in range(passwords.HASH_PERMITS):  # every permit taken by hashes in flight
+        assert passwords._permits.acquire(timeout=1)
+    try:
+        busy = portal.post(f"/portal/reset-password/{token}", data=choose)
+    finally:
+        for _ in range(passwords.HASH_PERMITS):
+            passwords._permits.release()
+    assert busy.status_code == 429 and int(busy.headers["Retry-After"]) > 0
+    assert passwords.BUSY in busy.text.replace("&#39;", "'") and 'role="alert"' in busy.text
+    done = portal.post(f"/portal/reset-password/{token}", data=choose)
+    assert done.status_code == 303 and portal.get("/portal").status_code == 200

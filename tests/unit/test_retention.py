@@ -96,7 +96,7 @@ def test_the_store_creates_the_ttl_indexes(make_worker: Any) -> None:
 
     make_worker(IdentityService, ALIAS, IdentityRepository)
     for model, field, days in ((SignInCode, "expires_at", 7), (PortalSession, "expires_at", 1),
-                               (Attempt, "at", 1)):
+                               (Attempt, "window", 1)):
         info = model._get_collection().index_information()
         ttl = [spec for spec in info.values() if spec["key"] == [(field, 1)]]
         assert ttl and ttl[0]["expireAfterSeconds"] == days * 86400, (model.__name__, info)

@@ -52,12 +52,13 @@ def test_rpc_timeouts_outlast_the_services_own_waits():
 
 def test_values_come_from_prefixed_variables_in_any_case(clean_env, settings_env):
     settings = settings_env(
-        log_level="debug", rpc_timeout="2.5", trusted_proxies=" 10.0.0.2, 2001:DB8::1 ,",
+        log_level="debug", rpc_timeout="2.5",
+        trusted_proxies=" 10.0.0.2, 2001:DB8::1 ,10.1.2.3/16, 10.9.9.9/32,",
         portal_base_url="https://portal.example.com/", mongodb_uri="",
     )
     assert settings.log_level == "DEBUG"
     assert settings.rpc_timeout == 2.5
-    assert settings.trusted_proxies == ("10.0.0.2", "2001:db8::1")
+    assert settings.trusted_proxies == ("10.0.0.2", "2001:db8::1", "10.1.0.0/16", "10.9.9.9")
     assert settings.portal_base_url == "https://portal.example.com"
     assert settings.mongodb_uri is None  # an empty variable is unset
     assert get_settings() is settings  # read once, then cached

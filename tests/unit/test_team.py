@@ -102,19 +102,55 @@ def test_an_invitation_that_cannot_go_takes_the_new_contact_back(identity: Any) 
     assert dispatched(identity).count("contact_created") == 1  # Frances only
 
 
-def test_owners_invitations_count_in_the_workspaces_window(identity: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 2)
+def test_owners_invite_within_their_customers_window_apart_from_staffs(
+        identity: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(access, "OWNER_INVITATIONS_PER_WINDOW", 2)
+    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 1)
     company = Company(identity)
     owner = company.session(company.contact("Frances"))
     staff_invited = company.contact("Staffpick", "member")
-    identity.invite_contact(company.ws, "staff", company.customer, staff_invited["id"])
     identity.add_team_member(owner, {"name": "Sam", "email": "sam@northwind.example"})
+    identity.invite_team_member(owner, staff_invited["id"])
     with pytest.raises(TooManyRequests) as refused:
         identity.add_team_member(owner, {"name": "Kit", "email": "kit@northwind.example"})
-    assert refused.value.retry_after > 0
+    assert refused.value.retry_after > 0 and "Your company has sent 2 invitations" in str(refused.value)
     assert not Contact.objects(email_key="kit@northwind.example")
+    # Staff's window is the workspace's own: the owner's two used none of it.
+    identity.invite_contact(company.ws, "staff", company.customer, staff_invited["id"])
+    # And another customer's owner has a window of their own.
+    neighbour = Company(identity, "Harbour Bakery")
+    other_owner = neighbour.session(neighbour.contact("Olive"))
+    identity.add_team_member(other_owner, {"name": "Ben", "email": "ben@harbour.example"})
+
+
+def test_a_refused_reinvite_leaves_the_invitation_that_was_out_working(
+        identity: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 1)
+    company = Company(identity)
+    invited = company.contact("Sam", "member")
+    identity.invite_contact(company.ws, "staff", company.customer, invited["id"])
+    [live] = SignInCode.objects(contact_id=invited["id"], purpose="invitation", revoked_at=None)
     with pytest.raises(TooManyRequests):
-        identity.invite_team_member(owner, staff_invited["id"])
+        identity.invite_contact(company.ws, "staff", company.customer, invited["id"])
+    assert [c.id for c in SignInCode.objects(contact_id=invited["id"], purpose="invitation",
+                                             revoked_at=None)] == [live.id]
+    # One admitted and handed over replaces it.
+    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 2)
+    identity.invite_contact(company.ws, "staff", company.customer, invited["id"])
+    assert SignInCode.objects.get(id=live.id).revoked_at is not None
+    assert SignInCode.objects(contact_id=invited["id"], purpose="invitation", revoked_at=None).count() == 1
+
+
+def test_an_invitation_notifications_would_not_take_leaves_the_old_one_working(identity: Any) -> None:
+    company = Company(identity)
+    invited = company.contact("Sam", "member")
+    identity.invite_contact(company.ws, "staff", company.customer, invited["id"])
+    [live] = SignInCode.objects(contact_id=invited["id"], purpose="invitation", revoked_at=None)
+    identity.notifications.email_contact.side_effect = Unavailable("The email could not be queued.")
+    with pytest.raises(Unavailable):
+        identity.invite_contact(company.ws, "staff", company.customer, invited["id"])
+    assert [c.id for c in SignInCode.objects(contact_id=invited["id"], purpose="invitation")] == [live.id]
+    assert SignInCode.objects.get(id=live.id).revoked_at is None
 
 
 def test_the_last_owner_can_be_neither_demoted_nor_removed_by_an_owner(identity: Any) -> None:
