@@ -219,7 +219,13 @@ def install_request_id(app: Flask) -> None:
         request_context.clear()
 
 
-def install_security_headers(app: Flask, *, no_store_prefixes: tuple[str, ...] = ("/",)) -> None:
+HSTS = "max-age=63072000; includeSubDomains"  # two years
+
+
+def install_security_headers(app: Flask, *, no_store_prefixes: tuple[str, ...] = ("/",),
+                             hsts: bool = False) -> None:
+    """The headers every answer carries; ``hsts`` (an app served over HTTPS): browsers
+    then never try it over plain HTTP again."""
     install_request_id(app)
     @app.before_request
     def _start_timer() -> None:
@@ -234,6 +240,8 @@ def install_security_headers(app: Flask, *, no_store_prefixes: tuple[str, ...] =
         headers["X-Frame-Options"] = "DENY"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if hsts:
+            headers["Strict-Transport-Security"] = HSTS
         if request.path.startswith(no_store_prefixes):
             headers["Cache-Control"] = "no-store"
         elapsed_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000

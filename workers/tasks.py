@@ -14,7 +14,7 @@ import random
 import threading
 from typing import Any, Protocol
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
 from porchlight.client import ServiceUnavailable
@@ -206,8 +206,20 @@ def _attachment(rpc: Rpc, workspace_id: str, attachment: dict[str, str]) -> byte
     return base64.b64decode(stored["content_b64"])
 
 
+class SecretArguments(Task):
+    """A task whose arguments hold secrets (an email's link and code). The service that
+    queues it gives Celery a stand-in to show (``argsrepr``); a retry — asked for by the
+    task or by ``autoretry_for`` — is shown with the same stand-in, never the arguments."""
+
+    def retry(self, *args: Any, **options: Any) -> Any:
+        shown = getattr(self.request, "argsrepr", None)
+        options.setdefault("argsrepr", shown or "(<hidden>)")
+        return super().retry(*args, **options)
+
+
 @shared_task(
     name="porchlight.deliver_email",
+    base=SecretArguments,
     bind=True,
     # notifications or documents did not answer: the email was not claimed, or its claim
     # stands and the next attempt finds it taken — either way no second copy.

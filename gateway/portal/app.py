@@ -13,9 +13,10 @@ import functools
 import logging
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -57,6 +58,40 @@ def money(minor: int, currency: str) -> str:
     return f"{currency} {format_minor(minor, currency)}"
 
 
+CROSS_SITE = "This form must be sent from the portal's own page."
+
+
+def install_same_origin_posts(app: Flask) -> None:
+    """Every POST must come from the portal's own pages, checked on what the browser says
+    and a page cannot forge: ``Sec-Fetch-Site`` (same-origin, or none for a typed address)
+    and ``Origin`` (this host, or the configured portal address; ``null`` says nothing). A
+    client that sends neither (curl, the tests' client) is left to the CSRF token, which
+    every form carries."""
+    configured = urlsplit(str(app.config.get("PORTAL_BASE_URL", ""))).netloc.lower()
+
+    @app.before_request
+    def _same_origin() -> Any:
+        if request.method != "POST":
+            return None
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            return _refuse_cross_site(f"Sec-Fetch-Site {site}")
+        # "null" is what a browser sends under our own Referrer-Policy: no-referrer; it says
+        # nothing either way, so Sec-Fetch-Site and the token decide.
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != "null":
+            host = urlsplit(origin).netloc.lower()
+            if host not in (request.host.lower(), configured):
+                return _refuse_cross_site(f"Origin {host}")
+        return None
+
+
+def _refuse_cross_site(what: str) -> Any:
+    log.warning("a POST to %s from another site was refused (%s)", request.path, what)
+    g.style_hashes = []
+    return render_template("portal/cross_site.html", message=CROSS_SITE), 403
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
@@ -76,7 +111,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         log.warning("PORCHLIGHT_SECRET_KEY is not set: using a random key; forms posted to "
                     "another gateway process will be refused. Set it in production.")
-    app.config["SESSION_COOKIE_SECURE"] = app.config["PORTAL_BASE_URL"].startswith("https://")
+    https = app.config["PORTAL_BASE_URL"].startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = https
+    if https:  # the cookie with the form token: no subdomain or plain-HTTP page can plant one
+        app.config["SESSION_COOKIE_NAME"] = "__Host-porchlight_portal"
     app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money, amount=amount)
     # Each form that asks for a command carries a one-time key: sent twice, it acts once.
     app.jinja_env.globals["form_key"] = request_context.new_form_key
@@ -92,7 +130,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(verify)
     app.register_blueprint(accounts)
     app.register_blueprint(team)
-    install_security_headers(app)
+    install_security_headers(app, hsts=https)
+    install_same_origin_posts(app)
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, request, session
 
 from gateway.web import amqp_client
 from porchlight.contracts.errors import Unauthorized
@@ -21,6 +21,8 @@ PLAIN_COOKIE = "porchlight_session"
 # On HTTPS the cookie is __Host- prefixed: Secure, no Domain, Path=/ — no subdomain or
 # plain-HTTP page can set or shadow it. Plain HTTP is for localhost only.
 SECURE_COOKIE = "__Host-porchlight_session"
+# Where Flask-WTF keeps the form token in Flask's (signed) session cookie.
+CSRF_FIELD = "csrf_token"
 
 
 def identity(method: str, *args: Any) -> Any:
@@ -40,6 +42,8 @@ def cookie_name() -> str:
 
 
 def set_session(response: Any, raw: str) -> Any:
+    # A new account, a new CSRF token: one planted before sign-in is worth nothing after.
+    session.pop(CSRF_FIELD, None)
     max_age = int(timedelta(days=get_settings().portal_session_max_days).total_seconds())
     response.set_cookie(cookie_name(), raw, max_age=max_age, secure=_secure(), httponly=True,
                         samesite="Lax", path="/")

@@ -9,6 +9,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from porchlight.contracts.clock import utcnow
 from tests.gateway.test_portal_answers import PNG
 from tests.mail import Worker
@@ -91,7 +93,9 @@ def test_the_link_page_changes_nothing_until_the_button_is_pressed(
     assert pressed.status_code == 303 and "porchlight_session=" in pressed.headers["Set-Cookie"]
     assert staff.get(contact_path).json["invitation_status"] == "accepted"
     assert portal.get("/portal").status_code == 200
-    again = portal.post(f"/portal/sign-in/{token}", data={"csrf_token": csrf(page.text)})
+    # (Signing in gave a new form token: the page's old one would be refused.)
+    again = portal.post(f"/portal/sign-in/{token}",
+                        data={"csrf_token": csrf(portal.get("/portal/profile").text)})
     assert again.status_code == 410 and "no longer valid" in again.text
 
 
@@ -176,9 +180,14 @@ def test_on_https_the_cookie_is_host_prefixed_and_secure(
         people(staff)
         client = app.test_client()
         signed = sign_in_by_code(client, worker, mail_server, "frances@northwind.example")
-        cookie = signed.headers["Set-Cookie"]
-        assert cookie.startswith("__Host-porchlight_session=")
+        cookies = signed.headers.getlist("Set-Cookie")
+        [cookie] = [c for c in cookies if c.startswith("__Host-porchlight_session=")]
         assert "Secure" in cookie and "Domain" not in cookie and "Path=/" in cookie
+        # The cookie with the form token is __Host- prefixed too, and served pages say HTTPS only.
+        first = app.test_client().get("/portal/sign-in")
+        assert first.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+        [form_cookie] = [c for c in first.headers.getlist("Set-Cookie") if "porchlight_portal=" in c]
+        assert form_cookie.startswith("__Host-porchlight_portal=") and "Secure" in form_cookie
     finally:
         if "porchlight_amqp" in app.extensions:
             app.extensions["porchlight_amqp"].close()
@@ -266,3 +275,50 @@ def test_a_reports_files_open_for_the_signed_in_contact_and_not_after_sign_out(
     assert fetched.status_code == 200 and fetched.data == png
     portal.post("/portal/sign-out", data={"csrf_token": csrf(page.text)})
     assert portal.get(file_url).status_code == 404
+
+
+def test_plain_http_for_localhost_sends_no_hsts(portal_app: Any) -> None:
+    assert "Strict-Transport-Security" not in portal_app.test_client().get("/portal/sign-in").headers
+
+
+def test_signing_in_gives_a_new_form_token(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    """A token planted before sign-in (a shared computer, a fixation) is worth nothing after."""
+    people(staff)
+    before = csrf(portal.get("/portal/sign-in").text)
+    sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
+    after = csrf(portal.get("/portal/profile").text)
+    assert after != before
+    refused = portal.post("/portal/sign-out", data={"csrf_token": before})
+    assert refused.status_code == 400  # the old token no longer passes
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://attacker.example"},
+    {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site for a form
+    {"Sec-Fetch-Site": "same-origin", "Origin": "https://attacker.example"},
+])
+def test_a_form_posted_from_another_site_is_refused_before_anything_runs(
+        portal: Any, headers: dict[str, str], caplog: Any) -> None:
+    form = portal.get("/portal/sign-in")
+    refused = portal.post("/portal/sign-in", headers=headers,
+                          data={"csrf_token": csrf(form.text), "email": "frances@northwind.example"})
+    assert refused.status_code == 403 and "only accepts forms sent from its own pages" in refused.text
+    assert "from another site was refused" in caplog.text
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+    {"Sec-Fetch-Site": "none"},  # typed or bookmarked
+    # What Chromium sends for our own forms: no-referrer makes the Origin "null".
+    {"Sec-Fetch-Site": "same-origin", "Origin": "null"},
+    {"Origin": "http://portal.test"},  # the configured address
+    {},  # curl and the like: left to the CSRF token
+])
+def test_a_form_from_the_portal_itself_goes_through(portal: Any, headers: dict[str, str]) -> None:
+    form = portal.get("/portal/sign-in")
+    answered = portal.post("/portal/sign-in", headers=headers,
+                           data={"csrf_token": csrf(form.text), "email": "nobody@example.org"})
+    assert answered.status_code == 200

@@ -351,3 +351,36 @@ def test_the_worker_runs_beat_only_where_its_settings_say_so():
     quiet = load_settings(worker_beat="false", log_format="json")
     assert worker_arguments(quiet, ["--hostname", "w@h"]) == [
         "--quiet", "worker", f"--loglevel={quiet.log_level}", "--hostname", "w@h"]
+
+
+@pytest.mark.parametrize("why", ["the mail server said later", "a service did not answer"])
+def test_a_retried_email_task_shows_the_stand_in_never_its_link(
+        why: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The retry is a new message: Celery would show its arguments — the link and the code —
+    unless it carries the first message's stand-in (L-13)."""
+    from celery.exceptions import Retry
+
+    from workers.tasks import deliver_email
+
+    secrets = {"link": "https://portal.example/portal/fsm/estimate/est_" + "7" * 40, "code": "123456"}
+    shown = "('e1', <secrets>)"
+
+    def deliver(*_args: Any, **_kwargs: Any) -> str:
+        if why == "a service did not answer":
+            raise ServiceUnavailable("notifications did not answer")
+        return "retry"
+
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks, "deliver", deliver)
+    monkeypatch.setattr(tasks, "amqp_client", lambda: None)
+    monkeypatch.setattr(deliver_email.app, "send_task", lambda *a, **options: sent.append(options))
+    deliver_email.push_request(id="t1", retries=0, args=["e1", secrets], kwargs={}, argsrepr=shown,
+                               called_directly=False, is_eager=False, delivery_info={})
+    try:
+        with pytest.raises(Retry):
+            deliver_email.run("e1", secrets)
+    finally:
+        deliver_email.pop_request()
+    [options] = sent
+    assert options["argsrepr"] == shown
+    assert secrets["link"] not in repr(options.get("argsrepr")) and "123456" not in repr(options["argsrepr"])
