@@ -86,7 +86,7 @@ class CertificateArtifact(Reply):
 class Certificate(Reply):
     """The public view of the evidence, for the verify pages: what was answered or signed,
     by whom, when, and the fingerprints to check a document against — never the IP
-    address, the device or the workspace."""
+    address, the device, the workspace or the signed content (its prices)."""
 
     certificate_id: CertificateId
     kind: Kind
@@ -95,7 +95,7 @@ class Certificate(Reply):
     revision: int = Field(ge=1)
     signer_name: str
     signed_at: Moment
-    snapshot_sha256: Sha256
-    snapshot: dict[str, Any]
+    snapshot_sha256: Sha256 = Field(description="The SHA-256 of what was signed; the content "
+                                    "itself stays with staff.")
     signature_svg: str | None
     artifacts: list[CertificateArtifact]

@@ -62,5 +62,10 @@ def portal_url(base_url: str, entity_type: str, raw: str) -> str:
     return base_url.rstrip("/") + PORTAL_PATHS[entity_type].format(token=raw)
 
 
+# A report's file link (signed, valid for minutes): as good as a token while it lives.
+FILE_LINK_IN_TEXT = re.compile(r"(/portal/files/)[^/\s?#\"']+")
+
+
 def redact(text: str) -> str:
-    return TOKEN_IN_TEXT.sub(lambda m: f"{m.group(1)}_[redacted]", text)
+    text = TOKEN_IN_TEXT.sub(lambda m: f"{m.group(1)}_[redacted]", text)
+    return FILE_LINK_IN_TEXT.sub(r"\1[redacted]", text)

@@ -70,7 +70,9 @@ def evidence_to_wire(evidence: Evidence) -> dict[str, Any]:
 def certificate_to_wire(evidence: Evidence, artifacts: list[Artifact]) -> dict[str, Any]:
     """The public view for verify pages. Built field by field — never by removing fields
     from the staff view — so the IP address, device and workspace stay private, and so
-    does any field added later until someone decides otherwise."""
+    does any field added later until someone decides otherwise. What was signed is named
+    (kind, record number, revision) and fingerprinted (``snapshot_sha256``), never shown:
+    its prices are the business's and its customer's."""
     return answer(CertificateReply, **{
         "certificate_id": evidence.certificate_id,
         "kind": evidence.kind,
@@ -80,7 +82,6 @@ def certificate_to_wire(evidence: Evidence, artifacts: list[Artifact]) -> dict[s
         "signer_name": evidence.signer_name,
         "signed_at": isoformat(evidence.signed_at),
         "snapshot_sha256": evidence.snapshot_sha256,
-        "snapshot": evidence.snapshot,
         "signature_svg": _signature_svg(evidence),
         "artifacts": [
             {"kind": a.kind, "sha256": a.sha256, "created_at": isoformat(a.created_at)}

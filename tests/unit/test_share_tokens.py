@@ -44,3 +44,10 @@ def test_redact_hides_tokens_in_text():
 def test_portal_urls_per_entity_type():
     assert share_tokens.portal_url("http://p/", "work_order", "wo_x") == "http://p/portal/fsm/wo_x"
     assert share_tokens.portal_url("http://p", "estimate", "est_x") == "http://p/portal/fsm/estimate/est_x"
+
+
+def test_a_reports_file_link_is_redacted_like_a_token() -> None:
+    signed = "WyJhYWFh.ZmlsZQ.Xy3-9_kq"  # what URLSafeTimedSerializer makes: letters, digits, . _ -
+    line = f"GET /portal/files/{signed} 200 3.1ms"
+    assert share_tokens.redact(line) == "GET /portal/files/[redacted] 200 3.1ms"
+    assert share_tokens.redact(f"/portal/files/{signed}?download=1") == "/portal/files/[redacted]?download=1"

@@ -223,14 +223,16 @@ def test_snapshots_are_kept_exactly_even_where_a_database_would_balk(signatures)
     assert signatures.get_certificate(evidence["certificate_id"])["snapshot_sha256"] == digest(snapshot)
 
 
-def test_the_public_certificate_hides_ip_device_and_workspace(signatures):
+def test_the_public_certificate_hides_ip_device_workspace_and_what_was_priced(signatures):
+    """Anyone with a certificate id may read it: it names the record and fingerprints what
+    was signed, but the content itself (prices included) stays with staff (L-17)."""
     evidence = sign(signatures, ip="198.51.100.23", user_agent="SecretPhone/1.0")
     certificate = signatures.get_certificate(evidence["certificate_id"])
     assert certificate == {
         "certificate_id": evidence["certificate_id"], "kind": "signature",
         "entity_type": "service_report", "entity_number": "SR-0007", "revision": 1,
         "signer_name": "Alex Morgan", "signed_at": evidence["signed_at"],
-        "snapshot_sha256": digest(SNAPSHOT), "snapshot": SNAPSHOT,
+        "snapshot_sha256": digest(SNAPSHOT),
         "signature_svg": evidence["signature_svg"], "artifacts": [],
     }
     text = str(certificate)
