@@ -23,19 +23,44 @@ def form() -> Any:
     return render_template("portal/verify.html")
 
 
+# A signed report's PDF is tens of kilobytes; anything far bigger is not one of ours.
+VERIFY_MAX_BYTES = 5 * 1024 * 1024
+TOO_BIG = "That file is larger than any signed PDF we make (5 MB at most); choose the signed PDF."
+_CHUNK = 64 * 1024
+
+
 @bp.post("/verify")
 def check_pdf() -> Any:
     g.style_hashes = []
-    upload = request.files.get("document")
-    content = upload.read() if upload else b""
-    if not content:
+    # Refused before the body is read when the request says it is too big.
+    if (request.content_length or 0) > VERIFY_MAX_BYTES + _CHUNK:
+        return render_template("portal/verify.html", error=TOO_BIG), 413
+    size, digest = _hash_upload()
+    if size > VERIFY_MAX_BYTES:
+        return render_template("portal/verify.html", error=TOO_BIG), 413
+    if not size:
         return render_template("portal/verify.html", error="Choose the signed PDF to check."), 422
-    digest = hashlib.sha256(content).hexdigest()
     try:
         certificate = amqp_client(current_app).call("signatures", "find_certificate_by_artifact", digest)
     except NotFound:
         return render_template("portal/verify.html", digest=digest, matched=False), 200
     return render_template("portal/certificate.html", cert=certificate, digest=digest, matched=True)
+
+
+def _hash_upload() -> tuple[int, str]:
+    """The uploaded document's size and SHA-256, hashed as it is read; reading stops past
+    VERIFY_MAX_BYTES. The upload's file is closed either way."""
+    upload = request.files.get("document")
+    if upload is None:
+        return 0, ""
+    hashed, size = hashlib.sha256(), 0
+    try:
+        while size <= VERIFY_MAX_BYTES and (chunk := upload.stream.read(_CHUNK)):
+            size += len(chunk)
+            hashed.update(chunk)
+    finally:
+        upload.close()
+    return size, hashed.hexdigest()
 
 
 @bp.get("/verify/<certificate_id>")

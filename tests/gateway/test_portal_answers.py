@@ -255,6 +255,33 @@ def test_verify_a_certificate_and_a_pdf_byte_for_byte(staff, portal, rpc):
     assert portal.get("/verify/not-a-certificate").status_code == 404
 
 
+# The limit is lowered for the test: Flask's test client spools a body over 500 kB to a
+# temporary file it never closes, which the warnings-as-errors setting would report.
+LIMIT = 4096
+
+
+@pytest.mark.parametrize("size", [
+    LIMIT + 1,  # the request looks small enough: refused while it is read and hashed
+    LIMIT + 200 * 1024,  # the request says it is too big: refused before it is read
+])
+def test_verify_refuses_a_file_bigger_than_any_signed_pdf_without_asking_anyone(
+        portal, size, monkeypatch):
+    from gateway.portal import verify
+
+    monkeypatch.setattr(verify, "VERIFY_MAX_BYTES", LIMIT)
+    asked = []
+    monkeypatch.setattr(verify, "amqp_client", lambda app: asked.append(app))
+    form = portal.get("/verify").get_data(as_text=True)
+    refused = portal.post("/verify", data={"csrf_token": csrf(form),
+                                           "document": (io.BytesIO(b"%PDF" + b"x" * (size - 4)), "big.pdf")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 413 and "5 MB at most" in refused.get_data(as_text=True)
+    assert asked == []
+    empty = portal.post("/verify", data={"csrf_token": csrf(form), "document": (io.BytesIO(b""), "none.pdf")},
+                        content_type="multipart/form-data")
+    assert empty.status_code == 422 and "Choose the signed PDF" in empty.get_data(as_text=True)
+
+
 # -- sending again replaces the link ---------------------------------------------------
 def test_sending_an_estimate_again_replaces_its_link(staff, portal):
     first = sent_estimate(staff)
