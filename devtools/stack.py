@@ -56,7 +56,26 @@ def _secret_key() -> str | None:
     return key.get_secret_value() if key else None
 
 
-def _free_port(host: str) -> int:
+# Ports for the children are picked below the kernel's ephemeral range: a port the OS
+# hands out for port 0 is an ephemeral one, and an outbound connection of any process (a
+# client reaching the broker) can take it between our pick and the child's own bind.
+_PICK_FROM = 20000
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on, outside the ephemeral range when there is room below it."""
+    top = _ephemeral_start() - 1
+    for _ in range(200 if top > _PICK_FROM else 0):
+        port = secrets.randbelow(top - _PICK_FROM) + _PICK_FROM
+        if _port_free(host, port):
+            return port
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
@@ -157,11 +176,11 @@ class Stack:
     def ops_url(self, name: str) -> str:
         """The ops endpoint of process ``name`` (a service, ``worker``, ``portal`` or ``admin``)."""
         if name not in self.ops_ports:
-            self.ops_ports[name] = _free_port(self.host)
+            self.ops_ports[name] = free_port(self.host)
         elif self._stopped(name) and not _port_free(self.host, self.ops_ports[name]):
             # Its process stopped and something else (an outgoing connection's ephemeral
             # port, another stack) took the port meanwhile: the restart gets a new one.
-            self.ops_ports[name] = _free_port(self.host)
+            self.ops_ports[name] = free_port(self.host)
         return f"http://{self.host}:{self.ops_ports[name]}"
 
     def env(self, name: str | None = None) -> dict[str, str]:
@@ -265,7 +284,7 @@ class Stack:
             wanted = any(self.replicas.get(kind, 1) > 1 for kind in SERVICES)
         if wanted and self.store is None and get_settings().mongodb_uri is None:
             # On loopback whatever ``host`` the gateways get: the store has no authentication.
-            port = _free_port("127.0.0.1")
+            port = free_port("127.0.0.1")
             self.store = store_server.start("127.0.0.1", port, self.log_dir / "store.log")
             self.store_uri = f"mongodb://127.0.0.1:{port}/"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 import requests
 
 from devtools.broker import IsolatedVhost, ensure_broker
-from devtools.stack import ROOT, Stack
+from devtools.stack import ROOT, Stack, free_port
 from porchlight.runtime.settings import get_settings
 from tests.staff import OverHttp, StaffApi
 
@@ -58,10 +57,6 @@ def json_lines(log: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

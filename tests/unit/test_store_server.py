@@ -21,9 +21,8 @@ from pymongo.errors import AutoReconnect, BulkWriteError, DuplicateKeyError, Ope
 from pymongo.write_concern import WriteConcern
 
 from devtools import store_server
-from devtools.stack import ROOT, Stack
+from devtools.stack import ROOT, Stack, free_port
 from porchlight.kit import storage
-from tests.running_stack import free_port
 
 
 @pytest.fixture(scope="module")
