@@ -23,6 +23,7 @@ reminder and the report's signed copy, which documents hands to notifications it
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,23 +106,19 @@ class CustomerMailRpc(DocumentsDependencies):
     def _email_signed_copy(self, workspace_id: str, report_id: str) -> bool:
         """Hand the signed copy (with its PDF) to notifications, once; False when it is not
         due or notifications did not take it — the sweep then tries again."""
-        reports = self.repo.service_reports
-        report = reports.claim_signed_copy(workspace_id, report_id, utcnow())
+        report = self.repo.service_reports.claim_signed_copy(workspace_id, report_id, utcnow())
         if report is None:  # not chosen, no PDF yet, or already handed over
             return False
-        try:
+
+        def send() -> dict[str, Any]:
             work_order = self.repo.work_orders.find(workspace_id, report.work_order_id)
-            emailed = email(self.notifications, workspace_id, "system", "service_report_signed_copy",
-                            f"service_report_signed_copy:{report_id}",
-                            record("service_report", service_report_to_wire(report, None),
-                                   work_order and work_order.customer_id))
-        except Exception:
-            reports.release_signed_copy(workspace_id, report_id)
-            raise
-        if emailed["status"] == "unavailable":
-            reports.release_signed_copy(workspace_id, report_id)
-            return False
-        return emailed["status"] == "queued"
+            return email(self.notifications, workspace_id, "system", "service_report_signed_copy",
+                         f"service_report_signed_copy:{report_id}",
+                         record("service_report", service_report_to_wire(report, None),
+                                work_order and work_order.customer_id))
+
+        return _claimed_send(send, lambda: self.repo.service_reports.release_signed_copy(
+            workspace_id, report_id))
 
     def _remind(self, estimate: Estimate) -> bool:
         """One reminder for the estimate's revision, with a link of its own (the one first
@@ -130,18 +127,19 @@ class CustomerMailRpc(DocumentsDependencies):
         estimates = self.repo.estimates
         if estimates.claim_reminder(workspace_id, estimate_id, estimate.revision) is None:
             return False
-        try:
+
+        def send() -> dict[str, Any]:
             minted = link(self.sharing, workspace_id, "system", "estimate", estimate_id,
                           estimate.expires_at, replace=False)
             emailed = email(self.notifications, workspace_id, "system", "estimate_reminder",
                             f"estimate_reminder:{estimate_id}:{estimate.revision}",
                             record("estimate", estimate_to_wire(estimate)), minted=minted)
             if emailed["status"] == "unavailable":
-                raise Unavailable(MAIL_UNAVAILABLE)
-        except Exception:
-            estimates.release_reminder(workspace_id, estimate_id, estimate.revision)
-            raise
-        return emailed["status"] == "queued"
+                raise Unavailable(MAIL_UNAVAILABLE)  # the sweep logs which neighbour it was
+            return emailed
+
+        return _claimed_send(send, lambda: estimates.release_reminder(
+            workspace_id, estimate_id, estimate.revision))
 
     @rpc
     def send_due_emails(self) -> dict[str, int]:
@@ -163,3 +161,18 @@ class CustomerMailRpc(DocumentsDependencies):
             except Exception:  # noqa: BLE001 - logged; the next sweep tries again
                 log.exception("no signed copy for report %s", report.id)
         return counts
+
+
+def _claimed_send(send: Callable[[], dict[str, Any]], release: Callable[[], object]) -> bool:
+    """Hand over an email its record's claim was taken for: whether it was queued. When it
+    did not go — an error, or notifications did not answer — the claim is released, so the
+    next sweep sends it; an error is raised on."""
+    try:
+        emailed = send()
+    except Exception:
+        release()
+        raise
+    if emailed["status"] == "unavailable":
+        release()
+        return False
+    return emailed["status"] == "queued"
