@@ -14,7 +14,11 @@ thirty sign-ins at once once took identity down until it was restarted. So:
   nobody waits for its answer, so it cannot hold a worker. The queue is durable and the
   request has no expiry: the command runs when the service is back. Use it for work the
   caller's answer does not depend on (an email to queue), and where waiting would make a
-  circle.
+  circle. ``RpcHandover(service, after_answer=True)`` holds the commands until the worker's
+  own answer has been sent, and drops them if the worker failed: work that must not start
+  before the answer leaves (a sign-in's email, whose cost would tell a known address from
+  an unknown one). The answer cannot change any more by then, so a refused publish (the
+  broker gone, say) is only logged: raised there, it would stop the whole container.
 
 Each provider checks at start that its edge is declared in
 ``porchlight.contracts.calls.SERVICE_CALLS`` (waits) or ``SERVICE_HANDOVERS`` (no wait) —
@@ -69,6 +73,9 @@ class _BoundedProxy(RpcProxy):
     def get_dependency(self, worker_ctx: Any) -> Neighbour:
         return Neighbour(self, worker_ctx)
 
+    def call(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict) -> Any:
+        return self.publish(worker_ctx, method, args, kwargs)
+
     def publish(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict) -> Any:
         """Send the request and, for a call, wait for the answer — all within ``timeout``."""
         proxy = MethodProxy(worker_ctx, self.target_service, method, self.rpc_reply_listener,
@@ -107,8 +114,34 @@ class RpcHandover(_BoundedProxy):
 
     waits = False
 
-    def __init__(self, target_service: str, *, timeout: float, refusal: str) -> None:
+    def __init__(self, target_service: str, *, timeout: float, refusal: str,
+                 after_answer: bool = False) -> None:
         super().__init__(target_service, timeout=timeout, refusal=refusal)
+        self.after_answer = after_answer
+        self._held: dict[Any, list[tuple[str, tuple, dict]]] = {}
+
+    def call(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict) -> Any:
+        if not self.after_answer:
+            return self.publish(worker_ctx, method, args, kwargs)
+        self._held.setdefault(worker_ctx, []).append((method, args, kwargs))
+        return None
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        """nameko calls this once the worker's answer is sent: the held commands go now,
+        unless the worker failed."""
+        held = self._held.pop(worker_ctx, [])
+        if exc_info is not None:
+            return
+        for method, args, kwargs in held:
+            try:
+                self.publish(worker_ctx, method, args, kwargs)
+            except Exception:  # noqa: BLE001 - raised here, it would stop the whole container
+                log.exception("%s.%s was not handed over after the answer; it will not run",
+                              self.target_service, method)
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        self._held.pop(worker_ctx, None)
+        super().worker_teardown(worker_ctx)
 
 
 class Neighbour:
@@ -123,7 +156,7 @@ class Neighbour:
             raise AttributeError(method)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return self._provider.publish(self._worker_ctx, method, args, kwargs)
+            return self._provider.call(self._worker_ctx, method, args, kwargs)
 
         call.__name__ = method
         return call

@@ -79,10 +79,12 @@ class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Obser
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)
     dispatch = EventDispatcher()
     # Invitation and sign-in emails go to notifications without waiting for it, and a
-    # sign-in request finishes on identity's own queue (see ``sign_in_rpc``).
+    # sign-in request finishes on identity's own queue once its answer has gone (see
+    # ``sign_in_rpc``).
     notifications = RpcHandover("notifications", timeout=HANDOVER_TIMEOUT,
                                 refusal=NOTIFICATIONS_UNAVAILABLE)
-    later = RpcHandover("identity", timeout=HANDOVER_TIMEOUT, refusal=SIGN_IN_UNAVAILABLE)
+    later = RpcHandover("identity", timeout=HANDOVER_TIMEOUT, refusal=SIGN_IN_UNAVAILABLE,
+                        after_answer=True)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def create_workspace(self, data: dict, actor: str = "cli") -> dict[str, Any]:

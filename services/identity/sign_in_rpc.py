@@ -57,8 +57,11 @@ class SignInRpc:
 
     def _email_everyone(self, address: str, ip: str | None, purpose: str) -> None:
         """Count the request against the limits, then hand the rest to this service's own
-        queue: whose address it is is looked up after the answer, so a known address and
-        an unknown one cost the asker the same work and the same time."""
+        queue once the answer has been sent: whose address it is is looked up after the
+        answer, so a known address and an unknown one cost the asker the same work and the
+        same time (work started before the answer left would slow it, on a known address
+        only). Were the broker to refuse the hand-over then, the asker (already told "sent")
+        gets no email and asks again."""
         self.repo.accounts.count_attempt(limits(address, ip), utcnow())
         self.later.email_sign_in(address, purpose)
 

@@ -75,6 +75,34 @@ class Sender:
         return "handed over"
 
 
+class HoldingSender:
+    """Hands over both ways: ``now`` at once, ``later`` once its answer has been sent."""
+
+    name = "identity"
+    now = RpcHandover("notifications", timeout=BOUND, refusal=REFUSAL)
+    later = RpcHandover("notifications", timeout=BOUND, refusal=REFUSAL, after_answer=True)
+    release = Event()
+    waiting = False
+
+    @rpc
+    def send_after(self, word: str, marker: str) -> str:
+        self.later.note(word)
+        self.now.note(marker)
+        HoldingSender.waiting = True
+        HoldingSender.release.wait()
+        return "answered"
+
+    @rpc
+    def send_unpublishable(self) -> str:
+        self.later.note(object())  # the publish after the answer fails: no serializer takes it
+        return "answered"
+
+    @rpc
+    def send_then_fail(self, word: str) -> None:
+        self.later.note(word)
+        raise RuntimeError("the command failed after handing over")
+
+
 class Receiver(Neighbour):
     name = "notifications"
 
@@ -84,7 +112,11 @@ def fresh_neighbour() -> Any:
     Neighbour.release = Event()
     Neighbour.ran = []
     Neighbour.hanging = False
+    HoldingSender.release = Event()
+    HoldingSender.waiting = False
     yield
+    if not HoldingSender.release.ready():
+        HoldingSender.release.send(None)
     if not Neighbour.release.ready():
         Neighbour.release.send(None)  # let a blocked worker finish so its container stops
 
@@ -148,6 +180,46 @@ def test_a_handover_returns_at_once_and_the_command_runs_when_the_neighbour_is_f
     Neighbour.release.send(None)
     busy.wait()
     wait_for(lambda: Neighbour.ran == ["queued"])
+
+
+def test_a_handover_after_the_answer_goes_only_once_the_worker_has_answered(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    """The receiver has one worker, so it runs its commands in the order they were
+    published: had "held" gone when it was handed over, it would run before "marker"."""
+    start(container_factory, service_config, Receiver, workers=1)
+    start(container_factory, service_config, HoldingSender)
+    answer = eventlet.spawn(rpc_client.call, "identity", "send_after", "held", "marker")
+    wait_for(lambda: HoldingSender.waiting)
+    wait_for(lambda: Neighbour.ran == ["marker"])  # "held" was not published first
+    assert not answer.dead
+    HoldingSender.release.send(None)
+    assert answer.wait() == "answered"
+    wait_for(lambda: Neighbour.ran == ["marker", "held"])
+
+
+def test_a_handover_after_the_answer_is_dropped_when_the_worker_fails(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    start(container_factory, service_config, Receiver, workers=1)
+    start(container_factory, service_config, HoldingSender)
+    with pytest.raises(Exception, match="failed after handing over"):
+        rpc_client.call("identity", "send_then_fail", "dropped")
+    HoldingSender.release.send(None)  # the next command answers at once
+    assert rpc_client.call("identity", "send_after", "held", "marker") == "answered"
+    # In order on the receiver's queue: "dropped", had it gone, would have run first.
+    wait_for(lambda: Neighbour.ran == ["marker", "held"])
+
+
+def test_a_handover_that_fails_after_the_answer_does_not_stop_the_service(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    """After the answer nothing can tell the caller; an error raised there would end the
+    container (the broker gone for a moment once stopped identity this way)."""
+    start(container_factory, service_config, Receiver, workers=1)
+    sender = start(container_factory, service_config, HoldingSender)
+    assert rpc_client.call("identity", "send_unpublishable") == "answered"
+    HoldingSender.release.send(None)
+    assert rpc_client.call("identity", "send_after", "held", "marker") == "answered"
+    wait_for(lambda: Neighbour.ran == ["marker", "held"])
+    assert not sender._died.ready()
 
 
 def test_an_edge_the_call_graph_does_not_declare_refuses_to_start(
