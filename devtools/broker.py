@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from kombu import Connection
 
-from porchlight.operator.broker_access import COMPONENTS, definitions, user_name
+from porchlight.operator.broker_access import COMPONENTS, definitions, exchange_definitions, user_name
 from porchlight.runtime.settings import redact_uri
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,19 @@ def ensure_broker(uri: str, *, wait: float = 90.0) -> None:
     )
 
 
+def declare_shared_exchanges(uri: str) -> None:
+    """Declare the exchanges every process shares, as the user of ``uri`` (who needs the
+    right to): what ``porchlight broker-users`` does in production, for a vhost of the
+    tests or of ``make run``. No Porchlight process declares them itself."""
+    parts = urlsplit(uri)
+    vhost = unquote(parts.path[1:]) if len(parts.path) > 1 else "/"
+    with Connection(uri, connect_timeout=10) as conn:
+        channel = conn.channel()
+        for exchange in exchange_definitions(vhost):
+            channel.exchange_declare(exchange["name"], exchange["type"], durable=exchange["durable"],
+                                     auto_delete=exchange["auto_delete"])
+
+
 class IsolatedVhost:
     """A RabbitMQ virtual host made for one test run and deleted after it, so queues of
     concurrent runs on the same broker never meet. Needs ``rabbitmqctl`` (a local broker);
@@ -105,6 +118,7 @@ class IsolatedVhost:
         ctl = shutil.which("rabbitmqctl")
         if ctl is None or not _is_local(self.base_uri):
             log.warning("no rabbitmqctl for %s: tests share its default vhost", redact_uri(self.base_uri))
+            declare_shared_exchanges(self.base_uri)
             return self.base_uri
         name = f"porchlight-test-{uuid.uuid4().hex[:12]}"
         user = urlsplit(self.base_uri).username or "guest"
@@ -116,7 +130,9 @@ class IsolatedVhost:
         )
         self.name = name
         parts = urlsplit(self.base_uri)
-        return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
+        uri = urlunsplit(parts._replace(path="/" + quote(name, safe="")))
+        declare_shared_exchanges(uri)
+        return uri
 
     def __exit__(self, *exc: object) -> None:
         if self.name:

@@ -32,8 +32,9 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from devtools import store_server
-from devtools.broker import ProcessUsers
+from devtools.broker import ProcessUsers, declare_shared_exchanges
 from devtools.mail_server import MailServer
+from porchlight.kit import grants
 from porchlight.runtime.settings import get_settings, nameko_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,11 @@ WORKER = "worker"
 
 def _secret_key() -> str | None:
     key = get_settings().secret_key
+    return key.get_secret_value() if key else None
+
+
+def _grant_key() -> str | None:
+    key = get_settings().grant_key
     return key.get_secret_value() if key else None
 
 
@@ -120,6 +126,8 @@ class Stack:
     rpc_timeout: float = field(default_factory=lambda: get_settings().rpc_timeout)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     secret_key: str = field(default_factory=lambda: _secret_key() or secrets.token_hex(32))
+    # Held by the services that sign and check customers' grants, and by no other process.
+    grant_key: str = field(default_factory=lambda: _grant_key() or secrets.token_hex(32))
     # Run a local mail server for the worker: None (the default) only when
     # PORCHLIGHT_SMTP_URL names no server; True always (the tests: never a real one).
     local_mail: bool | None = None
@@ -217,6 +225,9 @@ class Stack:
             env["PORCHLIGHT_LOG_FORMAT"] = self.log_format
         if name not in SERVICES:
             env.pop("PORCHLIGHT_MONGODB_URI", None)  # only the services own data, as in deploy/
+        env.pop("PORCHLIGHT_GRANT_KEY", None)
+        if name in grants.HOLDERS:
+            env["PORCHLIGHT_GRANT_KEY"] = self.grant_key
         if name in SERVICES:
             if self.store_uri:
                 env["PORCHLIGHT_MONGODB_URI"] = self.store_uri
@@ -300,6 +311,8 @@ class Stack:
             self.start_store()  # before the services, which are given its address
             if self.users is None:
                 self.users = ProcessUsers(self.amqp_uri).create()
+            # As broker-users does in production: no process may declare them itself.
+            declare_shared_exchanges(nameko_config(self.amqp_uri)["AMQP_URI"])
             names = self.process_names()
             for name in names:
                 self.start_process(name)

@@ -5,6 +5,7 @@ both gateways on Flask's test client, and ``staff`` — a workspace's staff on t
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,9 @@ from tests.staff import InProcess, StaffApi
 # and the services' settings (sharing puts it in every link it mints) agree.
 PORTAL_BASE_URL = "http://portal.test"
 os.environ.setdefault(env_name("portal_base_url"), PORTAL_BASE_URL)
+# The key of customers' grants (porchlight.kit.grants): the in-process services share the
+# test process's; a stack hands it to the holders only.
+os.environ.setdefault(env_name("grant_key"), secrets.token_hex(32))
 get_settings.cache_clear()
 
 
@@ -55,6 +59,7 @@ def service_config(broker_uri: str) -> dict[str, Any]:
     return {
         "AMQP_URI": broker_uri,
         "serializer": "json",
+        "DECLARE_EVENT_EXCHANGES": False,  # as config.yml: declared once, with the vhost
         "MONGODB_DB_PREFIX": f"test_{uuid.uuid4().hex[:10]}_",
         "MONGODB_DROP_ON_STOP": True,
     }

@@ -246,8 +246,7 @@ def sign_out() -> Any:
 # -- the signed-in pages ----------------------------------------------------------------
 def _records() -> dict[str, Any]:
     account = g.account
-    return links.documents("customer_records", account["workspace_id"], account["customer"]["id"],
-                           account["contact"]["role"])
+    return links.documents("customer_records", account["capability"])
 
 
 @bp.get("/portal")
@@ -266,12 +265,12 @@ def dashboard() -> Any:
 
 def _grant(entity_type: str, record_id: str) -> dict[str, Any]:
     """What the signed-in contact may do with one of their customer's records, decided by
-    documents from their customer and role (a member gets no estimate at all); another
-    customer's record is the 404 page."""
+    documents from the session's capability (a member gets no estimate at all); another
+    customer's record is the 404 page. The record is then read and answered on the same
+    capability."""
     account = g.account
-    grant = links.documents("customer_record_grant", account["workspace_id"], account["customer"]["id"],
-                            account["contact"]["role"], entity_type, record_id)
-    return {**grant, "contact_id": account["contact"]["id"]}
+    grant = links.documents("customer_record_grant", account["capability"], entity_type, record_id)
+    return {**grant, "contact_id": account["contact"]["id"], "capability": account["capability"]}
 
 
 @bp.get("/portal/work-orders/<work_order_id>")

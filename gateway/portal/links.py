@@ -127,7 +127,7 @@ def answer_estimate(grant: dict[str, Any], back: str, **extra: Any) -> Any:
         **customer_context(),
     }
     try:
-        documents("respond_to_estimate", grant["workspace_id"], grant["entity_id"], data)
+        documents("respond_to_estimate", grant["capability"], grant["entity_id"], data)
     except StaleRevision as exc:
         answered("estimate", grant)  # the page this process holds is the old revision
         return estimate_page(grant, include, status=409, error=exc.message, **extra)
@@ -145,12 +145,14 @@ def answer_estimate(grant: dict[str, Any], back: str, **extra: Any) -> Any:
 def _file_links(grant: dict[str, Any], attachments: list[dict[str, Any]]) -> dict[str, str]:
     """Short-lived links for the report's files: signed, expiring, naming no share token
     or session — only the id of the link or of the contact that showed them, which must
-    still hold when a file is fetched."""
+    still hold when a file is fetched. A link's carries the link's capability, for
+    documents; a contact's session gives a fresh one when the file is fetched."""
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
+    by_link = grant.get("share_token_id") is not None
     return {
         a["id"]: url_for("links.file", signed=signer.dumps(
             [grant["workspace_id"], grant["entity_id"], a["id"], grant.get("share_token_id"),
-             grant.get("contact_id")]))
+             grant.get("contact_id"), grant["capability"] if by_link else None]))
         for a in attachments
     }
 
@@ -184,7 +186,7 @@ def sign_report(grant: dict[str, Any], back: str, **extra: Any) -> Any:
         **customer_context(),
     }
     try:
-        documents("sign_service_report", grant["workspace_id"], grant["entity_id"], data)
+        documents("sign_service_report", grant["capability"], grant["entity_id"], data)
     except Conflict:
         answered("service_report", grant)  # already signed: the page shows by whom and when
     except InvalidInput as exc:
@@ -199,7 +201,7 @@ def sign_report(grant: dict[str, Any], back: str, **extra: Any) -> Any:
 def file(signed: str) -> Any:
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
     try:
-        workspace_id, report_id, file_id, share_token_id, contact_id = signer.loads(
+        workspace_id, report_id, file_id, share_token_id, contact_id, capability = signer.loads(
             signed, max_age=int(current_app.config["FILE_LINK_SECONDS"]))
     except (BadSignature, ValueError, TypeError):
         raise NotFound("Unknown link.") from None
@@ -212,8 +214,8 @@ def file(signed: str) -> Any:
         account = current_account()
         if account is None or account["contact"]["id"] != contact_id:
             raise NotFound("Unknown link.")
-    documents("report_has_file", workspace_id, report_id, file_id)
-    stored = documents("open_file", workspace_id, file_id)
+        capability = account["capability"]
+    stored = documents("open_report_file", capability, report_id, file_id)
     inline = stored["content_type"].startswith("image/")
     disposition = "inline" if inline else "attachment"
     return Response(base64.b64decode(stored["content_b64"]), mimetype=stored["content_type"], headers={

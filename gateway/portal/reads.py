@@ -13,7 +13,7 @@ import atexit
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -101,6 +101,19 @@ class Views:
         self.flush()
 
 
+# A link's grant kept in memory is asked for again this long before its capability ends, so
+# the capability a page hands on (to its file links, to an answer) still has that long: as
+# long as a file link lives by default (PORCHLIGHT_FILE_LINK_SECONDS).
+CAPABILITY_MARGIN = timedelta(minutes=10)
+
+
+def _kept_until(grant: dict[str, Any]) -> datetime:
+    """How long a link's grant may be kept: until the link ends, and never past its
+    capability's end (less the margin)."""
+    ends = grant["capability_expires_at"] - CAPABILITY_MARGIN
+    return min(ends, grant["expires_at"]) if grant["expires_at"] is not None else ends
+
+
 def _open_until(view: dict[str, Any]) -> datetime | None:
     return parse_iso(view["open_until"]) if view.get("open_until") else None
 
@@ -142,7 +155,7 @@ class PortalReads:
         if link is None:
             link = self.model.fill(
                 key, lambda grant: (("share_token", grant["share_token_id"]),),
-                lambda: self._ask_sharing(raw, entity_type, "view"), until=lambda grant: grant["expires_at"])
+                lambda: self._ask_sharing(raw, entity_type, "view"), until=_kept_until)
         else:
             self.views.count(link["share_token_id"])
         if link["expires_at"] is not None and link["expires_at"] <= self._now():
@@ -159,15 +172,18 @@ class PortalReads:
     def _ask_sharing(self, raw: str, entity_type: str, permission: str) -> dict[str, Any]:
         grant = self.client.call("sharing", "resolve_token", raw, entity_type, permission)
         expires_at = grant.get("expires_at")
-        return {**grant, "expires_at": parse_iso(expires_at) if expires_at else None}
+        return {**grant, "expires_at": parse_iso(expires_at) if expires_at else None,
+                "capability_expires_at": parse_iso(grant["capability_expires_at"])}
 
     # -- records -------------------------------------------------------------------------
     def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,
                 until: Callable[[Any], datetime | None] | None = None) -> Any:
+        """A record as its customer sees it: from memory, or from documents on the grant's
+        capability (documents decides from that alone what the grant may see)."""
         workspace_id, record_id = grant["workspace_id"], grant["entity_id"]
         return self.model.fetch(
             (kind, workspace_id, record_id, *args), lambda _: ((kind, record_id),),
-            lambda: self.client.call("documents", method, workspace_id, record_id, *args), until)
+            lambda: self.client.call("documents", method, grant["capability"], record_id, *args), until)
 
     def work_order(self, grant: dict[str, Any]) -> dict[str, Any]:
         return self._record("work_order", grant, "get_work_order_for_customer")

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractQueue
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
@@ -123,10 +122,8 @@ class EventSubscriptions(Connection):
                         continue
                     exchange = self._event_exchanges.get(service)
                     if exchange is None:
-                        # Exactly as nameko declares it, or the declaration would conflict.
-                        exchange = await self._channel.declare_exchange(
-                            f"{service}.events", aio_pika.ExchangeType.TOPIC, durable=True, auto_delete=False
-                        )
+                        # Declared once with the broker's users; this process only checks it.
+                        exchange = await self._channel.declare_exchange(f"{service}.events", passive=True)
                         self._event_exchanges[service] = exchange
                     await self._event_queue.bind(exchange, routing_key=topic)
                     self._bound.add((service, topic))

@@ -21,6 +21,7 @@ from nameko.exceptions import deserialize
 
 import porchlight.contracts.errors  # noqa: F401 - registers the typed errors that deserialize() knows
 from porchlight.client.connection import BrokerRefused, Connection, ServiceUnavailable
+from porchlight.contracts.calls import reply_key
 from porchlight.runtime import request_context
 
 log = logging.getLogger(__name__)
@@ -49,14 +50,15 @@ class RpcCalls(Connection):
     def _reset_parts(self) -> None:
         super()._reset_parts()
         self._rpc_exchange: AbstractExchange | None = None
-        self._reply_key = uuid.uuid4().hex
+        self._reply_key = reply_key(self.name, uuid.uuid4().hex)
         self._pending: dict[str, _Pending] = {}
 
     async def _opened(self, channel: AbstractRobustChannel) -> None:
         await super()._opened(channel)
-        rpc_exchange = await channel.declare_exchange(RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        # Declared once with the broker's users; this process may only check it is there.
+        rpc_exchange = await channel.declare_exchange(RPC_EXCHANGE, passive=True)
         reply_queue = await channel.declare_queue(
-            f"rpc.reply-{self.name}-{self._reply_key}", exclusive=True, auto_delete=True
+            f"rpc.reply-{self.name}-{self._reply_key.rsplit('.', 1)[1]}", exclusive=True, auto_delete=True
         )
         # robust=True (the default): aio-pika redeclares the queue under the same name
         # after a reconnection, binds it again and restarts the consumer.

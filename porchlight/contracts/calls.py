@@ -59,8 +59,8 @@ RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "documents": (
             "customer_record_grant", "customer_records", "get_estimate_for_customer",
-            "get_service_report_for_customer", "get_work_order_for_customer", "open_file",
-            "report_has_file", "respond_to_estimate", "sign_service_report",
+            "get_service_report_for_customer", "get_work_order_for_customer", "open_report_file",
+            "respond_to_estimate", "sign_service_report",
         ),
         "sharing": ("check_token", "record_views", "resolve_token"),
         "signatures": ("find_certificate_by_artifact", "get_certificate"),
@@ -85,3 +85,10 @@ RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
+
+
+def reply_key(owner: str, unique: str) -> str:
+    """The routing key a process's answers come back under on ``nameko-rpc``:
+    ``reply.<owner>.<unique>``, ``owner`` a service's name or a client's ``name``. The
+    broker lets each process bind only its own (``porchlight.operator.broker_access``)."""
+    return f"reply.{owner}.{unique}"

@@ -39,6 +39,7 @@ from nameko.rpc import MethodProxy, RpcProxy
 
 from porchlight.contracts.calls import SERVICE_CALLS, SERVICE_HANDOVERS
 from porchlight.contracts.errors import Unavailable
+from porchlight.kit.service_rpc import OwnReplyListener
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,11 @@ def _check_declared(caller: str, target: str, graph: dict[str, tuple[str, ...]],
 
 
 class _BoundedProxy(RpcProxy):
-    """What both kinds share: a target, a bound in seconds, the refusal's words."""
+    """What both kinds share: a target, a bound in seconds, the refusal's words, and
+    answers under this service's own reply keys."""
 
     waits = True
+    rpc_reply_listener = OwnReplyListener()
 
     def __init__(self, target_service: str, *, timeout: float, refusal: str, **options: Any) -> None:
         if timeout <= 0:

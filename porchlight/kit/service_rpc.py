@@ -1,5 +1,11 @@
 """The ``@rpc`` every Porchlight service uses: nameko's, with replies that outlive a short
-broker outage instead of taking the whole service down.
+broker outage instead of taking the whole service down, on an exchange it never declares,
+and with answers that come back under keys only this service may bind.
+
+``nameko-rpc`` is declared once, with the broker's users (``porchlight.operator.broker_access``);
+a service has no right to declare, re-type or delete it, so its queues bind to it as it is
+(``rpc_exchange``). A service's calls to its neighbours are answered under
+``reply.<service>.<uuid>`` (``OwnReplyListener``), which no other process may bind.
 
 nameko publishes a reply with its default retry policy — three retries, about a second
 apart — and treats a reply it could not publish as fatal: the container kills itself and
@@ -17,18 +23,30 @@ supervisor, never by a reply it could not send.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
+from kombu import Exchange, Queue
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
     DEFAULT_SERIALIZER,
     LOGIN_METHOD_CONFIG_KEY,
+    RPC_EXCHANGE_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
-from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
+from nameko.rpc import (
+    RPC_QUEUE_TEMPLATE,
+    RPC_REPLY_QUEUE_TEMPLATE,
+    RPC_REPLY_QUEUE_TTL,
+    ReplyListener,
+    Responder,
+    Rpc,
+    RpcConsumer,
+)
 
+from porchlight.contracts.calls import reply_key
 from porchlight.runtime import amqp_tls
 
 log = logging.getLogger(__name__)
@@ -37,6 +55,12 @@ log = logging.getLogger(__name__)
 REPLY_PATIENCE = 30
 REPLY_RETRY_POLICY = {"max_retries": REPLY_PATIENCE, "interval_start": 0, "interval_step": 1,
                       "interval_max": 1}
+
+
+def rpc_exchange(config: dict[str, Any]) -> Exchange:
+    """nameko's RPC exchange, never declared by this process (it only binds to it)."""
+    return Exchange(config.get(RPC_EXCHANGE_CONFIG_KEY, "nameko-rpc"), type="topic", durable=True,
+                    no_declare=True)
 
 
 class PatientPublisher(Publisher):
@@ -54,7 +78,7 @@ class PatientRpcConsumer(RpcConsumer):
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         config = self.container.config
         responder = PatientResponder(
-            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+            config[AMQP_URI_CONFIG_KEY], rpc_exchange(config),
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
         try:
@@ -65,6 +89,30 @@ class PatientRpcConsumer(RpcConsumer):
             return result, exc_info
         self.queue_consumer.ack_message(message)
         return result, exc_info
+
+
+    def setup(self) -> None:
+        # nameko's own, on the exchange this service does not declare.
+        if self.queue is None:
+            service = self.container.service_name
+            self.queue = Queue(RPC_QUEUE_TEMPLATE.format(service), routing_key=f"{service}.*",
+                               exchange=rpc_exchange(self.container.config), durable=True)
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+
+class OwnReplyListener(ReplyListener):
+    """nameko's reply listener, with answers under ``reply.<service>.<uuid>``: the one reply
+    key this service's broker user may bind."""
+
+    def setup(self) -> None:
+        unique = uuid.uuid4()
+        service = self.container.service_name
+        self.routing_key = reply_key(service, str(unique))
+        self.queue = Queue(RPC_REPLY_QUEUE_TEMPLATE.format(service, unique),
+                           exchange=rpc_exchange(self.container.config), routing_key=self.routing_key,
+                           queue_arguments={"x-expires": RPC_REPLY_QUEUE_TTL})
+        self.queue_consumer.register_provider(self)
 
 
 class PatientRpc(Rpc):

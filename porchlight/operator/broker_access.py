@@ -20,33 +20,41 @@ its code calls, and a service's replies and calls to reply keys and the services
 and on the event exchanges the portal reads, where they limit its bindings to the events
 customers can see.
 
+The shared exchanges — ``nameko-rpc`` and every service's ``S.events`` (``SHARED_EXCHANGES``)
+— are declared once, with the users (``definitions``, ``broker-users apply`` and
+``commands``), and no process may declare, re-type or delete them: a process that could
+would receive every call published to a ``nameko-rpc`` it re-declared as ``fanout`` (staff
+API keys included), or silently drop every email by deleting ``documents.events``. Every
+process only checks they exist (a passive declare, which needs no right).
+
 What each process does on the broker (nameko 2.14, aio-pika client, Celery 5):
 
-- a **service** ``S`` declares ``nameko-rpc``, its queue ``rpc-S`` bound with ``S.*`` and
-  consumes it; answers by publishing to ``nameko-rpc`` under the caller's reply key (a
-  uuid: 32 hex digits from ``AmqpClient``, 36 with dashes from nameko); its ``RpcProxy``
-  declares ``rpc.reply-S-<uuid>`` bound with that uuid and publishes
-  ``<target>.<method>``; its ``EventDispatcher`` declares and publishes to ``S.events``;
-  an ``event_handler`` declares the source's ``X.events`` and a queue
-  ``evt-X-<event>--S.<method>`` bound to it; a ``TaskQueue`` declares Celery's ``celery``
-  exchange and queue, binds them and publishes.
+- a **service** ``S`` declares its queue ``rpc-S``, binds it to ``nameko-rpc`` with ``S.*``
+  and consumes it; answers by publishing to ``nameko-rpc`` under the caller's reply key;
+  its ``RpcProxy`` declares ``rpc.reply-S-<uuid>``, bound with its own reply key
+  ``reply.S.<uuid>`` (``porchlight.kit.service_rpc``), and publishes ``<target>.<method>``;
+  its ``EventDispatcher`` publishes to ``S.events``; an ``event_handler`` declares a queue
+  ``evt-X-<event>--S.<method>`` bound to the source's ``X.events``; a ``TaskQueue``
+  declares Celery's ``celery`` exchange and queue, binds them and publishes.
 - the **worker** (Celery with beat in one process) consumes ``celery``, runs its pidbox
   (``celery.pidbox``, ``<node>.celery.pidbox``, ``reply.celery.pidbox``) and event
   (``celeryev``) exchanges and queues, and calls services through an ``AmqpClient``
   named ``worker``.
-- a **gateway** (``AmqpClient`` named after its Flask app) declares ``nameko-rpc`` and its
-  exclusive reply queue ``rpc.reply-<app>-<32 hex>`` bound with its reply key, publishes
-  its calls; the portal also declares the ``X.events`` exchanges of the services whose
-  events feed its read model and its exclusive ``events-<app>-<32 hex>`` queue bound to
-  them. A gateway never answers an RPC, so it may publish no reply key.
+- a **gateway** (``AmqpClient`` named after its Flask app) declares its exclusive reply
+  queue ``rpc.reply-<app>-<32 hex>`` bound with its reply key ``reply.<app>.<32 hex>``,
+  publishes its calls; the portal also declares its exclusive ``events-<app>-<32 hex>``
+  queue, bound to the ``X.events`` exchanges of the services whose events feed its read
+  model. A gateway never answers an RPC, so it may publish no reply key.
+
+Reply keys name their owner (``reply.<component>.<uuid>``), and each process may bind only
+its own: none can read the answers meant for another.
 
 Known limits of RabbitMQ's model, accepted and written down:
 
-- configure on an exchange also allows deleting it; every process that declares
-  ``nameko-rpc`` could delete it (the clients redeclare it, and nameko re-binds on restart).
 - a regex cannot tell an exchange from a queue of the same name: Celery names both
   ``celery``, so a service that queues tasks (which binds, needing read on the exchange)
-  could also read the task queue.
+  could also read the task queue; and Celery's own exchanges are declared by the processes
+  that use them.
 - a service may publish any reply key, as it must answer whoever called it.
 """
 
@@ -75,6 +83,7 @@ from porchlight.contracts.calls import (
     SERVICES,
     TASK_SENDERS,
     WORKER,
+    reply_key,
 )
 from porchlight.contracts.events import CUSTOMER_VISIBLE
 from porchlight.runtime.settings import operator_environment
@@ -91,11 +100,18 @@ PASSWORD_VARIABLE = "PORCHLIGHT_BROKER_PASSWORD_{}"
 # The AmqpClient names its queues after its ``name``: the gateways pass their Flask app's
 # name (the module, gateway.<x>.app), the worker "worker" (workers/tasks.py).
 CLIENT_NAMES = {PORTAL: "gateway.portal.app", ADMIN: "gateway.admin.app", WORKER: "worker"}
+CLI_CLIENT_NAME = "porchlight-cli"
 
-# Reply keys: AmqpClient's uuid4().hex, nameko's str(uuid4()).
+# The exchanges every process shares, all topic and durable: declared once with the users,
+# never by a process at run time.
+SHARED_EXCHANGES = (RPC_EXCHANGE, *(f"{service}.events" for service in SERVICES))
+
+# Queue names and reply keys carry AmqpClient's uuid4().hex or nameko's str(uuid4()).
 _HEX_KEY = "[0-9a-f]{32}"
 _NAMEKO_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _METHOD = "[a-z_][a-z0-9_]*"
+# Any reply key (a service answers whoever called it); ``reply_key`` makes one.
+_ANY_REPLY_KEY = "reply\\.[a-z0-9_.-]+\\.([0-9a-f]{32}|[0-9a-f-]{36})"
 
 # The services whose events feed the portal's read model.
 PORTAL_EVENT_SOURCES = tuple(sorted(CUSTOMER_VISIBLE))
@@ -153,13 +169,13 @@ def _service_grant(service: str) -> Grant:
     calls = (*SERVICE_CALLS.get(service, ()), *SERVICE_HANDOVERS.get(service, ()))
     return Grant(
         component=service,
-        configure=_any(RPC_EXCHANGE, f"{s}\\.events", *source_exchanges, *queues, *celery),
+        configure=_any(*queues, *celery),
         write=_any(RPC_EXCHANGE, f"{s}\\.events", *queues, *celery),
         read=_any(RPC_EXCHANGE, *source_exchanges, *queues, *celery),
         # Replies to any caller, and calls to the services it asks (any of their methods:
         # a service is trusted with its neighbours' whole API).
-        rpc_write=_any(_HEX_KEY, _NAMEKO_KEY, *(f"{re.escape(t)}\\.{_METHOD}" for t in calls)),
-        rpc_read=_any(f"{s}\\.\\*", _NAMEKO_KEY),
+        rpc_write=_any(_ANY_REPLY_KEY, *(f"{re.escape(t)}\\.{_METHOD}" for t in calls)),
+        rpc_read=_any(f"{s}\\.\\*", re.escape(reply_key(service, "")) + _NAMEKO_KEY),
     )
 
 
@@ -171,17 +187,22 @@ def _client_queues(component: str, *, events: bool) -> list[str]:
     return queues
 
 
+def _own_reply_keys(component: str) -> str:
+    """The reply keys a client (a gateway, the worker) may bind: its own name's."""
+    return _any(re.escape(reply_key(CLIENT_NAMES[component], "")) + _HEX_KEY)
+
+
 def _gateway_grant(component: str) -> Grant:
     events = component == PORTAL
     queues = _client_queues(component, events=events)
     exchanges = [f"{re.escape(src)}\\.events" for src in PORTAL_EVENT_SOURCES] if events else []
     return Grant(
         component=component,
-        configure=_any(RPC_EXCHANGE, *exchanges, *queues),
+        configure=_any(*queues),
         write=_any(RPC_EXCHANGE, *queues),
         read=_any(RPC_EXCHANGE, *exchanges, *queues),
         rpc_write=_rpc_keys(RPC_METHODS[component]),
-        rpc_read=_any(_HEX_KEY),
+        rpc_read=_own_reply_keys(component),
         event_topics=tuple(
             (f"{src}.events", "^$", _any(*(re.escape(e) for e in CUSTOMER_VISIBLE[src])))
             for src in PORTAL_EVENT_SOURCES) if events else (),
@@ -197,27 +218,27 @@ def _worker_grant() -> Grant:
     queues = _client_queues(WORKER, events=False)
     return Grant(
         component=WORKER,
-        configure=_any(RPC_EXCHANGE, *celery, *queues),
+        configure=_any(*celery, *queues),
         write=_any(RPC_EXCHANGE, *celery, *queues),
         read=_any(RPC_EXCHANGE, *celery, *queues),
         # The worker's calls go to whatever its tasks need; every one is a service's
         # method, never a reply key.
         rpc_write=_any(*(f"{re.escape(s)}\\.{_METHOD}" for s in SERVICES)),
-        rpc_read=_any(_HEX_KEY),
+        rpc_read=_own_reply_keys(WORKER),
     )
 
 
 def _operator_grant() -> Grant:
     # The CLI: an AmqpClient named porchlight-cli, calling any service's method.
-    name = re.escape("porchlight-cli")
+    name = re.escape(CLI_CLIENT_NAME)
     queue = f"rpc\\.reply-{name}-{_HEX_KEY}"
     return Grant(
         component=OPERATOR,
-        configure=_any(RPC_EXCHANGE, queue),
+        configure=_any(queue),
         write=_any(RPC_EXCHANGE, queue),
         read=_any(RPC_EXCHANGE, queue),
         rpc_write=_any(*(f"{re.escape(s)}\\.{_METHOD}" for s in SERVICES)),
-        rpc_read=_any(_HEX_KEY),
+        rpc_read=_any(re.escape(reply_key(CLI_CLIENT_NAME, "")) + _HEX_KEY),
     )
 
 
@@ -248,7 +269,15 @@ def rabbitmqctl_commands(vhost: str, components: tuple[str, ...] = COMPONENTS, s
     reference to its environment variable, never a value. ``suffix`` names the users apart
     (``porchlight-portal-<suffix>``; the tests, on a shared broker)."""
     q = shlex.quote
-    lines = [f"rabbitmqctl add_vhost {q(vhost)} || true  # already there"]
+    exchanges = json.dumps({"exchanges": exchange_definitions(vhost)})
+    lines = [
+        f"rabbitmqctl add_vhost {q(vhost)} || true  # already there",
+        "# The shared exchanges, declared once here: no process may declare or delete them.",
+        'porchlight_exchanges="$(mktemp -d)/exchanges.json"',
+        f"printf '%s' {q(exchanges)} > \"$porchlight_exchanges\"",
+        'chmod -R a+rX "$(dirname "$porchlight_exchanges")"  # rabbitmqctl may read it as rabbitmq',
+        'rabbitmqctl import_definitions "$porchlight_exchanges"',
+    ]
     for g in grants(components):
         password = '"$' + password_variable(g.component) + '"'
         user = user_name(g.component, suffix)
@@ -297,6 +326,9 @@ def management_requests(vhost: str, passwords: Mapping[str, str],
     the users with their passwords, and their rights. Every one is an idempotent PUT."""
     v = quote(vhost, safe="")
     plan: list[tuple[str, str, dict[str, Any]]] = [("PUT", f"/api/vhosts/{v}", {})]
+    plan += [("PUT", f"/api/exchanges/{v}/{quote(e['name'], safe='')}",
+              {key: e[key] for key in ("type", "durable", "auto_delete", "internal", "arguments")})
+             for e in exchange_definitions(vhost)]
     for g in grants(components):
         u = quote(g.user, safe="")
         plan += [
@@ -366,7 +398,14 @@ def definitions(vhost: str, passwords: Mapping[str, str], suffix: str = "",
                             "write": g.write, "read": g.read})
         topic_permissions += [{"user": name, "vhost": vhost, "exchange": exchange, "write": write,
                                "read": read} for exchange, write, read in g.topic_permissions()]
-    return {"users": users, "permissions": permissions, "topic_permissions": topic_permissions}
+    return {"users": users, "permissions": permissions, "topic_permissions": topic_permissions,
+            "exchanges": exchange_definitions(vhost)}
+
+
+def exchange_definitions(vhost: str) -> list[dict[str, Any]]:
+    """``SHARED_EXCHANGES`` as RabbitMQ defines them: topic, durable, never auto-deleted."""
+    return [{"name": name, "vhost": vhost, "type": "topic", "durable": True, "auto_delete": False,
+             "internal": False, "arguments": {}} for name in SHARED_EXCHANGES]
 
 
 def password_hash(password: str, salt: bytes | None = None) -> str:

@@ -37,7 +37,7 @@ def _print(data: Any) -> None:
 
 def _client() -> AmqpClient:
     settings = get_settings()
-    return AmqpClient(settings.amqp_uri, timeout=settings.rpc_timeout, name="porchlight-cli")
+    return AmqpClient(settings.amqp_uri, timeout=settings.rpc_timeout, name=broker_access.CLI_CLIENT_NAME)
 
 
 def cmd_workspace_create(args: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 ENV_PREFIX = "PORCHLIGHT_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Fields whose value must never appear in an error message or a repr.
-_SECRET_FIELDS = {"amqp_uri", "mongodb_uri", "secret_key", "smtp_url"}
+_SECRET_FIELDS = {"amqp_uri", "grant_key", "mongodb_uri", "secret_key", "smtp_url"}
 
 
 class SettingsError(ValueError):
@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         None,
         description="Signs the portal's CSRF cookies and file links; the same long random value "
                     "on every portal process. Unset: a random key per process (development only).",
+    )
+    grant_key: SecretStr | None = Field(
+        None,
+        description="Signs and checks the grants a share link or a customer's session gives "
+                    "(porchlight.kit.grants): the same long random value on sharing, identity "
+                    "and documents, and on no other process — the portal must not hold it.",
     )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
@@ -232,7 +238,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an address like https://portal.example.com")
         return value.rstrip("/")
 
-    @field_validator("secret_key", mode="before")
+    @field_validator("secret_key", "grant_key", mode="before")
     @classmethod
     def _secret_key(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -353,7 +359,8 @@ def nameko_config(amqp_uri: str | None = None) -> dict[str, Any]:
     uri = amqp_uri or get_settings().amqp_uri
     if uri.startswith("amqp://"):
         uri = "py" + uri
-    return {"AMQP_URI": uri, "serializer": "json"}
+    # As config.yml: the event exchanges are declared once, with the broker's users.
+    return {"AMQP_URI": uri, "serializer": "json", "DECLARE_EVENT_EXCHANGES": False}
 
 
 def redact_uri(uri: str) -> str:

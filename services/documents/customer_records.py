@@ -10,13 +10,13 @@ from typing import Any
 from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.errors import NotFound
 from porchlight.kit.service_rpc import rpc
+from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates.rules import STATUS_LABELS as ESTIMATE_LABELS
 from services.documents.estimates.wire import customer_view
 from services.documents.service_reports.rules import STATUS_LABELS as REPORT_LABELS
 from services.documents.work_orders.rules import CUSTOMER_LABELS
 
-ROLES_SEEING_MONEY = ("owner",)
 FINISHED = ("completed", "cancelled")
 LIST_LIMIT = 200
 
@@ -35,11 +35,13 @@ def _estimate_line(estimate: Any, now: Any) -> dict[str, Any]:
 
 
 class CustomerRecordsRpc(DocumentsDependencies):
-    @rpc
-    def customer_records(self, workspace_id: str, customer_id: str, role: str) -> dict[str, Any]:
+    @rpc(expected_exceptions=(NotFound,))
+    def customer_records(self, capability: str) -> dict[str, Any]:
         """The customer's work orders, estimates (owners only) and completed service
         reports, newest first, each with the plain-words status the customer reads and
-        whether it waits on them."""
+        whether it waits on them: for the customer and role of a signed-in contact's grant."""
+        grant = customer_access.session_of(capability)
+        workspace_id, customer_id = grant.workspace_id, grant.customer_id
         orders = self.repo.work_orders.of_customer(workspace_id, customer_id, LIST_LIMIT)
         titles = {str(wo.id): wo.title for wo in orders}
         answer: dict[str, Any] = {
@@ -55,38 +57,21 @@ class CustomerRecordsRpc(DocumentsDependencies):
                 "completed_at": isoformat(r.completed_at),
             } for r in self.repo.service_reports.shown_on(workspace_id, list(titles), LIST_LIMIT)],
         }
-        if role in ROLES_SEEING_MONEY:
+        if grant.role in customer_access.ROLES_SEEING_MONEY:
             now = utcnow()
             estimates = self.repo.estimates.sent_to_customer(workspace_id, customer_id, LIST_LIMIT)
             answer["estimates"] = [_estimate_line(e, now) for e in estimates]
         return answer
 
     @rpc(expected_exceptions=(NotFound,))
-    def customer_record_grant(self, workspace_id: str, customer_id: str, role: str,
-                              entity_type: str, record_id: str) -> dict[str, Any]:
-        """What a signed-in contact of ``customer_id`` may do with one record, as a share
-        link would grant it: a work order to view; an estimate (not a draft) to view and
-        answer — owners only; a completed report to view and sign. Anything else,
-        another customer's record included, is NotFound."""
-        permissions = self._customer_permissions(workspace_id, customer_id, role, entity_type, record_id)
-        if permissions is None:
+    def customer_record_grant(self, capability: str, entity_type: str, record_id: str) -> dict[str, Any]:
+        """What a signed-in contact may do with one record, as a share link would grant it
+        (``customer_access.permissions``). Anything else, another customer's record
+        included, is NotFound."""
+        grant = customer_access.session_of(capability)
+        allowed = customer_access.permissions(self.repo, grant, entity_type, record_id) \
+            if isinstance(record_id, str) else ()
+        if not allowed:
             raise NotFound("No such record.")
-        return {"workspace_id": workspace_id, "entity_type": entity_type, "entity_id": record_id,
-                "permissions": permissions, "share_token_id": None}
-
-    def _customer_permissions(self, workspace_id: str, customer_id: str, role: str,
-                              entity_type: str, record_id: str) -> list[str] | None:
-        if entity_type == "work_order":
-            wo = self.repo.work_orders.get(workspace_id, record_id)
-            return ["view"] if wo.customer_id == customer_id else None
-        if entity_type == "estimate":
-            estimate = self.repo.estimates.get(workspace_id, record_id)
-            theirs = estimate.customer_id == customer_id and estimate.status != "draft"
-            return ["view", "respond"] if theirs and role in ROLES_SEEING_MONEY else None
-        if entity_type == "service_report":
-            report = self.repo.service_reports.get(workspace_id, record_id)
-            if report.status not in ("awaiting_signature", "signed"):
-                return None
-            wo = self.repo.work_orders.get(workspace_id, report.work_order_id)
-            return ["view", "sign"] if wo.customer_id == customer_id else None
-        return None
+        return {"workspace_id": grant.workspace_id, "entity_type": entity_type, "entity_id": record_id,
+                "permissions": list(allowed), "share_token_id": None}

@@ -7,6 +7,7 @@ This module only composes: each aggregate's RPC methods live in its own package
 
 from __future__ import annotations
 
+from porchlight.kit.grants import GrantKey
 from porchlight.kit.ping import Ping
 from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
 from porchlight.kit.service_calls import TimedRpcProxy
@@ -24,7 +25,6 @@ from services.documents.customer_mail import (
 from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
 from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GRACE
-from services.documents.files.rpc import FileRpc
 from services.documents.links import LinkRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
 from services.documents.store import DocumentsRepository
@@ -32,13 +32,14 @@ from services.documents.work_orders.rpc import WorkOrderRpc
 from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
-class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, FileRpc, LinkRpc,
+class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, LinkRpc,
                        CustomerRecordsRpc, CustomerMailRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
     repo: DocumentsRepository = Store(ALIAS, DocumentsRepository)
     dispatch = EventDispatcher()
+    grant_key = GrantKey()  # signs or checks customers' grants (porchlight.kit.grants)
     # Evidence of customers' answers. The request expires at the evidence's deadline, so an
     # answer that was undone after a timeout is not recorded later behind the customer's
     # back (the request's ``deadline`` guards the same for one already picked up); the wait

@@ -14,6 +14,7 @@ from porchlight.contracts.events import fact
 from porchlight.contracts.workspaces import ApiKey as ApiKeyReply
 from porchlight.contracts.workspaces import ApiKeyInput, WorkspaceInput, WorkspacePatch
 from porchlight.contracts.workspaces import Workspace as WorkspaceReply
+from porchlight.kit.grants import GrantKey
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.ping import Ping
 from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
@@ -78,6 +79,7 @@ class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Obser
 
     repo: IdentityRepository = Store(ALIAS, IdentityRepository)
     dispatch = EventDispatcher()
+    grant_key = GrantKey()  # signs or checks customers' grants (porchlight.kit.grants)
     # Invitation and sign-in emails go to notifications without waiting for it, and a
     # sign-in request finishes on identity's own queue once its answer has gone (see
     # ``sign_in_rpc``).

@@ -18,6 +18,7 @@ from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.contacts import CodeSignIn, SignInRequest
 from porchlight.contracts.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
 from porchlight.contracts.events import fact
+from porchlight.kit import grants
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.runtime.settings import get_settings
@@ -180,9 +181,16 @@ class SignInRpc:
         return {"session": raw, **self._signed_in(contact, session)}
 
     def _signed_in(self, contact: Contact, session: PortalSession) -> dict[str, Any]:
+        """Who is signed in, and ``capability``: a grant signed for documents
+        (``porchlight.kit.grants``) naming their workspace, customer, contact and role, which
+        documents shows and answers their records on — never on the portal's word."""
         workspace = self.repo.get_workspace(contact.workspace_id)
         customer = self.repo.get_customer(contact.workspace_id, contact.customer_id)
+        capability, _ = grants.issue(ends_at=session.expires_at, workspace_id=contact.workspace_id,
+                                     customer_id=contact.customer_id, contact_id=str(contact.id),
+                                     role=contact.role)
         return {
+            "capability": capability,
             "session_id": str(session.id), "expires_at": isoformat(session.expires_at),
             "workspace_id": contact.workspace_id,
             "workspace": {"name": workspace.name, "brand_colour": workspace.brand_colour,

@@ -18,6 +18,8 @@ from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput,
 from porchlight.contracts.events import fact
 from porchlight.contracts.share_links import ShareToken as ShareTokenReply
 from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
+from porchlight.kit import grants
+from porchlight.kit.grants import GrantKey
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.ping import Ping
 from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
@@ -60,6 +62,7 @@ class SharingService(Ping, Observed):
 
     repo: SharingRepository = Store(ALIAS, SharingRepository)
     dispatch = EventDispatcher()
+    grant_key = GrantKey()  # signs or checks customers' grants (porchlight.kit.grants)
 
     def _mint(self, workspace_id: str, actor: str, data: dict,
               ends_at: str | None) -> tuple[ShareToken, str]:
@@ -133,20 +136,22 @@ class SharingService(Ping, Observed):
 
         ``expires_at`` (ISO 8601, or null for a link without one) lets a reader that keeps
         the grant check expiry on every later view against its own clock; revocation it
-        learns from ``share_token_revoked``."""
+        learns from ``share_token_revoked``. ``capability`` is the same grant signed for
+        documents (``porchlight.kit.grants``), which shows and answers the record on it
+        alone, until ``capability_expires_at``: a reader that keeps the grant asks again
+        before then."""
         if share_tokens.entity_type_of(raw) != entity_type or permission not in share_tokens.PERMISSIONS:
             raise NotFound("Unknown link.")
         token = self.repo.use(raw, entity_type, permission)
         if token is None:
             raise NotFound("Unknown link.")
-        return {
-            "share_token_id": str(token.id),
-            "workspace_id": token.workspace_id,
-            "entity_type": token.entity_type,
-            "entity_id": token.entity_id,
-            "permissions": list(token.permissions),
-            "expires_at": isoformat(token.expires_at),
-        }
+        claims = {"share_token_id": str(token.id), "workspace_id": token.workspace_id,
+                  "entity_type": token.entity_type, "entity_id": token.entity_id,
+                  "permissions": tuple(token.permissions)}
+        capability, capability_ends = grants.issue(ends_at=token.expires_at, **claims)
+        return {**claims, "permissions": list(token.permissions),
+                "expires_at": isoformat(token.expires_at),
+                "capability": capability, "capability_expires_at": isoformat(capability_ends)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def record_views(self, batch: dict) -> dict[str, int]:

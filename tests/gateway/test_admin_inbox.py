@@ -9,13 +9,15 @@ import eventlet
 import pytest
 
 from tests.gateway.test_admin_api import error_of
+from tests.grants import link
 
 LINES = [{"description": "Labour", "quantity": 2, "unit_price": "80.00"}]
 
 
 def answered(staff, rpc, response: str = "accept", reason: str | None = None) -> dict:
     estimate = staff.sent_estimate(LINES)["estimate"]
-    rpc.call("documents", "respond_to_estimate", staff.workspace_id, estimate["id"], {
+    capability = link(staff.workspace_id, "estimate", estimate["id"])
+    rpc.call("documents", "respond_to_estimate", capability, estimate["id"], {
         "response": response, "revision": 1, "signer_name": "Alex Morgan", "reason": reason,
         "ip": "192.0.2.10"})
     return estimate

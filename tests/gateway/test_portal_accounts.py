@@ -13,6 +13,7 @@ import pytest
 
 from porchlight.contracts.clock import utcnow
 from tests.gateway.test_portal_answers import PNG
+from tests.grants import session
 from tests.mail import Worker
 from tests.running_stack import csrf
 from tests.staff import StaffApi
@@ -166,7 +167,7 @@ def test_a_member_sees_no_estimates_and_no_money(
     assert "Boiler check" in page.text
     assert "New boiler" not in page.text and "2,400" not in page.text and "Estimates" not in page.text
     # Enforced by the service's answer, not by the page:
-    records = rpc.call("documents", "customer_records", staff.workspace_id, customer_id, "member")
+    records = rpc.call("documents", "customer_records", session(staff.workspace_id, customer_id, "member"))
     assert "estimates" not in records
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import eventlet
 import pytest
+from kombu import Connection
 from nameko.exceptions import RemoteError
 from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
@@ -72,6 +73,9 @@ def gate(container_factory: Any, service_config: dict[str, Any]) -> dict[str, An
 
     install_expected_error_filter()
     container_factory(Gate, service_config).start()
+    # Its event exchange, made as broker-users makes a service's: clients only look for it.
+    with Connection(service_config["AMQP_URI"], connect_timeout=5) as conn:
+        conn.channel().exchange_declare("amqp_gate.events", "topic", durable=True, auto_delete=False)
     return service_config
 
 

@@ -171,11 +171,47 @@ def test_the_portals_read_model_may_bind_only_the_events_customers_see(users: Pr
     with Connection(nameko_config(users.uri("portal"))["AMQP_URI"], connect_timeout=5) as conn:
         channel = conn.channel()
         queue = f"events-{CLIENT_NAMES['portal']}-{uuid.uuid4().hex}"
-        channel.exchange_declare("documents.events", "topic", durable=True, auto_delete=False)
+        channel.exchange_declare("documents.events", "topic", passive=True)  # there; not its to make
         channel.queue_declare(queue, exclusive=True, auto_delete=True)
         channel.queue_bind(queue, "documents.events", routing_key="estimate_sent")
         with pytest.raises(refused(conn), match="ACCESS_REFUSED"):
             channel.queue_bind(queue, "documents.events", routing_key="#")  # internal ones too
+
+
+@pytest.mark.parametrize("attempt", ["delete nameko-rpc", "re-declare nameko-rpc as fanout",
+                                     "delete documents.events", "declare documents.events",
+                                     "bind identity's reply key", "bind the admin gateway's reply key"])
+def test_the_portal_may_not_change_the_shared_exchanges_or_read_others_replies(
+        users: ProcessUsers, attempt: str) -> None:
+    """A portal that could re-declare nameko-rpc as fanout would receive every call (staff
+    API keys included); deleting documents.events would silently drop office emails and
+    inbox items; binding another's reply key would read the answers meant for it."""
+    with Connection(nameko_config(users.uri("portal"))["AMQP_URI"], connect_timeout=5) as conn:
+        channel = conn.channel()
+        mine = f"rpc.reply-{CLIENT_NAMES['portal']}-{uuid.uuid4().hex}"
+        channel.queue_declare(mine, exclusive=True, auto_delete=True)
+        actions = {
+            "delete nameko-rpc": lambda: channel.exchange_delete("nameko-rpc"),
+            "re-declare nameko-rpc as fanout": lambda: channel.exchange_declare(
+                "nameko-rpc", "fanout", durable=True),
+            "delete documents.events": lambda: channel.exchange_delete("documents.events"),
+            "declare documents.events": lambda: channel.exchange_declare(
+                "documents.events", "topic", durable=True),
+            "bind identity's reply key": lambda: channel.queue_bind(
+                mine, "nameko-rpc", routing_key=f"reply.identity.{uuid.uuid4()}"),
+            "bind the admin gateway's reply key": lambda: channel.queue_bind(
+                mine, "nameko-rpc", routing_key=f"reply.{CLIENT_NAMES['admin']}.{uuid.uuid4().hex}"),
+        }
+        with pytest.raises(refused(conn), match="ACCESS_REFUSED"):
+            actions[attempt]()
+    # Nothing changed: the exchanges are there as they were, and the portal's own reply key binds.
+    with Connection(nameko_config(users.uri("portal"))["AMQP_URI"], connect_timeout=5) as conn:
+        channel = conn.channel()
+        channel.exchange_declare("nameko-rpc", "topic", passive=True)
+        channel.exchange_declare("documents.events", "topic", passive=True)
+        channel.queue_declare(mine, exclusive=True, auto_delete=True)
+        own_key = f"reply.{CLIENT_NAMES['portal']}.{uuid.uuid4().hex}"
+        channel.queue_bind(mine, "nameko-rpc", routing_key=own_key)
 
 
 def test_the_printed_rabbitmqctl_commands_make_working_users(broker_uri: str, container_factory: Any,

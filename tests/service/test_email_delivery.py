@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.runtime.mail_secrets import LINK_PLACEHOLDER
+from tests import grants
 from tests.mail import Worker
 from tests.staff import StaffApi
 from workers import tasks
@@ -212,7 +213,8 @@ def test_an_answer_delivered_twice_emails_each_office_address_once(
         acme: StaffApi, worker: Worker, mail_server: Any, rpc: Any, services: dict[str, Any]) -> None:
     reply = sent(acme, customer(acme)["id"], {"notify_customer": False})
     estimate = reply["estimate"]
-    rpc.call("documents", "respond_to_estimate", acme.workspace_id, estimate["id"], {
+    capability = grants.link(acme.workspace_id, "estimate", estimate["id"])
+    rpc.call("documents", "respond_to_estimate", capability, estimate["id"], {
         "response": "decline", "revision": 1, "signer_name": "Dana Fix", "reason": "Too dear",
         "ip": "192.0.2.10"})
     worker.run_queued(2)
@@ -251,7 +253,8 @@ def test_the_customer_gets_the_signed_report_with_its_pdf(
     assert ready["Subject"].startswith(f"Please sign service report {report['number']}")
     assert completed["url"] in parts(ready)[0]
 
-    rpc.call("documents", "sign_service_report", acme.workspace_id, report["id"], {
+    capability = grants.link(acme.workspace_id, "service_report", report["id"])
+    rpc.call("documents", "sign_service_report", capability, report["id"], {
         "signer_name": "Dana Fix", "signature_path": "M10 10 L100 60", "ip": "192.0.2.10"})
     # The worker renders the PDF (and the office hears of the signature, at two
     # addresses); the PDF's fact makes notifications queue the signed copy.
@@ -281,7 +284,9 @@ def test_one_reminder_48_hours_before_the_end_and_none_once_answered(
     answered = sent(acme, dana["id"], days=5)
     silent = sent(acme, dana["id"], {"notify_customer": False}, days=5)
     worker.run_queued(2)
-    rpc.call("documents", "respond_to_estimate", acme.workspace_id, answered["estimate"]["id"], {
+    answered_id = answered["estimate"]["id"]
+    capability = grants.link(acme.workspace_id, "estimate", answered_id)
+    rpc.call("documents", "respond_to_estimate", capability, answered_id, {
         "response": "accept", "revision": 1, "signer_name": "Dana Fix", "ip": "192.0.2.10"})
     worker.run_queued(2)  # the acceptance, to the office's two addresses
     remind = ("documents", "send_due_emails")

@@ -22,6 +22,7 @@ from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
 from services.sharing.service import SharingService
 from services.signatures.service import SignaturesService
+from tests.grants import link
 
 
 def wait_for(predicate: Any, seconds: float = 10.0) -> Any:
@@ -41,7 +42,7 @@ def accepted_estimate(rpc: Any) -> tuple[str, dict]:
         "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}],
     })
     rpc.call("documents", "send_estimate", ws, "t", est["id"])
-    rpc.call("documents", "respond_to_estimate", ws, est["id"], {
+    rpc.call("documents", "respond_to_estimate", link(ws, "estimate", est["id"]), est["id"], {
         "response": "accept", "revision": 1, "signer_name": "Dana Fix", "ip": "192.0.2.10"})
     return ws, est
 

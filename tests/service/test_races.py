@@ -14,6 +14,7 @@ from nameko.standalone.events import event_dispatcher
 from porchlight.client import AmqpClient
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict
+from tests.grants import link
 
 # Dispatched by the test after a race, on each outcome's queue. A queue is first in, first
 # out, and the listener takes one message at a time: once it has heard the barrier, it has
@@ -112,7 +113,7 @@ def wait_for(predicate, seconds=10.0) -> bool:
 
 
 def answer(ws, est_id, response, name):
-    return ("documents", "respond_to_estimate", ws, est_id, {
+    return ("documents", "respond_to_estimate", link(ws, "estimate", est_id), est_id, {
         "response": response, "revision": 1, "signer_name": name, "ip": "192.0.2.10"})
 
 
@@ -147,7 +148,8 @@ def test_twenty_simultaneous_signatures_make_one_signature(rpc, racer, listener,
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Pump"})
     report = rpc.call("documents", "create_service_report", ws, "t", {"work_order_id": wo["id"]})
     rpc.call("documents", "complete_service_report", ws, "t", report["id"])
-    calls = [("documents", "sign_service_report", ws, report["id"], {
+    capability = link(ws, "service_report", report["id"])
+    calls = [("documents", "sign_service_report", capability, report["id"], {
         "signer_name": f"Signer {i}", "signature_path": f"M1 1 L{i + 2} {i + 2}", "ip": "192.0.2.1"})
         for i in range(20)]
     wins, conflicts = race(racer, calls)

@@ -162,8 +162,51 @@ def test_a_gateway_may_not_publish_what_its_code_never_calls(component: str, ser
 
 def test_no_gateway_may_publish_a_reply_key() -> None:
     for component in ("portal", "admin", "worker", "operator"):
-        assert not re.fullmatch(access.grant(component).rpc_write, "0" * 32)
-        assert not re.fullmatch(access.grant(component).rpc_write, "6f1c2a3e-0000-4000-8000-000000000000")
+        assert not re.fullmatch(access.grant(component).rpc_write, "reply.identity." + NAMEKO_UUID)
+        assert not re.fullmatch(access.grant(component).rpc_write, "reply.gateway.admin.app." + "0" * 32)
+
+
+NAMEKO_UUID = "6f1c2a3e-0000-4000-8000-000000000000"
+
+
+def test_each_process_may_bind_only_its_own_reply_keys() -> None:
+    """A process that could bind another's reply key would read the answers meant for it
+    (a staff key's workspace, a customer's grant)."""
+    own = {"portal": "reply.gateway.portal.app." + "0" * 32, "admin": "reply.gateway.admin.app." + "0" * 32,
+           "worker": "reply.worker." + "0" * 32, "operator": "reply.porchlight-cli." + "0" * 32,
+           **{service: f"reply.{service}.{NAMEKO_UUID}" for service in access.SERVICES}}
+    for component, key in own.items():
+        rights = access.grant(component).rpc_read
+        assert re.fullmatch(rights, key), component
+        for other, their_key in own.items():
+            if other != component:
+                assert not re.fullmatch(rights, their_key), (component, other)
+        assert not re.fullmatch(rights, "0" * 32) and not re.fullmatch(rights, NAMEKO_UUID)
+        assert not re.fullmatch(rights, "#") and not re.fullmatch(rights, "reply.#")
+
+
+def test_no_process_may_declare_or_delete_a_shared_exchange() -> None:
+    """Configure on an exchange is the right to delete it or declare it anew as another
+    type (a fanout ``nameko-rpc`` would hand its declarer every call)."""
+    assert set(access.SHARED_EXCHANGES) == {"nameko-rpc", *(f"{s}.events" for s in access.SERVICES)}
+    for component in (*access.COMPONENTS, access.OPERATOR):
+        for exchange in access.SHARED_EXCHANGES:
+            assert not re.fullmatch(access.grant(component).configure, exchange), (component, exchange)
+
+
+def test_the_shared_exchanges_are_declared_with_the_users_everywhere_users_are_made() -> None:
+    made = {e["name"] for e in access.definitions("porchlight", dict.fromkeys(access.COMPONENTS, "x" * 20))
+            ["exchanges"]}
+    assert made == set(access.SHARED_EXCHANGES)
+    puts = {path for method, path, _ in access.management_requests(
+        "porchlight", dict.fromkeys(access.COMPONENTS, "x" * 20)) if path.startswith("/api/exchanges/")}
+    assert puts == {f"/api/exchanges/porchlight/{name}" for name in access.SHARED_EXCHANGES}
+    script = "\n".join(access.rabbitmqctl_commands("porchlight"))
+    assert "rabbitmqctl import_definitions" in script
+    assert all(f'"name": "{name}"' in script for name in access.SHARED_EXCHANGES)
+    for exchange in access.exchange_definitions("porchlight"):
+        # Never auto-deleted: no process could declare it again.
+        assert exchange["type"] == "topic" and exchange["durable"] and not exchange["auto_delete"]
 
 
 def test_the_portal_subscribes_to_the_event_exchanges_it_may_read() -> None:
@@ -202,7 +245,9 @@ def test_a_service_calls_only_the_services_it_asks_and_answers_any_caller() -> N
     identity = access.grant("identity").rpc_write
     assert re.fullmatch(identity, "notifications.send_email")
     assert not re.fullmatch(identity, "documents.get_work_order")
-    assert re.fullmatch(identity, "0" * 32) and re.fullmatch(identity, "6f1c2a3e-0000-4000-8000-000000000000")
+    assert re.fullmatch(identity, "reply.gateway.portal.app." + "0" * 32)
+    assert re.fullmatch(identity, "reply.documents." + NAMEKO_UUID)
+    assert not re.fullmatch(identity, "0" * 32)  # a bare key is nobody's
     assert not re.fullmatch(access.grant("signatures").rpc_write, "identity.create_api_key")
 
 
@@ -289,15 +334,23 @@ def management() -> Iterator[ManagementApi]:
 
 def test_apply_puts_the_vhost_users_and_rights(management: ManagementApi) -> None:
     made = access.apply_with_management_api(management.url, "prod/eu", _environment())
-    # A vhost, then per user: itself, its rights, one topic right per exchange.
+    # A vhost, the shared exchanges, then per user: itself, its rights, one topic right per
+    # exchange.
     topics = sum(len(g.topic_permissions()) for g in access.grants())
-    assert made == len(management.requests) == 1 + 2 * len(access.COMPONENTS) + topics
+    exchanges = len(access.SHARED_EXCHANGES)
+    assert made == len(management.requests) == 1 + exchanges + 2 * len(access.COMPONENTS) + topics
     auth = "Basic " + base64.b64encode(b"ops:admin-secret-0123").decode()
     assert {r[2] for r in management.requests} == {auth}
     bodies: dict[str, list[dict]] = {}
     for _, path, _, body in management.requests:
         bodies.setdefault(path, []).append(body)
     assert bodies["/api/vhosts/prod%2Feu"] == [{}]
+    assert bodies["/api/exchanges/prod%2Feu/nameko-rpc"] == [
+        {"type": "topic", "durable": True, "auto_delete": False, "internal": False, "arguments": {}}]
+    # Before any user's rights name them.
+    paths = [path for _, path, _, _ in management.requests]
+    assert paths.index("/api/exchanges/prod%2Feu/documents.events") < paths.index(
+        "/api/users/porchlight-identity")
     assert bodies["/api/users/porchlight-portal"] == [{"password": "pw-portal-0123456789", "tags": ""}]
     portal = access.grant("portal")
     assert bodies["/api/permissions/prod%2Feu/porchlight-portal"] == [
@@ -372,7 +425,7 @@ def _client_names(path: str) -> set[str]:
 def test_the_queue_names_the_rights_expect_are_the_names_the_clients_use() -> None:
     # A client's queues are named after it: rights for another name would refuse it at start.
     assert _client_names("workers/tasks.py") == {repr(access.CLIENT_NAMES["worker"])}
-    assert _client_names("porchlight/operator/cli.py") == {"'porchlight-cli'"}
+    assert _client_names("porchlight/operator/cli.py") == {"broker_access.CLI_CLIENT_NAME"}
     assert re.fullmatch(access.grant("operator").configure, "rpc.reply-porchlight-cli-" + "a" * 32)
     assert _client_names("gateway/web.py") == {"app.name"}
     for gateway in ("portal", "admin"):

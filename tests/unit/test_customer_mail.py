@@ -14,6 +14,7 @@ from porchlight.contracts.errors import Conflict, InvalidInput, Unavailable
 from services.documents.customer_mail import REMINDER_BEFORE, SHARING_UNAVAILABLE
 from services.documents.estimates.models import Estimate
 from services.documents.service_reports.models import ServiceReport
+from tests.grants import link
 from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24
@@ -33,7 +34,7 @@ def report(documents):
 
 
 def sign(documents, report_id):
-    return documents.sign_service_report(WS, report_id, {
+    return documents.sign_service_report(link(WS, "service_report", report_id), report_id, {
         "signer_name": "Alex Morgan", "signature_path": "M10 20 L30 40", "ip": "198.51.100.4",
         "user_agent": "phone"})
 
@@ -96,7 +97,8 @@ def test_a_bad_body_is_refused_before_anything_changes(documents, body):
 def test_an_estimate_that_cannot_be_sent_asks_nobody(documents):
     est = estimate(documents)
     documents.send_estimate(WS, "staff", est["id"])
-    documents.respond_to_estimate(WS, est["id"], {"response": "decline", "revision": 1, "ip": "203.0.113.9"})
+    documents.respond_to_estimate(link(WS, "estimate", est["id"]), est["id"],
+                                  {"response": "decline", "revision": 1, "ip": "203.0.113.9"})
     links, emails = len(documents.links), len(documents.emails)
     with pytest.raises(Conflict):
         documents.send_estimate(WS, "staff", est["id"])
@@ -180,8 +182,8 @@ def test_a_reminder_nobody_took_is_due_again(documents):
 def test_answered_estimates_and_those_ending_later_get_no_reminder(documents):
     answered = estimate(documents, days=1)
     documents.send_estimate(WS, "staff", answered["id"])
-    documents.respond_to_estimate(WS, answered["id"], {"response": "decline", "revision": 1,
-                                                       "ip": "203.0.113.9"})
+    documents.respond_to_estimate(link(WS, "estimate", answered["id"]), answered["id"],
+                                  {"response": "decline", "revision": 1, "ip": "203.0.113.9"})
     far = estimate(documents, days=int(REMINDER_BEFORE.days) + 5)
     documents.send_estimate(WS, "staff", far["id"])
     assert documents.send_due_emails()["reminders"] == 0

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from porchlight.kit import grants
 from porchlight.runtime.settings import Settings, SettingsError, env_name, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -380,6 +381,18 @@ def test_deployment_settings_come_from_the_configmap_and_secret(manifests, app):
     for name in needed:
         ref = env[name]["valueFrom"]["secretKeyRef"]
         assert ref["key"] in secrets[ref["name"]]["stringData"]
+
+
+@pytest.mark.parametrize("app", DEPLOYMENTS)
+def test_only_the_services_that_sign_and_check_grants_get_their_key(manifests, compose, app):
+    """A portal holding the key could sign itself any customer's grant (porchlight.kit.grants)."""
+    container = only_container(of_kind(manifests, "Deployment")[app])
+    env = {e["name"]: e for e in container.get("env", [])}
+    assert ("PORCHLIGHT_GRANT_KEY" in env) == (app in grants.HOLDERS)
+    assert not container.get("envFrom") or all("secretRef" not in s for s in container["envFrom"])
+    if app in compose["services"]:
+        in_compose = "PORCHLIGHT_GRANT_KEY" in (compose["services"][app].get("environment") or {})
+        assert in_compose == (app in grants.HOLDERS)
 
 
 def test_secret_template_holds_placeholders_only(manifests):

@@ -9,6 +9,7 @@ from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
 from services.documents.estimates.models import Estimate
 from services.documents.work_orders.models import WorkOrder
 from services.documents.work_orders.rules import STATUSES, TRANSITIONS
+from tests.grants import link
 from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24
@@ -97,7 +98,7 @@ def test_patch_changes_only_what_was_sent_and_null_clears(documents):
 
 def test_customer_view_carries_nothing_internal(documents):
     wo = create(documents, internal_notes="Gate code 4471", customer_id=CUSTOMER)
-    view = documents.get_work_order_for_customer(WS, wo["id"])
+    view = documents.get_work_order_for_customer(link(WS, "work_order", wo["id"]), wo["id"])
     assert set(view) == {"number", "title", "status", "status_label", "description",
                          "location", "completed_at"}
     assert "4471" not in str(view)
@@ -107,7 +108,7 @@ def test_other_workspaces_see_nothing(documents):
     wo = create(documents)
     for call in (
         lambda: documents.get_work_order(OTHER_WS, wo["id"]),
-        lambda: documents.get_work_order_for_customer(OTHER_WS, wo["id"]),
+        lambda: documents.get_work_order_for_customer(link(OTHER_WS, "work_order", wo["id"]), wo["id"]),
         lambda: documents.update_work_order(OTHER_WS, "x", wo["id"], {"title": "Mine"}),
         lambda: documents.entity_exists(OTHER_WS, "work_order", wo["id"]),
         lambda: documents.get_work_order(WS, "../etc/passwd"),

@@ -13,6 +13,7 @@ from porchlight.contracts.snapshots import digest
 from services.documents import evidence as evidence_flow
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.work_orders.models import WorkOrder
+from tests.grants import link
 from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24
@@ -36,7 +37,7 @@ def create(documents, **fields):
 def answer(documents, estimate, response="accept", **fields):
     data = {"response": response, "revision": estimate["revision"], "signer_name": "Alex Morgan",
             "ip": "203.0.113.7", "user_agent": "test", **fields}
-    return documents.respond_to_estimate(WS, estimate["id"], data)
+    return documents.respond_to_estimate(link(WS, "estimate", estimate["id"]), estimate["id"], data)
 
 
 def test_totals_match_hand_computation(documents):
@@ -48,7 +49,7 @@ def test_totals_match_hand_computation(documents):
         (4868, 1022), (30, 6), (4500, 405)]
     assert (est["subtotal_minor"], est["tax_minor"], est["total_minor"]) == (4898, 1028, 5926)
     assert est["total"] == "59.26" and est["number"] == "EST-0001"
-    view = documents.get_estimate_for_customer(WS, est["id"], ["l3"])
+    view = documents.get_estimate_for_customer(link(WS, "estimate", est["id"]), est["id"], ["l3"])
     assert (view["subtotal_minor"], view["tax_minor"], view["total_minor"]) == (9398, 1433, 10831)
     assert [line["included"] for line in view["lines"]] == [True, True, True]
 
@@ -151,7 +152,7 @@ def test_editing_a_draft_also_makes_a_new_revision(documents):
 def test_expired_estimates_cannot_be_answered(documents):
     est = documents.send_estimate(WS, "staff", create(documents)["id"])["estimate"]
     Estimate.objects(id=est["id"]).update_one(set__expires_at=utcnow() - timedelta(seconds=1))
-    view = documents.get_estimate_for_customer(WS, est["id"])
+    view = documents.get_estimate_for_customer(link(WS, "estimate", est["id"]), est["id"])
     assert view["status"] == "expired" and not view["can_respond"]
     assert Estimate.objects.get(id=est["id"]).status == "sent"  # a read changes nothing
     with pytest.raises(Conflict):
@@ -188,7 +189,7 @@ def test_optional_choice_must_name_optional_lines(documents):
     with pytest.raises(InvalidInput):
         answer(documents, est, include_optional=["l1"])
     with pytest.raises(InvalidInput):
-        documents.get_estimate_for_customer(WS, est["id"], ["l9"])
+        documents.get_estimate_for_customer(link(WS, "estimate", est["id"]), est["id"], ["l9"])
     assert documents.evidence == []
 
 
@@ -245,8 +246,9 @@ def test_other_workspaces_cannot_touch_an_estimate(documents):
     other = "b" * 24
     for call in (
         lambda: documents.get_estimate(other, est["id"]),
-        lambda: documents.get_estimate_for_customer(other, est["id"]),
-        lambda: documents.respond_to_estimate(other, est["id"], {
+        # A link issued in another workspace names the same id: still not theirs.
+        lambda: documents.get_estimate_for_customer(link(other, "estimate", est["id"]), est["id"]),
+        lambda: documents.respond_to_estimate(link(other, "estimate", est["id"]), est["id"], {
             "response": "accept", "revision": 1, "signer_name": "X", "ip": "203.0.113.9"}),
         lambda: documents.send_estimate(other, "x", est["id"]),
     ):
@@ -364,7 +366,7 @@ def test_bounds_that_keep_answers_recordable(documents, fields, name):
 def test_a_malformed_include_list_is_a_field_error(documents):
     est = create(documents)
     with pytest.raises(InvalidInput):
-        documents.get_estimate_for_customer(WS, est["id"], [["l3"]])
+        documents.get_estimate_for_customer(link(WS, "estimate", est["id"]), est["id"], [["l3"]])
 
 
 def accepted(documents):

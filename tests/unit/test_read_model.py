@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.portal.read_model import ReadModel
-from gateway.portal.reads import Views, subjects_of
+from gateway.portal.reads import CAPABILITY_MARGIN, Views, _kept_until, subjects_of
 from porchlight.client import ServiceUnavailable
 from porchlight.contracts.events import CUSTOMER_VISIBLE, EVENTS
 
@@ -270,3 +270,17 @@ def test_stopping_sends_what_is_left(clock):
     views.count("t1")
     views.stop()
     assert sharing.batches and sharing.batches[0]["views"][0]["count"] == 1
+
+
+def test_a_links_grant_is_kept_no_longer_than_its_capability_less_the_margin():
+    """documents refuses an ended capability: a page served from a kept grant must hand on
+    one that still has the margin (a file link's default life) ahead of it."""
+    now = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    capability_ends = now + timedelta(minutes=30)
+    open_link = {"expires_at": None, "capability_expires_at": capability_ends}
+    assert _kept_until(open_link) == capability_ends - CAPABILITY_MARGIN
+    long_link = {"expires_at": now + timedelta(days=30), "capability_expires_at": capability_ends}
+    assert _kept_until(long_link) == capability_ends - CAPABILITY_MARGIN
+    soon = now + timedelta(minutes=5)
+    ending_link = {"expires_at": soon, "capability_expires_at": soon}
+    assert _kept_until(ending_link) == now + timedelta(minutes=5) - CAPABILITY_MARGIN

@@ -15,6 +15,7 @@ from porchlight.contracts.snapshots import digest
 from services.documents.files.models import StoredFile
 from services.documents.service_reports.models import ServiceReport
 from services.documents.service_reports.rules import freeze
+from tests.grants import link
 from tests.unit.conftest import dispatched
 from workers.tasks import render_and_store
 
@@ -38,7 +39,7 @@ def attach(documents, rep, content=PNG, content_type="image/png", filename="pump
 
 
 def sign(documents, rep, **fields):
-    return documents.sign_service_report(WS, rep["id"], {
+    return documents.sign_service_report(link(WS, "service_report", rep["id"]), rep["id"], {
         "signer_name": "Alex Morgan", "signature_path": PATH, "ip": "198.51.100.4",
         "user_agent": "phone", **fields})
 
@@ -89,14 +90,14 @@ def test_complete_then_sign(documents):
     rep = report(documents)
     attach(documents, rep)
     with pytest.raises(NotFound):  # a draft is not shown to customers
-        documents.get_service_report_for_customer(WS, rep["id"])
+        documents.get_service_report_for_customer(link(WS, "service_report", rep["id"]), rep["id"])
     with pytest.raises(Conflict):
         sign(documents, rep)
     done = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
     assert done["status"] == "awaiting_signature" and done["completed_at"]
     again = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
     assert again["completed_at"] == done["completed_at"]
-    shown = documents.get_service_report_for_customer(WS, rep["id"])
+    shown = documents.get_service_report_for_customer(link(WS, "service_report", rep["id"]), rep["id"])
     signed = sign(documents, rep)
     assert signed["status"] == "signed" and signed["signed"]["signer_name"] == "Alex Morgan"
     staff_view = documents.get_service_report(WS, rep["id"])
@@ -196,11 +197,12 @@ def test_files_are_only_served_for_their_report(documents):
     other = report(documents)
     documents.complete_service_report(WS, "staff", rep["id"])
     documents.complete_service_report(WS, "staff", other["id"])
-    assert documents.report_has_file(WS, rep["id"], file_id) is True
-    with pytest.raises(NotFound):
-        documents.report_has_file(WS, other["id"], file_id)
-    with pytest.raises(NotFound):
-        documents.open_file("b" * 24, file_id)
+    opened = documents.open_report_file(link(WS, "service_report", rep["id"]), rep["id"], file_id)
+    assert opened["id"] == file_id and base64.b64decode(opened["content_b64"]) == PNG
+    with pytest.raises(NotFound):  # the same file through another report
+        documents.open_report_file(link(WS, "service_report", other["id"]), other["id"], file_id)
+    with pytest.raises(NotFound):  # a capability for another workspace
+        documents.open_report_file(link("b" * 24, "service_report", rep["id"]), rep["id"], file_id)
 
 
 def test_signed_reports_without_a_pdf_are_listed_for_the_sweep(documents):
@@ -259,12 +261,12 @@ def test_what_the_customer_signs_is_frozen_when_the_report_is_completed(document
     rep = report(documents)
     attach(documents, rep)
     documents.complete_service_report(WS, "staff", rep["id"])
-    shown = documents.get_service_report_for_customer(WS, rep["id"])
+    shown = documents.get_service_report_for_customer(link(WS, "service_report", rep["id"]), rep["id"])
     # The office renames the job and corrects the address afterwards.
     documents.update_work_order(WS, "staff", rep["work_order_id"], {
         "title": "Boiler replacement", "location": "99 Elm Street"})
 
-    view = documents.get_service_report_for_customer(WS, rep["id"])
+    view = documents.get_service_report_for_customer(link(WS, "service_report", rep["id"]), rep["id"])
     assert view == shown
     assert view["work_order_title"] == "Boiler service" and view["location"] == "12 Orchard Lane"
     assert view["attachments"][0]["sha256"] == hashlib.sha256(PNG).hexdigest()
@@ -307,7 +309,7 @@ def test_completion_freezes_only_the_draft_it_read(documents):
     stored = ServiceReport.objects.get(id=rep["id"])
     assert stored.status == "draft" and stored.frozen is None
     done = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
-    shown = documents.get_service_report_for_customer(WS, done["id"])
+    shown = documents.get_service_report_for_customer(link(WS, "service_report", done["id"]), done["id"])
     assert shown["narrative"] == "Also bled the radiators."
 
 

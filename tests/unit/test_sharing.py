@@ -6,6 +6,7 @@ import time_machine
 from porchlight.contracts import share_tokens
 from porchlight.contracts.clock import as_utc, isoformat, parse_iso, utcnow
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
+from porchlight.kit import grants
 from porchlight.runtime.settings import get_settings
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
@@ -72,7 +73,13 @@ def test_resolve_counts_each_use_exactly_once(sharing):
         grant = sharing.resolve_token(raw, "work_order", "view")
         assert grant == {"share_token_id": grant["share_token_id"], "workspace_id": WS,
                          "entity_type": "work_order", "entity_id": WO, "permissions": ["view"],
-                         "expires_at": expires_at}
+                         "expires_at": expires_at, "capability": grant["capability"],
+                         "capability_expires_at": grant["capability_expires_at"]}
+        # The capability says the same, signed for documents.
+        said = grants.verify(grant["capability"])
+        assert (said.workspace_id, said.entity_type, said.entity_id, said.permissions,
+                said.share_token_id) == (WS, "work_order", WO, ("view",), grant["share_token_id"])
+        assert said.expires_at == int(parse_iso(grant["capability_expires_at"]).timestamp())
         token = ShareToken.objects.get(id=grant["share_token_id"])
         assert token.access_count == expected and token.last_accessed_at is not None
 

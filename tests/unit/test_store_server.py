@@ -7,6 +7,7 @@ talk to it over the wire.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -206,6 +207,14 @@ def test_the_stack_shares_the_store_only_between_replicas_and_only_with_the_serv
         assert replicated.command(name)[1]["PORCHLIGHT_MONGODB_URI"] == "mongodb://127.0.0.1:1/"
     for name in ("worker", "portal", "admin"):
         assert "PORCHLIGHT_MONGODB_URI" not in replicated.command(name)[1]
+    # The grants' key goes to the services that sign and check grants, and to no other
+    # process — not even from the environment the stack was started in (the tests set it).
+    assert os.environ.get("PORCHLIGHT_GRANT_KEY")
+    for name in ("documents", "documents-2", "identity", "sharing", "signatures", "notifications",
+                 "worker", "portal", "admin"):
+        env = replicated.command(name)[1]
+        held = name.split("-")[0] in ("documents", "identity", "sharing")
+        assert env.get("PORCHLIGHT_GRANT_KEY") == (replicated.grant_key if held else None), name
     # Two workers, two Celery node names (one would refuse to start beside the other), and
     # one beat between them (two would queue every sweep twice).
     two_workers = Stack(replicas={"worker": 2})

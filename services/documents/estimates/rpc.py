@@ -20,7 +20,7 @@ from porchlight.contracts.events import fact
 from porchlight.contracts.notifications import NotifyCustomer
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
-from services.documents import customer_mail, evidence
+from services.documents import customer_access, customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates import rules
 from services.documents.estimates.models import Estimate, EstimateOutcome
@@ -127,18 +127,22 @@ class EstimateRpc(DocumentsDependencies):
 
     @rpc(expected_exceptions=(NotFound, InvalidInput))
     def get_estimate_for_customer(
-        self, workspace_id: str, estimate_id: str, include: list[str] | None = None
+        self, capability: str, estimate_id: str, include: list[str] | None = None
     ) -> dict[str, Any]:
+        """What the customer sees, for a grant that allows viewing it (``customer_access``)."""
+        workspace_id = customer_access.allowed(self.repo, capability, "estimate", estimate_id, "view")
         estimate = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id), record=False)
         return customer_view(estimate, rules.optional_choice(estimate, include))
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
-    def respond_to_estimate(self, workspace_id: str, estimate_id: str, data: dict) -> dict[str, Any]:
-        """The customer's accept or decline, with the evidence of exactly what they saw.
+    def respond_to_estimate(self, capability: str, estimate_id: str, data: dict) -> dict[str, Any]:
+        """The customer's accept or decline, with the evidence of exactly what they saw, for
+        a grant that allows answering it (``customer_access``).
 
         One conditional update decides: it applies only while the estimate is open, at
         the revision the customer was shown, and not past its date. Of any number of
         racing answers exactly one wins; the others get a Conflict and change nothing."""
+        workspace_id = customer_access.allowed(self.repo, capability, "estimate", estimate_id, "respond")
         answer = rules.read_answer(data)
         response, revision = answer["response"], answer["revision"]
         estimate = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))

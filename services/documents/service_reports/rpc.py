@@ -15,7 +15,7 @@ from porchlight.contracts.notifications import NotifyCustomer
 from porchlight.contracts.service_reports import MAX_ATTACHMENTS, ServiceReportInput, ServiceReportPatch
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
-from services.documents import customer_mail, evidence
+from services.documents import customer_access, customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.rules import read_signed_pdf, read_upload
 from services.documents.files.wire import file_to_wire
@@ -136,17 +136,21 @@ class ServiceReportRpc(DocumentsDependencies):
         return [service_report_to_wire(r, live.get(r.work_order_id)) for r in reports]
 
     @rpc(expected_exceptions=(NotFound,))
-    def get_service_report_for_customer(self, workspace_id: str, report_id: str) -> dict[str, Any]:
+    def get_service_report_for_customer(self, capability: str, report_id: str) -> dict[str, Any]:
+        """What the customer sees, for a grant that allows viewing it (``customer_access``)."""
+        workspace_id = customer_access.allowed(self.repo, capability, "service_report", report_id, "view")
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status == "draft":
             raise NotFound("No such service report.")  # not shown before it is complete
         return customer_view(report)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
-    def sign_service_report(self, workspace_id: str, report_id: str, data: dict) -> dict[str, Any]:
-        """The customer's signature of what was frozen at completion. One conditional update
-        (awaiting_signature → signed) decides among racing submits; evidence is recorded
-        before anyone is told it worked, and the PDF is only queued — signing never waits."""
+    def sign_service_report(self, capability: str, report_id: str, data: dict) -> dict[str, Any]:
+        """The customer's signature of what was frozen at completion, for a grant that
+        allows signing it (``customer_access``). One conditional update (awaiting_signature
+        → signed) decides among racing submits; evidence is recorded before anyone is told
+        it worked, and the PDF is only queued — signing never waits."""
+        workspace_id = customer_access.allowed(self.repo, capability, "service_report", report_id, "sign")
         signer = rules.read_signature(data)
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status != "awaiting_signature":
@@ -246,9 +250,12 @@ class ServiceReportRpc(DocumentsDependencies):
         return file_to_wire(self.repo.files.get(workspace_id, report.pdf_file_id))
 
     @rpc(expected_exceptions=(NotFound,))
-    def report_has_file(self, workspace_id: str, report_id: str, file_id: str) -> bool:
-        """Whether a file is one of this report's attachments (the portal's photo check)."""
+    def open_report_file(self, capability: str, report_id: str, file_id: str) -> dict[str, Any]:
+        """One of a report's photos or files, for a grant that allows viewing the report
+        (``customer_access``); a file of another report is NotFound."""
+        workspace_id = customer_access.allowed(self.repo, capability, "service_report", report_id, "view")
         report = self.repo.service_reports.get(workspace_id, report_id)
-        if report.status == "draft" or file_id not in {a.file_id for a in report.attachments}:
+        attached = {a.file_id for a in report.attachments}
+        if report.status == "draft" or not isinstance(file_id, str) or file_id not in attached:
             raise NotFound("No such file.")
-        return True
+        return file_to_wire(self.repo.files.get(workspace_id, file_id))

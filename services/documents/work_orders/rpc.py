@@ -10,6 +10,7 @@ from porchlight.contracts.events import fact
 from porchlight.contracts.work_orders import WorkOrderInput, WorkOrderPatch, WorkOrderQuery
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
+from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.work_orders.wire import work_order_for_customer, work_order_to_wire
 from services.documents.workspace import ensure_customer
@@ -54,7 +55,9 @@ class WorkOrderRpc(DocumentsDependencies):
         return work_order_to_wire(self.repo.work_orders.get(workspace_id, work_order_id))
 
     @rpc(expected_exceptions=(NotFound,))
-    def get_work_order_for_customer(self, workspace_id: str, work_order_id: str) -> dict[str, Any]:
+    def get_work_order_for_customer(self, capability: str, work_order_id: str) -> dict[str, Any]:
+        """What the customer sees, for a grant that allows viewing it (``customer_access``)."""
+        workspace_id = customer_access.allowed(self.repo, capability, "work_order", work_order_id, "view")
         return work_order_for_customer(self.repo.work_orders.get(workspace_id, work_order_id))
 
     @rpc(expected_exceptions=(InvalidInput,))

@@ -1,0 +1,65 @@
+"""Who may see and answer a record from the customer's side, decided here, by the records'
+owner, from a verified grant (``porchlight.kit.grants``) and never from what the caller
+says about workspace, customer or role.
+
+- A link's grant names one record and its permissions: it allows exactly those, on that
+  record.
+- A session's grant names a customer and the contact's role: a work order of that customer
+  to view; an estimate of theirs that was sent (not a draft) to view and answer — owners
+  only, as estimates carry money; a completed report of one of their work orders to view
+  and sign.
+
+Every refusal — forged or ended grant, another customer's record, a permission not held —
+is the same ``NotFound``: the asker learns nothing about records that are not theirs.
+Each record type added later answers the customer through ``allowed``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from porchlight.contracts.errors import NotFound
+from porchlight.kit import grants
+from porchlight.kit.grants import CustomerGrant
+
+ROLES_SEEING_MONEY = ("owner",)
+
+
+def session_of(capability: Any) -> CustomerGrant:
+    """A signed-in contact's grant (a link's is refused: it names no customer)."""
+    grant = grants.verify(capability)
+    if grant.by_link or grant.customer_id is None:
+        raise NotFound(grants.REFUSAL)
+    return grant
+
+
+def permissions(repo: Any, grant: CustomerGrant, entity_type: str, record_id: str) -> tuple[str, ...]:
+    """What ``grant`` allows on one record (nothing: the empty tuple)."""
+    if grant.by_link:
+        same = grant.entity_type == entity_type and grant.entity_id == record_id
+        return grant.permissions if same else ()
+    workspace_id, customer_id = grant.workspace_id, grant.customer_id
+    if customer_id is None:  # names neither a link nor a customer: allows nothing
+        return ()
+    if entity_type == "work_order":
+        wo = repo.work_orders.get(workspace_id, record_id)
+        return ("view",) if wo.customer_id == customer_id else ()
+    if entity_type == "estimate":
+        estimate = repo.estimates.get(workspace_id, record_id)
+        theirs = estimate.customer_id == customer_id and estimate.status != "draft"
+        return ("view", "respond") if theirs and grant.role in ROLES_SEEING_MONEY else ()
+    if entity_type == "service_report":
+        report = repo.service_reports.get(workspace_id, record_id)
+        if report.status not in ("awaiting_signature", "signed"):
+            return ()
+        wo = repo.work_orders.get(workspace_id, report.work_order_id)
+        return ("view", "sign") if wo.customer_id == customer_id else ()
+    return ()
+
+
+def allowed(repo: Any, capability: Any, entity_type: str, record_id: Any, permission: str) -> str:
+    """The workspace of a record ``capability`` allows ``permission`` on, or ``NotFound``."""
+    grant = grants.verify(capability)
+    if not isinstance(record_id, str) or permission not in permissions(repo, grant, entity_type, record_id):
+        raise NotFound(grants.REFUSAL)
+    return grant.workspace_id
