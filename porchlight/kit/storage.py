@@ -142,6 +142,11 @@ class Store(DependencyProvider):
         connect(self.alias, db_prefix=self.container.config.get("MONGODB_DB_PREFIX"))
         self.repository = self.repository_cls()
         self.repository.ensure_indexes()
+        # One-off changes to stored data, idempotent: a repository that has any runs them
+        # at every start, and finds nothing left to do after the first.
+        migrate = getattr(self.repository, "migrate", None)
+        if migrate is not None:
+            migrate()
 
     def stop(self) -> None:
         if self.container.config.get("MONGODB_DROP_ON_STOP"):

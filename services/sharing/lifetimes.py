@@ -8,8 +8,11 @@
 
 No link lives more than 730 days from the moment it is minted: an explicit ``expires_at``
 later than that is refused, and a default that would pass it is cut to it. A link that
-never expires cannot be minted any more (older ones keep their ``null``, and rotating one
-keeps it). The numbers are in the README; change both together.
+never expires cannot be minted any more. Links minted before that got an end once, when
+sharing started (``end_for_an_unending_link``: their default counted from their minting,
+but never sooner than ``GRACE`` from that start), and rotating one gives the new link
+the default counted from the rotation. The numbers are in the README; change both
+together.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ WORK_ORDER_LINK_LIFETIME = timedelta(days=180)
 ESTIMATE_LINK_LIFETIME_AFTER_END = timedelta(days=30)
 SERVICE_REPORT_LINK_LIFETIME = timedelta(days=60)
 MAX_LINK_LIFETIME = timedelta(days=730)
+# An old link without an end, given one now, works at least this long: nobody's link stops
+# the day it is given an end.
+GRACE = timedelta(days=30)
 
 # From the moment of minting, for records that do not end by themselves.
 LIFETIME_FROM_MINTING: dict[str, timedelta] = {
@@ -45,3 +51,10 @@ def default_expiry(entity_type: str, ends_at: datetime | None, now: datetime) ->
     else:
         expiry = now + LIFETIME_FROM_MINTING[entity_type]
     return min(expiry, latest_expiry(now))
+
+
+def end_for_an_unending_link(entity_type: str, created_at: datetime, now: datetime) -> datetime:
+    """The end given, ``now``, to a link minted at ``created_at`` without one: its kind's
+    default from its minting, not sooner than ``GRACE`` from now nor later than a link
+    minted now could live."""
+    return min(max(default_expiry(entity_type, None, created_at), now + GRACE), latest_expiry(now))

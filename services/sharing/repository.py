@@ -9,10 +9,11 @@ from bson import ObjectId
 from pymongo import UpdateOne
 
 from porchlight.contracts import share_tokens
-from porchlight.contracts.clock import utcnow
+from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.errors import NotFound
 from porchlight.kit.idempotency import CommandLog
 from porchlight.kit.storage import get_in_workspace, is_object_id
+from services.sharing import lifetimes
 from services.sharing.models import ShareToken, SharingCommand
 
 
@@ -23,6 +24,18 @@ class SharingRepository:
     def ensure_indexes(self) -> None:
         ShareToken.ensure_indexes()
         self.commands.ensure_indexes()
+
+    def migrate(self, now: datetime | None = None) -> int:
+        """Give every link still without an end one (``lifetimes.end_for_an_unending_link``);
+        a link given one meanwhile by another replica is left as it is. Returns how many
+        were given an end; run at every start, it finds none after the first."""
+        now = now or utcnow()
+        given = 0
+        # Across workspaces, the one query here that is: a migration of the whole store.
+        for token in ShareToken.objects(expires_at=None).only("id", "entity_type", "created_at"):
+            ends = lifetimes.end_for_an_unending_link(token.entity_type, as_utc(token.created_at), now)
+            given += ShareToken.objects(id=token.id, expires_at=None).update(set__expires_at=ends)
+        return given
 
     def mint(
         self, workspace_id: str, actor: str, entity_type: str, entity_id: str,

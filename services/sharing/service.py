@@ -193,8 +193,8 @@ class SharingService(Ping, Observed):
     @idempotent(secret=True)
     def rotate_token(self, workspace_id: str, actor: str, token_id: str) -> dict[str, Any]:
         """Revoke a live token and mint its replacement with the same entity, permissions
-        and expiry. Rotating an already revoked token is refused: it could resurrect
-        access that someone deliberately ended."""
+        and expiry (a link without one: its kind's default, from now). Rotating an already
+        revoked token is refused: it could resurrect access that someone deliberately ended."""
         current = self.repo.get(workspace_id, token_id)
         if current.revoked_at is not None:
             raise Conflict("This link is already revoked; mint a new one instead.")
@@ -203,9 +203,11 @@ class SharingService(Ping, Observed):
         old, changed = self.repo.revoke(workspace_id, actor, token_id)
         if not changed:  # a concurrent revoke or rotate won the race
             raise Conflict("This link is already revoked; mint a new one instead.")
+        # A link from before every link had an end gets the default one from now.
+        expires_at = old.expires_at or lifetimes.default_expiry(old.entity_type, None, utcnow())
         token, raw = self.repo.mint(
             workspace_id, actor, old.entity_type, old.entity_id, list(old.permissions),
-            old.expires_at, rotated_from=str(old.id),
+            expires_at, rotated_from=str(old.id),
         )
         self.dispatch("share_token_revoked", fact(
             workspace_id, actor, share_token_id=str(old.id),

@@ -140,6 +140,41 @@ def test_rotate_revokes_the_old_and_mints_a_twin(sharing):
         sharing.rotate_token(OTHER_WS, "staff", new["share_token"]["id"])
 
 
+def test_a_link_from_before_every_link_had_an_end_is_given_one_once(sharing):
+    """Old links were minted without an end; at start, sharing gives each its kind's
+    default from its minting, but at least 30 days from now — and never touches a link
+    that has an end, or the same link twice."""
+    now = utcnow()
+    repo = sharing.repo
+    old, _ = repo.mint(WS, "staff", "work_order", WO, ["view"], None)
+    ShareToken.objects(id=old.id).update_one(set__created_at=now - timedelta(days=400))
+    recent, _ = repo.mint(WS, "staff", "service_report", SRP, ["view", "sign"], None)
+    ShareToken.objects(id=recent.id).update_one(set__created_at=now - timedelta(days=10))
+    dated = mint(sharing, expires_at=isoformat(now + timedelta(days=3)))
+    assert repo.migrate(now) == 2
+
+    def stored(moment):  # stored times keep milliseconds
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    # 400 days old: its 180 would be over, so 30 days from now.
+    assert as_utc(ShareToken.objects.get(id=old.id).expires_at) == stored(now + lifetimes.GRACE)
+    # 10 days old: its own 60 days from minting.
+    assert as_utc(ShareToken.objects.get(id=recent.id).expires_at) == stored(
+        now - timedelta(days=10) + lifetimes.SERVICE_REPORT_LINK_LIFETIME)
+    assert isoformat(ShareToken.objects.get(id=dated["share_token"]["id"]).expires_at) == \
+        dated["share_token"]["expires_at"]
+    assert repo.migrate(now + timedelta(days=1)) == 0  # nothing left to give
+
+
+def test_rotating_a_link_without_an_end_gives_the_new_one_the_default(sharing):
+    old, _ = sharing.repo.mint(WS, "staff", "work_order", WO, ["view"], None)
+    before = utcnow()
+    new = sharing.rotate_token(WS, "staff", str(old.id))
+    ends = parse_iso(new["share_token"]["expires_at"])
+    assert before + lifetimes.WORK_ORDER_LINK_LIFETIME - timedelta(seconds=1) <= ends
+    assert ends <= utcnow() + lifetimes.WORK_ORDER_LINK_LIFETIME
+
+
 def test_rotating_an_expired_token_is_refused(sharing):
     old = mint(sharing, expires_at=isoformat(utcnow() + timedelta(hours=1)))
     ShareToken.objects(id=old["share_token"]["id"]).update_one(set__expires_at=utcnow() - timedelta(1))

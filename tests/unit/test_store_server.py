@@ -227,6 +227,11 @@ class KeeperRepository:
     def ensure_indexes(self) -> None:
         pass
 
+    def migrate(self) -> None:
+        """A one-off change to stored data: the Store runs it at every start."""
+        things = mongoengine.get_db("keeper").things
+        things.update_many({"value": "old"}, {"$set": {"value": "migrated"}})
+
     def keep(self, value: str) -> None:
         mongoengine.get_db("keeper").things.insert_one({"value": value})
 
@@ -257,3 +262,14 @@ def test_a_test_services_database_is_dropped_however_its_container_ends(uri, cli
         assert f"{prefix}keeper" in client.list_database_names()
         getattr(container, end)()
         assert f"{prefix}keeper" not in client.list_database_names(), end
+
+
+def test_a_repositorys_migration_runs_when_its_store_starts(uri, client, settings_env, container_factory):
+    settings_env(mongodb_uri=uri)
+    prefix = "migrates-"
+    client[f"{prefix}keeper"].things.insert_many([{"value": "old"}, {"value": "new"}])
+    container = container_factory(Keeper, {"AMQP_URI": "memory://", "MONGODB_DB_PREFIX": prefix,
+                                           "MONGODB_DROP_ON_STOP": True})
+    container.start()
+    assert sorted(t["value"] for t in client[f"{prefix}keeper"].things.find()) == ["migrated", "new"]
+    container.stop()
