@@ -46,9 +46,11 @@ class SmtpServer:
                    username=unquote(parts.username) if parts.username else None,
                    password=unquote(parts.password) if parts.password else None, timeout=timeout)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+        """Send ``message`` from ``sender`` to ``recipient`` alone: the envelope is given,
+        never read from the headers, so no header can add a recipient."""
         try:
-            self._send(message)
+            self._send(message, sender, recipient)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise _by_code(code, reply) from None
@@ -59,7 +61,7 @@ class SmtpServer:
         except (smtplib.SMTPException, OSError) as exc:  # no connection, a timeout, a TLS failure
             raise Transient(f"Could not talk to the mail server: {exc or type(exc).__name__}") from None
 
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, message: EmailMessage, sender: str, recipient: str) -> None:
         context = ssl.create_default_context()
         if self.implicit_tls:
             client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
@@ -76,7 +78,7 @@ class SmtpServer:
                     raise Permanent("The mail server does not offer STARTTLS; the password is "
                                     "not sent over a connection that is not encrypted.")
                 client.login(self.username, self.password or "")
-            client.send_message(message)
+            client.send_message(message, from_addr=sender, to_addrs=[recipient])
 
 
 def _by_code(code: int, reply: Any) -> Exception:

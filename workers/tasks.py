@@ -186,7 +186,8 @@ def deliver(rpc: Rpc, email_id: str, secrets: dict[str, str] | None, *, last_att
         files = [(a["filename"], _attachment(rpc, claimed["workspace_id"], a))
                  for a in claimed["attachments"]]
         server = mail.SmtpServer.from_url(settings.smtp_url.get_secret_value(), settings.smtp_timeout)
-        server.send(mail.build(claimed, secrets, files, settings.mail_from))
+        message = mail.build(claimed, secrets, files, settings.mail_from)
+        server.send(message, settings.mail_from, claimed["to"])
         outcome, error = "sent", None
     except mail.Permanent as exc:
         outcome, error = "failed", str(exc)

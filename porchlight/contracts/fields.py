@@ -96,6 +96,8 @@ def optional_text(max_length: int, *, multiline: bool = False, description: str 
 
 def _lower_domain(value: str) -> str:
     local, domain = value.rsplit("@", 1)
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        raise refuse("Must be an email address like name@example.com.")
     return f"{local}@{domain.lower()}"
 
 
@@ -149,9 +151,11 @@ Id = Annotated[StrictStr, Field(
     description="An id as returned by the API.")]
 Email = Annotated[StrictStr, Field(
     max_length=254,
-    pattern=patterned(rf"^[^@\s]{{1,64}}@{_LABEL}(\.{_LABEL})+$",
+    pattern=patterned(rf"^[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]{{1,64}}@{_LABEL}(\.{_LABEL})+$",
                       "Must be an email address like name@example.com."),
-    description="An email address; the domain is lower-cased."), AfterValidator(_lower_domain)]
+    description="An email address (RFC 5322's dot-atom: no quotes, spaces, commas or angle "
+                "brackets; no leading, trailing or double dot); the domain is lower-cased."),
+    AfterValidator(_lower_domain)]
 Phone = Annotated[StrictStr, Field(
     max_length=30,
     pattern=patterned(r"^\+?[0-9 ()./-]{5,30}$",

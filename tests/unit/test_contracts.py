@@ -77,6 +77,23 @@ def test_customer_fields(data, field):
     assert set(refused(CustomerInput, data)) == {field}
 
 
+@pytest.mark.parametrize("address", [
+    '"a b"@example.com', "a,b@example.com", "<a>@example.com", "a@b@example.com", "a..b@example.com",
+    ".a@example.com", "a.@example.com", "a\x00@example.com", "a\r\nBcc: x@example.com", "é@example.com",
+    "a@example", "a@-example.com", "x" * 65 + "@example.com",
+])
+def test_an_email_address_must_be_a_plain_dot_atom(address):
+    """Quotes, commas, angle brackets and line breaks are how one address field becomes two
+    recipients or an extra header; none is needed for a customer's address."""
+    assert refused(CustomerInput, {"name": "A", "email": address}) == {
+        "email": "Must be an email address like name@example.com."}
+
+
+@pytest.mark.parametrize("address", ["dana@example.org", "o'neil+quotes@mail.example.co.uk", "a.b-c_d@x.io"])
+def test_ordinary_addresses_are_taken(address):
+    assert parse(CustomerInput, {"name": "A", "email": address}).email == address
+
+
 def test_email_domain_is_lower_cased_not_the_local_part():
     assert parse(CustomerInput, {"name": "A", "email": "Alex@Example.COM"}).email == "Alex@example.com"
 

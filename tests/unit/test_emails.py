@@ -185,7 +185,7 @@ def test_replies_are_sorted_into_worth_retrying_and_final(code: int, kind: type)
         server.refuse_all(f"{code} Refused for the test")
         target = smtp.SmtpServer.from_url(server.url, timeout=5)
         with pytest.raises(kind) as raised:
-            target.send(message())
+            target.send(message(), SENDER, "dana@example.org")
     assert str(raised.value) == f"{code} Refused for the test"
 
 
@@ -194,7 +194,8 @@ def test_no_server_listening_is_worth_retrying() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nobody listens once it is closed
     with pytest.raises(smtp.Transient):
-        smtp.SmtpServer.from_url(f"smtp://127.0.0.1:{port}", timeout=2).send(message())
+        smtp.SmtpServer.from_url(f"smtp://127.0.0.1:{port}", timeout=2).send(
+            message(), SENDER, "dana@example.org")
 
 
 def test_a_password_is_never_sent_over_a_connection_without_tls() -> None:
@@ -202,7 +203,7 @@ def test_a_password_is_never_sent_over_a_connection_without_tls() -> None:
         target = smtp.SmtpServer.from_url(f"smtp://user:s%40cret@127.0.0.1:{server.port}", timeout=5)
         assert (target.username, target.password) == ("user", "s@cret")
         with pytest.raises(smtp.Permanent, match="STARTTLS"):
-            target.send(message())
+            target.send(message(), SENDER, "dana@example.org")
         assert server.attempts == 0
 
 
@@ -219,8 +220,21 @@ def claimed(**fields: typing.Any) -> dict[str, typing.Any]:
             "auto_submitted": False, **fields}
 
 
+SENDER = "notifications@porchlight.test"
+
+
 def message(**fields: typing.Any) -> typing.Any:
-    return smtp.build(claimed(**fields), {"link": URL}, [], "notifications@porchlight.test")
+    return smtp.build(claimed(**fields), {"link": URL}, [], SENDER)
+
+
+def test_the_envelope_names_one_recipient_whatever_the_headers_say() -> None:
+    """smtplib would otherwise send to every address in To, Cc and Bcc."""
+    crafted = message()
+    crafted["Cc"] = "someone-else@example.net"
+    crafted["Bcc"] = "third@example.net"
+    with MailServer() as server:
+        smtp.SmtpServer.from_url(server.url, timeout=5).send(crafted, SENDER, "dana@example.org")
+        assert server.envelopes == [(SENDER, ["dana@example.org"])]
 
 
 def test_the_message_has_both_parts_the_link_and_a_message_id_stable_across_attempts() -> None:
