@@ -20,9 +20,12 @@ def link(workspace_id: str, entity_type: str, entity_id: str, *permissions: str,
     return capability
 
 
-def session(workspace_id: str, customer_id: str, role: str = "owner", contact_id: str = "6" * 24,
-            now: datetime | None = None) -> str:
+A_CONTACT_ID, A_SESSION_ID = "6" * 24, "7" * 24
+
+
+def session(workspace_id: str, customer_id: str, role: str = "owner", contact_id: str = A_CONTACT_ID,
+            now: datetime | None = None, session_id: str = A_SESSION_ID) -> str:
     """The capability a signed-in contact's session gives."""
     capability, _ = grants.issue(now=now, workspace_id=workspace_id, customer_id=customer_id,
-                                 contact_id=contact_id, role=role)
+                                 contact_id=contact_id, session_id=session_id, role=role)
     return capability

@@ -36,6 +36,9 @@ class Evidence(Reply):
     snapshot_sha256: Sha256
     ip: str
     user_agent: str | None
+    share_token_id: str | None = Field(description="The link the answer came through, if by link.")
+    contact_id: str | None = Field(description="The signed-in contact who answered, if signed in.")
+    session_id: str | None = Field(description="Their portal session, if signed in.")
     signed_at: Moment
 
 
@@ -56,6 +59,11 @@ class EvidenceInput(Contract):
     snapshot: dict[str, Any] = Field(min_length=1, description="Exactly what the customer was shown.")
     ip: IpAddress
     user_agent: UserAgent = None
+    # Who vouched for the answer, from the grant documents verified: a link, or a signed-in
+    # contact and their session.
+    share_token_id: optional(Id) = None
+    contact_id: optional(Id) = None
+    session_id: optional(Id) = None
     deadline: Timestamp = Field(description="When documents stops waiting; later, nothing is stored.")
 
 

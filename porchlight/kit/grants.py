@@ -57,6 +57,7 @@ class CustomerGrant(BaseModel):
     permissions: tuple[str, ...] = ()
     customer_id: str | None = None
     contact_id: str | None = None
+    session_id: str | None = None
     role: str | None = None
 
     @property

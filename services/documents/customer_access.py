@@ -57,9 +57,17 @@ def permissions(repo: Any, grant: CustomerGrant, entity_type: str, record_id: st
     return ()
 
 
-def allowed(repo: Any, capability: Any, entity_type: str, record_id: Any, permission: str) -> str:
-    """The workspace of a record ``capability`` allows ``permission`` on, or ``NotFound``."""
+def allowed(repo: Any, capability: Any, entity_type: str, record_id: Any, permission: str) -> CustomerGrant:
+    """The grant ``capability`` carries, if it allows ``permission`` on the record (its
+    ``workspace_id`` is the record's workspace), or ``NotFound``."""
     grant = grants.verify(capability)
     if not isinstance(record_id, str) or permission not in permissions(repo, grant, entity_type, record_id):
         raise NotFound(grants.REFUSAL)
-    return grant.workspace_id
+    return grant
+
+
+def vouched_by(grant: CustomerGrant) -> dict[str, str | None]:
+    """What the evidence of an answer records about who vouched for it: the link, or the
+    signed-in contact and their session."""
+    return {"share_token_id": grant.share_token_id, "contact_id": grant.contact_id,
+            "session_id": grant.session_id}

@@ -188,7 +188,7 @@ class SignInRpc:
         customer = self.repo.get_customer(contact.workspace_id, contact.customer_id)
         capability, _ = grants.issue(ends_at=session.expires_at, workspace_id=contact.workspace_id,
                                      customer_id=contact.customer_id, contact_id=str(contact.id),
-                                     role=contact.role)
+                                     session_id=str(session.id), role=contact.role)
         return {
             "capability": capability,
             "session_id": str(session.id), "expires_at": isoformat(session.expires_at),

@@ -48,6 +48,10 @@ class Evidence(me.Document):
     snapshot_sha256 = me.StringField(required=True)
     ip = me.StringField(required=True)
     user_agent = me.StringField()
+    # Through which link, or by which signed-in contact in which session.
+    share_token_id = me.StringField()
+    contact_id = me.StringField()
+    session_id = me.StringField()
     signed_at = me.DateTimeField(required=True, default=utcnow)
 
     @property

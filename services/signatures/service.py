@@ -63,6 +63,9 @@ def evidence_to_wire(evidence: Evidence) -> dict[str, Any]:
         "snapshot_sha256": evidence.snapshot_sha256,
         "ip": evidence.ip,
         "user_agent": evidence.user_agent,
+        "share_token_id": evidence.share_token_id,
+        "contact_id": evidence.contact_id,
+        "session_id": evidence.session_id,
         "signed_at": isoformat(evidence.signed_at),
     })
 

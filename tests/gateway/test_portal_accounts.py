@@ -229,6 +229,9 @@ def test_an_owner_accepts_an_estimate_inside_the_portal_with_the_same_evidence_a
     evidence = staff.get(f"/evidence/{after['outcome']['certificate_id']}").json
     assert evidence["signer_name"] == "Frances Marsh"
     assert evidence["snapshot_sha256"] == after["outcome"]["snapshot_sha256"]
+    # Who answered: the signed-in contact, in their session (no link was used).
+    assert evidence["contact_id"] == made["contact"]["id"] and evidence["share_token_id"] is None
+    assert evidence["session_id"] and len(evidence["session_id"]) == 24
     again = portal.post(f"/portal/estimates/{estimate['id']}", data={
         "csrf_token": csrf(page.text), "response": "decline", "revision": "1"})
     assert again.status_code == 303  # the page shows what stands

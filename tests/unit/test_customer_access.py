@@ -24,7 +24,7 @@ from porchlight.kit import grants
 from porchlight.runtime.settings import get_settings
 from services.documents.estimates.models import Estimate
 from services.documents.service_reports.models import ServiceReport
-from tests.grants import A_LINK_ID, link, session
+from tests.grants import A_CONTACT_ID, A_LINK_ID, A_SESSION_ID, link, session
 from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24
@@ -332,6 +332,20 @@ def test_a_signed_grant_naming_neither_a_link_nor_a_customer_allows_nothing(docu
 
 
 # -- what is allowed ---------------------------------------------------------------------
+def test_the_evidence_records_who_vouched_for_the_answer(documents, records):
+    """By link: the link. Signed in: the contact and their session — from the verified
+    grant, whatever the portal might say."""
+    documents.respond_to_estimate(link(WS, "estimate", records.estimate), records.estimate, dict(ANSWER))
+    documents.sign_service_report(session(WS, CUSTOMER), records.service_report, dict(SIGNATURE))
+    by_link, signed_in = documents.evidence
+    def who(evidence):
+        return evidence["share_token_id"], evidence["contact_id"], evidence["session_id"]
+
+    assert who(by_link) == (A_LINK_ID, None, None)
+    assert who(signed_in) == (None, A_CONTACT_ID, A_SESSION_ID)
+
+
+
 def test_the_owners_session_of_the_customer_is_accepted(documents, records):
     owner = session(WS, CUSTOMER)
     assert documents.get_work_order_for_customer(owner, records.work_order)["title"] == "Boiler service"

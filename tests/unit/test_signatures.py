@@ -52,6 +52,16 @@ def sign(signatures, path="M10 20 L11 21", **extra):
                   entity_number="SR-0007", signature_path=path, **extra)
 
 
+def test_who_vouched_for_an_answer_is_kept_for_staff_and_never_shown_on_the_certificate(signatures):
+    signed_in = sign(signatures, contact_id="6" * 24, session_id="7" * 24)
+    assert (signed_in["contact_id"], signed_in["session_id"], signed_in["share_token_id"]) == (
+        "6" * 24, "7" * 24, None)
+    public = signatures.get_certificate(signed_in["certificate_id"])
+    assert "6" * 24 not in str(public) and "7" * 24 not in str(public)
+    with pytest.raises(InvalidInput):
+        record(signatures, entity_id="e" * 24, share_token_id="not an id")
+
+
 def test_an_acceptance_is_recorded_with_its_evidence(signatures):
     evidence = record(signatures)
     assert re.fullmatch(r"cert_[0-9a-f]{32}", evidence["certificate_id"])
@@ -60,7 +70,8 @@ def test_an_acceptance_is_recorded_with_its_evidence(signatures):
         "entity_type": "estimate", "entity_id": EST, "entity_number": "EST-0001", "revision": 1,
         "signer_name": "Alex Morgan", "signature_path": None, "signature_svg": None, "reason": None,
         "snapshot": SNAPSHOT, "snapshot_sha256": digest(SNAPSHOT), "ip": "203.0.113.7",
-        "user_agent": "Mozilla/5.0 (test)", "signed_at": evidence["signed_at"],
+        "user_agent": "Mozilla/5.0 (test)", "share_token_id": None, "contact_id": None,
+        "session_id": None, "signed_at": evidence["signed_at"],
     }
     assert evidence["signed_at"].endswith("Z")
     assert signatures.get_evidence(WS, evidence["certificate_id"]) == evidence

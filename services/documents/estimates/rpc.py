@@ -130,7 +130,8 @@ class EstimateRpc(DocumentsDependencies):
         self, capability: str, estimate_id: str, include: list[str] | None = None
     ) -> dict[str, Any]:
         """What the customer sees, for a grant that allows viewing it (``customer_access``)."""
-        workspace_id = customer_access.allowed(self.repo, capability, "estimate", estimate_id, "view")
+        grant = customer_access.allowed(self.repo, capability, "estimate", estimate_id, "view")
+        workspace_id = grant.workspace_id
         estimate = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id), record=False)
         return customer_view(estimate, rules.optional_choice(estimate, include))
 
@@ -142,7 +143,8 @@ class EstimateRpc(DocumentsDependencies):
         One conditional update decides: it applies only while the estimate is open, at
         the revision the customer was shown, and not past its date. Of any number of
         racing answers exactly one wins; the others get a Conflict and change nothing."""
-        workspace_id = customer_access.allowed(self.repo, capability, "estimate", estimate_id, "respond")
+        grant = customer_access.allowed(self.repo, capability, "estimate", estimate_id, "respond")
+        workspace_id = grant.workspace_id
         answer = rules.read_answer(data)
         response, revision = answer["response"], answer["revision"]
         estimate = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
@@ -169,6 +171,7 @@ class EstimateRpc(DocumentsDependencies):
                 "entity_id": estimate_id, "entity_number": estimate.number, "revision": revision,
                 "signer_name": answer["signer_name"] or "(not given)", "reason": answer["reason"],
                 "snapshot": snapshot(view), "ip": answer["ip"], "user_agent": answer["user_agent"],
+                **customer_access.vouched_by(grant),
             },
             self._answer_claim(workspace_id, estimate_id, response, estimate.status),
             event="estimate_approved" if response == "accept" else "estimate_rejected",

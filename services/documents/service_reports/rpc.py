@@ -138,7 +138,8 @@ class ServiceReportRpc(DocumentsDependencies):
     @rpc(expected_exceptions=(NotFound,))
     def get_service_report_for_customer(self, capability: str, report_id: str) -> dict[str, Any]:
         """What the customer sees, for a grant that allows viewing it (``customer_access``)."""
-        workspace_id = customer_access.allowed(self.repo, capability, "service_report", report_id, "view")
+        grant = customer_access.allowed(self.repo, capability, "service_report", report_id, "view")
+        workspace_id = grant.workspace_id
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status == "draft":
             raise NotFound("No such service report.")  # not shown before it is complete
@@ -150,7 +151,8 @@ class ServiceReportRpc(DocumentsDependencies):
         allows signing it (``customer_access``). One conditional update (awaiting_signature
         → signed) decides among racing submits; evidence is recorded before anyone is told
         it worked, and the PDF is only queued — signing never waits."""
-        workspace_id = customer_access.allowed(self.repo, capability, "service_report", report_id, "sign")
+        grant = customer_access.allowed(self.repo, capability, "service_report", report_id, "sign")
+        workspace_id = grant.workspace_id
         signer = rules.read_signature(data)
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status != "awaiting_signature":
@@ -164,6 +166,7 @@ class ServiceReportRpc(DocumentsDependencies):
                 "entity_number": report.number, "revision": 1, "signer_name": signer["signer_name"],
                 "signature_path": signer["signature_path"], "snapshot": snapshot(customer_view(report)),
                 "ip": signer["ip"], "user_agent": signer["user_agent"],
+                **customer_access.vouched_by(grant),
             },
             self._signature_claim(workspace_id, report_id),
             event="service_report_signed", undone="service_report_signature_undone",
@@ -253,7 +256,8 @@ class ServiceReportRpc(DocumentsDependencies):
     def open_report_file(self, capability: str, report_id: str, file_id: str) -> dict[str, Any]:
         """One of a report's photos or files, for a grant that allows viewing the report
         (``customer_access``); a file of another report is NotFound."""
-        workspace_id = customer_access.allowed(self.repo, capability, "service_report", report_id, "view")
+        grant = customer_access.allowed(self.repo, capability, "service_report", report_id, "view")
+        workspace_id = grant.workspace_id
         report = self.repo.service_reports.get(workspace_id, report_id)
         attached = {a.file_id for a in report.attachments}
         if report.status == "draft" or not isinstance(file_id, str) or file_id not in attached:

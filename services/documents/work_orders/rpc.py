@@ -57,7 +57,8 @@ class WorkOrderRpc(DocumentsDependencies):
     @rpc(expected_exceptions=(NotFound,))
     def get_work_order_for_customer(self, capability: str, work_order_id: str) -> dict[str, Any]:
         """What the customer sees, for a grant that allows viewing it (``customer_access``)."""
-        workspace_id = customer_access.allowed(self.repo, capability, "work_order", work_order_id, "view")
+        grant = customer_access.allowed(self.repo, capability, "work_order", work_order_id, "view")
+        workspace_id = grant.workspace_id
         return work_order_for_customer(self.repo.work_orders.get(workspace_id, work_order_id))
 
     @rpc(expected_exceptions=(InvalidInput,))
