@@ -81,6 +81,13 @@ class GrantKey(DependencyProvider):
         _key()
 
 
+def derived_key(purpose: str) -> bytes:
+    """A key of its own for another secret a holder keeps out of its database (identity's
+    sign-in codes), derived from ``PORCHLIGHT_GRANT_KEY``: one secret to deploy, and no
+    purpose's MAC ever equals another's."""
+    return hmac.new(_key(), b"porchlight-derived-key-v1." + purpose.encode(), hashlib.sha256).digest()
+
+
 def _mac(payload: bytes) -> bytes:
     return hmac.new(_key(), _CONTEXT + payload, hashlib.sha256).digest()
 

@@ -97,6 +97,20 @@ def test_the_right_code_among_wrong_ones_works_once(accounts: Any) -> None:
     assert accounts.redeem_code(ADDRESS, code, ("sign_in",), utcnow()) is None
 
 
+def test_a_stolen_database_does_not_give_the_codes_back(accounts: Any, settings_env: Any) -> None:
+    """A million codes are tried in a moment against a plain hash; the stored one is keyed
+    with a key the database does not hold, so without it no code matches."""
+    import hashlib
+    import secrets
+
+    record, code = a_code(accounts)
+    stored = SignInCode.objects.get(id=record.id).code_hash
+    plain = {hashlib.sha256(f"{record.id}:{guess:06d}".encode()).hexdigest() for guess in range(1_000_000)}
+    assert stored not in plain
+    settings_env(grant_key=secrets.token_hex(32))  # another deployment's key
+    assert access.code_hash(str(record.id), code) != stored
+
+
 def test_fifty_simultaneous_attempts_let_exactly_the_limit_through(accounts: Any) -> None:
     limit, now = 10, utcnow()
     results = all_at_once(lambda i: accounts.count_attempt({"ip:203.0.113.9": limit}, now))
