@@ -24,13 +24,14 @@ from porchlight.kit import grants
 from porchlight.runtime.settings import get_settings
 from services.documents.estimates.models import Estimate
 from services.documents.service_reports.models import ServiceReport
+from tests import images
 from tests.grants import A_CONTACT_ID, A_LINK_ID, A_SESSION_ID, link, session
 from tests.unit.conftest import CUSTOMER, dispatched
 
 WS = "a" * 24
 OTHER_WS = "b" * 24
 OTHER_CUSTOMER = "d" * 24  # another customer of the same workspace
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = images.png(metadata=False)
 ANSWER = {"response": "accept", "revision": 1, "signer_name": "Alex Morgan", "ip": "203.0.113.7"}
 SIGNATURE = {"signer_name": "Alex Morgan", "signature_path": "M10 20 L30 40", "ip": "198.51.100.4"}
 OUTCOMES = {"estimate_approved", "estimate_rejected", "service_report_signed"}

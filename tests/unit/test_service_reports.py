@@ -15,13 +15,14 @@ from porchlight.contracts.snapshots import digest
 from services.documents.files.models import StoredFile
 from services.documents.service_reports.models import ServiceReport
 from services.documents.service_reports.rules import freeze
+from tests import images
 from tests.grants import link
 from tests.unit.conftest import dispatched
 from workers.tasks import render_and_store
 
 WS = "a" * 24
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
+PNG = images.png(metadata=False)
+JPEG = images.jpeg(metadata=False)
 PDF = b"%PDF-1.7\n" + b"x" * 64
 PATH = "M10 20 L30 40 L50 45"
 
