@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, current_app, g, render_template, request
 
 from gateway.portal.reads import reads
-from gateway.web import amqp_client
-from porchlight.contracts.errors import NotFound
+from gateway.web import amqp_client, client_ip
+from porchlight.contracts.errors import NotFound, TooManyRequests
 
 bp = Blueprint("verify", __name__)
 _CERTIFICATE = re.compile(r"cert_[0-9a-f]{32}")
@@ -41,9 +41,13 @@ def check_pdf() -> Any:
     if not size:
         return render_template("portal/verify.html", error="Choose the signed PDF to check."), 422
     try:
-        certificate = amqp_client(current_app).call("signatures", "find_certificate_by_artifact", digest)
+        certificate = amqp_client(current_app).call("signatures", "find_certificate_by_artifact", digest,
+                                                    client_ip())
     except NotFound:
         return render_template("portal/verify.html", digest=digest, matched=False), 200
+    except TooManyRequests as exc:
+        return (render_template("portal/verify.html", error=exc.message), 429,
+                {"Retry-After": str(exc.retry_after)})
     return render_template("portal/certificate.html", cert=certificate, digest=digest, matched=True)
 
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from porchlight.contracts import share_tokens
-from porchlight.contracts.clock import as_utc
-from porchlight.kit import grants
+from porchlight.kit import attempt_limits, grants
 
 # An invitation waits for days (people read mail late); a sign-in or reset link minutes.
 LIFETIMES = {
@@ -27,28 +25,9 @@ INVITATIONS_PER_WINDOW = 50  # sent by staff, per workspace
 OWNER_INVITATIONS_PER_WINDOW = 10  # sent by a customer's owners, per customer
 INVITATION_WINDOW = timedelta(hours=24)
 
-# Sign-in attempts (a link asked for, a code or password tried) per address and per IP.
-ATTEMPT_WINDOW = timedelta(minutes=15)
-
-
-def ip_bucket(ip: str) -> str:
-    """What the per-IP limit counts: an IPv4 address itself; an IPv6 address by its /64,
-    since one subscriber is usually given a whole /64 and could otherwise change address
-    at every attempt."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
-def attempt_window(now: datetime) -> datetime:
-    """The start of the attempt window ``now`` falls in: windows are fixed, aligned on
-    the epoch, so every replica counts into the same one."""
-    step = int(ATTEMPT_WINDOW.total_seconds())
-    return datetime.fromtimestamp(int(as_utc(now).timestamp()) // step * step, tz=UTC)
+# Sign-in attempts (a link asked for, a code or password tried) per address and per IP, in
+# each window of ``porchlight.kit.attempt_limits.WINDOW``.
+ATTEMPT_WINDOW = attempt_limits.WINDOW
 ATTEMPTS_PER_ADDRESS = 10
 ATTEMPTS_PER_IP = 50
 

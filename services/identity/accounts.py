@@ -12,11 +12,13 @@ from mongoengine import NotUniqueError
 
 from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.errors import Conflict, NotFound, TooManyRequests
+from porchlight.kit import attempt_limits
 from porchlight.kit.storage import get_in_workspace
 from services.identity import access
 from services.identity.models import Attempt, Contact, PortalSession, SignInCode
 
 NO_CONTACT = "No such contact."
+TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Please wait a few minutes and try again."
 TAKEN = "Another contact of this workspace already signs in with this address."
 LAST_OWNER = ("Your company needs at least one owner with access. Make someone else an owner "
               "first.")
@@ -202,23 +204,9 @@ class Accounts:
     # -- limits ---------------------------------------------------------------------------
     def count_attempt(self, keys: dict[str, int], now: datetime) -> None:
         """Count one attempt against each key, refusing it if a key is over its limit in
-        the current window (``{"email:a@b.c": 10, "ip:192.0.2.1": 50}``). Each count is one
-        atomic upsert that answers the new total, so of simultaneous attempts exactly the
-        limit's worth pass; a refused attempt takes its counts back."""
-        window = access.attempt_window(now)
-        counted: list[str] = []
-        refused = False
-        for key in keys:
-            counted.append(key)
-            if _raise_count(key, window, 1) > keys[key]:
-                refused = True
-                break
-        if not refused:
-            return
-        for key in counted:
-            _raise_count(key, window, -1)
-        wait = int((window + access.ATTEMPT_WINDOW - as_utc(now)).total_seconds()) + 1
-        raise TooManyRequests("Too many sign-in attempts. Please wait a few minutes and try again.", wait)
+        the current window (``{"email:a@b.c": 10, "ip:192.0.2.1": 50}``;
+        ``porchlight.kit.attempt_limits``)."""
+        attempt_limits.count_attempt(Attempt, keys, now, TOO_MANY_ATTEMPTS)
 
     # -- sessions -------------------------------------------------------------------------
     def start_session(self, contact: Contact, ip: str | None, now: datetime,
@@ -250,14 +238,4 @@ class Accounts:
         return sessions.update(set__ended_at=utcnow())
 
 
-def _raise_count(key: str, window: datetime, by: int) -> int:
-    """Add ``by`` to the key's count in the window; the new count. Two first attempts at
-    once may both try to create the counter: the unique index lets one, the other adds."""
-    for _ in range(2):
-        try:
-            counter = Attempt.objects(key=key, window=window).modify(
-                upsert=True, new=True, inc__count=by)
-            return counter.count
-        except NotUniqueError:
-            continue
-    raise RuntimeError(f"the attempt counter {key!r} could not be written")
+

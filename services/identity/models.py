@@ -9,6 +9,7 @@ from typing import ClassVar
 import mongoengine as me
 
 from porchlight.contracts.clock import utcnow
+from porchlight.kit.attempt_limits import AttemptRecord
 from porchlight.kit.idempotency import CommandRecord
 from porchlight.kit.storage import expires
 
@@ -172,21 +173,11 @@ class PortalSession(me.Document):
     ip = me.StringField()
 
 
-class Attempt(me.Document):
+class Attempt(AttemptRecord):
     """The sign-in attempts against one limit's key (``email:<address>``, ``ip:<address>``)
-    in one window of ``ATTEMPT_WINDOW``: a counter, raised by one atomic upsert per
-    attempt, so simultaneous attempts cannot all read a count under the limit."""
+    in one window (``porchlight.kit.attempt_limits``)."""
 
-    meta = {
-        "db_alias": ALIAS,
-        "collection": "sign_in_attempts",
-        # The limits count 15-minute windows; a day later a window counts for nothing.
-        "indexes": [{"fields": ["key", "window"], "unique": True}, expires("window", timedelta(days=1))],
-    }
-
-    key = me.StringField(required=True)
-    window = me.DateTimeField(required=True)  # the window's start
-    count = me.IntField(required=True, default=0)
+    meta = {"db_alias": ALIAS, "collection": "sign_in_attempts", "indexes": AttemptRecord.INDEXES}
 
 
 class IdentityCommand(CommandRecord):

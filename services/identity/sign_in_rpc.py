@@ -18,7 +18,7 @@ from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.contacts import CodeSignIn, SignInRequest
 from porchlight.contracts.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
 from porchlight.contracts.events import fact
-from porchlight.kit import grants
+from porchlight.kit import attempt_limits, grants
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.runtime.settings import get_settings
@@ -43,7 +43,7 @@ def limits(address: str | None, ip: str | None) -> dict[str, int]:
     if address:
         keys[f"email:{access.email_key(address)}"] = access.ATTEMPTS_PER_ADDRESS
     if ip:
-        keys[f"ip:{access.ip_bucket(ip)}"] = access.ATTEMPTS_PER_IP
+        keys[f"ip:{attempt_limits.ip_bucket(ip)}"] = access.ATTEMPTS_PER_IP
     return keys
 
 

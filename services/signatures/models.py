@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import mongoengine as me
 
 from porchlight.contracts.clock import utcnow
+from porchlight.kit.attempt_limits import AttemptRecord
 
 ALIAS = "signatures"
 
@@ -76,3 +77,9 @@ class Artifact(me.Document):
     kind = me.StringField(required=True, choices=ARTIFACT_KINDS)
     sha256 = me.StringField(required=True)
     created_at = me.DateTimeField(required=True, default=utcnow)
+
+
+class LookupAttempt(AttemptRecord):
+    """Lookups of a signed PDF by its hash, per IP (``porchlight.kit.attempt_limits``)."""
+
+    meta = {"db_alias": ALIAS, "collection": "lookup_attempts", "indexes": AttemptRecord.INDEXES}

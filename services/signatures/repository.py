@@ -15,7 +15,13 @@ import mongoengine as me
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict, NotFound
-from services.signatures.models import Artifact, Evidence
+from porchlight.kit import attempt_limits
+from services.signatures.models import Artifact, Evidence, LookupAttempt
+
+# Checking a signed PDF: a person checks a few; more than this from one address in a
+# window is someone hashing guesses (porchlight.kit.attempt_limits.WINDOW).
+LOOKUPS_PER_IP = 30
+TOO_MANY_LOOKUPS = "Too many documents checked from your address. Please wait a few minutes and try again."
 
 _CERTIFICATE_ID = re.compile(r"cert_[0-9a-f]{32}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -35,8 +41,13 @@ def is_sha256(value: Any) -> bool:
 
 class SignaturesRepository:
     def ensure_indexes(self) -> None:
-        for model in (Evidence, Artifact):
+        for model in (Evidence, Artifact, LookupAttempt):
             model.ensure_indexes()
+
+    def count_lookup(self, ip: str, now: Any) -> None:
+        """One lookup of a PDF by the client at ``ip``, or ``TooManyRequests``."""
+        attempt_limits.count_attempt(LookupAttempt, {f"ip:{attempt_limits.ip_bucket(ip)}": LOOKUPS_PER_IP},
+                                     now, TOO_MANY_LOOKUPS)
 
     # -- evidence -----------------------------------------------------------------------
     def record(self, workspace_id: str, fields: dict[str, Any]) -> tuple[Evidence, bool]:

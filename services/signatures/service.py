@@ -8,7 +8,7 @@ from typing import Any
 
 from porchlight.contracts import ATTENTION, answer, parse, signature_path, snapshots
 from porchlight.contracts.clock import isoformat, utcnow
-from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unavailable
 from porchlight.contracts.events import fact
 from porchlight.contracts.evidence import Artifact as ArtifactReply
 from porchlight.contracts.evidence import ArtifactInput, EvidenceInput
@@ -199,8 +199,11 @@ class SignaturesService(Ping, Observed):
             ))
         return artifact_to_wire(artifact)
 
-    @rpc(expected_exceptions=(NotFound,))
-    def find_certificate_by_artifact(self, sha256: str) -> dict[str, Any]:
-        """The public certificate of the document with this SHA-256 (any case)."""
+    @rpc(expected_exceptions=(NotFound, TooManyRequests))
+    def find_certificate_by_artifact(self, sha256: str, ip: str | None = None) -> dict[str, Any]:
+        """The public certificate of the document with this SHA-256 (any case). A lookup
+        for a client (``ip``, from the portal) counts against that address's limit."""
+        if ip is not None:
+            self.repo.count_lookup(str(ip)[:64], utcnow())
         evidence = self.repo.find_by_artifact(sha256.lower() if isinstance(sha256, str) else "")
         return certificate_to_wire(evidence, self.repo.artifacts_of(evidence.certificate_id))

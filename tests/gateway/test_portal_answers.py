@@ -282,6 +282,23 @@ def test_verify_refuses_a_file_bigger_than_any_signed_pdf_without_asking_anyone(
     assert empty.status_code == 422 and "Choose the signed PDF" in empty.get_data(as_text=True)
 
 
+def test_verify_refuses_a_client_that_checks_too_many_documents(portal, monkeypatch):
+    from services.signatures import repository
+
+    monkeypatch.setattr(repository, "LOOKUPS_PER_IP", 2)
+    form = portal.get("/verify").get_data(as_text=True)
+
+    def check():
+        return portal.post("/verify", data={"csrf_token": csrf(form),
+                                            "document": (io.BytesIO(b"%PDF-1.7 not ours"), "x.pdf")},
+                           content_type="multipart/form-data")
+
+    assert [check().status_code for _ in range(2)] == [200, 200]  # "no match", twice
+    refused = check()
+    assert refused.status_code == 429 and "Too many documents checked" in refused.get_data(as_text=True)
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60 + 1
+
+
 # -- sending again replaces the link ---------------------------------------------------
 def test_sending_an_estimate_again_replaces_its_link(staff, portal):
     first = sent_estimate(staff)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from porchlight.contracts.clock import isoformat, utcnow
-from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unavailable
+from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unavailable
 from porchlight.contracts.signature_path import SignaturePathError, parse, to_svg
 from porchlight.contracts.snapshots import canonical_json, digest
 from services.signatures.models import ALIAS, Artifact, Evidence
@@ -348,8 +348,27 @@ def test_the_repository_can_only_insert_and_read():
     public = {name for name in vars(SignaturesRepository) if not name.startswith("_")}
     assert public == {
         "ensure_indexes", "record", "get", "get_public", "list_for_entity",
-        "attach", "artifacts_of", "find_by_artifact",
+        "attach", "artifacts_of", "find_by_artifact", "count_lookup",
     }
+
+
+def test_one_address_may_check_only_so_many_documents_in_a_window(signatures):
+    """Hashing guesses at a signed PDF is cheap; looking each one up here is not free."""
+    from services.signatures.repository import LOOKUPS_PER_IP
+
+    for _ in range(LOOKUPS_PER_IP):
+        with pytest.raises(NotFound):
+            signatures.find_certificate_by_artifact("0" * 64, "203.0.113.9")
+    with pytest.raises(TooManyRequests) as refused:
+        signatures.find_certificate_by_artifact("0" * 64, "203.0.113.9")
+    assert 0 < refused.value.retry_after <= 15 * 60 + 1
+    with pytest.raises(NotFound):  # another address is not held back
+        signatures.find_certificate_by_artifact("0" * 64, "198.51.100.7")
+    for n in range(LOOKUPS_PER_IP):  # an IPv6 client counts by its /64, whatever its address
+        with pytest.raises(NotFound):
+            signatures.find_certificate_by_artifact("0" * 64, f"2001:db8:1:2::{n + 1:x}")
+    with pytest.raises(TooManyRequests):
+        signatures.find_certificate_by_artifact("0" * 64, "2001:db8:1:2:ffff::1")
 
 
 def test_the_identical_outcome_again_returns_the_first_record(signatures):
