@@ -149,7 +149,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     def unavailable(exc: Exception) -> Any:
         current_app.logger.warning("service unavailable: %s", exc)
         g.style_hashes = []
-        return render_template("portal/unavailable.html"), 503, {"Retry-After": "10"}
+        # An answer sent when a service went silent may have landed all the same.
+        return (render_template("portal/unavailable.html", answering=request.method == "POST"), 503,
+                {"Retry-After": "10"})
 
     @app.errorhandler(TooManyRequests)
     def too_many(exc: TooManyRequests) -> Any:

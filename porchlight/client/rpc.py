@@ -98,7 +98,9 @@ class RpcCalls(Connection):
             # not replay stale commands on restart.
             expiration=timeout,
             delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
-            headers=headers,
+            # And the moment this caller stops waiting: the service may refuse to start
+            # what nobody will hear the end of (porchlight.runtime.request_context).
+            headers={**(headers or {}), **request_context.deadline_header(timeout)},
         )
         try:
             async with asyncio.timeout_at(deadline):

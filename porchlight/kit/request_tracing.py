@@ -51,6 +51,8 @@ class RequestTracing(DependencyProvider):
         # A staff command's idempotency key is this worker's alone: taken out of the context
         # data, nameko copies it onto none of the calls and events the worker makes.
         request_context.set_command_key(worker_ctx.data.pop(request_context.COMMAND_CONTEXT_KEY, None))
+        # The caller's deadline, this worker's alone too: its own calls have their own bounds.
+        request_context.set_deadline(worker_ctx.data.pop(request_context.DEADLINE_CONTEXT_KEY, None))
         request_id = request_context.sane(worker_ctx.data.get(request_context.CONTEXT_KEY))
         if request_id is None:
             # Missing or not sane (a forged header is replaced, never passed on).

@@ -32,8 +32,10 @@ never reaches a log in any form.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -86,6 +88,39 @@ def set_current(request_id: str | None) -> None:
 def clear() -> None:
     _current.request_id = None
     _current.command_key = None
+    _current.deadline = None
+
+
+# The moment (seconds since the epoch) after which the caller no longer waits for the
+# answer: set by AmqpClient on every call, read by the service that handles it.
+DEADLINE_CONTEXT_KEY = "deadline"
+DEADLINE_AMQP_HEADER = "nameko." + DEADLINE_CONTEXT_KEY
+
+
+def deadline_header(timeout: float, now: float | None = None) -> dict[str, str]:
+    """The header a call waiting ``timeout`` seconds from ``now`` carries."""
+    return {DEADLINE_AMQP_HEADER: f"{(time.time() if now is None else now) + timeout:.3f}"}
+
+
+def set_deadline(value: Any) -> None:
+    """The deadline of the call this thread handles, from its header (anything else:
+    none)."""
+    try:
+        moment = float(value) if isinstance(value, str) and len(value) < 32 else None
+    except ValueError:
+        moment = None
+    _current.deadline = moment if moment is not None and math.isfinite(moment) else None
+
+
+def deadline() -> float | None:
+    """The deadline of the call this thread handles, if its caller sent one."""
+    return getattr(_current, "deadline", None)
+
+
+def past_deadline(now: float | None = None) -> bool:
+    """Whether the caller of the call this thread handles has stopped waiting for it."""
+    moment = deadline()
+    return moment is not None and (time.time() if now is None else now) >= moment
 
 
 @contextmanager

@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.errors import Conflict, Unavailable
 from porchlight.contracts.events import fact
+from porchlight.runtime import request_context
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,18 @@ def abandoned_before(older_than_seconds: float | None) -> datetime:
     floor = EVIDENCE_TIMEOUT + REPLY_GRACE
     age = ABANDONED_AFTER.total_seconds() if older_than_seconds is None else float(older_than_seconds)
     return utcnow() - timedelta(seconds=max(floor, age))
+
+TOO_LATE = ("Your answer reached us after your page had stopped waiting for it, so it was not "
+            "taken. Reload the page to see where things stand.")
+
+
+def still_awaited() -> None:
+    """Before an answer is claimed: refuse it (``Unavailable``, nothing changed) when its
+    caller has stopped waiting — a claim nobody hears the end of would tell the customer
+    "try again" about an answer that stands."""
+    if request_context.past_deadline():
+        raise Unavailable(TOO_LATE)
+
 
 NOT_RECORDED = ("Your answer could not be recorded just now. Nothing was changed; "
                 "please try again in a minute.")

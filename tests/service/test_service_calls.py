@@ -64,6 +64,10 @@ class Caller:
     def own_and_next_key(self) -> list[str | None]:
         return [request_context.command_key(), self.signatures.keys()]
 
+    @rpc
+    def own_deadline(self) -> float | None:
+        return request_context.deadline()
+
 
 class Sender:
     name = "identity"
@@ -235,6 +239,14 @@ def test_an_edge_the_call_graph_does_not_declare_refuses_to_start(
     container = container_factory(Stray, service_config)
     with pytest.raises(UndeclaredCall, match="signatures waits on identity"):
         container.start()
+
+
+def test_a_call_tells_the_service_when_its_caller_stops_waiting(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    start(container_factory, service_config, Caller)
+    before = time.time()
+    seen = rpc_client.call("documents", "own_deadline", timeout=3)
+    assert before + 3 <= seen + 0.01 and seen <= time.time() + 3
 
 
 def test_a_staff_commands_key_stops_at_the_service_it_was_sent_to(

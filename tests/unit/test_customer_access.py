@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from porchlight.contracts.clock import utcnow
-from porchlight.contracts.errors import NotFound
+from porchlight.contracts.errors import NotFound, Unavailable
 from porchlight.kit import grants
 from porchlight.runtime.settings import get_settings
 from services.documents.estimates.models import Estimate
@@ -330,6 +330,35 @@ def test_a_signed_grant_naming_neither_a_link_nor_a_customer_allows_nothing(docu
     with pytest.raises(NotFound):
         documents.sign_service_report(nobody, records.service_report, dict(SIGNATURE))
     assert_unchanged(documents, records)
+
+
+def test_an_answer_whose_caller_stopped_waiting_is_not_taken(documents, records):
+    """The portal gave up on it (its page said "may or may not"); a claim now would stand
+    while the customer is told to try again."""
+    import time
+
+    from porchlight.runtime import request_context
+    from services.documents.evidence import TOO_LATE
+
+    request_context.set_deadline(f"{time.time() - 1:.3f}")
+    try:
+        for late in (lambda: documents.respond_to_estimate(link(WS, "estimate", records.estimate),
+                                                           records.estimate, dict(ANSWER)),
+                     lambda: documents.sign_service_report(link(WS, "service_report", records.service_report),
+                                                           records.service_report, dict(SIGNATURE))):
+            with pytest.raises(Unavailable) as refused:
+                late()
+            assert refused.value.message == TOO_LATE
+    finally:
+        request_context.clear()
+    assert_unchanged(documents, records)
+    # In time, the same answer is taken.
+    request_context.set_deadline(f"{time.time() + 30:.3f}")
+    try:
+        documents.respond_to_estimate(link(WS, "estimate", records.estimate), records.estimate, dict(ANSWER))
+    finally:
+        request_context.clear()
+    assert Estimate.objects.get(id=records.estimate).status == "approved"
 
 
 # -- what is allowed ---------------------------------------------------------------------

@@ -295,3 +295,25 @@ def test_a_task_runs_with_the_request_id_it_was_sent_with():
         (["porchlight.tests.echo_request_id", "SUCCESS"], forged),
         (["porchlight.tests.echo_request_id", "SUCCESS"], "task-req-10"),
     ]
+
+
+# -- the caller's deadline ------------------------------------------------------------------
+def test_a_deadline_sent_is_the_deadline_read() -> None:
+    header = request_context.deadline_header(5, now=1000.0)
+    request_context.set_deadline(header[request_context.DEADLINE_AMQP_HEADER])
+    try:
+        assert request_context.deadline() == 1005.0
+        assert not request_context.past_deadline(now=1004.9)
+        assert request_context.past_deadline(now=1005.0)
+    finally:
+        request_context.clear()
+    assert request_context.deadline() is None and not request_context.past_deadline()
+
+
+@pytest.mark.parametrize("value", [None, "", "soon", "nan", "inf", "-inf", 1005.0, "1" * 40])
+def test_a_deadline_that_is_not_a_moment_is_no_deadline(value: object) -> None:
+    request_context.set_deadline(value)
+    try:
+        assert request_context.deadline() is None and not request_context.past_deadline()
+    finally:
+        request_context.clear()

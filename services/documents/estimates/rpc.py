@@ -160,6 +160,7 @@ class EstimateRpc(DocumentsDependencies):
             tax_minor=view["tax_minor"], total_minor=view["total_minor"], ip=answer["ip"],
             user_agent=answer["user_agent"],
         )
+        evidence.still_awaited()
         if self.repo.estimates.claim_answer(workspace_id, estimate_id, revision, outcome, utcnow()) is None:
             latest = self._expire_if_due(self.repo.estimates.get(workspace_id, estimate_id))
             if latest.status in rules.OPEN and latest.revision != revision:

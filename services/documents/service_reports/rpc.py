@@ -158,6 +158,7 @@ class ServiceReportRpc(DocumentsDependencies):
         if report.status != "awaiting_signature":
             raise Conflict("This report is already signed." if report.status == "signed"
                            else "This report is not ready to be signed yet.")
+        evidence.still_awaited()
         if self.repo.service_reports.claim_signature(workspace_id, report_id, signer, utcnow()) is None:
             raise Conflict("This report is already signed.")
         signed = evidence.settle(
