@@ -328,3 +328,25 @@ def test_completing_a_report_again_replaces_its_link_and_keeps_other_links(staff
     assert portal.get(path_of(view_only["url"])).status_code == 200  # other permissions: kept
     expires = parse_iso(second.json["share_token"]["expires_at"])
     assert before + timedelta(days=60) <= expires <= utcnow() + timedelta(days=60)
+
+
+def test_an_answer_met_by_silence_is_not_promised_lost_or_kept(staff, portal, monkeypatch):
+    """When documents does not answer in time, the customer's answer may have landed all
+    the same: the page must not say "nothing was lost", and says to reload before sending
+    it again. A page that could not be shown says to try again."""
+    from gateway.portal import links
+    from porchlight.client import ServiceUnavailable
+
+    sent = staff.sent_estimate(LINES)
+    url = path_of(sent["url"])
+    page = portal.get(url).get_data(as_text=True)
+
+    def silent(method, *args):
+        raise ServiceUnavailable("documents: no answer within 10 s")
+
+    monkeypatch.setattr(links, "documents", silent)
+    answered = portal.post(url, data={"csrf_token": csrf(page), "response": "accept", "revision": "1",
+                                      "signer_name": "Alex Morgan"})
+    text = answered.get_data(as_text=True)
+    assert answered.status_code == 503 and "may or may not have been recorded" in text
+    assert "nothing was lost" not in text.lower() and "reload the page" in text
