@@ -79,6 +79,7 @@ class TemporaryPassword(Reply):
     contact: Contact
     temporary_password: str = Field(description="Shown once; the contact must choose their own "
                                     "at their first sign-in with it.")
+    expires_at: Moment = Field(description="When the temporary password stops working (72 hours).")
 
 
 # -- the portal's commands (identity's RPC payloads) ---------------------------------------

@@ -34,6 +34,8 @@ ATTEMPTS_PER_IP = 50
 SIGN_IN_TOKEN_PREFIX = f"{share_tokens.SIGN_IN_PREFIX}_"
 TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
 TEMPORARY_PASSWORD_LENGTH = 16
+# A temporary password is for one first sign-in, soon after staff gave it: later it is refused.
+TEMPORARY_PASSWORD_LIFETIME = timedelta(hours=72)
 
 
 def email_key(address: str) -> str:

@@ -91,17 +91,21 @@ class ContactsRpc:
     @idempotent(secret=True)
     def set_temporary_password(self, workspace_id: str, actor: str, customer_id: str,
                                contact_id: str) -> dict[str, Any]:
-        """A one-time password, returned once; the contact must choose their own when they
-        first sign in with it. Their open sessions end. Hashing takes tens of milliseconds
-        of CPU, so it runs in eventlet's thread pool, not on the hub."""
+        """A one-time password, returned once, that works for ``TEMPORARY_PASSWORD_LIFETIME``;
+        the contact must choose their own when they first sign in with it. Their open
+        sessions end. Hashing takes tens of milliseconds of CPU, so it runs in eventlet's
+        thread pool, not on the hub."""
         contact = self._with_access(workspace_id, customer_id, contact_id)
         raw = access.temporary_password()
+        expires_at = utcnow() + access.TEMPORARY_PASSWORD_LIFETIME
         contact = self.repo.accounts.update_contact(
-            contact, {"password_hash": argon2(hash_password, raw), "password_temporary": True})
+            contact, {"password_hash": argon2(hash_password, raw), "password_temporary": True,
+                      "password_expires_at": expires_at})
         self.repo.accounts.end_sessions(contact_id)
         self.dispatch("contact_password_set", fact(workspace_id, actor, customer_id=customer_id,
                                                    contact_id=contact_id, temporary=True))
-        return {"contact": contact_to_wire(contact), "temporary_password": raw}
+        return {"contact": contact_to_wire(contact), "temporary_password": raw,
+                "expires_at": isoformat(expires_at)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent()

@@ -107,6 +107,7 @@ class Contact(me.Document):
     access_removed_at = me.DateTimeField()
     password_hash = me.StringField()
     password_temporary = me.BooleanField(required=True, default=False)
+    password_expires_at = me.DateTimeField()  # a temporary password's end; none for one chosen
     created_at = me.DateTimeField(required=True, default=utcnow)
     created_by = me.StringField(required=True)
     updated_at = me.DateTimeField(required=True, default=utcnow)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from porchlight.contracts import parse
-from porchlight.contracts.clock import utcnow
+from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
 from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized, Unavailable
 from porchlight.contracts.events import fact
@@ -29,6 +29,8 @@ from services.identity.sign_in_rpc import DEAD_LINK, limits
 
 WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
 WRONG_CURRENT = "That is not your current password."
+TEMPORARY_ENDED = ("That temporary password has expired. Ask the business for a new one, or sign in "
+                   "with an emailed code.")
 
 
 class PasswordsRpc:
@@ -44,6 +46,9 @@ class PasswordsRpc:
             raise Unauthorized(WRONG_PASSWORD)
         for contact in candidates:
             if argon2(verify_password, contact.password_hash, entered.password):
+                ends = contact.password_expires_at
+                if contact.password_temporary and ends is not None and as_utc(ends) <= utcnow():
+                    raise Unauthorized(TEMPORARY_ENDED)
                 if needs_rehash(contact.password_hash):
                     self.repo.accounts.update_contact(
                         contact, {"password_hash": argon2(hash_password, entered.password)})
@@ -114,7 +119,8 @@ class PasswordsRpc:
 
     def _keep_password(self, contact: Contact, password_hash: str) -> None:
         self.repo.accounts.update_contact(
-            contact, {"password_hash": password_hash, "password_temporary": False})
+            contact, {"password_hash": password_hash, "password_temporary": False,
+                      "password_expires_at": None})
         self.dispatch("contact_password_set", fact(contact.workspace_id, f"contact:{contact.id}",
                                                    customer_id=contact.customer_id,
                                                    contact_id=str(contact.id), temporary=False))

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import NotFound
 from porchlight.kit.idempotency import CommandLog
 from porchlight.kit.storage import get_in_workspace, is_object_id
+from services.identity import access
 from services.identity.accounts import Accounts
-from services.identity.models import ApiKey, Customer, IdentityCommand, Workspace
+from services.identity.models import ApiKey, Contact, Customer, IdentityCommand, Workspace
 
 API_KEY_PREFIX = "plk_"
 
@@ -34,6 +36,15 @@ class IdentityRepository:
             model.ensure_indexes()
         self.accounts.ensure_indexes()
         self.commands.ensure_indexes()
+
+    def migrate(self, now: datetime | None = None) -> int:
+        """Temporary passwords given before they had an end get one, from now: they stop
+        working ``TEMPORARY_PASSWORD_LIFETIME`` after this start, not at once. Returns how
+        many were given an end (none after the first start)."""
+        ends = (now or utcnow()) + access.TEMPORARY_PASSWORD_LIFETIME
+        # Across workspaces: a migration of the whole store.
+        return Contact.objects(password_temporary=True, password_expires_at=None).update(
+            set__password_expires_at=ends)
 
     # -- workspaces -------------------------------------------------------------------
     def create_workspace(self, **fields: object) -> Workspace:

@@ -6,8 +6,12 @@ one by email."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+import time_machine
+
+from porchlight.contracts.clock import parse_iso, utcnow
 from tests.gateway.test_portal_accounts import csrf, people, sign_in_by_code
 from tests.mail import Worker
 from tests.staff import StaffApi
@@ -52,6 +56,20 @@ def test_a_temporary_password_must_be_replaced_before_anything_else(
     other = portal_app.test_client()
     assert password_sign_in(other, EMAIL, temporary).status_code == 401
     assert password_sign_in(other, EMAIL, GOOD).headers["Location"].endswith("/portal")
+
+
+def test_a_temporary_password_stops_working_after_72_hours(staff: StaffApi, portal_app: Any) -> None:
+    made = people(staff)
+    path = f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}/temporary-password"
+    given = staff.post(path).json
+    ends = parse_iso(given["expires_at"])
+    assert timedelta(hours=71, minutes=59) < ends - utcnow() <= timedelta(hours=72)
+    with time_machine.travel(ends + timedelta(seconds=1)):
+        late = password_sign_in(portal_app.test_client(), EMAIL, given["temporary_password"])
+    assert late.status_code == 401 and "temporary password has expired" in late.text
+    with time_machine.travel(ends - timedelta(minutes=1)):
+        in_time = password_sign_in(portal_app.test_client(), EMAIL, given["temporary_password"])
+    assert in_time.status_code == 303 and in_time.headers["Location"].endswith("/portal/choose-password")
 
 
 def test_a_wrong_password_and_an_unknown_address_read_the_same(staff: StaffApi, portal: Any) -> None:

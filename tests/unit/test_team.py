@@ -211,3 +211,23 @@ def test_an_owner_reaches_only_their_own_companys_contacts(identity: Any) -> Non
             command()
     assert Contact.objects.get(id=stranger["id"]).access_removed_at is None
     assert [c["name"] for c in identity.list_team(owner)["contacts"]] == ["Frances"]
+
+
+def test_a_temporary_password_given_before_they_ended_gets_an_end_from_the_first_start(identity: Any) -> None:
+    """Older temporary passwords had no end: at start they get 72 hours from then, once."""
+    from datetime import timedelta
+
+    from porchlight.contracts.clock import as_utc, utcnow
+    from services.identity import access
+    from services.identity.models import Contact
+
+    company = Company(identity)
+    contact = identity.create_contact(company.ws, "staff", company.customer, {
+        "name": "Old Temp", "email": "old-temp@northwind.example", "role": "member"})
+    identity.set_temporary_password(company.ws, "staff", company.customer, contact["id"])
+    Contact.objects(id=contact["id"]).update_one(set__password_expires_at=None)  # as before the rule
+    now = utcnow()
+    assert identity.repo.migrate(now) == 1
+    ends = as_utc(Contact.objects.get(id=contact["id"]).password_expires_at)
+    assert abs(ends - (now + access.TEMPORARY_PASSWORD_LIFETIME)) < timedelta(milliseconds=2)
+    assert identity.repo.migrate(now + timedelta(hours=1)) == 0
