@@ -97,7 +97,7 @@ EMAIL_STATUS = ("`queued`: waiting for a delivery attempt (also between retries)
 Template = Literal[
     "estimate_ready", "estimate_reminder", "service_report_ready", "service_report_signed_copy",
     "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed",
-    "contact_invitation", "contact_sign_in", "contact_password_reset"]
+    "contact_invitation", "contact_sign_in", "contact_password_reset", "contact_password_changed"]
 LinkedType = Literal["estimate", "service_report"]
 EmailAbout = Literal["estimate", "service_report", "contact"]
 
@@ -244,10 +244,13 @@ class MailWorkspace(Contract):
 class ContactEmailCommand(Contract):
     """``notifications.email_contact``: an invitation or a sign-in link with its code, for
     one portal contact — a point-to-point command from identity, handed over without
-    waiting, the only way the link and the code reach notifications."""
+    waiting, the only way the link and the code reach notifications. Or the notice that
+    their password was set, with the link to reset it if that was not them (its
+    ``expires_at``: the moment past which the notice is no longer worth sending)."""
 
     workspace: MailWorkspace
-    template: Literal["contact_invitation", "contact_sign_in", "contact_password_reset"]
+    template: Literal["contact_invitation", "contact_sign_in", "contact_password_reset",
+                      "contact_password_changed"]
     cause: StrictStr = Field(max_length=100)
     contact_id: Id
     customer_id: Id

@@ -151,20 +151,25 @@ class ContactsRpc:
         it (calls flow one way: notifications never calls back, the command carries the
         workspace's branding). If the broker will not take it, the code is withdrawn —
         nothing half-done stays behind — and the caller hears 503."""
-        customer = self.repo.get_customer(contact.workspace_id, contact.customer_id)
-        workspace = self.repo.get_workspace(contact.workspace_id)
         try:
-            self.notifications.email_contact(contact.workspace_id, {
-                "workspace": mail_workspace(workspace),
-                "template": template, "cause": f"{record.purpose}:{record.id}",
-                "contact_id": str(contact.id), "customer_id": contact.customer_id,
-                "name": contact.name, "email": contact.email, "company": customer.name,
-                "language": customer.preferred_language, "expires_at": isoformat(record.expires_at),
-                "url": portal_link(path, token), "code": code})
+            self._hand_contact_email(contact, template, f"{record.purpose}:{record.id}", record.expires_at,
+                                     portal_link(path, token), code)
         except BaseException:
             self.repo.accounts.withdraw(record)
             raise
         return {"to": contact.email, "template": template, "status": "handed_over"}
+
+    def _hand_contact_email(self, contact: Contact, template: str, cause: str, ends: Any, url: str,
+                            code: str | None) -> None:
+        """The one way identity emails a contact (``ContactEmailCommand``)."""
+        customer = self.repo.get_customer(contact.workspace_id, contact.customer_id)
+        workspace = self.repo.get_workspace(contact.workspace_id)
+        self.notifications.email_contact(contact.workspace_id, {
+            "workspace": mail_workspace(workspace), "template": template, "cause": cause,
+            "contact_id": str(contact.id), "customer_id": contact.customer_id,
+            "name": contact.name, "email": contact.email, "company": customer.name,
+            "language": customer.preferred_language, "expires_at": isoformat(ends),
+            "url": url, "code": code})
 
 
 def mail_workspace(workspace: Workspace) -> dict[str, Any]:

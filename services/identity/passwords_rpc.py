@@ -8,6 +8,8 @@ and a wrong password get the same answer in about the same time.
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from porchlight.contracts import parse
@@ -17,6 +19,7 @@ from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput, Unauthori
 from porchlight.contracts.events import fact
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
+from porchlight.runtime.settings import get_settings
 from services.identity.models import Contact
 from services.identity.passwords import (
     argon2,
@@ -27,8 +30,12 @@ from services.identity.passwords import (
 )
 from services.identity.sign_in_rpc import DEAD_LINK, limits
 
+log = logging.getLogger(__name__)
+
 WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
 WRONG_CURRENT = "That is not your current password."
+# A notice that a password was set, held up this long (notifications down), is not sent.
+PASSWORD_NOTICE_WORTH = timedelta(days=1)
 TEMPORARY_ENDED = ("That temporary password has expired. Ask the business for a new one, or sign in "
                    "with an emailed code.")
 
@@ -118,9 +125,17 @@ class PasswordsRpc:
         return argon2(hash_password, raw)
 
     def _keep_password(self, contact: Contact, password_hash: str) -> None:
+        now = utcnow()
         self.repo.accounts.update_contact(
             contact, {"password_hash": password_hash, "password_temporary": False,
                       "password_expires_at": None})
         self.dispatch("contact_password_set", fact(contact.workspace_id, f"contact:{contact.id}",
                                                    customer_id=contact.customer_id,
                                                    contact_id=str(contact.id), temporary=False))
+        # Told by email, so that someone who did not do it knows, and can reset it.
+        try:
+            self._hand_contact_email(
+                contact, "contact_password_changed", f"password_set:{contact.id}:{now.timestamp():.3f}",
+                now + PASSWORD_NOTICE_WORTH, f"{get_settings().portal_base_url}/portal/forgot-password", None)
+        except Exception:  # noqa: BLE001 - the password is set; the notice is not worth undoing it
+            log.warning("no password notice for contact %s", contact.id)

@@ -144,6 +144,12 @@ def test_a_forgotten_password_is_reset_by_an_emailed_link_that_works_once(
         "confirm_password": BETTER})
     assert again.status_code == 410
     assert password_sign_in(portal_app.test_client(), EMAIL, GOOD).status_code == 303
+    # The contact is told their password changed, with the way back if it was not them.
+    worker.run_queued(1)
+    notice = mail_server.wait_for(2)[-1]
+    assert notice["Subject"] == "Your password for Acme Heating was changed" and EMAIL in notice["To"]
+    notice_text = notice.get_body(preferencelist=("plain",)).get_content()
+    assert "/portal/forgot-password" in notice_text and GOOD not in notice_text
 
 
 CUSTOMER_NAME = "Northwind Facilities"
