@@ -250,8 +250,12 @@ def test_a_members_session_is_refused_an_estimate(documents, records):
         "permissions"] == ["view", "sign"]
 
 
-def test_another_customers_session_is_refused_every_record(documents, records):
-    theirs = session(WS, OTHER_CUSTOMER)
+@pytest.mark.parametrize("workspace, customer", [
+    (WS, OTHER_CUSTOMER),  # another customer of the same workspace
+    (OTHER_WS, CUSTOMER),  # the same customer id in another workspace
+])
+def test_a_session_of_someone_else_is_refused_every_record(documents, records, workspace, customer):
+    theirs = session(workspace, customer)
     for name in RECORD_CALLS:
         with pytest.raises(NotFound):
             call(documents, name, theirs, records)
@@ -259,19 +263,6 @@ def test_another_customers_session_is_refused_every_record(documents, records):
         with pytest.raises(NotFound):
             documents.customer_record_grant(theirs, kind, getattr(records, kind))
     listed = documents.customer_records(theirs)
-    assert listed["work_orders"] == [] and listed["service_reports"] == [] and listed["estimates"] == []
-    assert_unchanged(documents, records)
-
-
-def test_a_session_in_another_workspace_is_refused(documents, records):
-    elsewhere = session(OTHER_WS, CUSTOMER)
-    for name in RECORD_CALLS:
-        with pytest.raises(NotFound):
-            call(documents, name, elsewhere, records)
-    for kind in ("work_order", "estimate", "service_report"):
-        with pytest.raises(NotFound):
-            documents.customer_record_grant(elsewhere, kind, getattr(records, kind))
-    listed = documents.customer_records(elsewhere)
     assert listed["work_orders"] == [] and listed["service_reports"] == [] and listed["estimates"] == []
     assert_unchanged(documents, records)
 
