@@ -18,7 +18,9 @@ thirty sign-ins at once once took identity down until it was restarted. So:
   own answer has been sent, and drops them if the worker failed: work that must not start
   before the answer leaves (a sign-in's email, whose cost would tell a known address from
   an unknown one). The answer cannot change any more by then, so a refused publish (the
-  broker gone, say) is only logged: raised there, it would stop the whole container.
+  broker gone, say) is only logged: raised there, it would stop the whole container. With
+  ``settle=s`` they go ``s`` seconds after the answer, once it has reached the asker: the
+  work they start then shares no CPU with the asker's answer on its way out.
 
 Each provider checks at start that its edge is declared in
 ``porchlight.contracts.calls.SERVICE_CALLS`` (waits) or ``SERVICE_HANDOVERS`` (no wait) —
@@ -118,10 +120,14 @@ class RpcHandover(_BoundedProxy):
     waits = False
 
     def __init__(self, target_service: str, *, timeout: float, refusal: str,
-                 after_answer: bool = False) -> None:
+                 after_answer: bool = False, settle: float = 0.0) -> None:
         super().__init__(target_service, timeout=timeout, refusal=refusal)
+        if settle and not after_answer:
+            raise ValueError("only a hand-over after the answer can wait for it to settle")
         self.after_answer = after_answer
+        self.settle = settle
         self._held: dict[Any, list[tuple[str, tuple, dict]]] = {}
+        self._settling: set[Any] = set()
 
     def call(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict) -> Any:
         if not self.after_answer:
@@ -130,11 +136,32 @@ class RpcHandover(_BoundedProxy):
         return None
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
-        """nameko calls this once the worker's answer is sent: the held commands go now,
+        """nameko calls this once the worker's answer is sent: the held commands go now —
+        or ``settle`` seconds later, once the answer has had time to reach the asker —
         unless the worker failed."""
         held = self._held.pop(worker_ctx, [])
-        if exc_info is not None:
+        if exc_info is not None or not held:
             return
+        if not self.settle:
+            self._publish_held(worker_ctx, held)
+            return
+        later = eventlet.spawn_after(self.settle, self._publish_held, worker_ctx, held)
+        self._settling.add(later)
+        later.link(lambda done: self._settling.discard(done))
+
+    def stop(self) -> None:
+        # What was promised goes before the process does (each waits ``settle`` at most,
+        # then its publish's own bound).
+        for later in list(self._settling):
+            later.wait()
+        super().stop()
+
+    def kill(self) -> None:
+        for later in list(self._settling):
+            later.kill()
+        super().kill()
+
+    def _publish_held(self, worker_ctx: Any, held: list[tuple[str, tuple, dict]]) -> None:
         for method, args, kwargs in held:
             try:
                 self.publish(worker_ctx, method, args, kwargs)

@@ -32,6 +32,12 @@ from services.identity.team_rpc import TeamRpc
 # How long identity waits for the broker to take an email or a sign-in request it hands
 # over (it never waits for the work itself).
 HANDOVER_TIMEOUT = 5.0
+# A sign-in's email work (its code, its email, the worker's send) starts this long after the
+# answer left: were it to start at once, its CPU on a small machine would slow the answer
+# on its way out — by a couple of milliseconds, on known addresses only, which is enough
+# to tell them apart (tests/faults/test_capacity.py). A quarter second is nothing to wait
+# for an email.
+SIGN_IN_SETTLE = 0.25
 SIGN_IN_UNAVAILABLE = "Sign-in emails cannot be sent just now. Please try again in a minute."
 
 
@@ -86,7 +92,7 @@ class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Obser
     notifications = RpcHandover("notifications", timeout=HANDOVER_TIMEOUT,
                                 refusal=NOTIFICATIONS_UNAVAILABLE)
     later = RpcHandover("identity", timeout=HANDOVER_TIMEOUT, refusal=SIGN_IN_UNAVAILABLE,
-                        after_answer=True)
+                        after_answer=True, settle=SIGN_IN_SETTLE)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def create_workspace(self, data: dict, actor: str = "cli") -> dict[str, Any]:

@@ -24,6 +24,7 @@ from porchlight.kit.service_calls import RpcHandover, TimedRpcProxy, UndeclaredC
 from porchlight.runtime import request_context
 
 BOUND = 0.5
+SETTLE = 0.5  # far longer than the next call takes to be made and answered
 REFUSAL = "The neighbour did not answer; nothing was changed."
 
 
@@ -105,6 +106,24 @@ class HoldingSender:
     def send_then_fail(self, word: str) -> None:
         self.later.note(word)
         raise RuntimeError("the command failed after handing over")
+
+
+class SettlingSender:
+    """Hands a command over a while after its answer, and another at once on request."""
+
+    name = "identity"
+    now = RpcHandover("notifications", timeout=BOUND, refusal=REFUSAL)
+    later = RpcHandover("notifications", timeout=BOUND, refusal=REFUSAL, after_answer=True, settle=SETTLE)
+
+    @rpc
+    def send_settled(self, word: str) -> str:
+        self.later.note(word)
+        return "answered"
+
+    @rpc
+    def send_now(self, word: str) -> str:
+        self.now.note(word)
+        return "answered"
 
 
 class Receiver(Neighbour):
@@ -224,6 +243,26 @@ def test_a_handover_that_fails_after_the_answer_does_not_stop_the_service(
     assert rpc_client.call("identity", "send_after", "held", "marker") == "answered"
     wait_for(lambda: Neighbour.ran == ["marker", "held"])
     assert not sender._died.ready()
+
+
+def test_a_settled_handover_goes_a_while_after_the_answer_and_before_the_service_stops(
+        container_factory: Any, service_config: dict[str, Any], rpc_client: Any) -> None:
+    """The receiver runs commands in the order they were published (one worker): "settled",
+    answered first, is published after "at once", asked for after that answer."""
+    start(container_factory, service_config, Receiver, workers=1)
+    sender = start(container_factory, service_config, SettlingSender)
+    assert rpc_client.call("identity", "send_settled", "settled") == "answered"
+    assert rpc_client.call("identity", "send_now", "at once") == "answered"
+    wait_for(lambda: Neighbour.ran == ["at once", "settled"])
+    # Stopping waits for what is still settling: the promise is kept.
+    assert rpc_client.call("identity", "send_settled", "kept") == "answered"
+    sender.stop()
+    wait_for(lambda: Neighbour.ran == ["at once", "settled", "kept"])
+
+
+def test_only_a_handover_after_the_answer_can_settle() -> None:
+    with pytest.raises(ValueError, match="after the answer"):
+        RpcHandover("notifications", timeout=BOUND, refusal=REFUSAL, settle=0.1)
 
 
 def test_an_edge_the_call_graph_does_not_declare_refuses_to_start(
