@@ -75,12 +75,20 @@ def _ephemeral_start() -> int:
         return 32768
 
 
+# Every port this process has handed out: a port picked for one child is free until the
+# child binds it, so without this a second pick in the meantime could draw it again (a
+# stack of a dozen processes then once in a few hundred starts failed "address in use").
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on, outside the ephemeral range when there is room below it."""
+    """A port nothing listens on and that this process has not handed out before, outside
+    the ephemeral range when there is room below it."""
     top = _ephemeral_start() - 1
     for _ in range(200 if top > _PICK_FROM else 0):
         port = secrets.randbelow(top - _PICK_FROM) + _PICK_FROM
-        if _port_free(host, port):
+        if port not in _handed_out and _port_free(host, port):
+            _handed_out.add(port)
             return port
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.bind((host, 0))

@@ -273,3 +273,10 @@ def test_a_repositorys_migration_runs_when_its_store_starts(uri, client, setting
     container.start()
     assert sorted(t["value"] for t in client[f"{prefix}keeper"].things.find()) == ["migrated", "new"]
     container.stop()
+
+
+def test_a_port_handed_out_is_never_handed_out_again_before_its_child_binds_it() -> None:
+    """A stack picks a dozen ports before any child binds one: two picks of the same port
+    would leave a child "address in use" at start."""
+    picked = [free_port() for _ in range(500)]
+    assert len(set(picked)) == len(picked)
