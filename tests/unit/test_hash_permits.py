@@ -53,12 +53,15 @@ def burst(count: int, call: Any) -> list[Any]:
     return list(pool.imap(lambda _: one(), range(count)))
 
 
-def test_twenty_password_checks_at_once_run_at_most_the_permits_at_a_time() -> None:
+def test_twenty_password_checks_at_once_run_at_most_the_permits_at_a_time(monkeypatch: Any) -> None:
+    # Each waits its turn: how long is not the point here (a loaded machine once made the
+    # tenth wait past the 2 s), how many run at once is.
+    monkeypatch.setattr(passwords, "HASH_WAIT", 120.0)
     stored = passwords.hash_password(PASSWORD)
     meter = Meter()
     verify = meter.wrap(passwords.verify_password)
     results = burst(AT_ONCE, lambda: passwords.argon2(verify, stored, PASSWORD))
-    assert results == [True] * AT_ONCE  # each waited its turn, well within HASH_WAIT
+    assert results == [True] * AT_ONCE  # each waited its turn
     assert meter.runs == AT_ONCE and meter.most == passwords.HASH_PERMITS
 
 
