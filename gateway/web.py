@@ -190,7 +190,7 @@ def content_security_policy(style_hashes: list[str]) -> str:
     styles = " ".join(["'self'", *style_hashes])
     return (
         "default-src 'none'; script-src 'self'; style-src " + styles + "; "
-        "img-src 'self' https: data:; font-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
 
@@ -242,7 +242,9 @@ def install_security_headers(app: Flask, *, no_store_prefixes: tuple[str, ...] =
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if hsts:
             headers["Strict-Transport-Security"] = HSTS
-        if request.path.startswith(no_store_prefixes):
+        if request.path.startswith(no_store_prefixes) and "Cache-Control" not in headers:
+            # (A view that says how it may be kept — the logo, named by its content — is
+            # believed; nothing else is kept anywhere.)
             headers["Cache-Control"] = "no-store"
         elapsed_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000
         if access_log.isEnabledFor(logging.INFO):

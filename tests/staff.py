@@ -119,8 +119,8 @@ class StaffApi:
         """A body exactly as given, whatever it holds."""
         return self.send("POST", path, {**self.headers, "Content-Type": content_type}, data=data)
 
-    def upload(self, path: str, field: str, file: Upload) -> Reply:
-        return self.send("POST", path, self.headers, files={field: file})
+    def upload(self, path: str, field: str, file: Upload, method: str = "POST") -> Reply:
+        return self.send(method, path, self.headers, files={field: file})
 
     def created(self, path: str, body: Any = None) -> Any:
         """POST that must create (201); the created record."""

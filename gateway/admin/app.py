@@ -72,7 +72,7 @@ from porchlight.contracts.work_orders import (
     WorkOrderPatch,
     WorkOrderQuery,
 )
-from porchlight.contracts.workspaces import Workspace, WorkspacePatch
+from porchlight.contracts.workspaces import MAX_LOGO_BYTES, Workspace, WorkspacePatch
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(blueprint)
@@ -135,6 +135,41 @@ def get_workspace() -> Any:
 def update_workspace(body: WorkspacePatch) -> Any:
     with rpc() as services:
         return services.identity.update_workspace(g.workspace_id, g.actor, wire(body, partial=True))
+
+
+LOGO_RULES = (f"PNG, JPEG or WebP, at most {MAX_LOGO_BYTES // 1024} KB; its content must be of "
+              "the type it is sent as. It is stored without its image metadata.")
+LOGO_UPLOAD = {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": LOGO_RULES}}},
+}}
+
+
+@api.operation("PUT", "/workspace/logo", "setWorkspaceLogo", tag="workspace",
+               summary="Upload your logo",
+               description="The logo customers see on the portal's pages and in emails, sent as "
+               "multipart/form-data in the field `file`. " + LOGO_RULES + " The portal serves it "
+               "from its own address (`logo_url`), so no other host sees who views a page. The "
+               "same image again changes nothing.",
+               upload=LOGO_UPLOAD, reply=Workspace, errors=(404, 413, 422),
+               notes={422: "The field `file` is missing or empty, too large, not PNG, JPEG or "
+                           "WebP, or its content does not match its type."})
+def set_workspace_logo() -> Any:
+    file = uploaded_file()
+    with rpc() as services:
+        return services.identity.set_workspace_logo(g.workspace_id, g.actor, {
+            "content_type": file["content_type"], "content_b64": file["content_b64"]})
+
+
+@api.operation("POST", "/workspace/logo/remove", "removeWorkspaceLogo", tag="workspace",
+               summary="Remove your logo",
+               description="Customers see no logo from their next page view. Removing again "
+                           "changes nothing.",
+               reply=Workspace, errors=(404,))
+def remove_workspace_logo() -> Any:
+    with rpc() as services:
+        return services.identity.remove_workspace_logo(g.workspace_id, g.actor)
 
 
 # -- customers ------------------------------------------------------------------------
@@ -466,18 +501,22 @@ UPLOAD = {"multipart/form-data": {
                notes={422: "The field `file` is missing or empty, too large, of a type not allowed, "
                            "or its content does not match its type."})
 def add_attachment(report_id: str) -> Any:
+    with rpc() as services:
+        return services.documents.add_attachment(g.workspace_id, g.actor, report_id, uploaded_file())
+
+
+def uploaded_file() -> dict[str, str]:
+    """The multipart field ``file`` as a service takes an upload: its name, its declared
+    type and its bytes in base64. The service checks them."""
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("Some fields need attention.",
                            {"file": "Send the file as multipart/form-data in the field 'file'."})
-    content = upload.read()
-    data = {
+    return {
         "filename": (upload.filename or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "file",
         "content_type": upload.mimetype,
-        "content_b64": base64.b64encode(content).decode("ascii"),
+        "content_b64": base64.b64encode(upload.read()).decode("ascii"),
     }
-    with rpc() as services:
-        return services.documents.add_attachment(g.workspace_id, g.actor, report_id, data)
 
 
 @api.operation("POST", "/service-reports/<report_id>/complete", "completeServiceReport",

@@ -10,6 +10,7 @@ permissions — whoever vouched for it: a share link here, or a signed-in contac
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from flask import (
@@ -30,6 +31,8 @@ from gateway.web import amqp_client, client_ip, content_disposition, style_hash
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 bp = Blueprint("links", __name__)
+_ID = re.compile(r"[0-9a-f]{24}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def brand(workspace: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +198,19 @@ def sign_report(grant: dict[str, Any], back: str, **extra: Any) -> Any:
     else:
         answered("service_report", grant)
     return redirect(back, code=303)
+
+
+@bp.get("/logos/<workspace_id>/<sha256>")
+def logo(workspace_id: str, sha256: str) -> Any:
+    """A workspace's logo, from the portal's own address (no other host sees who views a
+    business's pages); its address names its content, so it may be kept for good."""
+    if not (_ID.fullmatch(workspace_id) and _SHA256.fullmatch(sha256)):
+        raise NotFound("No such logo.")  # nothing asked of anyone for a made-up address
+    stored = reads(current_app).logo(workspace_id)
+    if stored["sha256"] != sha256:
+        raise NotFound("No such logo.")
+    return Response(base64.b64decode(stored["content_b64"]), mimetype=stored["content_type"], headers={
+        "Cache-Control": "public, max-age=31536000, immutable"})
 
 
 @bp.get("/portal/files/<signed>")

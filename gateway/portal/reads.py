@@ -201,6 +201,15 @@ class PortalReads:
             ("workspace", workspace_id), lambda _: (("workspace", workspace_id),),
             lambda: self.client.call("identity", "get_workspace", workspace_id))
 
+    def logo(self, workspace_id: str) -> dict[str, Any]:
+        """The workspace's logo (``sha256`` None: none), kept until the workspace changes."""
+        def load() -> dict[str, Any]:
+            try:
+                return self.client.call("identity", "get_workspace_logo", workspace_id)
+            except NotFound:
+                return {"sha256": None}
+        return self.model.fetch(("logo", workspace_id), lambda _: (("workspace", workspace_id),), load)
+
     def certificate(self, certificate_id: str) -> dict[str, Any]:
         return self.model.fetch(
             ("certificate", certificate_id), lambda _: (("certificate", certificate_id),),

@@ -50,7 +50,8 @@ RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
     PORTAL: {
         "identity": (
             "change_password", "change_phone", "check_reset_link", "check_sign_in_link",
-            "get_workspace", "request_password_reset", "request_sign_in", "reset_password",
+            "get_workspace", "get_workspace_logo", "request_password_reset", "request_sign_in",
+            "reset_password",
             "resolve_session", "sign_in_with_code", "sign_in_with_link", "sign_in_with_password",
             "sign_out",
             # An owner's team page: each checks the session it is given is an owner's.
@@ -69,7 +70,8 @@ RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
         "identity": (
             "authenticate_api_key", "create_contact", "create_customer", "get_contact",
             "get_customer", "get_workspace", "invite_contact", "list_contacts", "list_customers",
-            "remove_access", "set_temporary_password", "update_contact", "update_workspace",
+            "remove_access", "remove_workspace_logo", "set_temporary_password", "set_workspace_logo",
+            "update_contact", "update_workspace",
         ),
         "documents": (
             "add_attachment", "complete_service_report", "convert_estimate", "create_estimate",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StrictStr
 
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
@@ -12,7 +12,6 @@ from porchlight.contracts.fields import (
     Colour,
     Currency,
     Email,
-    HttpsUrl,
     Timezone,
     optional,
     optional_text,
@@ -21,7 +20,11 @@ from porchlight.contracts.fields import (
 
 NAME = "The business's name, shown to its customers."
 BRAND_COLOUR = "The portal's accent colour."
-LOGO_URL = "The logo shown on the portal's pages; null for none."
+LOGO_URL = ("Where the portal's pages and emails load the logo: the portal's own address "
+            "(`/logos/<workspace>/<sha256>`), so no other host sees who views them. Null: no logo. "
+            "Set it with `PUT /workspace/logo`.")
+LOGO_TYPES = ("image/png", "image/jpeg", "image/webp")
+MAX_LOGO_BYTES = 200 * 1024
 CURRENCY = ("The currency new estimates are priced in. An estimate keeps the currency it "
             "was created with.")
 TIMEZONE = ("The time zone the portal shows times in, and in which a new or re-dated "
@@ -49,23 +52,37 @@ class WorkspaceInput(Contract):
     currency: Currency = Field("EUR", description=CURRENCY)
     timezone: Timezone = Field("UTC", description=TIMEZONE)
     brand_colour: Colour = Field("#1d4ed8", description=BRAND_COLOUR)
-    logo_url: optional(HttpsUrl) = Field(None, description=LOGO_URL)
 
 
 class WorkspacePatch(Contract):
     """Only the fields sent change; `name`, `currency`, `timezone`, `brand_colour` and
     `notification_addresses` cannot be cleared with null (send `[]` for no addresses);
-    `logo_url`, `sender_name` and `reply_to` are cleared with null. Customers see the
+    `sender_name` and `reply_to` are cleared with null (the logo: `DELETE /workspace/logo`). Customers see the
     change on their next page view."""
 
     name: text(120, description=NAME) = None
     currency: Currency = Field(None, description=CURRENCY)
     timezone: Timezone = Field(None, description=TIMEZONE)
     brand_colour: Colour = Field(None, description=BRAND_COLOUR)
-    logo_url: optional(HttpsUrl) = Field(None, description=LOGO_URL)
     notification_addresses: NotificationAddresses = None
     sender_name: optional_text(80, description=SENDER_NAME) = None
     reply_to: optional(Email) = Field(None, description=REPLY_TO)
+
+
+class LogoUpload(Contract):
+    """A logo as the admin gateway forwards it. identity decodes it, checks its size and that
+    its content is an image of the declared type, and stores it without its metadata."""
+
+    content_type: Literal["image/png", "image/jpeg", "image/webp"]
+    content_b64: StrictStr = Field(min_length=1, description="The image's bytes, base64.")
+
+
+class StoredLogo(Reply):
+    """The logo as the portal serves it."""
+
+    sha256: str
+    content_type: str
+    content_b64: str
 
 
 class ApiKeyInput(Contract):
@@ -78,7 +95,9 @@ class Workspace(Reply):
     currency: str
     timezone: str
     brand_colour: str
-    logo_url: str | None
+    logo_url: str | None = Field(description=LOGO_URL)
+    logo_sha256: str | None = Field(description="The logo's SHA-256; it names the logo's address, "
+                                                "which changes with each new logo.")
     notification_addresses: list[str] = Field(description=NOTIFICATION_ADDRESSES)
     sender_name: str | None = Field(description=SENDER_NAME)
     reply_to: str | None = Field(description=REPLY_TO)

@@ -42,7 +42,7 @@ def _client() -> AmqpClient:
 
 def cmd_workspace_create(args: argparse.Namespace) -> int:
     data = {"name": args.name}
-    for option in ("currency", "timezone", "brand_colour", "logo_url"):
+    for option in ("currency", "timezone", "brand_colour"):
         if getattr(args, option):
             data[option] = getattr(args, option)
     client = _client()
@@ -176,7 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--currency", help="ISO 4217 code, default EUR")
     create.add_argument("--timezone", help="IANA zone, default UTC")
     create.add_argument("--brand-colour", dest="brand_colour", help="like #1d4ed8")
-    create.add_argument("--logo-url", dest="logo_url", help="https:// address of a logo")
     create.set_defaults(func=cmd_workspace_create)
 
     keys = sub.add_parser("api-key", help="staff API keys")

@@ -12,6 +12,7 @@ from porchlight.contracts.clock import utcnow
 from porchlight.kit.attempt_limits import AttemptRecord
 from porchlight.kit.idempotency import CommandRecord
 from porchlight.kit.storage import expires
+from porchlight.runtime.settings import get_settings
 
 ALIAS = "identity"
 
@@ -24,12 +25,35 @@ class Workspace(me.Document):
     currency = me.StringField(required=True)
     timezone = me.StringField(required=True)
     brand_colour = me.StringField(required=True)
-    logo_url = me.StringField()
+    # The uploaded logo's SHA-256 (``WorkspaceLogo``); none: no logo.
+    logo_sha256 = me.StringField()
     # Mail settings: who in the office hears of customers' actions, and how mail is signed.
     notification_addresses = me.ListField(me.StringField(), default=list)
     sender_name = me.StringField()
     reply_to = me.StringField()
     created_at = me.DateTimeField(required=True, default=utcnow)
+
+    @property
+    def logo_url(self) -> str | None:
+        """Where customers' pages and emails load the logo: the portal itself, so no other
+        host sees who views them."""
+        if not self.logo_sha256:
+            return None
+        return f"{get_settings().portal_base_url}/logos/{self.id}/{self.logo_sha256}"
+
+
+class WorkspaceLogo(me.Document):
+    """A workspace's logo, stored without its image metadata, served by the portal."""
+
+    RETENTION: ClassVar[str] = "Kept while the workspace exists, replaced by the next upload."
+    meta = {"db_alias": ALIAS, "collection": "workspace_logos",
+            "indexes": [{"fields": ["workspace_id"], "unique": True}]}
+
+    workspace_id = me.StringField(required=True)
+    sha256 = me.StringField(required=True)
+    content_type = me.StringField(required=True)
+    content = me.BinaryField(required=True)
+    updated_at = me.DateTimeField(required=True, default=utcnow)
 
 
 class ApiKey(me.Document):

@@ -13,7 +13,7 @@ from porchlight.kit.idempotency import CommandLog
 from porchlight.kit.storage import get_in_workspace, is_object_id
 from services.identity import access
 from services.identity.accounts import Accounts
-from services.identity.models import ApiKey, Contact, Customer, IdentityCommand, Workspace
+from services.identity.models import ApiKey, Contact, Customer, IdentityCommand, Workspace, WorkspaceLogo
 
 API_KEY_PREFIX = "plk_"
 
@@ -32,7 +32,7 @@ class IdentityRepository:
         self.commands = CommandLog(IdentityCommand)
 
     def ensure_indexes(self) -> None:
-        for model in (Workspace, ApiKey, Customer):
+        for model in (Workspace, WorkspaceLogo, ApiKey, Customer):
             model.ensure_indexes()
         self.accounts.ensure_indexes()
         self.commands.ensure_indexes()
@@ -43,8 +43,12 @@ class IdentityRepository:
         many were given an end (none after the first start)."""
         ends = (now or utcnow()) + access.TEMPORARY_PASSWORD_LIFETIME
         # Across workspaces: a migration of the whole store.
-        return Contact.objects(password_temporary=True, password_expires_at=None).update(
+        given = Contact.objects(password_temporary=True, password_expires_at=None).update(
             set__password_expires_at=ends)
+        # A logo given as another host's address is no longer shown (that host saw every
+        # view): the field goes; staff upload the logo instead (PUT /workspace/logo).
+        Workspace._get_collection().update_many({"logo_url": {"$exists": True}}, {"$unset": {"logo_url": ""}})
+        return given
 
     # -- workspaces -------------------------------------------------------------------
     def create_workspace(self, **fields: object) -> Workspace:
@@ -55,6 +59,34 @@ class IdentityRepository:
         if workspace is None:
             raise NotFound("No such workspace.")
         return workspace
+
+    # -- the logo ---------------------------------------------------------------------
+    def set_logo(self, workspace_id: str, content_type: str, content: bytes) -> tuple[Workspace, bool]:
+        """Store the workspace's logo (replacing any) and name it on the workspace; whether
+        it changed anything."""
+        workspace = self.get_workspace(workspace_id)
+        sha256 = hashlib.sha256(content).hexdigest()
+        if workspace.logo_sha256 == sha256:
+            return workspace, False
+        WorkspaceLogo.objects(workspace_id=workspace_id).update_one(
+            upsert=True, set__sha256=sha256, set__content_type=content_type, set__content=content,
+            set__updated_at=utcnow())
+        return self.update_workspace(workspace_id, {"logo_sha256": sha256}), True
+
+    def remove_logo(self, workspace_id: str) -> tuple[Workspace, bool]:
+        workspace = self.get_workspace(workspace_id)
+        if workspace.logo_sha256 is None:
+            return workspace, False
+        updated = self.update_workspace(workspace_id, {"logo_sha256": None})
+        WorkspaceLogo.objects(workspace_id=workspace_id).delete()
+        return updated, True
+
+    def logo(self, workspace_id: str) -> WorkspaceLogo:
+        logo = (WorkspaceLogo.objects(workspace_id=workspace_id).first()
+                if is_object_id(workspace_id) else None)
+        if logo is None:
+            raise NotFound("No logo.")
+        return logo
 
     def update_workspace(self, workspace_id: str, changes: dict[str, object]) -> Workspace:
         """Apply the changes in one update; returns the workspace as it is now."""

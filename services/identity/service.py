@@ -23,6 +23,7 @@ from porchlight.kit.service_ops import Observed
 from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import Store
 from services.identity.contacts_rpc import NOTIFICATIONS_UNAVAILABLE, ContactsRpc
+from services.identity.logo_rpc import LogoRpc
 from services.identity.models import ALIAS, ApiKey, Customer, Workspace
 from services.identity.passwords_rpc import PasswordsRpc
 from services.identity.repository import API_KEY_PREFIX, IdentityRepository
@@ -49,6 +50,7 @@ def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
         "timezone": ws.timezone,
         "brand_colour": ws.brand_colour,
         "logo_url": ws.logo_url,
+        "logo_sha256": ws.logo_sha256,
         "notification_addresses": list(ws.notification_addresses or []),
         "sender_name": ws.sender_name,
         "reply_to": ws.reply_to,
@@ -79,7 +81,7 @@ def customer_to_wire(customer: Customer) -> dict[str, Any]:
     })
 
 
-class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, Ping, Observed):
+class IdentityService(ContactsRpc, SignInRpc, PasswordsRpc, TeamRpc, LogoRpc, Ping, Observed):
     name = "identity"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 

@@ -350,3 +350,30 @@ def test_an_answer_met_by_silence_is_not_promised_lost_or_kept(staff, portal, mo
     text = answered.get_data(as_text=True)
     assert answered.status_code == 503 and "may or may not have been recorded" in text
     assert "nothing was lost" not in text.lower() and "reload the page" in text
+
+
+def test_the_logo_is_served_by_the_portal_itself(staff, portal):
+    """No other host sees who views a business's pages: the logo comes from the portal's
+    own address, which names its content, and the pages may load images from no other."""
+    from tests import images
+
+    raw = images.png()
+    uploaded = staff.upload("/workspace/logo", "file", ("logo.png", raw, "image/png"), method="PUT")
+    assert uploaded.status_code == 200, uploaded.text
+    sha = uploaded.json["logo_sha256"]
+    assert uploaded.json["logo_url"].endswith(f"/logos/{staff.workspace_id}/{sha}")
+    wo = staff.work_order()
+    page = portal.get(path_of(staff.share(wo["id"])["url"]))
+    html = page.get_data(as_text=True)
+    assert f'src="/logos/{staff.workspace_id}/{sha}"' in html
+    assert "img-src 'self' data:;" in page.headers["Content-Security-Policy"]
+    served = portal.get(f"/logos/{staff.workspace_id}/{sha}")
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    assert images.CAMERA not in served.data and images.pixels(served.data) == images.pixels(raw)
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # Any other address is the 404 page: another content, another workspace, a made-up one.
+    assert portal.get(f"/logos/{staff.workspace_id}/{'0' * 64}").status_code == 404
+    assert portal.get(f"/logos/{'f' * 24}/{sha}").status_code == 404
+    assert portal.get("/logos/x/y").status_code == 404
+    removed = staff.post("/workspace/logo/remove")
+    assert removed.status_code == 200 and removed.json["logo_url"] is None

@@ -73,7 +73,7 @@ def test_the_workspace_can_be_read_and_changed(doc):
         "$ref": "#/components/schemas/Workspace"}
     body = patch["requestBody"]["content"]["application/json"]["schema"]
     fields = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
-    assert set(fields["properties"]) == {"name", "currency", "timezone", "brand_colour", "logo_url",
+    assert set(fields["properties"]) == {"name", "currency", "timezone", "brand_colour",
                                          "notification_addresses", "sender_name", "reply_to"}
     assert not fields.get("required")  # a partial update
     addresses = fields["properties"]["notification_addresses"]

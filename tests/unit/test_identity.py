@@ -88,20 +88,21 @@ def test_update_workspace_changes_only_what_was_sent_and_announces_it(identity):
     ws = identity.create_workspace({"name": "Acme", "currency": "GBP"})["workspace"]
     identity.dispatch.reset_mock()
     updated = identity.update_workspace(ws["id"], "api_key:1", {
-        "name": " Acme Heating ", "brand_colour": "#AA0011", "logo_url": "https://acme.example/logo.png"})
+        "name": " Acme Heating ", "brand_colour": "#AA0011", "sender_name": "Acme Heating Ltd"})
     assert updated == {**ws, "name": "Acme Heating", "brand_colour": "#aa0011",
-                       "logo_url": "https://acme.example/logo.png"}
+                       "sender_name": "Acme Heating Ltd"}
     assert identity.get_workspace(ws["id"]) == updated
     assert dispatched(identity) == ["workspace_updated"]
     event = identity.dispatch.call_args.args[1]
     assert event["workspace_id"] == ws["id"] and event["actor"] == "api_key:1"
-    assert event["fields"] == ["brand_colour", "logo_url", "name"]
+    assert event["fields"] == ["brand_colour", "name", "sender_name"]
     assert "Acme Heating" not in str(event)  # ids and field names, never the values
 
-    cleared = identity.update_workspace(ws["id"], "api_key:1", {"logo_url": None, "timezone": "Europe/Paris"})
-    assert cleared["logo_url"] is None and cleared["timezone"] == "Europe/Paris"
+    cleared = identity.update_workspace(ws["id"], "api_key:1",
+                                        {"sender_name": None, "timezone": "Europe/Paris"})
+    assert cleared["sender_name"] is None and cleared["timezone"] == "Europe/Paris"
     assert cleared["currency"] == "GBP" and cleared["name"] == "Acme Heating"
-    assert identity.dispatch.call_args.args[1]["fields"] == ["logo_url", "timezone"]
+    assert identity.dispatch.call_args.args[1]["fields"] == ["sender_name", "timezone"]
 
 
 def test_sending_the_current_values_changes_and_announces_nothing(identity):
@@ -150,3 +151,56 @@ def test_a_sign_in_form_sent_twice_sends_one_email_and_counts_once(identity):
     # Without the form's key (or with a new one) it is a new request.
     identity.request_sign_in(address, "203.0.113.9")
     assert identity.later.email_sign_in.call_count == 2
+
+
+# -- the logo ------------------------------------------------------------------------------
+def logo_upload(content: bytes, content_type: str = "image/png") -> dict:
+    import base64
+    return {"content_type": content_type, "content_b64": base64.b64encode(content).decode()}
+
+
+def test_a_logo_is_stored_without_its_metadata_and_served_from_the_portal(identity):
+    import base64
+    import hashlib
+
+    from tests import images
+
+    ws = identity.create_workspace({"name": "Acme"})["workspace"]
+    identity.dispatch.reset_mock()
+    raw = images.png()
+    with_logo = identity.set_workspace_logo(ws["id"], "api_key:1", logo_upload(raw))
+    stored = identity.get_workspace_logo(ws["id"])
+    content = base64.b64decode(stored["content_b64"])
+    assert images.CAMERA not in content and images.pixels(content) == images.pixels(raw)
+    assert stored["sha256"] == hashlib.sha256(content).hexdigest() == with_logo["logo_sha256"]
+    assert stored["content_type"] == "image/png"
+    # Its address is the portal's own, named by its content.
+    assert with_logo["logo_url"] == f"http://portal.test/logos/{ws['id']}/{stored['sha256']}"
+    assert identity.dispatch.call_args.args[1]["fields"] == ["logo"]
+    # The same image again changes and announces nothing; another replaces it.
+    identity.dispatch.reset_mock()
+    assert identity.set_workspace_logo(ws["id"], "api_key:1", logo_upload(raw)) == with_logo
+    assert dispatched(identity) == []
+    other = identity.set_workspace_logo(ws["id"], "api_key:1", logo_upload(images.jpeg(), "image/jpeg"))
+    assert other["logo_sha256"] != with_logo["logo_sha256"]
+    assert identity.get_workspace_logo(ws["id"])["content_type"] == "image/jpeg"
+    removed = identity.remove_workspace_logo(ws["id"], "api_key:1")
+    assert removed["logo_url"] is None and removed["logo_sha256"] is None
+    with pytest.raises(NotFound):
+        identity.get_workspace_logo(ws["id"])
+
+
+@pytest.mark.parametrize("upload, field", [
+    (logo_upload(b"<svg onload=alert(1)>", "image/png"), "file"),  # not the type it is sent as
+    (logo_upload(b"\x89PNG\r\n\x1a\n" + b"\0" * 10), "file"),  # a PNG cut short
+    ({"content_type": "image/svg+xml", "content_b64": "PHN2Zz4="}, "content_type"),
+    ({"content_type": "image/png", "content_b64": "%%%"}, "content_b64"),
+    ({"content_type": "image/png", "content_b64": "A" * (300 * 1024)}, "file"),  # too large
+    ({"content_type": "image/png"}, "content_b64"),
+])
+def test_a_bad_logo_names_the_field_and_changes_nothing(identity, upload, field):
+    ws = identity.create_workspace({"name": "Acme"})["workspace"]
+    with pytest.raises(InvalidInput) as info:
+        identity.set_workspace_logo(ws["id"], "api_key:1", upload)
+    assert field in info.value.fields
+    assert identity.get_workspace(ws["id"])["logo_sha256"] is None

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from porchlight.contracts.errors import InvalidInput
-from services.documents.files import metadata
+from porchlight.kit import image_metadata as metadata
 from services.documents.files.rules import read_upload
 from tests import images
 

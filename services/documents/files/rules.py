@@ -11,7 +11,7 @@ from typing import Any
 from porchlight.contracts import ATTENTION, parse
 from porchlight.contracts.errors import InvalidInput
 from porchlight.contracts.service_reports import FILE_TYPES, MAX_FILE_BYTES, AttachmentUpload
-from services.documents.files import metadata
+from porchlight.kit import image_metadata as metadata
 
 # The first bytes of every type we accept. The declared type must agree with them.
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
