@@ -12,6 +12,8 @@ import importlib.util
 import json
 import re
 import shlex
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -288,11 +290,30 @@ def test_compose_applications_reach_the_broker_once_it_is_healthy(compose, app):
 
 
 @pytest.mark.parametrize("app", SERVICES)
-def test_compose_services_always_get_a_real_database(compose, app):
-    # Without MONGODB_URI a service falls back to a per-process in-memory store.
+def test_compose_services_always_get_a_real_database_each_as_its_own_user(compose, app):
+    # Without MONGODB_URI a service falls back to a per-process in-memory store; with the
+    # administrator's, a leaked service credential would read every service's data.
     address = environment(compose["services"][app])["PORCHLIGHT_MONGODB_URI"]
-    assert address.startswith("mongodb://porchlight:${MONGODB_ROOT_PASSWORD:?")
-    assert address.endswith("@mongodb:27017/?authSource=admin")
+    variable = f"MONGODB_PASSWORD_{app.upper()}"
+    assert address.startswith(f"mongodb://porchlight-{app}:${{{variable}:?")
+    assert address.endswith(f"@mongodb:27017/porchlight_{app}?authSource=porchlight_{app}")
+    # The database makes that user with its volume, from the same password.
+    mongodb = compose["services"]["mongodb"]
+    assert variable in environment(mongodb)
+    mounted = "./mongodb/init-users.js:/docker-entrypoint-initdb.d/10-porchlight-users.js:ro"
+    assert mounted in mongodb["volumes"]
+    script = (COMPOSE.parent / "mongodb" / "init-users.js").read_text(encoding="utf-8")
+    assert f'"{app}"' in script and '"porchlight-" + service' in script
+    assert 'role: "readWrite", db: name' in script
+
+
+def test_the_database_users_script_is_javascript_mongosh_can_read() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("needs node to check the script's syntax")
+    checked = subprocess.run([node, "--check", str(COMPOSE.parent / "mongodb" / "init-users.js")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
 
 
 @pytest.mark.parametrize(("app", "port"), GATEWAYS.items())

@@ -465,12 +465,20 @@ def worker_uses_mongodb() -> bool:
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
-def test_only_the_services_get_the_database(objects, component):
+def test_only_the_services_get_the_database_each_as_its_own_user(objects, component):
+    """A service reaches MongoDB with its own key of the Secret (its own database user,
+    allowed its own database only); no other pod sees any database key."""
     deployment = of_kind(objects, "Deployment")[component]
     wants = component in SERVICES or (component in (WORKER, SCHEDULER) and worker_uses_mongodb())
-    assert (MONGODB_KEY in secret_keys_used(deployment)) is wants
+    database_keys = {k for k in secret_keys_used(deployment) if k.startswith(MONGODB_KEY)}
+    own = f"{MONGODB_KEY}_{component.upper()}"
+    assert database_keys == ({own} if wants else set())
     if wants:
-        assert env_of(deployment)[MONGODB_KEY]["valueFrom"]["secretKeyRef"]["key"] == MONGODB_KEY
+        assert env_of(deployment)[MONGODB_KEY]["valueFrom"]["secretKeyRef"]["key"] == own
+        [secret] = of_kind(objects, "Secret").values()
+        uri = secret["stringData"][own]
+        assert f"porchlight-{component}:" in uri
+        assert f"/porchlight_{component}?authSource=porchlight_{component}" in uri
 
 
 def test_exactly_one_pod_runs_beat(objects):
