@@ -5,14 +5,13 @@ looks at a business's pages or emails."""
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
-from porchlight.contracts import ATTENTION, answer, parse
-from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput
+from porchlight.contracts import answer, parse
+from porchlight.contracts.errors import CONTRACT_ERRORS
 from porchlight.contracts.events import fact
 from porchlight.contracts.workspaces import MAX_LOGO_BYTES, LogoUpload, StoredLogo
-from porchlight.kit import image_metadata
+from porchlight.kit import uploads
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
 
@@ -22,19 +21,9 @@ TOO_LARGE = f"A logo may be at most {MAX_LOGO_BYTES // 1024} KB."
 def read_logo(data: Any) -> tuple[str, bytes]:
     """The logo's type and its bytes without metadata, or ``InvalidInput``."""
     upload = parse(LogoUpload, data)
-    if len(upload.content_b64) > (MAX_LOGO_BYTES * 4) // 3 + 8:
-        raise InvalidInput(ATTENTION, {"file": TOO_LARGE})
-    try:
-        content = base64.b64decode(upload.content_b64, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(ATTENTION, {"content_b64": "Must be base64."}) from None
-    if len(content) > MAX_LOGO_BYTES:
-        raise InvalidInput(ATTENTION, {"file": TOO_LARGE})
-    try:
-        return upload.content_type, image_metadata.strip(upload.content_type, content)
-    except image_metadata.UnreadableImage:
-        unreadable = f"The file is not a readable {upload.content_type} image."
-        raise InvalidInput(ATTENTION, {"file": unreadable}) from None
+    content = uploads.decoded(upload.content_b64, MAX_LOGO_BYTES, TOO_LARGE)
+    return upload.content_type, uploads.without_metadata(
+        upload.content_type, content, f"The file is not a readable {upload.content_type} image.")
 
 
 class LogoRpc:

@@ -11,7 +11,7 @@ from typing import Any
 from porchlight.contracts import ATTENTION, parse
 from porchlight.contracts.errors import InvalidInput
 from porchlight.contracts.service_reports import FILE_TYPES, MAX_FILE_BYTES, AttachmentUpload
-from porchlight.kit import image_metadata as metadata
+from porchlight.kit import uploads
 
 # The first bytes of every type we accept. The declared type must agree with them.
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -37,26 +37,16 @@ def sniff(content: bytes) -> str | None:
 def read_upload(data: Any) -> tuple[str, str, bytes]:
     """An uploaded photo or PDF: its filename, its declared type — which must match the
     content — and the decoded bytes, size-checked before and after decoding; a photo
-    without its camera's metadata (``metadata.strip``)."""
+    without its camera's metadata (``porchlight.kit.uploads``)."""
     upload = parse(AttachmentUpload, data)
-    too_large = {"file": f"Files may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB."}
-    if len(upload.content_b64) > (MAX_FILE_BYTES * 4) // 3 + 8:
-        raise InvalidInput(ATTENTION, too_large)
-    try:
-        content = base64.b64decode(upload.content_b64, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(ATTENTION, {"content_b64": "Must be base64."}) from None
+    content = uploads.decoded(upload.content_b64, MAX_FILE_BYTES,
+                              f"Files may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB.")
     if not content:
         raise InvalidInput(ATTENTION, {"file": "The file is empty."})
-    if len(content) > MAX_FILE_BYTES:
-        raise InvalidInput(ATTENTION, too_large)
     if sniff(content) != upload.content_type:
         raise InvalidInput(ATTENTION, {"file": f"The file's content is not a {upload.content_type} file."})
-    try:
-        content = metadata.strip(upload.content_type, content)
-    except metadata.UnreadableImage:
-        unreadable = f"The file is not a readable {upload.content_type} file."
-        raise InvalidInput(ATTENTION, {"file": unreadable}) from None
+    content = uploads.without_metadata(upload.content_type, content,
+                                       f"The file is not a readable {upload.content_type} file.")
     return upload.filename, upload.content_type, content
 
 
