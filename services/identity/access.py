@@ -20,16 +20,29 @@ LIFETIMES = {
     "password_reset": timedelta(minutes=15),
 }
 MAX_WRONG_CODES = 5
+# A sign-in or reset email goes to a contact at most this often: asking again sooner sends
+# nothing and the code already out keeps working (a mailbox cannot be flooded, and the
+# person is not left holding an email whose code a second request killed).
+EMAIL_EVERY = timedelta(minutes=3)
+# Who may ask for a sign-in or reset email: contacts staff (or an owner) invited — and so
+# those who have joined. A contact only added, never invited, has no way in yet.
+MAY_ASK_FOR_EMAILS = ("invited", "accepted")
 
 INVITATIONS_PER_WINDOW = 50  # sent by staff, per workspace
 OWNER_INVITATIONS_PER_WINDOW = 10  # sent by a customer's owners, per customer
 INVITATION_WINDOW = timedelta(hours=24)
 
-# Sign-in attempts (a link asked for, a code or password tried) per address and per IP, in
-# each window of ``porchlight.kit.attempt_limits.WINDOW``.
+# Sign-in attempts per IP (a link asked for or opened, a code or password tried) and per
+# address (a code or password tried), in each window of
+# ``porchlight.kit.attempt_limits.WINDOW``. Asking for emails is not counted per address:
+# ``EMAIL_EVERY`` bounds what they cost the address's owner, and counting them would let
+# anyone lock a person out by asking in their name. A password is also counted per address
+# and network together, so that the right one still works from a network its contact
+# signed in from lately while the address is over its own limit.
 ATTEMPT_WINDOW = attempt_limits.WINDOW
 ATTEMPTS_PER_ADDRESS = 10
 ATTEMPTS_PER_IP = 50
+KNOWN_NETWORK_DAYS = 30
 
 SIGN_IN_TOKEN_PREFIX = f"{share_tokens.SIGN_IN_PREFIX}_"
 TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"

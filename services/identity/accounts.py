@@ -4,7 +4,7 @@ their record by a secret's hash (a link, a session id) or by the address typed."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -61,9 +61,37 @@ class Accounts:
         return list(Contact.objects(workspace_id=workspace_id, customer_id=customer_id)
                     .order_by("name", "id").limit(200))
 
-    def active_with_email(self, address: str) -> list[Contact]:
-        """Every contact, in any workspace, who may sign in with this address."""
-        return list(Contact.objects(email_key=access.email_key(address), access_removed_at=None))
+    def active_with_email(self, address: str, *, invited: bool = False) -> list[Contact]:
+        """Every contact, in any workspace, who may sign in with this address — with
+        ``invited``, only those who were invited (``access.MAY_ASK_FOR_EMAILS``)."""
+        found = Contact.objects(email_key=access.email_key(address), access_removed_at=None)
+        if invited:
+            found = found.filter(invitation_status__in=access.MAY_ASK_FOR_EMAILS)
+        return list(found)
+
+    def may_email(self, contact: Contact, purpose: str, now: datetime) -> bool:
+        """Whether a ``purpose`` email (sign-in or reset) may go to the contact now, and if
+        so the claim to send it: not while one sent within ``access.EMAIL_EVERY`` still
+        has a working code. Of two asking at once, one claims (a conditional update on
+        the time the last went)."""
+        if SignInCode.objects(contact_id=str(contact.id), purpose=purpose, used_at=None, revoked_at=None,
+                              wrong_codes__lt=access.MAX_WRONG_CODES, expires_at__gt=now,
+                              created_at__gt=now - access.EMAIL_EVERY).first() is not None:
+            return False
+        last = (contact.emailed_at or {}).get(purpose)
+        return Contact.objects(id=contact.id, **{f"emailed_at__{purpose}": last}).update(
+            **{f"set__emailed_at__{purpose}": now}) == 1
+
+    def signed_in_from(self, contact: Contact, ip: str | None, now: datetime) -> bool:
+        """Whether the contact signed in from this network (``attempt_limits.ip_bucket``)
+        within ``access.KNOWN_NETWORK_DAYS``."""
+        if not ip:
+            return False
+        network = attempt_limits.ip_bucket(ip)
+        since = now - timedelta(days=access.KNOWN_NETWORK_DAYS)
+        recent = PortalSession.objects(contact_id=str(contact.id), created_at__gt=since).only("ip")
+        return any(s.ip and attempt_limits.ip_bucket(s.ip) == network
+                   for s in recent.order_by("-created_at").limit(50))
 
     def update_contact(self, contact: Contact, changes: dict[str, Any]) -> Contact:
         updated = Contact.objects(id=contact.id, access_removed_at=None).modify(

@@ -132,6 +132,8 @@ class Contact(me.Document):
     password_hash = me.StringField()
     password_temporary = me.BooleanField(required=True, default=False)
     password_expires_at = me.DateTimeField()  # a temporary password's end; none for one chosen
+    # When the last sign-in or reset email went, by purpose (``access.EMAIL_EVERY``).
+    emailed_at = me.DictField()
     created_at = me.DateTimeField(required=True, default=utcnow)
     created_by = me.StringField(required=True)
     updated_at = me.DateTimeField(required=True, default=utcnow)

@@ -9,13 +9,19 @@ and a wrong password get the same answer in about the same time.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from porchlight.contracts import parse
 from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
-from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized, Unavailable
+from porchlight.contracts.errors import (
+    CONTRACT_ERRORS,
+    InvalidInput,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 from porchlight.contracts.events import fact
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
@@ -28,7 +34,7 @@ from services.identity.passwords import (
     needs_rehash,
     verify_password,
 )
-from services.identity.sign_in_rpc import DEAD_LINK, limits
+from services.identity.sign_in_rpc import DEAD_LINK, limits, network_limit
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +52,7 @@ class PasswordsRpc:
         """A new session for the contact whose address and password these are. A contact
         with a temporary password must choose their own next (``must_change_password``)."""
         entered = parse(PasswordSignIn, data)
-        self.repo.accounts.count_attempt(limits(entered.email, ip), utcnow())
-        candidates = [c for c in self.repo.accounts.active_with_email(entered.email) if c.password_hash]
+        candidates = self._password_candidates(entered.email, ip, utcnow())
         if not candidates:
             argon2(verify_password, None, entered.password)  # the same time as a real check
             raise Unauthorized(WRONG_PASSWORD)
@@ -117,6 +122,23 @@ class PasswordsRpc:
         return self._start_for(self.repo.accounts.contact_by_id(str(contact.id)), ip)
 
     # -- helpers --------------------------------------------------------------------------
+    def _password_candidates(self, address: str, ip: str | None, now: datetime) -> list[Contact]:
+        """The contacts with a password who sign in with this address, once the try is
+        counted: always per IP and per address from this network; per address too, and
+        while the address is over that limit only from a network one of them signed in
+        from lately (``access.KNOWN_NETWORK_DAYS``) — so that nobody guessing elsewhere
+        locks the address's owner out of their own password."""
+        accounts = self.repo.accounts
+        accounts.count_attempt(limits(None, ip) | network_limit(address, ip), now)
+        candidates = [c for c in accounts.active_with_email(address) if c.password_hash]
+        try:
+            accounts.count_attempt(limits(address, None), now)
+        except TooManyRequests:
+            candidates = [c for c in candidates if accounts.signed_in_from(c, ip, now)]
+            if not candidates:
+                raise
+        return candidates
+
     def _set_password(self, contact: Contact, raw: str) -> None:
         self._keep_password(contact, self._new_password_hash(contact, raw))
 

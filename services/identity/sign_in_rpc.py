@@ -39,12 +39,21 @@ TOUCH_EVERY = timedelta(minutes=5)
 
 
 def limits(address: str | None, ip: str | None) -> dict[str, int]:
+    """The attempt limits a try counts against (``access.ATTEMPTS_PER_ADDRESS`` and the
+    rest): the address's and the IP's."""
     keys = {}
     if address:
         keys[f"email:{access.email_key(address)}"] = access.ATTEMPTS_PER_ADDRESS
     if ip:
         keys[f"ip:{attempt_limits.ip_bucket(ip)}"] = access.ATTEMPTS_PER_IP
     return keys
+
+
+def network_limit(address: str, ip: str | None) -> dict[str, int]:
+    """The limit on one address's tries from one network (``attempt_limits.ip_bucket``)."""
+    if not ip:
+        return {}
+    return {f"pair:{access.email_key(address)}|{attempt_limits.ip_bucket(ip)}": access.ATTEMPTS_PER_ADDRESS}
 
 
 class SignInRpc:
@@ -63,18 +72,22 @@ class SignInRpc:
         same time (work started before the answer left would slow it, on a known address
         only). Were the broker to refuse the hand-over then, the asker (already told "sent")
         gets no email and asks again."""
-        self.repo.accounts.count_attempt(limits(address, ip), utcnow())
+        self.repo.accounts.count_attempt(limits(None, ip), utcnow())
         self.later.email_sign_in(address, purpose)
 
     @rpc
     def email_sign_in(self, address: str, purpose: str) -> int:
         """identity's own hand-over (no gateway may call it): a new link (and, to sign in, a
-        code) for every contact with access who signs in with this address, one per
-        workspace, each handed to notifications. A failed email only makes a log line."""
+        code) for every invited contact with access who signs in with this address, one
+        per workspace, each handed to notifications — unless one went to them within
+        ``access.EMAIL_EVERY`` whose code still works. A failed email only makes a log line."""
         template, path = SIGN_IN_EMAILS[purpose]
         sent = 0
-        for contact in self.repo.accounts.active_with_email(address):
-            record, token, code = self.repo.accounts.issue(contact, purpose)
+        now = utcnow()
+        for contact in self.repo.accounts.active_with_email(address, invited=True):
+            if not self.repo.accounts.may_email(contact, purpose, now):
+                continue
+            record, token, code = self.repo.accounts.issue(contact, purpose, now=now)
             # A reset is done on the device that reads the email: its link goes alone.
             code = code if purpose == "sign_in" else None
             try:

@@ -21,10 +21,17 @@ from tests.staff import StaffApi
 CUSTOMER = "Northwind Facilities"
 
 
-def people(staff: StaffApi, role: str = "owner", email: str = "frances@northwind.example") -> dict[str, Any]:
+def people(staff: StaffApi, worker: Worker | None = None, role: str = "owner",
+           email: str = "frances@northwind.example") -> dict[str, Any]:
+    """A customer and its contact, whom staff invited when given the ``worker`` (only an
+    invited contact may ask for codes). The invitation's email is taken off the queue, not
+    delivered: the tests count the emails that follow."""
     customer = staff.created("/customers", {"name": CUSTOMER, "email": "office@northwind.example"})
     contact = staff.created(f"/customers/{customer['id']}/contacts",
                             {"name": "Frances Marsh", "email": email, "role": role})
+    if worker is not None:
+        assert staff.post(f"/customers/{customer['id']}/contacts/{contact['id']}/invite").status_code == 200
+        worker.queued(1)
     return {"customer": customer, "contact": contact}
 
 
@@ -47,7 +54,7 @@ def sign_in_by_code(portal: Any, worker: Worker, mail_server: Any, email: str, c
 
 def test_a_contact_signs_in_with_the_emailed_code_and_sees_their_dashboard(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    made = people(staff)
+    made = people(staff, worker)
     customer_id = made["customer"]["id"]
     wo = staff.work_order(customer_id=customer_id, title="Roof drains")
     other = staff.created("/customers", {"name": "Someone Else", "email": "else@example.org"})
@@ -102,7 +109,7 @@ def test_the_link_page_changes_nothing_until_the_button_is_pressed(
 
 def test_an_unknown_address_gets_the_same_page_and_no_email(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    people(staff)
+    people(staff, worker)
     form = portal.get("/portal/sign-in")
     pages = [portal.post("/portal/sign-in", data={"csrf_token": csrf(form.text), "email": address})
              for address in ("frances@northwind.example", "stranger@example.org")]
@@ -115,7 +122,7 @@ def test_an_unknown_address_gets_the_same_page_and_no_email(
 
 def test_removed_access_and_sign_out_end_the_session_at_the_next_request(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    made = people(staff)
+    made = people(staff, worker)
     sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
     assert portal.get("/portal").status_code == 200
     staff.post(f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}/remove-access")
@@ -125,7 +132,7 @@ def test_removed_access_and_sign_out_end_the_session_at_the_next_request(
 
 
 def test_sign_out_ends_the_session(staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    people(staff)
+    people(staff, worker)
     sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
     page = portal.get("/portal")
     cookie = portal.get_cookie("porchlight_session").value
@@ -137,7 +144,7 @@ def test_sign_out_ends_the_session(staff: StaffApi, portal: Any, worker: Worker,
 
 def test_a_wrong_code_is_refused_with_a_message_and_forms_need_their_csrf_token(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    people(staff)
+    people(staff, worker)
     form = portal.get("/portal/sign-in")
     assert portal.post("/portal/sign-in", data={"email": "frances@northwind.example"}).status_code == 400
     bad = portal.post("/portal/sign-in", data={"csrf_token": csrf(form.text), "email": "not-an-address"})
@@ -154,7 +161,7 @@ def test_a_wrong_code_is_refused_with_a_message_and_forms_need_their_csrf_token(
 
 def test_a_member_sees_no_estimates_and_no_money(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any, rpc: Any) -> None:
-    made = people(staff, role="member")
+    made = people(staff, worker, role="member")
     customer_id = made["customer"]["id"]
     staff.work_order(customer_id=customer_id, title="Boiler check")
     estimate = staff.created("/estimates", {
@@ -178,7 +185,7 @@ def test_on_https_the_cookie_is_host_prefixed_and_secure(
 
     app = create_app({**_gateway_config(services), "PORTAL_BASE_URL": "https://portal.example"})
     try:
-        people(staff)
+        people(staff, worker)
         client = app.test_client()
         signed = sign_in_by_code(client, worker, mail_server, "frances@northwind.example")
         cookies = signed.headers.getlist("Set-Cookie")
@@ -205,7 +212,7 @@ def sent_estimate(staff: StaffApi, customer_id: str, title: str = "Gutter guards
 
 def test_an_owner_accepts_an_estimate_inside_the_portal_with_the_same_evidence_as_by_link(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    made = people(staff)
+    made = people(staff, worker)
     estimate = sent_estimate(staff, made["customer"]["id"])
     elsewhere = staff.created("/customers", {"name": "Someone Else", "email": "else@example.org"})
     not_theirs = sent_estimate(staff, elsewhere["id"], "Not theirs")
@@ -240,7 +247,7 @@ def test_an_owner_accepts_an_estimate_inside_the_portal_with_the_same_evidence_a
 
 def test_a_member_cannot_open_or_answer_an_estimate_but_signs_a_report(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    made = people(staff, role="member")
+    made = people(staff, worker, role="member")
     customer_id = made["customer"]["id"]
     estimate = sent_estimate(staff, customer_id)
     wo = staff.work_order(customer_id=customer_id, title="Pump")
@@ -265,7 +272,7 @@ def test_a_member_cannot_open_or_answer_an_estimate_but_signs_a_report(
 
 def test_a_reports_files_open_for_the_signed_in_contact_and_not_after_sign_out(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    made = people(staff)
+    made = people(staff, worker)
     wo = staff.work_order(customer_id=made["customer"]["id"])
     report = staff.created("/service-reports", {"work_order_id": wo["id"], "narrative": "Photo attached."})
     png = PNG
@@ -288,7 +295,7 @@ def test_plain_http_for_localhost_sends_no_hsts(portal_app: Any) -> None:
 def test_signing_in_gives_a_new_form_token(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
     """A token planted before sign-in (a shared computer, a fixation) is worth nothing after."""
-    people(staff)
+    people(staff, worker)
     before = csrf(portal.get("/portal/sign-in").text)
     sign_in_by_code(portal, worker, mail_server, "frances@northwind.example")
     after = csrf(portal.get("/portal/profile").text)

@@ -84,7 +84,7 @@ def test_a_wrong_password_and_an_unknown_address_read_the_same(staff: StaffApi, 
 
 def test_the_profile_changes_the_phone_and_the_password_and_ends_other_sessions(
         staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any) -> None:
-    people(staff)
+    people(staff, worker)
     phone, laptop = portal_app.test_client(), portal_app.test_client()
     sign_in_by_code(phone, worker, mail_server, EMAIL, 1)
     sign_in_by_code(laptop, worker, mail_server, EMAIL, 2)
@@ -117,7 +117,7 @@ def test_the_profile_changes_the_phone_and_the_password_and_ends_other_sessions(
 
 def test_a_forgotten_password_is_reset_by_an_emailed_link_that_works_once(
         staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any) -> None:
-    made = people(staff)
+    made = people(staff, worker)
     staff.post(f"/customers/{made['customer']['id']}/contacts/{made['contact']['id']}/temporary-password")
     portal = portal_app.test_client()
     form = portal.get("/portal/forgot-password")
@@ -159,7 +159,7 @@ def test_a_reset_while_identity_is_busy_hashing_is_429_and_the_link_still_works(
         staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any, monkeypatch: Any) -> None:
     from services.identity import passwords  # the identity service runs in this process
 
-    people(staff)
+    people(staff, worker)
     portal = portal_app.test_client()
     form = portal.get("/portal/forgot-password")
     portal.post("/portal/forgot-password", data={"csrf_token": csrf(form.text), "email": EMAIL})

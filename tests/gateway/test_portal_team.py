@@ -27,7 +27,7 @@ def post(client: Any, url: str, data: dict[str, str] | None = None) -> Any:
 
 def test_an_owner_invites_a_member_who_signs_in_and_manages_nothing(
         staff: StaffApi, portal: Any, portal_app: Any, worker: Worker, mail_server: Any) -> None:
-    frances = people(staff)["contact"]
+    frances = people(staff, worker)["contact"]
     sign_in_by_code(portal, worker, mail_server, frances["email"])
     page = portal.get(TEAM)
     assert page.status_code == 200 and f'href="{TEAM}"' in page.text
@@ -64,7 +64,7 @@ def test_an_owner_invites_a_member_who_signs_in_and_manages_nothing(
 
 def test_the_last_owner_stays_and_bad_input_adds_no_one(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    frances = people(staff)["contact"]
+    frances = people(staff, worker)["contact"]
     sign_in_by_code(portal, worker, mail_server, frances["email"])
     for action, data in ((f"{TEAM}/{frances['id']}/role", {"role": "member"}),
                          (f"{TEAM}/{frances['id']}/remove", {})):
@@ -96,7 +96,7 @@ def test_the_last_owner_stays_and_bad_input_adds_no_one(
 
 def test_an_owner_reaches_only_their_own_companys_contacts(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
-    frances = people(staff)["contact"]
+    frances = people(staff, worker)["contact"]
     elsewhere = staff.created("/customers", {"name": "Southwind", "email": "s@southwind.example"})
     olive = staff.created(f"/customers/{elsewhere['id']}/contacts",
                           {"name": "Olive", "email": "olive@southwind.example", "role": "owner"})
@@ -111,7 +111,7 @@ def test_a_full_invitation_window_is_429_with_retry_after_and_adds_no_one(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any, monkeypatch: Any) -> None:
     from services.identity import access
 
-    frances = people(staff)["contact"]
+    frances = people(staff, worker)["contact"]
     sign_in_by_code(portal, worker, mail_server, frances["email"])
     monkeypatch.setattr(access, "OWNER_INVITATIONS_PER_WINDOW", 1)
     assert post(portal, TEAM, {"name": "Sam", "email": "sam@northwind.example"}).status_code == 303
@@ -132,7 +132,7 @@ def test_a_team_form_sent_twice_acts_once(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
     """A double click, or the page sent again from the browser's history: the form's
     one-time key makes the second the same answer, not a second teammate or invitation."""
-    frances = people(staff)["contact"]
+    frances = people(staff, worker)["contact"]
     sign_in_by_code(portal, worker, mail_server, frances["email"])
     hidden = form_fields(portal.get(TEAM).text, TEAM)
     assert set(hidden) == {"csrf_token", "form_key"} and hidden["form_key"].startswith("form-")

@@ -30,6 +30,14 @@ def contact(staff: StaffApi, email: str = "fm@northwind.example", role: str = "o
                          {"name": name, "email": email, "role": role})
 
 
+def invited(staff: StaffApi, worker: Worker, mail_server: Any, **fields: Any) -> dict[str, Any]:
+    """A contact staff invited (the one email so far): only they may ask for codes."""
+    added = contact(staff, **fields)
+    assert staff.post(path(added, "/invite")).status_code == 200
+    delivered(worker, mail_server)
+    return added
+
+
 def path(c: dict[str, Any], action: str = "") -> str:
     return f"/customers/{c['customer_id']}/contacts/{c['id']}{action}"
 
@@ -102,10 +110,10 @@ def test_a_new_invitation_kills_the_old_one(
 
 def test_sign_in_by_code_the_same_answer_for_any_address_and_five_wrong_codes_kill_it(
         staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
-    frances = contact(staff)
+    frances = invited(staff, worker, mail_server)
     assert rpc.call("identity", "request_sign_in", {"email": "nobody@example.org"}, IP) == {"sent": True}
     assert rpc.call("identity", "request_sign_in", {"email": "FM@Northwind.example"}, IP) == {"sent": True}
-    _, code = link_and_code(delivered(worker, mail_server))
+    _, code = link_and_code(delivered(worker, mail_server, 2))
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(access.MAX_WRONG_CODES - 1):
         with pytest.raises(Unauthorized):
@@ -116,7 +124,7 @@ def test_sign_in_by_code_the_same_answer_for_any_address_and_five_wrong_codes_ki
     # A quarter of an hour later (the address's attempts counted afresh), a new code:
     with time_machine.travel(utcnow() + access.ATTEMPT_WINDOW + timedelta(seconds=1)):
         rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
-        _, code = link_and_code(delivered(worker, mail_server, 2))
+        _, code = link_and_code(delivered(worker, mail_server, 3))
         for _ in range(access.MAX_WRONG_CODES):
             with pytest.raises(Unauthorized):
                 rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": wrong}, IP)
@@ -127,9 +135,9 @@ def test_sign_in_by_code_the_same_answer_for_any_address_and_five_wrong_codes_ki
 
 
 def test_a_code_lives_fifteen_minutes(staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
-    frances = contact(staff)
+    frances = invited(staff, worker, mail_server)
     rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
-    token, code = link_and_code(delivered(worker, mail_server))
+    token, code = link_and_code(delivered(worker, mail_server, 2))
     with time_machine.travel(utcnow() + timedelta(minutes=16)):
         with pytest.raises(Unauthorized):
             rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)
@@ -137,22 +145,92 @@ def test_a_code_lives_fifteen_minutes(staff: StaffApi, worker: Worker, mail_serv
             rpc.call("identity", "sign_in_with_link", token, IP)
 
 
-def test_attempts_are_limited_per_address_and_per_ip(staff: StaffApi, rpc: Any, worker: Worker) -> None:
-    request = {"email": "someone@example.org"}
-    for _ in range(access.ATTEMPTS_PER_ADDRESS):
-        rpc.call("identity", "request_sign_in", request, "198.51.100.1")
+def test_tries_are_limited_per_address_and_asking_per_ip(staff: StaffApi, rpc: Any, worker: Worker) -> None:
+    wrong = {"email": "someone@example.org", "code": "000000"}
+    for n in range(access.ATTEMPTS_PER_ADDRESS):  # from ever new addresses: the address counts
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "sign_in_with_code", wrong, f"198.51.100.{n}")
     with pytest.raises(TooManyRequests) as refused:
-        rpc.call("identity", "request_sign_in", request, "198.51.100.2")
+        rpc.call("identity", "sign_in_with_code", wrong, "198.51.100.200")
     assert 0 < refused.value.retry_after <= access.ATTEMPT_WINDOW.total_seconds() + 1
+    # Asking for emails is counted per IP only: asking in someone's name does not lock them out.
     for n in range(access.ATTEMPTS_PER_IP):
         try:
-            rpc.call("identity", "request_sign_in", {"email": f"p{n}@example.org"}, "203.0.113.9")
+            rpc.call("identity", "request_sign_in", {"email": "someone@example.org"}, "203.0.113.9")
         except TooManyRequests:
             pytest.fail(f"attempt {n + 1} refused")
     with pytest.raises(TooManyRequests):
         rpc.call("identity", "request_sign_in", {"email": "fresh@example.org"}, "203.0.113.9")
     with time_machine.travel(utcnow() + access.ATTEMPT_WINDOW + timedelta(seconds=1)):
-        assert rpc.call("identity", "request_sign_in", request, "203.0.113.9") == {"sent": True}
+        assert rpc.call("identity", "request_sign_in", {"email": "fresh@example.org"}, "203.0.113.9") == {
+            "sent": True}
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "sign_in_with_code", wrong, "198.51.100.200")
+
+
+def test_only_invited_contacts_get_sign_in_or_reset_emails(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = contact(staff)  # added, never invited
+    for purpose in ("sign_in", "password_reset"):
+        assert rpc.call("identity", "email_sign_in", frances["email"], purpose) == 0
+    staff.post(path(frances, "/invite"))
+    delivered(worker, mail_server)
+    assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 1
+    # Once they joined they may ask too (their invitation status is "accepted").
+    token, _ = link_and_code(delivered(worker, mail_server, 2))
+    rpc.call("identity", "sign_in_with_link", token, IP)
+    assert rpc.call("identity", "email_sign_in", frances["email"], "password_reset") == 1
+
+
+def test_one_email_per_few_minutes_and_the_code_already_sent_keeps_working(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = invited(staff, worker, mail_server)
+    assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 1
+    for _ in range(5):  # asked again and again: nothing more goes, nothing is killed
+        assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 0
+    token, code = link_and_code(delivered(worker, mail_server, 2))
+    # A reset is another kind of email: it has its own allowance.
+    assert rpc.call("identity", "email_sign_in", frances["email"], "password_reset") == 1
+    worker.queued(1)
+    session = rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)
+    assert session["contact"]["id"] == frances["id"]
+    # The code used, asking again sends a new one at once.
+    assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 1
+    worker.queued(1)
+    # Unused, a code sent more than the few minutes ago makes way for a new one.
+    assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 0
+    with time_machine.travel(utcnow() + access.EMAIL_EVERY + timedelta(seconds=1)):
+        assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 1
+    with pytest.raises(Unauthorized):  # the first link was used with its code
+        rpc.call("identity", "sign_in_with_link", token, IP)
+
+
+def test_the_right_password_works_from_a_known_network_while_the_address_is_limited(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    home, away = "198.51.100.7", "203.0.113.50"
+    frances = contact(staff)
+    password = staff.post(path(frances, "/temporary-password")).json["temporary_password"]
+    signed_in = rpc.call("identity", "sign_in_with_password",
+                         {"email": frances["email"], "password": password}, home)
+    rpc.call("identity", "change_password", signed_in["session"], {"new_password": "a walk by the estuary"})
+    # Someone guessing, from many addresses, until the address's limit (the first sign-in
+    # counted one try).
+    for n in range(access.ATTEMPTS_PER_ADDRESS - 1):
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "sign_in_with_password",
+                     {"email": frances["email"], "password": f"guess number {n}"}, f"192.0.2.{n}")
+    right = {"email": frances["email"], "password": "a walk by the estuary"}
+    with pytest.raises(TooManyRequests):  # not from a network Frances used
+        rpc.call("identity", "sign_in_with_password", right, away)
+    assert rpc.call("identity", "sign_in_with_password", right, home)["contact"]["id"] == frances["id"]
+    # From that network the limit still holds, counted for the address and network together
+    # (two tries from home so far).
+    for n in range(access.ATTEMPTS_PER_ADDRESS - 2):
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "sign_in_with_password",
+                     {"email": frances["email"], "password": f"guess {n} at home"}, home)
+    with pytest.raises(TooManyRequests):
+        rpc.call("identity", "sign_in_with_password", right, home)
 
 
 def test_removed_access_ends_an_open_session_at_its_next_request(
@@ -199,11 +277,11 @@ def test_sessions_end_when_idle_14_days_or_after_30_and_on_sign_out(
 
 def test_sign_out_and_sign_out_everywhere(
         staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
-    frances = contact(staff)
+    frances = invited(staff, worker, mail_server)
     sessions = []
     for n in range(3):
         rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
-        _, code = link_and_code(delivered(worker, mail_server, n + 1))
+        _, code = link_and_code(delivered(worker, mail_server, n + 2))
         sessions.append(rpc.call("identity", "sign_in_with_code",
                                  {"email": frances["email"], "code": code}, IP)["session"])
     assert rpc.call("identity", "sign_out", sessions[0]) == {"ended": 1}
