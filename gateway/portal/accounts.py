@@ -19,7 +19,7 @@ from gateway.portal import links
 from gateway.portal.reads import reads
 from gateway.portal.session import clear_session, cookie_name, current_account, identity, set_session
 from gateway.web import client_ip
-from porchlight.contracts.errors import InvalidInput, TooManyRequests, Unauthorized
+from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 
 bp = Blueprint("accounts", __name__)
 
@@ -204,7 +204,8 @@ def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
         return page(template, 422, errors=problems, ask_current=ask_current, link=None)
     try:
         identity("change_password", request.cookies.get(cookie_name()),
-                 {"current_password": request.form.get("current_password") or None, "new_password": new})
+                 {"current_password": request.form.get("current_password") or None, "new_password": new,
+                  "code": request.form.get("code", "").strip() or None})
     except InvalidInput as exc:
         return page(template, 422, errors=_password_fields(exc), ask_current=ask_current, link=None)
     except TooManyRequests as exc:  # identity is busy hashing; nothing was changed
@@ -226,6 +227,17 @@ def change_phone() -> Any:
     except InvalidInput as exc:
         return page("portal/profile.html", 422, errors=exc.fields, changed=None)
     return redirect(url_for("accounts.profile", changed="phone"), code=303)
+
+
+@bp.post("/portal/profile/password-code")
+@signed_in
+def email_password_code() -> Any:
+    """A contact without a password asks for the emailed code that setting one needs."""
+    try:
+        identity("email_password_code", request.cookies.get(cookie_name()))
+    except Conflict:  # they have one already (set on another device meanwhile)
+        return redirect(url_for("accounts.profile"), code=303)
+    return redirect(url_for("accounts.profile", changed="code"), code=303)
 
 
 @bp.post("/portal/profile/password")

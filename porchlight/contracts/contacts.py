@@ -92,12 +92,18 @@ class PasswordSignIn(Contract):
     password: StrictStr = Field(min_length=1, max_length=1000, description="The password.")
 
 
+# A code identity emails: six digits.
+EMAILED_CODE = patterned(r"^[0-9]{6}$", "Enter the 6 digits from the email.")
+
+
 class NewPassword(Contract):
     """Identity checks the rest: at least 12 characters, at most 128, not a common
-    password, not the person's name or address."""
+    password, not the person's name or address. A first password (the contact has none)
+    needs the ``code`` identity emailed them for it."""
 
     current_password: StrictStr | None = Field(None, max_length=1000)
     new_password: StrictStr = Field(max_length=1000)
+    code: StrictStr | None = Field(None, pattern=EMAILED_CODE)
 
 
 class PhoneChange(Contract):
@@ -106,7 +112,7 @@ class PhoneChange(Contract):
 
 class CodeSignIn(Contract):
     email: Email
-    code: StrictStr = Field(pattern=patterned(r"^[0-9]{6}$", "Enter the 6 digits from the email."))
+    code: StrictStr = Field(pattern=EMAILED_CODE)
 
 
 class RoleChange(Contract):

@@ -97,7 +97,8 @@ EMAIL_STATUS = ("`queued`: waiting for a delivery attempt (also between retries)
 Template = Literal[
     "estimate_ready", "estimate_reminder", "service_report_ready", "service_report_signed_copy",
     "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed",
-    "contact_invitation", "contact_sign_in", "contact_password_reset", "contact_password_changed"]
+    "contact_invitation", "contact_sign_in", "contact_password_reset", "contact_password_changed",
+    "contact_password_code"]
 LinkedType = Literal["estimate", "service_report"]
 EmailAbout = Literal["estimate", "service_report", "contact"]
 
@@ -244,13 +245,14 @@ class MailWorkspace(Contract):
 class ContactEmailCommand(Contract):
     """``notifications.email_contact``: an invitation or a sign-in link with its code, for
     one portal contact — a point-to-point command from identity, handed over without
-    waiting, the only way the link and the code reach notifications. Or the notice that
-    their password was set, with the link to reset it if that was not them (its
-    ``expires_at``: the moment past which the notice is no longer worth sending)."""
+    waiting, the only way the link and the code reach notifications. Or the code a
+    signed-in contact asked for to set their first password (its link: the profile page).
+    Or the notice that their password was set, with the link to reset it if that was not
+    them (its ``expires_at``: the moment past which the notice is no longer worth sending)."""
 
     workspace: MailWorkspace
     template: Literal["contact_invitation", "contact_sign_in", "contact_password_reset",
-                      "contact_password_changed"]
+                      "contact_password_changed", "contact_password_code"]
     cause: StrictStr = Field(max_length=100)
     contact_id: Id
     customer_id: Id
@@ -261,7 +263,8 @@ class ContactEmailCommand(Contract):
     expires_at: StrictStr = Field(max_length=40)
     url: StrictStr = Field(max_length=300)
     code: StrictStr | None = Field(None, pattern=r"^[0-9]{6}$",
-                                   description="A sign-in code; none in a password reset.")
+                                   description="A sign-in code or the code to set a first password; "
+                                               "none in a password reset.")
 
 
 class CustomerEmail(Reply):

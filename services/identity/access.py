@@ -18,6 +18,7 @@ LIFETIMES = {
     "invitation": timedelta(days=3),
     "sign_in": timedelta(minutes=15),
     "password_reset": timedelta(minutes=15),
+    "set_password": timedelta(minutes=15),  # a code only: a first password needs it
 }
 MAX_WRONG_CODES = 5
 # A sign-in or reset email goes to a contact at most this often: asking again sooner sends

@@ -205,19 +205,21 @@ class Accounts:
             token_hash=access.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
             expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES).first()
 
-    def live_codes(self, address: str, purposes: tuple[str, ...], now: datetime) -> list[SignInCode]:
-        """The address's codes that may still be tried."""
-        return list(SignInCode.objects(
+    def live_codes(self, address: str, purposes: tuple[str, ...], now: datetime,
+                   contact_id: str | None = None) -> list[SignInCode]:
+        """The address's codes that may still be tried (of one contact, if named)."""
+        found = SignInCode.objects(
             email_key=access.email_key(address), purpose__in=purposes, used_at=None,
-            revoked_at=None, expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES))
+            revoked_at=None, expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES)
+        return list(found.filter(contact_id=contact_id) if contact_id else found)
 
-    def redeem_code(self, address: str, code: str, purposes: tuple[str, ...],
-                    now: datetime) -> SignInCode | None:
+    def redeem_code(self, address: str, code: str, purposes: tuple[str, ...], now: datetime,
+                    contact_id: str | None = None) -> SignInCode | None:
         """Use a code typed with its address once. Every try is spent before the code is
         compared — one conditional ``$inc`` per live code of the address, which fails once
         five are spent — so however many guesses arrive at once, at most five are ever
         compared against a code; the fifth spent try kills it (and its link)."""
-        for record in self.live_codes(address, purposes, now):
+        for record in self.live_codes(address, purposes, now, contact_id):
             spent = SignInCode.objects(
                 id=record.id, used_at=None, revoked_at=None, expires_at__gt=now,
                 wrong_codes__lt=access.MAX_WRONG_CODES,

@@ -128,7 +128,8 @@ class ContactsRpc:
         record, token, code = self.repo.accounts.issue(
             contact, "invitation", sent_by="owner" if by_owner else "staff", keep_earlier=True)
         self.repo.accounts.invitations_allowed(record)
-        email = self._email_contact(contact, record, "contact_invitation", token, code)
+        email = self._email_contact(contact, record, "contact_invitation", portal_link("sign-in", token),
+                                    code)
         self.repo.accounts.revoke_earlier(record)
         changes: dict[str, Any] = {"invited_at": utcnow()}
         if contact.invitation_status != "accepted":
@@ -145,15 +146,15 @@ class ContactsRpc:
             raise Conflict("This contact's access was removed; add them again to give it back.")
         return contact
 
-    def _email_contact(self, contact: Contact, record: SignInCode, template: str, token: str,
-                       code: str | None, path: str = "sign-in") -> dict[str, Any]:
+    def _email_contact(self, contact: Contact, record: SignInCode, template: str, url: str,
+                       code: str | None) -> dict[str, Any]:
         """Hand the link and code to notifications, point to point and without waiting for
         it (calls flow one way: notifications never calls back, the command carries the
         workspace's branding). If the broker will not take it, the code is withdrawn —
         nothing half-done stays behind — and the caller hears 503."""
         try:
             self._hand_contact_email(contact, template, f"{record.purpose}:{record.id}", record.expires_at,
-                                     portal_link(path, token), code)
+                                     url, code)
         except BaseException:
             self.repo.accounts.withdraw(record)
             raise

@@ -163,7 +163,8 @@ class SignInCode(me.Document):
     customer_id = me.StringField()
     contact_id = me.StringField(required=True)
     email_key = me.StringField(required=True)
-    purpose = me.StringField(required=True, choices=("invitation", "sign_in", "password_reset"))
+    purpose = me.StringField(required=True,
+                             choices=("invitation", "sign_in", "password_reset", "set_password"))
     # Who sent an invitation: staff (the workspace's window) or an owner of the customer
     # (the customer's own, smaller window). Unset: staff, or not an invitation.
     sent_by = me.StringField(choices=("staff", "owner"))

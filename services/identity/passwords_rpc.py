@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from porchlight.contracts import parse
-from porchlight.contracts.clock import as_utc, utcnow
+from porchlight.contracts.base import ATTENTION
+from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
 from porchlight.contracts.errors import (
     CONTRACT_ERRORS,
+    Conflict,
     InvalidInput,
     TooManyRequests,
     Unauthorized,
@@ -34,12 +36,14 @@ from services.identity.passwords import (
     needs_rehash,
     verify_password,
 )
-from services.identity.sign_in_rpc import DEAD_LINK, limits, network_limit
+from services.identity.sign_in_rpc import DEAD_LINK, WRONG_CODE, limits, network_limit
 
 log = logging.getLogger(__name__)
 
 WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
 WRONG_CURRENT = "That is not your current password."
+CODE_NEEDED = "Enter the code we emailed you. To get one, press “Email me a code”."
+HAS_PASSWORD = "You have a password already: change it with your current one."
 # A notice that a password was set, held up this long (notifications down), is not sent.
 PASSWORD_NOTICE_WORTH = timedelta(days=1)
 TEMPORARY_ENDED = ("That temporary password has expired. Ask the business for a new one, or sign in "
@@ -67,16 +71,41 @@ class PasswordsRpc:
                 return self._start_for(contact, ip)
         raise Unauthorized(WRONG_PASSWORD)
 
+    @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
+    def email_password_code(self, raw_session: str) -> dict[str, Any]:
+        """Email the signed-in contact, who has no password yet, the code that setting
+        their first one needs: a session alone (a borrowed phone, a stolen cookie) must not
+        be enough to give its holder a way in that outlives it. ``sent`` is false when a
+        code went within ``access.EMAIL_EVERY`` and still works: that one is to be used."""
+        contact, _ = self._session_contact(raw_session)
+        if contact.password_hash:
+            raise Conflict(HAS_PASSWORD)
+        now = utcnow()
+        if not self.repo.accounts.may_email(contact, "set_password", now):
+            return {"sent": False, "email": contact.email}
+        record, _, code = self.repo.accounts.issue(contact, "set_password", now=now)
+        self._email_contact(contact, record, "contact_password_code",
+                            f"{get_settings().portal_base_url}/portal/profile", code)
+        return {"sent": True, "email": contact.email, "expires_at": isoformat(record.expires_at)}
+
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def change_password(self, raw_session: str, data: dict) -> dict[str, Any]:
         """Set the signed-in contact's password (``NewPassword``): the current one is asked
-        for unless they have none or only a temporary one. Their other sessions end."""
+        for if they have one of their own; the emailed code (``email_password_code``) if
+        they have none. Their other sessions end."""
         contact, session = self._session_contact(raw_session)
         entered = parse(NewPassword, data)
         if contact.password_hash and not contact.password_temporary:
             if not argon2(verify_password, contact.password_hash, entered.current_password or ""):
-                raise InvalidInput("Some fields need attention.", {"current_password": WRONG_CURRENT})
-        self._set_password(contact, entered.new_password)
+                raise InvalidInput(ATTENTION, {"current_password": WRONG_CURRENT})
+        if not contact.password_hash and not entered.code:
+            raise InvalidInput(ATTENTION, {"code": CODE_NEEDED})
+        # Hashed before the code is spent: a password refused (too weak, or no permit to
+        # hash, 429) leaves the code working for the next try.
+        password_hash = self._new_password_hash(contact, entered.new_password)
+        if not contact.password_hash:
+            self._spend_password_code(contact, entered.code or "")
+        self._keep_password(contact, password_hash)
         self.repo.accounts.end_sessions(str(contact.id), keep=session.id)
         return self._signed_in(self.repo.accounts.contact_by_id(str(contact.id)), session)
 
@@ -122,6 +151,15 @@ class PasswordsRpc:
         return self._start_for(self.repo.accounts.contact_by_id(str(contact.id)), ip)
 
     # -- helpers --------------------------------------------------------------------------
+    def _spend_password_code(self, contact: Contact, code: str) -> None:
+        """Use the contact's code to set a first password, once, counted against their
+        address's limit; ``InvalidInput`` on the code if it is not right."""
+        now = utcnow()
+        self.repo.accounts.count_attempt(limits(contact.email, None), now)
+        used = self.repo.accounts.redeem_code(contact.email, code, ("set_password",), now, str(contact.id))
+        if used is None:
+            raise InvalidInput(ATTENTION, {"code": WRONG_CODE})
+
     def _password_candidates(self, address: str, ip: str | None, now: datetime) -> list[Contact]:
         """The contacts with a password who sign in with this address, once the try is
         counted: always per IP and per address from this network; per address too, and
@@ -138,9 +176,6 @@ class PasswordsRpc:
             if not candidates:
                 raise
         return candidates
-
-    def _set_password(self, contact: Contact, raw: str) -> None:
-        self._keep_password(contact, self._new_password_hash(contact, raw))
 
     def _new_password_hash(self, contact: Contact, raw: str) -> str:
         check_new_password(raw, email=contact.email, name=contact.name)

@@ -23,6 +23,7 @@ from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.runtime.settings import get_settings
 from services.identity import access
+from services.identity.contacts_rpc import portal_link
 from services.identity.models import Contact, PortalSession, SignInCode
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class SignInRpc:
             # A reset is done on the device that reads the email: its link goes alone.
             code = code if purpose == "sign_in" else None
             try:
-                self._email_contact(contact, record, template, token, code, path=path)
+                self._email_contact(contact, record, template, portal_link(path, token), code)
                 sent += 1
             except Exception:  # noqa: BLE001 - the others still go; the log says which failed
                 log.warning("no %s email for contact %s", purpose, contact.id)

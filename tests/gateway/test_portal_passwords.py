@@ -97,8 +97,24 @@ def test_the_profile_changes_the_phone_and_the_password_and_ends_other_sessions(
     refused = laptop.post("/portal/profile/phone", data={"csrf_token": token, "phone": "call me"})
     assert refused.status_code == 422
 
-    set_first = laptop.post("/portal/profile/password", data={
+    # A first password needs the code emailed for it: the session alone is not enough.
+    assert 'name="code"' in page.text and "Email me a code" in page.text
+    no_code = laptop.post("/portal/profile/password", data={
         "csrf_token": token, "new_password": GOOD, "confirm_password": GOOD})
+    assert no_code.status_code == 422 and "Enter the code we emailed you" in no_code.text
+    asked = laptop.post("/portal/profile/password-code", data={"csrf_token": token})
+    assert asked.status_code == 303 and asked.headers["Location"].endswith("/portal/profile?changed=code")
+    assert f"We have emailed a code to {EMAIL}" in laptop.get(asked.headers["Location"]).text
+    worker.run_queued(1)
+    text = mail_server.wait_for(3)[-1].get_body(preferencelist=("plain",)).get_content()
+    [code] = re.findall(r"^(\d{6})\s*$", text, re.MULTILINE)
+    wrong = laptop.post("/portal/profile/password", data={
+        "csrf_token": token, "code": f"{(int(code) + 1) % 1_000_000:06d}", "new_password": GOOD,
+        "confirm_password": GOOD})
+    assert wrong.status_code == 422 and "That code is not right" in wrong.text
+    assert phone.get("/portal").status_code == 200  # nothing changed yet
+    set_first = laptop.post("/portal/profile/password", data={
+        "csrf_token": token, "code": code, "new_password": GOOD, "confirm_password": GOOD})
     assert set_first.status_code == 303
     assert phone.get("/portal").status_code == 303  # the other session ended
     assert laptop.get("/portal").status_code == 200  # this one goes on

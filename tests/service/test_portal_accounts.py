@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from porchlight.contracts.clock import utcnow
-from porchlight.contracts.errors import InvalidInput, TooManyRequests, Unauthorized
+from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
 from services.identity import access
 from tests.mail import Worker
@@ -331,3 +331,42 @@ def test_contacts_on_the_admin_api(staff: StaffApi, make_staff: Any) -> None:
     temporary = staff.post(path(frances, "/temporary-password"))
     assert temporary.status_code == 200 and len(temporary.json["temporary_password"]) == 16
     assert temporary.json["contact"]["has_password"] is True
+
+
+def test_a_first_password_needs_the_code_emailed_for_it(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    """A session alone (a borrowed phone, a copied cookie) must not give its holder a
+    password, a way in that outlives the session."""
+    frances = invited(staff, worker, mail_server)
+    rpc.call("identity", "email_sign_in", frances["email"], "sign_in")
+    token, _ = link_and_code(delivered(worker, mail_server, 2))
+    session = rpc.call("identity", "sign_in_with_link", token, IP)["session"]
+    chosen = "a walk by the estuary"
+    with pytest.raises(InvalidInput) as refused:
+        rpc.call("identity", "change_password", session, {"new_password": chosen})
+    assert set(refused.value.fields) == {"code"}
+
+    asked = rpc.call("identity", "email_password_code", session)
+    assert asked["sent"] is True and asked["email"] == frances["email"]
+    assert rpc.call("identity", "email_password_code", session)["sent"] is False  # one email
+    message = delivered(worker, mail_server, 3)
+    assert message["Subject"] == "Your code to set a password for Acme Heating"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    [code] = re.findall(r"^(\d{6})\s*$", text, re.MULTILINE)
+    assert "/portal/profile" in text and "psi_" not in text  # no link that signs in
+
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for bad, field in (({"new_password": chosen, "code": wrong}, "code"),
+                       ({"new_password": chosen, "code": "12345"}, "code"),
+                       ({"new_password": "password1234", "code": code}, "password")):
+        with pytest.raises(InvalidInput) as refused:
+            rpc.call("identity", "change_password", session, bad)
+        assert field in refused.value.fields, bad
+    assert staff.get(path(frances)).json["has_password"] is False  # nothing was set
+    # The code still works (a weak password did not spend it; one wrong try did).
+    changed = rpc.call("identity", "change_password", session, {"new_password": chosen, "code": code})
+    assert changed["has_password"] is True
+    assert rpc.call("identity", "sign_in_with_password",
+                    {"email": frances["email"], "password": chosen}, IP)["contact"]["id"] == frances["id"]
+    with pytest.raises(Conflict):  # a password of their own is changed with the current one
+        rpc.call("identity", "email_password_code", session)
