@@ -49,9 +49,9 @@ TASK_ROUTES = {"porchlight.*": {"queue": "celery", "exchange": "celery", "routin
 RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
     PORTAL: {
         "identity": (
-            "change_password", "change_phone", "check_reset_link", "check_sign_in_link", "email_password_code",
-            "get_workspace", "get_workspace_logo", "request_password_reset", "request_sign_in",
-            "reset_password",
+            "change_password", "change_phone", "check_reset_link", "check_sign_in_link",
+            "email_password_code", "get_workspace", "get_workspace_logo", "request_password_reset",
+            "request_sign_in", "reset_password",
             "resolve_session", "sign_in_with_code", "sign_in_with_link", "sign_in_with_password",
             "sign_out",
             # An owner's team page: each checks the session it is given is an owner's.

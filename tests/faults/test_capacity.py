@@ -22,7 +22,7 @@ import requests
 
 from porchlight.contracts.clock import utcnow
 from porchlight.runtime.settings import get_settings
-from services.identity import access
+from services.identity.accounts import rules
 from tests.running_stack import RPC_TIMEOUT, SIGNATURE_PATH, csrf, eventually, office_of
 
 pytestmark = pytest.mark.e2e
@@ -91,9 +91,9 @@ def invited_contacts(stack: Any, count: int, tag: str) -> list[tuple[Any, dict[s
     staff of their workspace — a workspace per ``INVITATIONS_PER_WINDOW`` of them, its
     limit — once every invitation email is sent: their work is over before a test starts."""
     invited: list[tuple[Any, dict[str, Any]]] = []
-    for start in range(0, count, access.INVITATIONS_PER_WINDOW):
+    for start in range(0, count, rules.INVITATIONS_PER_WINDOW):
         office = office_of(stack, f"Northwind {tag} {start}")
-        customer_id, people = contacts(office, min(access.INVITATIONS_PER_WINDOW, count - start), tag)
+        customer_id, people = contacts(office, min(rules.INVITATIONS_PER_WINDOW, count - start), tag)
         for person in people:
             reply = office.post(f"/customers/{customer_id}/contacts/{person['id']}/invite")
             assert reply.status_code == 200, reply.text

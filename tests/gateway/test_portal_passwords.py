@@ -173,7 +173,7 @@ CUSTOMER_NAME = "Northwind Facilities"
 
 def test_a_reset_while_identity_is_busy_hashing_is_429_and_the_link_still_works(
         staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any, monkeypatch: Any) -> None:
-    from services.identity import passwords  # the identity service runs in this process
+    from services.identity.accounts import passwords  # the identity service runs in this process
 
     people(staff, worker)
     portal = portal_app.test_client()

@@ -109,11 +109,11 @@ def test_an_owner_reaches_only_their_own_companys_contacts(
 
 def test_a_full_invitation_window_is_429_with_retry_after_and_adds_no_one(
         staff: StaffApi, portal: Any, worker: Worker, mail_server: Any, monkeypatch: Any) -> None:
-    from services.identity import access
+    from services.identity.accounts import rules
 
     frances = people(staff, worker)["contact"]
     sign_in_by_code(portal, worker, mail_server, frances["email"])
-    monkeypatch.setattr(access, "OWNER_INVITATIONS_PER_WINDOW", 1)
+    monkeypatch.setattr(rules, "OWNER_INVITATIONS_PER_WINDOW", 1)
     assert post(portal, TEAM, {"name": "Sam", "email": "sam@northwind.example"}).status_code == 303
     refused = post(portal, TEAM, {"name": "Kit", "email": "kit@northwind.example", "role": "member"})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0

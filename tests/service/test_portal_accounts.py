@@ -15,7 +15,7 @@ import time_machine
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
-from services.identity import access
+from services.identity.accounts import rules
 from tests.mail import Worker
 from tests.staff import StaffApi
 
@@ -115,17 +115,17 @@ def test_sign_in_by_code_the_same_answer_for_any_address_and_five_wrong_codes_ki
     assert rpc.call("identity", "request_sign_in", {"email": "FM@Northwind.example"}, IP) == {"sent": True}
     _, code = link_and_code(delivered(worker, mail_server, 2))
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    for _ in range(access.MAX_WRONG_CODES - 1):
+    for _ in range(rules.MAX_WRONG_CODES - 1):
         with pytest.raises(Unauthorized):
             rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": wrong}, IP)
     session = rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)
     assert session["contact"]["id"] == frances["id"]
 
     # A quarter of an hour later (the address's attempts counted afresh), a new code:
-    with time_machine.travel(utcnow() + access.ATTEMPT_WINDOW + timedelta(seconds=1)):
+    with time_machine.travel(utcnow() + rules.ATTEMPT_WINDOW + timedelta(seconds=1)):
         rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
         _, code = link_and_code(delivered(worker, mail_server, 3))
-        for _ in range(access.MAX_WRONG_CODES):
+        for _ in range(rules.MAX_WRONG_CODES):
             with pytest.raises(Unauthorized):
                 rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": wrong}, IP)
         with pytest.raises(Unauthorized):  # the right code, too late: dead after five wrong ones
@@ -147,21 +147,21 @@ def test_a_code_lives_fifteen_minutes(staff: StaffApi, worker: Worker, mail_serv
 
 def test_tries_are_limited_per_address_and_asking_per_ip(staff: StaffApi, rpc: Any, worker: Worker) -> None:
     wrong = {"email": "someone@example.org", "code": "000000"}
-    for n in range(access.ATTEMPTS_PER_ADDRESS):  # from ever new addresses: the address counts
+    for n in range(rules.ATTEMPTS_PER_ADDRESS):  # from ever new addresses: the address counts
         with pytest.raises(Unauthorized):
             rpc.call("identity", "sign_in_with_code", wrong, f"198.51.100.{n}")
     with pytest.raises(TooManyRequests) as refused:
         rpc.call("identity", "sign_in_with_code", wrong, "198.51.100.200")
-    assert 0 < refused.value.retry_after <= access.ATTEMPT_WINDOW.total_seconds() + 1
+    assert 0 < refused.value.retry_after <= rules.ATTEMPT_WINDOW.total_seconds() + 1
     # Asking for emails is counted per IP only: asking in someone's name does not lock them out.
-    for n in range(access.ATTEMPTS_PER_IP):
+    for n in range(rules.ATTEMPTS_PER_IP):
         try:
             rpc.call("identity", "request_sign_in", {"email": "someone@example.org"}, "203.0.113.9")
         except TooManyRequests:
             pytest.fail(f"attempt {n + 1} refused")
     with pytest.raises(TooManyRequests):
         rpc.call("identity", "request_sign_in", {"email": "fresh@example.org"}, "203.0.113.9")
-    with time_machine.travel(utcnow() + access.ATTEMPT_WINDOW + timedelta(seconds=1)):
+    with time_machine.travel(utcnow() + rules.ATTEMPT_WINDOW + timedelta(seconds=1)):
         assert rpc.call("identity", "request_sign_in", {"email": "fresh@example.org"}, "203.0.113.9") == {
             "sent": True}
         with pytest.raises(Unauthorized):
@@ -199,7 +199,7 @@ def test_one_email_per_few_minutes_and_the_code_already_sent_keeps_working(
     worker.queued(1)
     # Unused, a code sent more than the few minutes ago makes way for a new one.
     assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 0
-    with time_machine.travel(utcnow() + access.EMAIL_EVERY + timedelta(seconds=1)):
+    with time_machine.travel(utcnow() + rules.EMAIL_EVERY + timedelta(seconds=1)):
         assert rpc.call("identity", "email_sign_in", frances["email"], "sign_in") == 1
     with pytest.raises(Unauthorized):  # the first link was used with its code
         rpc.call("identity", "sign_in_with_link", token, IP)
@@ -215,7 +215,7 @@ def test_the_right_password_works_from_a_known_network_while_the_address_is_limi
     rpc.call("identity", "change_password", signed_in["session"], {"new_password": "a walk by the estuary"})
     # Someone guessing, from many addresses, until the address's limit (the first sign-in
     # counted one try).
-    for n in range(access.ATTEMPTS_PER_ADDRESS - 1):
+    for n in range(rules.ATTEMPTS_PER_ADDRESS - 1):
         with pytest.raises(Unauthorized):
             rpc.call("identity", "sign_in_with_password",
                      {"email": frances["email"], "password": f"guess number {n}"}, f"192.0.2.{n}")
@@ -225,7 +225,7 @@ def test_the_right_password_works_from_a_known_network_while_the_address_is_limi
     assert rpc.call("identity", "sign_in_with_password", right, home)["contact"]["id"] == frances["id"]
     # From that network the limit still holds, counted for the address and network together
     # (two tries from home so far).
-    for n in range(access.ATTEMPTS_PER_ADDRESS - 2):
+    for n in range(rules.ATTEMPTS_PER_ADDRESS - 2):
         with pytest.raises(Unauthorized):
             rpc.call("identity", "sign_in_with_password",
                      {"email": frances["email"], "password": f"guess {n} at home"}, home)
@@ -299,7 +299,7 @@ def test_fifty_invitations_a_day_then_429_with_retry_after(staff: StaffApi, work
     customer = staff.created("/customers", {"name": "Big Estate", "email": "estate@example.org"})
     people = [staff.created(f"/customers/{customer['id']}/contacts",
                             {"name": f"Person {n}", "email": f"p{n}@estate.example"})
-              for n in range(access.INVITATIONS_PER_WINDOW + 1)]
+              for n in range(rules.INVITATIONS_PER_WINDOW + 1)]
     start = utcnow()
     for person in people[:-1]:
         assert staff.post(path(person, "/invite")).status_code == 200

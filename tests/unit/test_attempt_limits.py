@@ -14,8 +14,9 @@ import pytest
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import TooManyRequests
-from services.identity import access
-from services.identity.models import ALIAS, Attempt, Contact, SignInCode
+from services.identity import ALIAS
+from services.identity.accounts import rules
+from services.identity.accounts.models import Attempt, Contact, SignInCode
 
 AT_ONCE = 50
 ADDRESS = "frances@northwind.example"
@@ -23,8 +24,8 @@ ADDRESS = "frances@northwind.example"
 
 @pytest.fixture
 def accounts(make_worker: Any) -> Any:
-    from services.identity.repository import IdentityRepository
     from services.identity.service import IdentityService
+    from services.identity.store import IdentityRepository
 
     return make_worker(IdentityService, ALIAS, IdentityRepository).repo.accounts
 
@@ -51,7 +52,7 @@ def all_at_once(work: Callable[[int], Any]) -> list[Any]:
 
 def a_code(accounts: Any) -> tuple[SignInCode, str]:
     contact = Contact(workspace_id="a" * 24, customer_id="c" * 24, name="Frances", email=ADDRESS,
-                      email_key=access.email_key(ADDRESS), email_slot=access.email_key(ADDRESS),
+                      email_key=rules.email_key(ADDRESS), email_slot=rules.email_key(ADDRESS),
                       role="owner", created_by="test").save()
     record, _, code = accounts.issue(contact, "sign_in")
     return record, code
@@ -61,13 +62,13 @@ def test_fifty_simultaneous_guesses_get_five_comparisons_and_the_code_dies(
         accounts: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     record, code = a_code(accounts)
     compared: list[str] = []
-    real_hash = access.code_hash
+    real_hash = rules.code_hash
 
     def counted(record_id: str, guess: str) -> str:
         compared.append(guess)
         return real_hash(record_id, guess)
 
-    monkeypatch.setattr(access, "code_hash", counted)
+    monkeypatch.setattr(rules, "code_hash", counted)
     # Every guesser lists the live code before any of them spends a try.
     listed = threading.Barrier(AT_ONCE)
     real_live = accounts.live_codes
@@ -82,8 +83,8 @@ def test_fifty_simultaneous_guesses_get_five_comparisons_and_the_code_dies(
     results = all_at_once(lambda i: accounts.redeem_code(ADDRESS, wrong[i], ("sign_in",), utcnow()))
 
     assert results == [None] * AT_ONCE
-    assert len(compared) == access.MAX_WRONG_CODES  # not fifty
-    assert SignInCode.objects.get(id=record.id).wrong_codes == access.MAX_WRONG_CODES
+    assert len(compared) == rules.MAX_WRONG_CODES  # not fifty
+    assert SignInCode.objects.get(id=record.id).wrong_codes == rules.MAX_WRONG_CODES
     monkeypatch.setattr(accounts, "live_codes", real_live)
     assert accounts.redeem_code(ADDRESS, code, ("sign_in",), utcnow()) is None  # dead, right code or not
 
@@ -108,7 +109,7 @@ def test_a_stolen_database_does_not_give_the_codes_back(accounts: Any, settings_
     plain = {hashlib.sha256(f"{record.id}:{guess:06d}".encode()).hexdigest() for guess in range(1_000_000)}
     assert stored not in plain
     settings_env(grant_key=secrets.token_hex(32))  # another deployment's key
-    assert access.code_hash(str(record.id), code) != stored
+    assert rules.code_hash(str(record.id), code) != stored
 
 
 def test_fifty_simultaneous_attempts_let_exactly_the_limit_through(accounts: Any) -> None:
@@ -120,7 +121,7 @@ def test_fifty_simultaneous_attempts_let_exactly_the_limit_through(accounts: Any
     # Refused attempts took their count back: the window holds exactly the limit.
     [counter] = Attempt.objects(key="ip:203.0.113.9")
     assert counter.count == limit
-    assert 1 <= refused[0].retry_after <= access.ATTEMPT_WINDOW.total_seconds() + 1
+    assert 1 <= refused[0].retry_after <= rules.ATTEMPT_WINDOW.total_seconds() + 1
 
 
 def test_a_refusal_on_one_key_counts_against_none(accounts: Any) -> None:
@@ -138,7 +139,7 @@ def test_the_next_window_starts_from_nothing(accounts: Any) -> None:
     accounts.count_attempt({"ip:203.0.113.9": 1}, now)
     with pytest.raises(TooManyRequests):
         accounts.count_attempt({"ip:203.0.113.9": 1}, now)
-    accounts.count_attempt({"ip:203.0.113.9": 1}, now + access.ATTEMPT_WINDOW + timedelta(seconds=1))
+    accounts.count_attempt({"ip:203.0.113.9": 1}, now + rules.ATTEMPT_WINDOW + timedelta(seconds=1))
 
 
 @pytest.mark.parametrize("ip, bucket", [
@@ -148,6 +149,6 @@ def test_the_next_window_starts_from_nothing(accounts: Any) -> None:
     ("2001:db8:1:3::1", "2001:db8:1:3::/64"),  # the next /64 is someone else
 ])
 def test_ipv6_addresses_count_against_their_64(ip: str, bucket: str) -> None:
-    from services.identity.sign_in_rpc import limits
+    from services.identity.accounts.rules import limits
 
-    assert limits(None, ip) == {f"ip:{bucket}": access.ATTEMPTS_PER_IP}
+    assert limits(None, ip) == {f"ip:{bucket}": rules.ATTEMPTS_PER_IP}

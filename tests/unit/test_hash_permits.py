@@ -12,8 +12,9 @@ import pytest
 from eventlet import patcher
 
 from porchlight.contracts.errors import TooManyRequests
-from services.identity import passwords
-from services.identity.models import ALIAS, Contact
+from services.identity import ALIAS
+from services.identity.accounts import passwords
+from services.identity.accounts.models import Contact
 
 real_threading = patcher.original("threading")  # the thread pool's threads are real ones
 AT_ONCE = 20
@@ -82,8 +83,8 @@ def test_a_request_that_gets_no_permit_in_time_is_told_to_come_back(monkeypatch:
 
 def test_a_reset_refused_for_want_of_a_permit_leaves_the_link_working(
         make_worker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.identity.repository import IdentityRepository
     from services.identity.service import IdentityService
+    from services.identity.store import IdentityRepository
 
     identity = make_worker(IdentityService, ALIAS, IdentityRepository)
     ws = identity.create_workspace({"name": "Acme Heating"})["workspace"]["id"]

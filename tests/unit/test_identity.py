@@ -1,9 +1,11 @@
 import pytest
 
 from porchlight.contracts.errors import InvalidInput, NotFound, Unauthorized
-from services.identity.models import ALIAS, ApiKey
-from services.identity.repository import IdentityRepository, hash_api_key
+from services.identity import ALIAS
 from services.identity.service import IdentityService
+from services.identity.store import IdentityRepository
+from services.identity.tenancy.models import ApiKey
+from services.identity.tenancy.rules import hash_api_key
 from tests.unit.conftest import dispatched
 
 
@@ -139,7 +141,7 @@ def test_updating_an_unknown_workspace_is_not_found(identity):
 
 def test_a_sign_in_form_sent_twice_sends_one_email_and_counts_once(identity):
     from porchlight.runtime import request_context
-    from services.identity.models import Attempt
+    from services.identity.accounts.models import Attempt
 
     address = {"email": "frances@northwind.example"}
     key = request_context.new_form_key()

@@ -15,8 +15,13 @@ import pytest
 from argon2 import PasswordHasher, Type
 
 from porchlight.contracts.errors import InvalidInput
-from services.identity import passwords
-from services.identity.passwords import check_new_password, hash_password, needs_rehash, verify_password
+from services.identity.accounts import passwords
+from services.identity.accounts.passwords import (
+    check_new_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,7 +178,7 @@ def test_a_password_of_exactly_the_bounds_is_accepted():
 # -- the list of common passwords ---------------------------------------------------------
 
 def list_lines() -> list[str]:
-    path = resources.files("services.identity").joinpath("common_passwords.txt")
+    path = resources.files("services.identity.accounts").joinpath("common_passwords.txt")
     return path.read_text("utf-8").splitlines()
 
 
@@ -190,7 +195,7 @@ def test_the_list_is_sorted_lower_case_and_has_no_duplicates():
 
 def test_the_list_is_shipped_with_the_package():
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    assert "common_passwords.txt" in package_data["services.identity"]
+    assert "common_passwords.txt" in package_data["services.identity.accounts"]
 
 
 def test_the_list_is_read_once_and_only_when_needed(monkeypatch):
@@ -206,6 +211,6 @@ def test_the_list_is_read_once_and_only_when_needed(monkeypatch):
 
 
 def test_importing_the_module_does_not_read_the_list():
-    code = ("import services.identity.passwords as p; assert p._common is None; "
+    code = ("import services.identity.accounts.passwords as p; assert p._common is None; "
             "p.check_new_password('correct horse battery staple'); assert p._common")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

@@ -90,9 +90,10 @@ def test_the_readme_lists_every_collection_and_its_ttl() -> None:
 
 
 def test_the_store_creates_the_ttl_indexes(make_worker: Any) -> None:
-    from services.identity.models import ALIAS, Attempt, PortalSession, SignInCode
-    from services.identity.repository import IdentityRepository
+    from services.identity import ALIAS
+    from services.identity.accounts.models import Attempt, PortalSession, SignInCode
     from services.identity.service import IdentityService
+    from services.identity.store import IdentityRepository
 
     make_worker(IdentityService, ALIAS, IdentityRepository)
     for model, field, days in ((SignInCode, "expires_at", 7), (PortalSession, "expires_at", 1),

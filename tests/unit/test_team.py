@@ -17,10 +17,11 @@ from porchlight.contracts.errors import (
     Unauthorized,
     Unavailable,
 )
-from services.identity import access
-from services.identity.models import ALIAS, Contact, SignInCode
-from services.identity.repository import IdentityRepository
+from services.identity import ALIAS
+from services.identity.accounts import rules
+from services.identity.accounts.models import Contact, SignInCode
 from services.identity.service import IdentityService
+from services.identity.store import IdentityRepository
 from tests.unit.conftest import dispatched
 
 
@@ -60,7 +61,7 @@ def test_an_owner_adds_and_invites_a_teammate_a_member_manages_nothing(identity:
     assert sam["role"] == "member" and sam["invitation_status"] == "invited"
     sent = identity.notifications.email_contact.call_args.args[1]
     assert sent["template"] == "contact_invitation" and sent["email"] == "sam@northwind.example"
-    assert sent["url"].split("/portal/sign-in/")[1].startswith(access.SIGN_IN_TOKEN_PREFIX)
+    assert sent["url"].split("/portal/sign-in/")[1].startswith(rules.SIGN_IN_TOKEN_PREFIX)
     assert [c["name"] for c in identity.list_team(owner)["contacts"]] == ["Frances", "Sam Lee"]
     events = dispatched(identity)
     assert events[-2:] == ["contact_invited", "contact_created"]
@@ -104,8 +105,8 @@ def test_an_invitation_that_cannot_go_takes_the_new_contact_back(identity: Any) 
 
 def test_owners_invite_within_their_customers_window_apart_from_staffs(
         identity: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(access, "OWNER_INVITATIONS_PER_WINDOW", 2)
-    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 1)
+    monkeypatch.setattr(rules, "OWNER_INVITATIONS_PER_WINDOW", 2)
+    monkeypatch.setattr(rules, "INVITATIONS_PER_WINDOW", 1)
     company = Company(identity)
     owner = company.session(company.contact("Frances"))
     staff_invited = company.contact("Staffpick", "member")
@@ -125,7 +126,7 @@ def test_owners_invite_within_their_customers_window_apart_from_staffs(
 
 def test_a_refused_reinvite_leaves_the_invitation_that_was_out_working(
         identity: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 1)
+    monkeypatch.setattr(rules, "INVITATIONS_PER_WINDOW", 1)
     company = Company(identity)
     invited = company.contact("Sam", "member")
     identity.invite_contact(company.ws, "staff", company.customer, invited["id"])
@@ -135,7 +136,7 @@ def test_a_refused_reinvite_leaves_the_invitation_that_was_out_working(
     assert [c.id for c in SignInCode.objects(contact_id=invited["id"], purpose="invitation",
                                              revoked_at=None)] == [live.id]
     # One admitted and handed over replaces it.
-    monkeypatch.setattr(access, "INVITATIONS_PER_WINDOW", 2)
+    monkeypatch.setattr(rules, "INVITATIONS_PER_WINDOW", 2)
     identity.invite_contact(company.ws, "staff", company.customer, invited["id"])
     assert SignInCode.objects.get(id=live.id).revoked_at is not None
     assert SignInCode.objects(contact_id=invited["id"], purpose="invitation", revoked_at=None).count() == 1
@@ -218,8 +219,8 @@ def test_a_temporary_password_given_before_they_ended_gets_an_end_from_the_first
     from datetime import timedelta
 
     from porchlight.contracts.clock import as_utc, utcnow
-    from services.identity import access
-    from services.identity.models import Contact
+    from services.identity.accounts import rules
+    from services.identity.accounts.models import Contact
 
     company = Company(identity)
     contact = identity.create_contact(company.ws, "staff", company.customer, {
@@ -229,5 +230,5 @@ def test_a_temporary_password_given_before_they_ended_gets_an_end_from_the_first
     now = utcnow()
     assert identity.repo.migrate(now) == 1
     ends = as_utc(Contact.objects.get(id=contact["id"]).password_expires_at)
-    assert abs(ends - (now + access.TEMPORARY_PASSWORD_LIFETIME)) < timedelta(milliseconds=2)
+    assert abs(ends - (now + rules.TEMPORARY_PASSWORD_LIFETIME)) < timedelta(milliseconds=2)
     assert identity.repo.migrate(now + timedelta(hours=1)) == 0

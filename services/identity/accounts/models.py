@@ -1,5 +1,5 @@
-"""The identity service's records: workspaces, staff API keys, customers, and the
-customers' portal accounts — contacts, their sign-in codes and sessions."""
+"""The customers' portal accounts: contacts, the sign-in codes sent to them, their
+sessions, and the attempts the limits count."""
 
 from __future__ import annotations
 
@@ -10,91 +10,9 @@ import mongoengine as me
 
 from porchlight.contracts.clock import utcnow
 from porchlight.kit.attempt_limits import AttemptRecord
-from porchlight.kit.idempotency import CommandRecord
 from porchlight.kit.storage import expires
-from porchlight.runtime.settings import get_settings
+from services.identity import ALIAS
 
-ALIAS = "identity"
-
-
-class Workspace(me.Document):
-    RETENTION: ClassVar[str] = "Kept while the workspace exists: it is the tenant."
-    meta = {"db_alias": ALIAS, "collection": "workspaces"}
-
-    name = me.StringField(required=True)
-    currency = me.StringField(required=True)
-    timezone = me.StringField(required=True)
-    brand_colour = me.StringField(required=True)
-    # The uploaded logo's SHA-256 (``WorkspaceLogo``); none: no logo.
-    logo_sha256 = me.StringField()
-    # Mail settings: who in the office hears of customers' actions, and how mail is signed.
-    notification_addresses = me.ListField(me.StringField(), default=list)
-    sender_name = me.StringField()
-    reply_to = me.StringField()
-    created_at = me.DateTimeField(required=True, default=utcnow)
-
-    @property
-    def logo_url(self) -> str | None:
-        """Where customers' pages and emails load the logo: the portal itself, so no other
-        host sees who views them."""
-        if not self.logo_sha256:
-            return None
-        return f"{get_settings().portal_base_url}/logos/{self.id}/{self.logo_sha256}"
-
-
-class WorkspaceLogo(me.Document):
-    """A workspace's logo, stored without its image metadata, served by the portal."""
-
-    RETENTION: ClassVar[str] = "Kept while the workspace exists, replaced by the next upload."
-    meta = {"db_alias": ALIAS, "collection": "workspace_logos",
-            "indexes": [{"fields": ["workspace_id"], "unique": True}]}
-
-    workspace_id = me.StringField(required=True)
-    sha256 = me.StringField(required=True)
-    content_type = me.StringField(required=True)
-    content = me.BinaryField(required=True)
-    updated_at = me.DateTimeField(required=True, default=utcnow)
-
-
-class ApiKey(me.Document):
-    RETENTION: ClassVar[str] = (
-        "Kept while the workspace exists, revoked keys too: who acted with which key stays answerable.")
-    meta = {
-        "db_alias": ALIAS,
-        "collection": "api_keys",
-        "indexes": [
-            {"fields": ["key_hash"], "unique": True},
-            {"fields": ["workspace_id", "created_at"]},
-        ],
-    }
-
-    workspace_id = me.StringField(required=True)
-    key_hash = me.StringField(required=True)
-    last4 = me.StringField(required=True)
-    label = me.StringField()
-    created_at = me.DateTimeField(required=True, default=utcnow)
-    created_by = me.StringField(required=True)
-    revoked_at = me.DateTimeField()
-
-
-class Customer(me.Document):
-    RETENTION: ClassVar[str] = "Kept while the workspace exists: the business's customers."
-    meta = {
-        "db_alias": ALIAS,
-        "collection": "customers",
-        "indexes": [{"fields": ["workspace_id", "name"]}, {"fields": ["workspace_id", "email"]}],
-    }
-
-    workspace_id = me.StringField(required=True)
-    name = me.StringField(required=True)
-    email = me.StringField()
-    phone = me.StringField()
-    preferred_language = me.StringField(required=True, default="en")
-    created_at = me.DateTimeField(required=True, default=utcnow)
-    created_by = me.StringField(required=True)
-
-
-# -- customer accounts --------------------------------------------------------------------
 ROLES = ("owner", "member")
 INVITATION_STATUSES = ("none", "invited", "accepted")
 
@@ -132,7 +50,7 @@ class Contact(me.Document):
     password_hash = me.StringField()
     password_temporary = me.BooleanField(required=True, default=False)
     password_expires_at = me.DateTimeField()  # a temporary password's end; none for one chosen
-    # When the last sign-in or reset email went, by purpose (``access.EMAIL_EVERY``).
+    # When the last sign-in or reset email went, by purpose (``rules.EMAIL_EVERY``).
     emailed_at = me.DictField()
     created_at = me.DateTimeField(required=True, default=utcnow)
     created_by = me.StringField(required=True)
@@ -206,9 +124,3 @@ class Attempt(AttemptRecord):
     in one window (``porchlight.kit.attempt_limits``)."""
 
     meta = {"db_alias": ALIAS, "collection": "sign_in_attempts", "indexes": AttemptRecord.INDEXES}
-
-
-class IdentityCommand(CommandRecord):
-    """A staff command carried out under an idempotency key (``porchlight.kit.idempotency``)."""
-
-    meta = {"db_alias": ALIAS, "collection": "commands", "indexes": CommandRecord.INDEXES}

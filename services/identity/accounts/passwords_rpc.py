@@ -28,15 +28,18 @@ from porchlight.contracts.events import fact
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.runtime.settings import get_settings
-from services.identity.models import Contact
-from services.identity.passwords import (
+from services.identity.accounts import emails, rules, sessions
+from services.identity.accounts.models import Contact
+from services.identity.accounts.passwords import (
     argon2,
     check_new_password,
     hash_password,
     needs_rehash,
     verify_password,
 )
-from services.identity.sign_in_rpc import DEAD_LINK, WRONG_CODE, limits, network_limit
+from services.identity.accounts.sessions import WRONG_CODE
+from services.identity.dependencies import IdentityDependencies
+from services.identity.store import IdentityRepository
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +53,13 @@ TEMPORARY_ENDED = ("That temporary password has expired. Ask the business for a 
                    "with an emailed code.")
 
 
-class PasswordsRpc:
+class PasswordsRpc(IdentityDependencies):
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def sign_in_with_password(self, data: dict, ip: str | None = None) -> dict[str, Any]:
         """A new session for the contact whose address and password these are. A contact
         with a temporary password must choose their own next (``must_change_password``)."""
         entered = parse(PasswordSignIn, data)
-        candidates = self._password_candidates(entered.email, ip, utcnow())
+        candidates = _password_candidates(self.repo, entered.email, ip, utcnow())
         if not candidates:
             argon2(verify_password, None, entered.password)  # the same time as a real check
             raise Unauthorized(WRONG_PASSWORD)
@@ -68,7 +71,7 @@ class PasswordsRpc:
                 if needs_rehash(contact.password_hash):
                     self.repo.accounts.update_contact(
                         contact, {"password_hash": argon2(hash_password, entered.password)})
-                return self._start_for(contact, ip)
+                return sessions.start(self.repo, self.dispatch, contact, ip)
         raise Unauthorized(WRONG_PASSWORD)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
@@ -76,16 +79,16 @@ class PasswordsRpc:
         """Email the signed-in contact, who has no password yet, the code that setting
         their first one needs: a session alone (a borrowed phone, a stolen cookie) must not
         be enough to give its holder a way in that outlives it. ``sent`` is false when a
-        code went within ``access.EMAIL_EVERY`` and still works: that one is to be used."""
-        contact, _ = self._session_contact(raw_session)
+        code went within ``rules.EMAIL_EVERY`` and still works: that one is to be used."""
+        contact, _ = sessions.session_contact(self.repo, raw_session)
         if contact.password_hash:
             raise Conflict(HAS_PASSWORD)
         now = utcnow()
         if not self.repo.accounts.may_email(contact, "set_password", now):
             return {"sent": False, "email": contact.email}
         record, _, code = self.repo.accounts.issue(contact, "set_password", now=now)
-        self._email_contact(contact, record, "contact_password_code",
-                            f"{get_settings().portal_base_url}/portal/profile", code)
+        emails.email_code(self.repo, self.notifications, contact, record, "contact_password_code",
+                          f"{get_settings().portal_base_url}/portal/profile", code)
         return {"sent": True, "email": contact.email, "expires_at": isoformat(record.expires_at)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -93,7 +96,7 @@ class PasswordsRpc:
         """Set the signed-in contact's password (``NewPassword``): the current one is asked
         for if they have one of their own; the emailed code (``email_password_code``) if
         they have none. Their other sessions end."""
-        contact, session = self._session_contact(raw_session)
+        contact, session = sessions.session_contact(self.repo, raw_session)
         entered = parse(NewPassword, data)
         if contact.password_hash and not contact.password_temporary:
             if not argon2(verify_password, contact.password_hash, entered.current_password or ""):
@@ -102,36 +105,36 @@ class PasswordsRpc:
             raise InvalidInput(ATTENTION, {"code": CODE_NEEDED})
         # Hashed before the code is spent: a password refused (too weak, or no permit to
         # hash, 429) leaves the code working for the next try.
-        password_hash = self._new_password_hash(contact, entered.new_password)
+        password_hash = _new_password_hash(contact, entered.new_password)
         if not contact.password_hash:
-            self._spend_password_code(contact, entered.code or "")
+            _spend_password_code(self.repo, contact, entered.code or "")
         self._keep_password(contact, password_hash)
         self.repo.accounts.end_sessions(str(contact.id), keep=session.id)
-        return self._signed_in(self.repo.accounts.contact_by_id(str(contact.id)), session)
+        return sessions.signed_in(self.repo, self.repo.accounts.contact_by_id(str(contact.id)), session)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def change_phone(self, raw_session: str, data: dict) -> dict[str, Any]:
-        contact, session = self._session_contact(raw_session)
+        contact, session = sessions.session_contact(self.repo, raw_session)
         phone = parse(PhoneChange, data).phone
         if phone != contact.phone:
             contact = self.repo.accounts.update_contact(contact, {"phone": phone})
             self.dispatch("contact_updated", fact(contact.workspace_id, f"contact:{contact.id}",
                                                   customer_id=contact.customer_id,
                                                   contact_id=str(contact.id), fields=["phone"]))
-        return self._signed_in(contact, session)
+        return sessions.signed_in(self.repo, contact, session)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
     @idempotent(scope=PORTAL_FORMS)
     def request_password_reset(self, data: dict, ip: str | None = None) -> dict[str, bool]:
         """Email a reset link to every contact with access who signs in with this address;
         the same answer whether or not there is any."""
-        self._email_everyone(parse(SignInRequest, data).email, ip, "password_reset")
+        emails.ask_for(self.repo, self.later, parse(SignInRequest, data).email, ip, "password_reset")
         return {"sent": True}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def check_reset_link(self, token: str) -> dict[str, Any]:
         """Whose password a reset link would set, changing nothing."""
-        contact = self._contact_of(self._live_record(token, ("password_reset",)))
+        contact = sessions.contact_of(self.repo, sessions.live_record(self.repo, token, ("password_reset",)))
         return {"first_name": contact.name.split()[0], "email": contact.email}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -139,48 +142,18 @@ class PasswordsRpc:
         """Set a new password with a reset link, once: every session of the contact ends
         and a new one starts here."""
         entered = parse(NewPassword, data)
-        contact = self._contact_of(self._live_record(token, ("password_reset",)))
+        contact = sessions.contact_of(self.repo, sessions.live_record(self.repo, token, ("password_reset",)))
         # Hashed before the link is spent: a hash refused for want of a permit (429)
         # leaves the link working for the next try.
-        password_hash = self._new_password_hash(contact, entered.new_password)
+        password_hash = _new_password_hash(contact, entered.new_password)
         used = self.repo.accounts.redeem_link(token, ("password_reset",), utcnow())
         if used is None:
-            raise Unauthorized(DEAD_LINK)
+            raise Unauthorized(sessions.DEAD_LINK)
         self._keep_password(contact, password_hash)
         self.repo.accounts.end_sessions(str(contact.id))
-        return self._start_for(self.repo.accounts.contact_by_id(str(contact.id)), ip)
+        return sessions.start(self.repo, self.dispatch, self.repo.accounts.contact_by_id(str(contact.id)), ip)
 
     # -- helpers --------------------------------------------------------------------------
-    def _spend_password_code(self, contact: Contact, code: str) -> None:
-        """Use the contact's code to set a first password, once, counted against their
-        address's limit; ``InvalidInput`` on the code if it is not right."""
-        now = utcnow()
-        self.repo.accounts.count_attempt(limits(contact.email, None), now)
-        used = self.repo.accounts.redeem_code(contact.email, code, ("set_password",), now, str(contact.id))
-        if used is None:
-            raise InvalidInput(ATTENTION, {"code": WRONG_CODE})
-
-    def _password_candidates(self, address: str, ip: str | None, now: datetime) -> list[Contact]:
-        """The contacts with a password who sign in with this address, once the try is
-        counted: always per IP and per address from this network; per address too, and
-        while the address is over that limit only from a network one of them signed in
-        from lately (``access.KNOWN_NETWORK_DAYS``) — so that nobody guessing elsewhere
-        locks the address's owner out of their own password."""
-        accounts = self.repo.accounts
-        accounts.count_attempt(limits(None, ip) | network_limit(address, ip), now)
-        candidates = [c for c in accounts.active_with_email(address) if c.password_hash]
-        try:
-            accounts.count_attempt(limits(address, None), now)
-        except TooManyRequests:
-            candidates = [c for c in candidates if accounts.signed_in_from(c, ip, now)]
-            if not candidates:
-                raise
-        return candidates
-
-    def _new_password_hash(self, contact: Contact, raw: str) -> str:
-        check_new_password(raw, email=contact.email, name=contact.name)
-        return argon2(hash_password, raw)
-
     def _keep_password(self, contact: Contact, password_hash: str) -> None:
         now = utcnow()
         self.repo.accounts.update_contact(
@@ -191,8 +164,43 @@ class PasswordsRpc:
                                                    contact_id=str(contact.id), temporary=False))
         # Told by email, so that someone who did not do it knows, and can reset it.
         try:
-            self._hand_contact_email(
-                contact, "contact_password_changed", f"password_set:{contact.id}:{now.timestamp():.3f}",
-                now + PASSWORD_NOTICE_WORTH, f"{get_settings().portal_base_url}/portal/forgot-password", None)
+            emails.hand_over(
+                self.repo, self.notifications, contact, "contact_password_changed",
+                f"password_set:{contact.id}:{now.timestamp():.3f}", now + PASSWORD_NOTICE_WORTH,
+                f"{get_settings().portal_base_url}/portal/forgot-password", None)
         except Exception:  # noqa: BLE001 - the password is set; the notice is not worth undoing it
             log.warning("no password notice for contact %s", contact.id)
+
+
+def _spend_password_code(repo: IdentityRepository, contact: Contact, code: str) -> None:
+    """Use the contact's code to set a first password, once, counted against their
+    address's limit; ``InvalidInput`` on the code if it is not right."""
+    now = utcnow()
+    repo.accounts.count_attempt(rules.limits(contact.email, None), now)
+    used = repo.accounts.redeem_code(contact.email, code, ("set_password",), now, str(contact.id))
+    if used is None:
+        raise InvalidInput(ATTENTION, {"code": WRONG_CODE})
+
+
+def _password_candidates(repo: IdentityRepository, address: str, ip: str | None,
+                         now: datetime) -> list[Contact]:
+    """The contacts with a password who sign in with this address, once the try is
+    counted: always per IP and per address from this network; per address too, and
+    while the address is over that limit only from a network one of them signed in
+    from lately (``rules.KNOWN_NETWORK_DAYS``) — so that nobody guessing elsewhere
+    locks the address's owner out of their own password."""
+    accounts = repo.accounts
+    accounts.count_attempt(rules.limits(None, ip) | rules.network_limit(address, ip), now)
+    candidates = [c for c in accounts.active_with_email(address) if c.password_hash]
+    try:
+        accounts.count_attempt(rules.limits(address, None), now)
+    except TooManyRequests:
+        candidates = [c for c in candidates if accounts.signed_in_from(c, ip, now)]
+        if not candidates:
+            raise
+    return candidates
+
+
+def _new_password_hash(contact: Contact, raw: str) -> str:
+    check_new_password(raw, email=contact.email, name=contact.name)
+    return argon2(hash_password, raw)

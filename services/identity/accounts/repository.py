@@ -14,13 +14,14 @@ from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.errors import Conflict, NotFound, TooManyRequests
 from porchlight.kit import attempt_limits
 from porchlight.kit.storage import get_in_workspace
-from services.identity import access
-from services.identity.models import Attempt, Contact, PortalSession, SignInCode
+from services.identity.accounts import rules
+from services.identity.accounts.models import Attempt, Contact, PortalSession, SignInCode
 
 NO_CONTACT = "No such contact."
 TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Please wait a few minutes and try again."
+ACCESS_REMOVED = "This contact's access was removed; add them again to give it back."
 TAKEN = "Another contact of this workspace already signs in with this address."
-LAST_OWNER = ("Your company needs at least one owner with access. Make someone else an owner "
+LAST_OWNER = ("Your company needs at least one owner with rules. Make someone else an owner "
               "first.")
 
 
@@ -33,9 +34,18 @@ class Accounts:
         for model in (Contact, SignInCode, PortalSession, Attempt):
             model.ensure_indexes()
 
+    def migrate(self, now: datetime | None = None) -> int:
+        """Temporary passwords given before they had an end get one, from now: they stop
+        working ``TEMPORARY_PASSWORD_LIFETIME`` after this start, not at once. Returns how
+        many were given an end (none after the first start)."""
+        ends = (now or utcnow()) + rules.TEMPORARY_PASSWORD_LIFETIME
+        # Across workspaces: a migration of the whole store.
+        return Contact.objects(password_temporary=True, password_expires_at=None).update(
+            set__password_expires_at=ends)
+
     # -- contacts -------------------------------------------------------------------------
     def add_contact(self, workspace_id: str, customer_id: str, actor: str, fields: dict[str, Any]) -> Contact:
-        key = access.email_key(fields["email"])
+        key = rules.email_key(fields["email"])
         try:
             return Contact(workspace_id=workspace_id, customer_id=customer_id, created_by=actor,
                            email_key=key, email_slot=key, **fields).save(force_insert=True)
@@ -47,6 +57,13 @@ class Accounts:
         if found.customer_id != customer_id:
             raise NotFound(NO_CONTACT)
         return found
+
+    def with_access(self, workspace_id: str, customer_id: str, contact_id: str) -> Contact:
+        """The contact, who must still have access (``Conflict``: removed)."""
+        contact = self.contact(workspace_id, customer_id, contact_id)
+        if contact.access_removed_at is not None:
+            raise Conflict(ACCESS_REMOVED)
+        return contact
 
     def forget_contact(self, contact: Contact) -> None:
         """Take back a contact just added whose invitation could not go: nothing of them
@@ -63,20 +80,20 @@ class Accounts:
 
     def active_with_email(self, address: str, *, invited: bool = False) -> list[Contact]:
         """Every contact, in any workspace, who may sign in with this address — with
-        ``invited``, only those who were invited (``access.MAY_ASK_FOR_EMAILS``)."""
-        found = Contact.objects(email_key=access.email_key(address), access_removed_at=None)
+        ``invited``, only those who were invited (``rules.MAY_ASK_FOR_EMAILS``)."""
+        found = Contact.objects(email_key=rules.email_key(address), access_removed_at=None)
         if invited:
-            found = found.filter(invitation_status__in=access.MAY_ASK_FOR_EMAILS)
+            found = found.filter(invitation_status__in=rules.MAY_ASK_FOR_EMAILS)
         return list(found)
 
     def may_email(self, contact: Contact, purpose: str, now: datetime) -> bool:
         """Whether a ``purpose`` email (sign-in or reset) may go to the contact now, and if
-        so the claim to send it: not while one sent within ``access.EMAIL_EVERY`` still
+        so the claim to send it: not while one sent within ``rules.EMAIL_EVERY`` still
         has a working code. Of two asking at once, one claims (a conditional update on
         the time the last went)."""
         if SignInCode.objects(contact_id=str(contact.id), purpose=purpose, used_at=None, revoked_at=None,
-                              wrong_codes__lt=access.MAX_WRONG_CODES, expires_at__gt=now,
-                              created_at__gt=now - access.EMAIL_EVERY).first() is not None:
+                              wrong_codes__lt=rules.MAX_WRONG_CODES, expires_at__gt=now,
+                              created_at__gt=now - rules.EMAIL_EVERY).first() is not None:
             return False
         last = (contact.emailed_at or {}).get(purpose)
         return Contact.objects(id=contact.id, **{f"emailed_at__{purpose}": last}).update(
@@ -84,11 +101,11 @@ class Accounts:
 
     def signed_in_from(self, contact: Contact, ip: str | None, now: datetime) -> bool:
         """Whether the contact signed in from this network (``attempt_limits.ip_bucket``)
-        within ``access.KNOWN_NETWORK_DAYS``."""
+        within ``rules.KNOWN_NETWORK_DAYS``."""
         if not ip:
             return False
         network = attempt_limits.ip_bucket(ip)
-        since = now - timedelta(days=access.KNOWN_NETWORK_DAYS)
+        since = now - timedelta(days=rules.KNOWN_NETWORK_DAYS)
         recent = PortalSession.objects(contact_id=str(contact.id), created_at__gt=since).only("ip")
         return any(s.ip and attempt_limits.ip_bucket(s.ip) == network
                    for s in recent.order_by("-created_at").limit(50))
@@ -97,7 +114,7 @@ class Accounts:
         updated = Contact.objects(id=contact.id, access_removed_at=None).modify(
             new=True, set__updated_at=utcnow(), **{f"set__{k}": v for k, v in changes.items()})
         if updated is None:
-            raise Conflict("This contact's access was removed; add them again to give it back.")
+            raise Conflict(ACCESS_REMOVED)
         return updated
 
     def remove_access(self, contact: Contact, *, keep_an_owner: bool = False) -> Contact:
@@ -130,7 +147,7 @@ class Accounts:
         return changed
 
     def _has_owner(self, contact: Contact) -> bool:
-        """Whether the contact's customer still has an owner with access. Checked after the
+        """Whether the contact's customer still has an owner with rules. Checked after the
         change, not before: of two owners demoting each other at once, each then sees no
         owner and undoes their own change, so the customer is never left without one."""
         return Contact.objects(workspace_id=contact.workspace_id, customer_id=contact.customer_id,
@@ -145,13 +162,13 @@ class Accounts:
         link token and the raw code."""
         now = now or utcnow()
         record_id = ObjectId()
-        token, code = access.new_token(), access.new_code()
+        token, code = rules.new_token(), rules.new_code()
         record = SignInCode(
             id=record_id, workspace_id=contact.workspace_id, customer_id=contact.customer_id,
             contact_id=str(contact.id), email_key=contact.email_key, purpose=purpose,
-            sent_by=sent_by, token_hash=access.sha256(token),
-            code_hash=access.code_hash(str(record_id), code), created_at=now,
-            expires_at=now + access.LIFETIMES[purpose])
+            sent_by=sent_by, token_hash=rules.sha256(token),
+            code_hash=rules.code_hash(str(record_id), code), created_at=now,
+            expires_at=now + rules.LIFETIMES[purpose])
         if not keep_earlier:
             self.revoke_earlier(record)
         record.save(force_insert=True)
@@ -172,21 +189,21 @@ class Accounts:
         customer's owners' in that customer's own, so neither can use up the other's. Over
         the limit, ``record`` is withdrawn and the caller hears when the oldest in the
         window leaves it."""
-        since = record.created_at - access.INVITATION_WINDOW
+        since = record.created_at - rules.INVITATION_WINDOW
         if record.sent_by == "owner":
             window = SignInCode.objects(customer_id=record.customer_id, sent_by="owner",
                                         purpose="invitation", created_at__gt=since)
-            limit, who = access.OWNER_INVITATIONS_PER_WINDOW, "Your company has"
+            limit, who = rules.OWNER_INVITATIONS_PER_WINDOW, "Your company has"
         else:
             window = SignInCode.objects(workspace_id=record.workspace_id, sent_by__ne="owner",
                                         purpose="invitation", created_at__gt=since)
-            limit, who = access.INVITATIONS_PER_WINDOW, "This workspace has"
+            limit, who = rules.INVITATIONS_PER_WINDOW, "This workspace has"
         window = window.order_by("created_at", "id")
         if window.count() <= limit:
             return
         self.withdraw(record)
         oldest = as_utc(window.first().created_at)
-        wait = (oldest + access.INVITATION_WINDOW - as_utc(record.created_at)).total_seconds()
+        wait = (oldest + rules.INVITATION_WINDOW - as_utc(record.created_at)).total_seconds()
         raise TooManyRequests(
             f"{who} sent {limit} invitations in the last 24 hours, the most it may; "
             "try again later.", int(wait) + 1)
@@ -195,22 +212,22 @@ class Accounts:
         """Use a link once: the record it opens, or ``None`` (unknown, used, revoked,
         expired, or dead of wrong codes)."""
         return SignInCode.objects(
-            token_hash=access.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
-            expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES,
+            token_hash=rules.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
+            expires_at__gt=now, wrong_codes__lt=rules.MAX_WRONG_CODES,
         ).modify(set__used_at=now, new=True)
 
     def peek_link(self, token: str, purposes: tuple[str, ...], now: datetime) -> SignInCode | None:
         """What a link would open, changing nothing (the page before the button)."""
         return SignInCode.objects(
-            token_hash=access.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
-            expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES).first()
+            token_hash=rules.sha256(token), purpose__in=purposes, used_at=None, revoked_at=None,
+            expires_at__gt=now, wrong_codes__lt=rules.MAX_WRONG_CODES).first()
 
     def live_codes(self, address: str, purposes: tuple[str, ...], now: datetime,
                    contact_id: str | None = None) -> list[SignInCode]:
         """The address's codes that may still be tried (of one contact, if named)."""
         found = SignInCode.objects(
-            email_key=access.email_key(address), purpose__in=purposes, used_at=None,
-            revoked_at=None, expires_at__gt=now, wrong_codes__lt=access.MAX_WRONG_CODES)
+            email_key=rules.email_key(address), purpose__in=purposes, used_at=None,
+            revoked_at=None, expires_at__gt=now, wrong_codes__lt=rules.MAX_WRONG_CODES)
         return list(found.filter(contact_id=contact_id) if contact_id else found)
 
     def redeem_code(self, address: str, code: str, purposes: tuple[str, ...], now: datetime,
@@ -222,9 +239,9 @@ class Accounts:
         for record in self.live_codes(address, purposes, now, contact_id):
             spent = SignInCode.objects(
                 id=record.id, used_at=None, revoked_at=None, expires_at__gt=now,
-                wrong_codes__lt=access.MAX_WRONG_CODES,
+                wrong_codes__lt=rules.MAX_WRONG_CODES,
             ).modify(inc__wrong_codes=1, new=True)
-            if spent is None or access.code_hash(str(spent.id), code) != spent.code_hash:
+            if spent is None or rules.code_hash(str(spent.id), code) != spent.code_hash:
                 continue
             # The try that matched is not a wrong one; it must still find the code unused.
             return SignInCode.objects(id=record.id, used_at=None, revoked_at=None).modify(
@@ -242,8 +259,8 @@ class Accounts:
     def start_session(self, contact: Contact, ip: str | None, now: datetime,
                       lifetime: Any) -> tuple[str, PortalSession]:
         """A new session: the raw id for the cookie, and the stored record (its hash)."""
-        raw = access.new_session_id()
-        session = PortalSession(id_hash=access.sha256(raw), workspace_id=contact.workspace_id,
+        raw = rules.new_session_id()
+        session = PortalSession(id_hash=rules.sha256(raw), workspace_id=contact.workspace_id,
                                 contact_id=str(contact.id), created_at=now, last_seen_at=now,
                                 expires_at=now + lifetime, ip=ip).save(force_insert=True)
         Contact.objects(id=contact.id).update(set__last_sign_in_at=now)
@@ -251,14 +268,14 @@ class Accounts:
 
     def session(self, raw: str, now: datetime, idle: Any) -> PortalSession | None:
         """The live session this id names: not ended, not past its end, not idle too long."""
-        return PortalSession.objects(id_hash=access.sha256(raw), ended_at=None,
+        return PortalSession.objects(id_hash=rules.sha256(raw), ended_at=None,
                                      expires_at__gt=now, last_seen_at__gt=now - idle).first()
 
     def touch(self, session: PortalSession, now: datetime) -> None:
         PortalSession.objects(id=session.id, ended_at=None).update(set__last_seen_at=now)
 
     def end_session(self, raw: str) -> PortalSession | None:
-        return PortalSession.objects(id_hash=access.sha256(raw), ended_at=None).modify(
+        return PortalSession.objects(id_hash=rules.sha256(raw), ended_at=None).modify(
             set__ended_at=utcnow(), new=True)
 
     def end_sessions(self, contact_id: str, *, keep: Any = None) -> int:

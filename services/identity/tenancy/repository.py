@@ -1,54 +1,27 @@
-"""Domain operations on the identity database. Every method is workspace-scoped except
-the two that establish a workspace: creating one and authenticating a key."""
+"""The tenancy in the identity database: workspaces, their logos, staff API keys and
+customers. Every method is workspace-scoped except the two that establish a workspace:
+creating one and authenticating a key."""
 
 from __future__ import annotations
 
 import hashlib
-import secrets
-from datetime import datetime
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import NotFound
-from porchlight.kit.idempotency import CommandLog
 from porchlight.kit.storage import get_in_workspace, is_object_id
-from services.identity import access
-from services.identity.accounts import Accounts
-from services.identity.models import ApiKey, Contact, Customer, IdentityCommand, Workspace, WorkspaceLogo
-
-API_KEY_PREFIX = "plk_"
+from services.identity.tenancy import rules
+from services.identity.tenancy.models import ApiKey, Customer, Workspace, WorkspaceLogo
 
 
-def hash_api_key(raw: str) -> str:
-    # Keys are 256 random bits, so a plain SHA-256 is enough to make a leaked table
-    # useless; a slow password hash would only slow down every API call.
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-class IdentityRepository:
-    """Workspaces, keys and customers here; the portal accounts under ``accounts``."""
-
-    def __init__(self) -> None:
-        self.accounts = Accounts()
-        self.commands = CommandLog(IdentityCommand)
-
+class Tenancy:
     def ensure_indexes(self) -> None:
         for model in (Workspace, WorkspaceLogo, ApiKey, Customer):
             model.ensure_indexes()
-        self.accounts.ensure_indexes()
-        self.commands.ensure_indexes()
 
-    def migrate(self, now: datetime | None = None) -> int:
-        """Temporary passwords given before they had an end get one, from now: they stop
-        working ``TEMPORARY_PASSWORD_LIFETIME`` after this start, not at once. Returns how
-        many were given an end (none after the first start)."""
-        ends = (now or utcnow()) + access.TEMPORARY_PASSWORD_LIFETIME
-        # Across workspaces: a migration of the whole store.
-        given = Contact.objects(password_temporary=True, password_expires_at=None).update(
-            set__password_expires_at=ends)
-        # A logo given as another host's address is no longer shown (that host saw every
-        # view): the field goes; staff upload the logo instead (PUT /workspace/logo).
+    def migrate(self) -> None:
+        """A logo given as another host's address is no longer shown (that host saw every
+        view): the field goes; staff upload the logo instead (PUT /workspace/logo)."""
         Workspace._get_collection().update_many({"logo_url": {"$exists": True}}, {"$unset": {"logo_url": ""}})
-        return given
 
     # -- workspaces -------------------------------------------------------------------
     def create_workspace(self, **fields: object) -> Workspace:
@@ -99,15 +72,15 @@ class IdentityRepository:
 
     # -- staff API keys ---------------------------------------------------------------
     def create_api_key(self, workspace_id: str, actor: str, label: str | None) -> tuple[ApiKey, str]:
-        raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        raw = rules.new_api_key()
         key = ApiKey(
-            workspace_id=workspace_id, key_hash=hash_api_key(raw), last4=raw[-4:],
+            workspace_id=workspace_id, key_hash=rules.hash_api_key(raw), last4=raw[-4:],
             label=label, created_by=actor,
         ).save()
         return key, raw
 
     def find_active_key(self, raw: str) -> ApiKey | None:
-        return ApiKey.objects(key_hash=hash_api_key(raw), revoked_at=None).first()
+        return ApiKey.objects(key_hash=rules.hash_api_key(raw), revoked_at=None).first()
 
     def list_api_keys(self, workspace_id: str) -> list[ApiKey]:
         return list(ApiKey.objects(workspace_id=workspace_id).order_by("created_at"))

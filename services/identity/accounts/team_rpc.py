@@ -18,16 +18,19 @@ from porchlight.contracts.errors import CONTRACT_ERRORS, Forbidden, Unavailable
 from porchlight.contracts.events import fact
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
-from services.identity.contacts_rpc import contact_to_wire
-from services.identity.models import Contact
+from services.identity.accounts import emails, sessions
+from services.identity.accounts.models import Contact
+from services.identity.accounts.wire import contact_to_wire
+from services.identity.dependencies import IdentityDependencies
+from services.identity.store import IdentityRepository
 
 OWNERS_ONLY = "Only an owner of your company can manage its team."
 
 
-class TeamRpc:
+class TeamRpc(IdentityDependencies):
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_team(self, raw_session: str) -> dict[str, Any]:
-        owner = self._owner(raw_session)
+        owner = _owner(self.repo, raw_session)
         return {"contacts": [contact_to_wire(c) for c in
                              self.repo.accounts.contacts_of(owner.workspace_id, owner.customer_id)]}
 
@@ -37,12 +40,13 @@ class TeamRpc:
         """Add a teammate and email them an invitation, or neither: when the invitation
         cannot go (the window is full, the mail queue does not answer) the new contact is
         taken back and the error says why."""
-        owner = self._owner(raw_session)
+        owner = _owner(self.repo, raw_session)
         fields = parse(ContactInput, data).model_dump()
         actor = _actor(owner)
         contact = self.repo.accounts.add_contact(owner.workspace_id, owner.customer_id, actor, fields)
         try:
-            invitation = self._invite(contact, actor, by_owner=True)
+            invitation = emails.invite(self.repo, self.notifications, self.dispatch, contact, actor,
+                                       by_owner=True)
         except BaseException:
             self.repo.accounts.forget_contact(contact)
             raise
@@ -53,16 +57,17 @@ class TeamRpc:
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
     @idempotent(scope=PORTAL_FORMS)
     def invite_team_member(self, raw_session: str, contact_id: str) -> dict[str, Any]:
-        owner = self._owner(raw_session)
-        return self._invite(self._with_access(owner.workspace_id, owner.customer_id, contact_id),
-                            _actor(owner), by_owner=True)
+        owner = _owner(self.repo, raw_session)
+        contact = self.repo.accounts.with_access(owner.workspace_id, owner.customer_id, contact_id)
+        return emails.invite(self.repo, self.notifications, self.dispatch, contact, _actor(owner),
+                             by_owner=True)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent(scope=PORTAL_FORMS)
     def change_team_role(self, raw_session: str, contact_id: str, data: dict) -> dict[str, Any]:
-        owner = self._owner(raw_session)
+        owner = _owner(self.repo, raw_session)
         role = parse(RoleChange, data).role
-        contact = self._with_access(owner.workspace_id, owner.customer_id, contact_id)
+        contact = self.repo.accounts.with_access(owner.workspace_id, owner.customer_id, contact_id)
         if contact.role == role:
             return contact_to_wire(contact)
         contact = self.repo.accounts.change_role(contact, role, keep_an_owner=True)
@@ -76,7 +81,7 @@ class TeamRpc:
     def remove_team_member(self, raw_session: str, contact_id: str) -> dict[str, Any]:
         """Remove a teammate's access (their sessions end at once). An owner may remove
         themselves while another owner remains; they are then signed out."""
-        owner = self._owner(raw_session)
+        owner = _owner(self.repo, raw_session)
         contact = self.repo.accounts.contact(owner.workspace_id, owner.customer_id, contact_id)
         if contact.access_removed_at is not None:
             return contact_to_wire(contact)
@@ -85,11 +90,14 @@ class TeamRpc:
                                                      customer_id=owner.customer_id, contact_id=contact_id))
         return contact_to_wire(contact)
 
-    def _owner(self, raw_session: str) -> Contact:
-        contact, _session = self._session_contact(raw_session)
-        if contact.role != "owner":
-            raise Forbidden(OWNERS_ONLY)
-        return contact
+
+
+def _owner(repo: IdentityRepository, raw_session: str) -> Contact:
+    """The owner a live session signs in (``Forbidden``: a member)."""
+    contact, _session = sessions.session_contact(repo, raw_session)
+    if contact.role != "owner":
+        raise Forbidden(OWNERS_ONLY)
+    return contact
 
 
 def _actor(contact: Contact) -> str:

@@ -1,7 +1,7 @@
 """The rules of signing in to the portal, as numbers and small pure functions: how long a
-link or code lives, how many tries it allows, the limits per workspace, address and IP,
-and how secrets are made and hashed. Identity enforces them, so every portal replica
-agrees."""
+link or code lives, how many tries it allows, the limits per workspace, address and IP
+(and the keys a try counts against), and how secrets are made and hashed. Identity
+enforces them, so every portal replica agrees."""
 
 from __future__ import annotations
 
@@ -84,3 +84,21 @@ def new_session_id() -> str:
 
 def temporary_password() -> str:
     return "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(TEMPORARY_PASSWORD_LENGTH))
+
+
+def limits(address: str | None, ip: str | None) -> dict[str, int]:
+    """The attempt limits a try counts against (``ATTEMPTS_PER_ADDRESS`` and the rest):
+    the address's and the IP's."""
+    keys = {}
+    if address:
+        keys[f"email:{email_key(address)}"] = ATTEMPTS_PER_ADDRESS
+    if ip:
+        keys[f"ip:{attempt_limits.ip_bucket(ip)}"] = ATTEMPTS_PER_IP
+    return keys
+
+
+def network_limit(address: str, ip: str | None) -> dict[str, int]:
+    """The limit on one address's tries from one network (``attempt_limits.ip_bucket``)."""
+    if not ip:
+        return {}
+    return {f"pair:{email_key(address)}|{attempt_limits.ip_bucket(ip)}": ATTEMPTS_PER_ADDRESS}
