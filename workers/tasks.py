@@ -17,8 +17,9 @@ from typing import Any, Protocol
 from celery import Task, shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
-from porchlight.client import ServiceUnavailable
+from porchlight.client import ServiceUnavailable, typed
 from porchlight.client.measured import MeasuredAmqpClient as AmqpClient  # every call counted and timed
+from porchlight.contracts.callers.worker import WorkerServices
 from porchlight.contracts.errors import Conflict, NotFound
 from porchlight.runtime.settings import get_settings
 from workers import mail
@@ -57,6 +58,12 @@ def _close_amqp_client(**_: Any) -> None:
         client.close()
 
 
+def _services(rpc: Rpc) -> WorkerServices:
+    """The services as the worker calls them: exactly the calls it declares
+    (``porchlight.contracts.callers.worker``), from which its broker rights are derived."""
+    return typed(rpc, WorkerServices)
+
+
 def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, str] | None:
     """Render the signed report's PDF, store it with the report and attach its hash to
     the signature certificate. ``None`` when there is nothing to render.
@@ -65,7 +72,7 @@ def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, s
     ``store_signed_pdf`` keeps the first PDF stored and returns it, and the certificate
     gets the hash of *that* PDF — so a run that lost a race attaches the winner's."""
     try:
-        report = rpc.call("documents", "get_service_report", workspace_id, report_id)
+        report = _services(rpc).documents.get_service_report(workspace_id, report_id)
     except NotFound:
         log.warning("service report %s of workspace %s not found; no PDF to render",
                     report_id, workspace_id)
@@ -80,18 +87,18 @@ def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, s
     if pdf.get("ready"):
         stored = {"file_id": pdf["file_id"], "sha256": pdf["sha256"]}
     else:
-        evidence = rpc.call("signatures", "get_evidence", workspace_id, report["certificate_id"])
-        workspace = rpc.call("identity", "get_workspace", workspace_id)
+        evidence = _services(rpc).signatures.get_evidence(workspace_id, report["certificate_id"])
+        workspace = _services(rpc).identity.get_workspace(workspace_id)
         # The report as the customer signed it — frozen when it was completed, and recorded
         # with the evidence — never the work order as it reads today.
         content = render_signed_report(evidence["snapshot"], evidence, workspace)
-        stored = rpc.call("documents", "store_signed_pdf", workspace_id, report_id, {
+        stored = _services(rpc).documents.store_signed_pdf(workspace_id, report_id, {
             "content_b64": base64.b64encode(content).decode("ascii"),
             "sha256": hashlib.sha256(content).hexdigest(),
         })
     # Also when the PDF was already stored: the run that stored it may have stopped
     # before this call. Attaching the same hash again changes nothing.
-    rpc.call("signatures", "attach_artifact", workspace_id, report["certificate_id"],
+    _services(rpc).signatures.attach_artifact(workspace_id, report["certificate_id"],
              {"kind": "signed_pdf", "sha256": stored["sha256"]})
     log.info("signed PDF of service report %s: sha256 %s", report_id, stored["sha256"])
     return {"file_id": stored["file_id"], "sha256": stored["sha256"]}
@@ -175,7 +182,7 @@ def deliver(rpc: Rpc, email_id: str, secrets: dict[str, str] | None, *, last_att
 
     The claim comes before the SMTP conversation: a redelivered or retried task whose
     email is already claimed sends nothing, so the recipient never gets two copies."""
-    claimed = rpc.call("notifications", "claim_email", email_id)
+    claimed = _services(rpc).notifications.claim_email(email_id)
     if claimed is None:
         log.info("email %s is not waiting to be sent; nothing to do", email_id)
         return None
@@ -193,7 +200,7 @@ def deliver(rpc: Rpc, email_id: str, secrets: dict[str, str] | None, *, last_att
         outcome, error = "failed", str(exc)
     except mail.Transient as exc:
         outcome, error = ("failed" if last_attempt else "retry"), str(exc)
-    rpc.call("notifications", "record_delivery", email_id, claimed["attempt"], outcome, error)
+    _services(rpc).notifications.record_delivery(email_id, claimed["attempt"], outcome, error)
     log.info("email %s, attempt %d: %s%s", email_id, claimed["attempt"], outcome,
              f" ({error})" if error else "")
     return outcome
@@ -201,7 +208,7 @@ def deliver(rpc: Rpc, email_id: str, secrets: dict[str, str] | None, *, last_att
 
 def _attachment(rpc: Rpc, workspace_id: str, attachment: dict[str, str]) -> bytes:
     try:
-        stored = rpc.call("documents", "get_signed_pdf", workspace_id, attachment["record_id"])
+        stored = _services(rpc).documents.get_signed_pdf(workspace_id, attachment["record_id"])
     except (NotFound, Conflict) as exc:  # the report or its PDF is not there (yet)
         raise mail.Transient(f"The attachment {attachment['filename']} cannot be had: {exc}") from None
     return base64.b64decode(stored["content_b64"])
@@ -255,7 +262,7 @@ def _sweep(service: str, method: str, *args: Any) -> Any:
     """A timed sweep's one call. A sweep the service misses is simply done by the next
     one, so there is no retry: ``None`` and a log line."""
     try:
-        return amqp_client().call(service, method, *args)
+        return getattr(getattr(_services(amqp_client()), service), method)(*args)
     except ServiceUnavailable as exc:
         log.warning("%s.%s skipped, the service is unavailable: %s", service, method, exc)
         return None

@@ -9,6 +9,8 @@ exist, may this link be minted, which currency applies — is the owning service
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -16,8 +18,9 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.admin.openapi import Api, BadBody
 from gateway.web import amqp_client, configure, content_disposition, install_security_headers, status_for
-from porchlight.client import ServiceUnavailable
+from porchlight.client import ServiceUnavailable, typed
 from porchlight.contracts import Contract, Query
+from porchlight.contracts.callers.admin import AdminServices
 from porchlight.contracts.common import Health
 from porchlight.contracts.contacts import (
     Contact,
@@ -91,8 +94,10 @@ def error(status: int, code: str, message: str, fields: dict | None = None) -> A
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
-def rpc() -> Any:
-    return amqp_client(current_app).proxy()
+@contextmanager
+def rpc() -> Iterator[AdminServices]:
+    """The services, as the admin API declared its calls to them."""
+    yield typed(amqp_client(current_app), AdminServices)
 
 
 def wire(model: Contract | Query, *, partial: bool = False) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from gateway.portal import links
+from gateway.portal.calls import documents
 from gateway.portal.reads import reads
 from gateway.portal.session import clear_session, cookie_name, current_account, identity, set_session
 from gateway.web import client_ip
@@ -66,7 +67,7 @@ def sign_in() -> Any:
 def send_sign_in() -> Any:
     address = request.form.get("email", "").strip()
     try:
-        identity("request_sign_in", {"email": address}, client_ip())
+        identity().request_sign_in({"email": address}, client_ip())
     except InvalidInput as exc:
         return page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
     except TooManyRequests as exc:
@@ -80,7 +81,7 @@ def sign_in_with_code() -> Any:
     address = request.form.get("email", "").strip()
     code = "".join(request.form.get("code", "").split())
     try:
-        signed = identity("sign_in_with_code", {"email": address, "code": code}, client_ip())
+        signed = identity().sign_in_with_code({"email": address, "code": code}, client_ip())
     except InvalidInput as exc:
         return page("portal/sign_in_code.html", 422, email=address, errors=exc.fields)
     except Unauthorized as exc:
@@ -95,7 +96,7 @@ def sign_in_link(token: str) -> Any:
     """The emailed link shows a button and changes nothing: scanners and previews open
     links; only the person's click (a POST) signs in."""
     try:
-        link = identity("check_sign_in_link", token)
+        link = identity().check_sign_in_link(token)
     except Unauthorized as exc:
         return page("portal/sign_in.html", 410, error=exc.message, form={})
     return page("portal/sign_in_link.html", link=link)
@@ -104,7 +105,7 @@ def sign_in_link(token: str) -> Any:
 @bp.post("/portal/sign-in/<token>")
 def use_sign_in_link(token: str) -> Any:
     try:
-        signed = identity("sign_in_with_link", token, client_ip())
+        signed = identity().sign_in_with_link(token, client_ip())
     except Unauthorized as exc:
         return page("portal/sign_in.html", 410, error=exc.message, form={})
     except TooManyRequests as exc:
@@ -116,7 +117,7 @@ def use_sign_in_link(token: str) -> Any:
 def sign_in_with_password() -> Any:
     address = request.form.get("email", "").strip()
     try:
-        signed = identity("sign_in_with_password",
+        signed = identity().sign_in_with_password(
                           {"email": address, "password": request.form.get("password", "")}, client_ip())
     except InvalidInput as exc:
         return page("portal/sign_in.html", 422, errors=exc.fields, form={"email": address})
@@ -137,7 +138,7 @@ def forgot_password() -> Any:
 def send_password_reset() -> Any:
     address = request.form.get("email", "").strip()
     try:
-        identity("request_password_reset", {"email": address}, client_ip())
+        identity().request_password_reset({"email": address}, client_ip())
     except InvalidInput as exc:
         return page("portal/forgot_password.html", 422, errors=exc.fields, form={"email": address})
     except TooManyRequests as exc:
@@ -150,7 +151,7 @@ def send_password_reset() -> Any:
 @bp.get("/portal/reset-password/<token>")
 def reset_password(token: str) -> Any:
     try:
-        link = identity("check_reset_link", token)
+        link = identity().check_reset_link(token)
     except Unauthorized as exc:
         return page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
     return page("portal/choose_password.html", link=link, errors={}, ask_current=False)
@@ -162,7 +163,7 @@ def use_reset_link(token: str) -> Any:
     if problems:
         return page("portal/choose_password.html", 422, errors=problems, ask_current=False, link=None)
     try:
-        signed = identity("reset_password", token, {"new_password": new}, client_ip())
+        signed = identity().reset_password(token, {"new_password": new}, client_ip())
     except InvalidInput as exc:
         return page("portal/choose_password.html", 422, errors=_password_fields(exc),
                      ask_current=False, link=None)
@@ -203,7 +204,7 @@ def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
     if problems:
         return page(template, 422, errors=problems, ask_current=ask_current, link=None)
     try:
-        identity("change_password", request.cookies.get(cookie_name()),
+        identity().change_password(request.cookies.get(cookie_name()),
                  {"current_password": request.form.get("current_password") or None, "new_password": new,
                   "code": request.form.get("code", "").strip() or None})
     except InvalidInput as exc:
@@ -223,7 +224,7 @@ def profile() -> Any:
 @signed_in
 def change_phone() -> Any:
     try:
-        identity("change_phone", request.cookies.get(cookie_name()), {"phone": request.form.get("phone")})
+        identity().change_phone(request.cookies.get(cookie_name()), {"phone": request.form.get("phone")})
     except InvalidInput as exc:
         return page("portal/profile.html", 422, errors=exc.fields, changed=None)
     return redirect(url_for("accounts.profile", changed="phone"), code=303)
@@ -234,7 +235,7 @@ def change_phone() -> Any:
 def email_password_code() -> Any:
     """A contact without a password asks for the emailed code that setting one needs."""
     try:
-        identity("email_password_code", request.cookies.get(cookie_name()))
+        identity().email_password_code(request.cookies.get(cookie_name()))
     except Conflict:  # they have one already (set on another device meanwhile)
         return redirect(url_for("accounts.profile"), code=303)
     return redirect(url_for("accounts.profile", changed="code"), code=303)
@@ -251,14 +252,14 @@ def change_password() -> Any:
 def sign_out() -> Any:
     raw = request.cookies.get(cookie_name())
     if raw:
-        identity("sign_out", raw, request.form.get("everywhere") == "yes")
+        identity().sign_out(raw, request.form.get("everywhere") == "yes")
     return clear_session(redirect(url_for("accounts.sign_in"), code=303))
 
 
 # -- the signed-in pages ----------------------------------------------------------------
 def _records() -> dict[str, Any]:
     account = g.account
-    return links.documents("customer_records", account["capability"])
+    return documents().customer_records(account["capability"])
 
 
 @bp.get("/portal")
@@ -281,7 +282,7 @@ def _grant(entity_type: str, record_id: str) -> dict[str, Any]:
     customer's record is the 404 page. The record is then read and answered on the same
     capability."""
     account = g.account
-    grant = links.documents("customer_record_grant", account["capability"], entity_type, record_id)
+    grant = documents().customer_record_grant(account["capability"], entity_type, record_id)
     return {**grant, "contact_id": account["contact"]["id"], "capability": account["capability"]}
 
 

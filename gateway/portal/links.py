@@ -25,9 +25,10 @@ from flask import (
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from gateway.portal.calls import documents, services
 from gateway.portal.reads import reads
 from gateway.portal.session import current_account
-from gateway.web import amqp_client, client_ip, content_disposition, style_hash
+from gateway.web import client_ip, content_disposition, style_hash
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 bp = Blueprint("links", __name__)
@@ -50,10 +51,6 @@ def resolve(raw: str, entity_type: str, permission: str) -> dict[str, Any]:
 
 def workspace_of(grant: dict[str, Any]) -> dict[str, Any]:
     return reads(current_app).workspace(grant["workspace_id"])
-
-
-def documents(method: str, *args: Any) -> Any:
-    return amqp_client(current_app).call("documents", method, *args)
 
 
 def answered(kind: str, grant: dict[str, Any]) -> None:
@@ -130,7 +127,7 @@ def answer_estimate(grant: dict[str, Any], back: str, **extra: Any) -> Any:
         **customer_context(),
     }
     try:
-        documents("respond_to_estimate", grant["capability"], grant["entity_id"], data)
+        documents().respond_to_estimate(grant["capability"], grant["entity_id"], data)
     except StaleRevision as exc:
         answered("estimate", grant)  # the page this process holds is the old revision
         return estimate_page(grant, include, status=409, error=exc.message, **extra)
@@ -189,7 +186,7 @@ def sign_report(grant: dict[str, Any], back: str, **extra: Any) -> Any:
         **customer_context(),
     }
     try:
-        documents("sign_service_report", grant["capability"], grant["entity_id"], data)
+        documents().sign_service_report(grant["capability"], grant["entity_id"], data)
     except Conflict:
         answered("service_report", grant)  # already signed: the page shows by whom and when
     except InvalidInput as exc:
@@ -224,14 +221,14 @@ def file(signed: str) -> Any:
     # A file link dies with the share link that showed it, or with the session of the
     # contact it was shown to.
     if share_token_id is not None:
-        if not amqp_client(current_app).call("sharing", "check_token", workspace_id, share_token_id):
+        if not services().sharing.check_token(workspace_id, share_token_id):
             raise NotFound("Unknown link.")
     else:
         account = current_account()
         if account is None or account["contact"]["id"] != contact_id:
             raise NotFound("Unknown link.")
         capability = account["capability"]
-    stored = documents("open_report_file", capability, report_id, file_id)
+    stored = documents().open_report_file(capability, report_id, file_id)
     inline = stored["content_type"].startswith("image/")
     disposition = "inline" if inline else "attachment"
     return Response(base64.b64decode(stored["content_b64"]), mimetype=stored["content_type"], headers={

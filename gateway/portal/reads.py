@@ -20,8 +20,9 @@ from flask import Flask
 
 from gateway.portal.read_model import ReadModel, Subject
 from gateway.web import amqp_client
-from porchlight.client import ServiceUnavailable
+from porchlight.client import ServiceUnavailable, typed
 from porchlight.contracts import share_tokens
+from porchlight.contracts.callers.portal import PortalServices
 from porchlight.contracts.clock import isoformat, parse_iso, utcnow
 from porchlight.contracts.errors import NotFound
 from porchlight.contracts.events import CUSTOMER_VISIBLE, model_of
@@ -123,10 +124,11 @@ class PortalReads:
                  flush_interval: float = 1.0, now: Callable[[], datetime] = utcnow,
                  clock: Callable[[], float] | None = None) -> None:
         self.client = client
+        self.services = typed(client, PortalServices)  # the calls the portal declares
         self._now = now
         extra = {"clock": clock} if clock else {}
         self.model = ReadModel(capacity=capacity, lifetime=lifetime, now=now, **extra)
-        self.views = Views(lambda batch: client.call("sharing", "record_views", batch),
+        self.views = Views(lambda batch: self.services.sharing.record_views(batch),
                            interval=flush_interval, now=now)
 
     def start(self) -> None:
@@ -170,7 +172,7 @@ class PortalReads:
         return self._ask_sharing(raw, entity_type, permission)
 
     def _ask_sharing(self, raw: str, entity_type: str, permission: str) -> dict[str, Any]:
-        grant = self.client.call("sharing", "resolve_token", raw, entity_type, permission)
+        grant = self.services.sharing.resolve_token(raw, entity_type, permission)
         expires_at = grant.get("expires_at")
         return {**grant, "expires_at": parse_iso(expires_at) if expires_at else None,
                 "capability_expires_at": parse_iso(grant["capability_expires_at"])}
@@ -183,7 +185,7 @@ class PortalReads:
         workspace_id, record_id = grant["workspace_id"], grant["entity_id"]
         return self.model.fetch(
             (kind, workspace_id, record_id, *args), lambda _: ((kind, record_id),),
-            lambda: self.client.call("documents", method, grant["capability"], record_id, *args), until)
+            lambda: getattr(self.services.documents, method)(grant["capability"], record_id, *args), until)
 
     def work_order(self, grant: dict[str, Any]) -> dict[str, Any]:
         return self._record("work_order", grant, "get_work_order_for_customer")
@@ -199,13 +201,13 @@ class PortalReads:
     def workspace(self, workspace_id: str) -> dict[str, Any]:
         return self.model.fetch(
             ("workspace", workspace_id), lambda _: (("workspace", workspace_id),),
-            lambda: self.client.call("identity", "get_workspace", workspace_id))
+            lambda: self.services.identity.get_workspace(workspace_id))
 
     def logo(self, workspace_id: str) -> dict[str, Any]:
         """The workspace's logo (``sha256`` None: none), kept until the workspace changes."""
         def load() -> dict[str, Any]:
             try:
-                return self.client.call("identity", "get_workspace_logo", workspace_id)
+                return self.services.identity.get_workspace_logo(workspace_id)
             except NotFound:
                 return {"sha256": None}
         return self.model.fetch(("logo", workspace_id), lambda _: (("workspace", workspace_id),), load)
@@ -213,7 +215,7 @@ class PortalReads:
     def certificate(self, certificate_id: str) -> dict[str, Any]:
         return self.model.fetch(
             ("certificate", certificate_id), lambda _: (("certificate", certificate_id),),
-            lambda: self.client.call("signatures", "get_certificate", certificate_id))
+            lambda: self.services.signatures.get_certificate(certificate_id))
 
 
 _lock = threading.Lock()

@@ -7,12 +7,14 @@ contact is refused at the very next request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, request, session
 
-from gateway.web import amqp_client
+from gateway.portal.calls import services
+from porchlight.contracts.callers.portal import Identity
 from porchlight.contracts.errors import Unauthorized
 from porchlight.runtime import request_context
 from porchlight.runtime.settings import get_settings
@@ -25,12 +27,25 @@ SECURE_COOKIE = "__Host-porchlight_session"
 CSRF_FIELD = "csrf_token"
 
 
-def identity(method: str, *args: Any) -> Any:
-    """Call identity; from a form that carries its one-time key (``form_key``), under that
-    key, so the same form sent twice acts once."""
-    key = request.form.get("form_key") if request.method == "POST" else None
-    with request_context.command(key):  # a key that is not sane is dropped, never sent
-        return amqp_client(current_app).call("identity", method, *args)
+def identity() -> Identity:
+    """identity's calls; each from a form that carries its one-time key (``form_key``) is
+    made under that key, so the same form sent twice acts once."""
+    return cast(Identity, _UnderFormKey(services().identity))
+
+
+class _UnderFormKey:
+    def __init__(self, calls: Any) -> None:
+        self._calls = calls
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        call = getattr(self._calls, method)
+
+        def under_key(*args: Any) -> Any:
+            key = request.form.get("form_key") if request.method == "POST" else None
+            with request_context.command(key):  # a key that is not sane is dropped, never sent
+                return call(*args)
+
+        return under_key
 
 
 def _secure() -> bool:
@@ -61,6 +76,6 @@ def current_account() -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        return identity("resolve_session", raw)
+        return identity().resolve_session(raw)
     except Unauthorized:
         return None

@@ -28,7 +28,7 @@ DONE = {
 
 
 def _team(method: str, *args: Any) -> Any:
-    return identity(method, request.cookies.get(cookie_name()), *args)
+    return getattr(identity(), method)(request.cookies.get(cookie_name()), *args)
 
 
 def _context(*, form: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> dict[str, Any]:

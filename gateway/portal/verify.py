@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 
+from gateway.portal.calls import services
 from gateway.portal.reads import reads
-from gateway.web import amqp_client, client_ip
+from gateway.web import client_ip
 from porchlight.contracts.errors import NotFound, TooManyRequests
 
 bp = Blueprint("verify", __name__)
@@ -41,8 +42,7 @@ def check_pdf() -> Any:
     if not size:
         return render_template("portal/verify.html", error="Choose the signed PDF to check."), 422
     try:
-        certificate = amqp_client(current_app).call("signatures", "find_certificate_by_artifact", digest,
-                                                    client_ip())
+        certificate = services().signatures.find_certificate_by_artifact(digest, client_ip())
     except NotFound:
         return render_template("portal/verify.html", digest=digest, matched=False), 200
     except TooManyRequests as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from porchlight.client.connection import BrokerRefused, ServiceUnavailable
 from porchlight.client.events import EventHandler, EventSubscriptions, topic_matches
 from porchlight.client.loop import background_loop
-from porchlight.client.rpc import RPC_EXCHANGE, RpcCalls, Services
+from porchlight.client.rpc import RPC_EXCHANGE, RpcCalls, Services, typed
 
 
 class AmqpClient(RpcCalls, EventSubscriptions):
@@ -16,4 +16,4 @@ class AmqpClient(RpcCalls, EventSubscriptions):
 
 
 __all__ = ["RPC_EXCHANGE", "AmqpClient", "BrokerRefused", "EventHandler", "ServiceUnavailable",
-           "Services", "background_loop", "topic_matches"]
+           "Services", "background_loop", "topic_matches", "typed"]

@@ -9,10 +9,9 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustChannel
@@ -21,6 +20,7 @@ from nameko.exceptions import deserialize
 
 import porchlight.contracts.errors  # noqa: F401 - registers the typed errors that deserialize() knows
 from porchlight.client.connection import BrokerRefused, Connection, ServiceUnavailable
+from porchlight.contracts.callers import declared
 from porchlight.contracts.calls import reply_key
 from porchlight.runtime import request_context
 
@@ -161,32 +161,39 @@ class RpcCalls(Connection):
                                      request_context.outgoing_headers()),
                           timeout)
 
-    @contextmanager
-    def proxy(self) -> Iterator[Any]:
-        """``with client.proxy() as services: services.identity.get_workspace(ws)``."""
-        yield Services(self)
+
+T = TypeVar("T")
+
+
+def typed(client: Any, declaration: type[T]) -> T:
+    """The services as a process declared its calls to them (``porchlight.contracts.callers``):
+    ``typed(client, PortalServices).identity.resolve_session(raw)`` is
+    ``client.call("identity", "resolve_session", raw)``, over anything with that ``call``
+    (the client, or a test's fake services)."""
+    return cast(T, Services(client, declared(declaration)))
 
 
 class Services:
     """``services.identity.get_workspace(ws)`` → ``client.call("identity", "get_workspace", ws)``,
-    over anything with that ``call`` (the client, or a test's fake services)."""
+    for the calls declared and no other: an undeclared one is refused before anything is
+    sent (``AttributeError``), as the broker would refuse it to this process's user."""
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
+    def __init__(self, client: Any, calls: dict[str, tuple[str, ...]]) -> None:
+        self._client, self._calls = client, calls
 
     def __getattr__(self, service: str) -> Any:
-        if service.startswith("_"):
-            raise AttributeError(service)
-        return _Service(self._client, service)
+        if service not in self._calls:
+            raise AttributeError(f"no call to {service!r} is declared for this process")
+        return _Service(self._client, service, self._calls[service])
 
 
 class _Service:
-    def __init__(self, client: Any, service: str) -> None:
-        self._client, self._service = client, service
+    def __init__(self, client: Any, service: str, methods: tuple[str, ...]) -> None:
+        self._client, self._service, self._methods = client, service, methods
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
-        if method.startswith("_"):
-            raise AttributeError(method)
+        if method not in self._methods:
+            raise AttributeError(f"{self._service}.{method} is not declared for this process")
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return self._client.call(self._service, method, *args, **kwargs)

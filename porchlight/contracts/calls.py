@@ -1,10 +1,16 @@
 """Who calls whom, declared once: the services each service waits on or hands commands
 to, the events it handles, the tasks it queues, and every RPC each process that is not a
-service makes. ``porchlight.kit.service_calls`` refuses to start an edge missing here, a
-test fails on a cycle of waits, and the broker's rights (``porchlight.operator.broker_access``)
-are derived from it: a process may publish exactly the calls this module gives it."""
+service makes (from its typed declaration in ``porchlight.contracts.callers``).
+``porchlight.kit.service_calls`` refuses to start an edge missing here, a test fails on a
+cycle of waits, and the broker's rights (``porchlight.operator.broker_access``) are
+derived from it: a process may publish exactly the calls this module gives it."""
 
 from __future__ import annotations
+
+from porchlight.contracts.callers import declared
+from porchlight.contracts.callers.admin import AdminServices
+from porchlight.contracts.callers.portal import PortalServices
+from porchlight.contracts.callers.worker import WorkerServices
 
 SERVICES = ("identity", "sharing", "documents", "signatures", "notifications")
 WORKER = "worker"
@@ -44,48 +50,12 @@ TASK_SENDERS = ("documents", "notifications")
 # worker has not declared yet would be refused (404) and the task lost.
 TASK_ROUTES = {"porchlight.*": {"queue": "celery", "exchange": "celery", "routing_key": "celery"}}
 
-# Every RPC each non-service process makes; tests/unit/test_broker_access.py reads the
-# gateways' and the worker's code and fails on a call missing here or listed but unused.
+# Every RPC each process that is not a service makes, from its typed declaration
+# (``porchlight.contracts.callers``): what it may call is what it declares.
 RPC_METHODS: dict[str, dict[str, tuple[str, ...]]] = {
-    PORTAL: {
-        "identity": (
-            "change_password", "change_phone", "check_reset_link", "check_sign_in_link",
-            "email_password_code", "get_workspace", "get_workspace_logo", "request_password_reset",
-            "request_sign_in", "reset_password",
-            "resolve_session", "sign_in_with_code", "sign_in_with_link", "sign_in_with_password",
-            "sign_out",
-            # An owner's team page: each checks the session it is given is an owner's.
-            "add_team_member", "change_team_role", "invite_team_member", "list_team",
-            "remove_team_member",
-        ),
-        "documents": (
-            "customer_record_grant", "customer_records", "get_estimate_for_customer",
-            "get_service_report_for_customer", "get_work_order_for_customer", "open_report_file",
-            "respond_to_estimate", "sign_service_report",
-        ),
-        "sharing": ("check_token", "record_views", "resolve_token"),
-        "signatures": ("find_certificate_by_artifact", "get_certificate"),
-    },
-    ADMIN: {
-        "identity": (
-            "authenticate_api_key", "create_contact", "create_customer", "get_contact",
-            "get_customer", "get_workspace", "invite_contact", "list_contacts", "list_customers",
-            "remove_access", "remove_workspace_logo", "set_temporary_password", "set_workspace_logo",
-            "update_contact", "update_workspace",
-        ),
-        "documents": (
-            "add_attachment", "complete_service_report", "convert_estimate", "create_estimate",
-            "create_service_report", "create_work_order", "get_estimate", "get_service_report",
-            "entity_exists", "get_signed_pdf", "get_work_order", "list_estimates",
-            "list_service_reports", "list_work_orders", "send_estimate", "share_record",
-            "update_estimate", "update_service_report", "update_work_order",
-        ),
-        "sharing": ("list_tokens", "revoke_token", "rotate_token"),
-        "signatures": ("get_evidence",),
-        "notifications": (
-            "get_email", "list_emails", "list_inbox", "mark_all_read", "mark_read", "resend_email",
-        ),
-    },
+    PORTAL: declared(PortalServices),
+    ADMIN: declared(AdminServices),
+    WORKER: declared(WorkerServices),
 }
 
 

@@ -2,8 +2,9 @@
 
 This module is the one definition. ``make run`` and the tests create their users from it
 (``devtools.broker.ProcessUsers``), production creates them from it (``porchlight
-broker-users commands|apply``, ``deploy/rabbitmq/README.md``), and a test derives from the
-gateways' code every RPC they make and holds it equal to the lists below.
+broker-users commands|apply``, ``deploy/rabbitmq/README.md``). The RPCs a gateway or the
+worker may publish are the ones it declares in its typed module
+(``porchlight.contracts.callers``), the only way it calls.
 
 RabbitMQ checks three regular expressions per user and virtual host, each against the
 *name* of an exchange or queue (whatever its type):
@@ -15,8 +16,8 @@ RabbitMQ checks three regular expressions per user and virtual host, each agains
 
 and, per topic exchange, two more against the *routing key* (topic authorisation): write
 for ``basic.publish``, read for ``queue.bind``. Both are set on ``nameko-rpc``, where an
-RPC's routing key is ``<service>.<method>``: that is what limits a gateway to the methods
-its code calls, and a service's replies and calls to reply keys and the services it asks;
+RPC's routing key is ``<service>.<method>``: that is what limits a gateway and the worker
+to the methods they declare, and a service's replies and calls to reply keys and the services it asks;
 and on the event exchanges the portal reads, where they limit its bindings to the events
 customers can see.
 
@@ -39,7 +40,7 @@ What each process does on the broker (nameko 2.14, aio-pika client, Celery 5):
 - the **worker** (Celery with beat in one process) consumes ``celery``, runs its pidbox
   (``celery.pidbox``, ``<node>.celery.pidbox``, ``reply.celery.pidbox``) and event
   (``celeryev``) exchanges and queues, and calls services through an ``AmqpClient``
-  named ``worker``.
+  named ``worker``, only the methods its tasks declare.
 - a **gateway** (``AmqpClient`` named after its Flask app) declares its exclusive reply
   queue ``rpc.reply-<app>-<32 hex>`` bound with its reply key ``reply.<app>.<32 hex>``,
   publishes its calls; the portal also declares its exclusive ``events-<app>-<32 hex>``
@@ -221,9 +222,8 @@ def _worker_grant() -> Grant:
         configure=_any(*celery, *queues),
         write=_any(RPC_EXCHANGE, *celery, *queues),
         read=_any(RPC_EXCHANGE, *celery, *queues),
-        # The worker's calls go to whatever its tasks need; every one is a service's
-        # method, never a reply key.
-        rpc_write=_any(*(f"{re.escape(s)}\\.{_METHOD}" for s in SERVICES)),
+        # Exactly the calls its tasks declare (``porchlight.contracts.callers.worker``).
+        rpc_write=_rpc_keys(RPC_METHODS[WORKER]),
         rpc_read=_own_reply_keys(WORKER),
     )
 

@@ -11,14 +11,12 @@ gateway.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import Rpc
 
-from porchlight.client import Services
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
@@ -59,10 +57,6 @@ class FakeServices:
         self.calls.append((name, args, kwargs))
         assert name in self.answers, f"the gateway called {name}, which this test did not expect"
         return self.answers[name](*args, **kwargs)
-
-    @contextmanager
-    def proxy(self) -> Iterator[Any]:
-        yield Services(self)
 
     def close(self) -> None:
         pass

@@ -16,16 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from porchlight.contracts.callers import declared
+from porchlight.contracts.callers.admin import AdminServices
+from porchlight.contracts.callers.portal import PortalServices
+from porchlight.contracts.callers.worker import WorkerServices
 from porchlight.operator import broker_access as access
 from porchlight.operator.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-# -- every RPC a process's code makes, read from the code --------------------------------
-
-def _const(node: ast.AST) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def _callee(node: ast.Call) -> str | None:
@@ -33,113 +31,23 @@ def _callee(node: ast.Call) -> str | None:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
-def _params(fn: ast.FunctionDef) -> list[str]:
-    return [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
-
-
-def _arg(call: ast.Call, index: int) -> ast.AST | None:
-    args = call.args
-    return args[index] if index < len(args) and not isinstance(args[index], ast.Starred) else None
-
-
-def rpc_calls(*folders: str) -> set[tuple[str, str]]:
-    """Every ``(service, method)`` the code under ``folders`` calls: ``services.<s>.<m>(…)``,
-    ``<client>.call("<s>", "<m>", …)``, and calls of any function that forwards its
-    argument, however many times, to ``.call`` (``_act("remove_team_member", …)`` →
-    ``_team`` → ``identity`` → ``.call("identity", method, …)``). A call whose service or
-    method the scan cannot read fails the test: the lists in broker_access would no longer
-    be proven."""
-    trees = [ast.parse(p.read_text(), str(p)) for f in folders for p in sorted((ROOT / f).rglob("*.py"))]
-    functions = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
-    # name -> (the service, or the index of the parameter naming it; the method's parameter)
-    wrappers: dict[str, tuple[str | int, int]] = {"call": (0, 1)}
-
-    def resolve(call: ast.Call, params: list[str]) -> tuple[str | int | None, str | int | None]:
-        """The call's service and method: a constant, the index of the enclosing function's
-        parameter it forwards, or None when it is neither."""
-        service_at, method_at = wrappers[_callee(call)]
-        found = []
-        service_node = service_at if isinstance(service_at, str) else _arg(call, service_at)
-        for node in (service_node, _arg(call, method_at)):
-            if isinstance(node, str):
-                found.append(node)
-            elif _const(node) is not None:
-                found.append(_const(node))
-            elif isinstance(node, ast.Name) and node.id in params:
-                found.append(params.index(node.id))
-            else:
-                found.append(None)
-        return found[0], found[1]
-
-    changed = True
-    while changed:  # a function that forwards its parameter to a wrapper is one too
-        changed = False
-        for fn in functions:
-            if fn.name in wrappers:
-                continue
-            params = _params(fn)
-            for call in [n for n in ast.walk(fn) if isinstance(n, ast.Call) and _callee(n) in wrappers]:
-                service, method = resolve(call, params)
-                if isinstance(method, int) and service is not None:
-                    wrappers[fn.name] = (service, method)
-                    changed = True
-                    break
-
-    in_functions = {id(n) for fn in functions for n in ast.walk(fn)}
-    module_level = [n for tree in trees for n in ast.walk(tree) if id(n) not in in_functions]
-    found: set[tuple[str, str]] = set()
-    unreadable: list[str] = []
-    for fn in [*functions, ast.Module(body=[ast.Expr(n) for n in module_level if isinstance(n, ast.Call)])]:
-        name = getattr(fn, "name", "<module>")
-        params = _params(fn) if name in wrappers else []
-        for call in [n for n in ast.walk(fn) if isinstance(n, ast.Call)]:
-            func = call.func
-            if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
-                    and isinstance(func.value.value, ast.Name) and func.value.value.id == "services"):
-                found.add((func.value.attr, func.attr))
-            elif _callee(call) in wrappers:
-                service, method = resolve(call, params)
-                if isinstance(service, str) and isinstance(method, str):
-                    found.add((service, method))
-                elif not (isinstance(method, int) and service is not None):
-                    unreadable.append(f"{name}: {ast.unparse(call)}")
-    assert not unreadable, f"RPC calls the scan cannot read: {sorted(set(unreadable))}"
-    return found
-
-
-def listed(component: str) -> set[tuple[str, str]]:
-    return {(s, m) for s, methods in access.RPC_METHODS[component].items() for m in methods}
-
-
 def allowed(component: str, service: str, method: str) -> bool:
     return re.fullmatch(access.grant(component).rpc_write, f"{service}.{method}") is not None
 
 
-@pytest.mark.parametrize("component, folder", [("portal", "gateway/portal"), ("admin", "gateway/admin")])
-def test_a_gateway_may_publish_exactly_the_rpcs_its_code_makes(component: str, folder: str) -> None:
-    used = rpc_calls(folder)
-    assert used == listed(component)
-    for service, method in used:
-        assert allowed(component, service, method), (service, method)
-
-
-def test_the_scan_sees_calls_through_every_kind_of_helper() -> None:
-    # One example per shape, so a scan that silently stopped following one is caught.
-    portal = rpc_calls("gateway/portal")
-    assert ("identity", "resolve_session") in portal  # session.identity(...)
-    assert ("documents", "sign_service_report") in portal  # links.documents(...)
-    assert ("documents", "get_estimate_for_customer") in portal  # PortalReads._record(...)
-    assert ("sharing", "record_views") in portal  # client.call inside a lambda
-    assert ("identity", "authenticate_api_key") in rpc_calls("gateway/admin")  # services.x.y
-    assert ("documents", "expire_estimates") in rpc_calls("workers")  # _sweep(service, method)
-    assert ("identity", "remove_team_member") in portal  # _act → _team → identity
-
-
-def test_the_worker_may_call_what_its_tasks_call() -> None:
-    used = rpc_calls("workers")
-    assert {("notifications", "claim_email"), ("documents", "store_signed_pdf")} <= used
-    for service, method in used:
-        assert allowed("worker", service, method), (service, method)
+@pytest.mark.parametrize("component, declaration", [
+    ("portal", PortalServices), ("admin", AdminServices), ("worker", WorkerServices)])
+def test_a_process_may_publish_exactly_the_calls_it_declares(component: str, declaration: type) -> None:
+    calls = declared(declaration)
+    assert calls and access.RPC_METHODS[component] == calls
+    for service, methods in calls.items():
+        for method in methods:
+            assert allowed(component, service, method), (service, method)
+    # Nothing else: not another method of a service it calls, nor a service it never calls.
+    for service in access.SERVICES:
+        assert not allowed(component, service, "ping_x")
+        if service not in calls:
+            assert not allowed(component, service, "get_workspace")
 
 
 @pytest.mark.parametrize("component, service, method", [
@@ -151,8 +59,11 @@ def test_the_worker_may_call_what_its_tasks_call() -> None:
     ("admin", "identity", "create_workspace"),
     ("admin", "documents", "sign_service_report"),
     ("admin", "identity", "resolve_session"),
+    ("worker", "identity", "create_api_key"),
+    ("worker", "documents", "sign_service_report"),
+    ("worker", "notifications", "resend_email"),
 ])
-def test_a_gateway_may_not_publish_what_its_code_never_calls(component: str, service: str,
+def test_a_process_may_not_publish_what_it_never_declares(component: str, service: str,
                                                              method: str) -> None:
     assert not allowed(component, service, method)
     # Nor a look-alike key that a loose pattern would let through.
