@@ -124,12 +124,16 @@ class PortalReads:
                  flush_interval: float = 1.0, now: Callable[[], datetime] = utcnow,
                  clock: Callable[[], float] | None = None) -> None:
         self.client = client
-        self.services = typed(client, PortalServices)  # the calls the portal declares
         self._now = now
         extra = {"clock": clock} if clock else {}
         self.model = ReadModel(capacity=capacity, lifetime=lifetime, now=now, **extra)
         self.views = Views(lambda batch: self.services.sharing.record_views(batch),
                            interval=flush_interval, now=now)
+
+    @property
+    def services(self) -> PortalServices:
+        """The services through the client, as the portal declares its calls to them."""
+        return typed(self.client, PortalServices)
 
     def start(self) -> None:
         bindings = [(service, event) for service, names in CUSTOMER_VISIBLE.items() for event in names]

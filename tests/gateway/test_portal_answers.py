@@ -270,7 +270,7 @@ def test_verify_refuses_a_file_bigger_than_any_signed_pdf_without_asking_anyone(
 
     monkeypatch.setattr(verify, "VERIFY_MAX_BYTES", LIMIT)
     asked = []
-    monkeypatch.setattr(verify, "amqp_client", lambda app: asked.append(app))
+    monkeypatch.setattr(verify, "services", lambda: asked.append("a call"))
     form = portal.get("/verify").get_data(as_text=True)
     refused = portal.post("/verify", data={"csrf_token": csrf(form),
                                            "document": (io.BytesIO(b"%PDF" + b"x" * (size - 4)), "big.pdf")},
@@ -341,10 +341,13 @@ def test_an_answer_met_by_silence_is_not_promised_lost_or_kept(staff, portal, mo
     url = path_of(sent["url"])
     page = portal.get(url).get_data(as_text=True)
 
-    def silent(method, *args):
-        raise ServiceUnavailable("documents: no answer within 10 s")
+    class Silent:  # documents, answering nothing in time
+        def __getattr__(self, method):
+            def call(*args):
+                raise ServiceUnavailable(f"documents.{method}: no answer within 10 s")
+            return call
 
-    monkeypatch.setattr(links, "documents", silent)
+    monkeypatch.setattr(links, "documents", Silent)
     answered = portal.post(url, data={"csrf_token": csrf(page), "response": "accept", "revision": "1",
                                       "signer_name": "Alex Morgan"})
     text = answered.get_data(as_text=True)

@@ -4,10 +4,12 @@ broker's rights for it are derived from it (``declared``)."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, get_type_hints
 
 
+@functools.cache  # a declaration is read once per process
 def declared(services: type) -> dict[str, tuple[str, ...]]:
     """``{service: (method, …)}`` of a process's declaration: its top class names one
     class per service (``identity: Identity``), each method of which is a call."""
