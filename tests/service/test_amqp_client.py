@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 import eventlet
 import pytest
@@ -21,7 +21,7 @@ from nameko.exceptions import RemoteError
 from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
 
-from porchlight.client import AmqpClient, ServiceUnavailable
+from porchlight.client import AmqpClient, ServiceUnavailable, typed
 from porchlight.contracts.errors import InvalidInput, NotFound
 
 WAIT = 15.0  # seconds a test waits for something that should happen much sooner
@@ -124,11 +124,19 @@ class Heard:
         return list(self.events)
 
 
+class GateCalls(Protocol):
+    def echo(self, value: Any, delay: float = 0.0) -> Any: ...
+
+
+class GateServices(Protocol):
+    amqp_gate: GateCalls
+
+
 def test_a_result_comes_back_and_errors_keep_their_types(gate, make_client):
     client = make_client()
     assert client.call("amqp_gate", "add", 2, b=3) == 5
-    with client.proxy() as services:
-        assert services.amqp_gate.echo({"nested": [1, "two"]}) == {"nested": [1, "two"]}
+    services = typed(client, GateServices)  # as a process calls: through its declaration
+    assert services.amqp_gate.echo({"nested": [1, "two"]}) == {"nested": [1, "two"]}
     with pytest.raises(NotFound):
         client.call("amqp_gate", "missing")
     with pytest.raises(InvalidInput) as info:
