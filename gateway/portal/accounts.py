@@ -1,10 +1,10 @@
 """The signed-in portal: signing in by emailed link or code, signing out, and the pages a
 contact sees — the dashboard and their customer's records.
 
-The gateway keeps no account state. The session cookie holds a random id; identity keeps
-its hash, and every signed-in request asks identity who it is (``resolve_session``), so a
-removed contact or an ended session is refused on its very next request, by every
-replica. A link's GET only shows a button (mail scanners open links); the POST signs in.
+The gateway keeps no account state of its own. The session cookie holds a random id;
+identity keeps its hash and says who it signs in (``resolve_session``), an answer the
+read model keeps until identity announces a change to it (``session.current_account``). A
+link's GET only shows a button (mail scanners open links); the POST signs in.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from gateway.portal import links
 from gateway.portal.calls import documents
 from gateway.portal.reads import reads
-from gateway.portal.session import clear_session, cookie_name, current_account, identity, set_session
+from gateway.portal.session import (
+    clear_session,
+    cookie_name,
+    current_account,
+    forget_account,
+    identity,
+    set_session,
+)
 from gateway.web import client_ip
 from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 
@@ -211,6 +218,7 @@ def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
         return page(template, 422, errors=_password_fields(exc), ask_current=ask_current, link=None)
     except TooManyRequests as exc:  # identity is busy hashing; nothing was changed
         return limited(exc, template, errors={}, ask_current=ask_current, link=None)
+    forget_account()
     return redirect(done, code=303)
 
 
@@ -227,6 +235,7 @@ def change_phone() -> Any:
         identity().change_phone(request.cookies.get(cookie_name()), {"phone": request.form.get("phone")})
     except InvalidInput as exc:
         return page("portal/profile.html", 422, errors=exc.fields, changed=None)
+    forget_account()
     return redirect(url_for("accounts.profile", changed="phone"), code=303)
 
 
@@ -253,6 +262,7 @@ def sign_out() -> Any:
     raw = request.cookies.get(cookie_name())
     if raw:
         identity().sign_out(raw, request.form.get("everywhere") == "yes")
+        forget_account()
     return clear_session(redirect(url_for("accounts.sign_in"), code=303))
 
 

@@ -10,6 +10,7 @@ come through here: they go to the owning service, synchronously, every time.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from porchlight.client import ServiceUnavailable, typed
 from porchlight.contracts import share_tokens
 from porchlight.contracts.callers.portal import PortalServices
 from porchlight.contracts.clock import isoformat, parse_iso, utcnow
-from porchlight.contracts.errors import NotFound
+from porchlight.contracts.errors import NotFound, Unauthorized
 from porchlight.contracts.events import CUSTOMER_VISIBLE, model_of
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,13 @@ def subjects_of(service: str, event_type: str, payload: Any) -> tuple[Subject, .
     return tuple((kind, str(payload[key])) for key, kind in model.record_fields() if payload.get(key))
 
 
-class Views:
-    """Views of links served from memory, counted here and sent to sharing in batches —
-    at most every ``interval`` seconds and once more on shutdown. A batch that cannot be
-    delivered is dropped, not retried: a view is never counted twice, and a crash or a
-    broker outage loses at most one interval's counts."""
+class Batched:
+    """Uses of what a page served from memory, counted here and sent to the service that
+    keeps them in batches — at most every ``interval`` seconds and once more on shutdown. A
+    batch that cannot be delivered is dropped, not retried: a use is never counted twice,
+    and a crash or a broker outage loses at most one interval's counts."""
+
+    what = "uses"  # for the log
 
     def __init__(self, send: Callable[[dict[str, Any]], Any], *, interval: float = 1.0,
                  now: Callable[[], datetime] = utcnow) -> None:
@@ -54,12 +57,16 @@ class Views:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def count(self, share_token_id: str) -> None:
+    def shape(self, batch: dict[str, tuple[int, datetime]]) -> dict[str, Any]:
+        """The batch as its service takes it: ``{id: (count, latest use)}`` → the contract."""
+        raise NotImplementedError
+
+    def count(self, key: str) -> None:
         at = self._now()
         with self._lock:
-            entry = self._pending.get(share_token_id)
+            entry = self._pending.get(key)
             if entry is None:
-                self._pending[share_token_id] = [1, at]
+                self._pending[key] = [1, at]
             else:
                 entry[0] += 1
                 entry[1] = at
@@ -69,24 +76,22 @@ class Views:
             return sum(count for count, _ in self._pending.values())
 
     def flush(self) -> int:
-        """Send what was counted; returns the number of views sent."""
+        """Send what was counted; returns the number of uses sent."""
         with self._lock:
             batch, self._pending = self._pending, {}
         if not batch:
             return 0
-        views = [{"share_token_id": token_id, "count": count, "last_accessed_at": isoformat(at)}
-                 for token_id, (count, at) in batch.items()]
         total = sum(count for count, _ in batch.values())
         try:
-            self._send({"views": views})
+            self._send(self.shape({key: (count, at) for key, (count, at) in batch.items()}))
         except ServiceUnavailable as exc:
-            log.warning("%d link views could not be counted: %s", total, exc)
+            log.warning("%d %s could not be counted: %s", total, self.what, exc)
             return 0
         return total
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="portal-views", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"portal-{self.what}", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
@@ -94,12 +99,33 @@ class Views:
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the next interval tries again
-                log.exception("sending link views failed")
+                log.exception("sending %s failed", self.what)
 
     def stop(self) -> None:
         """Stop the timer and send what is left (graceful shutdown)."""
         self._stopping.set()
         self.flush()
+
+
+class Views(Batched):
+    """Views of links served from memory, for sharing (``ViewBatch``)."""
+
+    what = "link views"
+
+    def shape(self, batch: dict[str, tuple[int, datetime]]) -> dict[str, Any]:
+        return {"views": [{"share_token_id": token_id, "count": count, "last_accessed_at": isoformat(at)}
+                          for token_id, (count, at) in batch.items()]}
+
+
+class SessionUses(Batched):
+    """Sessions served from memory, for identity (``SessionUses``): a session in use must
+    not end as idle because its pages no longer ask identity."""
+
+    what = "session uses"
+
+    def shape(self, batch: dict[str, tuple[int, datetime]]) -> dict[str, Any]:
+        return {"sessions": [{"session_id": session_id, "last_used_at": isoformat(at)}
+                             for session_id, (_, at) in batch.items()]}
 
 
 # A link's grant kept in memory is asked for again this long before its capability ends, so
@@ -113,6 +139,14 @@ def _kept_until(grant: dict[str, Any]) -> datetime:
     capability's end (less the margin)."""
     ends = grant["capability_expires_at"] - CAPABILITY_MARGIN
     return min(ends, grant["expires_at"]) if grant["expires_at"] is not None else ends
+
+
+def _session_subjects(account: dict[str, Any]) -> tuple[Subject, ...]:
+    return (("contact", account["contact"]["id"]), ("workspace", account["workspace_id"]))
+
+
+def _session_until(account: dict[str, Any]) -> datetime:
+    return min(parse_iso(account["expires_at"]), parse_iso(account["idle_ends_at"]))
 
 
 def _open_until(view: dict[str, Any]) -> datetime | None:
@@ -129,6 +163,8 @@ class PortalReads:
         self.model = ReadModel(capacity=capacity, lifetime=lifetime, now=now, **extra)
         self.views = Views(lambda batch: self.services.sharing.record_views(batch),
                            interval=flush_interval, now=now)
+        self.session_uses = SessionUses(lambda batch: self.services.identity.record_session_use(batch),
+                                        interval=flush_interval, now=now)
 
     @property
     def services(self) -> PortalServices:
@@ -140,9 +176,11 @@ class PortalReads:
         self.client.subscribe(bindings, self.on_event,
                               on_ready=self.model.resume, on_lost=self.model.suspend)
         self.views.start()
+        self.session_uses.start()
 
     def close(self) -> None:
         self.views.stop()
+        self.session_uses.stop()
 
     def on_event(self, service: str, event_type: str, payload: dict[str, Any]) -> None:
         subjects = subjects_of(service, event_type, payload)
@@ -180,6 +218,29 @@ class PortalReads:
         expires_at = grant.get("expires_at")
         return {**grant, "expires_at": parse_iso(expires_at) if expires_at else None,
                 "capability_expires_at": parse_iso(grant["capability_expires_at"])}
+
+    # -- who is signed in ------------------------------------------------------------------
+    def session(self, raw: str) -> dict[str, Any]:
+        """Who a session cookie signs in: from memory (the use counted here, sent to
+        identity in batches) or from identity; ``Unauthorized`` when nobody. Kept under the
+        cookie's SHA-256, never the cookie; never past the session's end or its idle end,
+        checked against the clock on every request; dropped the moment identity announces
+        a change to the contact (sign-out, password, role, access) or the workspace."""
+        if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
+            raise Unauthorized("Please sign in.")
+        key = ("session", hashlib.sha256(raw.encode("utf-8")).hexdigest())
+        account = self.model.get(key)
+        if account is None:
+            return self.model.fill(key, _session_subjects,
+                                   lambda: self.services.identity.resolve_session(raw), until=_session_until)
+        self.session_uses.count(account["session_id"])
+        return account
+
+    def forget_session(self, raw: str) -> None:
+        """Drop what this process holds of a session it just changed or ended: its next
+        request asks identity, without waiting for the event."""
+        if isinstance(raw, str):
+            self.model.forget(("session", hashlib.sha256(raw.encode("utf-8")).hexdigest()))
 
     # -- records -------------------------------------------------------------------------
     def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,

@@ -1,8 +1,10 @@
 """Who a request is signed in as: the session cookie and identity's answer for it.
 
-The cookie holds a random id; identity keeps only its hash. ``current_account`` asks
-identity on every call, so every portal replica agrees and an ended session or a removed
-contact is refused at the very next request.
+The cookie holds a random id; identity keeps only its hash. ``current_account`` reads the
+answer from the portal's memory (``reads.PortalReads.session``), which drops it the moment
+identity announces a sign-out, a password set, a role changed or access removed, and
+asks identity again; so an ended session or a removed contact is refused at its next
+request on every replica, as soon as the event has arrived (milliseconds).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, cast
 from flask import current_app, request, session
 
 from gateway.portal.calls import services
+from gateway.portal.reads import reads
 from porchlight.contracts.callers.portal import Identity
 from porchlight.contracts.errors import Unauthorized
 from porchlight.runtime import request_context
@@ -76,6 +79,14 @@ def current_account() -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        return identity().resolve_session(raw)
+        return reads(current_app).session(raw)
     except Unauthorized:
         return None
+
+
+def forget_account() -> None:
+    """This request changed or ended its own session: this process asks identity again at
+    the next request, without waiting for the event every process hears."""
+    raw = request.cookies.get(cookie_name())
+    if raw:
+        reads(current_app).forget_session(raw)

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, request, url_for
 
 from gateway.portal.accounts import limited, page, signed_in
-from gateway.portal.session import clear_session, cookie_name, identity
+from gateway.portal.session import clear_session, cookie_name, forget_account, identity
 from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests
 
 bp = Blueprint("team", __name__)
@@ -76,6 +76,8 @@ def _act(method: str, contact_id: str, *args: Any, done: str) -> Any:
         return _team_page(422, error=exc.message)
     except TooManyRequests as exc:
         return _limited(exc)
+    if contact_id == g.account["contact"]["id"]:
+        forget_account()  # their own role or access changed: asked of identity again
     if done == "removed" and contact_id == g.account["contact"]["id"]:
         # They removed themselves: their sessions have ended, this one with them.
         return clear_session(redirect(url_for("accounts.sign_in"), code=303))

@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    # Mongo keeps milliseconds; truncating here makes a stored value equal to the one
-    # returned from the call that stored it.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return to_millis(datetime.now(UTC))
+
+
+def to_millis(moment: datetime) -> datetime:
+    """The moment as stored: Mongo keeps milliseconds, so truncating before a write makes
+    the stored value equal to the one the writer holds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

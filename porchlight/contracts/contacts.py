@@ -9,11 +9,13 @@ from pydantic import Field
 
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
-from porchlight.contracts.fields import Email, Phone, StrictStr, optional, patterned, text
+from porchlight.contracts.fields import Email, Phone, StrictStr, Timestamp, optional, patterned, text
 
 Role = Literal["owner", "member"]
 ROLE = ("`owner`: sees and does everything the business shares with the customer and manages "
         "the team; `member`: sees work orders and reports and signs reports, never money.")
+FIRST_IS_OWNER = (" The first contact a customer has with access becomes its owner, whatever "
+                  "role is sent: a company is never without one.")
 NAME = "The person's name, as the portal greets them."
 EMAIL = ("The address they sign in with; unique among the workspace's contacts with access "
          "(409 otherwise).")
@@ -23,7 +25,7 @@ class ContactInput(Contract):
     name: text(120, description=NAME)
     email: Email = Field(description=EMAIL)
     phone: optional(Phone) = None
-    role: Role = Field("member", description=ROLE)
+    role: Role = Field("member", description=ROLE + FIRST_IS_OWNER)
 
 
 class ContactPatch(Contract):
@@ -119,3 +121,26 @@ class RoleChange(Contract):
     """An owner changing a teammate's role on the portal's team page."""
 
     role: Role = Field(description=ROLE)
+
+
+# A portal process sends its session uses every few seconds; far more than this in one
+# batch is a bug or an attack, not traffic.
+MAX_SESSION_USES = 10_000
+
+
+class SessionUse(Contract):
+    """One session a reader served from memory since its last batch."""
+
+    # Not checked as an id here: an unknown or malformed one is skipped by identity, so one
+    # stale entry never costs the rest of the batch.
+    session_id: StrictStr = Field(min_length=1, max_length=64,
+                                  description="The session's id, as `resolve_session` gave it.")
+    last_used_at: Timestamp = Field(description="Its latest use. One in the future (clock skew) "
+                                    "counts as identity's now.")
+
+
+class SessionUses(Contract):
+    """``identity.record_session_use``: when the sessions a reader (the portal) served from
+    memory were last used, so that a session in use does not end as idle."""
+
+    sessions: list[SessionUse] = Field(max_length=MAX_SESSION_USES)

@@ -57,6 +57,7 @@ WorkOrderId = Annotated[Id, Names("work_order")]
 EstimateId = Annotated[Id, Names("estimate")]
 ServiceReportId = Annotated[Id, Names("service_report")]
 ShareTokenId = Annotated[Id, Names("share_token")]
+ContactId = Annotated[Id, Names("contact")]  # the sessions of a contact the portal holds
 Revision = Annotated[StrictInt, Field(ge=1)]
 FieldNames = list[StrictStr]  # the names of the fields a change touched, sorted
 
@@ -295,8 +296,10 @@ class CustomerCreated(Event, source="identity", event="customer_created", visibl
 
 
 class ContactEvent(Event):
-    """Customer accounts: signed-in pages ask identity for the session on every request, so
-    no reader keeps anything these change."""
+    """Customer accounts. The portal keeps who a session cookie signs in (name, role,
+    whether a password must be chosen); the events that end or alter what it keeps are
+    visible and name the contact, whose sessions it then drops: an update (name, phone,
+    role), a sign-out, a password set, access removed. The others change nothing it keeps."""
 
     customer_id: Id
     contact_id: Id
@@ -306,7 +309,8 @@ class ContactCreated(ContactEvent, source="identity", event="contact_created", v
     pass
 
 
-class ContactUpdated(ContactEvent, source="identity", event="contact_updated", visible=False):
+class ContactUpdated(ContactEvent, source="identity", event="contact_updated", visible=True):
+    contact_id: ContactId
     fields: FieldNames
 
 
@@ -322,21 +326,23 @@ class ContactSignedIn(ContactEvent, source="identity", event="contact_signed_in"
     pass
 
 
-class ContactSignedOut(Event, source="identity", event="contact_signed_out", visible=False):
+class ContactSignedOut(Event, source="identity", event="contact_signed_out", visible=True):
     """Customer accounts: see ``ContactEvent``. Sent from the session, which knows its
-    contact but not the customer."""
+    contact but not the customer; the portal drops every session of the contact it holds
+    (the ones still live are asked of identity again)."""
 
-    contact_id: Id
+    contact_id: ContactId
     everywhere: StrictBool
 
 
-class ContactPasswordSet(ContactEvent, source="identity", event="contact_password_set", visible=False):
+class ContactPasswordSet(ContactEvent, source="identity", event="contact_password_set", visible=True):
+    contact_id: ContactId
     temporary: StrictBool  # set by staff, to be changed at the next sign-in
 
 
 class ContactAccessRemoved(ContactEvent, source="identity", event="contact_access_removed",
-                           visible=False):
-    pass
+                           visible=True):
+    contact_id: ContactId
 
 
 # -- sharing ------------------------------------------------------------------------------

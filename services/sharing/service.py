@@ -9,11 +9,10 @@ Every link gets an expiry (``services.sharing.lifetimes``).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from porchlight.contracts import ATTENTION, answer, parse, share_tokens
-from porchlight.contracts.clock import as_utc, isoformat, parse_iso, utcnow
+from porchlight.contracts.clock import as_utc, isoformat, parse_iso, to_millis, utcnow
 from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
 from porchlight.contracts.events import fact
 from porchlight.contracts.share_links import ShareToken as ShareTokenReply
@@ -49,11 +48,6 @@ def minted(raw: str, token: ShareToken) -> dict[str, Any]:
     url = share_tokens.portal_url(get_settings().portal_base_url, token.entity_type, raw)
     return {"token": raw, "url": url,
             "share_token": token_to_wire(token)}
-
-
-def _to_millis(moment: datetime) -> datetime:
-    # Stored times keep milliseconds (see porchlight.contracts.clock.utcnow).
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class SharingService(Ping, Observed):
@@ -163,7 +157,7 @@ class SharingService(Ping, Observed):
         views = parse(ViewBatch, batch).views
         now = utcnow()
         updated = self.repo.add_views(
-            (v.share_token_id, v.count, min(_to_millis(v.last_accessed_at), now)) for v in views)
+            (v.share_token_id, v.count, min(to_millis(v.last_accessed_at), now)) for v in views)
         return {"updated": updated}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)

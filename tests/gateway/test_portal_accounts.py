@@ -27,6 +27,9 @@ def people(staff: StaffApi, worker: Worker | None = None, role: str = "owner",
     invited contact may ask for codes). The invitation's email is taken off the queue, not
     delivered: the tests count the emails that follow."""
     customer = staff.created("/customers", {"name": CUSTOMER, "email": "office@northwind.example"})
+    if role != "owner":  # the customer's first contact is its owner, whatever role is sent
+        staff.created(f"/customers/{customer['id']}/contacts",
+                      {"name": "Olive Owner", "email": "olive@northwind.example"})
     contact = staff.created(f"/customers/{customer['id']}/contacts",
                             {"name": "Frances Marsh", "email": email, "role": role})
     if worker is not None:

@@ -13,21 +13,12 @@ import subprocess
 from contextlib import contextmanager
 from datetime import timedelta
 
-import pytest
 import time_machine
 
 from gateway.portal.reads import reads
 from porchlight.contracts.clock import isoformat, utcnow
+from tests.gateway.conftest import WAIT
 from tests.gateway.test_portal_answers import LINES, csrf, path_of
-
-WAIT = 10.0  # seconds: a bound on waiting for an event, never a pause
-
-
-@pytest.fixture
-def model(portal_app):
-    found = reads(portal_app)
-    assert found.model.wait_live(WAIT), "the portal's event consumer did not start"
-    return found.model
 
 
 @contextmanager
@@ -36,25 +27,6 @@ def heard(model, *subject):
     mark = model.mark()
     yield
     assert model.wait_for(subject, after=mark, timeout=WAIT), f"no event for {subject}"
-
-
-class CountingCalls:
-    """The portal's AMQP client, with each call it makes written down."""
-
-    def __init__(self, client):
-        self.client, self.calls = client, []
-
-    def call(self, service, method, *args, **kwargs):
-        self.calls.append(f"{service}.{method}")
-        return self.client.call(service, method, *args, **kwargs)
-
-
-@pytest.fixture
-def calls(portal_app, model):
-    portal_reads = reads(portal_app)
-    counting = CountingCalls(portal_reads.client)
-    portal_reads.client = counting
-    return counting.calls
 
 
 def test_a_viewed_page_is_served_again_without_asking_a_service(staff, portal, calls):

@@ -370,3 +370,34 @@ def test_a_first_password_needs_the_code_emailed_for_it(
                     {"email": frances["email"], "password": chosen}, IP)["contact"]["id"] == frances["id"]
     with pytest.raises(Conflict):  # a password of their own is changed with the current one
         rpc.call("identity", "email_password_code", session)
+
+
+def test_uses_a_reader_served_from_memory_keep_a_session_from_ending_as_idle(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    """The portal serves a session from memory and sends identity its uses in batches;
+    without them a session in daily use would end as idle after 14 days."""
+    frances = invited(staff, worker, mail_server)
+    sessions = []
+    for n in (2, 3, 4):
+        rpc.call("identity", "email_sign_in", frances["email"], "sign_in")
+        token, _ = link_and_code(delivered(worker, mail_server, n))
+        sessions.append(rpc.call("identity", "sign_in_with_link", token, IP))
+    used, ahead, idle = sessions
+    start = utcnow()
+    with time_machine.travel(start + timedelta(days=10)):
+        now = utcnow()
+        batch = {"sessions": [
+            {"session_id": used["session_id"], "last_used_at": now.isoformat()},
+            # A reader whose clock is a year ahead: counted as identity's now, no later.
+            {"session_id": ahead["session_id"], "last_used_at": (now + timedelta(days=365)).isoformat()},
+            {"session_id": "not-a-session", "last_used_at": now.isoformat()}]}
+        assert rpc.call("identity", "record_session_use", batch) == {"updated": 2}
+        with pytest.raises(InvalidInput):
+            rpc.call("identity", "record_session_use", {"sessions": [{"session_id": used["session_id"]}]})
+    with time_machine.travel(start + timedelta(days=20)):
+        assert rpc.call("identity", "resolve_session", used["session"])["session_id"] == used["session_id"]
+        with pytest.raises(Unauthorized):  # unused for 20 days
+            rpc.call("identity", "resolve_session", idle["session"])
+    with time_machine.travel(start + timedelta(days=25)):  # 15 days after its last use
+        with pytest.raises(Unauthorized):
+            rpc.call("identity", "resolve_session", ahead["session"])

@@ -232,3 +232,17 @@ def test_a_temporary_password_given_before_they_ended_gets_an_end_from_the_first
     ends = as_utc(Contact.objects.get(id=contact["id"]).password_expires_at)
     assert abs(ends - (now + rules.TEMPORARY_PASSWORD_LIFETIME)) < timedelta(milliseconds=2)
     assert identity.repo.migrate(now + timedelta(hours=1)) == 0
+
+
+def test_a_customers_first_contact_is_its_owner_whatever_role_was_sent(identity: Any) -> None:
+    """A company is never without an owner: the first contact with access is one."""
+    company = Company(identity)
+    first = company.contact("Frances", role="member")
+    assert first["role"] == "owner"
+    assert company.contact("Sam", role="member")["role"] == "member"
+    other = Company(identity, name="Someone Else")  # each customer has its own first
+    assert other.contact("Olive", role="member")["role"] == "owner"
+    # Everyone's access removed, the next one added is the owner again.
+    for contact in (first, identity.list_contacts(company.ws, company.customer)[1]):
+        identity.remove_access(company.ws, "staff", company.customer, contact["id"])
+    assert company.contact("Gil", role="member")["role"] == "owner"

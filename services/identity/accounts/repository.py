@@ -4,16 +4,18 @@ their record by a secret's hash (a link, a session id) or by the address typed."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 from mongoengine import NotUniqueError
+from pymongo import UpdateOne
 
 from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.errors import Conflict, NotFound, TooManyRequests
 from porchlight.kit import attempt_limits
-from porchlight.kit.storage import get_in_workspace
+from porchlight.kit.storage import get_in_workspace, is_object_id
 from services.identity.accounts import rules
 from services.identity.accounts.models import Attempt, Contact, PortalSession, SignInCode
 
@@ -45,7 +47,12 @@ class Accounts:
 
     # -- contacts -------------------------------------------------------------------------
     def add_contact(self, workspace_id: str, customer_id: str, actor: str, fields: dict[str, Any]) -> Contact:
+        """A new contact of the customer; the first with access is its owner whatever role
+        was asked (``FIRST_IS_OWNER`` in the contract), so no company starts without one."""
         key = rules.email_key(fields["email"])
+        if not Contact.objects(workspace_id=workspace_id, customer_id=customer_id,
+                               access_removed_at=None).first():
+            fields = {**fields, "role": "owner"}
         try:
             return Contact(workspace_id=workspace_id, customer_id=customer_id, created_by=actor,
                            email_key=key, email_slot=key, **fields).save(force_insert=True)
@@ -273,6 +280,21 @@ class Accounts:
 
     def touch(self, session: PortalSession, now: datetime) -> None:
         PortalSession.objects(id=session.id, ended_at=None).update(set__last_seen_at=now)
+
+    def record_uses(self, uses: Iterable[tuple[str, datetime]]) -> int:
+        """Move each session's last use forward to when a reader last served it —
+        ``(session id, moment)``, never backwards, ended sessions left alone — in one bulk
+        write; how many sessions it reached. An id that could name no session is skipped."""
+        latest: dict[str, datetime] = {}
+        for session_id, moment in uses:
+            if is_object_id(session_id):
+                latest[session_id] = max(moment, latest.get(session_id, moment))
+        if not latest:
+            return 0
+        result = PortalSession._get_collection().bulk_write([
+            UpdateOne({"_id": ObjectId(session_id), "ended_at": None}, {"$max": {"last_seen_at": moment}})
+            for session_id, moment in latest.items()], ordered=False)
+        return result.matched_count
 
     def end_session(self, raw: str) -> PortalSession | None:
         return PortalSession.objects(id_hash=rules.sha256(raw), ended_at=None).modify(

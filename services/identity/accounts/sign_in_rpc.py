@@ -13,8 +13,8 @@ import logging
 from typing import Any
 
 from porchlight.contracts import parse
-from porchlight.contracts.clock import utcnow
-from porchlight.contracts.contacts import CodeSignIn, SignInRequest
+from porchlight.contracts.clock import to_millis, utcnow
+from porchlight.contracts.contacts import CodeSignIn, SessionUses, SignInRequest
 from porchlight.contracts.errors import CONTRACT_ERRORS, Unauthorized, Unavailable
 from porchlight.contracts.events import fact
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
@@ -99,6 +99,17 @@ class SignInRpc(IdentityDependencies):
         """Who a session cookie signs in, or ``Unauthorized``: ended, past its 30 days, idle
         for 14, or its contact's access removed."""
         return sessions.signed_in(self.repo, *sessions.session_contact(self.repo, raw))
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def record_session_use(self, batch: dict) -> dict[str, int]:
+        """When the sessions a reader (the portal) served from memory were last used
+        (``SessionUses``), so that a session in use never ends as idle: each one's last use
+        only moves forward, never past this service's now; ended, unknown or malformed ones
+        are skipped. Uses are not facts anyone subscribes to: nothing is dispatched."""
+        uses = parse(SessionUses, batch).sessions
+        now = utcnow()
+        return {"updated": self.repo.accounts.record_uses(
+            (use.session_id, min(to_millis(use.last_used_at), now)) for use in uses)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def sign_out(self, raw: str, everywhere: bool = False) -> dict[str, int]:
