@@ -268,8 +268,7 @@ def sign_out() -> Any:
 
 # -- the signed-in pages ----------------------------------------------------------------
 def _records() -> dict[str, Any]:
-    account = g.account
-    return documents().customer_records(account["capability"])
+    return reads(current_app).customer_records(g.account)
 
 
 @bp.get("/portal")

@@ -141,12 +141,29 @@ def _kept_until(grant: dict[str, Any]) -> datetime:
     return min(ends, grant["expires_at"]) if grant["expires_at"] is not None else ends
 
 
+# What each list of ``documents.customer_records`` holds.
+LIST_KINDS = {"work_orders": "work_order", "estimates": "estimate", "service_reports": "service_report"}
+
+
+def _records_subjects(customer_id: str, lists: dict[str, Any]) -> tuple[Subject, ...]:
+    return (("customer", customer_id), *((kind, line["id"]) for name, kind in LIST_KINDS.items()
+                                         for line in lists.get(name, ())))
+
+
+def _records_until(lists: dict[str, Any]) -> datetime | None:
+    ends = [parse_iso(line["open_until"]) for line in lists.get("estimates", ()) if line.get("open_until")]
+    return min(ends, default=None)
+
+
 def _session_subjects(account: dict[str, Any]) -> tuple[Subject, ...]:
     return (("contact", account["contact"]["id"]), ("workspace", account["workspace_id"]))
 
 
 def _session_until(account: dict[str, Any]) -> datetime:
-    return min(parse_iso(account["expires_at"]), parse_iso(account["idle_ends_at"]))
+    """A session's answer is kept until the session ends or would end as idle, and while
+    the capability it hands on still has ``CAPABILITY_MARGIN`` to run."""
+    return min(parse_iso(account["expires_at"]), parse_iso(account["idle_ends_at"]),
+               parse_iso(account["capability_expires_at"]) - CAPABILITY_MARGIN)
 
 
 def _open_until(view: dict[str, Any]) -> datetime | None:
@@ -241,6 +258,18 @@ class PortalReads:
         request asks identity, without waiting for the event."""
         if isinstance(raw, str):
             self.model.forget(("session", hashlib.sha256(raw.encode("utf-8")).hexdigest()))
+
+    # -- a signed-in customer's lists -------------------------------------------------------
+    def customer_records(self, account: dict[str, Any]) -> dict[str, Any]:
+        """A signed-in contact's lists of records (``documents.customer_records``), kept per
+        customer and role: dropped when a listed record changes or one joins the
+        customer's lists (an event naming the customer), and never kept past the moment
+        an estimate in them stops awaiting an answer."""
+        customer_id = account["customer"]["id"]
+        key = ("records", account["workspace_id"], customer_id, account["contact"]["role"])
+        return self.model.fetch(
+            key, lambda lists: _records_subjects(customer_id, lists),
+            lambda: self.services.documents.customer_records(account["capability"]), until=_records_until)
 
     # -- records -------------------------------------------------------------------------
     def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,

@@ -58,6 +58,9 @@ EstimateId = Annotated[Id, Names("estimate")]
 ServiceReportId = Annotated[Id, Names("service_report")]
 ShareTokenId = Annotated[Id, Names("share_token")]
 ContactId = Annotated[Id, Names("contact")]  # the sessions of a contact the portal holds
+# The customer whose lists of records the event changed (a record joined them): the portal
+# drops what it holds of that customer's lists. None: a record without a customer.
+CustomerId = Annotated[Id | None, Names("customer")]
 Revision = Annotated[StrictInt, Field(ge=1)]
 FieldNames = list[StrictStr]  # the names of the fields a change touched, sorted
 
@@ -125,17 +128,21 @@ def event_types(*, visible: bool) -> dict[str, tuple[str, ...]]:
 
 
 # -- documents: work orders ---------------------------------------------------------------
-class WorkOrderCreated(Event, source="documents", event="work_order_created", visible=False):
-    """A new record is in nobody's copy yet: its first view fetches it."""
+class WorkOrderCreated(Event, source="documents", event="work_order_created", visible=True):
+    """A new record is in nobody's copy yet (its first view fetches it), but it joins its
+    customer's list of work orders."""
 
     work_order_id: Id
+    customer_id: CustomerId = None
 
 
 class WorkOrderUpdated(Event, source="documents", event="work_order_updated", visible=True):
-    """Title, description, location (internal notes too: harmless)."""
+    """Title, description, location (internal notes too: harmless), or its customer: the
+    one it has now, whose list it joined (the list it left names it already)."""
 
     work_order_id: WorkOrderId
     fields: FieldNames
+    customer_id: CustomerId = None
 
 
 class WorkOrderStatusChanged(Event, source="documents", event="work_order_status_changed", visible=True):
@@ -152,14 +159,19 @@ class EstimateCreated(Event, source="documents", event="estimate_created", visib
 
 
 class EstimateUpdated(Event, source="documents", event="estimate_updated", visible=True):
-    """A new revision."""
+    """A new revision; one of a sent estimate names its customer, whose list it is in (the
+    customer may be the one the revision gave it)."""
 
     estimate_id: EstimateId
     revision: Revision
+    customer_id: CustomerId = None
 
 
 class EstimateSent(Event, source="documents", event="estimate_sent", visible=True):
+    """Sent for the first time, it joins its customer's list of estimates."""
+
     estimate_id: EstimateId
+    customer_id: CustomerId = None
 
 
 class EstimateExpired(Event, source="documents", event="estimate_expired", visible=True):
@@ -234,9 +246,10 @@ class ServiceReportAttachmentAdded(Event, source="documents", event="service_rep
 
 
 class ServiceReportCompleted(Event, source="documents", event="service_report_completed", visible=True):
-    """From now on customers can open it."""
+    """From now on customers can open it, and it joins its customer's list of reports."""
 
     service_report_id: ServiceReportId
+    customer_id: CustomerId = None
 
 
 class ServiceReportSigned(Event, source="documents", event="service_report_signed", visible=True):

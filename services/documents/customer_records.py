@@ -31,6 +31,8 @@ def _estimate_line(estimate: Any, now: Any) -> dict[str, Any]:
         "valid_until": estimate.valid_until, "currency": estimate.currency,
         "total": customer_view(estimate, None)["total"],
         "awaiting": estimate.status == "sent" and not lapsed,
+        # Awaiting an answer until then; a reader keeping this line keeps it no longer.
+        "open_until": isoformat(estimate.expires_at) if estimate.status == "sent" and not lapsed else None,
     }
 
 

@@ -1,8 +1,9 @@
-"""Who is signed in, from the portal's memory: a signed-in page asks identity once, then
-is served from the read model until identity announces a change to the contact — a
-sign-out anywhere, a password set, a role changed, access removed — after which the very
-next request asks again and is refused or shown the change. Each test waits for the event
-it depends on (``heard``), never for time; how fast it arrives is measured in make bench.
+"""The signed-in portal from memory: who is signed in is asked of identity once, then
+served from the read model until identity announces a change to the contact — a sign-out
+anywhere, a password set, a role changed, access removed — after which the very next
+request asks again and is refused or shown the change; the customer's lists likewise,
+until a listed record changes or one joins them. Each test waits for the event it depends
+on (``heard``), never for time; how fast it arrives is measured in make bench.
 """
 
 from __future__ import annotations
@@ -113,3 +114,64 @@ def test_a_dropped_event_connection_sends_sessions_back_to_identity(
     assert portal.get("/portal/profile").status_code == 200
     assert calls.count("identity.resolve_session") == 2  # asked every time until it is back
     model.resume()
+
+
+LINES = [{"description": "Gutter guards", "quantity": 1, "unit_price": "310.00"}]
+
+
+def test_the_dashboard_is_served_from_memory_until_a_record_joins_or_changes(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any, calls: list[str],
+        model: Any) -> None:
+    made = people(staff, worker)
+    customer_id = made["customer"]["id"]
+    wo = staff.work_order(customer_id=customer_id, title="Roof drains")
+    sign_in_by_code(portal, worker, mail_server, EMAIL)
+    assert "Roof drains" in portal.get("/portal").text
+    calls.clear()
+    assert "Roof drains" in portal.get("/portal").text
+    assert calls == []  # who is signed in and their records: both from memory
+    with heard(model, "customer", customer_id):  # a new work order joins their list
+        staff.work_order(customer_id=customer_id, title="Gutter clearance")
+    assert "Gutter clearance" in portal.get("/portal").text
+    with heard(model, "customer", customer_id):  # an estimate sent to them
+        staff.sent_estimate(LINES, title="Gutter guards", customer_id=customer_id)
+    assert "Gutter guards" in portal.get("/portal").text
+    with heard(model, "work_order", wo["id"]):  # a listed record changes
+        renamed = staff.patch(f"/work-orders/{wo['id']}", {"title": "Roof drains and gutters"})
+        assert renamed.status_code == 200
+    assert "Roof drains and gutters" in portal.get("/portal").text
+    other = staff.created("/customers", {"name": "Someone Else", "email": "else@example.org"})
+    calls.clear()
+    staff.work_order(customer_id=other["id"], title="Not theirs")  # another customer's list
+    assert "Not theirs" not in portal.get("/portal").text
+
+
+def test_an_owners_lists_are_never_served_to_a_member_of_the_same_customer(
+        staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any, model: Any) -> None:
+    made = people(staff, worker)  # Frances, the owner
+    customer_id = made["customer"]["id"]
+    staff.sent_estimate(LINES, title="Gutter guards", customer_id=customer_id)
+    worker.queued(1)  # its email to the customer, not delivered: the codes' come next
+    sam = staff.created(f"/customers/{customer_id}/contacts",
+                        {"name": "Sam Lee", "email": "sam@northwind.example", "role": "member"})
+    assert staff.post(f"/customers/{customer_id}/contacts/{sam['id']}/invite").status_code == 200
+    worker.queued(1)
+    owner, member = portal_app.test_client(), portal_app.test_client()
+    sign_in_by_code(owner, worker, mail_server, EMAIL, 1)
+    assert "Gutter guards" in owner.get("/portal").text  # the owner's lists, now in memory
+    sign_in_by_code(member, worker, mail_server, "sam@northwind.example", 2)
+    page = member.get("/portal").text
+    assert "Gutter guards" not in page and "310.00" not in page
+
+
+def test_an_estimate_leaves_the_awaiting_list_at_its_end_without_an_event(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any, model: Any) -> None:
+    made = people(staff, worker)
+    staff.sent_estimate(LINES, title="Gutter guards", customer_id=made["customer"]["id"],
+                        valid_until=(utcnow() + timedelta(days=1)).date().isoformat())
+    worker.queued(1)  # its email to the customer, not delivered: the code's comes next
+    sign_in_by_code(portal, worker, mail_server, EMAIL)
+    assert '<span class="count">1</span> Estimates awaiting your answer' in portal.get("/portal").text
+    with time_machine.travel(utcnow() + timedelta(days=3)):  # past its end; no sweep has run
+        page = portal.get("/portal").text
+    assert '<span class="count">0</span> Estimates awaiting your answer' in page

@@ -86,7 +86,8 @@ class EstimateRpc(DocumentsDependencies):
         if updated is None:
             raise Conflict("The estimate changed while you were editing it; reload and try again.")
         self.dispatch("estimate_updated", fact(
-            workspace_id, actor, estimate_id=estimate_id, revision=updated.revision))
+            workspace_id, actor, estimate_id=estimate_id, revision=updated.revision,
+            customer_id=updated.customer_id if updated.status == "sent" else None))
         return estimate_to_wire(updated)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -103,7 +104,8 @@ class EstimateRpc(DocumentsDependencies):
             sent = self.repo.estimates.mark_sent(workspace_id, estimate_id, utcnow())
             if sent is None:
                 raise Conflict(f"An estimate that is {current.status} cannot be sent.")
-            self.dispatch("estimate_sent", fact(workspace_id, actor, estimate_id=estimate_id))
+            self.dispatch("estimate_sent", fact(workspace_id, actor, estimate_id=estimate_id,
+                                                customer_id=sent.customer_id))
             current = sent
         minted = customer_mail.link(self.sharing, workspace_id, actor, "estimate", estimate_id,
                                     current.expires_at, replace=True)
@@ -246,7 +248,8 @@ class EstimateRpc(DocumentsDependencies):
                 "description": rules.work_order_description(estimate),
             })
             if created:  # announced at once: it exists even if linking it fails below
-                self.dispatch("work_order_created", fact(workspace_id, actor, work_order_id=str(wo.id)))
+                self.dispatch("work_order_created", fact(workspace_id, actor, work_order_id=str(wo.id),
+                                                         customer_id=wo.customer_id))
             linked = estimates.link_work_order(workspace_id, estimate_id, str(wo.id), utcnow())
         except Exception:
             if estimates.release_conversion(workspace_id, estimate_id):  # a retry can convert it

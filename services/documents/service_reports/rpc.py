@@ -103,7 +103,8 @@ class ServiceReportRpc(DocumentsDependencies):
             done = self.repo.service_reports.complete(workspace_id, actor, current, frozen)
             if done is not None:
                 self.dispatch("service_report_completed", fact(
-                    workspace_id, actor, service_report_id=report_id))
+                    workspace_id, actor, service_report_id=report_id,
+                    customer_id=work_order.customer_id if work_order else None))
                 current = done
             else:
                 current = self.repo.service_reports.get(workspace_id, report_id)

@@ -24,7 +24,8 @@ class WorkOrderRpc(DocumentsDependencies):
         fields = order.model_dump(exclude={"number"} if order.number is None else set())
         ensure_customer(self.identity, workspace_id, order.customer_id)
         wo = self.repo.work_orders.create(workspace_id, actor, fields)
-        self.dispatch("work_order_created", fact(workspace_id, actor, work_order_id=str(wo.id)))
+        self.dispatch("work_order_created", fact(workspace_id, actor, work_order_id=str(wo.id),
+                                                 customer_id=wo.customer_id))
         return work_order_to_wire(wo)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
@@ -41,7 +42,7 @@ class WorkOrderRpc(DocumentsDependencies):
         if set(changes) - {"status"}:
             self.dispatch("work_order_updated", fact(
                 workspace_id, actor, work_order_id=str(wo.id),
-                fields=sorted(set(changes) - {"status"}),
+                fields=sorted(set(changes) - {"status"}), customer_id=wo.customer_id,
             ))
         if previous_status is not None:
             self.dispatch("work_order_status_changed", fact(

@@ -76,17 +76,18 @@ def signed_in(repo: IdentityRepository, contact: Contact, session: PortalSession
     """Who is signed in, and ``capability``: a grant signed for documents
     (``porchlight.kit.grants``) naming their workspace, customer, contact and role, which
     documents shows and answers their records on — never on the portal's word. The portal
-    may keep this answer until ``expires_at`` or ``idle_ends_at``, whichever comes first,
+    may keep this answer until ``expires_at`` or ``idle_ends_at``, and its capability
+    while it still has a while to run (``capability_expires_at``), whichever comes first,
     and drops it when an event names the contact or the workspace."""
     workspace = repo.tenancy.get_workspace(contact.workspace_id)
     customer = repo.tenancy.get_customer(contact.workspace_id, contact.customer_id)
-    capability, _ = grants.issue(ends_at=session.expires_at, workspace_id=contact.workspace_id,
+    capability, capability_ends = grants.issue(ends_at=session.expires_at, workspace_id=contact.workspace_id,
                                  customer_id=contact.customer_id, contact_id=str(contact.id),
                                  session_id=str(session.id), role=contact.role)
     # This answer is a use: unused from now, the session would end as idle at this moment.
     idle_ends = utcnow() + timedelta(days=get_settings().portal_session_idle_days)
     return {
-        "capability": capability,
+        "capability": capability, "capability_expires_at": isoformat(capability_ends),
         "session_id": str(session.id), "expires_at": isoformat(session.expires_at),
         "idle_ends_at": isoformat(min(idle_ends, as_utc(session.expires_at))),
         "workspace_id": contact.workspace_id,
