@@ -271,18 +271,30 @@ def _records() -> dict[str, Any]:
     return reads(current_app).customer_records(g.account)
 
 
+# The lists the overview shows, each cut to its first few lines with a link to the section.
+DASHBOARD_SECTIONS = (("estimates", "Estimates", "No estimates yet."),
+                      ("service_reports", "Service reports", "No service reports yet."),
+                      ("work_orders", "Work orders", "No work orders yet."))
+DASHBOARD_LINES = 5
+
+
 @bp.get("/portal")
 @signed_in
 def dashboard() -> Any:
     records = _records()
     cards = [
-        ("Estimates awaiting your answer", [e for e in records.get("estimates", []) if e["awaiting"]]),
-        ("Service reports to sign", [r for r in records["service_reports"] if r["awaiting"]]),
-        ("Open work orders", [w for w in records["work_orders"] if w["open"]]),
+        ("Estimates awaiting your answer", [e for e in records.get("estimates", []) if e["awaiting"]],
+         url_for("sections.section", section="estimates", status="sent")),
+        ("Service reports to sign", [r for r in records["service_reports"] if r["awaiting"]],
+         url_for("sections.section", section="service-reports", status="awaiting_signature")),
+        ("Open work orders", [w for w in records["work_orders"] if w["open"]],
+         url_for("sections.section", section="work-orders")),
     ]
     if "estimates" not in records:  # a member: estimates carry money, so they are not shown
         cards = cards[1:]
-    return page("portal/dashboard.html", records=records, cards=cards)
+    shown = [s for s in DASHBOARD_SECTIONS if s[0] in records]
+    return page("portal/dashboard.html", records=records, cards=cards, sections=shown,
+                dashboard_lines=DASHBOARD_LINES)
 
 
 def _grant(entity_type: str, record_id: str) -> dict[str, Any]:

@@ -123,6 +123,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.portal.accounts import bp as accounts
     from gateway.portal.accounts import page
     from gateway.portal.links import bp as links
+    from gateway.portal.sections import bp as sections
     from gateway.portal.team import bp as team
     from gateway.portal.verify import bp as verify
 
@@ -130,6 +131,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(verify)
     app.register_blueprint(accounts)
     app.register_blueprint(team)
+    app.register_blueprint(sections)
     install_security_headers(app, hsts=https)
     install_same_origin_posts(app)
 

@@ -271,6 +271,17 @@ class PortalReads:
             key, lambda lists: _records_subjects(customer_id, lists),
             lambda: self.services.documents.customer_records(account["capability"]), until=_records_until)
 
+    def customer_list(self, account: dict[str, Any], kind: str, query: dict[str, str]) -> dict[str, Any]:
+        """A page of one of a signed-in contact's lists (``documents.customer_list``), kept
+        per customer, role and query like the dashboard's lists."""
+        customer_id = account["customer"]["id"]
+        key = ("list", account["workspace_id"], customer_id, account["contact"]["role"], kind,
+               query.get("status"), query.get("cursor"))
+        return self.model.fetch(
+            key, lambda page: _records_subjects(customer_id, {kind: page["items"]}),
+            lambda: self.services.documents.customer_list(account["capability"], kind, query),
+            until=lambda page: _records_until({kind: page["items"]}))
+
     # -- records -------------------------------------------------------------------------
     def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,
                 until: Callable[[Any], datetime | None] | None = None) -> Any:

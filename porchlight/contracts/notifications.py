@@ -11,33 +11,18 @@ was queued.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field, PlainSerializer, model_validator
+from pydantic import Field, model_validator
 
 from porchlight.contracts.base import Contract, Query, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
-from porchlight.contracts.fields import Email, Id, StrictStr, patterned, refuse
+from porchlight.contracts.fields import Email, Id, StrictStr
+from porchlight.contracts.paging import PageSize
 
 Kind = Literal["estimate_accepted", "estimate_declined", "service_report_signed"]
 EntityType = Literal["estimate", "service_report"]
 
-DEFAULT_PAGE = 25
-MAX_PAGE = 100
-
-
-def _page_size(value: str) -> int:
-    size = int(value)
-    if not 1 <= size <= MAX_PAGE:
-        raise refuse(f"Must be between 1 and {MAX_PAGE}.")
-    return size
-
-
-# A query string is text: the size is digits, read as a number once it is known to be one.
-PageSize = Annotated[StrictStr, Field(
-    pattern=patterned(r"^[0-9]{1,3}$", f"Must be a whole number from 1 to {MAX_PAGE}."),
-    description=f"How many items per page, 1 to {MAX_PAGE} (default {DEFAULT_PAGE})."),
-    AfterValidator(_page_size), PlainSerializer(str, return_type=str)]
 
 
 class InboxQuery(Query):

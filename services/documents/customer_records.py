@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from porchlight.contracts import parse
 from porchlight.contracts.clock import as_utc, isoformat, utcnow
-from porchlight.contracts.errors import NotFound
+from porchlight.contracts.customer_lists import FILTERS, NOT_A_STATE, CustomerListQuery
+from porchlight.contracts.errors import InvalidInput, NotFound
+from porchlight.contracts.paging import DEFAULT_PAGE
 from porchlight.kit.service_rpc import rpc
 from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
@@ -18,6 +21,8 @@ from services.documents.service_reports.rules import STATUS_LABELS as REPORT_LAB
 from services.documents.work_orders.rules import CUSTOMER_LABELS
 
 FINISHED = ("completed", "cancelled")
+# Each list's states as its customer reads them.
+LABELS = {"work_orders": CUSTOMER_LABELS, "estimates": ESTIMATE_LABELS, "service_reports": REPORT_LABELS}
 LIST_LIMIT = 200
 
 
@@ -36,6 +41,19 @@ def _estimate_line(estimate: Any, now: Any) -> dict[str, Any]:
     }
 
 
+def _work_order_line(wo: Any) -> dict[str, Any]:
+    return {"id": str(wo.id), "number": wo.number, "title": wo.title, "status": wo.status,
+            "status_label": CUSTOMER_LABELS[wo.status], "open": wo.status not in FINISHED,
+            "updated_at": isoformat(wo.updated_at)}
+
+
+def _report_line(report: Any, titles: dict[str, str]) -> dict[str, Any]:
+    return {"id": str(report.id), "number": report.number, "work_order_id": report.work_order_id,
+            "work_order_title": titles.get(report.work_order_id), "status": report.status,
+            "status_label": REPORT_LABELS[report.status], "awaiting": report.status == "awaiting_signature",
+            "completed_at": isoformat(report.completed_at)}
+
+
 class CustomerRecordsRpc(DocumentsDependencies):
     @rpc(expected_exceptions=(NotFound,))
     def customer_records(self, capability: str) -> dict[str, Any]:
@@ -47,23 +65,51 @@ class CustomerRecordsRpc(DocumentsDependencies):
         orders = self.repo.work_orders.of_customer(workspace_id, customer_id, LIST_LIMIT)
         titles = {str(wo.id): wo.title for wo in orders}
         answer: dict[str, Any] = {
-            "work_orders": [{
-                "id": str(wo.id), "number": wo.number, "title": wo.title, "status": wo.status,
-                "status_label": CUSTOMER_LABELS[wo.status], "open": wo.status not in FINISHED,
-                "updated_at": isoformat(wo.updated_at),
-            } for wo in orders],
-            "service_reports": [{
-                "id": str(r.id), "number": r.number, "work_order_id": r.work_order_id,
-                "work_order_title": titles.get(r.work_order_id), "status": r.status,
-                "status_label": REPORT_LABELS[r.status], "awaiting": r.status == "awaiting_signature",
-                "completed_at": isoformat(r.completed_at),
-            } for r in self.repo.service_reports.shown_on(workspace_id, list(titles), LIST_LIMIT)],
+            "work_orders": [_work_order_line(wo) for wo in orders],
+            "service_reports": [_report_line(r, titles) for r in
+                                self.repo.service_reports.shown_on(workspace_id, list(titles), LIST_LIMIT)],
         }
         if grant.role in customer_access.ROLES_SEEING_MONEY:
             now = utcnow()
             estimates = self.repo.estimates.sent_to_customer(workspace_id, customer_id, LIST_LIMIT)
             answer["estimates"] = [_estimate_line(e, now) for e in estimates]
         return answer
+
+    @rpc(expected_exceptions=(NotFound, InvalidInput))
+    def customer_list(self, capability: str, kind: str, query: dict | None = None) -> dict[str, Any]:
+        """One of a signed-in contact's lists — ``work_orders``, ``estimates`` (owners only:
+        money), ``service_reports`` (completed ones) — a page at a time, newest first,
+        filtered by state if asked (``CustomerListQuery``): ``items`` as the dashboard's
+        lines, and ``next_cursor`` for the page after. A list the contact may not see is
+        ``NotFound``, like an unknown one."""
+        grant = customer_access.session_of(capability)
+        money = grant.role in customer_access.ROLES_SEEING_MONEY
+        if kind not in FILTERS or (kind == "estimates" and not money):
+            raise NotFound("No such list.")
+        request = parse(CustomerListQuery, query or {}, message="Some query parameters need attention.")
+        if request.status is not None and request.status not in FILTERS[kind]:
+            raise InvalidInput("Some query parameters need attention.", {"status": NOT_A_STATE})
+        workspace_id, customer_id = grant.workspace_id, grant.customer_id
+        limit, cursor = request.limit or DEFAULT_PAGE, request.cursor
+        if kind == "work_orders":
+            page, more = self.repo.work_orders.customer_page(workspace_id, customer_id, request.status,
+                                                             cursor, limit)
+            items = [_work_order_line(wo) for wo in page]
+        elif kind == "estimates":
+            page, more = self.repo.estimates.customer_page(workspace_id, customer_id, request.status,
+                                                           cursor, limit)
+            now = utcnow()
+            items = [_estimate_line(e, now) for e in page]
+        else:
+            orders = self.repo.work_orders.ids_of_customer(workspace_id, customer_id)
+            page, more = self.repo.service_reports.customer_page(workspace_id, orders, request.status,
+                                                                 cursor, limit)
+            titles = self.repo.work_orders.titles(workspace_id, [r.work_order_id for r in page])
+            items = [_report_line(r, titles) for r in page]
+        labels = LABELS[kind]
+        return {"items": items, "next_cursor": str(page[-1].id) if more else None,
+                # What the list can be filtered by, each state as the customer reads it.
+                "filters": [[state, labels[state]] for state in FILTERS[kind]]}
 
     @rpc(expected_exceptions=(NotFound,))
     def customer_record_grant(self, capability: str, entity_type: str, record_id: str) -> dict[str, Any]:

@@ -18,13 +18,13 @@ from porchlight.contracts import ATTENTION, answer, parse
 from porchlight.contracts.clock import isoformat, parse_iso, utcnow
 from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput
 from porchlight.contracts.notifications import (
-    DEFAULT_PAGE,
     ContactEmailCommand,
     CustomerEmailCommand,
     EmailDetail,
     EmailQuery,
     EmailSummary,
 )
+from porchlight.contracts.paging import DEFAULT_PAGE
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.runtime.settings import get_settings

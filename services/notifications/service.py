@@ -31,8 +31,9 @@ from porchlight.contracts.events import (
     EstimateRejected,
     ServiceReportSigned,
 )
-from porchlight.contracts.notifications import DEFAULT_PAGE, InboxQuery
 from porchlight.contracts.notifications import InboxItem as InboxItemReply
+from porchlight.contracts.notifications import InboxQuery
+from porchlight.contracts.paging import DEFAULT_PAGE
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.ping import Ping
 from porchlight.kit.request_tracing import RequestTracing

@@ -137,6 +137,11 @@ def member_looks_around(page: Any, shots: Any, portal: str, email: str, password
     expect(page.get_by_role("heading", name=re.compile(re.escape(work_order)))).to_be_visible()
     shots("work-order")
     seen["work_order"] = page.locator("main").inner_text()
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Work orders").click()
+    expect(page.get_by_role("heading", name="Work orders", exact=True)).to_be_visible()
+    shots("work-orders")
+    seen["work_orders"] = page.locator("main").inner_text()
+    seen["sections_widths"] = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     page.goto(portal + estimate_path)
     seen["estimate"] = page.locator("main").inner_text()
     shots("estimate-refused")
@@ -198,14 +203,18 @@ def test_a_member_sees_work_orders_without_prices_and_no_team_page(office, stack
                        work_order=made["work_order"]["title"],
                        estimate_path=f"/portal/estimates/{estimate['id']}")
     currency = office.workspace()["currency"]
-    for page in ("dashboard", "work_order", "estimate", "team"):
+    for page in ("dashboard", "work_order", "work_orders", "estimate", "team"):
         assert "310" not in seen[page] and currency not in seen[page], page
         assert estimate["title"] not in seen[page], page
     assert made["work_order"]["title"] in seen["dashboard"]
-    assert "Team" not in seen["nav"] and "Profile" in seen["nav"]
+    assert made["work_order"]["title"] in seen["work_orders"]  # its section, on a phone
+    scroll_width, viewport = seen["sections_widths"]
+    assert scroll_width <= viewport == 360
+    assert "Team" not in seen["nav"] and "Estimates" not in seen["nav"] and "Profile" in seen["nav"]
     assert "Only an owner" in seen["team"]
     assert office.get(f"/estimates/{estimate['id']}").json["status"] == "sent"
-    assert len(seen["axe_checked"]) == 5  # choose-password, dashboard, work order, 404, 403
+    # choose-password, dashboard, work order, the work orders section, 404, 403
+    assert len(seen["axe_checked"]) == 6
 
 
 def axe_on_a_broken_page(page: Any, shots: Any) -> dict[str, Any]:

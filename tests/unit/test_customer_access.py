@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from porchlight.contracts.clock import utcnow
-from porchlight.contracts.errors import NotFound, Unavailable
+from porchlight.contracts.errors import InvalidInput, NotFound, Unavailable
 from porchlight.kit import grants
 from porchlight.runtime.settings import get_settings
 from services.documents.estimates.models import Estimate
@@ -82,6 +82,7 @@ RECORD_CALLS: dict[str, tuple[str, str, Any]] = {
 SESSION_CALLS: dict[str, Any] = {
     "customer_records": lambda d, cap, r: d.customer_records(cap),
     "customer_record_grant": lambda d, cap, r: d.customer_record_grant(cap, "estimate", r.estimate),
+    "customer_list": lambda d, cap, r: d.customer_list(cap, "estimates"),
 }
 ALL_CALLS = [*RECORD_CALLS, *SESSION_CALLS]
 
@@ -503,3 +504,50 @@ def test_a_signature_made_the_same_way_is_believed():
     # The checks above sign as grants does: were this to fail, they would prove nothing.
     claims = {**SESSION_CLAIMS, "expires_at": int(NOW.timestamp()) + 60}
     assert grants.verify(signed(encoded(claims), the_key()), now=NOW).customer_id == CUSTOMER
+
+
+def test_each_list_pages_newest_first_and_a_walk_meets_every_record_once(documents, records):
+    """Records created between two pages neither appear twice nor push one out."""
+    owner = session(WS, CUSTOMER)
+    for n in range(23):
+        documents.create_work_order(WS, "staff", {"title": f"Visit {n}", "customer_id": CUSTOMER})
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = {"limit": "10", **({"cursor": cursor} if cursor else {})}
+        page = documents.customer_list(owner, "work_orders", query)
+        seen += [line["id"] for line in page["items"]]
+        pages += 1
+        if pages == 1:  # one arrives at the top while the customer reads
+            documents.create_work_order(WS, "staff", {"title": "Arrived meanwhile", "customer_id": CUSTOMER})
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 25 and pages == 3  # 23 + the two of the fixture
+    first = documents.customer_list(owner, "work_orders", {"limit": "3"})["items"]
+    titles = [line["title"] for line in first]
+    assert titles == ["Arrived meanwhile", "Visit 22", "Visit 21"]
+    reports = documents.customer_list(owner, "service_reports", {"status": "awaiting_signature"})
+    assert {line["id"] for line in reports["items"]} == {records.service_report, records.other.service_report}
+    assert reports["filters"] == [["awaiting_signature", "Awaiting your signature"], ["signed", "Signed"]]
+    assert documents.customer_list(owner, "service_reports", {"status": "signed"})["items"] == []
+    assert [e["id"] for e in documents.customer_list(owner, "estimates", {"status": "sent"})["items"]] == [
+        records.other.estimate, records.estimate]
+
+
+def test_a_list_refuses_what_is_not_its_own(documents, records):
+    owner, member = session(WS, CUSTOMER), session(WS, CUSTOMER, "member")
+    with pytest.raises(NotFound):  # money: a member's estimates list does not exist
+        documents.customer_list(member, "estimates")
+    assert len(documents.customer_list(member, "work_orders")["items"]) == 2
+    with pytest.raises(NotFound):
+        documents.customer_list(owner, "invoices")
+    for bad, field in (({"status": "signed"}, "status"),  # a report's state, not a work order's
+                       ({"status": "lost"}, "status"),
+                       ({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"), ({"limit": "ten"}, "limit"),
+                       ({"cursor": "nope"}, "cursor"),
+                       ({"cursor": records.estimate}, "cursor")):  # an id, but not of this list
+        with pytest.raises(InvalidInput) as refused:
+            documents.customer_list(owner, "work_orders", bad)
+        assert field in refused.value.fields, bad
+    theirs = session(WS, OTHER_CUSTOMER)
+    assert documents.customer_list(theirs, "work_orders")["items"] == []

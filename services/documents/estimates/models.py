@@ -44,6 +44,7 @@ class Estimate(me.Document):
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
             {"fields": ["workspace_id", "status", "-created_at"]},
+            {"fields": ["workspace_id", "customer_id", "-created_at"]},  # a customer's list
             {"fields": ["status", "expires_at"]},
             {"fields": ["status", "outcome.certificate_id"]},  # abandoned answers
         ],

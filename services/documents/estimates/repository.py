@@ -8,7 +8,8 @@ from typing import Any
 
 from mongoengine.queryset.visitor import Q
 
-from porchlight.kit.storage import get_in_workspace
+from porchlight.contracts.paging import NOT_A_CURSOR
+from porchlight.kit.storage import get_in_workspace, newest_first
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.estimates.rules import OPEN, answered_status
 from services.documents.numbering.repository import create_numbered
@@ -31,6 +32,15 @@ class EstimateRepository:
         if status:
             query = query.filter(status=status)
         return list(query.order_by("-created_at").limit(limit))
+
+    def customer_page(self, workspace_id: str, customer_id: str, status: str | None, cursor: str | None,
+                      limit: int) -> tuple[list[Estimate], bool]:
+        """A page of the customer's estimates but drafts, newest first (``newest_first``)."""
+        query = Estimate.objects(workspace_id=workspace_id, customer_id=customer_id, status__ne="draft")
+        if status:
+            query = query.filter(status=status)
+        return newest_first(Estimate, query, workspace_id, cursor, moment="created_at", limit=limit,
+                            not_a_cursor=NOT_A_CURSOR)
 
     def sent_to_customer(self, workspace_id: str, customer_id: str, limit: int) -> list[Estimate]:
         """The customer's estimates but drafts (never sent, never theirs to see)."""

@@ -38,7 +38,7 @@ class ServiceReport(me.Document):
         "collection": "service_reports",
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
-            {"fields": ["workspace_id", "work_order_id"]},
+            {"fields": ["workspace_id", "work_order_id", "-completed_at"]},  # a customer's list
             {"fields": ["status", "certificate_id", "signed_at"]},  # abandoned signatures
         ],
     }

@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from porchlight.kit.storage import get_in_workspace
+from porchlight.contracts.paging import NOT_A_CURSOR
+from porchlight.kit.storage import get_in_workspace, newest_first
 from services.documents.files.models import StoredFile
 from services.documents.numbering.repository import create_numbered
 from services.documents.service_reports.models import Attachment, FrozenReport, ServiceReport
+
+# The reports a customer sees: completed ones.
+SHOWN = ("awaiting_signature", "signed")
 
 _SIGNER_FIELDS = ("signed_by", "signed_at", "signed_ip", "signed_user_agent")
 
@@ -31,10 +35,21 @@ class ServiceReportRepository:
         return list(query.order_by("-created_at").limit(200))
 
     # -- the draft ------------------------------------------------------------------------
+    def customer_page(self, workspace_id: str, work_order_ids: list[str], status: str | None,
+                      cursor: str | None, limit: int) -> tuple[list[ServiceReport], bool]:
+        """A page of the completed reports of these work orders (a customer's), the latest
+        completed first (``newest_first``)."""
+        query = ServiceReport.objects(workspace_id=workspace_id, work_order_id__in=work_order_ids,
+                                      status__in=SHOWN)
+        if status:
+            query = query.filter(status=status)
+        return newest_first(ServiceReport, query, workspace_id, cursor, moment="completed_at", limit=limit,
+                            not_a_cursor=NOT_A_CURSOR)
+
     def shown_on(self, workspace_id: str, work_order_ids: list[str], limit: int) -> list[ServiceReport]:
         """The completed reports (awaiting signature or signed) of these work orders."""
         return list(ServiceReport.objects(workspace_id=workspace_id, work_order_id__in=work_order_ids,
-                                          status__in=("awaiting_signature", "signed"))
+                                          status__in=SHOWN)
                     .order_by("-completed_at").limit(limit))
 
     def edit_narrative(

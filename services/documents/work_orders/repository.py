@@ -9,7 +9,8 @@ import mongoengine as me
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict
-from porchlight.kit.storage import get_in_workspace, is_object_id
+from porchlight.contracts.paging import NOT_A_CURSOR
+from porchlight.kit.storage import get_in_workspace, is_object_id, newest_first
 from services.documents.numbering.repository import create_numbered
 from services.documents.work_orders.models import WorkOrder
 from services.documents.work_orders.rules import can_move
@@ -60,6 +61,24 @@ class WorkOrderRepository:
         if status:
             query = query.filter(status=status)
         return list(query.order_by("-created_at").limit(limit))
+
+    def customer_page(self, workspace_id: str, customer_id: str, status: str | None, cursor: str | None,
+                      limit: int) -> tuple[list[WorkOrder], bool]:
+        """A page of the customer's work orders, newest first (``newest_first``)."""
+        query = WorkOrder.objects(workspace_id=workspace_id, customer_id=customer_id)
+        if status:
+            query = query.filter(status=status)
+        return newest_first(WorkOrder, query, workspace_id, cursor, moment="created_at", limit=limit,
+                            not_a_cursor=NOT_A_CURSOR)
+
+    def ids_of_customer(self, workspace_id: str, customer_id: str) -> list[str]:
+        """Every work order of the customer, by id: their reports are the customer's."""
+        return [str(wo.id) for wo in WorkOrder.objects(workspace_id=workspace_id, customer_id=customer_id)
+                .only("id")]
+
+    def titles(self, workspace_id: str, ids: list[str]) -> dict[str, str]:
+        return {str(wo.id): wo.title for wo in WorkOrder.objects(workspace_id=workspace_id, id__in=ids)
+                .only("id", "title")}
 
     def of_customer(self, workspace_id: str, customer_id: str, limit: int) -> list[WorkOrder]:
         return list(WorkOrder.objects(workspace_id=workspace_id, customer_id=customer_id)
