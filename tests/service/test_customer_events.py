@@ -33,7 +33,8 @@ def test_a_subscriber_to_the_customer_visible_events_hears_branding_and_revocati
     listener = container_factory(ReadModel, service_config)
     listener.start()
     ws = rpc.call("identity", "create_workspace", {"name": "Acme"}, "test")["workspace"]["id"]
-    wo = rpc.call("documents", "create_work_order", ws, "staff:1", {"title": "Boiler"})
+    with entrypoint_waiter(listener, "on_documents_work_order_created"):  # it joins a customer's list
+        wo = rpc.call("documents", "create_work_order", ws, "staff:1", {"title": "Boiler"})
     minted = rpc.call("sharing", "mint_token", ws, "staff:1", {
         "entity": {"type": "work_order", "id": wo["id"]}, "permissions": ["view"]})
     with entrypoint_waiter(listener, "on_identity_workspace_updated"):
@@ -42,10 +43,11 @@ def test_a_subscriber_to_the_customer_visible_events_hears_branding_and_revocati
         rpc.call("documents", "update_work_order", ws, "staff:1", wo["id"], {"status": "scheduled"})
     with entrypoint_waiter(listener, "on_sharing_share_token_revoked"):
         rpc.call("sharing", "revoke_token", ws, "staff:1", minted["share_token"]["id"])
-    # Creating records and minting are not customer-visible: nothing else was heard.
+    # Minting is not customer-visible: nothing else was heard.
     assert [name for name, _ in ReadModel.heard] == [
-        "workspace_updated", "work_order_status_changed", "share_token_revoked"]
-    updated, moved, revoked = (payload for _, payload in ReadModel.heard)
+        "work_order_created", "workspace_updated", "work_order_status_changed", "share_token_revoked"]
+    created, updated, moved, revoked = (payload for _, payload in ReadModel.heard)
+    assert created["work_order_id"] == wo["id"] and created.get("customer_id") is None  # no customer
     assert updated["workspace_id"] == ws and updated["fields"] == ["brand_colour"]
     assert moved["work_order_id"] == wo["id"] and moved["to_status"] == "scheduled"
     assert revoked["share_token_id"] == minted["share_token"]["id"]
