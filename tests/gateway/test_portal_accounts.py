@@ -38,6 +38,23 @@ def people(staff: StaffApi, worker: Worker | None = None, role: str = "owner",
     return {"customer": customer, "contact": contact}
 
 
+MEMBER_EMAIL = "sam@northwind.example"
+
+
+def owner_and_member_with_an_estimate(staff: StaffApi, worker: Worker, lines: list[dict[str, Any]]) -> str:
+    """Frances (the owner, invited), an estimate sent to her company titled "Gutter guards",
+    and Sam (a member, invited); every email so far taken off the queue, not delivered.
+    Returns the customer's id."""
+    customer_id = people(staff, worker)["customer"]["id"]
+    staff.sent_estimate(lines, title="Gutter guards", customer_id=customer_id)
+    worker.queued(1)
+    sam = staff.created(f"/customers/{customer_id}/contacts",
+                        {"name": "Sam Lee", "email": MEMBER_EMAIL, "role": "member"})
+    assert staff.post(f"/customers/{customer_id}/contacts/{sam['id']}/invite").status_code == 200
+    worker.queued(1)
+    return customer_id
+
+
 def emailed(worker: Worker, mail_server: Any, count: int) -> tuple[str, str]:
     worker.run_queued(1)
     text = mail_server.wait_for(count)[-1].get_body(preferencelist=("plain",)).get_content()

@@ -8,7 +8,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.gateway.test_portal_accounts import people, sign_in_by_code
+from tests.gateway.test_portal_accounts import (
+    MEMBER_EMAIL,
+    owner_and_member_with_an_estimate,
+    people,
+    sign_in_by_code,
+)
 from tests.mail import Worker
 from tests.staff import StaffApi
 
@@ -41,14 +46,7 @@ def test_a_section_lists_newest_first_and_shows_more_a_page_at_a_time(
 
 def test_the_navigation_and_the_dashboard_lead_to_the_sections_a_contact_may_see(
         staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any) -> None:
-    made = people(staff, worker)  # Frances, the owner
-    customer_id = made["customer"]["id"]
-    staff.sent_estimate(LINES, title="Gutter guards", customer_id=customer_id)
-    worker.queued(1)  # its email to the customer, not delivered
-    sam = staff.created(f"/customers/{customer_id}/contacts",
-                        {"name": "Sam Lee", "email": "sam@northwind.example", "role": "member"})
-    assert staff.post(f"/customers/{customer_id}/contacts/{sam['id']}/invite").status_code == 200
-    worker.queued(1)
+    owner_and_member_with_an_estimate(staff, worker, LINES)
     owner, member = portal_app.test_client(), portal_app.test_client()
     sign_in_by_code(owner, worker, mail_server, EMAIL, 1)
     dashboard = owner.get("/portal").text
@@ -58,7 +56,7 @@ def test_the_navigation_and_the_dashboard_lead_to_the_sections_a_contact_may_see
     assert estimates.status_code == 200 and "Gutter guards" in estimates.text
     assert "Gutter guards" not in owner.get("/portal/estimates?status=approved").text
 
-    sign_in_by_code(member, worker, mail_server, "sam@northwind.example", 2)
+    sign_in_by_code(member, worker, mail_server, MEMBER_EMAIL, 2)
     page = member.get("/portal").text
     assert "/portal/estimates" not in links(page) and "/portal/work-orders" in links(page)
     refused = member.get("/portal/estimates")

@@ -15,7 +15,13 @@ import time_machine
 
 from gateway.portal.reads import reads
 from porchlight.contracts.clock import utcnow
-from tests.gateway.test_portal_accounts import csrf, people, sign_in_by_code
+from tests.gateway.test_portal_accounts import (
+    MEMBER_EMAIL,
+    csrf,
+    owner_and_member_with_an_estimate,
+    people,
+    sign_in_by_code,
+)
 from tests.gateway.test_portal_reads import heard
 from tests.mail import Worker
 from tests.staff import StaffApi
@@ -148,18 +154,11 @@ def test_the_dashboard_is_served_from_memory_until_a_record_joins_or_changes(
 
 def test_an_owners_lists_are_never_served_to_a_member_of_the_same_customer(
         staff: StaffApi, portal_app: Any, worker: Worker, mail_server: Any, model: Any) -> None:
-    made = people(staff, worker)  # Frances, the owner
-    customer_id = made["customer"]["id"]
-    staff.sent_estimate(LINES, title="Gutter guards", customer_id=customer_id)
-    worker.queued(1)  # its email to the customer, not delivered: the codes' come next
-    sam = staff.created(f"/customers/{customer_id}/contacts",
-                        {"name": "Sam Lee", "email": "sam@northwind.example", "role": "member"})
-    assert staff.post(f"/customers/{customer_id}/contacts/{sam['id']}/invite").status_code == 200
-    worker.queued(1)
+    owner_and_member_with_an_estimate(staff, worker, LINES)
     owner, member = portal_app.test_client(), portal_app.test_client()
     sign_in_by_code(owner, worker, mail_server, EMAIL, 1)
     assert "Gutter guards" in owner.get("/portal").text  # the owner's lists, now in memory
-    sign_in_by_code(member, worker, mail_server, "sam@northwind.example", 2)
+    sign_in_by_code(member, worker, mail_server, MEMBER_EMAIL, 2)
     page = member.get("/portal").text
     assert "Gutter guards" not in page and "310.00" not in page
 
