@@ -45,7 +45,7 @@ class EstimateRepository:
     def sent_to_customer(self, workspace_id: str, customer_id: str, limit: int) -> list[Estimate]:
         """The customer's estimates but drafts (never sent, never theirs to see)."""
         return list(Estimate.objects(workspace_id=workspace_id, customer_id=customer_id,
-                                     status__ne="draft").order_by("-created_at").limit(limit))
+                                     status__ne="draft").order_by("-created_at", "-id").limit(limit))
 
     def due_for_expiry(self, now: datetime, limit: int = 500) -> list[Estimate]:
         """Open estimates of every workspace whose date has passed (the timed sweep)."""

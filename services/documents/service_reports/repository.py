@@ -50,7 +50,7 @@ class ServiceReportRepository:
         """The completed reports (awaiting signature or signed) of these work orders."""
         return list(ServiceReport.objects(workspace_id=workspace_id, work_order_id__in=work_order_ids,
                                           status__in=SHOWN)
-                    .order_by("-completed_at").limit(limit))
+                    .order_by("-completed_at", "-id").limit(limit))
 
     def edit_narrative(
         self, workspace_id: str, actor: str, report_id: str, narrative: str | None, now: datetime,

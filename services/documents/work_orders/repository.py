@@ -82,7 +82,7 @@ class WorkOrderRepository:
 
     def of_customer(self, workspace_id: str, customer_id: str, limit: int) -> list[WorkOrder]:
         return list(WorkOrder.objects(workspace_id=workspace_id, customer_id=customer_id)
-                    .order_by("-created_at").limit(limit))
+                    .order_by("-created_at", "-id").limit(limit))
 
     def apply_changes(
         self, workspace_id: str, actor: str, work_order_id: str, changes: dict[str, Any]
