@@ -155,6 +155,11 @@ def _records_until(lists: dict[str, Any]) -> datetime | None:
     return min(ends, default=None)
 
 
+def _session_key(raw: str) -> tuple[str, str]:
+    """A session's place in memory: the cookie's SHA-256, never the cookie."""
+    return ("session", hashlib.sha256(raw.encode("utf-8")).hexdigest())
+
+
 def _session_subjects(account: dict[str, Any]) -> tuple[Subject, ...]:
     return (("contact", account["contact"]["id"]), ("workspace", account["workspace_id"]))
 
@@ -245,7 +250,7 @@ class PortalReads:
         a change to the contact (sign-out, password, role, access) or the workspace."""
         if not isinstance(raw, str) or not 20 <= len(raw) <= 100:
             raise Unauthorized("Please sign in.")
-        key = ("session", hashlib.sha256(raw.encode("utf-8")).hexdigest())
+        key = _session_key(raw)
         account = self.model.get(key)
         if account is None:
             return self.model.fill(key, _session_subjects,
@@ -257,7 +262,7 @@ class PortalReads:
         """Drop what this process holds of a session it just changed or ended: its next
         request asks identity, without waiting for the event."""
         if isinstance(raw, str):
-            self.model.forget(("session", hashlib.sha256(raw.encode("utf-8")).hexdigest()))
+            self.model.forget(_session_key(raw))
 
     # -- a signed-in customer's lists -------------------------------------------------------
     def customer_records(self, account: dict[str, Any]) -> dict[str, Any]:
