@@ -27,10 +27,11 @@ from porchlight.contracts.contacts import (
     ContactInput,
     ContactList,
     ContactPatch,
+    ContactQuery,
     Invitation,
     TemporaryPassword,
 )
-from porchlight.contracts.customers import Customer, CustomerInput, CustomerList
+from porchlight.contracts.customers import Customer, CustomerInput, CustomerList, CustomerQuery
 from porchlight.contracts.errors import InvalidInput, PorchlightError, TooManyRequests, Unauthorized
 from porchlight.contracts.estimates import (
     ConvertedEstimate,
@@ -92,6 +93,10 @@ REPORT_LINKS = {op: {"report_id": "/id"} for op in (
 
 def error(status: int, code: str, message: str, fields: dict | None = None) -> Any:
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
+
+
+PAGED = ("A page holds `limit` items (1 to 100, 25 by default); pass its `next_cursor` as `cursor` "
+         "for the next page (a cursor that names no item of this list is 422).")
 
 
 @contextmanager
@@ -189,10 +194,11 @@ def create_customer(body: CustomerInput) -> Any:
 
 
 @api.operation("GET", "/customers", "listCustomers", tag="customers", summary="List customers",
-               description="The workspace's customers sorted by name.", reply=CustomerList)
-def list_customers() -> Any:
+               description="The workspace's customers by name; `q` finds those whose name or email "
+               "address contains it. " + PAGED, query=CustomerQuery, reply=CustomerList, errors=(422,))
+def list_customers(query: CustomerQuery) -> Any:
     with rpc() as services:
-        return {"customers": services.identity.list_customers(g.workspace_id)}
+        return services.identity.list_customers(g.workspace_id, wire(query, partial=True))
 
 
 @api.operation("GET", "/customers/<customer_id>", "getCustomer", tag="customers",
@@ -222,11 +228,11 @@ def create_contact(customer_id: str, body: ContactInput) -> Any:
 @api.operation("GET", "/customers/<customer_id>/contacts", "listContacts", tag="contacts",
                summary="List a customer's portal contacts",
                description="Every contact of the customer, by name, those whose access was removed "
-               "included.",
-               reply=ContactList, errors=(404,))
-def list_contacts(customer_id: str) -> Any:
+               "included. " + PAGED,
+               query=ContactQuery, reply=ContactList, errors=(404, 422))
+def list_contacts(customer_id: str, query: ContactQuery) -> Any:
     with rpc() as services:
-        return {"contacts": services.identity.list_contacts(g.workspace_id, customer_id)}
+        return services.identity.list_contacts(g.workspace_id, customer_id, wire(query, partial=True))
 
 
 @api.operation("GET", CONTACT, "getContact", tag="contacts", summary="Get a portal contact",
@@ -297,11 +303,12 @@ def create_work_order(body: WorkOrderInput) -> Any:
 
 
 @api.operation("GET", "/work-orders", "listWorkOrders", tag="work orders", summary="List work orders",
-               description="The workspace's work orders, newest first, at most 100.",
+               description="The workspace's work orders, newest first; filter by `status`, "
+               "`customer_id` or `updated_since`. " + PAGED,
                query=WorkOrderQuery, reply=WorkOrderList, errors=(422,))
 def list_work_orders(query: WorkOrderQuery) -> Any:
     with rpc() as services:
-        return {"work_orders": services.documents.list_work_orders(g.workspace_id, query.status)}
+        return services.documents.list_work_orders(g.workspace_id, wire(query, partial=True))
 
 
 @api.operation("GET", "/work-orders/<work_order_id>", "getWorkOrder", tag="work orders",
@@ -342,14 +349,13 @@ def mint_share_token(body: ShareTokenInput) -> Any:
 @api.operation("GET", "/share-tokens", "listShareTokens", tag="share links",
                summary="List a record's share links",
                description="Every link minted for one record, newest first, revoked ones included. "
-               "A record the workspace does not hold answers 404.",
+               "A record the workspace does not hold answers 404. " + PAGED,
                query=ShareTokenQuery, reply=ShareTokenList, errors=(404, 422))
 def list_share_tokens(query: ShareTokenQuery) -> Any:
     with rpc() as services:
         # documents says whether the workspace holds the record (404 otherwise)
         services.documents.entity_exists(g.workspace_id, query.entity_type, query.entity_id)
-        return {"share_tokens": services.sharing.list_tokens(g.workspace_id, query.entity_type,
-                                                             query.entity_id)}
+        return services.sharing.list_tokens(g.workspace_id, wire(query, partial=True))
 
 
 @api.operation("POST", "/share-tokens/<token_id>/revoke", "revokeShareToken", tag="share links",
@@ -388,11 +394,12 @@ def create_estimate(body: EstimateInput) -> Any:
 
 
 @api.operation("GET", "/estimates", "listEstimates", tag="estimates", summary="List estimates",
-               description="The workspace's estimates, newest first, at most 200.",
+               description="The workspace's estimates, newest first; filter by `status`, "
+               "`customer_id` or `updated_since`. " + PAGED,
                query=EstimateQuery, reply=EstimateList, errors=(422,))
 def list_estimates(query: EstimateQuery) -> Any:
     with rpc() as services:
-        return {"estimates": services.documents.list_estimates(g.workspace_id, query.status)}
+        return services.documents.list_estimates(g.workspace_id, wire(query, partial=True))
 
 
 @api.operation("GET", "/estimates/<estimate_id>", "getEstimate", tag="estimates",
@@ -462,12 +469,12 @@ def create_service_report(body: ServiceReportInput) -> Any:
 
 @api.operation("GET", "/service-reports", "listServiceReports", tag="service reports",
                summary="List service reports",
-               description="The workspace's service reports, newest first, at most 200.",
+               description="The workspace's service reports, newest first; filter by "
+               "`work_order_id`, `status` or `updated_since`. " + PAGED,
                query=ServiceReportQuery, reply=ServiceReportList, errors=(422,))
 def list_service_reports(query: ServiceReportQuery) -> Any:
     with rpc() as services:
-        return {"service_reports": services.documents.list_service_reports(
-            g.workspace_id, query.work_order_id)}
+        return services.documents.list_service_reports(g.workspace_id, wire(query, partial=True))
 
 
 @api.operation("GET", "/service-reports/<report_id>", "getServiceReport", tag="service reports",
@@ -581,9 +588,7 @@ def get_evidence(certificate_id: str) -> Any:
 @api.operation("GET", "/notifications/inbox", "listInbox", tag="inbox", summary="List the inbox",
                description="What customers did that staff should look at — an estimate accepted or "
                "declined, a service report signed — newest first by when the customer acted. "
-               "`unread=true` leaves out the items marked read. A page holds `limit` items; pass "
-               "its `next_cursor` as `cursor` for the next page (a cursor that names no item of "
-               "this inbox is 422).",
+               "`unread=true` leaves out the items marked read. " + PAGED,
                query=InboxQuery, reply=InboxPage, errors=(422,))
 def list_inbox(query: InboxQuery) -> Any:
     with rpc() as services:
@@ -614,7 +619,7 @@ def mark_inbox_read() -> Any:
 @api.operation("GET", "/notifications/emails", "listEmails", tag="emails", summary="List emails",
                description="Every email Porchlight was asked to send for the workspace — to customers "
                "and to the office — newest first, with its delivery state. Filter by `recipient`, "
-               "`status` or `customer_id`; page with `limit` and `cursor` as in the inbox.",
+               "`status` or `customer_id`. " + PAGED,
                query=EmailQuery, reply=EmailPage, errors=(422,))
 def list_emails(query: EmailQuery) -> Any:
     with rpc() as services:

@@ -28,6 +28,7 @@ from pydantic.json_schema import models_json_schema
 from porchlight.contracts import parse
 from porchlight.contracts.common import ErrorBody
 from porchlight.contracts.errors import InvalidInput
+from porchlight.contracts.paging import QUERY_ATTENTION
 from porchlight.runtime import request_context
 
 Schema = dict[str, Any]
@@ -163,7 +164,7 @@ class Api:
                     path["body"] = parse(op.body, {} if empty else json_body())
                 if op.query is not None:
                     path["query"] = parse(op.query, request.args.to_dict(),
-                                          message="Some query parameters need attention.")
+                                          message=QUERY_ATTENTION)
                 result = view(**path)
                 if op.media != JSON:
                     return result

@@ -10,6 +10,7 @@ from pydantic import Field
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import Email, Phone, StrictStr, Timestamp, optional, patterned, text
+from porchlight.contracts.paging import NextCursor, PageQuery
 
 Role = Literal["owner", "member"]
 ROLE = ("`owner`: sees and does everything the business shares with the customer and manages "
@@ -57,8 +58,13 @@ class Contact(Reply):
     created_at: Moment
 
 
+class ContactQuery(PageQuery):
+    """``identity.list_contacts``'s query, and the admin API's query string."""
+
+
 class ContactList(Reply):
     contacts: list[Contact]
+    next_cursor: NextCursor
 
 
 class InvitationEmail(Reply):

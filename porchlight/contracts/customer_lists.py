@@ -8,10 +8,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from porchlight.contracts.base import Query
 from porchlight.contracts.estimates import STATUSES as ESTIMATE_STATUSES
-from porchlight.contracts.fields import Id
-from porchlight.contracts.paging import PageSize
+from porchlight.contracts.paging import PageQuery
 from porchlight.contracts.service_reports import STATUSES as REPORT_STATUSES
 from porchlight.contracts.work_orders import STATUSES as WORK_ORDER_STATUSES
 
@@ -29,9 +27,7 @@ State = Literal[ALL_STATES]  # type: ignore[valid-type]
 NOT_A_STATE = "Not a state of this list."
 
 
-class CustomerListQuery(Query):
+class CustomerListQuery(PageQuery):
     """Documents also refuses a state that is not one of the list's (``FILTERS``)."""
 
     status: State = Field(None, description="Only records in this state.")
-    limit: PageSize = None
-    cursor: Id = Field(None, description="`next_cursor` of the previous page: the records after it.")

@@ -9,6 +9,7 @@ from pydantic import Field
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, Moment
 from porchlight.contracts.fields import Email, Phone, optional, text
+from porchlight.contracts.paging import NextCursor, PageQuery
 
 LANGUAGES = ("en", "fr", "de", "nl", "es", "it", "pt")
 Language = Literal["en", "fr", "de", "nl", "es", "it", "pt"]
@@ -35,5 +36,13 @@ class Customer(Reply):
     created_at: Moment
 
 
+class CustomerQuery(PageQuery):
+    """``identity.list_customers``'s query, and the admin API's query string."""
+
+    q: text(100, description="Only customers whose name or email address contains this, "
+                             "whatever the case.") = None
+
+
 class CustomerList(Reply):
     customers: list[Customer]
+    next_cursor: NextCursor

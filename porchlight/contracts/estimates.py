@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainSerializer, PlainValidator, WithJsonSchema
 
 from porchlight.contracts import money
-from porchlight.contracts.base import Contract, Query, Reply
+from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import (
     Currency,
@@ -22,6 +22,7 @@ from porchlight.contracts.fields import (
     text,
 )
 from porchlight.contracts.notifications import CustomerEmail
+from porchlight.contracts.paging import NextCursor, PageQuery, UpdatedSince
 from porchlight.contracts.share_links import MintedShareToken
 from porchlight.contracts.work_orders import WorkOrder
 
@@ -117,8 +118,12 @@ class EstimatePatch(Contract):
     line_items: Lines = None
 
 
-class EstimateQuery(Query):
+class EstimateQuery(PageQuery):
+    """``documents.list_estimates``'s query, and the admin API's query string."""
+
     status: Status = Field(None, description="Only estimates with this status.")
+    customer_id: Id = Field(None, description="Only this customer's estimates.")
+    updated_since: UpdatedSince = None
 
 
 class PricedLine(Reply):
@@ -187,6 +192,7 @@ class Estimate(Reply):
 
 class EstimateList(Reply):
     estimates: list[Estimate]
+    next_cursor: NextCursor
 
 
 class SentEstimate(MintedShareToken):

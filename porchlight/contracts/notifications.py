@@ -15,23 +15,21 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from porchlight.contracts.base import Contract, Query, Reply
+from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import Email, Id, StrictStr
-from porchlight.contracts.paging import PageSize
+from porchlight.contracts.paging import NextCursor, PageQuery
 
 Kind = Literal["estimate_accepted", "estimate_declined", "service_report_signed"]
 EntityType = Literal["estimate", "service_report"]
 
 
 
-class InboxQuery(Query):
+class InboxQuery(PageQuery):
     """``notifications.list_inbox``'s query, and the admin API's query string."""
 
     unread: Literal["true", "false"] = Field(
         None, description="`true`: only items nobody has marked read; `false` or absent: all.")
-    limit: PageSize = None
-    cursor: Id = Field(None, description="`next_cursor` of the previous page: the items after it.")
 
 
 class InboxEntity(Reply):
@@ -67,7 +65,7 @@ class InboxItem(Reply):
 class InboxPage(Reply):
     items: list[InboxItem]
     unread_count: int = Field(ge=0, description="Unread items in the whole inbox.")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    next_cursor: NextCursor
 
 
 class MarkedAllRead(Reply):
@@ -88,14 +86,12 @@ LinkedType = Literal["estimate", "service_report"]
 EmailAbout = Literal["estimate", "service_report", "contact"]
 
 
-class EmailQuery(Query):
+class EmailQuery(PageQuery):
     """``notifications.list_emails``'s query, and the admin API's query string."""
 
     recipient: Email = Field(None, description="Only emails to this address.")
     status: EmailStatus = Field(None, description="Only emails in this state.")
     customer_id: Id = Field(None, description="Only emails to this customer.")
-    limit: PageSize = None
-    cursor: Id = Field(None, description="`next_cursor` of the previous page: the emails after it.")
 
 
 class EmailEntity(Reply):
@@ -151,7 +147,7 @@ class EmailDetail(EmailSummary):
 
 class EmailPage(Reply):
     emails: list[EmailSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    next_cursor: NextCursor
 
 
 # -- emailing the customer when a record is shared ------------------------------------------

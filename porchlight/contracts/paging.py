@@ -1,8 +1,8 @@
 """Paging, the one way every list pages: by cursor, not offset. ``next_cursor`` is the id
 of a page's last item; passing it back as ``cursor`` gives the items after it, in the
-list's order (newest first, ties by id), so items arriving at the top while someone reads
-are neither shown twice nor skipped. The owner checks that a cursor names an item of the
-list's workspace (422 otherwise); ``porchlight.kit.storage.newest_first`` makes the page."""
+list's order (newest first, or by name; ties by id), so items added while someone reads are
+neither shown twice nor skipped. The owner checks that a cursor names an item of the
+list's workspace (422 otherwise); ``porchlight.kit.storage.page_after`` makes the page."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, PlainSerializer
 
-from porchlight.contracts.fields import StrictStr, patterned, refuse
+from porchlight.contracts.base import Query
+from porchlight.contracts.fields import Id, StrictStr, Timestamp, patterned, refuse
 
 DEFAULT_PAGE = 25
 NOT_A_CURSOR = "Not a cursor of this list."
+QUERY_ATTENTION = "Some query parameters need attention."
 MAX_PAGE = 100
 
 
@@ -29,3 +31,16 @@ PageSize = Annotated[StrictStr, Field(
     pattern=patterned(r"^[0-9]{1,3}$", f"Must be a whole number from 1 to {MAX_PAGE}."),
     description=f"How many items per page, 1 to {MAX_PAGE} (default {DEFAULT_PAGE})."),
     AfterValidator(_page_size), PlainSerializer(str, return_type=str)]
+
+
+class PageQuery(Query):
+    """A list's query string: how many items a page holds and where it starts. Each list's
+    query adds its own filters."""
+
+    limit: PageSize = None
+    cursor: Id = Field(None, description="`next_cursor` of the previous page: the items after it.")
+
+
+UpdatedSince = Annotated[Timestamp, Field(
+    description="Only records changed at or after this moment, e.g. 2026-01-31T17:00:00Z.")]
+NextCursor = Annotated[str | None, Field(description="Pass as `cursor` for the next page; null on the last.")]

@@ -7,10 +7,11 @@ from typing import Literal
 
 from pydantic import Field, StrictStr
 
-from porchlight.contracts.base import Contract, Query, Reply
+from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment, Sha256
 from porchlight.contracts.fields import DocumentNumber, Id, optional, optional_text, text
 from porchlight.contracts.notifications import CustomerEmail
+from porchlight.contracts.paging import NextCursor, PageQuery, UpdatedSince
 from porchlight.contracts.share_links import MintedShareToken
 
 STATUSES = ("draft", "awaiting_signature", "signed")
@@ -41,8 +42,12 @@ class ServiceReportPatch(Contract):
     narrative: Narrative = None
 
 
-class ServiceReportQuery(Query):
+class ServiceReportQuery(PageQuery):
+    """``documents.list_service_reports``'s query, and the admin API's query string."""
+
     work_order_id: Id = Field(None, description="Only this work order's reports.")
+    status: Status = Field(None, description="Only reports in this state.")
+    updated_since: UpdatedSince = None
 
 
 class Attachment(Reply):
@@ -97,6 +102,7 @@ class ServiceReport(Reply):
 
 class ServiceReportList(Reply):
     service_reports: list[ServiceReport]
+    next_cursor: NextCursor
 
 
 class CompletedServiceReport(MintedShareToken):

@@ -6,9 +6,10 @@ from typing import Literal
 
 from pydantic import Field, StrictStr
 
-from porchlight.contracts.base import Contract, Query, Reply
+from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import FutureTimestamp, Id, StrictInt, Timestamp, optional
+from porchlight.contracts.paging import NextCursor, PageQuery
 
 EntityType = Literal["work_order", "estimate", "service_report"]
 Permission = Literal["view", "respond", "sign"]
@@ -58,7 +59,9 @@ class ViewBatch(Contract):
     views: list[LinkViews] = Field(max_length=MAX_VIEW_BATCH)
 
 
-class ShareTokenQuery(Query):
+class ShareTokenQuery(PageQuery):
+    """``sharing.list_tokens``'s query, and the admin API's query string: one record's links."""
+
     entity_type: EntityType
     entity_id: Id
 
@@ -96,3 +99,4 @@ class MintedShareToken(Reply):
 
 class ShareTokenList(Reply):
     share_tokens: list[ShareToken]
+    next_cursor: NextCursor

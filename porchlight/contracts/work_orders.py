@@ -6,9 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from porchlight.contracts.base import Contract, Query, Reply
+from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import DocumentNumber, Id, optional, optional_text, text
+from porchlight.contracts.paging import NextCursor, PageQuery, UpdatedSince
 
 STATUSES = ("new", "scheduled", "in_progress", "on_hold", "completed", "cancelled")
 Status = Literal["new", "scheduled", "in_progress", "on_hold", "completed", "cancelled"]
@@ -47,8 +48,12 @@ class WorkOrderPatch(Contract):
     internal_notes: InternalNotes = None
 
 
-class WorkOrderQuery(Query):
+class WorkOrderQuery(PageQuery):
+    """``documents.list_work_orders``'s query, and the admin API's query string."""
+
     status: Status = Field(None, description="Only work orders with this status.")
+    customer_id: Id = Field(None, description="Only this customer's work orders.")
+    updated_since: UpdatedSince = None
 
 
 class WorkOrder(Reply):
@@ -72,3 +77,4 @@ class WorkOrder(Reply):
 
 class WorkOrderList(Reply):
     work_orders: list[WorkOrder]
+    next_cursor: NextCursor

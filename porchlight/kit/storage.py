@@ -20,6 +20,7 @@ from mongoengine.queryset.visitor import Q
 from nameko.extensions import DependencyProvider
 
 from porchlight.contracts.errors import InvalidInput, NotFound
+from porchlight.contracts.paging import QUERY_ATTENTION
 from porchlight.runtime.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -101,22 +102,41 @@ def get_in_workspace(model: type[mongoengine.Document], workspace_id: str, recor
     return found
 
 
-def newest_first(model: type[mongoengine.Document], items: Any, workspace_id: str, cursor: str | None,
-                 *, moment: str, limit: int, not_a_cursor: str) -> tuple[list[Any], bool]:
-    """A page of ``items`` (a workspace's query set of ``model``) newest first by ``moment``, ties by
-    id, after the record ``cursor`` names; returns the page and whether more follow. Paging
-    by cursor rather than offset: records arriving at the top while someone reads are
-    neither shown twice nor skipped. A cursor that names no record of the workspace is
-    ``InvalidInput`` with ``not_a_cursor`` as the reason."""
+def page_after(model: type[mongoengine.Document], items: Any, workspace_id: str, cursor: str | None,
+               *, order: str, limit: int, not_a_cursor: str) -> tuple[list[Any], bool]:
+    """A page of ``items`` (a workspace's query set of ``model``) in ``order`` — a field,
+    ``-`` first for descending, e.g. ``-created_at`` for newest first or ``name`` — ties
+    broken by id in the same direction, after the record ``cursor`` names; returns the page
+    and whether more follow. Paging by cursor rather than offset: records arriving while
+    someone reads are neither shown twice nor skipped. A cursor that names no record of the
+    workspace is ``InvalidInput`` with ``not_a_cursor`` as the reason."""
+    field, after = (order[1:], "lt") if order.startswith("-") else (order, "gt")
     if cursor is not None:
         try:
             last = get_in_workspace(model, workspace_id, cursor, not_a_cursor)
         except NotFound:
-            raise InvalidInput("Some query parameters need attention.", {"cursor": not_a_cursor}) from None
-        at = getattr(last, moment)
-        items = items.filter(Q(**{f"{moment}__lt": at}) | Q(**{moment: at, "id__lt": last.id}))
-    found = list(items.order_by(f"-{moment}", "-id").limit(limit + 1))
+            raise InvalidInput(QUERY_ATTENTION, {"cursor": not_a_cursor}) from None
+        at = getattr(last, field)
+        items = items.filter(Q(**{f"{field}__{after}": at}) | Q(**{field: at, f"id__{after}": last.id}))
+    found = list(items.order_by(order, "-id" if after == "lt" else "id").limit(limit + 1))
     return found[:limit], len(found) > limit
+
+
+def list_filters(request: Any) -> dict[str, Any]:
+    """A list query's filters (a ``PageQuery``) in the store's words: each one sent but the
+    paging ones, ``updated_since`` as ``updated_at`` at or after it."""
+    filters = {}
+    for name in type(request).model_fields:
+        value = getattr(request, name)
+        if value is None or name in ("limit", "cursor"):
+            continue
+        filters["updated_at__gte" if name == "updated_since" else name] = value
+    return filters
+
+
+def next_cursor(page: list[Any], more: bool) -> str | None:
+    """A page's ``next_cursor``: its last record's id while more follow, else None."""
+    return str(page[-1].id) if more else None
 
 
 def drop(alias: str) -> None:

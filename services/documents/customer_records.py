@@ -11,8 +11,9 @@ from porchlight.contracts import parse
 from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.customer_lists import FILTERS, NOT_A_STATE, CustomerListQuery
 from porchlight.contracts.errors import InvalidInput, NotFound
-from porchlight.contracts.paging import DEFAULT_PAGE
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import next_cursor
 from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates.rules import STATUS_LABELS as ESTIMATE_LABELS
@@ -86,9 +87,9 @@ class CustomerRecordsRpc(DocumentsDependencies):
         money = grant.role in customer_access.ROLES_SEEING_MONEY
         if kind not in FILTERS or (kind == "estimates" and not money):
             raise NotFound("No such list.")
-        request = parse(CustomerListQuery, query or {}, message="Some query parameters need attention.")
+        request = parse(CustomerListQuery, query or {}, message=QUERY_ATTENTION)
         if request.status is not None and request.status not in FILTERS[kind]:
-            raise InvalidInput("Some query parameters need attention.", {"status": NOT_A_STATE})
+            raise InvalidInput(QUERY_ATTENTION, {"status": NOT_A_STATE})
         workspace_id, customer_id = grant.workspace_id, grant.customer_id
         limit, cursor = request.limit or DEFAULT_PAGE, request.cursor
         if kind == "work_orders":
@@ -107,7 +108,7 @@ class CustomerRecordsRpc(DocumentsDependencies):
             titles = self.repo.work_orders.titles(workspace_id, [r.work_order_id for r in page])
             items = [_report_line(r, titles) for r in page]
         labels = LABELS[kind]
-        return {"items": items, "next_cursor": str(page[-1].id) if more else None,
+        return {"items": items, "next_cursor": next_cursor(page, more),
                 # What the list can be filtered by, each state as the customer reads it.
                 "filters": [[state, labels[state]] for state in FILTERS[kind]]}
 

@@ -23,7 +23,7 @@ from mongoengine import NotUniqueError
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict
-from porchlight.kit.storage import get_in_workspace, newest_first
+from porchlight.kit.storage import get_in_workspace, page_after
 from services.notifications.models import Email
 
 NO_EMAIL = "No such email."
@@ -105,8 +105,8 @@ class Outbox:
     def page(self, workspace_id: str, filters: dict[str, str], *, limit: int,
              cursor: str | None) -> tuple[list[Email], bool]:
         """Newest first by when it was queued, after the email ``cursor`` names."""
-        return newest_first(Email, Email.objects(workspace_id=workspace_id, **filters), workspace_id, cursor,
-                            moment="created_at", limit=limit, not_a_cursor="Not a cursor of this outbox.")
+        return page_after(Email, Email.objects(workspace_id=workspace_id, **filters), workspace_id, cursor,
+                          order="-created_at", limit=limit, not_a_cursor="Not a cursor of this outbox.")
 
     def requeue_failed(self, workspace_id: str, email_id: str, changes: dict[str, Any]) -> Email:
         """A failed email back to ``queued`` for one more delivery (with ``changes``, e.g.

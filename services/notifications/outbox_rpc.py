@@ -24,9 +24,10 @@ from porchlight.contracts.notifications import (
     EmailQuery,
     EmailSummary,
 )
-from porchlight.contracts.paging import DEFAULT_PAGE
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import next_cursor
 from porchlight.runtime.settings import get_settings
 from services.notifications import emails, mail
 from services.notifications.models import Attachment, Email, EmailLink
@@ -195,14 +196,14 @@ class OutboxRpc:
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_emails(self, workspace_id: str, query: dict) -> dict[str, Any]:
         """The workspace's outbox (``EmailQuery``), newest first, a page at a time."""
-        request = parse(EmailQuery, query, message="Some query parameters need attention.")
+        request = parse(EmailQuery, query, message=QUERY_ATTENTION)
         filters = {name: value for name, value in (
             ("recipient", request.recipient), ("status", request.status),
             ("customer_id", request.customer_id)) if value is not None}
         found, more = self.repo.outbox.page(workspace_id, filters, limit=request.limit or DEFAULT_PAGE,
                                             cursor=request.cursor)
         return {"emails": [email_summary(e) for e in found],
-                "next_cursor": str(found[-1].id) if more else None}
+                "next_cursor": next_cursor(found, more)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def get_email(self, workspace_id: str, email_id: str) -> dict[str, Any]:

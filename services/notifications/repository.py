@@ -8,7 +8,7 @@ from mongoengine import NotUniqueError
 
 from porchlight.contracts.clock import utcnow
 from porchlight.kit.idempotency import CommandLog
-from porchlight.kit.storage import get_in_workspace, newest_first
+from porchlight.kit.storage import get_in_workspace, page_after
 from services.notifications.models import InboxItem, NotificationsCommand
 from services.notifications.outbox import Outbox
 
@@ -49,8 +49,8 @@ class NotificationsRepository:
         items = InboxItem.objects(workspace_id=workspace_id)
         if unread:
             items = items.filter(read_at=None)
-        return newest_first(InboxItem, items, workspace_id, cursor, moment="occurred_at", limit=limit,
-                            not_a_cursor="Not a cursor of this inbox.")
+        return page_after(InboxItem, items, workspace_id, cursor, order="-occurred_at", limit=limit,
+                          not_a_cursor="Not a cursor of this inbox.")
 
     def unread_count(self, workspace_id: str) -> int:
         return InboxItem.objects(workspace_id=workspace_id, read_at=None).count()

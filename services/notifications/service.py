@@ -33,14 +33,14 @@ from porchlight.contracts.events import (
 )
 from porchlight.contracts.notifications import InboxItem as InboxItemReply
 from porchlight.contracts.notifications import InboxQuery
-from porchlight.contracts.paging import DEFAULT_PAGE
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.ping import Ping
 from porchlight.kit.request_tracing import RequestTracing
 from porchlight.kit.service_calls import TimedRpcProxy
 from porchlight.kit.service_ops import Observed
 from porchlight.kit.service_rpc import rpc
-from porchlight.kit.storage import Store
+from porchlight.kit.storage import Store, next_cursor
 from porchlight.kit.task_queue import TaskQueue
 from services.notifications import inbox
 from services.notifications.models import ALIAS, InboxItem
@@ -114,14 +114,14 @@ class NotificationsService(OutboxRpc, Ping, Observed):
     def list_inbox(self, workspace_id: str, query: dict) -> dict[str, Any]:
         """The workspace's inbox (``InboxQuery``), newest first by when the customer acted,
         a page at a time: ``next_cursor`` continues after the page's last item."""
-        request = parse(InboxQuery, query, message="Some query parameters need attention.")
+        request = parse(InboxQuery, query, message=QUERY_ATTENTION)
         limit = request.limit or DEFAULT_PAGE
         items, more = self.repo.page(workspace_id, unread=request.unread == "true",
                                      limit=limit, cursor=request.cursor)
         return {
             "items": [item_to_wire(i) for i in items],
             "unread_count": self.repo.unread_count(workspace_id),
-            "next_cursor": str(items[-1].id) if more else None,
+            "next_cursor": next_cursor(items, more),
         }
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from bson import ObjectId
 from pymongo import UpdateOne
@@ -11,8 +12,9 @@ from pymongo import UpdateOne
 from porchlight.contracts import share_tokens
 from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.errors import NotFound
+from porchlight.contracts.paging import NOT_A_CURSOR
 from porchlight.kit.idempotency import CommandLog
-from porchlight.kit.storage import get_in_workspace, is_object_id
+from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.sharing import lifetimes
 from services.sharing.models import ShareToken, SharingCommand
 
@@ -120,9 +122,10 @@ class SharingRepository:
                 revoked.append(token)
         return revoked
 
-    def list_for_entity(self, workspace_id: str, entity_type: str, entity_id: str) -> list[ShareToken]:
-        return list(
-            ShareToken.objects(
-                workspace_id=workspace_id, entity_type=entity_type, entity_id=entity_id
-            ).order_by("-created_at")
-        )
+    def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
+             limit: int) -> tuple[list[ShareToken], bool]:
+        """A page of the workspace's links newest first (``page_after``), narrowed by
+        ``filters`` (``list_filters``)."""
+        found = ShareToken.objects(workspace_id=workspace_id, **filters)
+        return page_after(ShareToken, found, workspace_id, cursor, order="-created_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)

@@ -15,8 +15,9 @@ from porchlight.contracts import ATTENTION, answer, parse, share_tokens
 from porchlight.contracts.clock import as_utc, isoformat, parse_iso, to_millis, utcnow
 from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
 from porchlight.contracts.events import fact
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.contracts.share_links import ShareToken as ShareTokenReply
-from porchlight.contracts.share_links import ShareTokenInput, ViewBatch
+from porchlight.contracts.share_links import ShareTokenInput, ShareTokenQuery, ViewBatch
 from porchlight.kit import grants
 from porchlight.kit.grants import GrantKey
 from porchlight.kit.idempotency import idempotent
@@ -24,7 +25,7 @@ from porchlight.kit.ping import Ping
 from porchlight.kit.request_tracing import EventDispatcher, RequestTracing
 from porchlight.kit.service_ops import Observed
 from porchlight.kit.service_rpc import rpc
-from porchlight.kit.storage import Store
+from porchlight.kit.storage import Store, list_filters, next_cursor
 from porchlight.runtime.settings import get_settings
 from services.sharing import lifetimes
 from services.sharing.models import ALIAS, ShareToken
@@ -214,12 +215,12 @@ class SharingService(Ping, Observed):
         return minted(raw, token)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
-    def list_tokens(self, workspace_id: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
-        if entity_type not in share_tokens.ENTITY_TYPES:
-            raise NotFound("Unknown entity type.")
+    def list_tokens(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """A record's links newest first, revoked ones included, a page at a time
+        (``ShareTokenQuery``)."""
+        request = parse(ShareTokenQuery, query, message=QUERY_ATTENTION)
         # Whether the workspace holds the record is documents' to say (the admin gateway
         # asks it first); here, another workspace's record simply has no links.
-        return [
-            token_to_wire(t)
-            for t in self.repo.list_for_entity(workspace_id, entity_type, entity_id)
-        ]
+        found, more = self.repo.page(workspace_id, list_filters(request), cursor=request.cursor,
+                                     limit=request.limit or DEFAULT_PAGE)
+        return {"share_tokens": [token_to_wire(t) for t in found], "next_cursor": next_cursor(found, more)}

@@ -115,7 +115,7 @@ def test_other_workspaces_see_nothing(documents):
     ):
         with pytest.raises(NotFound):
             call()
-    assert documents.list_work_orders(OTHER_WS) == []
+    assert documents.list_work_orders(OTHER_WS, {}) == {"work_orders": [], "next_cursor": None}
     assert WorkOrder.objects.get(id=wo["id"]).title == "Fix boiler"
 
 

@@ -295,9 +295,9 @@ def test_until_it_is_completed_a_report_follows_its_work_order(documents):
     assert documents.get_service_report(WS, rep["id"])["work_order_title"] == "Boiler replacement"
     done = documents.complete_service_report(WS, "staff", rep["id"])["service_report"]
     assert done["work_order_title"] == "Boiler replacement"
-    listed = documents.list_service_reports(WS)
+    listed = documents.list_service_reports(WS, {})["service_reports"]
     documents.update_work_order(WS, "staff", rep["work_order_id"], {"title": "Changed again"})
-    assert documents.list_service_reports(WS) == listed
+    assert documents.list_service_reports(WS, {})["service_reports"] == listed
 
 
 def test_completion_freezes_only_the_draft_it_read(documents):

@@ -322,10 +322,10 @@ def test_of_two_concurrent_replacements_the_newer_link_survives(sharing, order):
 
 def test_list_shows_no_secrets_and_only_this_workspace(sharing):
     minted = mint(sharing)
-    listed = sharing.list_tokens(WS, "work_order", WO)
+    listed = sharing.list_tokens(WS, {"entity_type": "work_order", "entity_id": WO})["share_tokens"]
     assert [t["id"] for t in listed] == [minted["share_token"]["id"]]
     assert minted["token"] not in str(listed)
-    assert sharing.list_tokens(OTHER_WS, "work_order", WO) == []
+    assert sharing.list_tokens(OTHER_WS, {"entity_type": "work_order", "entity_id": WO})["share_tokens"] == []
 
 
 def test_check_token_tells_live_from_ended_without_counting(sharing):
@@ -339,9 +339,10 @@ def test_check_token_tells_live_from_ended_without_counting(sharing):
     assert ShareToken.objects.get(id=token_id).access_count == 0
 
 
-def test_listing_the_links_of_an_unknown_kind_of_record_is_not_found(sharing):
-    with pytest.raises(NotFound):
-        sharing.list_tokens(WS, "invoice", WO)
+def test_listing_the_links_of_an_unknown_kind_of_record_is_refused(sharing):
+    with pytest.raises(InvalidInput) as refused:
+        sharing.list_tokens(WS, {"entity_type": "invoice", "entity_id": WO})
+    assert set(refused.value.fields) == {"entity_type"}
 
 
 def test_resolve_names_the_links_own_expiry_so_a_reader_can_check_it(sharing):

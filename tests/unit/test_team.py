@@ -243,6 +243,6 @@ def test_a_customers_first_contact_is_its_owner_whatever_role_was_sent(identity:
     other = Company(identity, name="Someone Else")  # each customer has its own first
     assert other.contact("Olive", role="member")["role"] == "owner"
     # Everyone's access removed, the next one added is the owner again.
-    for contact in (first, identity.list_contacts(company.ws, company.customer)[1]):
+    for contact in (first, identity.list_contacts(company.ws, company.customer, {})["contacts"][1]):
         identity.remove_access(company.ws, "staff", company.customer, contact["id"])
     assert company.contact("Gil", role="member")["role"] == "owner"

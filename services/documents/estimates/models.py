@@ -43,6 +43,7 @@ class Estimate(me.Document):
         "collection": "estimates",
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
+            {"fields": ["workspace_id", "-created_at"]},  # staff's list
             {"fields": ["workspace_id", "status", "-created_at"]},
             {"fields": ["workspace_id", "customer_id", "-created_at"]},  # a customer's list
             {"fields": ["status", "expires_at"]},

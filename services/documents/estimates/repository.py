@@ -9,7 +9,7 @@ from typing import Any
 from mongoengine.queryset.visitor import Q
 
 from porchlight.contracts.paging import NOT_A_CURSOR
-from porchlight.kit.storage import get_in_workspace, newest_first
+from porchlight.kit.storage import get_in_workspace, page_after
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.estimates.rules import OPEN, answered_status
 from services.documents.numbering.repository import create_numbered
@@ -27,20 +27,22 @@ class EstimateRepository:
     def get(self, workspace_id: str, estimate_id: str) -> Estimate:
         return get_in_workspace(Estimate, workspace_id, estimate_id, "No such estimate.")
 
-    def list_recent(self, workspace_id: str, status: str | None, limit: int) -> list[Estimate]:
-        query = Estimate.objects(workspace_id=workspace_id)
-        if status:
-            query = query.filter(status=status)
-        return list(query.order_by("-created_at").limit(limit))
+    def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
+             limit: int) -> tuple[list[Estimate], bool]:
+        """A page of the workspace's estimates newest first (``page_after``), narrowed by
+        ``filters`` (``list_filters``)."""
+        found = Estimate.objects(workspace_id=workspace_id, **filters)
+        return page_after(Estimate, found, workspace_id, cursor, order="-created_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
 
     def customer_page(self, workspace_id: str, customer_id: str, status: str | None, cursor: str | None,
                       limit: int) -> tuple[list[Estimate], bool]:
-        """A page of the customer's estimates but drafts, newest first (``newest_first``)."""
+        """A page of the customer's estimates but drafts, newest first (``page_after``)."""
         query = Estimate.objects(workspace_id=workspace_id, customer_id=customer_id, status__ne="draft")
         if status:
             query = query.filter(status=status)
-        return newest_first(Estimate, query, workspace_id, cursor, moment="created_at", limit=limit,
-                            not_a_cursor=NOT_A_CURSOR)
+        return page_after(Estimate, query, workspace_id, cursor, order="-created_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
 
     def sent_to_customer(self, workspace_id: str, customer_id: str, limit: int) -> list[Estimate]:
         """The customer's estimates but drafts (never sent, never theirs to see)."""

@@ -18,8 +18,10 @@ from porchlight.contracts.errors import (
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, EstimateQuery
 from porchlight.contracts.events import fact
 from porchlight.contracts.notifications import NotifyCustomer
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import list_filters, next_cursor
 from services.documents import customer_access, customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates import rules
@@ -123,9 +125,12 @@ class EstimateRpc(DocumentsDependencies):
         return estimate_to_wire(self._expire_if_due(estimate, record=False))
 
     @rpc(expected_exceptions=(InvalidInput,))
-    def list_estimates(self, workspace_id: str, status: str | None = None) -> list[dict[str, Any]]:
-        parse(EstimateQuery, {} if status is None else {"status": status})
-        return [estimate_to_wire(e) for e in self.repo.estimates.list_recent(workspace_id, status, 200)]
+    def list_estimates(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """The workspace's estimates newest first, a page at a time (``EstimateQuery``)."""
+        request = parse(EstimateQuery, query, message=QUERY_ATTENTION)
+        found, more = self.repo.estimates.page(workspace_id, list_filters(request), cursor=request.cursor,
+                                               limit=request.limit or DEFAULT_PAGE)
+        return {"estimates": [estimate_to_wire(e) for e in found], "next_cursor": next_cursor(found, more)}
 
     @rpc(expected_exceptions=(NotFound, InvalidInput))
     def get_estimate_for_customer(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from porchlight.contracts.paging import NOT_A_CURSOR
-from porchlight.kit.storage import get_in_workspace, newest_first
+from porchlight.kit.storage import get_in_workspace, page_after
 from services.documents.files.models import StoredFile
 from services.documents.numbering.repository import create_numbered
 from services.documents.service_reports.models import Attachment, FrozenReport, ServiceReport
@@ -28,23 +28,25 @@ class ServiceReportRepository:
     def get(self, workspace_id: str, report_id: str) -> ServiceReport:
         return get_in_workspace(ServiceReport, workspace_id, report_id, "No such service report.")
 
-    def list_recent(self, workspace_id: str, work_order_id: str | None) -> list[ServiceReport]:
-        query = ServiceReport.objects(workspace_id=workspace_id)
-        if work_order_id:
-            query = query.filter(work_order_id=work_order_id)
-        return list(query.order_by("-created_at").limit(200))
+    def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
+             limit: int) -> tuple[list[ServiceReport], bool]:
+        """A page of the workspace's service reports newest first (``page_after``), narrowed by
+        ``filters`` (``list_filters``)."""
+        found = ServiceReport.objects(workspace_id=workspace_id, **filters)
+        return page_after(ServiceReport, found, workspace_id, cursor, order="-created_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
 
     # -- the draft ------------------------------------------------------------------------
     def customer_page(self, workspace_id: str, work_order_ids: list[str], status: str | None,
                       cursor: str | None, limit: int) -> tuple[list[ServiceReport], bool]:
         """A page of the completed reports of these work orders (a customer's), the latest
-        completed first (``newest_first``)."""
+        completed first (``page_after``)."""
         query = ServiceReport.objects(workspace_id=workspace_id, work_order_id__in=work_order_ids,
                                       status__in=SHOWN)
         if status:
             query = query.filter(status=status)
-        return newest_first(ServiceReport, query, workspace_id, cursor, moment="completed_at", limit=limit,
-                            not_a_cursor=NOT_A_CURSOR)
+        return page_after(ServiceReport, query, workspace_id, cursor, order="-completed_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
 
     def shown_on(self, workspace_id: str, work_order_ids: list[str], limit: int) -> list[ServiceReport]:
         """The completed reports (awaiting signature or signed) of these work orders."""

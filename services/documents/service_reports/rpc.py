@@ -12,9 +12,16 @@ from porchlight.contracts.clock import parse_iso, utcnow
 from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.contracts.events import fact
 from porchlight.contracts.notifications import NotifyCustomer
-from porchlight.contracts.service_reports import MAX_ATTACHMENTS, ServiceReportInput, ServiceReportPatch
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
+from porchlight.contracts.service_reports import (
+    MAX_ATTACHMENTS,
+    ServiceReportInput,
+    ServiceReportPatch,
+    ServiceReportQuery,
+)
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import list_filters, next_cursor
 from services.documents import customer_access, customer_mail, evidence
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.files.rules import read_signed_pdf, read_upload
@@ -128,13 +135,15 @@ class ServiceReportRpc(DocumentsDependencies):
     def get_service_report(self, workspace_id: str, report_id: str) -> dict[str, Any]:
         return self._to_wire(self.repo.service_reports.get(workspace_id, report_id))
 
-    @rpc
-    def list_service_reports(
-        self, workspace_id: str, work_order_id: str | None = None
-    ) -> list[dict[str, Any]]:
-        reports = self.repo.service_reports.list_recent(workspace_id, work_order_id)
+    @rpc(expected_exceptions=(InvalidInput,))
+    def list_service_reports(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """The workspace's service reports newest first, a page at a time (``ServiceReportQuery``)."""
+        request = parse(ServiceReportQuery, query, message=QUERY_ATTENTION)
+        reports, more = self.repo.service_reports.page(
+            workspace_id, list_filters(request), cursor=request.cursor, limit=request.limit or DEFAULT_PAGE)
         live = self.repo.work_orders.by_id(workspace_id, [r.work_order_id for r in reports if not r.frozen])
-        return [service_report_to_wire(r, live.get(r.work_order_id)) for r in reports]
+        return {"service_reports": [service_report_to_wire(r, live.get(r.work_order_id)) for r in reports],
+                "next_cursor": next_cursor(reports, more)}
 
     @rpc(expected_exceptions=(NotFound,))
     def get_service_report_for_customer(self, capability: str, report_id: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ class WorkOrder(me.Document):
         "collection": "work_orders",
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
+            {"fields": ["workspace_id", "-created_at"]},  # staff's list
             {"fields": ["workspace_id", "status", "-created_at"]},
             {"fields": ["workspace_id", "customer_id", "-created_at"]},  # a customer's list
             # One work order per estimate, however many conversions race or retry. Sparse:

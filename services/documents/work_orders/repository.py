@@ -10,7 +10,7 @@ import mongoengine as me
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict
 from porchlight.contracts.paging import NOT_A_CURSOR
-from porchlight.kit.storage import get_in_workspace, is_object_id, newest_first
+from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.documents.numbering.repository import create_numbered
 from services.documents.work_orders.models import WorkOrder
 from services.documents.work_orders.rules import can_move
@@ -56,20 +56,22 @@ class WorkOrderRepository:
         wanted = [i for i in set(ids) if is_object_id(i)]
         return {str(wo.id): wo for wo in WorkOrder.objects(workspace_id=workspace_id, id__in=wanted)}
 
-    def list_recent(self, workspace_id: str, status: str | None, limit: int) -> list[WorkOrder]:
-        query = WorkOrder.objects(workspace_id=workspace_id)
-        if status:
-            query = query.filter(status=status)
-        return list(query.order_by("-created_at").limit(limit))
+    def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
+             limit: int) -> tuple[list[WorkOrder], bool]:
+        """A page of the workspace's work orders newest first (``page_after``), narrowed by
+        ``filters`` (``list_filters``)."""
+        found = WorkOrder.objects(workspace_id=workspace_id, **filters)
+        return page_after(WorkOrder, found, workspace_id, cursor, order="-created_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
 
     def customer_page(self, workspace_id: str, customer_id: str, status: str | None, cursor: str | None,
                       limit: int) -> tuple[list[WorkOrder], bool]:
-        """A page of the customer's work orders, newest first (``newest_first``)."""
+        """A page of the customer's work orders, newest first (``page_after``)."""
         query = WorkOrder.objects(workspace_id=workspace_id, customer_id=customer_id)
         if status:
             query = query.filter(status=status)
-        return newest_first(WorkOrder, query, workspace_id, cursor, moment="created_at", limit=limit,
-                            not_a_cursor=NOT_A_CURSOR)
+        return page_after(WorkOrder, query, workspace_id, cursor, order="-created_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
 
     def ids_of_customer(self, workspace_id: str, customer_id: str) -> list[str]:
         """Every work order of the customer, by id: their reports are the customer's."""

@@ -7,9 +7,11 @@ from typing import Any
 from porchlight.contracts import parse
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, Unavailable
 from porchlight.contracts.events import fact
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.contracts.work_orders import WorkOrderInput, WorkOrderPatch, WorkOrderQuery
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import list_filters, next_cursor
 from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.work_orders.wire import work_order_for_customer, work_order_to_wire
@@ -63,10 +65,10 @@ class WorkOrderRpc(DocumentsDependencies):
         return work_order_for_customer(self.repo.work_orders.get(workspace_id, work_order_id))
 
     @rpc(expected_exceptions=(InvalidInput,))
-    def list_work_orders(
-        self, workspace_id: str, status: str | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        parse(WorkOrderQuery, {} if status is None else {"status": status})
-        limit = max(1, min(int(limit), 500))
-        return [work_order_to_wire(wo)
-                for wo in self.repo.work_orders.list_recent(workspace_id, status, limit)]
+    def list_work_orders(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """The workspace's work orders newest first, a page at a time (``WorkOrderQuery``)."""
+        request = parse(WorkOrderQuery, query, message=QUERY_ATTENTION)
+        found, more = self.repo.work_orders.page(workspace_id, list_filters(request), cursor=request.cursor,
+                                                 limit=request.limit or DEFAULT_PAGE)
+        return {"work_orders": [work_order_to_wire(wo) for wo in found],
+                "next_cursor": next_cursor(found, more)}

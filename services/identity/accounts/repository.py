@@ -15,7 +15,7 @@ from pymongo import UpdateOne
 from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.errors import Conflict, NotFound, TooManyRequests
 from porchlight.kit import attempt_limits
-from porchlight.kit.storage import get_in_workspace, is_object_id
+from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.identity.accounts import rules
 from services.identity.accounts.models import Attempt, Contact, PortalSession, SignInCode
 
@@ -84,6 +84,13 @@ class Accounts:
     def contacts_of(self, workspace_id: str, customer_id: str) -> list[Contact]:
         return list(Contact.objects(workspace_id=workspace_id, customer_id=customer_id)
                     .order_by("name", "id").limit(200))
+
+    def contact_page(self, workspace_id: str, customer_id: str, *, cursor: str | None,
+                     limit: int) -> tuple[list[Contact], bool]:
+        """A page of the customer's contacts by name (``page_after``)."""
+        return page_after(Contact, Contact.objects(workspace_id=workspace_id, customer_id=customer_id),
+                          workspace_id, cursor, order="name", limit=limit,
+                          not_a_cursor="Not a cursor of this list of contacts.")
 
     def active_with_email(self, address: str, *, invited: bool = False) -> list[Contact]:
         """Every contact, in any workspace, who may sign in with this address — with

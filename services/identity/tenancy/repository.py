@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 
+from mongoengine import Q
+
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import NotFound
-from porchlight.kit.storage import get_in_workspace, is_object_id
+from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.identity.tenancy import rules
 from services.identity.tenancy.models import ApiKey, Customer, Workspace, WorkspaceLogo
 
@@ -105,5 +107,12 @@ class Tenancy:
     def get_customer(self, workspace_id: str, customer_id: str) -> Customer:
         return get_in_workspace(Customer, workspace_id, customer_id, "No such customer.")
 
-    def list_customers(self, workspace_id: str, limit: int = 100) -> list[Customer]:
-        return list(Customer.objects(workspace_id=workspace_id).order_by("name").limit(limit))
+    def customer_page(self, workspace_id: str, q: str | None, *, cursor: str | None,
+                      limit: int) -> tuple[list[Customer], bool]:
+        """A page of the workspace's customers by name (``page_after``); with ``q``, only
+        those whose name or address contains it, whatever the case."""
+        customers = Customer.objects(workspace_id=workspace_id)
+        if q:
+            customers = customers.filter(Q(name__icontains=q) | Q(email__icontains=q))
+        return page_after(Customer, customers, workspace_id, cursor, order="name", limit=limit,
+                          not_a_cursor="Not a cursor of this list of customers.")

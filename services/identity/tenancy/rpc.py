@@ -9,12 +9,14 @@ import base64
 from typing import Any
 
 from porchlight.contracts import answer, parse
-from porchlight.contracts.customers import CustomerInput
+from porchlight.contracts.customers import CustomerInput, CustomerQuery
 from porchlight.contracts.errors import CONTRACT_ERRORS, InvalidInput, Unauthorized
 from porchlight.contracts.events import fact
+from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.contracts.workspaces import ApiKeyInput, StoredLogo, WorkspaceInput, WorkspacePatch
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
+from porchlight.kit.storage import next_cursor
 from services.identity.dependencies import IdentityDependencies
 from services.identity.tenancy import rules
 from services.identity.tenancy.wire import api_key_to_wire, customer_to_wire, workspace_to_wire
@@ -105,8 +107,12 @@ class TenancyRpc(IdentityDependencies):
         return customer_to_wire(self.repo.tenancy.get_customer(workspace_id, customer_id))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
-    def list_customers(self, workspace_id: str) -> list[dict[str, Any]]:
-        return [customer_to_wire(c) for c in self.repo.tenancy.list_customers(workspace_id)]
+    def list_customers(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """The workspace's customers by name, a page at a time (``CustomerQuery``)."""
+        request = parse(CustomerQuery, query, message=QUERY_ATTENTION)
+        found, more = self.repo.tenancy.customer_page(workspace_id, request.q, cursor=request.cursor,
+                                                      limit=request.limit or DEFAULT_PAGE)
+        return {"customers": [customer_to_wire(c) for c in found], "next_cursor": next_cursor(found, more)}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent()
