@@ -347,14 +347,20 @@ def mint_share_token(body: ShareTokenInput) -> Any:
 
 
 @api.operation("GET", "/share-tokens", "listShareTokens", tag="share links",
-               summary="List a record's share links",
-               description="Every link minted for one record, newest first, revoked ones included. "
-               "A record the workspace does not hold answers 404. " + PAGED,
+               summary="List a record's or a customer's share links",
+               description="The links minted for one record (`entity_type` and `entity_id`) or for "
+               "a customer's records (`customer_id`: the staff overview of what a customer was "
+               "sent), newest first, revoked and expired ones included unless `live=true`. A "
+               "record or customer the workspace does not hold answers 404. " + PAGED,
                query=ShareTokenQuery, reply=ShareTokenList, errors=(404, 422))
 def list_share_tokens(query: ShareTokenQuery) -> Any:
     with rpc() as services:
-        # documents says whether the workspace holds the record (404 otherwise)
-        services.documents.entity_exists(g.workspace_id, query.entity_type, query.entity_id)
+        # their owners say whether the workspace holds the record or the customer (404
+        # otherwise); sharing refuses a query that names neither
+        if query.entity_type is not None and query.entity_id is not None:
+            services.documents.entity_exists(g.workspace_id, query.entity_type, query.entity_id)
+        if query.customer_id is not None:
+            services.identity.get_customer(g.workspace_id, query.customer_id)
         return services.sharing.list_tokens(g.workspace_id, wire(query, partial=True))
 
 

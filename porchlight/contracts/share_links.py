@@ -59,11 +59,20 @@ class ViewBatch(Contract):
     views: list[LinkViews] = Field(max_length=MAX_VIEW_BATCH)
 
 
-class ShareTokenQuery(PageQuery):
-    """``sharing.list_tokens``'s query, and the admin API's query string: one record's links."""
+NAME_RECORD_OR_CUSTOMER = "Name a record (entity_type and entity_id) or a customer (customer_id)."
 
-    entity_type: EntityType
-    entity_id: Id
+
+class ShareTokenQuery(PageQuery):
+    """``sharing.list_tokens``'s query, and the admin API's query string: one record's
+    links, or one customer's. Sharing also requires a record (both ``entity_type`` and
+    ``entity_id``) or a customer."""
+
+    entity_type: EntityType = Field(None, description="With `entity_id`: only this record's links.")
+    entity_id: Id = None
+    customer_id: Id = Field(None, description="Only the links minted for this customer's records.")
+    live: Literal["true", "false"] = Field(
+        None, description="`true`: only links that still open their record (neither revoked nor "
+                          "expired); `false` or absent: all.")
 
 
 class EntityOut(Reply):
@@ -77,6 +86,8 @@ class ShareToken(Reply):
     id: IdText
     workspace_id: IdText
     entity: EntityOut
+    customer_id: str | None = Field(description="The record's customer when the link was minted; "
+                                    "null for links minted before links knew it.")
     last4: str = Field(description="The token's last characters.")
     permissions: list[Permission]
     created_at: Moment

@@ -63,14 +63,14 @@ def record(entity_type: str, view: dict[str, Any], customer_id: str | None = Non
 
 
 def link(sharing: Any, workspace_id: str, actor: str, entity_type: str, entity_id: str,
-         ends_at: datetime | None, *, replace: bool) -> dict[str, Any]:
+         ends_at: datetime | None, customer_id: str | None, *, replace: bool) -> dict[str, Any]:
     """A link granting everything a link to such a record may: ``replace`` revokes the
     earlier ones (a send); otherwise it is one more (a reminder's own). Unavailable when
     sharing does not answer."""
     request = {"entity": {"type": entity_type, "id": entity_id},
                "permissions": list(share_tokens.ALLOWED_PERMISSIONS[entity_type])}
     mint = sharing.replace_token if replace else sharing.mint_token
-    return mint(workspace_id, actor, request, isoformat(ends_at))
+    return mint(workspace_id, actor, request, isoformat(ends_at), customer_id)
 
 
 def email(notifications: Any, workspace_id: str, actor: str, template: str, cause: str,
@@ -130,7 +130,7 @@ class CustomerMailRpc(DocumentsDependencies):
 
         def send() -> dict[str, Any]:
             minted = link(self.sharing, workspace_id, "system", "estimate", estimate_id,
-                          estimate.expires_at, replace=False)
+                          estimate.expires_at, estimate.customer_id, replace=False)
             emailed = email(self.notifications, workspace_id, "system", "estimate_reminder",
                             f"estimate_reminder:{estimate_id}:{estimate.revision}",
                             record("estimate", estimate_to_wire(estimate)), minted=minted)

@@ -17,19 +17,22 @@ from services.documents.dependencies import DocumentsDependencies
 
 
 class LinkRpc(DocumentsDependencies):
-    def _ends_at(self, workspace_id: str, entity_type: str, entity_id: str) -> datetime | None:
+    def _shared(self, workspace_id: str, entity_type: str,
+                entity_id: str) -> tuple[datetime | None, str | None]:
         """When the record itself stops being answerable — an estimate's end of its
-        valid-until day; ``None`` for records that do not expire. ``NotFound`` for an
-        unknown type or id, and for another workspace's id."""
+        valid-until day; ``None`` for records that do not expire — and its customer (a
+        report's is its work order's). ``NotFound`` for an unknown type or id, and for
+        another workspace's id."""
         if entity_type == "estimate":
-            return self.repo.estimates.get(workspace_id, entity_id).expires_at
+            estimate = self.repo.estimates.get(workspace_id, entity_id)
+            return estimate.expires_at, estimate.customer_id
         if entity_type == "work_order":
-            self.repo.work_orders.get(workspace_id, entity_id)
-        elif entity_type == "service_report":
-            self.repo.service_reports.get(workspace_id, entity_id)
-        else:
-            raise NotFound("Links cannot be shared for this kind of record.")
-        return None
+            return None, self.repo.work_orders.get(workspace_id, entity_id).customer_id
+        if entity_type == "service_report":
+            report = self.repo.service_reports.get(workspace_id, entity_id)
+            work_order = self.repo.work_orders.find(workspace_id, report.work_order_id)
+            return None, work_order.customer_id if work_order else None
+        raise NotFound("Links cannot be shared for this kind of record.")
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent(secret=True)
@@ -39,14 +42,14 @@ class LinkRpc(DocumentsDependencies):
         named as the request names it. The raw token is in this answer only."""
         request = parse(ShareTokenInput, data)
         try:
-            ends_at = self._ends_at(workspace_id, request.entity.type, request.entity.id)
+            ends_at, customer_id = self._shared(workspace_id, request.entity.type, request.entity.id)
         except NotFound:
             raise InvalidInput(ATTENTION, {"entity.id": "No such record in this workspace."}) from None
-        return self.sharing.mint_token(workspace_id, actor, data, isoformat(ends_at))
+        return self.sharing.mint_token(workspace_id, actor, data, isoformat(ends_at), customer_id)
 
     @rpc(expected_exceptions=(NotFound,))
     def entity_exists(self, workspace_id: str, entity_type: str, entity_id: str) -> bool:
         """Whether the workspace holds this record (the admin gateway's check before it
         lists a record's links); ``NotFound`` otherwise."""
-        self._ends_at(workspace_id, entity_type, entity_id)
+        self._shared(workspace_id, entity_type, entity_id)
         return True

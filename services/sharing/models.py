@@ -19,7 +19,8 @@ class ShareToken(me.Document):
         "collection": "share_tokens",
         "indexes": [
             {"fields": ["token_hash"], "unique": True},
-            {"fields": ["workspace_id", "entity_type", "entity_id", "created_at"]},
+            {"fields": ["workspace_id", "entity_type", "entity_id", "created_at", "id"]},
+            {"fields": ["workspace_id", "customer_id", "-created_at", "-id"]},  # a customer's links
             # A link is deleted a year after it expired (every link has an expiry): its
             # access log goes with it.
             expires("expires_at", timedelta(days=365)),
@@ -29,6 +30,7 @@ class ShareToken(me.Document):
     workspace_id = me.StringField(required=True)
     entity_type = me.StringField(required=True)
     entity_id = me.StringField(required=True)
+    customer_id = me.StringField()  # the record's customer when it was shared, as documents said
     token_hash = me.StringField(required=True)
     last4 = me.StringField(required=True)
     permissions = me.ListField(me.StringField(), required=True)

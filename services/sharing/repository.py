@@ -42,10 +42,11 @@ class SharingRepository:
     def mint(
         self, workspace_id: str, actor: str, entity_type: str, entity_id: str,
         permissions: list[str], expires_at: datetime | None, rotated_from: str | None = None,
+        customer_id: str | None = None,
     ) -> tuple[ShareToken, str]:
         raw = share_tokens.mint(entity_type)
         token = ShareToken(
-            workspace_id=workspace_id, entity_type=entity_type, entity_id=entity_id,
+            workspace_id=workspace_id, entity_type=entity_type, entity_id=entity_id, customer_id=customer_id,
             token_hash=share_tokens.digest(raw), last4=raw[-4:], permissions=permissions,
             expires_at=expires_at, created_by=actor, rotated_from=rotated_from,
         ).save()
@@ -122,10 +123,13 @@ class SharingRepository:
                 revoked.append(token)
         return revoked
 
-    def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
-             limit: int) -> tuple[list[ShareToken], bool]:
+    def page(self, workspace_id: str, filters: dict[str, Any], *, live_at: datetime | None,
+             cursor: str | None, limit: int) -> tuple[list[ShareToken], bool]:
         """A page of the workspace's links newest first (``page_after``), narrowed by
-        ``filters`` (``list_filters``)."""
+        ``filters`` (``list_filters``); with ``live_at``, only those neither revoked nor
+        expired then."""
         found = ShareToken.objects(workspace_id=workspace_id, **filters)
+        if live_at is not None:
+            found = found.filter(revoked_at=None, expires_at__gt=live_at)
         return page_after(ShareToken, found, workspace_id, cursor, order="-created_at", limit=limit,
                           not_a_cursor=NOT_A_CURSOR)

@@ -16,8 +16,13 @@ from porchlight.contracts.clock import as_utc, isoformat, parse_iso, to_millis, 
 from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
 from porchlight.contracts.events import fact
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
+from porchlight.contracts.share_links import (
+    NAME_RECORD_OR_CUSTOMER,
+    ShareTokenInput,
+    ShareTokenQuery,
+    ViewBatch,
+)
 from porchlight.contracts.share_links import ShareToken as ShareTokenReply
-from porchlight.contracts.share_links import ShareTokenInput, ShareTokenQuery, ViewBatch
 from porchlight.kit import grants
 from porchlight.kit.grants import GrantKey
 from porchlight.kit.idempotency import idempotent
@@ -37,7 +42,8 @@ def token_to_wire(token: ShareToken) -> dict[str, Any]:
     or its hash."""
     return answer(
         ShareTokenReply, id=str(token.id), workspace_id=token.workspace_id,
-        entity={"type": token.entity_type, "id": token.entity_id}, last4=token.last4,
+        entity={"type": token.entity_type, "id": token.entity_id}, customer_id=token.customer_id,
+        last4=token.last4,
         permissions=list(token.permissions), created_at=isoformat(token.created_at),
         created_by=token.created_by, expires_at=isoformat(token.expires_at),
         revoked_at=isoformat(token.revoked_at), rotated_from=token.rotated_from,
@@ -60,9 +66,10 @@ class SharingService(Ping, Observed):
     grant_key = GrantKey()  # signs or checks customers' grants (porchlight.kit.grants)
 
     def _mint(self, workspace_id: str, actor: str, data: dict,
-              ends_at: str | None) -> tuple[ShareToken, str]:
+              ends_at: str | None, customer_id: str | None) -> tuple[ShareToken, str]:
         """Check a mint request and store the token. ``ends_at`` is when the record itself
-        stops being answerable (ISO 8601; ``None``: never), as its owner says."""
+        stops being answerable (ISO 8601; ``None``: never), and ``customer_id`` whose record
+        it is, as its owner says."""
         now = utcnow()
         request = parse(ShareTokenInput, data)
         entity_type, entity_id = request.entity.type, request.entity.id
@@ -86,7 +93,8 @@ class SharingService(Ping, Observed):
                     f"This {entity_type.replace('_', ' ')} ended on {isoformat(ends_at)}, more than "
                     f"{lifetimes.LIFETIME_AFTER_END[entity_type].days} days ago; "
                     "give an expiry for the link explicitly.")})
-        return self.repo.mint(workspace_id, actor, entity_type, entity_id, permissions, expires_at)
+        return self.repo.mint(workspace_id, actor, entity_type, entity_id, permissions, expires_at,
+                              customer_id=customer_id)
 
     def _announce_minted(self, workspace_id: str, actor: str, token: ShareToken) -> None:
         self.dispatch("share_token_minted", fact(
@@ -97,24 +105,24 @@ class SharingService(Ping, Observed):
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent(secret=True)
     def mint_token(self, workspace_id: str, actor: str, data: dict,
-                   ends_at: str | None = None) -> dict[str, Any]:
+                   ends_at: str | None = None, customer_id: str | None = None) -> dict[str, Any]:
         """Mint a link to a record of the workspace, which documents (its owner, the only
-        caller) has checked; ``ends_at`` is the record's own end. Without ``expires_at`` the
-        link gets its kind's default lifetime. Returns the raw token — the only time it is
-        ever visible."""
-        token, raw = self._mint(workspace_id, actor, data, ends_at)
+        caller) has checked; ``ends_at`` is the record's own end, ``customer_id`` its
+        customer. Without ``expires_at`` the link gets its kind's default lifetime. Returns
+        the raw token — the only time it is ever visible."""
+        token, raw = self._mint(workspace_id, actor, data, ends_at, customer_id)
         self._announce_minted(workspace_id, actor, token)
         return minted(raw, token)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     @idempotent(secret=True)
     def replace_token(self, workspace_id: str, actor: str, data: dict,
-                      ends_at: str | None = None) -> dict[str, Any]:
+                      ends_at: str | None = None, customer_id: str | None = None) -> dict[str, Any]:
         """Mint like ``mint_token``, then revoke every live link to the same record with the
         same permissions that was minted before this one: sending an estimate or a report
         again leaves the customer one working link, the newest. Of two concurrent
         replacements the later-minted link survives; neither revokes the other's."""
-        token, raw = self._mint(workspace_id, actor, data, ends_at)
+        token, raw = self._mint(workspace_id, actor, data, ends_at, customer_id)
         replaced = self.repo.revoke_replaced(workspace_id, actor, token)
         self._announce_minted(workspace_id, actor, token)
         for old in replaced:
@@ -202,7 +210,7 @@ class SharingService(Ping, Observed):
         expires_at = old.expires_at or lifetimes.default_expiry(old.entity_type, None, utcnow())
         token, raw = self.repo.mint(
             workspace_id, actor, old.entity_type, old.entity_id, list(old.permissions),
-            expires_at, rotated_from=str(old.id),
+            expires_at, rotated_from=str(old.id), customer_id=old.customer_id,
         )
         self.dispatch("share_token_revoked", fact(
             workspace_id, actor, share_token_id=str(old.id),
@@ -216,11 +224,16 @@ class SharingService(Ping, Observed):
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_tokens(self, workspace_id: str, query: dict) -> dict[str, Any]:
-        """A record's links newest first, revoked ones included, a page at a time
-        (``ShareTokenQuery``)."""
+        """A record's links, or a customer's, newest first, revoked and expired ones too
+        unless ``live``, a page at a time (``ShareTokenQuery``)."""
         request = parse(ShareTokenQuery, query, message=QUERY_ATTENTION)
-        # Whether the workspace holds the record is documents' to say (the admin gateway
-        # asks it first); here, another workspace's record simply has no links.
-        found, more = self.repo.page(workspace_id, list_filters(request), cursor=request.cursor,
-                                     limit=request.limit or DEFAULT_PAGE)
+        filters = list_filters(request)
+        live = filters.pop("live", None) == "true"
+        if "customer_id" not in filters and not {"entity_type", "entity_id"} <= set(filters):
+            missing = [name for name in ("entity_type", "entity_id") if name not in filters]
+            raise InvalidInput(QUERY_ATTENTION, dict.fromkeys(missing, NAME_RECORD_OR_CUSTOMER))
+        # Whether the workspace holds the record or the customer is for their owners to say
+        # (the admin gateway asks first); here, another workspace's ids simply have no links.
+        found, more = self.repo.page(workspace_id, filters, live_at=utcnow() if live else None,
+                                     cursor=request.cursor, limit=request.limit or DEFAULT_PAGE)
         return {"share_tokens": [token_to_wire(t) for t in found], "next_cursor": next_cursor(found, more)}

@@ -195,3 +195,41 @@ def test_another_workspaces_cursor_is_not_a_cursor_here(staff: StaffApi, make_st
     staff.work_order()
     reply = staff.get(f"/work-orders?cursor={theirs}")
     assert reply.status_code == 422 and "cursor" in reply.json["error"]["fields"]
+
+
+def test_a_customers_links_are_listed_together_and_live_ones_alone(staff: StaffApi, kinds: Kind) -> None:
+    dana = staff.created("/customers", {"name": "Dana Reyes", "email": "dana@reyes.example"})
+    job = staff.work_order(customer_id=dana["id"])
+    first = staff.share(job["id"])["share_token"]
+    sent = staff.sent_estimate(LINES, customer_id=dana["id"])["share_token"]
+    report = staff.created("/service-reports", {"work_order_id": job["id"]})
+    signing = staff.created(f"/service-reports/{report['id']}/complete")["share_token"]
+    staff.share(staff.work_order(customer_id=kinds.customer())["id"])  # another customer's
+    assert staff.post(f"/share-tokens/{first['id']}/revoke").status_code == 200
+    rotated = staff.created(f"/share-tokens/{sent['id']}/rotate")["share_token"]
+
+    listed = staff.get(f"/share-tokens?customer_id={dana['id']}")
+    assert listed.status_code == 200, listed.text
+    everything = [t["id"] for t in listed.json["share_tokens"]]
+    assert everything == [rotated["id"], signing["id"], sent["id"], first["id"]]
+    assert {t["customer_id"] for t in listed.json["share_tokens"]} == {dana["id"]}
+    live = staff.get(f"/share-tokens?customer_id={dana['id']}&live=true").json["share_tokens"]
+    assert [t["id"] for t in live] == [rotated["id"], signing["id"]]
+
+    paged = staff.get(f"/share-tokens?customer_id={dana['id']}&limit=3").json
+    rest = staff.get(f"/share-tokens?customer_id={dana['id']}&limit=3&cursor={paged['next_cursor']}").json
+    assert [t["id"] for t in paged["share_tokens"] + rest["share_tokens"]] == everything
+    assert rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize("query,status,parameter", [
+    ("", 422, "entity_type"), ("entity_type=work_order", 422, "entity_id"),
+    ("live=yes&customer_id=" + "a" * 24, 422, "live"),
+    ("customer_id=" + "a" * 24, 404, None), ("entity_type=work_order&entity_id=" + "a" * 24, 404, None),
+])
+def test_a_links_list_names_a_record_or_a_customer_the_workspace_holds(
+        staff: StaffApi, query: str, status: int, parameter: str | None) -> None:
+    reply = staff.get(f"/share-tokens?{query}")
+    assert reply.status_code == status, reply.text
+    if parameter:
+        assert parameter in reply.json["error"]["fields"]

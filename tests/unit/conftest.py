@@ -50,8 +50,8 @@ def documents(make_worker: Callable[..., Any]) -> Any:
     """The documents service with fake neighbours: identity knows the workspace settings
     and one customer (``CUSTOMER``); signatures keeps, in ``worker.evidence``, everything
     it was asked to record, with the certificate it answered; sharing mints a new link
-    each time (kept in ``worker.links``); notifications queues every email it is asked
-    for (the commands in ``worker.emails``)."""
+    each time (kept in ``worker.links``, with the customer documents named); notifications
+    queues every email it is asked for (the commands in ``worker.emails``)."""
     from services.documents import ALIAS
     from services.documents.service import DocumentsService
     from services.documents.store import DocumentsRepository
@@ -70,12 +70,13 @@ def documents(make_worker: Callable[..., Any]) -> Any:
 
     worker.links, worker.emails = [], []
 
-    def mint(workspace_id: str, actor: str, request: dict, ends_at: str | None) -> dict[str, Any]:
+    def mint(workspace_id: str, actor: str, request: dict, ends_at: str | None,
+             customer_id: str | None) -> dict[str, Any]:
         kind = request["entity"]["type"]
         raw = share_tokens.mint(kind)
         link = {"token": raw, "url": share_tokens.portal_url("http://portal.test", kind, raw),
                 "share_token": {"id": uuid.uuid4().hex[:24], "entity": request["entity"],
-                                "ends_at": ends_at}}
+                                "ends_at": ends_at, "customer_id": customer_id}}
         worker.links.append(link)
         return link
 

@@ -52,8 +52,9 @@ def test_sending_marks_it_sent_mints_a_replacing_link_and_emails_it_in_one_comma
     [link] = documents.links
     assert reply["token"] == link["token"] and reply["share_token"] == link["share_token"]
     documents.sharing.replace_token.assert_called_once()
-    workspace_id, actor, request, ends_at = documents.sharing.replace_token.call_args.args
+    workspace_id, actor, request, ends_at, customer_id = documents.sharing.replace_token.call_args.args
     assert request == {"entity": {"type": "estimate", "id": est["id"]}, "permissions": ["view", "respond"]}
+    assert customer_id == Estimate.objects.get(id=est["id"]).customer_id
     assert ends_at == isoformat(Estimate.objects.get(id=est["id"]).expires_at)
     [command] = documents.emails
     assert command["template"] == "estimate_ready"
@@ -136,8 +137,8 @@ def test_completing_a_report_links_and_emails_it_with_its_work_order(documents):
     rep = report(documents)
     reply = documents.complete_service_report(WS, "staff", rep["id"])
     assert reply["service_report"]["status"] == "awaiting_signature"
-    _, _, request, ends_at = documents.sharing.replace_token.call_args.args
-    assert request["permissions"] == ["view", "sign"] and ends_at is None
+    _, _, request, ends_at, customer_id = documents.sharing.replace_token.call_args.args
+    assert request["permissions"] == ["view", "sign"] and ends_at is None and customer_id == CUSTOMER
     [command] = documents.emails
     assert command["template"] == "service_report_ready" and command["record"]["customer_id"] == CUSTOMER
     assert command["record"]["work_order_title"] == "Boiler service"

@@ -172,6 +172,26 @@ def test_sharing_a_record_tells_sharing_when_the_record_ends(documents):
     assert all(documents.entity_exists(WS, kind, entity_id) for kind, entity_id in ids.items())
 
 
+def test_a_link_carries_the_customer_of_its_record_as_documents_knows_it(documents):
+    wo = create(documents, customer_id=CUSTOMER)
+    report = documents.create_service_report(WS, "staff", {"work_order_id": wo["id"]})
+    estimate = documents.create_estimate(WS, "staff", {
+        "title": "Boiler", "customer_id": CUSTOMER,
+        "valid_until": (utcnow() + timedelta(days=10)).date().isoformat(),
+        "line_items": [{"description": "Labour", "quantity": 1, "unit_price": "80"}]})
+    documents.share_record(WS, "staff", {"entity": {"type": "work_order", "id": wo["id"]},
+                                         "permissions": ["view"]})
+    documents.share_record(WS, "staff", {"entity": {"type": "service_report", "id": report["id"]},
+                                         "permissions": ["view"]})
+    documents.send_estimate(WS, "staff", estimate["id"])
+    documents.complete_service_report(WS, "staff", report["id"])
+    assert [link["share_token"]["customer_id"] for link in documents.links] == [CUSTOMER] * 4
+    unowned = create(documents)
+    documents.share_record(WS, "staff", {"entity": {"type": "work_order", "id": unowned["id"]},
+                                         "permissions": ["view"]})
+    assert documents.links[-1]["share_token"]["customer_id"] is None
+
+
 def test_a_record_this_workspace_does_not_hold_is_never_shared(documents):
     theirs = one_of_each(documents, ws=OTHER_WS)
     mine = one_of_each(documents)

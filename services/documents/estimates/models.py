@@ -43,9 +43,9 @@ class Estimate(me.Document):
         "collection": "estimates",
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
-            {"fields": ["workspace_id", "-created_at"]},  # staff's list
-            {"fields": ["workspace_id", "status", "-created_at"]},
-            {"fields": ["workspace_id", "customer_id", "-created_at"]},  # a customer's list
+            {"fields": ["workspace_id", "-created_at", "-id"]},  # staff's list
+            {"fields": ["workspace_id", "status", "-created_at", "-id"]},
+            {"fields": ["workspace_id", "customer_id", "-created_at", "-id"]},  # a customer's list
             {"fields": ["status", "expires_at"]},
             {"fields": ["status", "outcome.certificate_id"]},  # abandoned answers
         ],

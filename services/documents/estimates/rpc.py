@@ -110,7 +110,7 @@ class EstimateRpc(DocumentsDependencies):
                                                 customer_id=sent.customer_id))
             current = sent
         minted = customer_mail.link(self.sharing, workspace_id, actor, "estimate", estimate_id,
-                                    current.expires_at, replace=True)
+                                    current.expires_at, current.customer_id, replace=True)
         view = estimate_to_wire(current)
         emailed = customer_mail.email(
             self.notifications, workspace_id, actor, "estimate_ready",

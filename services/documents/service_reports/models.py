@@ -38,10 +38,10 @@ class ServiceReport(me.Document):
         "collection": "service_reports",
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
-            {"fields": ["workspace_id", "work_order_id", "-completed_at"]},  # a customer's list
-            {"fields": ["workspace_id", "-created_at"]},  # staff's list, and by state or work order
-            {"fields": ["workspace_id", "status", "-created_at"]},
-            {"fields": ["workspace_id", "work_order_id", "-created_at"]},
+            {"fields": ["workspace_id", "work_order_id", "-completed_at", "-id"]},  # a customer's list
+            {"fields": ["workspace_id", "-created_at", "-id"]},  # staff's list, and by state or work order
+            {"fields": ["workspace_id", "status", "-created_at", "-id"]},
+            {"fields": ["workspace_id", "work_order_id", "-created_at", "-id"]},
             {"fields": ["status", "certificate_id", "signed_at"]},  # abandoned signatures
         ],
     }

@@ -121,7 +121,7 @@ class ServiceReportRpc(DocumentsDependencies):
         if current.status != "awaiting_signature":
             raise Conflict("This report is already signed.")
         minted = customer_mail.link(self.sharing, workspace_id, actor, "service_report", report_id,
-                                    None, replace=True)
+                                    None, work_order and work_order.customer_id, replace=True)
         view = self._to_wire(current)
         emailed = customer_mail.email(
             self.notifications, workspace_id, actor, "service_report_ready",

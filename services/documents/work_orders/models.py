@@ -17,9 +17,9 @@ class WorkOrder(me.Document):
         "collection": "work_orders",
         "indexes": [
             {"fields": ["workspace_id", "number"], "unique": True},
-            {"fields": ["workspace_id", "-created_at"]},  # staff's list
-            {"fields": ["workspace_id", "status", "-created_at"]},
-            {"fields": ["workspace_id", "customer_id", "-created_at"]},  # a customer's list
+            {"fields": ["workspace_id", "-created_at", "-id"]},  # staff's list
+            {"fields": ["workspace_id", "status", "-created_at", "-id"]},
+            {"fields": ["workspace_id", "customer_id", "-created_at", "-id"]},  # a customer's list
             # One work order per estimate, however many conversions race or retry. Sparse:
             # work orders not made from an estimate have no estimate_id at all.
             {"fields": ["estimate_id"], "unique": True, "sparse": True},

@@ -30,7 +30,7 @@ class Contact(me.Document):
         "indexes": [
             {"fields": ["workspace_id", "email_slot"], "unique": True},
             {"fields": ["email_key"]},
-            {"fields": ["workspace_id", "customer_id", "name"]},
+            {"fields": ["workspace_id", "customer_id", "name", "id"]},
         ],
     }
 

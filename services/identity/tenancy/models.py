@@ -77,7 +77,7 @@ class Customer(me.Document):
     meta = {
         "db_alias": ALIAS,
         "collection": "customers",
-        "indexes": [{"fields": ["workspace_id", "name"]}, {"fields": ["workspace_id", "email"]}],
+        "indexes": [{"fields": ["workspace_id", "name", "id"]}, {"fields": ["workspace_id", "email"]}],
     }
 
     workspace_id = me.StringField(required=True)
