@@ -128,6 +128,19 @@ class StaffApi:
         assert response.status_code == 201, response.text
         return response.json
 
+    def every(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every record a paged list holds, walked 100 at a time to its end."""
+        records: list[dict[str, Any]] = []
+        joined = "&" if "?" in path else "?"
+        cursor = ""
+        while True:
+            reply = self.get(f"{path}{joined}limit=100" + (f"&cursor={cursor}" if cursor else ""))
+            assert reply.status_code == 200, reply.text
+            records += reply.json[key]
+            cursor = reply.json["next_cursor"]
+            if cursor is None:
+                return records
+
     # -- records ------------------------------------------------------------------------
     def workspace(self) -> dict[str, Any]:
         """The workspace as the API shows it now."""

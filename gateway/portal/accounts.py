@@ -24,6 +24,8 @@ from gateway.portal.session import (
     current_account,
     forget_account,
     identity,
+    remember_return,
+    return_path,
     set_session,
 )
 from gateway.web import client_ip
@@ -39,6 +41,7 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.account = current_account()
         if g.account is None:
+            remember_return()
             response = redirect(url_for("accounts.sign_in"), code=303)
             return clear_session(response) if request.cookies.get(cookie_name()) else response
         # A temporary password is good for one thing: choosing their own.
@@ -95,7 +98,7 @@ def sign_in_with_code() -> Any:
         return page("portal/sign_in_code.html", 401, email=address, errors={"code": exc.message})
     except TooManyRequests as exc:
         return limited(exc, "portal/sign_in_code.html", email=address, errors={})
-    return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
+    return set_session(redirect(return_path(url_for("accounts.dashboard")), code=303), signed["session"])
 
 
 @bp.get("/portal/sign-in/<token>")
@@ -117,7 +120,7 @@ def use_sign_in_link(token: str) -> Any:
         return page("portal/sign_in.html", 410, error=exc.message, form={})
     except TooManyRequests as exc:
         return limited(exc, "portal/sign_in.html", form={})
-    return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
+    return set_session(redirect(return_path(url_for("accounts.dashboard")), code=303), signed["session"])
 
 
 @bp.post("/portal/sign-in/password")
@@ -132,8 +135,9 @@ def sign_in_with_password() -> Any:
         return page("portal/sign_in.html", 401, error=exc.message, form={"email": address})
     except TooManyRequests as exc:
         return limited(exc, "portal/sign_in.html", form={"email": address})
-    next_page = "accounts.choose_password" if signed["must_change_password"] else "accounts.dashboard"
-    return set_session(redirect(url_for(next_page), code=303), signed["session"])
+    if signed["must_change_password"]:  # their own password first; the page asked for after
+        return set_session(redirect(url_for("accounts.choose_password"), code=303), signed["session"])
+    return set_session(redirect(return_path(url_for("accounts.dashboard")), code=303), signed["session"])
 
 
 @bp.get("/portal/forgot-password")
@@ -178,7 +182,7 @@ def use_reset_link(token: str) -> Any:
         return page("portal/forgot_password.html", 410, error=exc.message, form={}, errors={})
     except TooManyRequests as exc:  # identity is busy hashing; the link still works
         return limited(exc, "portal/choose_password.html", errors={}, ask_current=False, link=None)
-    return set_session(redirect(url_for("accounts.dashboard"), code=303), signed["session"])
+    return set_session(redirect(return_path(url_for("accounts.dashboard")), code=303), signed["session"])
 
 
 def _new_password() -> tuple[str, dict[str, str]]:
@@ -203,10 +207,11 @@ def choose_password() -> Any:
     if request.method == "GET":
         return page("portal/choose_password.html", errors={}, ask_current=False, link=None)
     return _change_password("portal/choose_password.html", ask_current=False,
-                            done=url_for("accounts.dashboard"))
+                            done=lambda: return_path(url_for("accounts.dashboard")))
 
 
-def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
+def _change_password(template: str, *, ask_current: bool, done: Callable[[], str]) -> Any:
+    """Change the signed-in contact's password, then go where ``done()`` says."""
     new, problems = _new_password()
     if problems:
         return page(template, 422, errors=problems, ask_current=ask_current, link=None)
@@ -219,7 +224,7 @@ def _change_password(template: str, *, ask_current: bool, done: str) -> Any:
     except TooManyRequests as exc:  # identity is busy hashing; nothing was changed
         return limited(exc, template, errors={}, ask_current=ask_current, link=None)
     forget_account()
-    return redirect(done, code=303)
+    return redirect(done(), code=303)
 
 
 @bp.get("/portal/profile")
@@ -254,7 +259,7 @@ def email_password_code() -> Any:
 @signed_in
 def change_password() -> Any:
     return _change_password("portal/profile.html", ask_current=True,
-                            done=url_for("accounts.profile", changed="password"))
+                            done=lambda: url_for("accounts.profile", changed="password"))
 
 
 @bp.post("/portal/sign-out")

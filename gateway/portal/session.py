@@ -9,6 +9,7 @@ request on every replica, as soon as the event has arrived (milliseconds).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
@@ -19,6 +20,7 @@ from gateway.portal.calls import services
 from gateway.portal.reads import reads
 from porchlight.contracts.callers.portal import Identity
 from porchlight.contracts.errors import Unauthorized
+from porchlight.contracts.portal_paths import ACCOUNT_PATHS
 from porchlight.runtime import request_context
 from porchlight.runtime.settings import get_settings
 
@@ -28,6 +30,24 @@ PLAIN_COOKIE = "porchlight_session"
 SECURE_COOKIE = "__Host-porchlight_session"
 # Where Flask-WTF keeps the form token in Flask's (signed) session cookie.
 CSRF_FIELD = "csrf_token"
+# The page a signed-out visitor asked for, to go on to once signed in: only a section or a
+# record of the account (an emailed link), never an address from elsewhere.
+RETURN_FIELD = "after_sign_in"
+_SECTIONS = "|".join(re.escape(path.rsplit("/", 1)[0]) for path in ACCOUNT_PATHS.values())
+RETURNABLE = re.compile(f"^(?:{_SECTIONS})(?:/[0-9a-f]{{24}})?$")
+
+
+def remember_return() -> None:
+    """Keep the page being asked for (in the signed session cookie) when it is one to come
+    back to after signing in."""
+    if request.method == "GET" and RETURNABLE.fullmatch(request.path):
+        session[RETURN_FIELD] = request.path
+
+
+def return_path(default: str) -> str:
+    """Where a new session goes: the page remembered before signing in, once, else ``default``."""
+    wanted = session.pop(RETURN_FIELD, None)
+    return wanted if isinstance(wanted, str) and RETURNABLE.fullmatch(wanted) else default
 
 
 def identity() -> Identity:

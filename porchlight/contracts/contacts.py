@@ -9,6 +9,7 @@ from pydantic import Field
 
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
+from porchlight.contracts.customers import Customer
 from porchlight.contracts.fields import Email, Phone, StrictStr, Timestamp, optional, patterned, text
 from porchlight.contracts.paging import NextCursor, PageQuery
 
@@ -56,6 +57,27 @@ class Contact(Reply):
     access_removed_at: MaybeMoment
     has_password: bool = Field(description="Whether they can sign in with a password.")
     created_at: Moment
+
+
+class ReadersQuery(Contract):
+    """``identity.record_readers``: the roles that may read the record (documents' rule)."""
+
+    roles: list[Role] = Field(min_length=1, max_length=2)
+
+
+class Reader(Reply):
+    id: IdText
+    name: str
+    email: str
+    role: Role
+
+
+class RecordReaders(Reply):
+    """Whom a record's email goes to: its customer and, when the customer has any, the
+    contacts who read its records in the portal."""
+
+    customer: Customer
+    contacts: list[Reader]
 
 
 class ContactQuery(PageQuery):

@@ -200,6 +200,12 @@ class CustomerEmailCommand(Contract):
     notify: bool | None = None
     url: StrictStr | None = Field(None, max_length=300)
     share_token_id: Id | None = None
+    readers: list[Literal["owner", "member"]] = Field(
+        min_length=1, max_length=2,
+        description="The roles of the customer's portal contacts who may read the record "
+                    "(documents' rule: only owners see money). When the customer has such contacts, "
+                    "they are emailed a link into their account instead of the customer's own "
+                    "address getting the share link.")
 
     @model_validator(mode="after")
     def _link_goes_with_its_id(self) -> CustomerEmailCommand:
@@ -254,4 +260,8 @@ class CustomerEmail(Reply):
                     "none was sent, `reason` says why; `unavailable`: the notifications service did "
                     "not answer — the record is sent all the same; send again to email it.")
     reason: str | None = Field(description="Why no email was queued.")
-    email: EmailSummary | None = Field(description="The queued email.")
+    email: EmailSummary | None = Field(description="The queued email (the first, when several went).")
+    emails: list[EmailSummary] = Field(
+        description="Every email queued: one to each of the customer's portal contacts who may read "
+                    "the record (with a link into their account), or else one to the customer's own "
+                    "address with the share link.")

@@ -22,7 +22,14 @@ from porchlight.contracts.errors import NotFound
 from porchlight.kit import grants
 from porchlight.kit.grants import CustomerGrant
 
+ROLES = ("owner", "member")
 ROLES_SEEING_MONEY = ("owner",)
+
+
+def readers(entity_type: str) -> list[str]:
+    """The roles of a customer's contacts who may read a record of this kind: only owners
+    see money (an estimate); everyone sees work orders and service reports."""
+    return list(ROLES_SEEING_MONEY if entity_type == "estimate" else ROLES)
 
 
 def session_of(capability: Any) -> CustomerGrant:

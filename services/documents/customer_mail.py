@@ -31,6 +31,7 @@ from porchlight.contracts import share_tokens
 from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.errors import Unavailable
 from porchlight.kit.service_rpc import rpc
+from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.estimates.models import Estimate
 from services.documents.estimates.wire import estimate_to_wire
@@ -79,14 +80,14 @@ def email(notifications: Any, workspace_id: str, actor: str, template: str, caus
     """Ask notifications to email the record's customer (``CustomerEmailCommand``); its
     answer (``CustomerEmail``), or ``unavailable`` when it did not give one."""
     command: dict[str, Any] = {"template": template, "cause": cause, "record": emailed,
-                               "notify": notify}
+                               "notify": notify, "readers": customer_access.readers(emailed["type"])}
     if minted is not None:
         command.update(url=minted["url"], share_token_id=minted["share_token"]["id"])
     try:
         return notifications.email_customer(workspace_id, actor, command)
     except Unavailable:
         log.warning("no email for %s: notifications did not answer", cause)
-        return {"status": "unavailable", "reason": MAIL_UNAVAILABLE, "email": None}
+        return {"status": "unavailable", "reason": MAIL_UNAVAILABLE, "email": None, "emails": []}
 
 
 def shared(entity_type: str, entity_id: str, minted: dict[str, Any]) -> str:

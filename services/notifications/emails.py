@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from porchlight.contracts.portal_paths import account_url
 from porchlight.runtime.settings import get_settings
 
 
@@ -47,6 +48,17 @@ def to_customer(template: str, entity_type: str, view: dict[str, Any],
     }
 
 
+def to_reader(template: str, entity_type: str, view: dict[str, Any], customer: dict[str, Any],
+              contact: dict[str, Any]) -> dict[str, Any]:
+    """The outbox fields of an email about a record to one of its customer's portal
+    contacts: the same email as the customer's, to the contact, with a link into their
+    account (no secret: it opens nothing until they sign in)."""
+    fields = to_customer(template, entity_type, view, customer)
+    fields["context"].update(link=account_url(get_settings().portal_base_url, entity_type, view["id"]),
+                             in_account=True)
+    return {**fields, "recipient": contact["email"], "recipient_name": contact["name"]}
+
+
 def to_contact(command: dict[str, Any]) -> dict[str, Any]:
     """The outbox fields of a portal contact's invitation or sign-in email."""
     return {
@@ -71,13 +83,15 @@ def to_office(address: str, item: dict[str, Any], occurred_at: str) -> dict[str,
     }
 
 
-def customer_reason(notify: bool | None, customer: dict[str, Any] | None) -> str | None:
+def customer_reason(notify: bool | None, customer: dict[str, Any] | None,
+                    readers: list[dict[str, Any]]) -> str | None:
     """Why the customer is not emailed about a record just shared, or ``None`` to email
-    them. ``notify`` is staff's choice; unsaid, a customer with an address is emailed."""
+    them. ``notify`` is staff's choice; unsaid, a customer with portal contacts who may
+    read the record (``readers``) or else with an address is emailed."""
     if notify is False:
         return "Not asked to email the customer."
     if customer is None:
         return "The record has no customer to email."
-    if not customer.get("email"):
-        return "The customer has no email address."
+    if not readers and not customer.get("email"):
+        return "The customer has no email address and no portal contact who may read this record."
     return None

@@ -101,28 +101,39 @@ class OutboxRpc:
     @idempotent()
     def email_customer(self, workspace_id: str, actor: str, command: dict) -> dict[str, Any]:
         """Email a record's customer (``CustomerEmailCommand``, from documents, with all
-        the email shows) unless staff said not to or there is no address; ``CustomerEmail``
-        says which. The same cause twice queues one email."""
+        the email shows) unless staff said not to or there is nobody to write to;
+        ``CustomerEmail`` says which. Mail goes where the customer reads it: to each of its
+        portal contacts who may read the record, with a link into their account, or — a
+        customer without such contacts — to its own address with the share link. The
+        same cause twice queues the same emails once."""
         cmd = parse(CustomerEmailCommand, command)
         record = cmd.record
-        customer = (self.identity.get_customer(workspace_id, record.customer_id)
-                    if record.customer_id else None)
-        reason = emails.customer_reason(cmd.notify, customer)
+        readers = (self.identity.record_readers(workspace_id, record.customer_id, list(cmd.readers))
+                   if record.customer_id and cmd.notify is not False else None)
+        customer = readers["customer"] if readers else None
+        reason = emails.customer_reason(cmd.notify, customer, readers["contacts"] if readers else [])
         if reason is not None:
-            return {"status": "skipped", "reason": reason, "email": None}
+            return {"status": "skipped", "reason": reason, "email": None, "emails": []}
         view = record.model_dump()
         attachments = ()
         if cmd.template == "service_report_signed_copy":
             attachments = ({"kind": "signed_pdf", "record_id": record.id,
                             "filename": f"{record.number}-signed.pdf"},)
-        email = self._queue(
-            self.identity.get_workspace(workspace_id), cmd.cause,
-            emails.to_customer(cmd.template, record.type, view, customer),
-            secrets={"link": cmd.url} if cmd.url else None,
-            link={"share_token_id": cmd.share_token_id, "entity_type": record.type,
-                  "entity_id": record.id} if cmd.share_token_id else None,
-            attachments=attachments)
-        return {"status": "queued", "reason": None, "email": email_summary(email)}
+        workspace = self.identity.get_workspace(workspace_id)
+        if readers["contacts"]:
+            queued = [self._queue(workspace, cmd.cause,
+                                  emails.to_reader(cmd.template, record.type, view, customer, contact),
+                                  attachments=attachments)
+                      for contact in readers["contacts"]]
+        else:
+            queued = [self._queue(
+                workspace, cmd.cause, emails.to_customer(cmd.template, record.type, view, customer),
+                secrets={"link": cmd.url} if cmd.url else None,
+                link={"share_token_id": cmd.share_token_id, "entity_type": record.type,
+                      "entity_id": record.id} if cmd.share_token_id else None,
+                attachments=attachments)]
+        summaries = [email_summary(email) for email in queued]
+        return {"status": "queued", "reason": None, "email": summaries[0], "emails": summaries}
 
     # -- portal contacts: an invitation, a sign-in link -------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)

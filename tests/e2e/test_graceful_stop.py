@@ -112,7 +112,7 @@ def test_a_gateway_stopped_mid_flight_answers_every_request_it_took(two_document
     answered = answers.count(201)
     unanswered = [a for a in answers if a != 201]
     assert answered > STOP_AFTER and all(str(a).startswith("no answer") for a in unanswered), answers
-    made = office.get("/work-orders").json["work_orders"]
+    made = office.every("/work-orders", "work_orders")
     assert len(made) == answered
 
 

@@ -290,9 +290,7 @@ def answers_to(forms: list[Form], data: dict[str, str]) -> Request:
 
 
 def titles_made(office: StaffApi) -> list[str]:
-    listed = office.get("/work-orders")
-    assert listed.status_code == 200, listed.text
-    return [wo["title"] for wo in listed.json["work_orders"]]
+    return [wo["title"] for wo in office.every("/work-orders", "work_orders")]
 
 
 def assert_exactly_once(load: Load, kind: str, made: list[str]) -> dict[str, int]:
@@ -430,8 +428,8 @@ def test_the_broker_gone_for_five_seconds_under_mixed_load(proxy: FaultProxy) ->
         # Exactly once: each acknowledged write is there once; a refused one may be too.
         creates_seen = assert_exactly_once(load, "work order create", titles_made(writer))
         accepts, signatures = load.of("estimate accept"), load.of("report signature")
-        estimates_now = {e["id"]: e["status"] for e in setup.get("/estimates").json["estimates"]}
-        reports_now = {r["id"]: r["status"] for r in setup.get("/service-reports").json["service_reports"]}
+        estimates_now = {e["id"]: e["status"] for e in setup.every("/estimates", "estimates")}
+        reports_now = {r["id"]: r["status"] for r in setup.every("/service-reports", "service_reports")}
         assert all(estimates_now[a.key] == "approved" for a in accepts if load.ok(a))
         assert all(reports_now[a.key] == "signed" for a in signatures if load.ok(a))
         refused_accepts = [estimates_now[a.key] for a in accepts if a.status == 503]

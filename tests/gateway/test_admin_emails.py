@@ -86,4 +86,5 @@ def test_send_takes_no_body_an_empty_one_or_options_and_refuses_a_body_that_is_n
         assert reply.status_code == 201, reply.text
         # No customer on this estimate: nobody to email, and the reply says so.
         assert reply.json["customer_email"] == {
-            "status": "skipped", "reason": "The record has no customer to email.", "email": None}
+            "status": "skipped", "reason": "The record has no customer to email.", "email": None,
+            "emails": []}

@@ -21,7 +21,7 @@ def retried(staff: StaffApi, method: str, path: str, body: Any, key: str) -> Rep
 
 
 def work_orders(staff: StaffApi) -> list[dict[str, Any]]:
-    return staff.get("/work-orders").json["work_orders"]
+    return staff.every("/work-orders", "work_orders")
 
 
 def test_a_create_retried_with_its_key_acts_once_and_answers_the_same(staff: StaffApi) -> None:

@@ -102,10 +102,12 @@ def test_notify_customer_false_or_no_address_sends_nothing_and_says_why(
         acme: StaffApi, worker: Worker) -> None:
     dana = customer(acme)
     no_mail = sent(acme, dana["id"], {"notify_customer": False})["customer_email"]
-    assert no_mail == {"status": "skipped", "reason": "Not asked to email the customer.", "email": None}
+    assert no_mail == {"status": "skipped", "reason": "Not asked to email the customer.", "email": None,
+                       "emails": []}
     phone_only = customer(acme, email=None)
     asked = sent(acme, phone_only["id"], {"notify_customer": True})["customer_email"]
-    assert asked["status"] == "skipped" and asked["reason"] == "The customer has no email address."
+    assert asked["status"] == "skipped" and asked["reason"] == (
+        "The customer has no email address and no portal contact who may read this record.")
     assert acme.get("/notifications/emails").json["emails"] == []
 
 

@@ -83,7 +83,8 @@ def documents(make_worker: Callable[..., Any]) -> Any:
     def email_customer(workspace_id: str, actor: str, command: dict) -> dict[str, Any]:
         worker.emails.append(command)
         if command.get("notify") is False:
-            return {"status": "skipped", "reason": "Not asked to email the customer.", "email": None}
+            return {"status": "skipped", "reason": "Not asked to email the customer.", "email": None,
+                    "emails": []}
         return {"status": "queued", "reason": None, "email": {"id": uuid.uuid4().hex[:24]}}
 
     worker.signatures.record_evidence.side_effect = record

@@ -58,6 +58,7 @@ def test_sending_marks_it_sent_mints_a_replacing_link_and_emails_it_in_one_comma
     assert ends_at == isoformat(Estimate.objects.get(id=est["id"]).expires_at)
     [command] = documents.emails
     assert command["template"] == "estimate_ready"
+    assert command["readers"] == ["owner"]  # money: of the customer's contacts, owners only
     assert command["cause"] == f"estimate_shared:{est['id']}:{link['share_token']['id']}"
     assert command["url"] == link["url"] and command["url"].endswith("/portal/fsm/estimate/" + link["token"])
     assert command["share_token_id"] == link["share_token"]["id"]
@@ -128,7 +129,7 @@ def test_notifications_not_answering_leaves_the_record_sent_with_its_link(docume
     reply = documents.send_estimate(WS, "staff", est["id"])
     assert reply["estimate"]["status"] == "sent" and reply["token"] == documents.links[-1]["token"]
     assert reply["customer_email"] == {
-        "status": "unavailable", "email": None,
+        "status": "unavailable", "email": None, "emails": [],
         "reason": "The notifications service did not answer; send again to email the customer."}
     assert Estimate.objects.get(id=est["id"]).emails_customer is False
 
@@ -141,6 +142,7 @@ def test_completing_a_report_links_and_emails_it_with_its_work_order(documents):
     assert request["permissions"] == ["view", "sign"] and ends_at is None and customer_id == CUSTOMER
     [command] = documents.emails
     assert command["template"] == "service_report_ready" and command["record"]["customer_id"] == CUSTOMER
+    assert command["readers"] == ["owner", "member"]  # no money: everyone with access
     assert command["record"]["work_order_title"] == "Boiler service"
     assert ServiceReport.objects.get(id=rep["id"]).emails_customer is True
     sign(documents, rep["id"])

@@ -35,6 +35,8 @@ ESTIMATE = {"id": EST, "number": "EST-0001", "title": "Boiler <b>now</b>\nurgent
             "total": "€1,200.00", "valid_until": "2026-12-01", "expires_at": "2026-12-01T22:59:59.999Z",
             "customer_id": CUSTOMER, "status": "sent"}
 DANA = {"id": CUSTOMER, "name": "Dana", "email": "dana@example.org", "preferred_language": "fr"}
+ROBIN = {"id": "e" * 24, "name": "Robin", "email": "robin@example.org", "role": "owner"}
+SAM = {"id": "f" * 24, "name": "Sam", "email": "sam@example.org", "role": "owner"}
 
 
 def context() -> dict[str, typing.Any]:
@@ -86,17 +88,20 @@ def test_the_link_is_rendered_as_the_placeholder_and_put_back_only_for_sending()
 
 
 def test_who_is_emailed_when_a_record_is_shared() -> None:
-    assert emails.customer_reason(None, DANA) is None
-    assert emails.customer_reason(True, DANA) is None
-    assert emails.customer_reason(False, DANA) == "Not asked to email the customer."
-    assert emails.customer_reason(None, None) == "The record has no customer to email."
-    assert emails.customer_reason(True, {**DANA, "email": None}) == "The customer has no email address."
+    assert emails.customer_reason(None, DANA, []) is None
+    assert emails.customer_reason(True, DANA, []) is None
+    assert emails.customer_reason(False, DANA, []) == "Not asked to email the customer."
+    assert emails.customer_reason(False, DANA, [ROBIN]) == "Not asked to email the customer."
+    assert emails.customer_reason(None, None, []) == "The record has no customer to email."
+    assert emails.customer_reason(True, {**DANA, "email": None}, []) == (
+        "The customer has no email address and no portal contact who may read this record.")
+    assert emails.customer_reason(True, {**DANA, "email": None}, [ROBIN]) is None  # the contact reads it
 
 
 @pytest.fixture
 def notifications(make_worker: typing.Any) -> typing.Any:
     worker = make_worker(NotificationsService, ALIAS, NotificationsRepository)
-    worker.identity.get_customer.return_value = DANA
+    worker.identity.record_readers.return_value = {"customer": DANA, "contacts": []}
     worker.identity.get_workspace.return_value = WORKSPACE
     worker.tasks.enqueue.return_value = True
     return worker
@@ -108,7 +113,7 @@ def command(notify: bool | None = None) -> dict[str, typing.Any]:
                                              "expires_at", "customer_id")}
     return {"template": "estimate_ready", "cause": f"estimate_shared:{EST}:{TOKEN_ID}",
             "record": {"type": "estimate", **record}, "url": URL, "share_token_id": TOKEN_ID,
-            "notify": notify}
+            "notify": notify, "readers": ["owner"]}  # money: documents names owners only
 
 
 def test_the_link_goes_to_the_delivery_task_only_and_celery_is_shown_a_stand_in(notifications) -> None:
@@ -147,8 +152,35 @@ def test_the_email_is_made_from_the_command_alone_without_asking_documents(notif
 
 def test_a_customer_staff_did_not_want_emailed_gets_nothing(notifications) -> None:
     reply = notifications.email_customer(WS, "api_key:k", command(notify=False))
-    assert reply == {"status": "skipped", "reason": "Not asked to email the customer.", "email": None}
+    assert reply == {"status": "skipped", "reason": "Not asked to email the customer.", "email": None,
+                     "emails": []}
     assert Email.objects.count() == 0 and notifications.tasks.enqueue.call_count == 0
+    notifications.identity.record_readers.assert_not_called()  # nothing to ask: nobody is emailed
+
+
+def test_a_customer_with_portal_contacts_is_mailed_in_their_accounts_not_by_share_link(notifications) -> None:
+    notifications.identity.record_readers.return_value = {"customer": DANA, "contacts": [ROBIN, SAM]}
+    reply = notifications.email_customer(WS, "api_key:k", command())
+    # Only those who may read it are asked for: an estimate is money, for owners only.
+    notifications.identity.record_readers.assert_called_once_with(WS, CUSTOMER, ["owner"])
+    assert [e["to"] for e in reply["emails"]] == [ROBIN["email"], SAM["email"]]
+    assert reply["email"] == reply["emails"][0]
+    for sent in Email.objects.order_by("recipient"):
+        assert sent.link is None  # no share link in it, so none for a resend to replace
+        assert f"http://portal.test/portal/estimates/{EST}" in sent.text_body + sent.html_body
+        assert LINK_PLACEHOLDER not in sent.text_body and "sign in if you are asked to" in sent.text_body
+    assert notifications.tasks.enqueue.call_args_list[0].args[2] is None  # no secrets to carry
+    again = notifications.email_customer(WS, "api_key:k", command())
+    assert again["emails"] == reply["emails"] and Email.objects.count() == 2  # once per cause and contact
+
+
+def test_a_record_for_everyone_asks_for_every_role(notifications) -> None:
+    report = {"type": "service_report", "id": EST, "number": "SR-0001", "customer_id": CUSTOMER,
+              "work_order_title": "Boiler"}
+    notifications.email_customer(WS, "api_key:k", {
+        **command(), "template": "service_report_ready", "record": report,
+        "readers": ["owner", "member"]})
+    notifications.identity.record_readers.assert_called_once_with(WS, CUSTOMER, ["owner", "member"])
 
 
 @pytest.mark.parametrize("change, field", [

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from porchlight.contracts import parse
+from porchlight.contracts import answer, parse
 from porchlight.contracts.clock import isoformat, utcnow
-from porchlight.contracts.contacts import ContactInput, ContactPatch, ContactQuery
+from porchlight.contracts.contacts import (
+    ContactInput,
+    ContactPatch,
+    ContactQuery,
+    ReadersQuery,
+    RecordReaders,
+)
 from porchlight.contracts.errors import CONTRACT_ERRORS, Unavailable
 from porchlight.contracts.events import fact
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
@@ -20,6 +26,7 @@ from services.identity.accounts import emails, rules
 from services.identity.accounts.passwords import argon2, hash_password
 from services.identity.accounts.wire import contact_to_wire
 from services.identity.dependencies import IdentityDependencies
+from services.identity.tenancy.wire import customer_to_wire
 
 
 class ContactsRpc(IdentityDependencies):
@@ -41,6 +48,16 @@ class ContactsRpc(IdentityDependencies):
         found, more = self.repo.accounts.contact_page(workspace_id, customer_id, cursor=request.cursor,
                                                       limit=request.limit or DEFAULT_PAGE)
         return {"contacts": [contact_to_wire(c) for c in found], "next_cursor": next_cursor(found, more)}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def record_readers(self, workspace_id: str, customer_id: str, roles: list[str]) -> dict[str, Any]:
+        """Whom a record's email goes to (``RecordReaders``): the customer, and those of its
+        contacts in ``roles`` who read its records in the portal (``Accounts.readers``)."""
+        request = parse(ReadersQuery, {"roles": roles})
+        customer = self.repo.tenancy.get_customer(workspace_id, customer_id)
+        readers = self.repo.accounts.readers(workspace_id, customer_id, list(request.roles))
+        return answer(RecordReaders, customer=customer_to_wire(customer), contacts=[
+            {"id": str(c.id), "name": c.name, "email": c.email, "role": c.role} for c in readers])
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def get_contact(self, workspace_id: str, customer_id: str, contact_id: str) -> dict[str, Any]:

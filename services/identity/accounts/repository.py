@@ -100,6 +100,13 @@ class Accounts:
             found = found.filter(invitation_status__in=rules.MAY_ASK_FOR_EMAILS)
         return list(found)
 
+    def readers(self, workspace_id: str, customer_id: str, roles: list[str]) -> list[Contact]:
+        """The customer's contacts in ``roles`` who read their records in the portal: those
+        with access who were invited (``rules.MAY_ASK_FOR_EMAILS``), by name."""
+        found = Contact.objects(workspace_id=workspace_id, customer_id=customer_id, access_removed_at=None,
+                                invitation_status__in=rules.MAY_ASK_FOR_EMAILS, role__in=roles)
+        return list(found.order_by("name", "id").limit(rules.MAX_READERS_EMAILED))
+
     def may_email(self, contact: Contact, purpose: str, now: datetime) -> bool:
         """Whether a ``purpose`` email (sign-in or reset) may go to the contact now, and if
         so the claim to send it: not while one sent within ``rules.EMAIL_EVERY`` still

@@ -28,6 +28,8 @@ EMAIL_EVERY = timedelta(minutes=3)
 # Who may ask for a sign-in or reset email: contacts staff (or an owner) invited — and so
 # those who have joined. A contact only added, never invited, has no way in yet.
 MAY_ASK_FOR_EMAILS = ("invited", "accepted")
+# A record's email goes to at most this many of its customer's contacts (by name).
+MAX_READERS_EMAILED = 50
 
 INVITATIONS_PER_WINDOW = 50  # sent by staff, per workspace
 OWNER_INVITATIONS_PER_WINDOW = 10  # sent by a customer's owners, per customer
