@@ -36,6 +36,30 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+# The form a link page's script (seen.js) posts once the page is shown to a person.
+SEEN_FORM = re.compile(r'<form id="seen" method="post" action="([^"]+)" hidden>'
+                       r'<input type="hidden" name="csrf_token" value="([^"]+)">'
+                       r'<input type="hidden" name="ticket" value="([^"]+)"></form>')
+
+
+def seen_form(html: str) -> tuple[str, dict[str, str]]:
+    """Where a link page's script reports it shown, and what it posts."""
+    action, csrf_token, ticket = SEEN_FORM.search(html).groups()
+    return action, {"csrf_token": csrf_token, "ticket": ticket}
+
+
+def viewed(client: Any, url: str) -> Any:
+    """Open a link's page as a person's browser does — fetch it, then post what its script
+    posts once the page is visible — with a Flask test client or a ``requests.Session``
+    (``url`` absolute then); the page."""
+    page = client.get(url)
+    assert page.status_code == 200, url
+    action, form = seen_form(page.text)
+    seen = client.post(url[:url.index("/portal/")] + action, data=form)
+    assert seen.status_code == 204, seen.text
+    return page
+
+
 def ops_metrics(stack: Stack, name: str) -> str:
     """Process ``name``'s ``/metrics`` (Prometheus text) from its ops endpoint."""
     response = requests.get(stack.ops_url(name) + "/metrics", timeout=10)

@@ -29,6 +29,7 @@ from gateway.portal.calls import documents, services
 from gateway.portal.reads import reads
 from gateway.portal.session import current_account
 from gateway.web import client_ip, content_disposition, style_hash
+from porchlight.contracts import share_tokens
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 bp = Blueprint("links", __name__)
@@ -73,7 +74,38 @@ def work_order(token: str) -> Any:
     portal = reads(current_app)
     grant = portal.grant(token, "work_order")
     return render_template("portal/work_order.html", wo=portal.work_order(grant),
+                           seen=seen_ticket(token, grant),
                            **brand(workspace_of(grant)))
+
+
+# A page opened in a background tab may be brought forward hours later.
+SEEN_SECONDS = 24 * 3600
+
+
+def signer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def seen_ticket(token: str, grant: dict[str, Any]) -> str:
+    """What a link page's script posts once the page is shown (``seen``): signed, naming
+    the link by its id and its token's SHA-256 — the page never holds the token itself."""
+    return signer("portal-seen").dumps(
+        [grant["workspace_id"], grant["share_token_id"], share_tokens.digest(token)])
+
+
+@bp.post("/portal/seen")
+def seen() -> Any:
+    """A link's page is in front of a person: its script posts the page's ticket here once
+    the page is visible, and that is the view counted — mail scanners and link previews
+    fetch the page but run no script and see nothing. A ticket that is not one, is older
+    than a day, or names a link that no longer works counts nothing (404)."""
+    try:
+        workspace_id, share_token_id, digest = signer("portal-seen").loads(
+            request.form.get("ticket", ""), max_age=SEEN_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound("Unknown link.") from None
+    reads(current_app).seen(workspace_id, share_token_id, digest)
+    return "", 204
 
 
 # -- estimates ------------------------------------------------------------------------
@@ -99,7 +131,7 @@ def estimate_page(grant: dict[str, Any], include: list[str] | None, *, status: i
 @bp.get("/portal/fsm/estimate/<token>")
 def estimate(token: str) -> Any:
     grant = reads(current_app).grant(token, "estimate")
-    return estimate_page(grant, chosen_options())
+    return estimate_page(grant, chosen_options(), seen=seen_ticket(token, grant))
 
 
 def chosen_options() -> list[str] | None:
@@ -147,10 +179,10 @@ def _file_links(grant: dict[str, Any], attachments: list[dict[str, Any]]) -> dic
     or session — only the id of the link or of the contact that showed them, which must
     still hold when a file is fetched. A link's carries the link's capability, for
     documents; a contact's session gives a fresh one when the file is fetched."""
-    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
+    files = signer("portal-file")
     by_link = grant.get("share_token_id") is not None
     return {
-        a["id"]: url_for("links.file", signed=signer.dumps(
+        a["id"]: url_for("links.file", signed=files.dumps(
             [grant["workspace_id"], grant["entity_id"], a["id"], grant.get("share_token_id"),
              grant.get("contact_id"), grant["capability"] if by_link else None]))
         for a in attachments
@@ -169,7 +201,8 @@ def report_page(grant: dict[str, Any], *, status: int = 200, errors: dict | None
 
 @bp.get("/portal/fsm/service-report/<token>")
 def service_report(token: str) -> Any:
-    return report_page(reads(current_app).grant(token, "service_report"))
+    grant = reads(current_app).grant(token, "service_report")
+    return report_page(grant, seen=seen_ticket(token, grant))
 
 
 @bp.post("/portal/fsm/service-report/<token>")
@@ -212,10 +245,9 @@ def logo(workspace_id: str, sha256: str) -> Any:
 
 @bp.get("/portal/files/<signed>")
 def file(signed: str) -> Any:
-    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-file")
     try:
-        workspace_id, report_id, file_id, share_token_id, contact_id, capability = signer.loads(
-            signed, max_age=int(current_app.config["FILE_LINK_SECONDS"]))
+        workspace_id, report_id, file_id, share_token_id, contact_id, capability = signer(
+            "portal-file").loads(signed, max_age=int(current_app.config["FILE_LINK_SECONDS"]))
     except (BadSignature, ValueError, TypeError):
         raise NotFound("Unknown link.") from None
     # A file link dies with the share link that showed it, or with the session of the

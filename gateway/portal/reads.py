@@ -2,8 +2,8 @@
 
 One ``PortalReads`` per process (``reads(app)``): it subscribes to the events that can
 change a page (``porchlight.contracts.events.CUSTOMER_VISIBLE``) on the process's AMQP connection,
-keeps the ``ReadModel`` current with them, and counts the views it serves from memory in
-``Views``, which sends them to sharing in batches. Answers (accept, decline, sign) do not
+keeps the ``ReadModel`` current with them, and counts the link views people's browsers
+report (``seen``) in ``Views``, which sends them to sharing in batches. Answers (accept, decline, sign) do not
 come through here: they go to the owning service, synchronously, every time.
 """
 
@@ -211,9 +211,9 @@ class PortalReads:
 
     # -- links ---------------------------------------------------------------------------
     def grant(self, raw: str, entity_type: str) -> dict[str, Any]:
-        """What a token lets its holder view: from memory (the view counted here) or from
-        sharing (which counts it). Anything else is NotFound — malformed tokens never
-        reach a service, and expiry is checked against the clock on every view."""
+        """What a token lets its holder view: from memory or from sharing. Anything else is
+        NotFound — malformed tokens never reach a service, and expiry is checked against
+        the clock on every view. Nothing is counted here (see ``seen``)."""
         if share_tokens.entity_type_of(raw) != entity_type:
             raise NotFound("Unknown link.")
         key = ("link", share_tokens.digest(raw))
@@ -222,12 +222,22 @@ class PortalReads:
             link = self.model.fill(
                 key, lambda grant: (("share_token", grant["share_token_id"]),),
                 lambda: self._ask_sharing(raw, entity_type, "view"), until=_kept_until)
-        else:
-            self.views.count(link["share_token_id"])
         if link["expires_at"] is not None and link["expires_at"] <= self._now():
             self.model.forget(key)
             raise NotFound("Unknown link.")
         return link
+
+    def seen(self, workspace_id: str, share_token_id: str, digest: str) -> None:
+        """A person's browser shows the page of a link (named by its id and its token's
+        SHA-256, from the page's signed ticket): one view, counted here and sent to sharing
+        with the next batch — if the link still works, as this process's memory knows or
+        else as sharing says. NotFound otherwise."""
+        link = self.model.get(("link", digest))
+        known_live = (link is not None and link["share_token_id"] == share_token_id
+                      and (link["expires_at"] is None or link["expires_at"] > self._now()))
+        if not known_live and not self.services.sharing.check_token(workspace_id, share_token_id):
+            raise NotFound("Unknown link.")
+        self.views.count(share_token_id)
 
     def resolve(self, raw: str, entity_type: str, permission: str) -> dict[str, Any]:
         """The grant for an answer: asked of sharing every time, never from memory."""

@@ -42,7 +42,7 @@ MAX_VIEWS_PER_LINK = 1_000_000
 
 
 class LinkViews(Contract):
-    """Views of one link that a reader served since its last batch."""
+    """Views of one link that people's browsers reported to a reader since its last batch."""
 
     # Not checked as an id here: an unknown or malformed id is skipped by sharing, so
     # one stale entry never costs the rest of the batch its counts.
@@ -95,8 +95,10 @@ class ShareToken(Reply):
     expires_at: MaybeMoment
     revoked_at: MaybeMoment
     rotated_from: str | None = Field(description="The link this one replaced.")
-    last_accessed_at: MaybeMoment
-    access_count: int = Field(ge=0)
+    last_accessed_at: MaybeMoment = Field(description="When its page was last shown to a person.")
+    access_count: int = Field(ge=0, description="How many times its page was shown to a person "
+                              "(reported by the page once visible; a bare fetch, such as a mail "
+                              "scanner's, is not a view).")
 
 
 class MintedShareToken(Reply):

@@ -52,21 +52,21 @@ class SharingRepository:
         ).save()
         return token, raw
 
-    def use(self, raw: str, entity_type: str, permission: str) -> ShareToken | None:
-        """Find a live token and record the access in one atomic update.
+    def live(self, raw: str, entity_type: str, permission: str) -> ShareToken | None:
+        """The live token a raw link names, with the kind and permission asked for.
 
         Revocation, expiry, entity type and permission are all part of the filter, so a
-        token revoked a microsecond ago is refused and never counted.
+        token revoked a microsecond ago is refused. Nothing is counted here: a view counts
+        when a person's browser shows the page (``add_views``), not when a link is resolved.
         """
-        now = utcnow()
         return ShareToken.objects(
             token_hash=share_tokens.digest(raw),
             entity_type=entity_type,
             permissions=permission,
             revoked_at=None,
         ).filter(
-            __raw__={"$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}]}
-        ).modify(set__last_accessed_at=now, inc__access_count=1, new=True)
+            __raw__={"$or": [{"expires_at": None}, {"expires_at": {"$gt": utcnow()}}]}
+        ).first()
 
     def add_views(self, views: Iterable[tuple[str, int, datetime]]) -> int:
         """Add counted views — ``(token id, count, latest view)`` — to their links in one

@@ -134,8 +134,10 @@ class SharingService(Ping, Observed):
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def resolve_token(self, raw: str, entity_type: str, permission: str = "view") -> dict[str, Any]:
-        """Answer what a presented token grants, counting the access; every refusal is
-        the same NotFound so a caller cannot tell unknown from revoked or expired.
+        """Answer what a presented token grants; every refusal is the same NotFound so a
+        caller cannot tell unknown from revoked or expired. Resolving counts nothing: mail
+        scanners and link previews resolve links too; a view is counted when the page is
+        shown to a person (``record_views``, sent by the portal).
 
         ``expires_at`` (ISO 8601, or null for a link without one) lets a reader that keeps
         the grant check expiry on every later view against its own clock; revocation it
@@ -145,7 +147,7 @@ class SharingService(Ping, Observed):
         before then."""
         if share_tokens.entity_type_of(raw) != entity_type or permission not in share_tokens.PERMISSIONS:
             raise NotFound("Unknown link.")
-        token = self.repo.use(raw, entity_type, permission)
+        token = self.repo.live(raw, entity_type, permission)
         if token is None:
             raise NotFound("Unknown link.")
         claims = {"share_token_id": str(token.id), "workspace_id": token.workspace_id,

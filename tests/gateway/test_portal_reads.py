@@ -15,10 +15,13 @@ from datetime import timedelta
 
 import time_machine
 
+from gateway.portal.links import SEEN_SECONDS
 from gateway.portal.reads import reads
+from porchlight.contracts import share_tokens
 from porchlight.contracts.clock import isoformat, utcnow
 from tests.gateway.conftest import WAIT
 from tests.gateway.test_portal_answers import LINES, csrf, path_of
+from tests.running_stack import seen_form, viewed
 
 
 @contextmanager
@@ -102,16 +105,65 @@ def test_a_lost_event_keeps_a_revoked_link_alive_no_longer_than_the_lifetime(
     assert portal.get(url).status_code == 404
 
 
-def test_views_from_memory_are_counted_in_batches(staff, portal, portal_app, model):
+def test_a_view_counts_when_the_page_reports_it_shown_not_when_it_is_fetched(staff, portal, portal_app):
     wo = staff.work_order()
-    token = staff.share(wo["id"])["token"]
-    for _ in range(4):
-        assert portal.get(f"/portal/fsm/{token}").status_code == 200
+    minted = staff.share(wo["id"])
+    url = f"/portal/fsm/{minted['token']}"
+    for _ in range(3):  # a mail scanner, a link preview: fetched, never shown
+        assert portal.get(url).status_code == 200
+    assert reads(portal_app).views.flush() == 0
     (link,) = staff.tokens(wo["id"])
-    assert link["access_count"] == 1  # the first view, counted by sharing as it resolved
-    assert reads(portal_app).views.flush() == 3
+    assert link["access_count"] == 0 and link["last_accessed_at"] is None
+    for _ in range(4):  # a person's browser: the page, then its script's report
+        viewed(portal, url)
+    assert reads(portal_app).views.flush() == 4
     (link,) = staff.tokens(wo["id"])
     assert link["access_count"] == 4 and link["last_accessed_at"]
+
+
+def test_a_report_that_is_not_a_person_seeing_a_working_link_counts_nothing(
+        staff, portal, portal_app, model, monkeypatch):
+    wo = staff.work_order()
+    minted = staff.share(wo["id"])
+    page = portal.get(f"/portal/fsm/{minted['token']}").text
+    action, form = seen_form(page)
+    assert action == "/portal/seen" and minted["token"] not in page  # the page never holds the token
+    assert portal.post(action, data={"ticket": form["ticket"]}).status_code == 400  # no CSRF token
+    assert portal.get(action).status_code == 405  # a GET changes nothing, counts nothing
+    forged = form["ticket"][:-2] + ("AA" if not form["ticket"].endswith("AA") else "BB")
+    for bad in ("", "nonsense", forged):
+        assert portal.post(action, data={**form, "ticket": bad}).status_code == 404, bad
+    # A ticket older than a day: the page was shown long ago, or the ticket was kept.
+    with time_machine.travel(utcnow() + timedelta(seconds=SEEN_SECONDS + 60)):
+        assert portal.post(action, data=form).status_code == 404
+    staff.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
+    assert portal.post(action, data=form).status_code == 404  # revoked since
+    assert reads(portal_app).views.flush() == 0
+    assert staff.tokens(wo["id"])[0]["access_count"] == 0
+
+
+def test_a_view_of_a_link_another_process_resolved_asks_sharing_whether_it_still_works(
+        staff, portal, portal_app, model):
+    wo = staff.work_order()
+    minted = staff.share(wo["id"])
+    _, form = seen_form(portal.get(f"/portal/fsm/{minted['token']}").text)
+    forgotten = ("link", share_tokens.digest(minted["token"]))
+    model.forget(forgotten)  # this process forgot the link, as another replica never knew it
+    assert portal.post("/portal/seen", data=form).status_code == 204
+    assert reads(portal_app).views.flush() == 1
+    model.forget(forgotten)
+    staff.post(f"/share-tokens/{minted['share_token']['id']}/revoke")
+    assert portal.post("/portal/seen", data=form).status_code == 404
+    assert staff.tokens(wo["id"])[0]["access_count"] == 1
+
+
+def test_only_link_pages_report_a_view(staff, portal):
+    sent = staff.sent_estimate(LINES)
+    done = staff.report_awaiting_signature()
+    for url in (sent["url"], done["url"]):
+        page = viewed(portal, path_of(url)).text
+        assert 'src="/static/seen.js"' in page
+    assert 'id="seen"' not in portal.get("/portal/sign-in").text
 
 
 def test_an_open_estimate_is_not_shown_as_open_past_its_end(staff, portal, calls):

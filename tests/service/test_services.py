@@ -14,7 +14,7 @@ from nameko.events import event_handler
 from nameko.testing.services import entrypoint_waiter
 
 from porchlight.client import AmqpClient, ServiceUnavailable
-from porchlight.contracts.clock import parse_iso, utcnow
+from porchlight.contracts.clock import isoformat, parse_iso, utcnow
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
 from services.sharing.service import SharingService
 
@@ -80,15 +80,18 @@ def test_state_changes_are_announced_as_past_tense_facts(container_factory, serv
         assert minted["token"] not in str(payload)  # facts carry ids, never secrets
 
 
-def test_concurrent_views_are_each_counted_exactly_once(rpc, services):
+def test_concurrent_view_batches_are_each_counted_exactly_once_and_resolving_counts_none(rpc, services):
     ws = workspace(rpc)
     wo = rpc.call("documents", "create_work_order", ws, "t", {"title": "Boiler"})
     minted = rpc.call("sharing", "mint_token", ws, "t", {
         "entity": {"type": "work_order", "id": wo["id"]}, "permissions": ["view"]})
+    batch = {"views": [{"share_token_id": minted["share_token"]["id"], "count": 1,
+                        "last_accessed_at": isoformat(utcnow())}]}
     pile = eventlet.GreenPile(10)
     for _ in range(30):
         pile.spawn(rpc.call, "sharing", "resolve_token", minted["token"], "work_order", "view")
-    assert len(list(pile)) == 30
+        pile.spawn(rpc.call, "sharing", "record_views", batch)
+    assert len(list(pile)) == 60
     listed = links(rpc, ws, "work_order", wo["id"])
     assert listed[0]["access_count"] == 30
 
