@@ -1,38 +1,23 @@
-"""The staff API's operations, and the OpenAPI 3.1 document generated from them.
+"""The staff API's OpenAPI 3.1 document, written from its declared operations
+(``gateway.admin.operations``): each operation's path, parameters, body, answers and
+errors, with the schemas of its contract models.
 
-Each route of the admin API is declared once with ``operation(...)``: its method and
-path, the contract models of its body, query and reply, and the errors it can answer.
-The same declaration checks the request (the body and query string are parsed with their
-models before the view runs) and describes it, so the document cannot drift from what
-the gateway accepts. Rules only a service can check are written in the operation's
-description and the model's docstring.
-
-Why not a framework (spectree, flask-openapi3): both would own routing and validation
-errors, and we need our own error shape, our own field messages, the same models in the
-services, and path parameters that answer 404 (not 422) when malformed. What is left to
-assemble is small: pydantic writes every schema; this module writes the paths.
+What there is to assemble is small: pydantic writes every schema; this module writes the
+paths, and the error answers every operation shares.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from flask import Blueprint, jsonify, request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from porchlight.contracts import parse
+from gateway.admin.operations import JSON, KEY_RULE, Api, Operation, Schema
 from porchlight.contracts.common import ErrorBody
-from porchlight.contracts.errors import InvalidInput
-from porchlight.contracts.paging import QUERY_ATTENTION
 from porchlight.runtime import request_context
 
-Schema = dict[str, Any]
-JSON = "application/json"
 REF = "#/components/schemas/{model}"
 
 ERRORS: dict[int, str] = {
@@ -54,9 +39,6 @@ ERROR_HEADERS: dict[int, Schema] = {
                           "schema": {"type": "integer"}}},
 }
 ID_SCHEMA: Schema = {"type": "string", "pattern": "^[0-9a-f]{24}$"}
-# Every command (POST, PATCH) may be retried safely under a key (``porchlight.kit.idempotency``).
-COMMAND_METHODS = frozenset({"POST", "PATCH"})
-KEY_RULE = f"1 to {request_context.MAX_LENGTH} characters of A-Z a-z 0-9 . _ : - (a UUID is ideal)."
 IDEMPOTENCY_PARAMETER: Schema = {
     "name": request_context.COMMAND_HTTP_HEADER, "in": "header", "required": False,
     "description": "Makes the request safe to retry: the same key with the same request within "
@@ -80,163 +62,79 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
 }
 
 
-class BadBody(Exception):
-    """The body is not a JSON object."""
+
+def document(api: Api, server_url: str, *, info: Schema, tags: list[Schema], security_scheme: Schema,
+             extra_paths: dict[str, Schema], extra_models: tuple[type[BaseModel], ...] = ()) -> Schema:
+    """The document of every operation ``api`` serves, in the order they were declared,
+    then ``extra_paths`` (routes declared elsewhere)."""
+    routes = list(api.routes())
+    models = {ErrorBody, *extra_models}
+    for _, op in routes:
+        models.update(m for m in (op.body, op.reply) if m is not None)
+    _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+                                 ref_template=REF)
+    schemas = {name: tidy(schema) for name, schema in defs.get("$defs", {}).items()}
+    paths: dict[str, Schema] = {}
+    for rule, op in routes:
+        entry = paths.setdefault(rule.replace("<", "{").replace(">", "}"), {})
+        params = [_path_parameter(name) for name in _path_names(op.rule)]
+        if params:
+            entry["parameters"] = params
+        entry[op.method.lower()] = _describe(op)
+    paths.update(extra_paths)
+    return {
+        "openapi": "3.1.0",
+        "info": {**info, "version": _package_version()},
+        "servers": [{"url": server_url}],
+        "tags": tags,
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": security_scheme},
+            "schemas": schemas,
+            "responses": {str(status): _error_response(status) for status in ERRORS},
+        },
+    }
 
 
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    rule: str
-    operation_id: str
-    tag: str
-    summary: str
-    description: str
-    status: int = 200
-    reply: type[BaseModel] | None = None
-    body: type[BaseModel] | None = None
-    # The body may be left out altogether (then it is ``{}``): options with defaults.
-    optional_body: bool = False
-    query: type[BaseModel] | None = None
-    errors: tuple[int, ...] = ()
-    public: bool = False
-    upload: Schema | None = None
-    media: str = JSON
-    reply_schema: Schema | None = None
-    reply_headers: Schema = field(default_factory=dict)
-    notes: dict[int, str] = field(default_factory=dict)
-    # operationId → {path parameter: where its value is in this operation's answer}
-    links: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def retryable(self) -> bool:
-        """A command that takes an ``Idempotency-Key``."""
-        return self.method in COMMAND_METHODS
-
-    @property
-    def statuses(self) -> tuple[int, ...]:
-        extra = (400,) if self.body else ()
-        if self.retryable:  # a key in use by a running request (409), or for another one (422)
-            extra += (409, 422)
-        auth = () if self.public else (401, 503)
-        return tuple(sorted({*self.errors, *extra, *auth}))
+def _describe(op: Operation) -> Schema:
+    described: Schema = {"operationId": op.operation_id, "tags": [op.tag], "summary": op.summary,
+                         "description": op.description}
+    if op.query is not None:
+        described["parameters"] = _query_parameters(op.query)
+    if op.retryable:
+        described["parameters"] = [*described.get("parameters", []), IDEMPOTENCY_PARAMETER]
+    if op.body is not None:
+        described["requestBody"] = {"required": not op.optional_body,
+                                    "content": {JSON: {"schema": _ref(op.body)}}}
+    elif op.upload is not None:
+        described["requestBody"] = {"required": not op.optional_body, "content": _upload(op.upload)}
+    if op.public:
+        described["security"] = []
+    schema = op.reply_schema if op.reply_schema is not None else _ref(op.reply)
+    ok: Schema = {"description": op.summary + ".", "content": {op.media: {"schema": schema}}}
+    if op.reply_headers:
+        ok["headers"] = op.reply_headers
+    if op.links:
+        ok["links"] = {target: {"operationId": target, "parameters": {
+            name: f"$response.body#{pointer}" for name, pointer in params.items()}}
+            for target, params in op.links.items()}
+    described["responses"] = {str(op.status): ok}
+    for status in op.statuses:
+        response = {"$ref": f"#/components/responses/{status}"}
+        if status in op.notes:
+            response = {**_error_response(status), "description": op.notes[status]}
+        described["responses"][str(status)] = response
+    return described
 
 
-def idempotency_key(op: Operation) -> str | None:
-    """The request's ``Idempotency-Key``, checked: none for a read."""
-    raw = request.headers.get(request_context.COMMAND_HTTP_HEADER)
-    if raw is None or not op.retryable:
-        return None
-    key = request_context.sane(raw)
-    if key is None:
-        raise InvalidInput("The Idempotency-Key header needs attention.",
-                           {request_context.COMMAND_HTTP_HEADER: KEY_RULE})
-    return key
-
-
-def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadBody()
-    return data
-
-
-class Api:
-    """A blueprint whose routes are declared as operations."""
-
-    def __init__(self, blueprint: Blueprint) -> None:
-        self.blueprint = blueprint
-        self.operations: list[Operation] = []
-
-    def operation(self, method: str, rule: str, operation_id: str, **spec: Any) -> Callable:
-        op = Operation(method=method, rule=rule, operation_id=operation_id, **spec)
-        self.operations.append(op)
-
-        def register(view: Callable) -> Callable:
-            @functools.wraps(view)
-            def checked(**path: Any) -> Any:
-                with request_context.command(idempotency_key(op)):
-                    return run(**path)
-
-            def run(**path: Any) -> Any:
-                if op.body is not None:
-                    empty = op.optional_body and not request.get_data(cache=True)
-                    path["body"] = parse(op.body, {} if empty else json_body())
-                if op.query is not None:
-                    path["query"] = parse(op.query, request.args.to_dict(),
-                                          message=QUERY_ATTENTION)
-                result = view(**path)
-                if op.media != JSON:
-                    return result
-                return jsonify(result), op.status
-
-            self.blueprint.add_url_rule(rule, view.__name__, checked, methods=[method])
-            return checked
-
-        return register
-
-    # -- the document ---------------------------------------------------------------------
-    def document(self, server_url: str, *, info: Schema, tags: list[Schema],
-                 security_scheme: Schema, extra_paths: dict[str, Schema],
-                 extra_models: tuple[type[BaseModel], ...] = ()) -> Schema:
-        models = {ErrorBody, *extra_models}
-        for op in self.operations:
-            models.update(m for m in (op.body, op.reply) if m is not None)
-        _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
-                                     ref_template=REF)
-        schemas = {name: tidy(schema) for name, schema in defs.get("$defs", {}).items()}
-        paths: dict[str, Schema] = {}
-        for op in self.operations:
-            path = self.blueprint.url_prefix + op.rule.replace("<", "{").replace(">", "}")
-            entry = paths.setdefault(path, {})
-            params = [_path_parameter(name) for name in _path_names(op.rule)]
-            if params:
-                entry["parameters"] = params
-            entry[op.method.lower()] = self._describe(op)
-        paths.update(extra_paths)
-        return {
-            "openapi": "3.1.0",
-            "info": {**info, "version": _package_version()},
-            "servers": [{"url": server_url}],
-            "tags": tags,
-            "security": [{"bearerAuth": []}],
-            "paths": paths,
-            "components": {
-                "securitySchemes": {"bearerAuth": security_scheme},
-                "schemas": schemas,
-                "responses": {str(status): _error_response(status) for status in ERRORS},
-            },
-        }
-
-    def _describe(self, op: Operation) -> Schema:
-        described: Schema = {"operationId": op.operation_id, "tags": [op.tag], "summary": op.summary,
-                             "description": op.description}
-        if op.query is not None:
-            described["parameters"] = _query_parameters(op.query)
-        if op.retryable:
-            described["parameters"] = [*described.get("parameters", []), IDEMPOTENCY_PARAMETER]
-        if op.body is not None:
-            described["requestBody"] = {"required": not op.optional_body,
-                                        "content": {JSON: {"schema": _ref(op.body)}}}
-        elif op.upload is not None:
-            described["requestBody"] = {"required": not op.optional_body, "content": op.upload}
-        if op.public:
-            described["security"] = []
-        schema = op.reply_schema if op.reply_schema is not None else _ref(op.reply)
-        ok: Schema = {"description": op.summary + ".", "content": {op.media: {"schema": schema}}}
-        if op.reply_headers:
-            ok["headers"] = op.reply_headers
-        if op.links:
-            ok["links"] = {target: {"operationId": target, "parameters": {
-                name: f"$response.body#{pointer}" for name, pointer in params.items()}}
-                for target, params in op.links.items()}
-        described["responses"] = {str(op.status): ok}
-        for status in op.statuses:
-            response = {"$ref": f"#/components/responses/{status}"}
-            if status in op.notes:
-                response = {**_error_response(status), "description": op.notes[status]}
-            described["responses"][str(status)] = response
-        return described
+def _upload(rules: str) -> Schema:
+    """A file sent as multipart/form-data in the field ``file``."""
+    return {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                     "description": rules}}},
+    }}
 
 
 def _ref(model: type[BaseModel] | None) -> Schema:
