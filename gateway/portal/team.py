@@ -31,10 +31,13 @@ def _team(method: str, *args: Any) -> Any:
     return getattr(identity(), method)(request.cookies.get(cookie_name()), *args)
 
 
-def _context(*, form: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> dict[str, Any]:
-    contacts = _team("list_team")["contacts"]  # a member: Forbidden, the app's 403 page
-    return {"contacts": contacts, "form": form or {}, "errors": errors or {},
-            "done": DONE.get(request.args.get("done", ""))}
+def _context(*, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+             cursor: str | None = None) -> dict[str, Any]:
+    """The page's context: the team from its first page, or from ``cursor`` ("Show more",
+    people by name, 25 a page)."""
+    team = _team("list_team", {"cursor": cursor} if cursor else {})  # a member: Forbidden, the 403 page
+    return {"contacts": team["contacts"], "next_cursor": team["next_cursor"], "paged": bool(cursor),
+            "form": form or {}, "errors": errors or {}, "done": DONE.get(request.args.get("done", ""))}
 
 
 def _team_page(status: int = 200, *, error: str | None = None, **context: Any) -> Any:
@@ -48,7 +51,10 @@ def _limited(exc: TooManyRequests, **context: Any) -> Any:
 @bp.get("/portal/team")
 @signed_in
 def team() -> Any:
-    return _team_page()
+    try:
+        return _team_page(cursor=request.args.get("cursor") or None)
+    except InvalidInput:  # a cursor that is not this list's: the first page, said so
+        return _team_page(422, error="That page of your team does not exist; here it is from the start.")
 
 
 @bp.post("/portal/team")

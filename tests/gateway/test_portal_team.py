@@ -156,3 +156,24 @@ def test_a_team_form_sent_twice_acts_once(
     # One new invitation, not two: the invitation stamped once is the one still in force.
     assert portal.post(invite, data=hidden).status_code == 303
     assert staff.get(f"/customers/{frances['customer_id']}/contacts/{sam_id}").json["invited_at"] == after
+
+
+def test_a_big_team_is_shown_25_by_name_a_page_with_show_more(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    frances = people(staff, worker)["contact"]
+    made = [staff.created(f"/customers/{frances['customer_id']}/contacts",
+                          {"name": f"Teammate {n:02d}", "email": f"t{n:02d}@northwind.example"})
+            for n in range(30)]
+    sign_in_by_code(portal, worker, mail_server, frances["email"])
+    first = portal.get(TEAM)
+    more = re.search(r'href="(/portal/team\?cursor=[^"]+)">Show more</a>', first.text)
+    assert first.status_code == 200 and more and len(team_ids(first.text)) == 25
+    second = portal.get(more.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200 and "Show more" not in second.text and "Back to the start" in second.text
+    shown = team_ids(first.text) + team_ids(second.text)
+    assert sorted(shown) == sorted([frances["id"]] + [m["id"] for m in made])  # each once, by name
+    names = re.findall(r'<p class="teammate-name"><strong>([^<]+)</strong>', first.text + second.text)
+    assert names == sorted(names)
+    refused = portal.get(f"{TEAM}?cursor=not-a-cursor")
+    assert refused.status_code == 422 and "does not exist" in refused.text
+    assert team_ids(refused.text) == team_ids(first.text)  # the first page, said so

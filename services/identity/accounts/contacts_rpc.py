@@ -12,19 +12,16 @@ from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.contacts import (
     ContactInput,
     ContactPatch,
-    ContactQuery,
     ReadersQuery,
     RecordReaders,
 )
 from porchlight.contracts.errors import CONTRACT_ERRORS, Unavailable
 from porchlight.contracts.events import fact
-from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
-from porchlight.kit.storage import next_cursor
 from services.identity.accounts import emails, rules
 from services.identity.accounts.passwords import argon2, hash_password
-from services.identity.accounts.wire import contact_to_wire
+from services.identity.accounts.wire import contact_list, contact_to_wire
 from services.identity.dependencies import IdentityDependencies
 from services.identity.tenancy.wire import customer_to_wire
 
@@ -43,11 +40,8 @@ class ContactsRpc(IdentityDependencies):
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_contacts(self, workspace_id: str, customer_id: str, query: dict) -> dict[str, Any]:
         """The customer's contacts by name, a page at a time (``ContactQuery``)."""
-        request = parse(ContactQuery, query, message=QUERY_ATTENTION)
         self.repo.tenancy.get_customer(workspace_id, customer_id)
-        found, more = self.repo.accounts.contact_page(workspace_id, customer_id, cursor=request.cursor,
-                                                      limit=request.limit or DEFAULT_PAGE)
-        return {"contacts": [contact_to_wire(c) for c in found], "next_cursor": next_cursor(found, more)}
+        return contact_list(self.repo.accounts, workspace_id, customer_id, query)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def record_readers(self, workspace_id: str, customer_id: str, roles: list[str]) -> dict[str, Any]:

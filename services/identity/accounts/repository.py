@@ -81,10 +81,6 @@ class Accounts:
     def contact_by_id(self, contact_id: str) -> Contact | None:
         return Contact.objects(id=contact_id).first()
 
-    def contacts_of(self, workspace_id: str, customer_id: str) -> list[Contact]:
-        return list(Contact.objects(workspace_id=workspace_id, customer_id=customer_id)
-                    .order_by("name", "id").limit(200))
-
     def contact_page(self, workspace_id: str, customer_id: str, *, cursor: str | None,
                      limit: int) -> tuple[list[Contact], bool]:
         """A page of the customer's contacts by name (``page_after``)."""

@@ -20,7 +20,7 @@ from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from services.identity.accounts import emails, sessions
 from services.identity.accounts.models import Contact
-from services.identity.accounts.wire import contact_to_wire
+from services.identity.accounts.wire import contact_list, contact_to_wire
 from services.identity.dependencies import IdentityDependencies
 from services.identity.store import IdentityRepository
 
@@ -29,10 +29,10 @@ OWNERS_ONLY = "Only an owner of your company can manage its team."
 
 class TeamRpc(IdentityDependencies):
     @rpc(expected_exceptions=CONTRACT_ERRORS)
-    def list_team(self, raw_session: str) -> dict[str, Any]:
+    def list_team(self, raw_session: str, query: dict | None = None) -> dict[str, Any]:
+        """The owner's company's contacts by name, a page at a time (``ContactQuery``)."""
         owner = _owner(self.repo, raw_session)
-        return {"contacts": [contact_to_wire(c) for c in
-                             self.repo.accounts.contacts_of(owner.workspace_id, owner.customer_id)]}
+        return contact_list(self.repo.accounts, owner.workspace_id, owner.customer_id, query)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
     @idempotent(scope=PORTAL_FORMS)
