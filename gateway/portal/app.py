@@ -14,7 +14,6 @@ import logging
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -24,10 +23,9 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.web import configure, install_security_headers
 from porchlight.client import ServiceUnavailable
-from porchlight.contracts.clock import parse_iso
 from porchlight.contracts.errors import Forbidden, NotFound, TooManyRequests, Unavailable
-from porchlight.contracts.money import format_minor
-from porchlight.runtime import request_context
+from porchlight.contracts.money import exponent
+from porchlight.runtime import formatting, request_context
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +41,23 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes all HTML
 
 
-def local_time(value: str | None, timezone: str) -> str:
-    if not value:
-        return ""
-    moment = parse_iso(value).astimezone(ZoneInfo(timezone))
-    return moment.strftime("%-d %B %Y, %H:%M ") + (moment.tzname() or "")
+def reader_locale() -> str:
+    """The locale this page is written for: every number and moment on it is formatted
+    for it (``porchlight.runtime.formatting``)."""
+    return g.get("locale") or formatting.DEFAULT_LOCALE
 
 
-def amount(minor: int, currency: str) -> str:
-    return format_minor(minor, currency)
+def _for_reader(format_with: Any) -> Any:
+    """A formatting function as a Jinja filter, in the page's locale."""
+    return lambda *args: format_with(*args, reader_locale())
 
 
-def money(minor: int, currency: str) -> str:
-    return f"{currency} {format_minor(minor, currency)}"
+FILTERS = {name: _for_reader(getattr(formatting, name)) for name in (
+    "money", "amount", "day", "moment", "percent", "quantity", "file_size")}
+# 1,234,567 of a currency, as the reader writes it: the estimate page's script learns the
+# locale's grouping from it (gateway/portal/static/estimate.js).
+FILTERS["large_sum"] = lambda currency: formatting.money(1234567 * 10 ** exponent(currency), currency,
+                                                         reader_locale())
 
 
 CROSS_SITE = "This form must be sent from the portal's own page."
@@ -115,7 +117,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = https
     if https:  # the cookie with the form token: no subdomain or plain-HTTP page can plant one
         app.config["SESSION_COOKIE_NAME"] = "__Host-porchlight_portal"
-    app.jinja_env.filters.update(local_time=local_time, markdown=render_markdown, money=money, amount=amount)
+    app.jinja_env.filters.update(markdown=render_markdown, **FILTERS)
     # Each form that asks for a command carries a one-time key: sent twice, it acts once.
     app.jinja_env.globals["form_key"] = request_context.new_form_key
     CSRFProtect(app)

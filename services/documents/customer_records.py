@@ -35,7 +35,7 @@ def _estimate_line(estimate: Any, now: Any) -> dict[str, Any]:
         "status": "expired" if lapsed else estimate.status,
         "status_label": ESTIMATE_LABELS["expired" if lapsed else estimate.status],
         "valid_until": estimate.valid_until, "currency": estimate.currency,
-        "total": customer_view(estimate, None)["total"],
+        "total_minor": customer_view(estimate, None)["total_minor"],
         "awaiting": estimate.status == "sent" and not lapsed,
         # Awaiting an answer until then; a reader keeping this line keeps it no longer.
         "open_until": isoformat(estimate.expires_at) if estimate.status == "sent" and not lapsed else None,

@@ -283,8 +283,8 @@ LINE_ITEMS = [
 #   without the option: subtotal 48.98, tax 10.28, total  59.26
 #   Filter    1 × 84.99   = 84.99;            tax 21 % of 84.99 = 17.8479 → 17.85
 #   with the option:    subtotal 133.97, tax 28.13, total 162.10
-WITHOUT_OPTION = {"subtotal": "EUR 48.98", "tax": "EUR 10.28", "total": "EUR 59.26"}
-WITH_OPTION = {"subtotal": "EUR 133.97", "tax": "EUR 28.13", "total": "EUR 162.10"}
+WITHOUT_OPTION = {"subtotal": "€48.98", "tax": "€10.28", "total": "€59.26"}
+WITH_OPTION = {"subtotal": "€133.97", "tax": "€28.13", "total": "€162.10"}
 
 
 def test_accept_an_estimate_with_an_optional_line(office, browser):

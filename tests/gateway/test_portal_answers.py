@@ -42,17 +42,31 @@ def test_estimate_page_shows_the_offer_and_renders_notes_safely(staff, portal):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     for text in ("EST-0001", "Boiler repair", "<strong>replace</strong>", "Optional",
-                 "Descale the boiler", ">48.68<", "EUR 59.26", "Accept estimate", "Decline"):
+                 "Descale the boiler", ">48.68<", "€59.26", "Accept estimate", "Decline"):
         assert text in html, text
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert 'src="/static/estimate.js"' in html
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
 
 
+def test_the_estimate_page_writes_money_dates_and_rates_as_its_reader_does(staff, portal):
+    sent = staff.sent_estimate([
+        {"description": "Heat pump", "quantity": "1.5", "unit_price": "1128.80", "tax_rate": "5.5"},
+        {"description": "Survey", "quantity": 1, "unit_price": "0.99", "tax_rate": "0", "optional": True},
+    ], currency="GBP", valid_until="2030-12-24")
+    html = portal.get(path_of(sent["url"])).text
+    # 1.5 × 1,128.80 = 1,693.20; 5.5 % of it = 93.126 → 93.13; total 1,786.33 (en_GB).
+    for text in ("£1,693.20", "£93.13", "£1,786.33", ">1,128.80<", ">1,693.20<", ">0.99<", ">1.5<",
+                 "+ 5.5% tax", "24 December 2030", 'data-money-unit="£0.01"',
+                 'data-money-large="£1,234,567.00"'):
+        assert text in html, text
+    assert "GBP 1" not in html and "2030-12-24<" not in html
+
+
 def test_including_an_optional_line_by_get_changes_totals_but_nothing_else(staff, portal):
     sent = sent_estimate(staff)
     html = portal.get(path_of(sent["url"]) + "?include=l3").get_data(as_text=True)
-    assert "EUR 108.31" in html
+    assert "€108.31" in html
     assert staff.get(f"/estimates/{sent['estimate']['id']}").json["status"] == "sent"
     # A hand-edited choice naming a required line just shows the plain offer.
     assert portal.get(path_of(sent["url"]) + "?include=l1").status_code == 200

@@ -5,18 +5,33 @@
   "use strict";
   var card = document.getElementById("estimate");
   if (!card) { return; }
-  var currency = card.getAttribute("data-currency");
   var acceptForm = document.querySelector(".accept-form");
-  var exponent = { JPY: 0, KRW: 0, ISK: 0, CLP: 0, VND: 0, BHD: 3, KWD: 3, OMR: 3, JOD: 3, TND: 3 }[currency];
-  if (exponent === undefined) { exponent = 2; }
+  // The page's own formatter wrote two sums in the reader's locale: one minor unit
+  // ("£0.01", "¥1", "0,01 €") and 1234567 of the currency's major units. Symbol,
+  // separators and decimals are read back from them, so a live total is written exactly
+  // as the server writes one.
+  function parts(text) {
+    var first = text.search(/[0-9]/);
+    var last = text.length - 1;
+    while (last > first && !/[0-9]/.test(text.charAt(last))) { last--; }
+    return { prefix: text.slice(0, first), body: text.slice(first, last + 1), suffix: text.slice(last + 1) };
+  }
+  var unit = parts(card.getAttribute("data-money-unit"));
+  var large = parts(card.getAttribute("data-money-large"));
+  var fraction = /[^0-9]([0-9]+)$/.exec(unit.body);
+  var exponent = fraction ? fraction[1].length : 0;
+  var decimalMark = exponent ? unit.body.charAt(unit.body.length - exponent - 1) : "";
+  var groupMark = large.body.replace(/[0-9]/g, "").charAt(0);
+  if (groupMark === decimalMark) { groupMark = ""; }  // a locale that does not group
+  var prefix = unit.prefix, suffix = unit.suffix;
 
   function format(minor) {
-    var negative = minor < 0;
     var digits = String(Math.abs(minor));
     while (digits.length <= exponent) { digits = "0" + digits; }
     var whole = exponent ? digits.slice(0, -exponent) : digits;
-    var fraction = exponent ? "." + digits.slice(-exponent) : "";
-    return currency + " " + (negative ? "-" : "") + whole + fraction;
+    var grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, groupMark);
+    var number = grouped + (exponent ? decimalMark + digits.slice(-exponent) : "");
+    return (minor < 0 ? "-" : "") + prefix + number + suffix;
   }
 
   function recompute() {

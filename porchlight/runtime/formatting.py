@@ -1,0 +1,115 @@
+"""Every number, sum of money and moment a person reads, written as the reader writes them.
+
+One module for the portal's pages, the emails and the signed PDF, built on Babel (CLDR):
+the currency's symbol, grouping and decimals (none for JPY, three for BHD), dates in the
+locale's words and order, times in the workspace's time zone with the zone's name,
+relative times ("in 2 days"), percentages and file sizes. Templates call these (as Jinja
+filters), never ``strftime`` or an f-string with a currency code: a test reads the
+templates for either.
+
+A *locale* is a Babel locale name (``en_GB``, ``fr_FR``) or a tag (``fr-FR``); an unknown
+one falls back to ``DEFAULT_LOCALE``. Parsed locales are kept, so formatting costs no
+lookup per call.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel import units as babel_units
+
+from porchlight.contracts.clock import parse_iso
+from porchlight.contracts.money import exponent
+
+DEFAULT_LOCALE = "en_GB"
+# Bytes in each unit CLDR names, largest first (file sizes are decimal: 1 MB = 10⁶ bytes).
+_SIZES = (("digital-gigabyte", 10**9), ("digital-megabyte", 10**6), ("digital-kilobyte", 10**3))
+
+
+@lru_cache(maxsize=64)
+def locale_of(name: str | None) -> Locale:
+    """The Babel locale a name or tag stands for; the default when it names none."""
+    try:
+        return Locale.parse((name or DEFAULT_LOCALE).replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _major(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-exponent(currency))
+
+
+def money(minor: int, currency: str, locale: str | None) -> str:
+    """A sum in minor units with its currency's symbol: ``£1,353.12`` (en_GB),
+    ``1 353,12 £GB`` (fr_FR), ``¥1,353`` (JPY in en_US)."""
+    return babel_numbers.format_currency(_major(minor, currency), currency, locale=locale_of(locale))
+
+
+def amount(minor: int, currency: str, locale: str | None) -> str:
+    """A sum in minor units without a symbol, to its currency's decimals: ``1,353.10``
+    (en_GB), ``1.353,10`` (de_DE) — for a column headed by the currency."""
+    places = exponent(currency)
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return babel_numbers.format_decimal(_major(minor, currency), format=pattern, locale=locale_of(locale))
+
+
+def day(value: str | date | None, locale: str | None) -> str:
+    """A calendar date in words: ``24 December 2026``, ``24 décembre 2026``; an ISO
+    ``YYYY-MM-DD`` or a ``date``. Empty for none."""
+    if not value:
+        return ""
+    when = date.fromisoformat(value) if isinstance(value, str) else value
+    return babel_dates.format_date(when, "long", locale=locale_of(locale))
+
+
+def moment(value: str | datetime | None, timezone: str, locale: str | None) -> str:
+    """An instant in the workspace's time zone, with the zone: ``24 December 2026, 14:05
+    GMT``, ``24 décembre 2026 14:05 GMT``. Empty for none."""
+    if not value:
+        return ""
+    when = (parse_iso(value) if isinstance(value, str) else value).astimezone(_zone(timezone))
+    found = locale_of(locale)
+    joined = babel_dates.get_datetime_format("medium", locale=found)
+    text = (joined.replace("{1}", babel_dates.format_date(when, "long", locale=found))
+            .replace("{0}", babel_dates.format_time(when, "short", locale=found)))
+    return f"{text} {when.tzname()}"
+
+
+def relative(value: str | datetime, now: datetime, locale: str | None) -> str:
+    """How far ``value`` is from ``now``, in words: ``in 2 days``, ``il y a 3 heures``."""
+    when = parse_iso(value) if isinstance(value, str) else value
+    return babel_dates.format_timedelta(when - now, add_direction=True, threshold=1,
+                                        locale=locale_of(locale))
+
+
+def percent(rate: Decimal | str | int, locale: str | None) -> str:
+    """A rate given in percent (``"21"``, as tax rates are kept): ``21%``, ``21 %``,
+    with as many decimals as it has."""
+    return babel_numbers.format_percent(Decimal(str(rate)) / 100, locale=locale_of(locale),
+                                        decimal_quantization=False)
+
+
+def quantity(value: Decimal | str | int, locale: str | None) -> str:
+    """A plain number, up to three decimals as given: ``1.5``, ``1,5``."""
+    return babel_numbers.format_decimal(Decimal(str(value)), format="#,##0.###", locale=locale_of(locale))
+
+
+def file_size(size: int, locale: str | None) -> str:
+    """A file's size: ``2.4 MB``, ``2,4 Mo``; bytes below a kilobyte."""
+    found = locale_of(locale)
+    for unit, bytes_in in _SIZES:
+        if size >= bytes_in:
+            shown = (Decimal(size) / bytes_in).quantize(Decimal("0.1"))
+            return babel_units.format_unit(shown, unit, length="short", locale=found)
+    return babel_units.format_unit(size, "digital-byte", length="short", locale=found)
