@@ -1,24 +1,33 @@
 """Portal pages against the gateway's own floor; the read model's cold path, RPC cost and
-freshness; signature-to-PDF time; a soak of mixed traffic.
+freshness; how soon an ended session is refused; signature-to-PDF time; a soak of mixed
+traffic; the pages in a workspace grown tenfold.
 
 Run it with ``make bench`` (or ``.venv/bin/python bench/portal_pages.py --duration 10``).
 It starts the whole stack (every service and both gateways) on a throwaway RabbitMQ
 virtual host and free localhost ports, seeds the demo workspace (a live work-order share
-link and a sent estimate), and runs four sections against it.
+link and a sent estimate), and runs five sections against it; then, on a stack of its own,
+the growth section.
 
 Portal pages: drives the SAME portal gateway process with ``wrk`` (16 connections,
 2 threads, a short warm-up, then a measured run) at ``GET /healthz`` (calls no service),
 the work-order page and the demo's sent estimate page — both served from the portal's read
-model after their first view — and the signed-in dashboard of the demo's customer contact
-(signed in with the emailed code; every request resolves the session with identity and
-reads the customer's records from documents). Goals: each page >= 0.35x healthz's
-requests/s, p99 <= 30 ms.
+model after their first view — and two signed-in pages of the demo's customer contact
+(signed in with the emailed code; its cookie on every request): the dashboard and the work
+orders section (``/portal/work-orders``), both served from memory once warm (who the session
+signs in, and the customer's lists, kept current by identity's and documents' events).
+Goals: each page >= 0.35x healthz's requests/s, p99 <= 30 ms.
 
 Read model (``bench/portal_reads.py``): the first view of new links (filled by RPC); the
 p50 of a no-op RPC through the gateways' AMQP client against a raw aio-pika request/reply
 on the same broker (``bench/amqp_latency.py``); and freshness — after a staff edit or
 revocation returns, how long until the portal shows it, polled as fast as one client can,
 worst case over every trial (goal <= 100 ms).
+
+Session freshness (``bench/session_freshness.py``): ``--session-trials`` (default 30; 0 skips
+it) contacts each sign out everywhere from a second device, and as many lose their access to
+staff (``remove-access``); each trial's session, signed in by password and held in the memory
+of every portal process, is asked for ``GET /portal`` on each process until all refuse it —
+p50/p99/worst from the change's answer until the last process refused (goal: worst <= 100 ms).
 
 Signature to PDF (``bench/signature_pdf.py``): ``--pdf-batch`` (default 30) completed
 service reports, made through the admin API, are signed one after another over HTTP like a
@@ -30,6 +39,13 @@ Soak (``bench/soak.py``): ``--soak-seconds`` (default 120; 0 skips it) of mixed 
 trickle of writes — with every answer recorded: per stack process the RSS at the start,
 after 20 s and at the end, p50/p99 of the first and the last 20 s, every answer that is not
 2xx/3xx by status and path, and whether memory and latency stayed flat.
+
+Growth (``bench/growth.py``): on a stack whose services share the local store
+(``devtools.store_server``), the demo workspace grown to each of ``--growth``'s sizes (default
+1,000 then 10,000 work orders over 1,000 customers; 0 skips it) by bulk inserts through the
+services' models; at each size wrk measures the signed-in dashboard and work orders section
+and the admin API's work-order list, first page and a deep page. Goal: the signed-in pages,
+served from memory, keep at the largest size at least 1/1.5 of their requests/s at the smallest.
 
 It prints one table of those figures, the CPU each process group spent per request, the
 goals, the exact commands and the machine's facts; the same figures are written as JSON to
@@ -56,7 +72,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,7 +80,12 @@ from urllib.parse import urlsplit
 
 import requests
 from amqp_latency import rpc_against_raw
+from growth import GOAL_GROWTH_FACTOR, MAX_SIZE, run_growth
+from growth import PAGES as GROWTH_PAGES
+from growth import print_figures as print_growth_figures
 from portal_reads import first_views, freshness, summary
+from session_freshness import print_figures as print_session_figures
+from session_freshness import session_freshness as run_session_freshness
 from signature_pdf import (
     WARMUP_PDF_TIMEOUT_S,
     StaffApi,
@@ -81,6 +102,7 @@ from soak import print_figures as print_soak_figures
 from devtools.broker import BrokerUnavailable, IsolatedVhost, ensure_broker
 from devtools.demo import seed
 from devtools.stack import ROOT, Stack
+from gateway.portal.session import PLAIN_COOKIE as SESSION_COOKIE
 from porchlight.client import AmqpClient
 from porchlight.runtime.settings import get_settings
 
@@ -94,6 +116,11 @@ GOAL_MAX_PAGE_P99_MS = 30.0
 GOAL_FRESHNESS_MS = 100.0
 # Above this share of the machine's CPU used by other work, a run's figures are flagged.
 FOREIGN_WARN_SHARE = 0.10
+# The admin API's work-order list in the growth section: every page is a query of the store,
+# hundreds of milliseconds at 10,000 work orders in the embedded one, which runs one command
+# at a time; at 16 connections the requests would queue past wrk's timeout.
+ADMIN_LIST_CONNECTIONS = 4
+ADMIN_LIST_TIMEOUT_S = 30.0
 
 
 class BenchError(RuntimeError):
@@ -121,6 +148,7 @@ TARGETS: list[Target] = [
     Target("work_order_page", "/portal/fsm/{token}"),
     Target("estimate_page", "/portal/fsm/estimate/{estimate_token}"),
     Target("dashboard_signed_in", "/portal", signed_in=True),
+    Target("work_orders_signed_in", "/portal/work-orders", signed_in=True),
 ]
 # Every target but the baseline is a portal page, held to the goals.
 PAGES = [t for t in TARGETS if t is not BASELINE]
@@ -259,6 +287,8 @@ class CpuMeter:
 
     def __init__(self, stack: Stack) -> None:
         self.leaders = {proc.pid: name for name, proc in stack.processes.items()}
+        if stack.store is not None:  # the local store the services share, when it runs
+            self.leaders[stack.store.pid] = "store"
         self.tick = os.sysconf("SC_CLK_TCK")
 
     @staticmethod
@@ -357,8 +387,10 @@ def gateway_settings(stack: Stack) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]:
-    """A whole stack on its own vhost and free ports, stopped however the block ends."""
+def running_stack(gateway_workers: int | None, log_dir: Path,
+                  shared_store: bool | None = None) -> Iterator[Stack]:
+    """A whole stack on its own vhost and free ports, stopped however the block ends;
+    ``shared_store``: the services share the local store (``Stack.shared_store``)."""
     ensure_broker(get_settings().amqp_uri)
     with IsolatedVhost(get_settings().amqp_uri) as uri:
         portal_port, admin_port = free_ports(2)
@@ -366,7 +398,7 @@ def running_stack(gateway_workers: int | None, log_dir: Path) -> Iterator[Stack]
         if gateway_workers is not None:
             options["gateway_workers"] = gateway_workers
         stack = Stack(amqp_uri=uri, portal_port=portal_port, admin_port=admin_port,
-                      log_dir=log_dir, **options)
+                      log_dir=log_dir, shared_store=shared_store, **options)
         try:
             print(f"Starting the stack (logs in {log_dir}) …", flush=True)
             stack.start()
@@ -397,9 +429,6 @@ def portal_tokens(demo: dict[str, Any]) -> dict[str, str]:
         "token": token_in(demo["links"][0]["url"], "/portal/fsm/"),
         "estimate_token": token_in(demo["estimate_url"], "/portal/fsm/estimate/"),
     }
-
-
-SESSION_COOKIE = "porchlight_session"
 
 
 def signed_in_session(stack: Stack, demo: dict[str, Any], within: float = 30.0) -> str:
@@ -466,6 +495,11 @@ class Bench:
     wrk: str
     demo: dict[str, Any]
     meter: CpuMeter | None
+
+    @classmethod
+    def on(cls, stack: Stack, args: argparse.Namespace, wrk: str) -> Bench:
+        """The stack with the demo workspace seeded, and its CPU meter where there is one."""
+        return cls(stack, args, wrk, seed_demo(stack), CpuMeter(stack) if CpuMeter.available() else None)
 
     def check_alive(self) -> None:
         if self.stack.dead():
@@ -536,6 +570,31 @@ def read_model(bench: Bench) -> SectionResult:
     return SectionResult("read_model", {"first_view": cold, "rpc": rpc, "freshness": fresh}, goals)
 
 
+def session_freshness(bench: Bench) -> SectionResult:
+    """How soon a session that ended is refused by every portal process; see
+    bench/session_freshness.py."""
+    trials = bench.args.session_trials
+    if not trials:
+        return SectionResult("session_freshness", {"skipped": "--session-trials 0"})
+    api = StaffApi(bench.stack.admin_url, bench.demo["api_key"])
+    try:
+        print(f"Session freshness: {trials} contacts sign out everywhere and {trials} lose their "
+              "access; each session polled on every portal process until refused …", flush=True)
+        figures = run_session_freshness(api, bench.stack.portal_url, bench.stack.processes["portal"].pid,
+                                        trials, progress=lambda line: print(line, flush=True))
+        bench.check_alive()
+    finally:
+        api.close()
+    goals = [Goal(f"session refused after {label}, worst case", figures[kind]["max_ms"] <= GOAL_FRESHNESS_MS,
+                  f"{figures[kind]['max_ms']:.1f} ms over {trials} trials, until every one of the portal's "
+                  f"{figures['processes']} processes refused (goal <= {GOAL_FRESHNESS_MS:g} ms)")
+             for kind, label in SESSION_KINDS]
+    return SectionResult("session_freshness", figures, goals)
+
+
+SESSION_KINDS = (("sign_out_everywhere", "sign-out everywhere"), ("remove_access", "access removed"))
+
+
 def signature_to_pdf(bench: Bench) -> SectionResult:
     """Sign ``--pdf-batch`` reports one after another; see bench/signature_pdf.py."""
     count = bench.args.pdf_batch
@@ -592,6 +651,44 @@ def soak(bench: Bench) -> SectionResult:
     return SectionResult("soak", figures, goals)
 
 
+def growth(bench: Bench) -> SectionResult:
+    """The demo workspace grown to each of ``--growth``'s sizes; see bench/growth.py. Its
+    stack's services share the local store, which it seeds (``grown``)."""
+    args, stack = bench.args, bench.stack
+    if stack.store_uri is None:
+        raise BenchError("the growth section needs a stack whose services share the local store")
+    pages = WrkSettings(duration=args.duration, warmup=args.warmup)
+    lists = replace(pages, connections=ADMIN_LIST_CONNECTIONS, timeout=ADMIN_LIST_TIMEOUT_S)
+
+    def measured(url: str, headers: dict[str, str], admin: bool) -> dict[str, Any]:
+        figures = measure(url, lists if admin else pages, bench.wrk, bench.meter, headers)
+        bench.check_alive()
+        return figures
+
+    cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in_session(stack, bench.demo)}"}
+    figures = run_growth(stack.portal_url, stack.admin_url, stack.store_uri, bench.demo, cookie, args.growth,
+                         measured, progress=lambda line: print(line, flush=True))
+    figures["wrk"] = {"pages": asdict(pages), "admin_lists": asdict(lists)}
+    smallest, largest = args.growth[0], args.growth[-1]
+    goals = [Goal(f"{name} growth {smallest:,} -> {largest:,} work orders",
+                  ratio >= 1 / GOAL_GROWTH_FACTOR,
+                  f"req/s at {largest:,} = {ratio:.3f}x its req/s at {smallest:,} "
+                  f"(goal >= {1 / GOAL_GROWTH_FACTOR:.3f}x: growth costs at most {GOAL_GROWTH_FACTOR:g}x)")
+             for name in GROWTH_PAGES if len(args.growth) > 1
+             for ratio in [figures["ratio_largest_to_smallest"][name]]]
+    return SectionResult("growth", figures, goals)
+
+
+def grown(args: argparse.Namespace, wrk: str, log_dir: Path) -> SectionResult:
+    """The growth section on a stack of its own, whose services share the local store
+    (``devtools.store_server``) so that this process can seed their databases; the other
+    sections' stack keeps each service's store in its own process."""
+    if not args.growth:
+        return SectionResult("growth", {"skipped": "--growth 0"})
+    with running_stack(args.gateway_workers, log_dir, shared_store=True) as stack:
+        return growth(Bench.on(stack, args, wrk))
+
+
 # -- report ---------------------------------------------------------------------------
 
 
@@ -619,13 +716,14 @@ def load_average() -> list[float]:
 
 
 def print_table(results: dict[str, SectionResult]) -> None:
-    """The one table: pages against healthz, the cold view, RPC against raw AMQP, freshness."""
+    """The one table: pages against healthz, the cold view, RPC against raw AMQP, freshness,
+    ended sessions refused, the soak's first and last windows."""
     pages = results["portal_pages"].figures
     print()
-    print(f"{'':<30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'/healthz':>9}")
+    print(f"{'':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'/healthz':>9}")
     for name, fig in pages["targets"].items():
         ratio = pages["ratios_to_healthz"].get(name, 1.0)
-        print(f"{name + ' (16 connections)':<30} {fig['requests_per_s']:>9.1f} {fig['p50_ms']:>8.2f} "
+        print(f"{name + ' (16 connections)':<40} {fig['requests_per_s']:>9.1f} {fig['p50_ms']:>8.2f} "
               f"{fig['p99_ms']:>8.2f} {'':>8} {ratio:>9.3f}")
     reads = results.get("read_model")
     if reads:
@@ -634,15 +732,18 @@ def print_table(results: dict[str, SectionResult]) -> None:
                 ("request/reply, raw AMQP", reads.figures["rpc"]["raw"]),
                 ("freshness after an edit", reads.figures["freshness"]["edit"]),
                 ("freshness after a revocation", reads.figures["freshness"]["revocation"])]
+        sessions = results.get("session_freshness")
+        if sessions and not sessions.figures.get("skipped"):
+            rows += [(f"{label} → refused", sessions.figures[kind]) for kind, label in SESSION_KINDS]
         for name, fig in rows:
-            print(f"{name:<30} {'':>9} {fig['p50_ms']:>8.2f} {fig['p99_ms']:>8.2f} "
+            print(f"{name:<40} {'':>9} {fig['p50_ms']:>8.2f} {fig['p99_ms']:>8.2f} "
                   f"{fig['max_ms']:>8.2f}")
     soaked = results.get("soak")
     if soaked and not soaked.figures.get("skipped"):
         for which in ("first", "last"):
             window = soaked.figures[which]
             fig = window["all"]
-            print(f"{f'soak, {which} {WINDOW_S:g} s (mixed)':<30} {window['requests_per_s']:>9.1f} "
+            print(f"{f'soak, {which} {WINDOW_S:g} s (mixed)':<40} {window['requests_per_s']:>9.1f} "
                   f"{fig['p50_ms']:>8.2f} {fig['p99_ms']:>8.2f} {fig['max_ms']:>8.2f}")
 
 
@@ -678,6 +779,38 @@ def print_cpu(name: str, cpu: dict[str, Any]) -> None:
               f"the CPU during the {name} run; its figures are skewed", file=sys.stderr)
 
 
+def skipped(result: SectionResult, title: str) -> bool:
+    """Whether the section was skipped (its figures name the option that did it); says so."""
+    if not result.figures.get("skipped"):
+        return False
+    print()
+    print(f"{title}: skipped ({result.figures['skipped']}).")
+    return True
+
+
+def print_session_freshness(result: SectionResult) -> None:
+    if skipped(result, "Session freshness"):
+        return
+    print_session_figures(result.figures)
+    print_goals(result)
+
+
+def print_growth(result: SectionResult) -> None:
+    if skipped(result, "Growth"):
+        return
+    print_growth_figures(result.figures)
+    print("  CPU per request during the measured runs (ms, by process group):")
+    for stage in result.figures["stages"]:
+        for name, fig in stage["targets"].items():
+            if fig.get("cpu"):
+                print_cpu(f"{name} at {stage['size']:,}", fig["cpu"])
+    print_goals(result)
+    print("  Commands (the last size's; the first page and deep page at "
+          f"{ADMIN_LIST_CONNECTIONS} connections):")
+    for fig in result.figures["stages"][-1]["targets"].values():
+        print(f"    {fig['command']}")
+
+
 def print_signature_to_pdf(result: SectionResult) -> None:
     print_figures(result.figures)
     if result.figures.get("cpu"):
@@ -687,9 +820,7 @@ def print_signature_to_pdf(result: SectionResult) -> None:
 
 
 def print_soak(result: SectionResult) -> None:
-    if result.figures.get("skipped"):
-        print()
-        print("Soak: skipped (--soak-seconds 0).")
+    if skipped(result, "Soak"):
         return
     print_soak_figures(result.figures)
     if result.figures.get("cpu"):
@@ -715,10 +846,12 @@ def print_machine(machine: dict[str, Any], invocation: str) -> None:
           f"log level {gw['log_level']}; services, broker and wrk share the same machine")
 
 
-# A later section is one more (run, print) pair here.
+# A later section is one more (run, print) pair here; they share one stack. The growth
+# section (``grown``, printed by ``print_growth``) runs after them, on a stack of its own.
 SECTIONS: list[tuple[Section, Callable[[SectionResult], None]]] = [
     (portal_pages, print_portal_pages),
     (read_model, print_read_model),
+    (session_freshness, print_session_freshness),
     (signature_to_pdf, print_signature_to_pdf),
     (soak, print_soak),
 ]
@@ -761,7 +894,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--soak-seconds", type=float, default=120.0,
                         help=f"seconds of mixed traffic at {SOAK_CONNECTIONS} clients in the soak "
                              f"section; 0 skips it, else at least {2 * WINDOW_S:g} (default 120)")
+    parser.add_argument("--session-trials", type=int, default=30,
+                        help="contacts who sign out everywhere, and as many whose access staff "
+                             "remove, each session polled on every portal process until refused; "
+                             "0 skips it (default 30)")
+    parser.add_argument("--growth", type=growth_sizes, default="1000,10000",
+                        help="work orders the demo workspace is grown to, in turn, in the growth "
+                             f"section (at most {MAX_SIZE:,}); 0 skips it (default 1000,10000)")
     args = parser.parse_args(argv)
+    if args.session_trials < 0:
+        parser.error("--session-trials must be 0 (none) or more")
     if args.duration <= 0 or args.warmup <= 0:
         parser.error("--duration and --warmup must be positive")
     if args.gateway_workers is not None and args.gateway_workers < 1:
@@ -773,6 +915,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--pdf-batch, --first-views, --rpc-calls and --freshness-trials must be "
                      "at least 1")
     return args
+
+
+def growth_sizes(text: str) -> list[int]:
+    """``--growth``: increasing sizes, "1000,10000"; "0": none."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("sizes are whole numbers separated by commas, e.g. 1000,10000") \
+            from None
+    if sizes == [0]:
+        return []
+    if min(sizes) < 1 or sizes != sorted(set(sizes)):
+        raise argparse.ArgumentTypeError("sizes must be positive and increasing, e.g. 1000,10000")
+    if sizes[-1] > MAX_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_SIZE:,} work orders: the embedded store checks the unique number index against "
+            "every work order at each insert, so seeding grows with the square of the size")
+    return sizes
 
 
 def _terminate(_signum: int, _frame: Any) -> None:
@@ -793,12 +953,13 @@ def main(argv: list[str] | None = None) -> int:
         with running_stack(args.gateway_workers, RESULTS / "logs" / stamp) as stack:
             machine = {**machine_facts(stack, wrk), "load_average_at_start": load}
             started = time.monotonic()
-            bench = Bench(stack, args, wrk, seed_demo(stack),
-                          CpuMeter(stack) if CpuMeter.available() else None)
+            bench = Bench.on(stack, args, wrk)
             sections = [run(bench) for run, _print in SECTIONS]
-            elapsed = time.monotonic() - started
+        sections.append(grown(args, wrk, RESULTS / "logs" / f"{stamp}-growth"))
+        elapsed = time.monotonic() - started
         print_table({result.name: result for result in sections})
-        for result, (_run, show) in zip(sections, SECTIONS, strict=True):
+        printers = [show for _run, show in SECTIONS] + [print_growth]
+        for result, show in zip(sections, printers, strict=True):
             show(result)
         invocation = shlex.join([sys.executable, sys.argv[0], *argv])
         print_machine(machine, invocation)

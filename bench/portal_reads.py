@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from signature_pdf import StaffApi, nearest_rank
@@ -25,6 +25,9 @@ from signature_pdf import StaffApi, nearest_rank
 WARM_VIEWS = 8
 # A trial that has not seen the change by then has failed outright.
 GIVE_UP_S = 5.0
+
+
+T = TypeVar("T")
 
 
 class FreshnessError(RuntimeError):
@@ -60,11 +63,17 @@ def first_views(api: StaffApi, customer_id: str, count: int) -> dict[str, float]
 
 def until(portal: requests.Session, url: str, seen: Callable[[requests.Response], bool]) -> float:
     """Milliseconds from now until a GET of ``url`` satisfies ``seen``."""
-    started = time.perf_counter()
+    return poll(lambda: portal.get(url, timeout=10), seen)
+
+
+def poll(ask: Callable[[], T], seen: Callable[[T], bool], started: float | None = None) -> float:
+    """Milliseconds from ``started`` (a ``time.perf_counter()``; now if not given) until an
+    answer of ``ask``, asked again as soon as the last one came, satisfies ``seen``."""
+    started = time.perf_counter() if started is None else started
     while True:
-        page = portal.get(url, timeout=10)
+        answer = ask()
         elapsed = time.perf_counter() - started
-        if seen(page):
+        if seen(answer):
             return elapsed * 1000
         if elapsed > GIVE_UP_S:
             raise FreshnessError(f"the portal still showed the old page after {GIVE_UP_S:g} s")
