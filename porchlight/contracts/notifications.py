@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
-from porchlight.contracts.fields import Email, Id, StrictStr
+from porchlight.contracts.fields import Currency, Email, Id, StrictInt, StrictStr
 from porchlight.contracts.paging import NextCursor, PageQuery
 
 Kind = Literal["estimate_accepted", "estimate_declined", "service_report_signed"]
@@ -173,7 +173,8 @@ class EmailedRecord(Contract):
     customer_id: Id | None = None
     # an estimate
     title: StrictStr | None = Field(None, max_length=300)
-    total: StrictStr | None = Field(None, max_length=40)
+    total_minor: StrictInt | None = Field(None, ge=0, description="The total in the currency's minor units.")
+    currency: Currency | None = None
     valid_until: StrictStr | None = Field(None, max_length=40)
     expires_at: StrictStr | None = Field(None, max_length=40)
     # a service report

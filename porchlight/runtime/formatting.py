@@ -41,6 +41,16 @@ def locale_of(name: str | None) -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
+def locale_for(language: str | None) -> str:
+    """The locale a reader of ``language`` gets: the default locale when it is in that
+    language (English: ``en_GB``), else the language's own (``fr``: French as written in
+    France)."""
+    default = locale_of(DEFAULT_LOCALE)
+    if not language or language == default.language:
+        return DEFAULT_LOCALE
+    return str(locale_of(language))
+
+
 @lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)

@@ -47,7 +47,7 @@ SHARING_UNAVAILABLE = ("The customer's link could not be made just now. The reco
 MAIL_TIMEOUT = 3.0
 MAIL_UNAVAILABLE = "The notifications service did not answer; send again to email the customer."
 
-ESTIMATE_FIELDS = ("number", "customer_id", "title", "total", "valid_until", "expires_at")
+ESTIMATE_FIELDS = ("number", "customer_id", "title", "total_minor", "currency", "valid_until", "expires_at")
 REPORT_FIELDS = ("number", "work_order_number", "work_order_title", "signed_by", "signed_at",
                  "certificate_id")
 

@@ -24,7 +24,7 @@ def record_context(entity_type: str, view: dict[str, Any]) -> dict[str, Any]:
     """The record as the customer's emails name it."""
     if entity_type == "estimate":
         return {"estimate": {key: view.get(key) for key in
-                             ("number", "title", "total", "valid_until", "expires_at")}}
+                             ("number", "title", "total_minor", "currency", "valid_until", "expires_at")}}
     return {"report": {
         **{key: view.get(key) for key in ("number", "work_order_number", "work_order_title",
                                           "signed_by", "signed_at", "certificate_id")},

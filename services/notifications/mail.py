@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
+from porchlight.runtime import formatting
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,30 +35,34 @@ _env = Environment(
 _SPACES = re.compile(r"\s+")
 
 
-def day(value: str | date | None) -> str:
-    """An ISO day as words: ``2026-11-21`` → ``21 November 2026``."""
-    if not value:
-        return ""
-    when = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    return f"{when.day} {when:%B %Y}"
+def _locale(context: Any) -> str:
+    return context.get("locale") or formatting.DEFAULT_LOCALE
+
+
+@pass_context
+def day(context: Any, value: str | date | None) -> str:
+    """An ISO day as the reader writes it: ``21 November 2026``, ``21 novembre 2026``."""
+    return formatting.day(str(value)[:10] if isinstance(value, str) else value, _locale(context))
 
 
 @pass_context
 def moment(context: Any, value: str | datetime | None) -> str:
-    """A UTC moment in the workspace's time zone: ``21 November 2026, 14:03 (Europe/Paris)``."""
-    if not value:
-        return ""
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    zone_name = (context.get("workspace") or {}).get("timezone") or "UTC"
+    """A UTC moment in the workspace's time zone, with the zone's name."""
+    zone = (context.get("workspace") or {}).get("timezone") or "UTC"
     try:
-        zone = ZoneInfo(zone_name)
+        ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        zone, zone_name = ZoneInfo("UTC"), "UTC"
-    local = when.astimezone(zone)
-    return f"{day(local.date())}, {local:%H:%M} ({zone_name})"
+        zone = "UTC"
+    return formatting.moment(value, zone, _locale(context))
 
 
-_env.filters.update(day=day, moment=moment)
+@pass_context
+def money(context: Any, minor: int, currency: str) -> str:
+    """A sum in minor units with its currency's symbol, as the reader writes it."""
+    return formatting.money(minor, currency, _locale(context))
+
+
+_env.filters.update(day=day, moment=moment, money=money)
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def render(name: str, language: str | None, context: dict[str, Any]) -> Rendered
     """The email ``name`` in the recipient's language (or English). The subject is one
     line: whatever the data holds, no newline can reach the header."""
     language = language_for(language)
-    context = {**PLACEHOLDERS, **context}
+    context = {**PLACEHOLDERS, "locale": formatting.locale_for(language), **context}
 
     def part(suffix: str) -> str:
         return _env.get_template(f"{language}/{name}.{suffix}").render(context)

@@ -63,9 +63,10 @@ def test_sending_marks_it_sent_mints_a_replacing_link_and_emails_it_in_one_comma
     assert command["url"] == link["url"] and command["url"].endswith("/portal/fsm/estimate/" + link["token"])
     assert command["share_token_id"] == link["share_token"]["id"]
     # Everything the email shows comes with it: notifications never asks documents.
-    assert {k: command["record"][k] for k in ("type", "id", "number", "title", "total", "customer_id")} == {
+    assert {k: command["record"][k] for k in ("type", "id", "number", "title", "total_minor", "currency",
+                                              "customer_id")} == {
         "type": "estimate", "id": est["id"], "number": est["number"], "title": "Boiler repair",
-        "total": est["total"], "customer_id": CUSTOMER}
+        "total_minor": est["total_minor"], "currency": est["currency"], "customer_id": CUSTOMER}
     assert reply["customer_email"]["status"] == "queued"
     assert Estimate.objects.get(id=est["id"]).emails_customer is True
 

@@ -32,7 +32,8 @@ WORKSPACE = {"id": WS, "name": "Acme & Sons", "brand_colour": "#0f766e", "logo_u
              "timezone": "Europe/Paris", "sender_name": None, "reply_to": None,
              "notification_addresses": []}
 ESTIMATE = {"id": EST, "number": "EST-0001", "title": "Boiler <b>now</b>\nurgent",
-            "total": "€1,200.00", "valid_until": "2026-12-01", "expires_at": "2026-12-01T22:59:59.999Z",
+            "total_minor": 120000, "currency": "EUR", "valid_until": "2026-12-01",
+            "expires_at": "2026-12-01T22:59:59.999Z",
             "customer_id": CUSTOMER, "status": "sent"}
 DANA = {"id": CUSTOMER, "name": "Dana", "email": "dana@example.org", "preferred_language": "fr"}
 ROBIN = {"id": "e" * 24, "name": "Robin", "email": "robin@example.org", "role": "owner"}
@@ -109,8 +110,8 @@ def notifications(make_worker: typing.Any) -> typing.Any:
 
 def command(notify: bool | None = None) -> dict[str, typing.Any]:
     """What documents sends when staff send ESTIMATE: the record as the email names it."""
-    record = {key: ESTIMATE[key] for key in ("id", "number", "title", "total", "valid_until",
-                                             "expires_at", "customer_id")}
+    record = {key: ESTIMATE[key] for key in ("id", "number", "title", "total_minor", "currency",
+                                             "valid_until", "expires_at", "customer_id")}
     return {"template": "estimate_ready", "cause": f"estimate_shared:{EST}:{TOKEN_ID}",
             "record": {"type": "estimate", **record}, "url": URL, "share_token_id": TOKEN_ID,
             "notify": notify, "readers": ["owner"]}  # money: documents names owners only

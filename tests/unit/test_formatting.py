@@ -81,8 +81,10 @@ def test_a_tag_works_like_a_locale_name_and_an_unknown_one_falls_back_to_the_def
 HAND_FORMATTED = re.compile(r"strftime|\.currency\s*\}\}\s*\{\{|currency\s*~|\|\s*round\b|%\s*\(")
 
 
-def test_no_template_formats_a_number_or_a_moment_by_hand():
-    templates = [*ROOT.glob("gateway/portal/templates/**/*.html")]
+def test_no_page_or_email_template_formats_a_number_or_a_moment_by_hand():
+    templates = [*ROOT.glob("gateway/portal/templates/**/*.html"),
+                 *ROOT.glob("services/notifications/templates/**/*.*")]
+    assert len(templates) > 40
     offending = [f"{path.relative_to(ROOT)}: {line.strip()}" for path in templates
                  for line in path.read_text().splitlines() if HAND_FORMATTED.search(line)]
     assert offending == []
