@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import pass_context
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -41,23 +42,29 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes all HTML
 
 
-def reader_locale() -> str:
-    """The locale this page is written for: every number and moment on it is formatted
-    for it (``porchlight.runtime.formatting``)."""
-    return g.get("locale") or formatting.DEFAULT_LOCALE
+# The language the pages are written in.
+PAGE_LANGUAGE = "en"
+
+
+def reader_locale(context: Any) -> str:
+    """The locale a page is written for — its language, in the workspace's locale when
+    that is of the same language — every number and moment on it formatted for it
+    (``porchlight.runtime.formatting``)."""
+    workspace = context.get("workspace") or {}
+    return formatting.locale_for(PAGE_LANGUAGE, workspace.get("locale"))
 
 
 def _for_reader(format_with: Any) -> Any:
     """A formatting function as a Jinja filter, in the page's locale."""
-    return lambda *args: format_with(*args, reader_locale())
+    return pass_context(lambda context, *args: format_with(*args, reader_locale(context)))
 
 
 FILTERS = {name: _for_reader(getattr(formatting, name)) for name in (
     "money", "amount", "day", "moment", "percent", "quantity", "file_size")}
 # 1,234,567 of a currency, as the reader writes it: the estimate page's script learns the
 # locale's grouping from it (gateway/portal/static/estimate.js).
-FILTERS["large_sum"] = lambda currency: formatting.money(1234567 * 10 ** exponent(currency), currency,
-                                                         reader_locale())
+FILTERS["large_sum"] = pass_context(lambda context, currency: formatting.money(
+    1234567 * 10 ** exponent(currency), currency, reader_locale(context)))
 
 
 CROSS_SITE = "This form must be sent from the portal's own page."

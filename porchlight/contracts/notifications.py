@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import Currency, Email, Id, StrictInt, StrictStr
+from porchlight.contracts.languages import DEFAULT_LOCALE_TAG
 from porchlight.contracts.paging import NextCursor, PageQuery
 
 Kind = Literal["estimate_accepted", "estimate_declined", "service_report_signed"]
@@ -226,6 +227,7 @@ class MailWorkspace(Contract):
     brand_colour: StrictStr | None = Field(None, max_length=20)
     logo_url: StrictStr | None = Field(None, max_length=500)
     timezone: StrictStr = Field(max_length=64)
+    locale: StrictStr = Field(DEFAULT_LOCALE_TAG, max_length=16)
     sender_name: StrictStr | None = Field(None, max_length=200)
     reply_to: StrictStr | None = Field(None, max_length=320)
 

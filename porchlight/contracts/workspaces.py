@@ -17,6 +17,7 @@ from porchlight.contracts.fields import (
     optional_text,
     text,
 )
+from porchlight.contracts.languages import DEFAULT_LOCALE_TAG, LocaleTag
 
 NAME = "The business's name, shown to its customers."
 BRAND_COLOUR = "The portal's accent colour."
@@ -29,6 +30,9 @@ CURRENCY = ("The currency new estimates are priced in. An estimate keeps the cur
             "was created with.")
 TIMEZONE = ("The time zone the portal shows times in, and in which a new or re-dated "
             "estimate's valid-until day ends. Existing estimates keep their end.")
+LOCALE = ("How the portal and emails write numbers, sums and dates for readers of its language "
+          "(en-GB: 24/12/2026, £1,353.12; en-US: 12/24/2026); readers of another language get that "
+          "language's home country's. The currency always comes from the record.")
 MAX_NOTIFICATION_ADDRESSES = 10
 NOTIFICATION_ADDRESSES = (f"The office's addresses that hear of customers' answers and signatures, "
                           f"at most {MAX_NOTIFICATION_ADDRESSES}; a repeated address counts once. "
@@ -51,11 +55,12 @@ class WorkspaceInput(Contract):
     name: text(120, description=NAME)
     currency: Currency = Field("EUR", description=CURRENCY)
     timezone: Timezone = Field("UTC", description=TIMEZONE)
+    locale: LocaleTag = Field(DEFAULT_LOCALE_TAG, description=LOCALE)
     brand_colour: Colour = Field("#1d4ed8", description=BRAND_COLOUR)
 
 
 class WorkspacePatch(Contract):
-    """Only the fields sent change; `name`, `currency`, `timezone`, `brand_colour` and
+    """Only the fields sent change; `name`, `currency`, `timezone`, `locale`, `brand_colour` and
     `notification_addresses` cannot be cleared with null (send `[]` for no addresses);
     `sender_name` and `reply_to` are cleared with null (the logo: `DELETE /workspace/logo`). Customers see the
     change on their next page view."""
@@ -63,6 +68,7 @@ class WorkspacePatch(Contract):
     name: text(120, description=NAME) = None
     currency: Currency = Field(None, description=CURRENCY)
     timezone: Timezone = Field(None, description=TIMEZONE)
+    locale: LocaleTag = Field(None, description=LOCALE)
     brand_colour: Colour = Field(None, description=BRAND_COLOUR)
     notification_addresses: NotificationAddresses = None
     sender_name: optional_text(80, description=SENDER_NAME) = None
@@ -94,6 +100,7 @@ class Workspace(Reply):
     name: str
     currency: str
     timezone: str
+    locale: str = Field(description=LOCALE)
     brand_colour: str
     logo_url: str | None = Field(description=LOGO_URL)
     logo_sha256: str | None = Field(description="The logo's SHA-256; it names the logo's address, "

@@ -42,7 +42,7 @@ def _client() -> AmqpClient:
 
 def cmd_workspace_create(args: argparse.Namespace) -> int:
     data = {"name": args.name}
-    for option in ("currency", "timezone", "brand_colour"):
+    for option in ("currency", "timezone", "locale", "brand_colour"):
         if getattr(args, option):
             data[option] = getattr(args, option)
     client = _client()
@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--currency", help="ISO 4217 code, default EUR")
     create.add_argument("--timezone", help="IANA zone, default UTC")
+    create.add_argument("--locale", help="how numbers and dates are written, like en-US; default en-GB")
     create.add_argument("--brand-colour", dest="brand_colour", help="like #1d4ed8")
     create.set_defaults(func=cmd_workspace_create)
 

@@ -41,12 +41,14 @@ def locale_of(name: str | None) -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
-def locale_for(language: str | None) -> str:
-    """The locale a reader of ``language`` gets: the default locale when it is in that
-    language (English: ``en_GB``), else the language's own (``fr``: French as written in
-    France)."""
-    default = locale_of(DEFAULT_LOCALE)
-    if not language or language == default.language:
+def locale_for(language: str | None, workspace_locale: str | None = None) -> str:
+    """The locale a reader of ``language`` gets: the workspace's when it is of that
+    language (``en-US`` for an English reader of a US business), else the default when
+    that is (English: ``en_GB``), else the language's own (``fr``: as written in France)."""
+    place = locale_of(workspace_locale)
+    if not language or language == place.language:
+        return str(place)
+    if language == locale_of(DEFAULT_LOCALE).language:
         return DEFAULT_LOCALE
     return str(locale_of(language))
 

@@ -12,7 +12,7 @@ from porchlight.runtime.settings import get_settings
 
 def branding(workspace: dict[str, Any]) -> dict[str, Any]:
     """What every template may show of the workspace."""
-    return {key: workspace.get(key) for key in ("name", "brand_colour", "logo_url", "timezone")}
+    return {key: workspace.get(key) for key in ("name", "brand_colour", "logo_url", "timezone", "locale")}
 
 
 def sender(workspace: dict[str, Any]) -> dict[str, Any]:

@@ -87,7 +87,8 @@ def render(name: str, language: str | None, context: dict[str, Any]) -> Rendered
     """The email ``name`` in the recipient's language (or English). The subject is one
     line: whatever the data holds, no newline can reach the header."""
     language = language_for(language)
-    context = {**PLACEHOLDERS, "locale": formatting.locale_for(language), **context}
+    workspace_locale = (context.get("workspace") or {}).get("locale")
+    context = {**PLACEHOLDERS, "locale": formatting.locale_for(language, workspace_locale), **context}
 
     def part(suffix: str) -> str:
         return _env.get_template(f"{language}/{name}.{suffix}").render(context)

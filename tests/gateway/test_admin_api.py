@@ -44,10 +44,23 @@ def test_staff_read_and_change_their_workspace(make_staff):
     assert other.workspace()["brand_colour"] == "#1d4ed8"  # only the key's own workspace
 
 
+def test_a_workspace_writes_numbers_and_dates_in_its_locale_and_an_unknown_one_is_refused(staff, portal):
+    assert staff.workspace()["locale"] == "en-GB"
+    refused = error_of(staff.patch("/workspace", {"locale": "it-IT"}), 422)
+    assert "en, fr, es, de" in refused["fields"]["locale"]  # the languages Porchlight is written in
+    assert staff.patch("/workspace", {"locale": "en-US"}).json["locale"] == "en-US"
+    sent = staff.sent_estimate([{"description": "Boiler", "quantity": 1, "unit_price": "1353.12"}],
+                               currency="USD", valid_until="2030-12-24")
+    page = portal.get(sent["url"].replace("http://portal.test", "")).text
+    assert "$1,353.12" in page and "December 24, 2030" in page
+
+
 @pytest.mark.parametrize("body, field", [
     ({"name": ""}, "name"), ({"name": None}, "name"), ({"currency": "euro"}, "currency"),
     ({"timezone": "Europe/Atlantis"}, "timezone"), ({"brand_colour": "#12345"}, "brand_colour"),
     ({"logo_url": "ftp://acme.example/l.png"}, "logo_url"), ({"workspace_id": "a" * 24}, "workspace_id"),
+    ({"locale": "en_GB"}, "locale"), ({"locale": "en"}, "locale"), ({"locale": "it-IT"}, "locale"),
+    ({"locale": "en-ZZ"}, "locale"), ({"locale": None}, "locale"), ({"locale": 7}, "locale"),
 ])
 def test_workspace_changes_are_checked_per_field_and_a_bad_one_changes_nothing(staff, body, field):
     before = staff.workspace()

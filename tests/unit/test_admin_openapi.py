@@ -94,7 +94,7 @@ def test_the_workspace_can_be_read_and_changed(doc):
         "$ref": "#/components/schemas/Workspace"}
     body = patch["requestBody"]["content"]["application/json"]["schema"]
     fields = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
-    assert set(fields["properties"]) == {"name", "currency", "timezone", "brand_colour",
+    assert set(fields["properties"]) == {"name", "currency", "timezone", "locale", "brand_colour",
                                          "notification_addresses", "sender_name", "reply_to"}
     assert not fields.get("required")  # a partial update
     addresses = fields["properties"]["notification_addresses"]

@@ -60,6 +60,14 @@ def test_the_html_part_escapes_what_was_typed_and_the_text_part_keeps_it() -> No
     assert "1 December 2026" in rendered.text and "€1,200.00" in rendered.text
 
 
+def test_an_email_writes_sums_and_days_in_the_workspaces_locale_in_both_parts() -> None:
+    us = {**context(), "workspace": emails.branding({**WORKSPACE, "locale": "en-US"})}
+    rendered = mail.render("estimate_ready", "en", us)
+    for part in (rendered.text, rendered.html):
+        assert "December 1, 2026" in part and "€1,200.00" in part
+        assert "1 December 2026" not in part
+
+
 def test_the_logo_replaces_the_name_at_the_top_of_the_html_part() -> None:
     with_logo = {**context(), "workspace": {**context()["workspace"], "logo_url": "https://acme.example/l.png"}}
     html = mail.render("estimate_ready", "en", with_logo).html

@@ -88,3 +88,12 @@ def test_no_page_or_email_template_formats_a_number_or_a_moment_by_hand():
     offending = [f"{path.relative_to(ROOT)}: {line.strip()}" for path in templates
                  for line in path.read_text().splitlines() if HAND_FORMATTED.search(line)]
     assert offending == []
+
+
+def test_a_reader_gets_the_workspaces_locale_when_it_is_of_their_language():
+    assert formatting.locale_for("en", "en-US") == "en_US"  # an English reader of a US business
+    assert formatting.locale_for("en", None) == "en_GB"
+    assert formatting.locale_for("fr", "en-US") == "fr"  # French as written in France
+    assert formatting.locale_for("fr", "fr-CA") == "fr_CA"
+    assert formatting.locale_for(None, "de-AT") == "de_AT"
+    assert formatting.day("2026-12-24", formatting.locale_for("en", "en-US")) == "December 24, 2026"

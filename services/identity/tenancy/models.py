@@ -8,6 +8,7 @@ from typing import ClassVar
 import mongoengine as me
 
 from porchlight.contracts.clock import utcnow
+from porchlight.contracts.languages import DEFAULT_LOCALE_TAG
 from porchlight.runtime.settings import get_settings
 from services.identity import ALIAS
 
@@ -19,6 +20,9 @@ class Workspace(me.Document):
     name = me.StringField(required=True)
     currency = me.StringField(required=True)
     timezone = me.StringField(required=True)
+    # How numbers and dates are written for readers of its language (a workspace made
+    # before there was a choice reads as the default).
+    locale = me.StringField(required=True, default=DEFAULT_LOCALE_TAG)
     brand_colour = me.StringField(required=True)
     # The uploaded logo's SHA-256 (``WorkspaceLogo``); none: no logo.
     logo_sha256 = me.StringField()

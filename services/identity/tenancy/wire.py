@@ -19,6 +19,7 @@ def workspace_to_wire(ws: Workspace) -> dict[str, Any]:
         "name": ws.name,
         "currency": ws.currency,
         "timezone": ws.timezone,
+        "locale": ws.locale,
         "brand_colour": ws.brand_colour,
         "logo_url": ws.logo_url,
         "logo_sha256": ws.logo_sha256,
