@@ -38,14 +38,13 @@ def csrf(html: str) -> str:
 
 # The form a link page's script (seen.js) posts once the page is shown to a person.
 SEEN_FORM = re.compile(r'<form id="seen" method="post" action="([^"]+)" hidden>'
-                       r'<input type="hidden" name="csrf_token" value="([^"]+)">'
                        r'<input type="hidden" name="ticket" value="([^"]+)"></form>')
 
 
 def seen_form(html: str) -> tuple[str, dict[str, str]]:
     """Where a link page's script reports it shown, and what it posts."""
-    action, csrf_token, ticket = SEEN_FORM.search(html).groups()
-    return action, {"csrf_token": csrf_token, "ticket": ticket}
+    action, ticket = SEEN_FORM.search(html).groups()
+    return action, {"ticket": ticket}
 
 
 def viewed(client: Any, url: str) -> Any:

@@ -127,7 +127,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.filters.update(markdown=render_markdown, **FILTERS)
     # Each form that asks for a command carries a one-time key: sent twice, it acts once.
     app.jinja_env.globals["form_key"] = request_context.new_form_key
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    # The page's report that it is shown carries a signed ticket that only the page holds —
+    # a per-page secret, as a form's token is — and changes nothing but a count: a session
+    # cookie for a token would cost every link page a cookie (gateway.portal.links.seen).
+    csrf.exempt("gateway.portal.links.seen")
 
     from gateway.portal.accounts import bp as accounts
     from gateway.portal.accounts import page

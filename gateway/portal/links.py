@@ -98,7 +98,9 @@ def seen() -> Any:
     """A link's page is in front of a person: its script posts the page's ticket here once
     the page is visible, and that is the view counted — mail scanners and link previews
     fetch the page but run no script and see nothing. A ticket that is not one, is older
-    than a day, or names a link that no longer works counts nothing (404)."""
+    than a day, or names a link that no longer works counts nothing (404). The signed
+    ticket stands in for a CSRF token (only the page holds it, and a post from another
+    site is refused by its Origin and Sec-Fetch-Site), so a link page sets no cookie."""
     try:
         workspace_id, share_token_id, digest = signer("portal-seen").loads(
             request.form.get("ticket", ""), max_age=SEEN_SECONDS)

@@ -128,7 +128,9 @@ def test_a_report_that_is_not_a_person_seeing_a_working_link_counts_nothing(
     page = portal.get(f"/portal/fsm/{minted['token']}").text
     action, form = seen_form(page)
     assert action == "/portal/seen" and minted["token"] not in page  # the page never holds the token
-    assert portal.post(action, data={"ticket": form["ticket"]}).status_code == 400  # no CSRF token
+    assert "Set-Cookie" not in portal.get(f"/portal/fsm/{minted['token']}").headers  # no token, no cookie
+    cross_site = portal.post(action, data=form, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross_site.status_code == 403  # another site's page cannot report a view
     assert portal.get(action).status_code == 405  # a GET changes nothing, counts nothing
     forged = form["ticket"][:-2] + ("AA" if not form["ticket"].endswith("AA") else "BB")
     for bad in ("", "nonsense", forged):
