@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from jinja2 import pass_context
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -25,7 +24,6 @@ from werkzeug.exceptions import HTTPException
 from gateway.web import configure, install_security_headers
 from porchlight.client import ServiceUnavailable
 from porchlight.contracts.errors import Forbidden, NotFound, TooManyRequests, Unavailable
-from porchlight.contracts.money import exponent
 from porchlight.runtime import formatting, request_context
 
 log = logging.getLogger(__name__)
@@ -54,17 +52,7 @@ def reader_locale(context: Any) -> str:
     return formatting.locale_for(PAGE_LANGUAGE, workspace.get("locale"))
 
 
-def _for_reader(format_with: Any) -> Any:
-    """A formatting function as a Jinja filter, in the page's locale."""
-    return pass_context(lambda context, *args: format_with(*args, reader_locale(context)))
-
-
-FILTERS = {name: _for_reader(getattr(formatting, name)) for name in (
-    "money", "amount", "day", "moment", "percent", "quantity", "file_size")}
-# 1,234,567 of a currency, as the reader writes it: the estimate page's script learns the
-# locale's grouping from it (gateway/portal/static/estimate.js).
-FILTERS["large_sum"] = pass_context(lambda context, currency: formatting.money(
-    1234567 * 10 ** exponent(currency), currency, reader_locale(context)))
+FILTERS = formatting.jinja_filters(reader_locale)
 
 
 CROSS_SITE = "This form must be sent from the portal's own page."

@@ -222,7 +222,7 @@ class PortalReads:
             link = self.model.fill(
                 key, lambda grant: (("share_token", grant["share_token_id"]),),
                 lambda: self._ask_sharing(raw, entity_type, "view"), until=_kept_until)
-        if link["expires_at"] is not None and link["expires_at"] <= self._now():
+        if self._expired(link):
             self.model.forget(key)
             raise NotFound("Unknown link.")
         return link
@@ -233,11 +233,13 @@ class PortalReads:
         with the next batch — if the link still works, as this process's memory knows or
         else as sharing says. NotFound otherwise."""
         link = self.model.get(("link", digest))
-        known_live = (link is not None and link["share_token_id"] == share_token_id
-                      and (link["expires_at"] is None or link["expires_at"] > self._now()))
+        known_live = link is not None and link["share_token_id"] == share_token_id and not self._expired(link)
         if not known_live and not self.services.sharing.check_token(workspace_id, share_token_id):
             raise NotFound("Unknown link.")
         self.views.count(share_token_id)
+
+    def _expired(self, link: dict[str, Any]) -> bool:
+        return link["expires_at"] is not None and link["expires_at"] <= self._now()
 
     def resolve(self, raw: str, entity_type: str, permission: str) -> dict[str, Any]:
         """The grant for an answer: asked of sharing every time, never from memory."""

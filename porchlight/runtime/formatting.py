@@ -15,15 +15,18 @@ takes 10–30 µs a number, the cache well under one).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel import units as babel_units
+from jinja2 import pass_context
 
 from porchlight.contracts.clock import parse_iso
 from porchlight.contracts.money import exponent
@@ -58,7 +61,11 @@ def locale_for(language: str | None, workspace_locale: str | None = None) -> str
 
 @lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    """The zone named, or UTC for a name no zone has."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _major(minor: int, currency: str) -> Decimal:
@@ -84,10 +91,10 @@ def amount(minor: int, currency: str, locale: str | None) -> str:
 @lru_cache(maxsize=CACHED)
 def day(value: str | date | None, locale: str | None) -> str:
     """A calendar date in words: ``24 December 2026``, ``24 décembre 2026``; an ISO
-    ``YYYY-MM-DD`` or a ``date``. Empty for none."""
+    ``YYYY-MM-DD`` (what follows it is not read) or a ``date``. Empty for none."""
     if not value:
         return ""
-    when = date.fromisoformat(value) if isinstance(value, str) else value
+    when = date.fromisoformat(value[:10]) if isinstance(value, str) else value
     return babel_dates.format_date(when, "long", locale=locale_of(locale))
 
 
@@ -135,3 +142,26 @@ def file_size(size: int, locale: str | None) -> str:
             shown = (Decimal(size) / bytes_in).quantize(Decimal("0.1"))
             return babel_units.format_unit(shown, unit, length="short", locale=found)
     return babel_units.format_unit(size, "digital-byte", length="short", locale=found)
+
+
+def jinja_filters(locale_from: Callable[[Any], str]) -> dict[str, Callable[..., str]]:
+    """This module's formatting as Jinja filters — for the portal's pages and the emails
+    alike — each in the locale ``locale_from(context)`` says; ``moment`` is in the zone
+    given, else the context's ``workspace.timezone``, else UTC."""
+
+    def in_locale(format_with: Callable[..., str]) -> Callable[..., str]:
+        return pass_context(lambda context, *args: format_with(*args, locale_from(context)))
+
+    @pass_context
+    def in_zone(context: Any, value: str | datetime | None, timezone: str | None = None) -> str:
+        zone = timezone or (context.get("workspace") or {}).get("timezone") or "UTC"
+        return moment(value, zone, locale_from(context))
+
+    @pass_context
+    def large_sum(context: Any, currency: str) -> str:
+        # 1,234,567 of a currency as the reader writes it: a page's script learns the
+        # locale's grouping from it (gateway/portal/static/estimate.js).
+        return money(1234567 * 10 ** exponent(currency), currency, locale_from(context))
+
+    return {"moment": in_zone, "large_sum": large_sum, **{name: in_locale(globals()[name]) for name in (
+        "money", "amount", "day", "percent", "quantity", "file_size")}}

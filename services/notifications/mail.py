@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from porchlight.runtime import formatting
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
@@ -39,30 +37,7 @@ def _locale(context: Any) -> str:
     return context.get("locale") or formatting.DEFAULT_LOCALE
 
 
-@pass_context
-def day(context: Any, value: str | date | None) -> str:
-    """An ISO day as the reader writes it: ``21 November 2026``, ``21 novembre 2026``."""
-    return formatting.day(str(value)[:10] if isinstance(value, str) else value, _locale(context))
-
-
-@pass_context
-def moment(context: Any, value: str | datetime | None) -> str:
-    """A UTC moment in the workspace's time zone, with the zone's name."""
-    zone = (context.get("workspace") or {}).get("timezone") or "UTC"
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = "UTC"
-    return formatting.moment(value, zone, _locale(context))
-
-
-@pass_context
-def money(context: Any, minor: int, currency: str) -> str:
-    """A sum in minor units with its currency's symbol, as the reader writes it."""
-    return formatting.money(minor, currency, _locale(context))
-
-
-_env.filters.update(day=day, moment=moment, money=money)
+_env.filters.update(formatting.jinja_filters(_locale))
 
 
 @dataclass(frozen=True)
