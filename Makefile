@@ -5,13 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint setup clean system-packages
+.PHONY: run test bench lint setup clean system-packages catalogs messages
 
 # Debian packages the tests need: Chromium for the browser tests, DejaVu for PDF text.
 TEST_PACKAGES := chromium fonts-dejavu-core
 BENCH_PACKAGES := wrk
 
-setup: $(STAMP)
+setup: $(STAMP) catalogs
+
+# The translations: each language's catalog (.po, written by people) compiled for the
+# programs (.mo, never committed), again whenever the catalog changes.
+TRANSLATIONS := porchlight/translations
+CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+catalogs: $(CATALOGS:.po=.mo)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel -q compile --statistics -i $< -o $@
+
+# After changing words in code or templates: the template of every catalog (messages.pot)
+# read from the sources again, and each catalog given the new sentences to translate.
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F $(TRANSLATIONS)/babel.cfg -k N_ --no-location --project=Porchlight \
+	  --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching \
+	  --no-location
 
 # Installs what is missing with apt-get when run as root; otherwise says what to install.
 define require_packages

@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from gateway.portal import language
 from gateway.web import configure, install_security_headers
 from porchlight.client import ServiceUnavailable
 from porchlight.contracts.errors import Forbidden, NotFound, TooManyRequests, Unavailable
@@ -40,19 +41,7 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escapes all HTML
 
 
-# The language the pages are written in.
-PAGE_LANGUAGE = "en"
-
-
-def reader_locale(context: Any) -> str:
-    """The locale a page is written for — its language, in the workspace's locale when
-    that is of the same language — every number and moment on it formatted for it
-    (``porchlight.runtime.formatting``)."""
-    workspace = context.get("workspace") or {}
-    return formatting.locale_for(PAGE_LANGUAGE, workspace.get("locale"))
-
-
-FILTERS = formatting.jinja_filters(reader_locale)
+FILTERS = formatting.jinja_filters(language.reader_locale)
 
 
 CROSS_SITE = "This form must be sent from the portal's own page."
@@ -120,6 +109,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     # a per-page secret, as a form's token is — and changes nothing but a count: a session
     # cookie for a token would cost every link page a cookie (gateway.portal.links.seen).
     csrf.exempt("gateway.portal.links.seen")
+    # A visitor's choice of language changes how pages read, nothing else
+    # (gateway.portal.language.choose).
+    csrf.exempt("gateway.portal.language.choose")
+    language.install(app)
 
     from gateway.portal.accounts import bp as accounts
     from gateway.portal.accounts import page
@@ -133,6 +126,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(accounts)
     app.register_blueprint(team)
     app.register_blueprint(sections)
+    app.register_blueprint(language.bp)
     install_security_headers(app, hsts=https)
     install_same_origin_posts(app)
 

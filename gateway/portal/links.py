@@ -41,6 +41,7 @@ def brand(workspace: dict[str, Any]) -> dict[str, Any]:
     """The page header for a workspace; its colour rule is allowed by hash in the CSP."""
     css = ":root{--brand:" + workspace["brand_colour"] + "}"
     g.style_hashes = [style_hash(css)]
+    g.workspace = workspace
     return {"workspace": workspace, "brand_css": css}
 
 

@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from porchlight.contracts.errors import InvalidInput
+from porchlight.contracts.words import N_
 
-REQUIRED = "This field is required."
-ATTENTION = "Some fields need attention."
+REQUIRED = N_("This field is required.")
+ATTENTION = N_("Some fields need attention.")
 
 # Messages for patterns, registered by the field types that declare them (fields.py), so
 # a pattern and what a person reads when it fails are written side by side.
@@ -87,33 +88,36 @@ def message_for(error: ErrorDetails) -> str:
     if kind == "porchlight":  # our own validators already speak in sentences
         return str(ctx.get("message") or error["msg"])
     if kind == "extra_forbidden":
-        return "Unknown field."
+        return N_("Unknown field.")
     if kind == "string_too_short":
-        return REQUIRED if ctx.get("min_length") == 1 else f"Must be at least {ctx['min_length']} characters."
+        if ctx.get("min_length") == 1:
+            return REQUIRED
+        return N_("Must be at least %(min_length)s characters.") % ctx
     if kind == "string_too_long":
-        return f"Must be at most {ctx['max_length']} characters."
+        return N_("Must be at most %(max_length)s characters.") % ctx
     if kind == "string_pattern_mismatch":
-        return PATTERN_MESSAGES.get(str(ctx.get("pattern")), "Is not in the expected format.")
+        return PATTERN_MESSAGES.get(str(ctx.get("pattern")), N_("Is not in the expected format."))
     if kind in ("literal_error", "enum"):
-        return f"Must be one of: {_choices(str(ctx.get('expected', '')))}."
+        return N_("Must be one of: %(choices)s.") % {"choices": _choices(str(ctx.get("expected", "")))}
     if kind == "too_short":
         if isinstance(error.get("input"), dict):
-            return "Must not be empty."
-        return f"Give at least {ctx.get('min_length')}."
+            return N_("Must not be empty.")
+        return N_("Give at least %(min_length)s.") % ctx
     if kind == "too_long":
-        return f"Give at most {ctx.get('max_length')}."
-    return {
-        "string_type": "Must be text.",
-        "int_type": "Must be a whole number.",
-        "bool_type": "Must be true or false.",
-        "list_type": "Must be a list.",
-        "dict_type": "Must be an object.",
-        "model_type": "Must be an object.",
-        "model_attributes_type": "Must be an object.",
-        "greater_than": f"Must be above {ctx.get('gt')}.",
-        "greater_than_equal": f"Must be at least {ctx.get('ge')}.",
-        "less_than_equal": f"Must be at most {ctx.get('le')}.",
-    }.get(kind, "Is not valid.")
+        return N_("Give at most %(max_length)s.") % ctx
+    message = {
+        "string_type": N_("Must be text."),
+        "int_type": N_("Must be a whole number."),
+        "bool_type": N_("Must be true or false."),
+        "list_type": N_("Must be a list."),
+        "dict_type": N_("Must be an object."),
+        "model_type": N_("Must be an object."),
+        "model_attributes_type": N_("Must be an object."),
+        "greater_than": N_("Must be above %(gt)s."),
+        "greater_than_equal": N_("Must be at least %(ge)s."),
+        "less_than_equal": N_("Must be at most %(le)s."),
+    }.get(kind, N_("Is not valid."))
+    return message % ctx
 
 
 def errors_of(exc: ValidationError) -> dict[str, str]:

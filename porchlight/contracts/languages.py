@@ -11,9 +11,12 @@ from pydantic import AfterValidator, Field, StrictStr
 
 from porchlight.contracts.fields import patterned, refuse
 
-# Each language by its code, named as its speakers name it.
+# Each language by its code, named as its speakers name it. English is the language the
+# words are written in; each other one is a catalog, porchlight/translations/<code>/.
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "de": "Deutsch"}
+SOURCE_LANGUAGE = "en"
 DEFAULT_LOCALE_TAG = "en-GB"
+
 
 
 def _known_locale(tag: str) -> str:

@@ -1,6 +1,8 @@
-"""Emails as text: each is a Jinja2 trio under ``templates/<language>/`` — ``<name>.subject``,
+"""Emails as text: each is a Jinja2 trio under ``templates/`` — ``<name>.subject``,
 ``<name>.txt`` (a plain-text part that reads well on its own) and ``<name>.html`` (the same
-words, branded with the workspace's name, colour and logo through ``layout.html``).
+words, branded with the workspace's name, colour and logo through ``layout.html``) —
+written once, in English, and read in the recipient's language from the catalogs
+(``porchlight.runtime.i18n``).
 
 A link or a code is rendered as its placeholder (``porchlight.runtime.mail_secrets``): what is
 stored in the outbox is the email as sent, minus its secrets, and the worker puts them in
@@ -16,11 +18,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from porchlight.runtime import formatting
+from porchlight.contracts.languages import SOURCE_LANGUAGE
+from porchlight.runtime import formatting, i18n
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
 
 TEMPLATES = Path(__file__).parent / "templates"
-DEFAULT_LANGUAGE = "en"
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
@@ -38,6 +40,7 @@ def _locale(context: Any) -> str:
 
 
 _env.filters.update(formatting.jinja_filters(_locale))
+i18n.install(_env, lambda context: context.get("language"))
 
 
 @dataclass(frozen=True)
@@ -48,25 +51,25 @@ class Rendered:
     html: str
 
 
-def languages() -> tuple[str, ...]:
-    """The languages there are templates for."""
-    return tuple(sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir()))
-
-
-def language_for(preferred: str | None) -> str:
-    """The recipient's language if the emails are written in it, else English."""
-    return preferred if preferred in languages() else DEFAULT_LANGUAGE
+def language_for(preferred: str | None, workspace_locale: str | None = None) -> str:
+    """The recipient's language when Porchlight is written in it, else the language of
+    the workspace's locale when it is, else English."""
+    if i18n.shipped(preferred):
+        return str(preferred)
+    language = formatting.locale_of(workspace_locale).language
+    return language if i18n.shipped(language) else SOURCE_LANGUAGE
 
 
 def render(name: str, language: str | None, context: dict[str, Any]) -> Rendered:
-    """The email ``name`` in the recipient's language (or English). The subject is one
-    line: whatever the data holds, no newline can reach the header."""
-    language = language_for(language)
+    """The email ``name`` in the recipient's language (``language_for``). The subject is
+    one line: whatever the data holds, no newline can reach the header."""
     workspace_locale = (context.get("workspace") or {}).get("locale")
-    context = {**PLACEHOLDERS, "locale": formatting.locale_for(language, workspace_locale), **context}
+    language = language_for(language, workspace_locale)
+    context = {**PLACEHOLDERS, "locale": formatting.locale_for(language, workspace_locale),
+               "language": language, **context}
 
     def part(suffix: str) -> str:
-        return _env.get_template(f"{language}/{name}.{suffix}").render(context)
+        return _env.get_template(f"{name}.{suffix}").render(context)
 
     subject = _SPACES.sub(" ", part("subject")).strip()
     return Rendered(language, subject, part("txt"), part("html"))

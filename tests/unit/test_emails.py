@@ -46,10 +46,9 @@ def context() -> dict[str, typing.Any]:
 
 
 def test_every_template_the_contract_names_has_a_subject_a_text_and_an_html_part() -> None:
-    for language in mail.languages():
-        for name in typing.get_args(Template):
-            for suffix in ("subject", "txt", "html"):
-                assert (mail.TEMPLATES / language / f"{name}.{suffix}").is_file(), (language, name, suffix)
+    for name in typing.get_args(Template):
+        for suffix in ("subject", "txt", "html"):
+            assert (mail.TEMPLATES / f"{name}.{suffix}").is_file(), (name, suffix)
 
 
 def test_the_html_part_escapes_what_was_typed_and_the_text_part_keeps_it() -> None:
@@ -80,9 +79,11 @@ def test_the_subject_is_one_line_whatever_the_title_holds() -> None:
     assert subject == "Estimate EST-0001 from Acme & Sons: Boiler <b>now</b> urgent"
 
 
-def test_a_language_without_templates_falls_back_to_english() -> None:
-    assert mail.languages() == ("en",)
-    assert mail.render("estimate_ready", "fr", context()).language == "en"
+def test_the_language_is_the_recipients_else_the_workspaces_else_english() -> None:
+    assert mail.render("estimate_ready", "fr", context()).language == "fr"
+    assert mail.language_for("nl", "de-DE") == "de"  # not shipped: the workspace's language
+    assert mail.language_for(None, "fr-FR") == "fr"
+    assert mail.language_for(None, "nl-NL") == "en"
     assert mail.language_for(None) == "en"
 
 

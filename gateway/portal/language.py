@@ -1,0 +1,99 @@
+"""The language a portal page is written in, and the switcher that changes it.
+
+Who decides, first to last: a signed-in contact's own choice (saved on their profile, so
+their emails follow it) → their customer's ``preferred_language`` → the language a
+visitor chose with the switcher (a cookie) → the browser's ``Accept-Language`` → the
+language of the workspace's locale → English. Numbers and dates are then written in the
+workspace's locale when it is of that language (en-US for an English reader of a US
+business), else as the language's own country writes them
+(``porchlight.runtime.formatting.locale_for``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, g, redirect, request
+
+from porchlight.contracts.languages import LANGUAGES, SOURCE_LANGUAGE
+from porchlight.runtime import formatting, i18n
+
+bp = Blueprint("language", __name__)
+COOKIE = "porchlight_language"
+REMEMBERED_FOR = 365 * 24 * 3600
+
+
+def current() -> str:
+    """This request's language, decided once (after the page knows its account and
+    workspace: ``g.account``, ``g.workspace``)."""
+    if "language" not in g:
+        g.language = _choose()
+    return str(g.language)
+
+
+def _choose() -> str:
+    account = g.get("account")
+    if account:
+        for said in (account["contact"].get("language"), account["customer"].get("preferred_language")):
+            if i18n.shipped(said):
+                return str(said)
+    chosen = request.cookies.get(COOKIE)
+    if i18n.shipped(chosen):
+        return str(chosen)
+    asked = request.accept_languages.best_match(tuple(LANGUAGES))
+    if asked:
+        return str(asked)
+    workspace = g.get("workspace") or (account or {}).get("workspace") or {}
+    language = formatting.locale_of(workspace.get("locale")).language
+    return language if i18n.shipped(language) else SOURCE_LANGUAGE
+
+
+def _(message: str, **values: Any) -> str:
+    """``message`` in this request's language (``make catalogs`` finds each ``_("…")``)."""
+    return i18n.translator(current())(message, **values)
+
+
+def translate(text: str | None) -> str:
+    """A message a service sent (in English), in this request's language."""
+    return i18n.translate(current(), text)
+
+
+def reader_locale(context: Any) -> str:
+    """The locale a page's numbers and dates are written in: its language, in the
+    workspace's locale when that is of the same language."""
+    workspace = context.get("workspace") or {}
+    return formatting.locale_for(context.get("language") or SOURCE_LANGUAGE, workspace.get("locale"))
+
+
+def install(app: Flask) -> None:
+    """Every page knows its language (``language``, and ``languages`` for the switcher)
+    and writes its words in it."""
+    i18n.install(app.jinja_env, lambda context: context.get("language"))
+
+    @app.context_processor
+    def _language() -> dict[str, Any]:
+        return {"language": current(), "languages": LANGUAGES}
+
+
+def _back(target: str | None) -> str:
+    """Where the switcher sends the visitor back: a path of this portal, nothing else."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return "/portal/sign-in"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@bp.post("/portal/language")
+def choose() -> Any:
+    """A visitor's choice of language, remembered in a cookie for a year. It changes
+    nothing but how pages read, so it needs no form token: the same-origin check every
+    POST passes keeps other sites from making it (``app.install_same_origin_posts``). A
+    signed-in contact's choice is saved on their profile instead
+    (``accounts.change_language``)."""
+    language = request.form.get("language", "")
+    response = redirect(_back(request.form.get("next")), code=303)
+    if i18n.shipped(language):
+        response.set_cookie(COOKIE, language, max_age=REMEMBERED_FOR, httponly=True, samesite="Lax",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
