@@ -98,6 +98,8 @@ def build(claimed: dict[str, Any], secrets: dict[str, str] | None, files: list[t
     if claimed.get("reply_to"):
         message["Reply-To"] = claimed["reply_to"]
     message["Subject"] = claimed["subject"]
+    if claimed.get("language"):  # what a reader's mail program may offer to translate from
+        message["Content-Language"] = claimed["language"]
     message["Message-ID"] = f"<{claimed['message_id']}@{mail_from.rsplit('@', 1)[1]}>"
     if claimed.get("auto_submitted"):
         message["Auto-Submitted"] = "auto-generated"

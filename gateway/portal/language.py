@@ -1,9 +1,10 @@
 """The language a portal page is written in, and the switcher that changes it.
 
 Who decides, first to last: a signed-in contact's own choice (saved on their profile, so
-their emails follow it) → their customer's ``preferred_language`` → the language a
-visitor chose with the switcher (a cookie) → the browser's ``Accept-Language`` → the
-language of the workspace's locale → English. Numbers and dates are then written in the
+their emails follow it) → their customer's ``preferred_language`` → for a visitor, the
+language they chose with the switcher (a cookie) → on a shared link's page, its record's
+customer's language → the browser's ``Accept-Language`` → the language of the
+workspace's locale → English. Numbers and dates are then written in the
 workspace's locale when it is of that language (en-US for an English reader of a US
 business), else as the language's own country writes them
 (``porchlight.runtime.formatting.locale_for``).
@@ -41,6 +42,8 @@ def _choose() -> str:
     chosen = request.cookies.get(COOKIE)
     if i18n.shipped(chosen):
         return str(chosen)
+    if i18n.shipped(g.get("customer_language")):  # a link's page: its record's customer's
+        return str(g.customer_language)
     asked = request.accept_languages.best_match(tuple(LANGUAGES))
     if asked:
         return str(asked)

@@ -48,10 +48,20 @@ def brand(workspace: dict[str, Any]) -> dict[str, Any]:
 def resolve(raw: str, entity_type: str, permission: str) -> dict[str, Any]:
     """The grant a token gives for an answer; anything but a live token with the
     permission is the 404 page."""
-    return reads(current_app).resolve(raw, entity_type, permission)
+    return reader(reads(current_app).resolve(raw, entity_type, permission))
+
+
+def reader(grant: dict[str, Any]) -> dict[str, Any]:
+    """A link's page is read by its record's customer: it is written in their language
+    unless the visitor chose another (``gateway.portal.language``)."""
+    if grant.get("customer_id") and "customer_language" not in g:
+        g.customer_language = reads(current_app).customer_language(grant["workspace_id"], grant["customer_id"])
+        g.pop("language", None)
+    return grant
 
 
 def workspace_of(grant: dict[str, Any]) -> dict[str, Any]:
+    reader(grant)
     return reads(current_app).workspace(grant["workspace_id"])
 
 

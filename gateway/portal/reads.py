@@ -325,6 +325,17 @@ class PortalReads:
             ("workspace", workspace_id), lambda _: (("workspace", workspace_id),),
             lambda: self.services.identity.get_workspace(workspace_id))
 
+    def customer_language(self, workspace_id: str, customer_id: str) -> str | None:
+        """The language a customer reads (a customer is never changed, so it is kept as
+        long as anything is); None when the customer is gone."""
+        def load() -> dict[str, Any]:
+            try:
+                return self.services.identity.customer_language(workspace_id, customer_id)
+            except NotFound:
+                return {"language": None}
+        return self.model.fetch(("customer_language", workspace_id, customer_id),
+                                lambda _: (("customer", customer_id),), load)["language"]
+
     def logo(self, workspace_id: str) -> dict[str, Any]:
         """The workspace's logo (``sha256`` None: none), kept until the workspace changes."""
         def load() -> dict[str, Any]:

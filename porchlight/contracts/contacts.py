@@ -11,6 +11,7 @@ from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
 from porchlight.contracts.customers import Customer
 from porchlight.contracts.fields import Email, Phone, StrictStr, Timestamp, optional, patterned, text
+from porchlight.contracts.languages import Language
 from porchlight.contracts.paging import NextCursor, PageQuery
 
 Role = Literal["owner", "member"]
@@ -70,6 +71,7 @@ class Reader(Reply):
     name: str
     email: str
     role: Role
+    language: str | None = Field(description="Their own language, if they chose one; else their customer's.")
 
 
 class RecordReaders(Reply):
@@ -138,6 +140,13 @@ class NewPassword(Contract):
 
 class PhoneChange(Contract):
     phone: optional(Phone) = None
+
+
+class LanguageChange(Contract):
+    """A contact's own language for their pages and emails; ``null`` goes back to their
+    customer's."""
+
+    language: Language | None
 
 
 class CodeSignIn(Contract):

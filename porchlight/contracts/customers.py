@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, Moment
 from porchlight.contracts.fields import Email, Phone, optional, text
+from porchlight.contracts.languages import Language
 from porchlight.contracts.paging import NextCursor, PageQuery
 
-LANGUAGES = ("en", "fr", "de", "nl", "es", "it", "pt")
-Language = Literal["en", "fr", "de", "nl", "es", "it", "pt"]
 
 
 class CustomerInput(Contract):
@@ -21,7 +18,9 @@ class CustomerInput(Contract):
     name: text(160, description="Full name or company name.")
     email: optional(Email) = None
     phone: optional(Phone) = None
-    preferred_language: Language = Field("en", description="Language for messages to the customer.")
+    preferred_language: Language = Field(
+        "en", description="The language of the customer's pages, emails and signed PDFs (their portal "
+                          "contacts may each choose their own).")
 
 
 class Customer(Reply):
@@ -32,7 +31,7 @@ class Customer(Reply):
     name: str
     email: str | None
     phone: str | None
-    preferred_language: Language
+    preferred_language: str
     created_at: Moment
 
 

@@ -4,7 +4,7 @@ here."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, Field, StrictStr
@@ -16,6 +16,9 @@ from porchlight.contracts.fields import patterned, refuse
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "de": "Deutsch"}
 SOURCE_LANGUAGE = "en"
 DEFAULT_LOCALE_TAG = "en-GB"
+
+# A language Porchlight is written in (anything else is refused, naming these).
+Language = Literal[tuple(LANGUAGES)]  # type: ignore[valid-type]
 
 
 

@@ -181,7 +181,7 @@ class OutboxRpc:
             "to": email.recipient, "to_name": email.recipient_name,
             "sender_name": email.sender_name, "reply_to": email.reply_to,
             "subject": email.subject, "text": email.text_body, "html": email.html_body,
-            "auto_submitted": email.template == "estimate_reminder",
+            "language": email.language, "auto_submitted": email.template == "estimate_reminder",
             "message_id": f"{email.id}.{email.resends}",
             "attachments": [{"kind": a.kind, "record_id": a.record_id, "filename": a.filename}
                             for a in email.attachments],

@@ -14,6 +14,7 @@ import time_machine
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from porchlight.runtime import i18n
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
 from services.identity.accounts import rules
 from tests.mail import Worker
@@ -401,3 +402,34 @@ def test_uses_a_reader_served_from_memory_keep_a_session_from_ending_as_idle(
     with time_machine.travel(start + timedelta(days=25)):  # 15 days after its last use
         with pytest.raises(Unauthorized):
             rpc.call("identity", "resolve_session", ahead["session"])
+
+
+def test_a_contacts_own_language_is_used_for_their_emails_and_unknown_ones_are_refused(
+        staff: StaffApi, worker: Worker, mail_server: Any, rpc: Any) -> None:
+    frances = invited(staff, worker, mail_server)
+    rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
+    _, code = link_and_code(delivered(worker, mail_server, 2))
+    session = rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)["session"]
+    signed = rpc.call("identity", "resolve_session", session)
+    assert signed["contact"]["language"] is None and signed["customer"]["preferred_language"] == "en"
+
+    with pytest.raises(InvalidInput) as refused:
+        rpc.call("identity", "change_language", session, {"language": "nl"})
+    assert refused.value.fields == {"language": "Must be one of: en, fr, es, de."}
+    assert rpc.call("identity", "resolve_session", session)["contact"]["language"] is None
+
+    chosen = rpc.call("identity", "change_language", session, {"language": "de"})
+    assert chosen["contact"]["language"] == "de"
+    assert rpc.call("identity", "change_language", session, {"language": "de"})["contact"]["language"] == "de"
+    english = "Your sign-in link for Acme Heating"
+    with time_machine.travel(utcnow() + rules.EMAIL_EVERY + timedelta(seconds=1)):
+        rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
+        german = delivered(worker, mail_server, 3)
+        # Back to their customer's language: the next email is English again.
+        assert rpc.call("identity", "change_language", session, {"language": None})["contact"]["language"] is None
+    assert german["Content-Language"] == "de"
+    assert german["Subject"] != english and "Acme Heating" in german["Subject"]
+    assert german["Subject"] == i18n.translator("de")("Your sign-in link for %(company)s", company="Acme Heating")
+    with time_machine.travel(utcnow() + 2 * rules.EMAIL_EVERY + timedelta(seconds=2)):
+        rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
+        assert delivered(worker, mail_server, 4)["Subject"] == english

@@ -51,7 +51,8 @@ class ContactsRpc(IdentityDependencies):
         customer = self.repo.tenancy.get_customer(workspace_id, customer_id)
         readers = self.repo.accounts.readers(workspace_id, customer_id, list(request.roles))
         return answer(RecordReaders, customer=customer_to_wire(customer), contacts=[
-            {"id": str(c.id), "name": c.name, "email": c.email, "role": c.role} for c in readers])
+            {"id": str(c.id), "name": c.name, "email": c.email, "role": c.role, "language": c.language}
+            for c in readers])
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def get_contact(self, workspace_id: str, customer_id: str, contact_id: str) -> dict[str, Any]:

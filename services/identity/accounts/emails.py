@@ -48,7 +48,7 @@ def hand_over(repo: IdentityRepository, notifications: Any, contact: Contact, te
         "workspace": mail_workspace(workspace), "template": template, "cause": cause,
         "contact_id": str(contact.id), "customer_id": contact.customer_id,
         "name": contact.name, "email": contact.email, "company": customer.name,
-        "language": customer.preferred_language, "expires_at": isoformat(ends),
+        "language": contact.language or customer.preferred_language, "expires_at": isoformat(ends),
         "url": url, "code": code})
 
 

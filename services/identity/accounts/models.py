@@ -41,6 +41,8 @@ class Contact(me.Document):
     email_key = me.StringField(required=True)
     email_slot = me.StringField(required=True)
     phone = me.StringField()
+    # Their own choice of language for pages and emails; none: their customer's.
+    language = me.StringField()
     role = me.StringField(required=True, choices=ROLES)
     invitation_status = me.StringField(required=True, choices=INVITATION_STATUSES, default="none")
     invited_at = me.DateTimeField()

@@ -15,7 +15,13 @@ from typing import Any
 from porchlight.contracts import parse
 from porchlight.contracts.base import ATTENTION
 from porchlight.contracts.clock import as_utc, isoformat, utcnow
-from porchlight.contracts.contacts import NewPassword, PasswordSignIn, PhoneChange, SignInRequest
+from porchlight.contracts.contacts import (
+    LanguageChange,
+    NewPassword,
+    PasswordSignIn,
+    PhoneChange,
+    SignInRequest,
+)
 from porchlight.contracts.errors import (
     CONTRACT_ERRORS,
     Conflict,
@@ -121,6 +127,18 @@ class PasswordsRpc(IdentityDependencies):
             self.dispatch("contact_updated", fact(contact.workspace_id, f"contact:{contact.id}",
                                                   customer_id=contact.customer_id,
                                                   contact_id=str(contact.id), fields=["phone"]))
+        return sessions.signed_in(self.repo, contact, session)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def change_language(self, raw_session: str, data: dict) -> dict[str, Any]:
+        """The signed-in contact's own language for their pages and emails."""
+        contact, session = sessions.session_contact(self.repo, raw_session)
+        language = parse(LanguageChange, data).language
+        if language != contact.language:
+            contact = self.repo.accounts.update_contact(contact, {"language": language})
+            self.dispatch("contact_updated", fact(contact.workspace_id, f"contact:{contact.id}",
+                                                  customer_id=contact.customer_id,
+                                                  contact_id=str(contact.id), fields=["language"]))
         return sessions.signed_in(self.repo, contact, session)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))

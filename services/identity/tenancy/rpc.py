@@ -107,6 +107,12 @@ class TenancyRpc(IdentityDependencies):
         return customer_to_wire(self.repo.tenancy.get_customer(workspace_id, customer_id))
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def customer_language(self, workspace_id: str, customer_id: str) -> dict[str, str]:
+        """The language a customer reads, and nothing else of them: what the portal asks
+        to write a shared link's page in (the workspace and customer come from the link)."""
+        return {"language": self.repo.tenancy.get_customer(workspace_id, customer_id).preferred_language}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def list_customers(self, workspace_id: str, query: dict) -> dict[str, Any]:
         """The workspace's customers by name, a page at a time (``CustomerQuery``)."""
         request = parse(CustomerQuery, query, message=QUERY_ATTENTION)
