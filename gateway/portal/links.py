@@ -55,7 +55,8 @@ def reader(grant: dict[str, Any]) -> dict[str, Any]:
     """A link's page is read by its record's customer: it is written in their language
     unless the visitor chose another (``gateway.portal.language``)."""
     if grant.get("customer_id") and "customer_language" not in g:
-        g.customer_language = reads(current_app).customer_language(grant["workspace_id"], grant["customer_id"])
+        g.customer_language = reads(current_app).customer_language(grant["workspace_id"],
+                                                                    grant["customer_id"])
         g.pop("language", None)
     return grant
 

@@ -11,7 +11,6 @@ from porchlight.contracts.languages import Language
 from porchlight.contracts.paging import NextCursor, PageQuery
 
 
-
 class CustomerInput(Contract):
     """A new customer. Identity also requires an email address or a phone number (or both)."""
 

@@ -409,7 +409,8 @@ def test_a_contacts_own_language_is_used_for_their_emails_and_unknown_ones_are_r
     frances = invited(staff, worker, mail_server)
     rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
     _, code = link_and_code(delivered(worker, mail_server, 2))
-    session = rpc.call("identity", "sign_in_with_code", {"email": frances["email"], "code": code}, IP)["session"]
+    session = rpc.call("identity", "sign_in_with_code",
+                       {"email": frances["email"], "code": code}, IP)["session"]
     signed = rpc.call("identity", "resolve_session", session)
     assert signed["contact"]["language"] is None and signed["customer"]["preferred_language"] == "en"
 
@@ -426,10 +427,12 @@ def test_a_contacts_own_language_is_used_for_their_emails_and_unknown_ones_are_r
         rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
         german = delivered(worker, mail_server, 3)
         # Back to their customer's language: the next email is English again.
-        assert rpc.call("identity", "change_language", session, {"language": None})["contact"]["language"] is None
+        back = rpc.call("identity", "change_language", session, {"language": None})
+        assert back["contact"]["language"] is None
     assert german["Content-Language"] == "de"
     assert german["Subject"] != english and "Acme Heating" in german["Subject"]
-    assert german["Subject"] == i18n.translator("de")("Your sign-in link for %(company)s", company="Acme Heating")
+    assert german["Subject"] == i18n.translator("de")("Your sign-in link for %(company)s",
+                                                      company="Acme Heating")
     with time_machine.travel(utcnow() + 2 * rules.EMAIL_EVERY + timedelta(seconds=2)):
         rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
         assert delivered(worker, mail_server, 4)["Subject"] == english

@@ -34,7 +34,8 @@ def _catalog(language: str):
 
 
 def test_the_sources_hold_the_sentences_customers_read(extracted) -> None:
-    ids = {message.id if isinstance(message.id, str) else message.id[0] for message in extracted if message.id}
+    ids = {message.id if isinstance(message.id, str) else message.id[0]
+           for message in extracted if message.id}
     # One from each kind of source: a page, an email, the PDF, a service's message.
     for known in ("Accept estimate", "Signed by", "Some fields need attention.",
                   "That code is not right, or it is no longer valid. Ask for a new one."):
