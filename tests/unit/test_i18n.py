@@ -28,7 +28,8 @@ def german(monkeypatch: pytest.MonkeyPatch):
     words = compiled("de", {
         "Please sign in.": "Bitte melden Sie sich an.",
         "Must be at most %(max_length)s characters.": "Höchstens %(max_length)s Zeichen.",
-        "If %(address)s has an account, we have emailed it.": "Falls %(address)s ein Konto hat, ging eine E-Mail dorthin.",
+        "If %(address)s has an account, we have emailed it.":
+            "Falls %(address)s ein Konto hat, ging eine E-Mail dorthin.",
     })
     real = i18n.catalog
     monkeypatch.setattr(i18n, "catalog", lambda language: words if language == "de" else real(language))
