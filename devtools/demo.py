@@ -17,6 +17,8 @@ from porchlight.client import AmqpClient
 from porchlight.contracts.clock import isoformat, utcnow
 
 CUSTOMER_EMAIL = "alex.morgan@example.com"
+# A customer who reads French: her estimate's page, email and PDF are in French.
+FRENCH_CUSTOMER_EMAIL = "camille.durand@example.fr"
 
 WORK_ORDERS: list[dict[str, Any]] = [
     {
@@ -107,6 +109,20 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
                      "Run-on timer set to 15 minutes.",
     })
     done = post(f"/service-reports/{report['id']}/complete", {})
+    camille = post("/customers", {"name": "Camille Durand", "email": FRENCH_CUSTOMER_EMAIL,
+                                  "preferred_language": "fr"})
+    french = post("/estimates", {
+        "title": "Remplacement de la chaudière", "customer_id": camille["id"],
+        "valid_until": (utcnow() + timedelta(days=30)).date().isoformat(),
+        "notes": "Dépose de l'ancienne chaudière et pose d'une chaudière à condensation.",
+        "line_items": [
+            {"description": "Chaudière à condensation 25 kW", "quantity": 1, "unit_price": "1045.00",
+             "tax_rate": "20"},
+            {"description": "Main-d'œuvre (heures)", "quantity": "5.5", "unit_price": "52.00",
+             "tax_rate": "20"},
+        ],
+    })
+    sent_fr = post(f"/estimates/{french['id']}/send", {})
     # A portal account for the customer, not invited yet: the newcomer invites it.
     contact = post(f"/customers/{customer['id']}/contacts", {
         "name": "Alex Morgan", "email": CUSTOMER_EMAIL, "role": "owner"})
@@ -118,6 +134,7 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
         "links": links,
         "revoked_url": revoked["url"],
         "estimate_url": sent["url"],
+        "french_estimate_url": sent_fr["url"],
         "service_report_url": done["url"],
         # Each reply's ``customer_email``: {status: queued|skipped|unavailable, reason, email}.
         "customer_emails": {"Estimate": sent["customer_email"],

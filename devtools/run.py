@@ -137,6 +137,8 @@ def print_welcome(stack: Stack, demo: dict[str, Any]) -> None:
     print(f"  revoked link (shows the not-available page): {demo['revoked_url']}")
     print()
     print(f"Estimate to accept or decline:  {demo['estimate_url']}")
+    print(f"The same for a customer who reads French: {demo['french_estimate_url']}")
+    print("  (every page has a language menu at the bottom: English, Français, Español, Deutsch)")
     print(f"Service report to sign:         {demo['service_report_url']}")
     print(f"Check a signed PDF:             {stack.portal_url}/verify")
     print()

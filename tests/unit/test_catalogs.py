@@ -6,26 +6,20 @@ compiled ``.mo``) is the catalog as written."""
 from __future__ import annotations
 
 import gettext
-from pathlib import Path
 
 import pytest
-from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
 from porchlight.contracts.languages import LANGUAGES, SOURCE_LANGUAGE
 from porchlight.runtime import i18n
+from tests import catalogs
 
-ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = sorted(set(LANGUAGES) - {SOURCE_LANGUAGE})
 
 
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory: pytest.TempPathFactory):
-    pot = tmp_path_factory.mktemp("catalogs") / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(i18n.CATALOGS / "babel.cfg"),
-                                "-k", "N_", "--no-location", "-o", str(pot), str(ROOT)])
-    with pot.open("rb") as read:
-        return read_po(read)
+    return catalogs.extracted(tmp_path_factory.mktemp("catalogs"))
 
 
 def _catalog(language: str):
