@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, g, redirect, request
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request
 
 from porchlight.contracts.languages import LANGUAGES, SOURCE_LANGUAGE
 from porchlight.runtime import formatting, i18n
@@ -95,8 +95,18 @@ def choose() -> Any:
     signed-in contact's choice is saved on their profile instead
     (``accounts.change_language``)."""
     language = request.form.get("language", "")
+    if not i18n.shipped(language):
+        return not_shipped()
     response = redirect(_back(request.form.get("next")), code=303)
-    if i18n.shipped(language):
-        response.set_cookie(COOKIE, language, max_age=REMEMBERED_FOR, httponly=True, samesite="Lax",
-                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    response.set_cookie(COOKIE, language, max_age=REMEMBERED_FOR, httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response
+
+
+def not_shipped() -> Any:
+    """The answer to a language the portal is not written in (only a hand-made form
+    sends one): 422, naming those it is."""
+    g.setdefault("style_hashes", [])
+    return render_template("portal/message.html", title=_("That language is not available"),
+                           message=_("The portal is written in %(languages)s.",
+                                     languages=", ".join(LANGUAGES.values()))), 422
