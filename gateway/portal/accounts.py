@@ -15,8 +15,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from gateway.portal import links
+from gateway.portal import language, links
 from gateway.portal.calls import documents
+from gateway.portal.language import _
 from gateway.portal.reads import reads
 from gateway.portal.session import (
     clear_session,
@@ -30,6 +31,7 @@ from gateway.portal.session import (
 )
 from gateway.web import client_ip
 from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
+from porchlight.contracts.words import N_
 
 bp = Blueprint("accounts", __name__)
 
@@ -154,9 +156,9 @@ def send_password_reset() -> Any:
         return page("portal/forgot_password.html", 422, errors=exc.fields, form={"email": address})
     except TooManyRequests as exc:
         return limited(exc, "portal/forgot_password.html", form={"email": address}, errors={})
-    return page("portal/message.html", title="Check your email",
-                 message=f"If {address} has an account, we have emailed it a link to choose a new "
-                         "password. The link works once, for 15 minutes.")
+    return page("portal/message.html", title=_("Check your email"),
+                message=_("If %(address)s has an account, we have emailed it a link to choose a new "
+                          "password. The link works once, for 15 minutes.", address=address))
 
 
 @bp.get("/portal/reset-password/<token>")
@@ -188,7 +190,7 @@ def use_reset_link(token: str) -> Any:
 def _new_password() -> tuple[str, dict[str, str]]:
     new = request.form.get("new_password", "")
     if new != request.form.get("confirm_password", ""):
-        return new, {"confirm_password": "The two passwords are not the same."}
+        return new, {"confirm_password": _("The two passwords are not the same.")}
     return new, {}
 
 
@@ -262,6 +264,14 @@ def change_password() -> Any:
                             done=lambda: url_for("accounts.profile", changed="password"))
 
 
+@bp.post("/portal/profile/language")
+@signed_in
+def change_language() -> Any:
+    """A signed-in contact's choice of language, from the switcher at the foot of every
+    page. For now it only goes back to the page."""
+    return redirect(language._back(request.form.get("next")), code=303)
+
+
 @bp.post("/portal/sign-out")
 def sign_out() -> Any:
     raw = request.cookies.get(cookie_name())
@@ -276,10 +286,12 @@ def _records() -> dict[str, Any]:
     return reads(current_app).customer_records(g.account)
 
 
-# The lists the overview shows, each cut to its first few lines with a link to the section.
-DASHBOARD_SECTIONS = (("estimates", "Estimates", "No estimates yet."),
-                      ("service_reports", "Service reports", "No service reports yet."),
-                      ("work_orders", "Work orders", "No work orders yet."))
+# The lists the overview shows, each cut to its first few lines with a link to the section:
+# its heading, what an empty list says, the link to all of it (translated where shown).
+DASHBOARD_SECTIONS = (("estimates", N_("Estimates"), N_("No estimates yet."), N_("All estimates")),
+                      ("service_reports", N_("Service reports"), N_("No service reports yet."),
+                       N_("All service reports")),
+                      ("work_orders", N_("Work orders"), N_("No work orders yet."), N_("All work orders")))
 DASHBOARD_LINES = 5
 
 
@@ -287,12 +299,14 @@ DASHBOARD_LINES = 5
 @signed_in
 def dashboard() -> Any:
     records = _records()
+    # Each card: what it counts (the page says it in a sentence agreeing with the count),
+    # how many, and the list it opens.
     cards = [
-        ("Estimates awaiting your answer", [e for e in records.get("estimates", []) if e["awaiting"]],
+        ("estimates", sum(1 for e in records.get("estimates", []) if e["awaiting"]),
          url_for("sections.section", section="estimates", status="sent")),
-        ("Service reports to sign", [r for r in records["service_reports"] if r["awaiting"]],
+        ("service_reports", sum(1 for r in records["service_reports"] if r["awaiting"]),
          url_for("sections.section", section="service-reports", status="awaiting_signature")),
-        ("Open work orders", [w for w in records["work_orders"] if w["open"]],
+        ("work_orders", sum(1 for w in records["work_orders"] if w["open"]),
          url_for("sections.section", section="work-orders")),
     ]
     if "estimates" not in records:  # a member: estimates carry money, so they are not shown

@@ -22,9 +22,11 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from gateway.portal import language
+from gateway.portal.language import _
 from gateway.web import configure, install_security_headers
 from porchlight.client import ServiceUnavailable
 from porchlight.contracts.errors import Forbidden, NotFound, TooManyRequests, Unavailable
+from porchlight.contracts.words import N_
 from porchlight.runtime import formatting, request_context
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ def render_markdown(text: str | None) -> Markup:
 FILTERS = formatting.jinja_filters(language.reader_locale)
 
 
-CROSS_SITE = "This form must be sent from the portal's own page."
+CROSS_SITE = N_("This form must be sent from the portal's own page.")
 
 
 def install_same_origin_posts(app: Flask) -> None:
@@ -153,12 +155,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.errorhandler(TooManyRequests)
     def too_many(exc: TooManyRequests) -> Any:
         g.style_hashes = []
-        return (render_template("portal/message.html", title="Please wait a moment", message=exc.message),
+        return (render_template("portal/message.html", title=_("Please wait a moment"), message=exc.message),
                 429, {"Retry-After": str(exc.retry_after)})
 
     @app.errorhandler(Forbidden)
     def forbidden(exc: Forbidden) -> Any:
-        return page("portal/message.html", 403, title="Not for your role", message=exc.message)
+        return page("portal/message.html", 403, title=_("Not for your role"), message=exc.message)
 
     @app.errorhandler(405)
     def method_not_allowed(exc: HTTPException) -> Any:
@@ -174,7 +176,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.errorhandler(413)
     def too_large(_exc: Exception) -> Any:
         g.style_hashes = []
-        return render_template("portal/message.html", title="That file is too large",
-                               message="Files up to 12 MB can be checked here."), 413
+        return render_template("portal/message.html", title=_("That file is too large"),
+                               message=_("Files up to 12 MB can be checked here.")), 413
 
     return app

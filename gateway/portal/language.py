@@ -13,10 +13,11 @@ business), else as the language's own country writes them
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request
 
+from porchlight.contracts import share_tokens
 from porchlight.contracts.languages import LANGUAGES, SOURCE_LANGUAGE
 from porchlight.runtime import formatting, i18n
 
@@ -78,6 +79,12 @@ def install(app: Flask) -> None:
     def _language() -> dict[str, Any]:
         return {"language": current(), "languages": LANGUAGES}
 
+    # A page whose address is a secret (a share link, a sign-in link) never writes it
+    # down, so its switcher cannot name where to come back to: it asks for the same
+    # address again with ?language= (``chosen_here``).
+    app.jinja_env.tests["secret_address"] = lambda path: share_tokens.redact(str(path)) != str(path)
+    app.before_request(chosen_here)
+
 
 def _back(target: str | None) -> str:
     """Where the switcher sends the visitor back: a path of this portal, nothing else."""
@@ -85,6 +92,24 @@ def _back(target: str | None) -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return "/portal/sign-in"
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def chosen_here() -> Any:
+    """The switcher of a page that does not write its own address (a share or sign-in
+    link, the one not-found page) asks for that address again with ``?language=``, the
+    browser filling the address in: the choice is remembered as ``choose`` remembers it,
+    then the page is shown again at its own address. Only the portal's own page may
+    choose (``Sec-Fetch-Site`` same-origin, or none for a typed address, as a POST must
+    be); a link from elsewhere carrying ``?language=`` changes nothing."""
+    if request.method != "GET" or "language" not in request.args:
+        return None
+    language = request.args.get("language", "")
+    kept = [(key, value) for key, value in request.args.items(multi=True) if key != "language"]
+    response = redirect(_back(quote(request.path) + (f"?{urlencode(kept)}" if kept else "")), code=303)
+    if i18n.shipped(language) and request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none"):
+        response.set_cookie(COOKIE, language, max_age=REMEMBERED_FOR, httponly=True, samesite="Lax",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 @bp.post("/portal/language")

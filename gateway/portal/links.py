@@ -31,6 +31,7 @@ from gateway.portal.session import current_account
 from gateway.web import client_ip, content_disposition, style_hash
 from porchlight.contracts import share_tokens
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound, StaleRevision
+from porchlight.contracts.words import N_
 
 bp = Blueprint("links", __name__)
 _ID = re.compile(r"[0-9a-f]{24}")
@@ -179,8 +180,8 @@ def answer_estimate(grant: dict[str, Any], back: str, **extra: Any) -> Any:
         return estimate_page(grant, include, status=409, error=exc.message, **extra)
     except Conflict:
         answered("estimate", grant)  # already answered or expired: the page shows what stands
-    except InvalidInput as exc:
-        return estimate_page(grant, include, status=422, error="Please check the form.",
+    except InvalidInput as exc:  # said in the page's language, once the page knows its workspace
+        return estimate_page(grant, include, status=422, error=N_("Please check the form."),
                              errors=exc.fields, form=request.form, **extra)
     else:
         answered("estimate", grant)

@@ -12,16 +12,18 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 
 from gateway.portal.accounts import page, signed_in
+from gateway.portal.language import _
 from gateway.portal.reads import reads
 from porchlight.contracts.errors import InvalidInput
+from porchlight.contracts.words import N_
 
 bp = Blueprint("sections", __name__)
 
-# Each section: its list, its heading, what an empty list says.
+# Each section: its list, its heading, what an empty list says (translated where shown).
 SECTIONS = {
-    "work-orders": ("work_orders", "Work orders", "No work orders yet."),
-    "estimates": ("estimates", "Estimates", "No estimates yet."),
-    "service-reports": ("service_reports", "Service reports", "No service reports."),
+    "work-orders": ("work_orders", N_("Work orders"), N_("No work orders yet.")),
+    "estimates": ("estimates", N_("Estimates"), N_("No estimates yet.")),
+    "service-reports": ("service_reports", N_("Service reports"), N_("No service reports.")),
 }
 @bp.get("/portal/<any('work-orders', 'estimates', 'service-reports'):section>")
 @signed_in
@@ -34,6 +36,6 @@ def section(section: str) -> Any:
         listed = reads(current_app).customer_list(g.account, kind, {})
         return page("portal/section.html", 422, section=section, kind=kind, heading=heading,
                     empty=empty, listed=listed, state=None, paged=False, errors=exc.fields,
-                    error="That filter or page does not exist; here is the whole list.")
+                    error=_("That filter or page does not exist; here is the whole list."))
     return page("portal/section.html", section=section, kind=kind, heading=heading, empty=empty,
                 listed=listed, state=query.get("status"), paged="cursor" in query, error=None, errors={})

@@ -14,16 +14,19 @@ from typing import Any
 from flask import Blueprint, g, redirect, request, url_for
 
 from gateway.portal.accounts import limited, page, signed_in
+from gateway.portal.language import _
 from gateway.portal.session import clear_session, cookie_name, forget_account, identity
 from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests
+from porchlight.contracts.words import N_
 
 bp = Blueprint("team", __name__)
 
+# What the page says after each change (translated where shown).
 DONE = {
-    "added": "Invitation sent. It works for 3 days.",
-    "invited": "A new invitation is on its way; the earlier one no longer works.",
-    "role": "Role changed.",
-    "removed": "Access removed. They were signed out everywhere.",
+    "added": N_("Invitation sent. It works for 3 days."),
+    "invited": N_("A new invitation is on its way; the earlier one no longer works."),
+    "role": N_("Role changed."),
+    "removed": N_("Access removed. They were signed out everywhere."),
 }
 
 
@@ -54,7 +57,7 @@ def team() -> Any:
     try:
         return _team_page(cursor=request.args.get("cursor") or None)
     except InvalidInput:  # a cursor that is not this list's: the first page, said so
-        return _team_page(422, error="That page of your team does not exist; here it is from the start.")
+        return _team_page(422, error=_("That page of your team does not exist; here it is from the start."))
 
 
 @bp.post("/portal/team")

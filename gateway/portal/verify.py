@@ -10,9 +10,11 @@ from typing import Any
 from flask import Blueprint, current_app, g, render_template, request
 
 from gateway.portal.calls import services
+from gateway.portal.language import _
 from gateway.portal.reads import reads
 from gateway.web import client_ip
 from porchlight.contracts.errors import NotFound, TooManyRequests
+from porchlight.contracts.words import N_
 
 bp = Blueprint("verify", __name__)
 _CERTIFICATE = re.compile(r"cert_[0-9a-f]{32}")
@@ -26,7 +28,7 @@ def form() -> Any:
 
 # A signed report's PDF is tens of kilobytes; anything far bigger is not one of ours.
 VERIFY_MAX_BYTES = 5 * 1024 * 1024
-TOO_BIG = "That file is larger than any signed PDF we make (5 MB at most); choose the signed PDF."
+TOO_BIG = N_("That file is larger than any signed PDF we make (5 MB at most); choose the signed PDF.")
 _CHUNK = 64 * 1024
 
 
@@ -40,7 +42,7 @@ def check_pdf() -> Any:
     if size > VERIFY_MAX_BYTES:
         return render_template("portal/verify.html", error=TOO_BIG), 413
     if not size:
-        return render_template("portal/verify.html", error="Choose the signed PDF to check."), 422
+        return render_template("portal/verify.html", error=_("Choose the signed PDF to check.")), 422
     try:
         certificate = services().signatures.find_certificate_by_artifact(digest, client_ip())
     except NotFound:

@@ -64,7 +64,7 @@ def test_an_invited_contact_signs_in_with_the_code_on_a_phone(office, stack, bro
                        email=address, code=code)
     assert seen["url"] == stack.portal_url + "/portal"
     assert seen["heading"] == "Welcome, Frances — Northwind Facilities"
-    assert "1 Estimates awaiting your answer" in seen["text"].replace("\n", " ")
+    assert "1 estimate awaits your answer" in seen["text"].replace("\n", " ")
     assert "Roof drains" in seen["text"] and "Gutter guards" in seen["text"]
     scroll_width, viewport = seen["widths"]
     assert viewport == 360 and scroll_width <= viewport  # nothing wider than the phone
@@ -178,8 +178,8 @@ def test_an_owner_accepts_an_estimate_from_the_dashboard_and_invites_a_member(of
     seen = browser.run(owner_accepts_from_the_dashboard, context=SMALL_PHONE, portal=stack.portal_url,
                        email=made["owner"]["email"], password=made["owner"]["password"],
                        estimate=estimate["title"], signer="Owner Person", teammate=teammate)
-    assert "1 Estimates awaiting your answer" in seen["before"].replace("\n", " ")
-    assert "0 Estimates awaiting your answer" in seen["after"].replace("\n", " ")
+    assert "1 estimate awaits your answer" in seen["before"].replace("\n", " ")
+    assert "0 estimates await your answer" in seen["after"].replace("\n", " ")
     answered = office.get(f"/estimates/{estimate['id']}").json
     assert answered["status"] == "approved" and answered["outcome"]["signer_name"] == "Owner Person"
     assert seen["total"].endswith(answered["outcome"]["total"])

@@ -98,7 +98,7 @@ def test_a_contact_signs_in_with_the_emailed_code_and_sees_their_dashboard(
     assert "Roof drains" in page.text and "Not theirs" not in page.text
     assert "Gutter guards" in page.text and "310.00" in page.text
     assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
-    assert re.search(r'<span class="count">1</span> Estimates awaiting your answer', page.text)
+    assert re.search(r'<span class="count">1</span> estimate awaits your answer', page.text)
     detail = portal.get(f"/portal/work-orders/{wo['id']}")
     assert detail.status_code == 200 and "Roof drains" in detail.text
     others = staff.get("/work-orders").json["work_orders"]

@@ -170,7 +170,7 @@ def test_an_estimate_leaves_the_awaiting_list_at_its_end_without_an_event(
                         valid_until=(utcnow() + timedelta(days=1)).date().isoformat())
     worker.queued(1)  # its email to the customer, not delivered: the code's comes next
     sign_in_by_code(portal, worker, mail_server, EMAIL)
-    assert '<span class="count">1</span> Estimates awaiting your answer' in portal.get("/portal").text
+    assert '<span class="count">1</span> estimate awaits your answer' in portal.get("/portal").text
     with time_machine.travel(utcnow() + timedelta(days=3)):  # past its end; no sweep has run
         page = portal.get("/portal").text
-    assert '<span class="count">0</span> Estimates awaiting your answer' in page
+    assert '<span class="count">0</span> estimates await your answer' in page

@@ -77,8 +77,10 @@ def test_a_tag_works_like_a_locale_name_and_an_unknown_one_falls_back_to_the_def
     assert formatting.money(100, "GBP", None) == "£1.00"
 
 
-# Formatting by hand in a template: strftime, or a currency code glued to a number.
-HAND_FORMATTED = re.compile(r"strftime|\.currency\s*\}\}\s*\{\{|currency\s*~|\|\s*round\b|%\s*\(")
+# Formatting by hand in a template: strftime, a currency code glued to a number, or the %
+# operator (a sentence's named values for the catalog, "%(number)s", are not formatting).
+HAND_FORMATTED = re.compile(r"strftime|\.currency\s*\}\}\s*\{\{|currency\s*~|\|\s*round\b"
+                            r"|%\s*\((?!\w+\)[sd])")
 
 
 def test_no_page_or_email_template_formats_a_number_or_a_moment_by_hand():

@@ -1,6 +1,7 @@
 // The signature pad: pointer events (mouse, touch, stylus) on a 480x160 drawing space
 // that scales to the screen. It sends SVG path data only ("M x y L x y ..."), in the
 // pad's own coordinates, never markup; the server checks it and draws the SVG itself.
+// Its words are the page's, in the reader's language: the hint's data-* attributes.
 (function () {
   "use strict";
   var canvas = document.getElementById("signature-pad");
@@ -10,6 +11,7 @@
   var field = document.getElementById("signature_path");
   var form = document.getElementById("sign-form");
   var hint = document.getElementById("pad-hint");
+  function say(name) { hint.textContent = hint.getAttribute("data-" + name) || ""; }
   var strokes = [], current = null;
 
   function setupCanvas() {
@@ -48,9 +50,9 @@
     var data = pathData();
     field.value = data;
     if (data.length > MAX_BYTES) {
-      hint.textContent = "That signature is too detailed; please clear it and sign again more simply.";
+      say("too-detailed");
     } else {
-      hint.textContent = data ? "Signed. Use Clear to start again." : "Sign in the box above.";
+      say(data ? "signed" : "empty");
     }
   }
 
@@ -79,7 +81,7 @@
     update();
     if (!field.value) {
       event.preventDefault();
-      hint.textContent = "Please sign in the box before submitting.";
+      say("missing");
     }
   });
   setupCanvas();
