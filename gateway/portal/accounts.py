@@ -32,6 +32,7 @@ from gateway.portal.session import (
 from gateway.web import client_ip
 from porchlight.contracts.errors import Conflict, InvalidInput, TooManyRequests, Unauthorized
 from porchlight.contracts.words import N_
+from porchlight.runtime import i18n
 
 bp = Blueprint("accounts", __name__)
 
@@ -268,8 +269,14 @@ def change_password() -> Any:
 @signed_in
 def change_language() -> Any:
     """A signed-in contact's choice of language, from the switcher at the foot of every
-    page. For now it only goes back to the page."""
-    return redirect(language._back(request.form.get("next")), code=303)
+    page: saved on their profile (identity), so their emails follow it, and remembered
+    in this browser for after they sign out."""
+    chosen = request.form.get("language", "")
+    if not i18n.shipped(chosen):
+        return language.not_shipped()
+    identity().change_language(request.cookies.get(cookie_name()), {"language": chosen})
+    forget_account()
+    return language.remember(redirect(language.back(request.form.get("next")), code=303), chosen)
 
 
 @bp.post("/portal/sign-out")

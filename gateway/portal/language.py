@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template, request
 
 from porchlight.contracts import share_tokens
 from porchlight.contracts.languages import LANGUAGES, SOURCE_LANGUAGE
@@ -86,10 +86,12 @@ def install(app: Flask) -> None:
     app.before_request(chosen_here)
 
 
-def _back(target: str | None) -> str:
+def back(target: str | None) -> str:
     """Where the switcher sends the visitor back: a path of this portal, nothing else."""
     parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+    # "/\\host" is "//host" to a browser: another site.
+    if (parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//")
+            or "\\" in parts.path):
         return "/portal/sign-in"
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
@@ -105,10 +107,9 @@ def chosen_here() -> Any:
         return None
     language = request.args.get("language", "")
     kept = [(key, value) for key, value in request.args.items(multi=True) if key != "language"]
-    response = redirect(_back(quote(request.path) + (f"?{urlencode(kept)}" if kept else "")), code=303)
+    response = redirect(back(quote(request.path) + (f"?{urlencode(kept)}" if kept else "")), code=303)
     if i18n.shipped(language) and request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none"):
-        response.set_cookie(COOKIE, language, max_age=REMEMBERED_FOR, httponly=True, samesite="Lax",
-                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+        remember(response, language)
     return response
 
 
@@ -122,7 +123,12 @@ def choose() -> Any:
     language = request.form.get("language", "")
     if not i18n.shipped(language):
         return not_shipped()
-    response = redirect(_back(request.form.get("next")), code=303)
+    return remember(redirect(back(request.form.get("next")), code=303), language)
+
+
+def remember(response: Response, language: str) -> Response:
+    """The visitor's language, kept in a cookie for a year (a signed-in contact's is kept
+    on their profile too, and theirs wins)."""
     response.set_cookie(COOKIE, language, max_age=REMEMBERED_FOR, httponly=True, samesite="Lax",
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response

@@ -90,7 +90,11 @@ def test_a_signed_in_contacts_choice_is_posted_to_their_profile_with_the_form_to
     assert f'<input type="hidden" name="next" value="{listed}">' in fields
     chosen = portal.post(action, data={"csrf_token": csrf(page.text), "language": "de", "next": listed})
     assert chosen.status_code == 303 and chosen.headers["Location"].endswith(listed)
-    assert portal.post(action, data={"language": "de", "next": "/portal"}).status_code == 400  # no token
+    assert '<html lang="de">' in portal.get("/portal/profile").text  # saved on their profile
+    assert portal.post(action, data={"language": "fr", "next": "/portal"}).status_code == 400  # no token
+    assert portal.post(action, data={"csrf_token": csrf(page.text), "language": "nl",
+                                     "next": "/portal"}).status_code == 422
+    assert '<html lang="de">' in portal.get("/portal").text
 
 
 class Marked(NullTranslations):
