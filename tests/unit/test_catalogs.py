@@ -6,6 +6,7 @@ compiled ``.mo``) is the catalog as written."""
 from __future__ import annotations
 
 import gettext
+import re
 
 import pytest
 from babel.messages.pofile import read_po
@@ -75,3 +76,23 @@ def test_the_compiled_catalog_is_the_catalog_as_written(language: str) -> None:
         if isinstance(message.id, str):
             assert compiled.gettext(message.id) == message.string, (
                 f"{language}: {message.id!r} differs from the .po: run make catalogs")
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_translation_holds_the_markup_of_its_sentence_and_nothing_more(language: str) -> None:
+    """Templates show a translation as it is written (it may hold a sentence's markup), so
+    a translation holds exactly its sentence's tags, and no straight double quote where
+    the sentence has none (it may be shown inside an attribute)."""
+    tags = re.compile(r"<[^>]*>")
+    wrong = []
+    for message in _catalog(language):
+        if not message.id:
+            continue
+        sources = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for string in strings:
+            if sorted(tags.findall(string)) != sorted(tags.findall(sources[0])):
+                wrong.append((message.id, string))
+            elif '"' in tags.sub("", string) and '"' not in tags.sub("", sources[0]):
+                wrong.append((message.id, string))
+    assert not wrong, wrong[:10]
