@@ -21,6 +21,7 @@ from porchlight.client import ServiceUnavailable, typed
 from porchlight.client.measured import MeasuredAmqpClient as AmqpClient  # every call counted and timed
 from porchlight.contracts.callers.worker import WorkerServices
 from porchlight.contracts.errors import Conflict, NotFound
+from porchlight.runtime import formatting
 from porchlight.runtime.settings import get_settings
 from workers import mail
 from workers.pdf import render_signed_report
@@ -64,6 +65,15 @@ def _services(rpc: Rpc) -> WorkerServices:
     return typed(rpc, WorkerServices)
 
 
+def pdf_language(workspace: dict[str, Any]) -> str:
+    """The language a signed PDF is written in: the language of the workspace's locale
+    (English when Porchlight is not written in it — ``render_signed_report`` decides). The
+    worker does not ask for the customer, whose preferred language is not among the calls
+    it may make (``porchlight.contracts.callers.worker``), so every signed PDF of a
+    workspace reads alike."""
+    return formatting.locale_of(workspace.get("locale")).language
+
+
 def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, str] | None:
     """Render the signed report's PDF, store it with the report and attach its hash to
     the signature certificate. ``None`` when there is nothing to render.
@@ -91,7 +101,8 @@ def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, s
         workspace = _services(rpc).identity.get_workspace(workspace_id)
         # The report as the customer signed it — frozen when it was completed, and recorded
         # with the evidence — never the work order as it reads today.
-        content = render_signed_report(evidence["snapshot"], evidence, workspace)
+        content = render_signed_report(evidence["snapshot"], evidence, workspace,
+                                       language=pdf_language(workspace))
         stored = _services(rpc).documents.store_signed_pdf(workspace_id, report_id, {
             "content_b64": base64.b64encode(content).decode("ascii"),
             "sha256": hashlib.sha256(content).hexdigest(),

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, StrictInt, StrictStr
 from porchlight.contracts import signature_path
 from porchlight.contracts.base import Contract
 from porchlight.contracts.fields import optional_text, refuse, text
+from porchlight.contracts.words import N_
 
 
 def _ip(value: str) -> str:
@@ -23,7 +24,7 @@ def _ip(value: str) -> str:
 
 def _drawn(value: str) -> str:
     if not value.strip():
-        raise refuse("Please sign in the box.")
+        raise refuse(N_("Please sign in the box."))
     try:
         signature_path.parse(value)
     except signature_path.SignaturePathError as exc:

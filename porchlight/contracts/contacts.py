@@ -13,6 +13,7 @@ from porchlight.contracts.customers import Customer
 from porchlight.contracts.fields import Email, Phone, StrictStr, Timestamp, optional, patterned, text
 from porchlight.contracts.languages import Language
 from porchlight.contracts.paging import NextCursor, PageQuery
+from porchlight.contracts.words import N_
 
 Role = Literal["owner", "member"]
 ROLE = ("`owner`: sees and does everything the business shares with the customer and manages "
@@ -125,7 +126,7 @@ class PasswordSignIn(Contract):
 
 
 # A code identity emails: six digits.
-EMAILED_CODE = patterned(r"^[0-9]{6}$", "Enter the 6 digits from the email.")
+EMAILED_CODE = patterned(r"^[0-9]{6}$", N_("Enter the 6 digits from the email."))
 
 
 class NewPassword(Contract):

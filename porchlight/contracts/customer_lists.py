@@ -11,6 +11,7 @@ from pydantic import Field
 from porchlight.contracts.estimates import STATUSES as ESTIMATE_STATUSES
 from porchlight.contracts.paging import PageQuery
 from porchlight.contracts.service_reports import STATUSES as REPORT_STATUSES
+from porchlight.contracts.words import N_
 from porchlight.contracts.work_orders import STATUSES as WORK_ORDER_STATUSES
 
 Kind = Literal["work_orders", "estimates", "service_reports"]
@@ -24,7 +25,7 @@ FILTERS: dict[str, tuple[str, ...]] = {
 
 ALL_STATES = tuple(sorted({state for states in FILTERS.values() for state in states}))
 State = Literal[ALL_STATES]  # type: ignore[valid-type]
-NOT_A_STATE = "Not a state of this list."
+NOT_A_STATE = N_("Not a state of this list.")
 
 
 class CustomerListQuery(PageQuery):

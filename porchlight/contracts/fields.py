@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from porchlight.contracts.base import PATTERN_MESSAGES, REQUIRED
 from porchlight.contracts.clock import isoformat, utcnow
+from porchlight.contracts.words import N_
 
 __all__ = [
     "Colour", "Currency", "DateText", "DocumentNumber", "Email", "HttpsUrl", "Id", "Phone",
@@ -58,7 +59,7 @@ def _clean(multiline: bool, required: bool) -> Any:
                 raise refuse(REQUIRED)
             return None
         if _has_control_chars(value, allow_newlines=multiline):
-            raise refuse("Contains characters that are not allowed.")
+            raise refuse(N_("Contains characters that are not allowed."))
         return value
 
     return clean
@@ -94,16 +95,21 @@ def optional_text(max_length: int, *, multiline: bool = False, description: str 
     ]
 
 
+# What a person reads about a field they fill in on the portal is marked for the catalogs
+# (N_) and translated where it is shown; the rest is for staff and the API, in English.
+NOT_AN_EMAIL = N_("Must be an email address like name@example.com.")
+
+
 def _lower_domain(value: str) -> str:
     local, domain = value.rsplit("@", 1)
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise refuse("Must be an email address like name@example.com.")
+        raise refuse(NOT_AN_EMAIL)
     return f"{local}@{domain.lower()}"
 
 
 def _enough_digits(value: str) -> str:
     if sum(ch.isdigit() for ch in value) < 5:
-        raise refuse("Must be a phone number with at least 5 digits.")
+        raise refuse(N_("Must be a phone number with at least 5 digits."))
     return value
 
 
@@ -152,14 +158,14 @@ Id = Annotated[StrictStr, Field(
 Email = Annotated[StrictStr, Field(
     max_length=254,
     pattern=patterned(rf"^[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]{{1,64}}@{_LABEL}(\.{_LABEL})+$",
-                      "Must be an email address like name@example.com."),
+                      NOT_AN_EMAIL),
     description="An email address (RFC 5322's dot-atom: no quotes, spaces, commas or angle "
                 "brackets; no leading, trailing or double dot); the domain is lower-cased."),
     AfterValidator(_lower_domain)]
 Phone = Annotated[StrictStr, Field(
     max_length=30,
     pattern=patterned(r"^\+?[0-9 ()./-]{5,30}$",
-                      "Must be a phone number: digits, spaces, +, -, ( and )."),
+                      N_("Must be a phone number: digits, spaces, +, -, ( and ).")),
     description="Digits, spaces, +, -, ( and ), with at least 5 digits."), AfterValidator(_enough_digits)]
 Currency = Annotated[StrictStr, Field(
     pattern=patterned(r"^[A-Z]{3}$", "Must be a three-letter ISO 4217 currency code like EUR."),

@@ -12,23 +12,24 @@ from pydantic import AfterValidator, Field, PlainSerializer
 
 from porchlight.contracts.base import Query
 from porchlight.contracts.fields import Id, StrictStr, Timestamp, patterned, refuse
+from porchlight.contracts.words import N_
 
 DEFAULT_PAGE = 25
-NOT_A_CURSOR = "Not a cursor of this list."
-QUERY_ATTENTION = "Some query parameters need attention."
+NOT_A_CURSOR = N_("Not a cursor of this list.")
+QUERY_ATTENTION = N_("Some query parameters need attention.")
 MAX_PAGE = 100
 
 
 def _page_size(value: str) -> int:
     size = int(value)
     if not 1 <= size <= MAX_PAGE:
-        raise refuse(f"Must be between 1 and {MAX_PAGE}.")
+        raise refuse(N_("Must be between 1 and %(max)s.") % {"max": MAX_PAGE})
     return size
 
 
 # A query string is text: the size is digits, read as a number once it is known to be one.
 PageSize = Annotated[StrictStr, Field(
-    pattern=patterned(r"^[0-9]{1,3}$", f"Must be a whole number from 1 to {MAX_PAGE}."),
+    pattern=patterned(r"^[0-9]{1,3}$", N_("Must be a whole number from 1 to %(max)s.") % {"max": MAX_PAGE}),
     description=f"How many items per page, 1 to {MAX_PAGE} (default {DEFAULT_PAGE})."),
     AfterValidator(_page_size), PlainSerializer(str, return_type=str)]
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import re
 
+from porchlight.contracts.words import N_
+
 WIDTH = 480
 HEIGHT = 160
 MAX_BYTES = 10_240
@@ -50,34 +52,38 @@ def parse(data: str) -> list[list[Point]]:
     """The strokes of a drawn signature, each a list of (x, y) points; raise
     ``SignaturePathError`` naming the rule it breaks."""
     if not isinstance(data, str):
-        raise SignaturePathError("The signature must be sent as SVG path text.")
+        raise SignaturePathError(N_("The signature must be sent as SVG path text."))
     # Characters never outnumber UTF-8 bytes, so a huge string is refused before encoding.
     if len(data) > MAX_BYTES or len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise SignaturePathError(f"The signature is too large: at most {MAX_BYTES // 1024} KB of path data.")
+        raise SignaturePathError(N_("The signature is too large: at most %(kilobytes)s KB of path data.")
+                                 % {"kilobytes": MAX_BYTES // 1024})
     if not data:
-        raise SignaturePathError("The signature is empty; please sign in the box.")
+        raise SignaturePathError(N_("The signature is empty; please sign in the box."))
     if not _PATH.fullmatch(data):
-        raise SignaturePathError(
+        raise SignaturePathError(N_(
             "The signature must be path data made only of M and L commands with plain numbers, "
             "starting with M, like 'M10 20 L11 21'."
-        )
+        ))
     segments = _SEGMENTS.findall(data)
     if len(segments) > MAX_POINTS:
-        raise SignaturePathError(f"The signature has too many points: at most {MAX_POINTS}.")
+        raise SignaturePathError(N_("The signature has too many points: at most %(max_points)s.")
+                                 % {"max_points": MAX_POINTS})
     strokes: list[list[Point]] = []
     for command, raw_x, raw_y in segments:
         x, y = float(raw_x), float(raw_y)
         if not (math.isfinite(x) and math.isfinite(y) and 0 <= x <= WIDTH and 0 <= y <= HEIGHT):
             raise SignaturePathError(
-                f"Every point of the signature must lie inside the {WIDTH} by {HEIGHT} pad."
+                N_("Every point of the signature must lie inside the %(width)s by %(height)s pad.")
+                % {"width": WIDTH, "height": HEIGHT}
             )
         if command == "M":
             strokes.append([])
         strokes[-1].append((x, y))
     if len(strokes) > MAX_STROKES:
-        raise SignaturePathError(f"The signature has too many strokes: at most {MAX_STROKES}.")
+        raise SignaturePathError(N_("The signature has too many strokes: at most %(max_strokes)s.")
+                                 % {"max_strokes": MAX_STROKES})
     if not any(len(stroke) >= 2 for stroke in strokes):
-        raise SignaturePathError("The signature needs at least one line, not only dots.")
+        raise SignaturePathError(N_("The signature needs at least one line, not only dots."))
     return strokes
 
 

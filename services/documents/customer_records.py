@@ -12,6 +12,7 @@ from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.customer_lists import FILTERS, NOT_A_STATE, CustomerListQuery
 from porchlight.contracts.errors import InvalidInput, NotFound
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
+from porchlight.contracts.words import N_
 from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import next_cursor
 from services.documents import customer_access
@@ -25,6 +26,8 @@ FINISHED = ("completed", "cancelled")
 # Each list's states as its customer reads them.
 LABELS = {"work_orders": CUSTOMER_LABELS, "estimates": ESTIMATE_LABELS, "service_reports": REPORT_LABELS}
 LIST_LIMIT = 200
+NO_LIST = N_("No such list.")
+NO_RECORD = N_("No such record.")
 
 
 def _estimate_line(estimate: Any, now: Any) -> dict[str, Any]:
@@ -86,7 +89,7 @@ class CustomerRecordsRpc(DocumentsDependencies):
         grant = customer_access.session_of(capability)
         money = grant.role in customer_access.ROLES_SEEING_MONEY
         if kind not in FILTERS or (kind == "estimates" and not money):
-            raise NotFound("No such list.")
+            raise NotFound(NO_LIST)
         request = parse(CustomerListQuery, query or {}, message=QUERY_ATTENTION)
         if request.status is not None and request.status not in FILTERS[kind]:
             raise InvalidInput(QUERY_ATTENTION, {"status": NOT_A_STATE})
@@ -121,6 +124,6 @@ class CustomerRecordsRpc(DocumentsDependencies):
         allowed = customer_access.permissions(self.repo, grant, entity_type, record_id) \
             if isinstance(record_id, str) else ()
         if not allowed:
-            raise NotFound("No such record.")
+            raise NotFound(NO_RECORD)
         return {"workspace_id": grant.workspace_id, "entity_type": entity_type, "entity_id": record_id,
                 "permissions": list(allowed), "share_token_id": None}

@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.errors import Conflict, Unavailable
 from porchlight.contracts.events import fact
+from porchlight.contracts.words import N_
 from porchlight.runtime import request_context
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ def abandoned_before(older_than_seconds: float | None) -> datetime:
     age = ABANDONED_AFTER.total_seconds() if older_than_seconds is None else float(older_than_seconds)
     return utcnow() - timedelta(seconds=max(floor, age))
 
-TOO_LATE = ("Your answer reached us after your page had stopped waiting for it, so it was not "
-            "taken. Reload the page to see where things stand.")
+TOO_LATE = N_("Your answer reached us after your page had stopped waiting for it, so it was not "
+              "taken. Reload the page to see where things stand.")
 
 
 def still_awaited() -> None:
@@ -67,10 +68,10 @@ def still_awaited() -> None:
         raise Unavailable(TOO_LATE)
 
 
-NOT_RECORDED = ("Your answer could not be recorded just now. Nothing was changed; "
-                "please try again in a minute.")
-ANOTHER_ANSWER = ("A different earlier answer to this version reached us too late to count, so this "
-                  "version can no longer be answered online. Please ask for it to be sent again.")
+NOT_RECORDED = N_("Your answer could not be recorded just now. Nothing was changed; "
+                  "please try again in a minute.")
+ANOTHER_ANSWER = N_("A different earlier answer to this version reached us too late to count, so this "
+                    "version can no longer be answered online. Please ask for it to be sent again.")
 
 Record = TypeVar("Record")
 

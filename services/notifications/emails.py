@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from porchlight.contracts.portal_paths import account_url
+from porchlight.runtime import i18n
 from porchlight.runtime.settings import get_settings
 
 
@@ -52,11 +53,14 @@ def to_reader(template: str, entity_type: str, view: dict[str, Any], customer: d
               contact: dict[str, Any]) -> dict[str, Any]:
     """The outbox fields of an email about a record to one of its customer's portal
     contacts: the same email as the customer's, to the contact, with a link into their
-    account (no secret: it opens nothing until they sign in)."""
+    account (no secret: it opens nothing until they sign in). It is written in the
+    contact's own language when they chose one, else in their customer's."""
     fields = to_customer(template, entity_type, view, customer)
     fields["context"].update(link=account_url(get_settings().portal_base_url, entity_type, view["id"]),
                              in_account=True)
-    return {**fields, "recipient": contact["email"], "recipient_name": contact["name"]}
+    chosen = contact.get("language")
+    return {**fields, "recipient": contact["email"], "recipient_name": contact["name"],
+            "language": chosen if i18n.shipped(chosen) else fields["language"]}
 
 
 def to_contact(command: dict[str, Any]) -> dict[str, Any]:

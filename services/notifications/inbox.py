@@ -6,6 +6,7 @@ never waits on documents, and never goes without its number."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from porchlight.contracts.events import (
@@ -16,10 +17,12 @@ from porchlight.contracts.events import (
     ServiceReportSigned,
     check,
 )
+from porchlight.contracts.languages import SOURCE_LANGUAGE
+from porchlight.runtime import i18n
 
 log = logging.getLogger(__name__)
-
-CUSTOMER = "The customer"
+# An item's words are kept in English, the language they are written in.
+_ENGLISH = i18n.translator(SOURCE_LANGUAGE)
 
 Fact = TypeVar("Fact", bound=Event)
 
@@ -42,38 +45,79 @@ def cause(event: EstimateAnswered | ServiceReportSigned) -> str:
     return f"{event.event}:{event.service_report_id}"
 
 
-def _quoted(text: str | None) -> str:
-    return f" “{text}”" if text else ""
+def extra_facts(event: EstimateAnswered | ServiceReportSigned) -> dict[str, Any]:
+    """What an item's title and summary say besides the item's own fields. The item keeps
+    its words in English; its email to the office is written in the reader's language from
+    the item and these (``title``, ``summary``)."""
+    if isinstance(event, EstimateAnswered):
+        return {"estimate_title": event.title, "revision": event.revision, "total": event.total}
+    return {"work_order_number": event.work_order_number, "work_order_title": event.work_order_title}
+
+
+def title(item: dict[str, Any], _: Callable[..., str]) -> str:
+    """The item's title in the language of ``_`` (``porchlight.runtime.i18n.translator``)."""
+    number = item["entity_number"]
+    if item["kind"] == "estimate_accepted":
+        return _("Estimate %(number)s accepted", number=number)
+    if item["kind"] == "estimate_declined":
+        return _("Estimate %(number)s declined", number=number)
+    return _("Service report %(number)s signed", number=number)
+
+
+def summary(item: dict[str, Any], _: Callable[..., str]) -> str:
+    """The item's summary in the language of ``_``, from the item and its ``extra_facts``."""
+    said = {"who": item.get("signer_name") or _("The customer"), "number": item["entity_number"]}
+    if item["kind"] == "service_report_signed":
+        work_order, named = item.get("work_order_number"), item.get("work_order_title")
+        if work_order and named:
+            return _("%(who)s signed service report %(number)s for work order %(work_order)s “%(title)s”.",
+                     **said, work_order=work_order, title=named)
+        if work_order:
+            return _("%(who)s signed service report %(number)s for work order %(work_order)s.",
+                     **said, work_order=work_order)
+        return _("%(who)s signed service report %(number)s.", **said)
+    said["revision"] = item["revision"]
+    named, total = item.get("estimate_title"), item.get("total")
+    if item["kind"] == "estimate_accepted":
+        if named and total:
+            return _("%(who)s accepted estimate %(number)s “%(title)s” (revision %(revision)s), "
+                     "total %(total)s.", **said, title=named, total=total)
+        if named:
+            return _("%(who)s accepted estimate %(number)s “%(title)s” (revision %(revision)s).",
+                     **said, title=named)
+        if total:
+            return _("%(who)s accepted estimate %(number)s (revision %(revision)s), total %(total)s.",
+                     **said, total=total)
+        return _("%(who)s accepted estimate %(number)s (revision %(revision)s).", **said)
+    declined = (_("%(who)s declined estimate %(number)s “%(title)s” (revision %(revision)s).",
+                  **said, title=named) if named else
+                _("%(who)s declined estimate %(number)s (revision %(revision)s).", **said))
+    reason = item.get("reason")
+    because = _("Reason: “%(reason)s”.", reason=reason) if reason else _("No reason given.")
+    return f"{declined} {because}"
+
+
+def _worded(fields: dict[str, Any], event: EstimateAnswered | ServiceReportSigned) -> dict[str, Any]:
+    """The item's fields with its title and summary, in English."""
+    told = {**fields, **extra_facts(event)}
+    return {**fields, "title": title(told, _ENGLISH), "summary": summary(told, _ENGLISH)}
 
 
 def estimate_item(event: EstimateAnswered) -> dict[str, Any]:
     """The item for an estimate's answer."""
     kind = "estimate_accepted" if isinstance(event, EstimateApproved) else "estimate_declined"
-    who = event.signer_name or CUSTOMER
-    what = f"estimate {event.number}{_quoted(event.title)} (revision {event.revision})"
-    details: dict[str, Any] = {"signer_name": event.signer_name, "certificate_id": event.certificate_id}
-    if kind == "estimate_accepted":
-        title = f"Estimate {event.number} accepted"
-        total = f", total {event.total}" if event.total else ""
-        summary = f"{who} accepted {what}{total}."
-    else:
-        details["reason"] = event.reason
-        title = f"Estimate {event.number} declined"
-        because = f" Reason:{_quoted(event.reason)}." if event.reason else " No reason given."
-        summary = f"{who} declined {what}.{because}"
-    return {"kind": kind, "title": title, "summary": summary, "entity_type": "estimate",
-            "entity_id": event.estimate_id, "entity_number": event.number, **details}
+    fields: dict[str, Any] = {"kind": kind, "entity_type": "estimate", "entity_id": event.estimate_id,
+                              "entity_number": event.number, "signer_name": event.signer_name,
+                              "certificate_id": event.certificate_id}
+    if kind == "estimate_declined":
+        fields["reason"] = event.reason
+    return _worded(fields, event)
 
 
 def service_report_item(event: ServiceReportSigned) -> dict[str, Any]:
     """The item for a signed service report."""
-    job = (f" for work order {event.work_order_number}{_quoted(event.work_order_title)}"
-           if event.work_order_number else "")
-    return {
-        "kind": "service_report_signed",
-        "title": f"Service report {event.number} signed",
-        "summary": f"{event.signer_name} signed service report {event.number}{job}.",
-        "entity_type": "service_report", "entity_id": event.service_report_id,
-        "entity_number": event.number, "signer_name": event.signer_name,
-        "certificate_id": event.certificate_id,
-    }
+    return _worded({
+        "kind": "service_report_signed", "entity_type": "service_report",
+        "entity_id": event.service_report_id, "entity_number": event.number,
+        "signer_name": event.signer_name, "certificate_id": event.certificate_id,
+    }, event)

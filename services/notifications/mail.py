@@ -4,6 +4,15 @@ words, branded with the workspace's name, colour and logo through ``layout.html`
 written once, in English, and read in the recipient's language from the catalogs
 (``porchlight.runtime.i18n``).
 
+Every word is the catalog's: ``{{ _("…") }}``, with values ``{{ _("Hello %(name)s,",
+name=…) }}``, and ``{% trans %}`` for a longer sentence, whose lines are joined. The
+environment drops the line break after a block tag, so a ``.txt`` paragraph that ends with
+``{% endtrans %}`` writes ``{% endtrans +%}`` to keep it. In an ``.html`` part a value is
+escaped and markup stays out of the sentences: a number in bold is the sentence's value,
+``{% set number %}<strong>…</strong>{% endset %}``. An office email's item (what the inbox
+shows in English) is written from the same facts in the reader's language by the
+``item_title`` and ``item_summary`` filters (``services.notifications.inbox``).
+
 A link or a code is rendered as its placeholder (``porchlight.runtime.mail_secrets``): what is
 stored in the outbox is the email as sent, minus its secrets, and the worker puts them in
 just before sending. A secret never has to be found and cut out of a stored body.
@@ -16,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
 from porchlight.contracts.languages import SOURCE_LANGUAGE
 from porchlight.runtime import formatting, i18n
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
+from services.notifications import inbox
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -39,8 +49,24 @@ def _locale(context: Any) -> str:
     return context.get("locale") or formatting.DEFAULT_LOCALE
 
 
+def _language(context: Any) -> str | None:
+    return context.get("language")
+
+
+@pass_context
+def _item_title(context: Any, item: dict[str, Any]) -> str:
+    return inbox.title(item, i18n.translator(_language(context)))
+
+
+@pass_context
+def _item_summary(context: Any, item: dict[str, Any]) -> str:
+    return inbox.summary(item, i18n.translator(_language(context)))
+
+
 _env.filters.update(formatting.jinja_filters(_locale))
-i18n.install(_env, lambda context: context.get("language"))
+# An office email's inbox item in its reader's language (the item keeps English).
+_env.filters.update(item_title=_item_title, item_summary=_item_summary)
+i18n.install(_env, _language)
 
 
 @dataclass(frozen=True)

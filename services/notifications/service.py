@@ -105,7 +105,8 @@ class NotificationsService(OutboxRpc, Ping, Observed):
         self.repo.add_once({"workspace_id": event.workspace_id, "cause": cause,
                             "occurred_at": occurred_at, **fields})
         try:
-            self._email_office(cause, event.workspace_id, fields, isoformat(occurred_at))
+            self._email_office(cause, event.workspace_id, {**fields, **inbox.extra_facts(event)},
+                               isoformat(occurred_at))
         except Exception:  # noqa: BLE001 - the item stands; the log says which emails are missing
             log.exception("no office email for %s", cause)
 

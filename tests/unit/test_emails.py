@@ -5,6 +5,7 @@ the worker's SMTP side against a real server in the process."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import typing
@@ -20,6 +21,7 @@ from services.notifications.models import ALIAS, Email
 from services.notifications.outbox_rpc import DELIVER
 from services.notifications.repository import NotificationsRepository
 from services.notifications.service import NotificationsService
+from tests import catalogs
 from workers import mail as smtp
 from workers.tasks import EMAIL_RETRY_SECONDS, retry_delay
 
@@ -86,6 +88,181 @@ def test_the_language_is_the_recipients_else_the_workspaces_else_english() -> No
     assert mail.language_for(None, "nl-NL") == "en"
     assert mail.language_for(None) == "en"
 
+
+
+# -- the emails' words, in the reader's language -------------------------------------------
+GERMAN = {
+    "Estimate %(number)s from %(business)s: %(title)s":
+        "Kostenvoranschlag %(number)s von %(business)s: %(title)s",
+    "Estimate %(number)s": "Kostenvoranschlag %(number)s",
+    "Estimate %(number)s, total %(total)s, valid until %(day)s.":
+        "Kostenvoranschlag %(number)s über %(total)s, gültig bis %(day)s.",
+    "Hello %(name)s,": "Hallo %(name)s,",
+    "%(business)s has prepared estimate %(number)s for “%(title)s”.":
+        "%(business)s hat den Kostenvoranschlag %(number)s für „%(title)s“ erstellt.",
+    '%(business)s has prepared estimate %(number)s for "%(title)s".':
+        "%(business)s hat den Kostenvoranschlag %(number)s für „%(title)s“ erstellt.",
+    "Total": "Gesamt",
+    "Valid until": "Gültig bis",
+    "Read it, choose any optional items, and accept or decline it here:":
+        "Lesen Sie ihn, wählen Sie optionale Posten und nehmen Sie ihn hier an oder lehnen Sie ihn ab:",
+    "View and answer the estimate": "Kostenvoranschlag ansehen und beantworten",
+    "If the button does not work, copy this address into your browser:":
+        "Falls die Schaltfläche nicht funktioniert, kopieren Sie diese Adresse in Ihren Browser:",
+    "This link is yours alone, so please do not forward it.":
+        "Dieser Link gehört nur Ihnen; bitte leiten Sie ihn nicht weiter.",
+    "This link is yours alone: anyone who has it can open the page, so please do not forward it.":
+        "Dieser Link gehört nur Ihnen: Wer ihn hat, kann die Seite öffnen. Bitte nicht weiterleiten.",
+    "Sent by %(business)s through its customer portal.": "Gesendet von %(business)s über sein Kundenportal.",
+}
+
+
+def test_an_email_is_written_in_the_readers_language_from_the_catalog(monkeypatch) -> None:
+    catalogs.install(monkeypatch, "de", GERMAN)
+    rendered = mail.render("estimate_ready", "de", context())
+    assert rendered.language == "de"
+    assert rendered.subject == "Kostenvoranschlag EST-0001 von Acme & Sons: Boiler <b>now</b> urgent"
+    # The text part: each paragraph in German, the breaks between them where they were.
+    assert rendered.text == (
+        "Hallo Dana,\n\n"
+        "Acme & Sons hat den Kostenvoranschlag EST-0001 für „Boiler <b>now</b>\nurgent“ erstellt.\n\n"
+        "Gesamt: 1.200,00\xa0€\n"
+        "Gültig bis: 1. Dezember 2026\n\n"
+        "Lesen Sie ihn, wählen Sie optionale Posten und nehmen Sie ihn hier an oder lehnen Sie ihn ab:\n"
+        f"{LINK_PLACEHOLDER}\n\n"
+        "Dieser Link gehört nur Ihnen: Wer ihn hat, kann die Seite öffnen. Bitte nicht weiterleiten.\n"
+        "--\n"
+        "Gesendet von Acme & Sons über sein Kundenportal.\n")
+    html = rendered.html
+    assert '<html lang="de">' in html
+    assert "<title>Kostenvoranschlag EST-0001</title>" in html
+    assert "Kostenvoranschlag EST-0001 über 1.200,00\xa0€, gültig bis 1. Dezember 2026." in html
+    # The words are the catalog's, what was typed is escaped, the markup is the template's.
+    assert ("Acme &amp; Sons hat den Kostenvoranschlag <strong>EST-0001</strong> für "
+            "„Boiler &lt;b&gt;now&lt;/b&gt;\nurgent“ erstellt.") in html
+    for words in ("Hallo Dana,", ">Gesamt<", ">Gültig bis<", ">Kostenvoranschlag ansehen und beantworten</a>",
+                  "Falls die Schaltfläche nicht funktioniert", "Dieser Link gehört nur Ihnen; bitte",
+                  "Gesendet von Acme &amp; Sons über sein Kundenportal."):
+        assert words in html, words
+    assert "Hello" not in html + rendered.text and "estimate" not in rendered.text
+
+
+ENGLISH_TEXT = f"""Hello Dana,
+
+Acme & Sons has prepared estimate EST-0001 for "Boiler <b>now</b>
+urgent".
+
+Total: €1,200.00
+Valid until: 1 December 2026
+
+Read it, choose any optional items, and accept or decline it here:
+{LINK_PLACEHOLDER}
+
+This link is yours alone: anyone who has it can open the page, so please do not forward it.
+--
+Sent by Acme & Sons through its customer portal.
+"""
+
+
+def test_an_english_reader_reads_the_words_as_written(monkeypatch) -> None:
+    catalogs.install(monkeypatch, "de", GERMAN)  # another language's catalog changes nothing here
+    rendered = mail.render("estimate_ready", "en", context())
+    assert rendered.subject == "Estimate EST-0001 from Acme & Sons: Boiler <b>now</b> urgent"
+    assert rendered.text == ENGLISH_TEXT
+    assert '<html lang="en">' in rendered.html
+    assert ("Acme &amp; Sons has prepared estimate <strong>EST-0001</strong> for "
+            "“Boiler &lt;b&gt;now&lt;/b&gt;\nurgent”.") in rendered.html
+
+
+# Every email, with what it shows in capitals, so that any lower-case word left in it
+# is the template's own: a sentence the catalog does not hold.
+CAPITALS = {"id": WS, "name": "ACME", "brand_colour": "#0f766e", "logo_url": None,
+            "timezone": "Europe/Paris", "locale": "en-GB"}
+SHOWN = {
+    "estimate": {"number": "EST-1", "title": "BOILER", "total_minor": 120000, "currency": "EUR",
+                 "valid_until": "2026-12-01", "expires_at": "2026-12-01T22:59:59.999Z"},
+    "report": {"number": "SR-1", "work_order_number": "WO-1", "work_order_title": "SERVICE",
+               "signed_by": "ZOE", "signed_at": "2026-03-01T14:03:07Z", "certificate_id": "CERT-1"},
+    "contact": {"first_name": "DANA", "company": "BAKERY", "expires_at": "2026-03-01T14:18:07Z"},
+    "verify_url": "HTTPS://PORTAL.TEST/VERIFY/CERT-1",
+}
+MOMENTS = ("2026-12-01", "2026-03-01T14:03:07Z", "2026-03-01T14:18:07Z")
+CERTIFICATE = "cert_" + "1" * 32  # an answer's certificate, as the events check it
+
+
+def office_items() -> dict[str, dict[str, typing.Any]]:
+    from porchlight.contracts.events import EstimateApproved, EstimateRejected, ServiceReportSigned
+    from services.notifications import inbox
+
+    fact = {"workspace_id": WS, "actor": "customer", "occurred_at": "2026-03-01T14:03:07Z",
+            "certificate_id": CERTIFICATE}
+    answered = {**fact, "estimate_id": EST, "revision": 2, "number": "EST-1", "title": "ROOF",
+                "signer_name": None, "total": "EUR 1"}
+    events = [EstimateApproved.model_validate({**answered, "reason": None}),
+              EstimateRejected.model_validate({**answered, "reason": "TOO DEAR"}),
+              ServiceReportSigned.model_validate({**fact, "service_report_id": EST, "number": "SR-1",
+                                                  "signer_name": "ZOE", "work_order_number": "WO-1",
+                                                  "work_order_title": "SERVICE"})]
+    items = [{**(inbox.estimate_item(e) if isinstance(e, EstimateApproved | EstimateRejected)
+                 else inbox.service_report_item(e)), **inbox.extra_facts(e)} for e in events]
+    return {f"office_{item['kind']}": emails.to_office("o@x.example", item, fact["occurred_at"])["context"]
+            for item in items}
+
+
+def every_email() -> list[tuple[str, dict[str, typing.Any]]]:
+    office = office_items()
+    found = []
+    for name in typing.get_args(Template):
+        if name in office:
+            found.append((name, office[name]))
+        elif name.startswith("contact_"):
+            found.append((name, {"contact": SHOWN["contact"]}))
+        else:
+            shown = {key: SHOWN[key] for key in ("estimate", "report", "verify_url")}
+            found.append((name, {**shown, "recipient_name": "DANA"}))
+            found.append((name, {**shown, "recipient_name": None, "link": "HTTPS://PORTAL.TEST/X",
+                                 "in_account": True}))
+    return found
+
+
+def test_every_word_of_every_email_is_in_the_catalog(monkeypatch) -> None:
+    """What ``make messages`` finds in the templates and in the inbox's words is all an
+    email says: with each sentence translated (here: in capitals), none is left as written."""
+    from porchlight.runtime import formatting
+    from porchlight.runtime.mail_secrets import PLACEHOLDERS
+
+    found = dict(catalogs.sentences("services/notifications", templates="templates/**"))
+    assert "Sent by %(business)s through its customer portal." in found
+    assert "%(who)s declined estimate %(number)s “%(title)s” (revision %(revision)s)." in found
+    shouted = {english: "".join(part if index % 2 else part.upper()
+                                for index, part in enumerate(re.split(r"(%\(\w+\)s)", english)))
+               for english in found}
+    catalogs.install(monkeypatch, "de", shouted)
+    locale = formatting.locale_for("de", CAPITALS["locale"])
+    written = [formatting.day(MOMENTS[0], locale), formatting.money(120000, "EUR", locale),
+               *(formatting.moment(m, CAPITALS["timezone"], locale) for m in MOMENTS[1:]),
+               *PLACEHOLDERS.values(), CERTIFICATE]
+    emails_seen = every_email()
+    assert {name for name, _ in emails_seen} == set(typing.get_args(Template))
+    for name, shown in emails_seen:
+        rendered = mail.render(name, "de", {"workspace": emails.branding(CAPITALS), **shown})
+        html_words = re.sub(r"<[^>]*>|&[#\w]+;", " ", rendered.html)
+        for part, text in (("subject", rendered.subject), ("text", rendered.text), ("html", html_words)):
+            for value in written:
+                text = text.replace(value, " ")
+            left = re.findall(r"[^\W\d_]*[a-z][^\W\d_]*", text)
+            assert left == [], (name, part, left)
+
+
+def test_an_email_to_a_portal_contact_is_in_their_language_else_their_customers() -> None:
+    contact = {"email": "robin@example.org", "name": "Robin"}
+    estimate = {**ESTIMATE, "customer_id": CUSTOMER}
+    assert emails.to_reader("estimate_ready", "estimate", estimate, DANA,
+                            {**contact, "language": "de"})["language"] == "de"
+    assert emails.to_reader("estimate_ready", "estimate", estimate, DANA, contact)["language"] == "fr"
+    assert emails.to_reader("estimate_ready", "estimate", estimate, DANA,
+                            {**contact, "language": "nl"})["language"] == "fr"  # not one of ours
+    assert emails.to_customer("estimate_ready", "estimate", estimate, DANA)["language"] == "fr"
 
 def test_the_link_is_rendered_as_the_placeholder_and_put_back_only_for_sending() -> None:
     rendered = mail.render("estimate_ready", "en", context())

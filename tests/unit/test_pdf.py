@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from porchlight.contracts import signature_path
+from tests import catalogs
 from workers import pdf as report_pdf
 from workers.pdf import render_signed_report
 
@@ -121,3 +122,55 @@ def test_a_long_report_flows_onto_more_pages_and_keeps_the_signature_block_whole
     last = reader.pages[-1].extract_text()
     assert "Signature" in last and "Signed by" in last and SNAPSHOT_SHA256 in last
     assert "Step 119" in text_of(render_signed_report(report, evidence, workspace))
+
+
+FRENCH = {
+    "Service report %(number)s": "Rapport d'intervention %(number)s",
+    "Work order %(number)s": "Bon de travail %(number)s",
+    "Location: %(location)s": "Adresse : %(location)s",
+    "Completed: %(moment)s (%(utc)s)": "Terminé : %(moment)s (%(utc)s)",
+    "Work carried out": "Travaux réalisés",
+    "Attachments": "Pièces jointes",
+    "Signature": "Signature",
+    "Signed by": "Signé par",
+    "Signed at (UTC)": "Signé le (UTC)",
+    "Local time": "Heure locale",
+    "IP address": "Adresse IP",
+    "Device": "Appareil",
+    "Certificate": "Certificat",
+    "Document SHA-256": "SHA-256 du document",
+    "page %(page)s of %(pages)s": "page %(page)s sur %(pages)s",
+    "Verify this signature at %(address)s with certificate %(certificate)s. The document SHA-256 is "
+    "the fingerprint of exactly what the customer was shown when signing.":
+        "Vérifiez cette signature sur %(address)s avec le certificat %(certificate)s. Le SHA-256 du "
+        "document est l'empreinte exacte de ce que le client a vu en signant.",
+}
+
+
+def test_a_french_pdf_has_french_words_and_dates_and_the_same_evidence(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogs.install(monkeypatch, "fr", FRENCH)
+    report, evidence, workspace = inputs()
+    text = text_of(render_signed_report(report, evidence, workspace, verify_url="https://portal.test/verify",
+                                        language="fr"))
+    for french in ("Rapport d'intervention SR-0012", "Bon de travail WO-0042: Annual boiler service",
+                   "Adresse : 12 Orchard Lane", "Travaux réalisés", "Pièces jointes",
+                   "Signé par Zoë Brennan", "Signé le (UTC) 2025-03-01T14:03:07.123Z", "Appareil Mozilla/5.0",
+                   f"Certificat {CERTIFICATE_ID}", "SHA-256 du document",
+                   "Vérifiez cette signature sur https://portal.test/verify", "page 1 sur 1"):
+        assert french in text, french
+    # The day as French writes it, then the exact moment; the evidence's local time as it was.
+    assert "Terminé : 1 mars 2025" in text and "(2025-03-01T13:30:00.000Z)" in text
+    assert "Heure locale 2025-03-01 14:03:07 GMT (Europe/London)" in text
+    for english in ("Service report", "Work carried out", "Attachments", "Signed by", "Device", "page 1 of"):
+        assert english not in text, english
+
+
+def test_an_english_pdf_writes_the_day_as_the_workspaces_locale_does() -> None:
+    report, evidence, workspace = inputs()
+    text = text_of(render_signed_report(report, evidence, workspace))
+    assert "Completed: 1 March 2025, 13:30 GMT (2025-03-01T13:30:00.000Z)" in text
+    us = text_of(render_signed_report(report, evidence, {**workspace, "locale": "en-US"}, language="en"))
+    assert "Completed: March 1, 2025" in us
+    # A language Porchlight is not written in reads as English.
+    assert "Work carried out" in text_of(render_signed_report(report, evidence, workspace, language="nl"))

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from porchlight.client import ServiceUnavailable
 from porchlight.contracts.errors import Conflict, NotFound
 from porchlight.runtime.settings import load_settings
+from tests import catalogs
 from workers import tasks
 from workers.__main__ import worker_arguments
 from workers.celery_app import celery
@@ -152,6 +153,23 @@ def test_the_pdf_shows_what_was_signed_not_what_the_report_reads_today(
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(renders[0])).pages)
     assert "Annual boiler service" in text and "12 Orchard Lane" in text and "c" * 64 in text
     assert "Renamed since" not in text and "Edited since." not in text
+
+
+def test_the_pdf_is_written_in_the_language_of_the_workspaces_locale(
+    services: FakeServices, renders: list[bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker may not ask for the customer (``porchlight.contracts.callers.worker``):
+    the workspace's locale says the language, and how its days are written."""
+    catalogs.install(monkeypatch, "fr", {"Work carried out": "Travaux réalisés", "Signed by": "Signé par"})
+    french = {"id": WORKSPACE_ID, "name": "Plomberie", "timezone": "Europe/Paris", "locale": "fr-FR"}
+    monkeypatch.setattr(services, "identity_get_workspace", lambda workspace_id: french)
+
+    render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(renders[0])).pages)
+    assert "Travaux réalisés" in text and "Signé par Zoë Brennan" in text and "1 mars 2025" in text
+    assert "Work carried out" not in text
+    assert tasks.pdf_language({"locale": "nl-NL"}) == "nl"  # not ours: the PDF reads as English
 
 
 def test_a_second_run_neither_renders_nor_stores_again(

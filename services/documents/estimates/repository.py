@@ -9,6 +9,7 @@ from typing import Any
 from mongoengine.queryset.visitor import Q
 
 from porchlight.contracts.paging import NOT_A_CURSOR
+from porchlight.contracts.words import N_
 from porchlight.kit.storage import get_in_workspace, page_after
 from services.documents.estimates.models import Estimate, EstimateOutcome
 from services.documents.estimates.rules import OPEN, answered_status
@@ -25,7 +26,7 @@ class EstimateRepository:
         return create_numbered(Estimate, "estimate", workspace_id, actor, fields)
 
     def get(self, workspace_id: str, estimate_id: str) -> Estimate:
-        return get_in_workspace(Estimate, workspace_id, estimate_id, "No such estimate.")
+        return get_in_workspace(Estimate, workspace_id, estimate_id, N_("No such estimate."))
 
     def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
              limit: int) -> tuple[list[Estimate], bool]:

@@ -19,6 +19,7 @@ from porchlight.contracts.estimates import EstimateInput, EstimatePatch, Estimat
 from porchlight.contracts.events import fact
 from porchlight.contracts.notifications import NotifyCustomer
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
+from porchlight.contracts.words import N_
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import list_filters, next_cursor
@@ -30,11 +31,21 @@ from services.documents.estimates.wire import answer_display, customer_view, est
 from services.documents.work_orders.wire import work_order_to_wire
 from services.documents.workspace import ensure_customer, estimate_settings
 
-STALE = "This estimate was updated after you opened it. Please review the new version before answering."
+STALE = N_("This estimate was updated after you opened it. Please review the new version before answering.")
+# An answer to an estimate no longer open, by the state it is in (every state, as a race
+# may leave one open).
+ALREADY = {
+    "draft": N_("This estimate is already awaiting your answer."),
+    "sent": N_("This estimate is already awaiting your answer."),
+    "approved": N_("This estimate is already accepted."),
+    "converted": N_("This estimate is already accepted."),
+    "rejected": N_("This estimate is already declined."),
+    "expired": N_("This estimate is already expired."),
+}
 
 
 def _already(estimate: Estimate) -> Conflict:
-    return Conflict(f"This estimate is already {rules.STATUS_LABELS[estimate.status].lower()}.")
+    return Conflict(ALREADY[estimate.status])
 
 
 class EstimateRpc(DocumentsDependencies):

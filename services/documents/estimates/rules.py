@@ -13,18 +13,21 @@ from porchlight.contracts.base import REQUIRED
 from porchlight.contracts.clock import as_utc
 from porchlight.contracts.errors import InvalidInput
 from porchlight.contracts.estimates import EstimateInput, EstimatePatch, LineItemInput
+from porchlight.contracts.words import N_
 from services.documents.estimates.models import Estimate, EstimateOutcome, LineItem
 
 OPEN = ("draft", "sent")  # the customer may still answer
 EDITABLE = ("draft", "sent")
+# Each state as the customer reads it (translated where it is shown).
 STATUS_LABELS = {
-    "draft": "Awaiting your answer",
-    "sent": "Awaiting your answer",
-    "approved": "Accepted",
-    "rejected": "Declined",
-    "expired": "Expired",
-    "converted": "Accepted",
+    "draft": N_("Awaiting your answer"),
+    "sent": N_("Awaiting your answer"),
+    "approved": N_("Accepted"),
+    "rejected": N_("Declined"),
+    "expired": N_("Expired"),
+    "converted": N_("Accepted"),
 }
+NOT_OPTIONAL = N_("Only optional lines of this estimate can be included.")
 MAX_VALID_YEARS = 5
 # Bounds that keep every answer recordable: totals fit a 64-bit integer with room to
 # spare, and the snapshot of the offer (notes + lines, up to 4 bytes a character) stays
@@ -125,8 +128,7 @@ def optional_choice(estimate: Estimate, include: list[str] | None) -> list[str] 
     optional_ids = {item.id for item in estimate.line_items if item.optional}
     if (not isinstance(include, list) or not all(isinstance(i, str) for i in include)
             or not set(include) <= optional_ids):
-        raise InvalidInput("Some fields need attention.",
-                           {"include_optional": "Only optional lines of this estimate can be included."})
+        raise InvalidInput(ATTENTION, {"include_optional": NOT_OPTIONAL})
     return [item.id for item in estimate.line_items if item.id in set(include)]
 
 

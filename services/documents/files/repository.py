@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from porchlight.contracts.words import N_
 from porchlight.kit.storage import get_in_workspace
 from services.documents.files.models import StoredFile
 
@@ -20,7 +21,7 @@ class FileRepository:
         ).save(force_insert=True)
 
     def get(self, workspace_id: str, file_id: str) -> StoredFile:
-        return get_in_workspace(StoredFile, workspace_id, file_id, "No such file.")
+        return get_in_workspace(StoredFile, workspace_id, file_id, N_("No such file."))
 
     def discard_unused(self, workspace_id: str, file_id: str) -> None:
         """Remove a file that was just stored for a record which then refused it, so

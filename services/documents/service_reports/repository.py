@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from porchlight.contracts.paging import NOT_A_CURSOR
+from porchlight.contracts.words import N_
 from porchlight.kit.storage import get_in_workspace, page_after
 from services.documents.files.models import StoredFile
 from services.documents.numbering.repository import create_numbered
@@ -26,7 +27,7 @@ class ServiceReportRepository:
         return create_numbered(ServiceReport, "service_report", workspace_id, actor, fields)
 
     def get(self, workspace_id: str, report_id: str) -> ServiceReport:
-        return get_in_workspace(ServiceReport, workspace_id, report_id, "No such service report.")
+        return get_in_workspace(ServiceReport, workspace_id, report_id, N_("No such service report."))
 
     def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
              limit: int) -> tuple[list[ServiceReport], bool]:

@@ -19,6 +19,7 @@ from porchlight.contracts.service_reports import (
     ServiceReportPatch,
     ServiceReportQuery,
 )
+from porchlight.contracts.words import N_
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import list_filters, next_cursor
@@ -36,6 +37,12 @@ from services.documents.service_reports.wire import (
 )
 
 log = logging.getLogger(__name__)
+
+# What a customer may be told when they open or sign a report.
+NO_REPORT = N_("No such service report.")
+NO_FILE = N_("No such file.")
+ALREADY_SIGNED = N_("This report is already signed.")
+NOT_READY = N_("This report is not ready to be signed yet.")
 
 
 class ServiceReportRpc(DocumentsDependencies):
@@ -119,7 +126,7 @@ class ServiceReportRpc(DocumentsDependencies):
                     raise Conflict("The report changed while it was being completed; "
                                    "check it and complete it again.")
         if current.status != "awaiting_signature":
-            raise Conflict("This report is already signed.")
+            raise Conflict(ALREADY_SIGNED)
         minted = customer_mail.link(self.sharing, workspace_id, actor, "service_report", report_id,
                                     None, work_order and work_order.customer_id, replace=True)
         view = self._to_wire(current)
@@ -152,7 +159,7 @@ class ServiceReportRpc(DocumentsDependencies):
         workspace_id = grant.workspace_id
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status == "draft":
-            raise NotFound("No such service report.")  # not shown before it is complete
+            raise NotFound(NO_REPORT)  # not shown before it is complete
         return customer_view(report)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound, Conflict, Unavailable))
@@ -166,11 +173,10 @@ class ServiceReportRpc(DocumentsDependencies):
         signer = rules.read_signature(data)
         report = self.repo.service_reports.get(workspace_id, report_id)
         if report.status != "awaiting_signature":
-            raise Conflict("This report is already signed." if report.status == "signed"
-                           else "This report is not ready to be signed yet.")
+            raise Conflict(ALREADY_SIGNED if report.status == "signed" else NOT_READY)
         evidence.still_awaited()
         if self.repo.service_reports.claim_signature(workspace_id, report_id, signer, utcnow()) is None:
-            raise Conflict("This report is already signed.")
+            raise Conflict(ALREADY_SIGNED)
         signed = evidence.settle(
             self.signatures, self.dispatch, workspace_id, {
                 "kind": "signature", "entity_type": "service_report", "entity_id": report_id,
@@ -272,5 +278,5 @@ class ServiceReportRpc(DocumentsDependencies):
         report = self.repo.service_reports.get(workspace_id, report_id)
         attached = {a.file_id for a in report.attachments}
         if report.status == "draft" or not isinstance(file_id, str) or file_id not in attached:
-            raise NotFound("No such file.")
+            raise NotFound(NO_FILE)
         return file_to_wire(self.repo.files.get(workspace_id, file_id))

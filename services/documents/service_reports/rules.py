@@ -8,11 +8,13 @@ from typing import Any
 
 from porchlight.contracts import parse
 from porchlight.contracts.answers import ReportSignature
+from porchlight.contracts.words import N_
 from services.documents.service_reports.models import Attachment, FrozenReport, ServiceReport
 from services.documents.work_orders.models import WorkOrder
 
-STATUS_LABELS = {"draft": "In preparation", "awaiting_signature": "Awaiting your signature",
-                 "signed": "Signed"}
+# Each state as the customer reads it (translated where it is shown).
+STATUS_LABELS = {"draft": N_("In preparation"), "awaiting_signature": N_("Awaiting your signature"),
+                 "signed": N_("Signed")}
 
 
 def freeze(report: ServiceReport, work_order: WorkOrder | None, completed_at: datetime) -> FrozenReport:

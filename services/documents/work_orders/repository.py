@@ -10,6 +10,7 @@ import mongoengine as me
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict
 from porchlight.contracts.paging import NOT_A_CURSOR
+from porchlight.contracts.words import N_
 from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.documents.numbering.repository import create_numbered
 from services.documents.work_orders.models import WorkOrder
@@ -45,7 +46,7 @@ class WorkOrderRepository:
         return WorkOrder.objects(workspace_id=workspace_id, estimate_id=estimate_id).first()
 
     def get(self, workspace_id: str, work_order_id: str) -> WorkOrder:
-        return get_in_workspace(WorkOrder, workspace_id, work_order_id, "No such work order.")
+        return get_in_workspace(WorkOrder, workspace_id, work_order_id, N_("No such work order."))
 
     def find(self, workspace_id: str, work_order_id: str | None) -> WorkOrder | None:
         if not work_order_id or not is_object_id(work_order_id):

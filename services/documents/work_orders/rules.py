@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from porchlight.contracts.words import N_
 from porchlight.contracts.work_orders import STATUSES
 
 __all__ = ["CUSTOMER_LABELS", "STATUSES", "TRANSITIONS", "can_move"]
 
-# What a customer reads on the badge: plain words, no internal jargon.
+# What a customer reads on the badge: plain words, no internal jargon (translated where
+# it is shown).
 CUSTOMER_LABELS = {
-    "new": "Request received",
-    "scheduled": "Visit scheduled",
-    "in_progress": "Work in progress",
-    "on_hold": "Paused",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
+    "new": N_("Request received"),
+    "scheduled": N_("Visit scheduled"),
+    "in_progress": N_("Work in progress"),
+    "on_hold": N_("Paused"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
 }
 
 # Completed and cancelled are final: a finished job that needs more work is a new

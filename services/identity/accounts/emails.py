@@ -11,6 +11,7 @@ from typing import Any
 
 from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.events import fact
+from porchlight.contracts.words import N_
 from porchlight.runtime.settings import get_settings
 from services.identity.accounts import rules
 from services.identity.accounts.models import Contact, SignInCode
@@ -18,7 +19,7 @@ from services.identity.accounts.wire import contact_to_wire
 from services.identity.store import IdentityRepository
 from services.identity.tenancy.wire import mail_workspace
 
-NOTIFICATIONS_UNAVAILABLE = "The email could not be queued; nothing was sent. Try again shortly."
+NOTIFICATIONS_UNAVAILABLE = N_("The email could not be queued; nothing was sent. Try again shortly.")
 
 
 def ask_for(repo: IdentityRepository, later: Any, address: str, ip: str | None, purpose: str) -> None:

@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 
 from porchlight.contracts.errors import InvalidInput, TooManyRequests
+from porchlight.contracts.words import N_
 
 T = TypeVar("T")
 
@@ -57,16 +58,18 @@ _SEQUENCES = ("0123456789", string.ascii_lowercase, "qwertyuiop", "asdfghjkl", "
 # A pattern is only judged on a part of the password at least this long.
 _MIN_PATTERN = 8
 
-TOO_SHORT = f"Use at least {MIN_LENGTH} characters; a few unrelated words make a good password."
-TOO_LONG = f"Use at most {MAX_LENGTH} characters."
-NOT_TEXT = "Enter a password."
-COMMON = "This is one of the most common passwords; choose one that is harder to guess."
-COMMON_WITH_AFFIX = ("This is a common password with only numbers or symbols added; "
-                     "choose one that is harder to guess.")
-REPEATED = "Avoid repeating one character or a short pattern; choose something less predictable."
-SEQUENCE = "Avoid sequences such as 12345, abcde or qwerty; choose something less predictable."
-HAS_EMAIL = "Do not use your email address in your password."
-HAS_NAME = "Do not use your name in your password."
+TOO_SHORT = N_("Use at least %(min_length)s characters; a few unrelated words make a good password.") % {
+    "min_length": MIN_LENGTH}
+TOO_LONG = N_("Use at most %(max_length)s characters.") % {"max_length": MAX_LENGTH}
+NOT_TEXT = N_("Enter a password.")
+COMMON = N_("This is one of the most common passwords; choose one that is harder to guess.")
+COMMON_WITH_AFFIX = N_("This is a common password with only numbers or symbols added; "
+                       "choose one that is harder to guess.")
+REPEATED = N_("Avoid repeating one character or a short pattern; choose something less predictable.")
+SEQUENCE = N_("Avoid sequences such as 12345, abcde or qwerty; choose something less predictable.")
+HAS_EMAIL = N_("Do not use your email address in your password.")
+HAS_NAME = N_("Do not use your name in your password.")
+CHOOSE_ANOTHER = N_("Choose another password.")
 
 
 # At most this many argon2 computations at once in one identity process: each holds 32 MiB
@@ -76,7 +79,7 @@ HAS_NAME = "Do not use your name in your password."
 # HASH_WAIT seconds for a permit, then is told to try again (429).
 HASH_PERMITS = 2
 HASH_WAIT = 2.0
-BUSY = "Many people are signing in right now; please try again in a few seconds."
+BUSY = N_("Many people are signing in right now; please try again in a few seconds.")
 _permits = threading.BoundedSemaphore(HASH_PERMITS)
 
 
@@ -155,7 +158,7 @@ def check_new_password(raw: object, *, email: str | None = None, name: str | Non
     person's email address or name, with one sentence saying why."""
     problem = _problem(raw, email=email, name=name)
     if problem:
-        raise InvalidInput("Choose another password.", {"password": problem})
+        raise InvalidInput(CHOOSE_ANOTHER, {"password": problem})
 
 
 def _problem(raw: object, *, email: str | None, name: str | None) -> str | None:

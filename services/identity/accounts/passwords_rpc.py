@@ -31,6 +31,7 @@ from porchlight.contracts.errors import (
     Unavailable,
 )
 from porchlight.contracts.events import fact
+from porchlight.contracts.words import N_
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.runtime.settings import get_settings
@@ -49,14 +50,15 @@ from services.identity.store import IdentityRepository
 
 log = logging.getLogger(__name__)
 
-WRONG_PASSWORD = "That email address and password do not match. Try again, or sign in with an emailed code."
-WRONG_CURRENT = "That is not your current password."
-CODE_NEEDED = "Enter the code we emailed you. To get one, press “Email me a code”."
-HAS_PASSWORD = "You have a password already: change it with your current one."
+WRONG_PASSWORD = N_("That email address and password do not match. Try again, or sign in with an emailed "
+                    "code.")
+WRONG_CURRENT = N_("That is not your current password.")
+CODE_NEEDED = N_("Enter the code we emailed you. To get one, press “Email me a code”.")
+HAS_PASSWORD = N_("You have a password already: change it with your current one.")
 # A notice that a password was set, held up this long (notifications down), is not sent.
 PASSWORD_NOTICE_WORTH = timedelta(days=1)
-TEMPORARY_ENDED = ("That temporary password has expired. Ask the business for a new one, or sign in "
-                   "with an emailed code.")
+TEMPORARY_ENDED = N_("That temporary password has expired. Ask the business for a new one, or sign in "
+                     "with an emailed code.")
 
 
 class PasswordsRpc(IdentityDependencies):

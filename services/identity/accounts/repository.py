@@ -14,17 +14,24 @@ from pymongo import UpdateOne
 
 from porchlight.contracts.clock import as_utc, utcnow
 from porchlight.contracts.errors import Conflict, NotFound, TooManyRequests
+from porchlight.contracts.words import N_
 from porchlight.kit import attempt_limits
 from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.identity.accounts import rules
 from services.identity.accounts.models import Attempt, Contact, PortalSession, SignInCode
 
-NO_CONTACT = "No such contact."
-TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Please wait a few minutes and try again."
-ACCESS_REMOVED = "This contact's access was removed; add them again to give it back."
-TAKEN = "Another contact of this workspace already signs in with this address."
-LAST_OWNER = ("Your company needs at least one owner with rules. Make someone else an owner "
-              "first.")
+NO_CONTACT = N_("No such contact.")
+TOO_MANY_ATTEMPTS = N_("Too many sign-in attempts. Please wait a few minutes and try again.")
+ACCESS_REMOVED = N_("This contact's access was removed; add them again to give it back.")
+TAKEN = N_("Another contact of this workspace already signs in with this address.")
+LAST_OWNER = N_("Your company needs at least one owner with rules. Make someone else an owner "
+                "first.")
+NOT_A_CURSOR = N_("Not a cursor of this list of contacts.")
+# An owner's invitations (the portal's team page) and staff's (the admin API, in English).
+OWNER_INVITATIONS_SPENT = N_("Your company has sent %(limit)s invitations in the last 24 hours, the most it "
+                             "may; try again later.")
+STAFF_INVITATIONS_SPENT = ("This workspace has sent %(limit)s invitations in the last 24 hours, the most it "
+                           "may; try again later.")
 
 
 def _removed_slot(contact_id: Any, key: str) -> str:
@@ -86,7 +93,7 @@ class Accounts:
         """A page of the customer's contacts by name (``page_after``)."""
         return page_after(Contact, Contact.objects(workspace_id=workspace_id, customer_id=customer_id),
                           workspace_id, cursor, order="name", limit=limit,
-                          not_a_cursor="Not a cursor of this list of contacts.")
+                          not_a_cursor=NOT_A_CURSOR)
 
     def active_with_email(self, address: str, *, invited: bool = False) -> list[Contact]:
         """Every contact, in any workspace, who may sign in with this address — with
@@ -210,20 +217,18 @@ class Accounts:
         if record.sent_by == "owner":
             window = SignInCode.objects(customer_id=record.customer_id, sent_by="owner",
                                         purpose="invitation", created_at__gt=since)
-            limit, who = rules.OWNER_INVITATIONS_PER_WINDOW, "Your company has"
+            limit, spent = rules.OWNER_INVITATIONS_PER_WINDOW, OWNER_INVITATIONS_SPENT
         else:
             window = SignInCode.objects(workspace_id=record.workspace_id, sent_by__ne="owner",
                                         purpose="invitation", created_at__gt=since)
-            limit, who = rules.INVITATIONS_PER_WINDOW, "This workspace has"
+            limit, spent = rules.INVITATIONS_PER_WINDOW, STAFF_INVITATIONS_SPENT
         window = window.order_by("created_at", "id")
         if window.count() <= limit:
             return
         self.withdraw(record)
         oldest = as_utc(window.first().created_at)
         wait = (oldest + rules.INVITATION_WINDOW - as_utc(record.created_at)).total_seconds()
-        raise TooManyRequests(
-            f"{who} sent {limit} invitations in the last 24 hours, the most it may; "
-            "try again later.", int(wait) + 1)
+        raise TooManyRequests(spent % {"limit": limit}, int(wait) + 1)
 
     def redeem_link(self, token: str, purposes: tuple[str, ...], now: datetime) -> SignInCode | None:
         """Use a link once: the record it opens, or ``None`` (unknown, used, revoked,

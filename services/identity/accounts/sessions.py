@@ -11,15 +11,16 @@ from typing import Any
 from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.errors import Unauthorized
 from porchlight.contracts.events import fact
+from porchlight.contracts.words import N_
 from porchlight.kit import grants
 from porchlight.runtime.settings import get_settings
 from services.identity.accounts import rules
 from services.identity.accounts.models import Contact, PortalSession, SignInCode
 from services.identity.store import IdentityRepository
 
-WRONG_CODE = "That code is not right, or it is no longer valid. Ask for a new one."
-DEAD_LINK = "This sign-in link is no longer valid. Ask for a new one."
-SIGNED_OUT = "Please sign in."
+WRONG_CODE = N_("That code is not right, or it is no longer valid. Ask for a new one.")
+DEAD_LINK = N_("This sign-in link is no longer valid. Ask for a new one.")
+SIGNED_OUT = N_("Please sign in.")
 # A session's last use is written at most this often, not on every page.
 TOUCH_EVERY = timedelta(minutes=5)
 

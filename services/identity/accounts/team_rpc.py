@@ -16,6 +16,7 @@ from porchlight.contracts import parse
 from porchlight.contracts.contacts import ContactInput, RoleChange
 from porchlight.contracts.errors import CONTRACT_ERRORS, Forbidden, Unavailable
 from porchlight.contracts.events import fact
+from porchlight.contracts.words import N_
 from porchlight.kit.idempotency import PORTAL_FORMS, idempotent
 from porchlight.kit.service_rpc import rpc
 from services.identity.accounts import emails, sessions
@@ -24,7 +25,7 @@ from services.identity.accounts.wire import contact_list, contact_to_wire
 from services.identity.dependencies import IdentityDependencies
 from services.identity.store import IdentityRepository
 
-OWNERS_ONLY = "Only an owner of your company can manage its team."
+OWNERS_ONLY = N_("Only an owner of your company can manage its team.")
 
 
 class TeamRpc(IdentityDependencies):
