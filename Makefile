@@ -26,9 +26,9 @@ catalogs: $(CATALOGS:.po=.mo)
 # read from the sources again, and each catalog given the new sentences to translate.
 messages: $(STAMP)
 	$(BIN)/pybabel -q extract -F $(TRANSLATIONS)/babel.cfg -k N_ --no-location --project=Porchlight \
-	  --sort-output -o $(TRANSLATIONS)/messages.pot .
+	  --sort-output --no-wrap -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching \
-	  --no-location
+	  --ignore-obsolete --no-wrap
 
 # Installs what is missing with apt-get when run as root; otherwise says what to install.
 define require_packages

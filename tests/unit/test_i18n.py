@@ -3,41 +3,20 @@ matched against the catalog's sentence that takes them."""
 
 from __future__ import annotations
 
-import gettext
-from io import BytesIO
-
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 
 from porchlight.runtime import i18n
-
-
-def compiled(language: str, messages: dict[str, str]) -> gettext.GNUTranslations:
-    catalog = Catalog(locale=language)
-    for source, translated in messages.items():
-        catalog.add(source, translated, flags=("python-format",) if "%(" in source else ())
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+from tests import catalogs
 
 
 @pytest.fixture
-def german(monkeypatch: pytest.MonkeyPatch):
-    words = compiled("de", {
+def german(monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogs.install(monkeypatch, "de", {
         "Please sign in.": "Bitte melden Sie sich an.",
         "Must be at most %(max_length)s characters.": "Höchstens %(max_length)s Zeichen.",
         "If %(address)s has an account, we have emailed it.":
             "Falls %(address)s ein Konto hat, ging eine E-Mail dorthin.",
     })
-    real = i18n.catalog
-    monkeypatch.setattr(i18n, "catalog", lambda language: words if language == "de" else real(language))
-    i18n.translate.cache_clear()
-    i18n._with_values.cache_clear()
-    yield
-    i18n.translate.cache_clear()
-    i18n._with_values.cache_clear()
 
 
 def test_a_sentence_as_written_is_looked_up(german) -> None:
