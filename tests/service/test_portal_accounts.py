@@ -431,8 +431,8 @@ def test_a_contacts_own_language_is_used_for_their_emails_and_unknown_ones_are_r
         assert back["contact"]["language"] is None
     assert german["Content-Language"] == "de"
     assert german["Subject"] != english and "Acme Heating" in german["Subject"]
-    assert german["Subject"] == i18n.translator("de")("Your sign-in link for %(company)s",
-                                                      company="Acme Heating")
+    assert german["Subject"] == i18n.translator("de")("Your sign-in link for %(business)s",
+                                                      business="Acme Heating")
     with time_machine.travel(utcnow() + 2 * rules.EMAIL_EVERY + timedelta(seconds=2)):
         rpc.call("identity", "request_sign_in", {"email": frances["email"]}, IP)
         assert delivered(worker, mail_server, 4)["Subject"] == english

@@ -15,6 +15,7 @@ import pytest
 
 from devtools.mail_server import MailServer
 from porchlight.contracts.notifications import Template
+from porchlight.runtime import i18n
 from porchlight.runtime.mail_secrets import LINK_PLACEHOLDER, with_secrets
 from services.notifications import emails, mail
 from services.notifications.models import ALIAS, Email
@@ -355,7 +356,11 @@ def test_a_customer_with_portal_contacts_is_mailed_in_their_accounts_not_by_shar
     for sent in Email.objects.order_by("recipient"):
         assert sent.link is None  # no share link in it, so none for a resend to replace
         assert f"http://portal.test/portal/estimates/{EST}" in sent.text_body + sent.html_body
-        assert LINK_PLACEHOLDER not in sent.text_body and "sign in if you are asked to" in sent.text_body
+        # In the customer's language (French): the page is in their account.
+        in_account = i18n.translator("fr")("The page is in your %(business)s account: sign in if you are "
+                                           "asked to.", business=sent.sender_name)
+        assert sent.language == "fr" and "sign in" not in in_account
+        assert LINK_PLACEHOLDER not in sent.text_body and in_account in sent.text_body
     assert notifications.tasks.enqueue.call_args_list[0].args[2] is None  # no secrets to carry
     again = notifications.email_customer(WS, "api_key:k", command())
     assert again["emails"] == reply["emails"] and Email.objects.count() == 2  # once per cause and contact
