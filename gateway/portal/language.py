@@ -1,10 +1,11 @@
 """The language a portal page is written in, and the switcher that changes it.
 
 Who decides, first to last: a signed-in contact's own choice (saved on their profile, so
-their emails follow it) → their customer's ``preferred_language`` → for a visitor, the
-language they chose with the switcher (a cookie) → on a shared link's page, its record's
-customer's language → the browser's ``Accept-Language`` → the language of the
-workspace's locale → English. Numbers and dates are then written in the
+their emails follow it) → the language chosen with the switcher in this browser (a
+cookie; a visitor's choice, or a contact's before they signed in) → a signed-in
+contact's customer's ``preferred_language``; on a shared link's page, its record's
+customer's → the browser's ``Accept-Language`` → the language of the workspace's
+locale → English. A choice someone made beats what was said for them. Numbers and dates are then written in the
 workspace's locale when it is of that language (en-US for an English reader of a US
 business), else as the language's own country writes them
 (``porchlight.runtime.formatting.locale_for``).
@@ -12,6 +13,7 @@ business), else as the language's own country writes them
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -36,21 +38,28 @@ def current() -> str:
 
 def _choose() -> str:
     account = g.get("account")
-    if account:
-        for said in (account["contact"].get("language"), account["customer"].get("preferred_language")):
-            if i18n.shipped(said):
-                return str(said)
-    chosen = request.cookies.get(COOKIE)
-    if i18n.shipped(chosen):
-        return str(chosen)
-    if i18n.shipped(g.get("customer_language")):  # a link's page: its record's customer's
-        return str(g.customer_language)
-    asked = request.accept_languages.best_match(tuple(LANGUAGES))
+    # A choice someone made beats what was said for them; a link's page is read by its
+    # record's customer.
+    for said in ((account or {}).get("contact", {}).get("language"), request.cookies.get(COOKIE),
+                 (account or {}).get("customer", {}).get("preferred_language"), g.get("customer_language")):
+        if i18n.shipped(said):
+            return str(said)
+    asked = browser_language(request.accept_languages)
     if asked:
-        return str(asked)
+        return asked
     workspace = g.get("workspace") or (account or {}).get("workspace") or {}
     language = formatting.locale_of(workspace.get("locale")).language
     return language if i18n.shipped(language) else SOURCE_LANGUAGE
+
+
+def browser_language(accepted: Iterable[tuple[str, float]]) -> str | None:
+    """The first language the browser asks for, by its weight, that Porchlight is written
+    in — by its first subtag, so "de-CH" is German, ahead of a "fr" it weighs less."""
+    for tag, weight in sorted(accepted, key=lambda pair: -pair[1]):
+        language = tag.split("-", 1)[0].split("_", 1)[0].lower()
+        if weight > 0 and i18n.shipped(language):
+            return language
+    return None
 
 
 def _(message: str, **values: Any) -> str:

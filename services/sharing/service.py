@@ -154,7 +154,8 @@ class SharingService(Ping, Observed):
                   "entity_type": token.entity_type, "entity_id": token.entity_id,
                   "permissions": tuple(token.permissions)}
         capability, capability_ends = grants.issue(ends_at=token.expires_at, **claims)
-        return {**claims, "permissions": list(token.permissions),
+        # The record's customer, whose language the page is written in.
+        return {**claims, "permissions": list(token.permissions), "customer_id": token.customer_id,
                 "expires_at": isoformat(token.expires_at),
                 "capability": capability, "capability_expires_at": isoformat(capability_ends)}
 

@@ -98,7 +98,7 @@ def test_every_page_a_customer_can_reach_is_written_from_the_catalog(
             "Gutter guards", "Downpipe clean", "Clear the gutters", "Fix the boiler", "Boiler repair",
             "Replaced the circulation pump.", "12 Orchard Lane", "Olive Owner",
             estimate["estimate"]["number"], report["service_report"]["number"], wo["number"],
-            *LANGUAGES.values(), "GBP", "EUR")
+            LINE["description"], OPTION["description"], *LANGUAGES.values(), "GBP", "EUR")
     portal.set_cookie("porchlight_language", PSEUDO)
 
     pages = {
