@@ -5,10 +5,11 @@ their emails follow it) → the language chosen with the switcher in this browse
 cookie; a visitor's choice, or a contact's before they signed in) → a signed-in
 contact's customer's ``preferred_language``; on a shared link's page, its record's
 customer's → the browser's ``Accept-Language`` → the language of the workspace's
-locale → English. A choice someone made beats what was said for them. Numbers and dates are then written in the
-workspace's locale when it is of that language (en-US for an English reader of a US
-business), else as the language's own country writes them
-(``porchlight.runtime.formatting.locale_for``).
+locale → English. A choice someone made beats what was said for them.
+
+Numbers and dates are then written in the workspace's locale when it is of that language
+(en-US for an English reader of a US business), else as the language's own country
+writes them (``porchlight.runtime.formatting.locale_for``).
 """
 
 from __future__ import annotations
