@@ -98,8 +98,6 @@ def build(claimed: dict[str, Any], secrets: dict[str, str] | None, files: list[t
     if claimed.get("reply_to"):
         message["Reply-To"] = claimed["reply_to"]
     message["Subject"] = claimed["subject"]
-    if claimed.get("language"):  # what a reader's mail program may offer to translate from
-        message["Content-Language"] = claimed["language"]
     message["Message-ID"] = f"<{claimed['message_id']}@{mail_from.rsplit('@', 1)[1]}>"
     if claimed.get("auto_submitted"):
         message["Auto-Submitted"] = "auto-generated"
@@ -107,4 +105,8 @@ def build(claimed: dict[str, Any], secrets: dict[str, str] | None, files: list[t
     message.add_alternative(html_body, subtype="html")
     for filename, content in files:
         message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
+    # Last: setting the content replaces every Content-* header. What a reader's mail
+    # program may offer to translate from.
+    if claimed.get("language"):
+        message["Content-Language"] = claimed["language"]
     return message

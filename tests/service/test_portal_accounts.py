@@ -429,7 +429,13 @@ def test_a_contacts_own_language_is_used_for_their_emails_and_unknown_ones_are_r
         # Back to their customer's language: the next email is English again.
         back = rpc.call("identity", "change_language", session, {"language": None})
         assert back["contact"]["language"] is None
-    assert german["Content-Language"] == "de"
+    assert german["Content-Language"] == "de", german.items()
+    code_line = i18n.translator("de")("Or, on another device, enter this code on the sign-in page:")
+    assert code_line != "Or, on another device, enter this code on the sign-in page:"
+    text = german.get_body(preferencelist=("plain",)).get_content()
+    html = german.get_body(preferencelist=("html",)).get_content()
+    assert code_line in text and code_line in html and '<html lang="de"' in html
+    assert "Or, on another device" not in text + html
     assert german["Subject"] != english and "Acme Heating" in german["Subject"]
     assert german["Subject"] == i18n.translator("de")("Your sign-in link for %(business)s",
                                                       business="Acme Heating")

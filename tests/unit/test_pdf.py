@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from porchlight.contracts import signature_path
+from porchlight.runtime import i18n
 from tests import catalogs
 from workers import pdf as report_pdf
 from workers.pdf import render_signed_report
@@ -174,3 +175,14 @@ def test_an_english_pdf_writes_the_day_as_the_workspaces_locale_does() -> None:
     assert "Completed: March 1, 2025" in us
     # A language Porchlight is not written in reads as English.
     assert "Work carried out" in text_of(render_signed_report(report, evidence, workspace, language="nl"))
+
+
+def test_the_shipped_french_catalog_writes_the_pdf_in_french() -> None:
+    report, evidence, workspace = inputs()
+    text = text_of(render_signed_report(report, evidence, workspace, verify_url="https://portal.test/verify",
+                                        language="fr"))
+    french = i18n.translator("fr")
+    for english in ("Work carried out", "Signature", "Signed by", "Device"):
+        assert french(english) in text, english
+    assert french("Work carried out") != "Work carried out" and "Work carried out" not in text
+    assert "1 mars 2025" in text
