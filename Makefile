@@ -25,7 +25,7 @@ catalogs: $(CATALOGS:.po=.mo)
 # After changing words in code or templates: the template of every catalog (messages.pot)
 # read from the sources again, and each catalog given the new sentences to translate.
 messages: $(STAMP)
-	$(BIN)/pybabel -q extract -F $(TRANSLATIONS)/babel.cfg -k N_ --no-location --project=Porchlight \
+	$(BIN)/pybabel -q extract -F $(TRANSLATIONS)/babel.cfg -k N_ --no-location --project=Porchlight --version=0.1 \
 	  --sort-output --no-wrap -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching \
 	  --ignore-obsolete --no-wrap

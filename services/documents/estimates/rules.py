@@ -25,7 +25,7 @@ STATUS_LABELS = {
     "approved": N_("Accepted"),
     "rejected": N_("Declined"),
     "expired": N_("Expired"),
-    "converted": N_("Accepted"),
+    "converted": N_("Accepted, work booked"),
 }
 NOT_OPTIONAL = N_("Only optional lines of this estimate can be included.")
 MAX_VALID_YEARS = 5

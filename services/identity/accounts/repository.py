@@ -24,7 +24,7 @@ NO_CONTACT = N_("No such contact.")
 TOO_MANY_ATTEMPTS = N_("Too many sign-in attempts. Please wait a few minutes and try again.")
 ACCESS_REMOVED = N_("This contact's access was removed; add them again to give it back.")
 TAKEN = N_("Another contact of this workspace already signs in with this address.")
-LAST_OWNER = N_("Your company needs at least one owner with rules. Make someone else an owner "
+LAST_OWNER = N_("Your company needs at least one owner with access. Make someone else an owner "
                 "first.")
 NOT_A_CURSOR = N_("Not a cursor of this list of contacts.")
 # An owner's invitations (the portal's team page) and staff's (the admin API, in English).
@@ -171,7 +171,7 @@ class Accounts:
         return changed
 
     def _has_owner(self, contact: Contact) -> bool:
-        """Whether the contact's customer still has an owner with rules. Checked after the
+        """Whether the contact's customer still has an owner with access. Checked after the
         change, not before: of two owners demoting each other at once, each then sees no
         owner and undoes their own change, so the customer is never left without one."""
         return Contact.objects(workspace_id=contact.workspace_id, customer_id=contact.customer_id,
