@@ -122,25 +122,23 @@ class PasswordsRpc(IdentityDependencies):
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def change_phone(self, raw_session: str, data: dict) -> dict[str, Any]:
-        contact, session = sessions.session_contact(self.repo, raw_session)
-        phone = parse(PhoneChange, data).phone
-        if phone != contact.phone:
-            contact = self.repo.accounts.update_contact(contact, {"phone": phone})
-            self.dispatch("contact_updated", fact(contact.workspace_id, f"contact:{contact.id}",
-                                                  customer_id=contact.customer_id,
-                                                  contact_id=str(contact.id), fields=["phone"]))
-        return sessions.signed_in(self.repo, contact, session)
+        return self._change_own(raw_session, "phone", parse(PhoneChange, data).phone)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def change_language(self, raw_session: str, data: dict) -> dict[str, Any]:
-        """The signed-in contact's own language for their pages and emails."""
+        """The signed-in contact's own language for their pages and emails (null: their
+        customer's)."""
+        return self._change_own(raw_session, "language", parse(LanguageChange, data).language)
+
+    def _change_own(self, raw_session: str, field: str, value: Any) -> dict[str, Any]:
+        """One of the signed-in contact's own details, announced when it changed (the
+        portal then drops what it keeps of their sessions)."""
         contact, session = sessions.session_contact(self.repo, raw_session)
-        language = parse(LanguageChange, data).language
-        if language != contact.language:
-            contact = self.repo.accounts.update_contact(contact, {"language": language})
+        if value != getattr(contact, field):
+            contact = self.repo.accounts.update_contact(contact, {field: value})
             self.dispatch("contact_updated", fact(contact.workspace_id, f"contact:{contact.id}",
                                                   customer_id=contact.customer_id,
-                                                  contact_id=str(contact.id), fields=["language"]))
+                                                  contact_id=str(contact.id), fields=[field]))
         return sessions.signed_in(self.repo, contact, session)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS + (Unavailable,))
