@@ -47,6 +47,7 @@ def locale_of(name: str | None) -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
+@lru_cache(maxsize=256)
 def locale_for(language: str | None, workspace_locale: str | None = None) -> str:
     """The locale a reader of ``language`` gets: the workspace's when it is of that
     language (``en-US`` for an English reader of a US business), else the default when
