@@ -21,7 +21,7 @@ from porchlight.client import ServiceUnavailable, typed
 from porchlight.client.measured import MeasuredAmqpClient as AmqpClient  # every call counted and timed
 from porchlight.contracts.callers.worker import WorkerServices
 from porchlight.contracts.errors import Conflict, NotFound
-from porchlight.runtime import formatting
+from porchlight.runtime import formatting, i18n
 from porchlight.runtime.settings import get_settings
 from workers import mail
 from workers.pdf import render_signed_report
@@ -65,13 +65,18 @@ def _services(rpc: Rpc) -> WorkerServices:
     return typed(rpc, WorkerServices)
 
 
-def pdf_language(workspace: dict[str, Any]) -> str:
-    """The language a signed PDF is written in: the language of the workspace's locale
-    (English when Porchlight is not written in it — ``render_signed_report`` decides). The
-    worker does not ask for the customer, whose preferred language is not among the calls
-    it may make (``porchlight.contracts.callers.worker``), so every signed PDF of a
-    workspace reads alike."""
-    return formatting.locale_of(workspace.get("locale")).language
+def pdf_language(rpc: Rpc, workspace: dict[str, Any], report: dict[str, Any]) -> str:
+    """The language a signed PDF is written in: its customer's (the report's work order
+    names them), else the language of the workspace's locale — English when Porchlight is
+    not written in it (``render_signed_report`` decides)."""
+    services = _services(rpc)
+    try:
+        work_order = services.documents.get_work_order(workspace["id"], report["work_order_id"])
+        said = (services.identity.customer_language(workspace["id"], work_order["customer_id"])["language"]
+                if work_order.get("customer_id") else None)
+    except NotFound:
+        said = None
+    return said if i18n.shipped(said) else formatting.locale_of(workspace.get("locale")).language
 
 
 def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, str] | None:
@@ -102,7 +107,7 @@ def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, s
         # The report as the customer signed it — frozen when it was completed, and recorded
         # with the evidence — never the work order as it reads today.
         content = render_signed_report(evidence["snapshot"], evidence, workspace,
-                                       language=pdf_language(workspace))
+                                       language=pdf_language(rpc, {**workspace, "id": workspace_id}, report))
         stored = _services(rpc).documents.store_signed_pdf(workspace_id, report_id, {
             "content_b64": base64.b64encode(content).decode("ascii"),
             "sha256": hashlib.sha256(content).hexdigest(),

@@ -26,6 +26,7 @@ from workers.celery_app import celery
 from workers.tasks import expire_estimates, render_and_store, render_signed_pdf
 
 WORKSPACE_ID = "66d1f0c2a9b4e3d2c1b0a000"
+CUSTOMER_ID = "66d1f0c2a9b4e3d2c1b0a333"
 REPORT_ID = "66d1f0c2a9b4e3d2c1b0a111"
 CERTIFICATE_ID = "66d1f0c2a9b4e3d2c1b0a987"
 SNAPSHOT_SHA256 = "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"
@@ -109,6 +110,17 @@ class FakeServices:
     def identity_get_workspace(self, workspace_id: str) -> dict[str, Any]:
         return {"id": workspace_id, "name": "Brightwater Plumbing", "timezone": "Europe/London"}
 
+    # The report's work order and its customer, whose language the PDF is written in.
+    customer_language: str | None = "en"
+
+    def documents_get_work_order(self, workspace_id: str, work_order_id: str) -> dict[str, Any]:
+        assert work_order_id == self.report["work_order_id"]
+        return {"id": work_order_id, "customer_id": CUSTOMER_ID if self.customer_language else None}
+
+    def identity_customer_language(self, workspace_id: str, customer_id: str) -> dict[str, Any]:
+        assert customer_id == CUSTOMER_ID
+        return {"language": self.customer_language}
+
 
 @pytest.fixture
 def services() -> FakeServices:
@@ -155,21 +167,36 @@ def test_the_pdf_shows_what_was_signed_not_what_the_report_reads_today(
     assert "Renamed since" not in text and "Edited since." not in text
 
 
-def test_the_pdf_is_written_in_the_language_of_the_workspaces_locale(
+def test_the_pdf_is_written_in_the_language_of_the_workspaces_locale_for_a_work_order_without_customer(
     services: FakeServices, renders: list[bytes], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The worker may not ask for the customer (``porchlight.contracts.callers.worker``):
-    the workspace's locale says the language, and how its days are written."""
+    """No customer to ask: the workspace's locale says the language, and how its days are
+    written."""
     catalogs.install(monkeypatch, "fr", {"Work carried out": "Travaux réalisés", "Signed by": "Signé par"})
     french = {"id": WORKSPACE_ID, "name": "Plomberie", "timezone": "Europe/Paris", "locale": "fr-FR"}
     monkeypatch.setattr(services, "identity_get_workspace", lambda workspace_id: french)
+    services.customer_language = None
 
     render_and_store(services, WORKSPACE_ID, REPORT_ID)
 
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(renders[0])).pages)
     assert "Travaux réalisés" in text and "Signé par Zoë Brennan" in text and "1 mars 2025" in text
     assert "Work carried out" not in text
-    assert tasks.pdf_language({"locale": "nl-NL"}) == "nl"  # not ours: the PDF reads as English
+    assert services.count("identity", "customer_language") == 0
+
+
+def test_the_pdf_is_written_in_its_customers_language(
+    services: FakeServices, renders: list[bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A French customer of a British workspace: French words, days as France writes them."""
+    catalogs.install(monkeypatch, "fr", {"Work carried out": "Travaux réalisés", "Signed by": "Signé par"})
+    services.customer_language = "fr"
+
+    render_and_store(services, WORKSPACE_ID, REPORT_ID)
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(renders[0])).pages)
+    assert "Travaux réalisés" in text and "Signé par Zoë Brennan" in text and "1 mars 2025" in text
+    assert services.count("identity", "customer_language") == 1
 
 
 def test_a_second_run_neither_renders_nor_stores_again(
