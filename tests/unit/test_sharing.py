@@ -73,7 +73,7 @@ def test_resolve_answers_the_grant_and_counts_no_view(sharing):
         grant = sharing.resolve_token(raw, "work_order", "view")
         assert grant == {"share_token_id": grant["share_token_id"], "workspace_id": WS,
                          "entity_type": "work_order", "entity_id": WO, "permissions": ["view"],
-                         "expires_at": expires_at, "capability": grant["capability"],
+                         "customer_id": None, "expires_at": expires_at, "capability": grant["capability"],
                          "capability_expires_at": grant["capability_expires_at"]}
         # The capability says the same, signed for documents.
         said = grants.verify(grant["capability"])
