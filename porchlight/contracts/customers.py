@@ -17,9 +17,10 @@ class CustomerInput(Contract):
     name: text(160, description="Full name or company name.")
     email: optional(Email) = None
     phone: optional(Phone) = None
-    preferred_language: Language = Field(
-        "en", description="The language of the customer's pages, emails and signed PDFs (their portal "
-                          "contacts may each choose their own).")
+    preferred_language: Language | None = Field(
+        None, description="The language of the customer's pages, emails and signed PDFs (their portal "
+                          "contacts may each choose their own). Unsaid: a page follows the reader's "
+                          "browser, an email the workspace's locale.")
 
 
 class Customer(Reply):
@@ -30,7 +31,7 @@ class Customer(Reply):
     name: str
     email: str | None
     phone: str | None
-    preferred_language: str
+    preferred_language: str | None
     created_at: Moment
 
 

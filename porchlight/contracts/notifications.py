@@ -249,7 +249,8 @@ class ContactEmailCommand(Contract):
     name: StrictStr = Field(max_length=200)
     email: Email
     company: StrictStr = Field(max_length=200)
-    language: StrictStr = Field(max_length=10)
+    language: StrictStr | None = Field(None, max_length=10, description=(
+        "The contact's language, else their customer's; none: the workspace's."))
     expires_at: StrictStr = Field(max_length=40)
     url: StrictStr = Field(max_length=300)
     code: StrictStr | None = Field(None, pattern=r"^[0-9]{6}$",

@@ -159,6 +159,12 @@ def test_a_link_without_a_customer_language_follows_the_browser(staff: Any, port
     path = f"/portal/fsm/{link['token']}"
     assert '<html lang="de"' in portal.get(path, headers={"Accept-Language": "de-CH, fr;q=0.5"}).text
     assert '<html lang="en"' in portal.get(path, headers={"Accept-Language": "nl, pt;q=0.5"}).text
+    # A customer for whom no language was said: their browser's too.
+    unsaid = staff.created("/customers", {"name": "Alex Morgan", "email": "alex@example.org"})
+    assert unsaid["preferred_language"] is None
+    sent = staff.sent_estimate([LINE], customer_id=unsaid["id"])
+    estimate = "/portal/fsm/estimate/" + sent["url"].rsplit("/", 1)[1]
+    assert '<html lang="es"' in portal.get(estimate, headers={"Accept-Language": "es-MX"}).text
 
 
 def test_the_switcher_goes_back_only_to_a_page_of_the_portal_and_refuses_a_language_not_shipped(

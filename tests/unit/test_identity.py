@@ -60,7 +60,7 @@ def test_customers_are_scoped_to_their_workspace(identity):
     a = identity.create_workspace({"name": "A"})["workspace"]["id"]
     b = identity.create_workspace({"name": "B"})["workspace"]["id"]
     customer = identity.create_customer(a, "test", {"name": "Alex", "email": "alex@example.com"})
-    assert customer["preferred_language"] == "en"
+    assert customer["preferred_language"] is None  # unsaid: the reader's browser decides
     assert identity.get_customer(a, customer["id"])["name"] == "Alex"
     with pytest.raises(NotFound):
         identity.get_customer(b, customer["id"])

@@ -88,6 +88,8 @@ class Customer(me.Document):
     name = me.StringField(required=True)
     email = me.StringField()
     phone = me.StringField()
-    preferred_language = me.StringField(required=True, default="en")
+    # The language the business says the customer reads; none said: their browser's, else
+    # the workspace's (customers made before this was optional say "en").
+    preferred_language = me.StringField()
     created_at = me.DateTimeField(required=True, default=utcnow)
     created_by = me.StringField(required=True)
