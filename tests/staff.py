@@ -112,6 +112,9 @@ class StaffApi:
     def patch(self, path: str, body: Any = None) -> Reply:
         return self.send("PATCH", path, self.headers, json=body)
 
+    def put(self, path: str, body: Any = None) -> Reply:
+        return self.send("PUT", path, self.headers, json=body)
+
     def delete(self, path: str) -> Reply:
         return self.send("DELETE", path, self.headers)
 

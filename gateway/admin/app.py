@@ -6,8 +6,8 @@ contract (``porchlight.contracts``), and every rule about the data — does the 
 exist, may this link be minted, which currency applies — is the owning service's.
 
 Each area of the API is a module of its own (``workspace``, ``customers``, ``contacts``,
-``work_orders``, ``share_links``, ``estimates``, ``service_reports``, ``evidence``,
-``notifications``) with its own blueprint, nested here under ``/api/v1``. This module
+``work_orders``, ``share_links``, ``estimates``, ``service_reports``, ``projects``,
+``evidence``, ``notifications``) with its own blueprint, nested here under ``/api/v1``. This module
 authenticates every call, serves the OpenAPI document and answers errors in one shape.
 """
 
@@ -24,6 +24,7 @@ from gateway.admin import (
     estimates,
     evidence,
     notifications,
+    projects,
     service_reports,
     share_links,
     work_orders,
@@ -40,8 +41,8 @@ from porchlight.contracts.errors import InvalidInput, PorchlightError, TooManyRe
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(blueprint)
 # The areas, in the order the OpenAPI document describes them.
-AREAS = (workspace, customers, contacts, work_orders, share_links, estimates, service_reports, evidence,
-         notifications)
+AREAS = (workspace, customers, contacts, work_orders, share_links, estimates, service_reports, projects,
+         evidence, notifications)
 for area in AREAS:
     api.nest(area.api)
 
@@ -68,8 +69,8 @@ def authenticate() -> Any:
 INFO = {
     "title": "Porchlight staff API",
     "description": "Manage one workspace — its branding, customers, work orders, estimates, "
-    "service reports and share links — and read the evidence of customers' answers. The API key names the "
-    "workspace; records of other workspaces answer 404. Errors are JSON "
+    "service reports, projects and share links — and read the evidence of customers' answers. The "
+    "API key names the workspace; records of other workspaces answer 404. Errors are JSON "
     "`{\"error\": {\"code\", \"message\", \"fields\"}}`.",
 }
 TAGS = [
@@ -79,6 +80,7 @@ TAGS = [
     {"name": "work orders", "description": "Jobs, with the status customers follow."},
     {"name": "estimates", "description": "Priced offers customers accept or decline."},
     {"name": "service reports", "description": "What was done, with photos, signed by the customer."},
+    {"name": "projects", "description": "Weeks of work for a customer, with the hours logged and the tasks."},
     {"name": "evidence", "description": "The record behind every answer and signature."},
     {"name": "share links", "description": "Links that open a record in the portal."},
     {"name": "inbox", "description": "Customers' answers and signatures for staff to look at."},

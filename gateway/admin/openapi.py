@@ -57,6 +57,9 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "item_id": ("The inbox item's id.", ID_SCHEMA),
     "email_id": ("The email's id (from the outbox).", ID_SCHEMA),
     "contact_id": ("The portal contact's id.", ID_SCHEMA),
+    "project_id": ("The project's id.", ID_SCHEMA),
+    "entry_id": ("The time entry's id.", ID_SCHEMA),
+    "task_id": ("The task's id.", ID_SCHEMA),
     "certificate_id": ("The certificate id, as printed on signed PDFs.",
                        {"type": "string", "pattern": "^cert_[0-9a-f]{32}$"}),
 }

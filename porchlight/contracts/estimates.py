@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import Field
 
-from porchlight.contracts import money
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import CertificateId, IdText, MaybeMoment, Moment
 from porchlight.contracts.fields import (
@@ -16,9 +15,9 @@ from porchlight.contracts.fields import (
     DocumentNumber,
     Id,
     StrictBool,
+    decimal,
     optional,
     optional_text,
-    refuse,
     text,
 )
 from porchlight.contracts.notifications import CustomerEmail
@@ -42,32 +41,6 @@ MONEY_RULES = (
     "quantity × unit price, rounded half-up to the minor unit; its tax is that net amount × the "
     "line's tax rate, rounded half-up per line. Subtotal, tax and total are exact sums of the "
     "included lines' integers.")
-DECIMAL_RULES = ("Numbers are plain decimal strings such as `\"12.50\"`, or integers: no JSON "
-                 "fractions, exponents, thousands separators, NaN or Infinity.")
-
-
-def decimal(*, places: int, low: Decimal, high: Decimal, above: bool = False,
-            description: str) -> Any:
-    """A non-negative number sent as a decimal string or an integer, read exactly."""
-
-    def read(value: Any) -> Decimal:
-        if isinstance(value, float):
-            raise refuse("Send numbers as text like \"12.50\" or as whole numbers.")
-        try:
-            number = money.to_decimal(value, places=places)
-        except ValueError as exc:
-            raise refuse(f"Must be a number with {exc}." if "places" in str(exc)
-                         else "Must be a plain number like 12.50.") from None
-        if number < low or (above and number == low) or number > high:
-            raise refuse(f"Must be {'above' if above else 'at least'} {low} and at most {high}.")
-        return number
-
-    bound = "exclusiveMinimum" if above else "minimum"
-    return Annotated[Decimal, PlainValidator(read), PlainSerializer(str, return_type=str), WithJsonSchema({
-        "type": ["string", "integer"], "pattern": r"^[0-9]{1,15}(\.[0-9]{1,15})?$",
-        bound: int(low), "maximum": int(high), "description": description + " " + DECIMAL_RULES})]
-
-
 class LineItemInput(Contract):
     description: text(MAX_DESCRIPTION, multiline=True, description="What is offered; may span lines.")
     quantity: decimal(places=3, low=Decimal(0), high=MAX_QUANTITY, above=True,

@@ -278,6 +278,37 @@ class SignedPdfStored(Event, source="documents", event="signed_pdf_stored", visi
     file_id: Id
 
 
+# -- documents: projects ------------------------------------------------------------------
+# Projects are for staff only so far: no customer page shows a project, its hours or its
+# tasks, so none of these is customer-visible yet. When the portal shows projects, the
+# events that change what it shows become visible and name the project.
+ProjectChange = Literal["time_entry_logged", "time_entry_changed", "time_entry_removed", "task_added",
+                        "task_changed", "tasks_reordered"]
+
+
+class ProjectCreated(Event, source="documents", event="project_created", visible=False):
+    """Not shown to customers yet."""
+
+    project_id: Id
+    customer_id: Id
+
+
+class ProjectUpdated(Event, source="documents", event="project_updated", visible=False):
+    """The project's own fields (its status among them); not shown to customers yet."""
+
+    project_id: Id
+    fields: FieldNames
+
+
+class ProjectActivity(Event, source="documents", event="project_activity", visible=False):
+    """A time entry or a task of the project changed (``item_id``; none for a reorder), or
+    the tasks' order; not shown to customers yet."""
+
+    project_id: Id
+    change: ProjectChange
+    item_id: Id | None = None
+
+
 # -- identity -----------------------------------------------------------------------------
 class WorkspaceCreated(Event, source="identity", event="workspace_created", visible=False):
     """Nobody's copy holds a workspace before its first page is shown."""

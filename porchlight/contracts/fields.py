@@ -11,22 +11,34 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
+from porchlight.contracts import money
 from porchlight.contracts.base import PATTERN_MESSAGES, REQUIRED
 from porchlight.contracts.clock import isoformat, utcnow
 from porchlight.contracts.words import N_
 
 __all__ = [
-    "Colour", "Currency", "DateText", "DocumentNumber", "Email", "HttpsUrl", "Id", "Phone",
+    "Colour", "Currency", "DECIMAL_RULES", "DateText", "DocumentNumber", "Email", "HttpsUrl", "Id", "Phone",
     "FutureTimestamp", "StrictBool", "StrictInt", "Timezone", "Timestamp", "optional", "optional_text",
-    "patterned", "refuse", "text",
+    "decimal", "patterned", "refuse", "text",
 ]
 
 
@@ -192,3 +204,29 @@ Timestamp = Annotated[StrictStr, Field(
     json_schema_extra={"format": "date-time"}), AfterValidator(_aware_moment),
     PlainSerializer(isoformat, return_type=str)]
 FutureTimestamp = Annotated[Timestamp, AfterValidator(_in_future)]
+
+
+DECIMAL_RULES = ("Numbers are plain decimal strings such as `\"12.50\"`, or integers: no JSON "
+                 "fractions, exponents, thousands separators, NaN or Infinity.")
+
+
+def decimal(*, places: int, low: Decimal, high: Decimal, above: bool = False,
+            description: str) -> Any:
+    """A non-negative number sent as a decimal string or an integer, read exactly."""
+
+    def read(value: Any) -> Decimal:
+        if isinstance(value, float):
+            raise refuse("Send numbers as text like \"12.50\" or as whole numbers.")
+        try:
+            number = money.to_decimal(value, places=places)
+        except ValueError as exc:
+            raise refuse(f"Must be a number with {exc}." if "places" in str(exc)
+                         else "Must be a plain number like 12.50.") from None
+        if number < low or (above and number == low) or number > high:
+            raise refuse(f"Must be {'above' if above else 'at least'} {low} and at most {high}.")
+        return number
+
+    bound = "exclusiveMinimum" if above else "minimum"
+    return Annotated[Decimal, PlainValidator(read), PlainSerializer(str, return_type=str), WithJsonSchema({
+        "type": ["string", "integer"], "pattern": r"^[0-9]{1,15}(\.[0-9]{1,15})?$",
+        bound: int(low), "maximum": int(high), "description": description + " " + DECIMAL_RULES})]

@@ -1,5 +1,6 @@
 """documents: the customer-facing records of a workspace — work orders, estimates,
-service reports and the files they carry — as one nameko service.
+service reports and the files they carry, projects with their hours and tasks — as one
+nameko service.
 
 This module only composes: each aggregate's RPC methods live in its own package
 (``work_orders/rpc.py``, …); the dependencies they share are declared here, once.
@@ -26,13 +27,14 @@ from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
 from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GRACE
 from services.documents.links import LinkRpc
+from services.documents.projects.rpc import ProjectRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
 from services.documents.store import DocumentsRepository
 from services.documents.work_orders.rpc import WorkOrderRpc
 from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
-class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, LinkRpc,
+class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, ProjectRpc, LinkRpc,
                        CustomerRecordsRpc, CustomerMailRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call

@@ -1,5 +1,6 @@
-"""What documents asks identity about a workspace: whether a customer belongs to it, and
-the currency and time zone its estimates are priced and dated in.
+"""What documents asks identity about a workspace: whether a customer belongs to it, the
+currency and time zone its estimates are priced and dated in, and what day it is there
+(a project's hours are logged for a day, never a day still to come).
 
 Asked over RPC rather than kept as a copy fed by identity's events: the question comes only
 with a staff command (creating or editing a work order or an estimate) — one call, never on
@@ -9,8 +10,11 @@ time zone just changed is seen at once, with no copy to fill, drift or rebuild.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import InvalidInput, NotFound
 
 # A staff command waits this long for identity, then fails with nothing changed
@@ -36,3 +40,9 @@ def estimate_settings(identity: Any, workspace_id: str) -> dict[str, str]:
     """The workspace's currency and time zone (identity owns them)."""
     workspace = identity.get_workspace(workspace_id)
     return {"currency": workspace["currency"], "timezone": workspace["timezone"]}
+
+
+def workspace_today(identity: Any, workspace_id: str) -> date:
+    """Today in the workspace's time zone (identity owns it)."""
+    timezone = identity.get_workspace(workspace_id)["timezone"]
+    return utcnow().astimezone(ZoneInfo(timezone)).date()

@@ -19,7 +19,7 @@ from porchlight.contracts.paging import PageQuery
 # The modules that serve the API's areas: every route of the API but its document is one of theirs.
 AREAS = {f"gateway.admin.{name}" for name in (
     "workspace", "customers", "contacts", "work_orders", "share_links", "estimates", "service_reports",
-    "evidence", "notifications")}
+    "projects", "evidence", "notifications")}
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_every_list_and_nothing_else_says_how_it_pages(app, doc):
         else:
             assert PAGED not in op["description"], op["operationId"]
     assert {"listCustomers", "listContacts", "listWorkOrders", "listEstimates", "listServiceReports",
-            "listShareTokens", "listInbox", "listEmails"} <= lists
+            "listShareTokens", "listInbox", "listEmails", "listProjects", "listTimeEntries"} <= lists
 
 
 def test_an_operation_needs_a_docstring_with_a_summary_and_a_description():

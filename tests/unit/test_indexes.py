@@ -5,7 +5,8 @@ declared indexes.
 
 It runs each list and page query the services make — every admin list with each of its
 filters, a second page by cursor, and the customer's own lists — records every query the
-store is sent with its sort, and fails on one that no declared index serves. An index
+store is sent with its sort (an aggregation's first stage, its ``$match``, is its query),
+and fails on one that no declared index serves. An index
 serves a query when it begins with fields the query pins to one value (or a few, ``$in``),
 the workspace among them, and then holds the sort's fields in the sort's order (each
 direction as sorted, or each reversed). Conditions on other fields (a range, a regular
@@ -94,14 +95,29 @@ class Sent:
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sent]:
     watching = Sent()
-    find, sort = Collection.find, Cursor.sort
+    find, sort, aggregate = Collection.find, Cursor.sort, Collection.aggregate
+    inside_aggregate = []
 
     def watched_find(collection: Collection, filter: Any = None, *args: Any, **kwargs: Any) -> Cursor:
         cursor = find(collection, filter, *args, **kwargs)
+        if inside_aggregate:  # the embedded store reads everything, then matches: not the query
+            return cursor
         record = {"collection": collection.name, "query": dict(filter or {}), "sort": []}
         watching.queries.append(record)
         cursor._watched = record
         return cursor
+
+    def watched_aggregate(collection: Collection, pipeline: list[dict[str, Any]], *args: Any,
+                          **kwargs: Any) -> Any:
+        """An aggregation's query is its first stage, a ``$match`` (one without is a whole scan)."""
+        first = pipeline[0] if pipeline else {}
+        watching.queries.append({"collection": collection.name, "query": dict(first.get("$match", {})),
+                                 "sort": []})
+        inside_aggregate.append(True)
+        try:
+            return aggregate(collection, pipeline, *args, **kwargs)
+        finally:
+            inside_aggregate.pop()
 
     def watched_sort(cursor: Cursor, key_or_list: Any, direction: Any = None) -> Cursor:
         record = getattr(cursor, "_watched", None)
@@ -111,6 +127,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sent]:
 
     monkeypatch.setattr(Collection, "find", watched_find)
     monkeypatch.setattr(Cursor, "sort", watched_sort)
+    monkeypatch.setattr(Collection, "aggregate", watched_aggregate)
     yield watching
 
 
@@ -164,6 +181,27 @@ def test_documents_lists_and_the_customers_own_are_served_by_indexes(documents: 
         walk(lambda q, kind=kind: documents.customer_list(owner, kind, q), "items", {})
         walk(lambda q, kind=kind: documents.customer_list(owner, kind, q), "items", {"status": state})
     documents.customer_records(owner)
+    assert sent.queries
+    assert sent.unserved() == []
+
+
+def test_projects_their_hours_and_tasks_are_served_by_indexes(documents: Any, sent: Sent) -> None:
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    for n in range(2):
+        project = documents.create_project(WS, "staff", {"name": f"Project {n}", "customer_id": CUSTOMER,
+                                                         "status": "active"})
+        for _ in range(2):
+            documents.log_time(WS, "staff", project["id"], {"date": yesterday, "hours": "2"})
+            documents.add_task(WS, "staff", project["id"], {"title": "Paint"})
+    sent.queries.clear()
+    for query in ({}, {"status": "active"}, {"customer_id": CUSTOMER},
+                  {"status": "active", "customer_id": CUSTOMER}):
+        walk(lambda q: documents.list_projects(WS, q), "projects", query)
+    walk(lambda q: documents.list_time_entries(WS, project["id"], q), "time_entries", {})
+    documents.list_tasks(WS, project["id"])
+    documents.log_time(WS, "staff", project["id"], {"date": yesterday, "hours": "2"})  # the day's sum
+    assert any(query["collection"] == "project_time_entries" and query["query"].get("project_id")
+               for query in sent.queries)  # the totals' aggregation was watched too
     assert sent.queries
     assert sent.unserved() == []
 

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 # What staff may type as a number is the contract's (porchlight.contracts.fields.DocumentNumber).
-PREFIXES = {"work_order": "WO", "estimate": "EST", "service_report": "SR"}
-LABELS = {"work_order": "work order", "estimate": "estimate", "service_report": "service report"}
+PREFIXES = {"work_order": "WO", "estimate": "EST", "service_report": "SR", "project": "PRJ"}
+LABELS = {"work_order": "work order", "estimate": "estimate", "service_report": "service report",
+          "project": "project"}
