@@ -32,7 +32,7 @@ from gateway.admin import (
 )
 from gateway.admin.common import rpc
 from gateway.admin.openapi import document
-from gateway.admin.operations import Api, BadBody
+from gateway.admin.operations import Api, BadBody, IdConverter
 from gateway.web import configure, install_security_headers, status_for
 from porchlight.client import ServiceUnavailable
 from porchlight.contracts.common import Health
@@ -128,6 +128,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # An attachment may be 5 MB; multipart framing adds a little.
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     configure(app, test_config)
+    app.url_map.converters["id"] = IdConverter  # before the rules that use it are bound
     app.register_blueprint(blueprint)
     install_security_headers(app)
 

@@ -8,6 +8,7 @@ paths, and the error answers every operation shares.
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -79,7 +80,7 @@ def document(api: Api, server_url: str, *, info: Schema, tags: list[Schema], sec
     schemas = {name: tidy(schema) for name, schema in defs.get("$defs", {}).items()}
     paths: dict[str, Schema] = {}
     for rule, op in routes:
-        entry = paths.setdefault(rule.replace("<", "{").replace(">", "}"), {})
+        entry = paths.setdefault(re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule), {})
         params = [_path_parameter(name) for name in _path_names(op.rule)]
         if params:
             entry["parameters"] = params

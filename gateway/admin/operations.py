@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from pydantic import BaseModel
+from werkzeug.routing import BaseConverter
 
 from porchlight.contracts import parse
 from porchlight.contracts.errors import InvalidInput
@@ -43,6 +44,15 @@ PAGED = ("A page holds `limit` items (1 to 100, 25 by default); pass its `next_c
 
 class BadBody(Exception):
     """The body is not a JSON object."""
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>``: a path segment that is a record id, for a rule that sits beside a fixed
+    word at the same place (``/tasks/<id:task_id>`` beside ``/tasks/order``): the word is
+    then never taken for an id, so a method the word's rule lacks is 405, not a lookup.
+    Other rules take any segment and answer 404 for an id that is not one."""
+
+    regex = "[0-9a-f]{24}"
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,7 @@ def list_tasks(project_id: str) -> Any:
         return services.documents.list_tasks(g.workspace_id, project_id)
 
 
-@api.operation("PATCH", "/projects/<project_id>/tasks/<task_id>", "updateTask", tag=TAG, body=TaskPatch,
+@api.operation("PATCH", "/projects/<project_id>/tasks/<id:task_id>", "updateTask", tag=TAG, body=TaskPatch,
                reply=Task, errors=(404, 409, 422))
 def update_task(project_id: str, task_id: str, body: TaskPatch) -> Any:
     """Change a task

@@ -101,6 +101,9 @@ def test_refusals_say_why(staff: StaffApi) -> None:
     assert over.status_code == 422 and "at most 24" in over.json["error"]["fields"]["hours"]
     wrong_order = staff.put(f"/projects/{pid}/tasks/order", {"task_ids": ["f" * 24]})
     assert wrong_order.status_code == 422 and "task_ids" in wrong_order.json["error"]["fields"]
+    not_a_task = staff.patch(f"/projects/{pid}/tasks/order", {"task_ids": []})  # the order is no task
+    assert not_a_task.status_code == 405 and "PUT" in not_a_task.headers["Allow"]
+    assert staff.patch(f"/projects/{pid}/tasks/nope", {"title": "x"}).status_code == 404
     backwards = staff.patch(f"/projects/{pid}", {"status": "planned"})
     assert backwards.status_code == 409 and "cannot become planned" in backwards.json["error"]["message"]
 
