@@ -191,19 +191,7 @@ class ProjectRepository:
             if "day" in changes or "hundredths" in changes:
                 self._check_day(workspace_id, project_id, changes.get("day", entry.day),
                                 changes.get("hundredths", entry.hundredths), besides=entry.id)
-            before = {f"set__{k}": getattr(entry, k) for k in changes}
-            updated = TimeEntry.objects(id=entry.id, version=entry.version).modify(
-                new=True, inc__version=1, set__updated_at=utcnow(), set__updated_by=actor,
-                **{f"set__{k}": v for k, v in changes.items()})
-            if updated is None:
-                raise Retry
-
-            def undo() -> None:
-                TimeEntry.objects(id=entry.id, version=updated.version).update(
-                    inc__version=1, set__updated_at=entry.updated_at, set__updated_by=entry.updated_by,
-                    **before)
-
-            return updated, undo, {}
+            return (*_edited(entry, actor, changes), {})
 
         return self.change(workspace_id, project_id, apply)
 
@@ -246,19 +234,7 @@ class ProjectRepository:
                   changes: dict[str, Any]) -> tuple[Project, ProjectTask]:
         def apply(project: Project) -> Applied:
             task = self.task(workspace_id, project, task_id)
-            before = {f"set__{k}": getattr(task, k) for k in changes}
-            updated = ProjectTask.objects(id=task.id, version=task.version).modify(
-                new=True, inc__version=1, set__updated_at=utcnow(), set__updated_by=actor,
-                **{f"set__{k}": v for k, v in changes.items()})
-            if updated is None:
-                raise Retry
-
-            def undo() -> None:
-                ProjectTask.objects(id=task.id, version=updated.version).update(
-                    inc__version=1, set__updated_at=task.updated_at, set__updated_by=task.updated_by,
-                    **before)
-
-            return updated, undo, {}
+            return (*_edited(task, actor, changes), {})
 
         return self.change(workspace_id, project_id, apply)
 
@@ -273,3 +249,21 @@ class ProjectRepository:
             return None, lambda: None, {"set__task_order": list(task_ids)}
 
         return self.change(workspace_id, project_id, apply)[0]
+
+
+def _edited(record: Any, actor: str, changes: dict[str, Any]) -> tuple[Any, Callable[[], None]]:
+    """A time entry or task with ``changes`` made, if it is still the version read (else
+    ``Retry``), and how to take them back should the project's claim be lost."""
+    kind = type(record)
+    before = {f"set__{k}": getattr(record, k) for k in changes}
+    updated = kind.objects(id=record.id, version=record.version).modify(
+        new=True, inc__version=1, set__updated_at=utcnow(), set__updated_by=actor,
+        **{f"set__{k}": v for k, v in changes.items()})
+    if updated is None:
+        raise Retry
+
+    def undo() -> None:
+        kind.objects(id=record.id, version=updated.version).update(
+            inc__version=1, set__updated_at=record.updated_at, set__updated_by=record.updated_by, **before)
+
+    return updated, undo
