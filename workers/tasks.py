@@ -21,7 +21,7 @@ from porchlight.client import ServiceUnavailable, typed
 from porchlight.client.measured import MeasuredAmqpClient as AmqpClient  # every call counted and timed
 from porchlight.contracts.callers.worker import WorkerServices
 from porchlight.contracts.errors import Conflict, NotFound
-from porchlight.runtime import formatting, i18n
+from porchlight.runtime import i18n
 from porchlight.runtime.settings import get_settings
 from workers import mail
 from workers.pdf import render_signed_report
@@ -76,7 +76,7 @@ def pdf_language(rpc: Rpc, workspace: dict[str, Any], report: dict[str, Any]) ->
                 if work_order.get("customer_id") else None)
     except NotFound:
         said = None
-    return said if i18n.shipped(said) else formatting.locale_of(workspace.get("locale")).language
+    return i18n.language_for(said, workspace.get("locale"))
 
 
 def render_and_store(rpc: Rpc, workspace_id: str, report_id: str) -> dict[str, str] | None:

@@ -49,8 +49,7 @@ def _choose() -> str:
     if asked:
         return asked
     workspace = g.get("workspace") or (account or {}).get("workspace") or {}
-    language = formatting.locale_of(workspace.get("locale")).language
-    return language if i18n.shipped(language) else SOURCE_LANGUAGE
+    return i18n.language_for(None, workspace.get("locale"))
 
 
 def browser_language(accepted: Iterable[tuple[str, float]]) -> str | None:

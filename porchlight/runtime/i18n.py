@@ -26,6 +26,7 @@ from typing import Any
 from jinja2 import Environment, pass_context
 
 from porchlight.contracts.languages import LANGUAGES, SOURCE_LANGUAGE
+from porchlight.runtime import formatting
 
 CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -38,6 +39,16 @@ class CatalogMissing(RuntimeError):
 
 def shipped(language: str | None) -> bool:
     return language in LANGUAGES
+
+
+def language_for(preferred: str | None, workspace_locale: str | None = None) -> str:
+    """The reader's language when Porchlight is written in it, else the language of the
+    workspace's locale when it is, else English: the last word for a page, an email and
+    the signed PDF alike."""
+    if shipped(preferred):
+        return str(preferred)
+    language = formatting.locale_of(workspace_locale).language
+    return language if shipped(language) else SOURCE_LANGUAGE
 
 
 @lru_cache(maxsize=len(LANGUAGES) + 4)

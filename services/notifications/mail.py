@@ -27,8 +27,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
-from porchlight.contracts.languages import SOURCE_LANGUAGE
 from porchlight.runtime import formatting, i18n
+from porchlight.runtime.i18n import language_for
 from porchlight.runtime.mail_secrets import PLACEHOLDERS
 from services.notifications import inbox
 
@@ -75,15 +75,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-def language_for(preferred: str | None, workspace_locale: str | None = None) -> str:
-    """The recipient's language when Porchlight is written in it, else the language of
-    the workspace's locale when it is, else English."""
-    if i18n.shipped(preferred):
-        return str(preferred)
-    language = formatting.locale_of(workspace_locale).language
-    return language if i18n.shipped(language) else SOURCE_LANGUAGE
 
 
 def render(name: str, language: str | None, context: dict[str, Any]) -> Rendered:
