@@ -43,6 +43,8 @@ from porchlight.contracts.common import CertificateId, Sha256
 from porchlight.contracts.evidence import EntityType as EvidenceEntityType
 from porchlight.contracts.evidence import Kind as EvidenceKind
 from porchlight.contracts.fields import Id, Timestamp
+from porchlight.contracts.share_grants import Level as ShareLevel
+from porchlight.contracts.share_grants import ResourceType as ShareResourceType
 from porchlight.contracts.share_links import EntityType as SharedEntityType
 
 
@@ -416,6 +418,18 @@ class ShareTokenRotated(Event, source="sharing", event="share_token_rotated", vi
     rotated_from: ShareTokenId
     entity_type: SharedEntityType
     entity_id: Id
+
+
+class ShareChanged(Event, source="sharing", event="share_changed", visible=True):
+    """A customer's share of a resource began, changed level or stopped (``level`` None):
+    what their contacts may see of it, and do, changed at once."""
+
+    share_grant_id: Id
+    customer_id: CustomerId
+    resource_type: ShareResourceType
+    # The only kind shared so far; a later kind names its own record here.
+    resource_id: Annotated[Id, Names("project")]
+    level: ShareLevel | None
 
 
 # -- signatures ---------------------------------------------------------------------------

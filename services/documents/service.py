@@ -29,13 +29,14 @@ from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GR
 from services.documents.links import LinkRpc
 from services.documents.projects.rpc import ProjectRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
+from services.documents.share_grants import ShareGrantRpc
 from services.documents.store import DocumentsRepository
 from services.documents.work_orders.rpc import WorkOrderRpc
 from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
 class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, ProjectRpc, LinkRpc,
-                       CustomerRecordsRpc, CustomerMailRpc):
+                       CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 

@@ -1,4 +1,5 @@
-"""Share-token storage. Only the SHA-256 of a token is ever stored or queried."""
+"""Sharing's storage: share tokens (only the SHA-256 of a token is ever stored or
+queried), share grants and their audit."""
 
 from __future__ import annotations
 
@@ -7,24 +8,28 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+from mongoengine.errors import NotUniqueError
 from pymongo import UpdateOne
 
-from porchlight.contracts import share_tokens
+from porchlight.contracts import share_grants, share_tokens
 from porchlight.contracts.clock import as_utc, utcnow
-from porchlight.contracts.errors import NotFound
+from porchlight.contracts.errors import Conflict, NotFound
 from porchlight.contracts.paging import NOT_A_CURSOR
 from porchlight.kit.idempotency import CommandLog
 from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.sharing import lifetimes
-from services.sharing.models import ShareToken, SharingCommand
+from services.sharing.models import ShareAudit, ShareGrant, ShareToken, SharingCommand
 
 
 class SharingRepository:
     def __init__(self) -> None:
         self.commands = CommandLog(SharingCommand)
+        self.grants = Grants()
 
     def ensure_indexes(self) -> None:
         ShareToken.ensure_indexes()
+        ShareGrant.ensure_indexes()
+        ShareAudit.ensure_indexes()
         self.commands.ensure_indexes()
 
     def migrate(self, now: datetime | None = None) -> int:
@@ -133,3 +138,113 @@ class SharingRepository:
             found = found.filter(revoked_at=None, expires_at__gt=live_at)
         return page_after(ShareToken, found, workspace_id, cursor, order="-created_at", limit=limit,
                           not_a_cursor=NOT_A_CURSOR)
+
+
+NO_GRANT = "No such share grant."
+STOPPED = "Sharing this with the customer has stopped; share it again instead."
+LOCKED = ("The project is completed, so its share is locked: it cannot be stopped or lowered, and the "
+          "customer keeps the record of the finished work.")
+# A change that keeps losing its conditional update to others gives up after this many tries.
+TRIES = 20
+
+
+def _shared_already(level: str) -> str:
+    return f"Already shared with this customer at the {level} level; change its level instead."
+
+
+class Grants:
+    """Share grants and their audit (``porchlight.contracts.share_grants``). Every change
+    of level is one conditional update on the grant's ``revision``, then its audit line:
+    two staff changing the same share at once each get their change in turn, one line
+    each, and the share ends at the later one."""
+
+    def get(self, workspace_id: str, grant_id: str) -> ShareGrant:
+        return get_in_workspace(ShareGrant, workspace_id, grant_id, NO_GRANT)
+
+    def share(self, workspace_id: str, actor: str, resource_type: str, resource_id: str,
+              customer_id: str, level: str) -> ShareGrant:
+        """Share a resource with a customer: a new grant, or a stopped one shared again.
+        ``Conflict`` when it is shared already."""
+        now = utcnow()
+        try:
+            grant = ShareGrant(workspace_id=workspace_id, resource_type=resource_type,
+                               resource_id=resource_id, customer_id=customer_id, level=level,
+                               created_at=now, created_by=actor, updated_at=now, updated_by=actor).save()
+        except NotUniqueError:
+            existing = ShareGrant.objects(workspace_id=workspace_id, resource_type=resource_type,
+                                          resource_id=resource_id, customer_id=customer_id).first()
+            if existing.level is not None:
+                raise Conflict(_shared_already(existing.level)) from None
+            grant = self._change(workspace_id, actor, str(existing.id), level, locked=False, again=True)
+            return grant
+        self._audit(grant, "shared", None, level, actor, now)
+        return grant
+
+    def set_level(self, workspace_id: str, actor: str, grant_id: str, level: str | None, *,
+                  locked: bool) -> ShareGrant:
+        """Change a live share's level (``level`` None: stop it). ``locked``, as the
+        resource's owner says: then nothing may be taken away (``Conflict``). Setting the
+        level it has changes nothing and records nothing; stopping a stopped share neither."""
+        return self._change(workspace_id, actor, grant_id, level, locked=locked, again=False)
+
+    def _change(self, workspace_id: str, actor: str, grant_id: str, level: str | None, *,
+                locked: bool, again: bool) -> ShareGrant:
+        for _ in range(TRIES):
+            grant = self.get(workspace_id, grant_id)
+            before = grant.level
+            if before == level:
+                return grant
+            if again and before is not None:
+                raise Conflict(_shared_already(before))
+            if not again and before is None:
+                raise Conflict(STOPPED)
+            if locked and share_grants.lowers(before, level):
+                raise Conflict(LOCKED)
+            now = utcnow()
+            changed = ShareGrant.objects(id=grant.id, revision=grant.revision).modify(
+                set__level=level, inc__revision=1, set__updated_at=now, set__updated_by=actor,
+                set__stopped_at=now if level is None else None, new=True)
+            if changed is not None:
+                action = "shared" if before is None else "stopped" if level is None else "level_changed"
+                self._audit(changed, action, before, level, actor, now)
+                return changed
+        raise Conflict("This share is changing too often right now; try again.")
+
+    def _audit(self, grant: ShareGrant, action: str, before: str | None, after: str | None,
+               actor: str, at: datetime) -> None:
+        ShareAudit(workspace_id=grant.workspace_id, share_grant_id=str(grant.id), action=action,
+                   resource_type=grant.resource_type, resource_id=grant.resource_id,
+                   customer_id=grant.customer_id, level_before=before, level_after=after,
+                   actor=actor, at=at).save()
+
+    def live_of_customer(self, workspace_id: str, customer_id: str, resource_type: str) -> list[ShareGrant]:
+        """Every live share of the customer's of this type (a customer holds a handful: a
+        project each), newest first."""
+        return list(ShareGrant.objects(workspace_id=workspace_id, customer_id=customer_id,
+                                       resource_type=resource_type, level__ne=None)
+                    .order_by("-created_at", "-id"))
+
+    def level(self, workspace_id: str, customer_id: str, resource_type: str, resource_id: str) -> str | None:
+        grant = ShareGrant.objects(workspace_id=workspace_id, resource_type=resource_type,
+                                   resource_id=resource_id, customer_id=customer_id).only("level").first()
+        return grant.level if grant is not None else None
+
+    def page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
+             limit: int) -> tuple[list[ShareGrant], bool]:
+        """A page of the workspace's shares, newest first; ``live`` "true": only live ones."""
+        live = filters.pop("live", None) == "true"
+        if "resource" in filters:
+            filters["resource_id"] = filters.pop("resource")
+        found = ShareGrant.objects(workspace_id=workspace_id, **filters)
+        if live:
+            found = found.filter(level__ne=None)
+        return page_after(ShareGrant, found, workspace_id, cursor, order="-created_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
+
+    def audit_page(self, workspace_id: str, filters: dict[str, Any], *, cursor: str | None,
+                   limit: int) -> tuple[list[ShareAudit], bool]:
+        """A page of the workspace's share actions, newest first."""
+        if "resource" in filters:
+            filters["resource_id"] = filters.pop("resource")
+        return page_after(ShareAudit, ShareAudit.objects(workspace_id=workspace_id, **filters), workspace_id,
+                          cursor, order="-at", limit=limit, not_a_cursor=NOT_A_CURSOR)

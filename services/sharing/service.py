@@ -1,21 +1,33 @@
-"""sharing: share tokens for link access — mint, replace, resolve, revoke, rotate, list.
+"""sharing: share tokens for link access — mint, replace, resolve, revoke, rotate, list —
+and share grants: what a customer's signed-in contacts see of a resource (a project) that
+is not theirs automatically, at which level, with the audit of every change.
 
 Links are minted on the word of the record's owner: documents checks that the record exists
 in the workspace and says when it ends (``documents.share_record``, and sending a record to
 its customer), and only documents may ask for a new link (the broker's rights, from
 ``porchlight.operator.broker_access``). Sharing asks nobody: calls flow one way, documents → sharing.
-Every link gets an expiry (``services.sharing.lifetimes``).
+Every link gets an expiry (``services.sharing.lifetimes``). Grants are the same: documents
+checks the resource, the customer and the lock, then tells sharing (``share_resource``,
+``change_share``), and asks sharing which of a customer's resources are shared
+(``customer_shares``, ``share_level``) when it answers the customer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from porchlight.contracts import ATTENTION, answer, parse, share_tokens
+from porchlight.contracts import ATTENTION, answer, parse, share_grants, share_tokens
 from porchlight.contracts.clock import as_utc, isoformat, parse_iso, to_millis, utcnow
 from porchlight.contracts.errors import CONTRACT_ERRORS, Conflict, InvalidInput, NotFound
 from porchlight.contracts.events import fact
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
+from porchlight.contracts.share_grants import (
+    NAME_RESOURCE_OR_CUSTOMER,
+    ShareAuditEntry,
+    ShareAuditQuery,
+    ShareGrantQuery,
+)
+from porchlight.contracts.share_grants import ShareGrant as ShareGrantReply
 from porchlight.contracts.share_links import (
     NAME_RECORD_OR_CUSTOMER,
     ShareTokenInput,
@@ -33,7 +45,7 @@ from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import Store, list_filters, next_cursor
 from porchlight.runtime.settings import get_settings
 from services.sharing import lifetimes
-from services.sharing.models import ALIAS, ShareToken
+from services.sharing.models import ALIAS, ShareAudit, ShareGrant, ShareToken
 from services.sharing.repository import SharingRepository
 
 
@@ -48,6 +60,23 @@ def token_to_wire(token: ShareToken) -> dict[str, Any]:
         created_by=token.created_by, expires_at=isoformat(token.expires_at),
         revoked_at=isoformat(token.revoked_at), rotated_from=token.rotated_from,
         last_accessed_at=isoformat(token.last_accessed_at), access_count=token.access_count)
+
+
+def grant_to_wire(grant: ShareGrant) -> dict[str, Any]:
+    return answer(
+        ShareGrantReply, id=str(grant.id), workspace_id=grant.workspace_id,
+        resource={"type": grant.resource_type, "id": grant.resource_id}, customer_id=grant.customer_id,
+        level=grant.level, revision=grant.revision, created_at=isoformat(grant.created_at),
+        created_by=grant.created_by, updated_at=isoformat(grant.updated_at), updated_by=grant.updated_by,
+        stopped_at=isoformat(grant.stopped_at))
+
+
+def audit_to_wire(line: ShareAudit) -> dict[str, Any]:
+    return answer(
+        ShareAuditEntry, id=str(line.id), share_grant_id=line.share_grant_id, action=line.action,
+        resource={"type": line.resource_type, "id": line.resource_id}, customer_id=line.customer_id,
+        level_before=line.level_before, level_after=line.level_after, actor=line.actor,
+        at=isoformat(line.at))
 
 
 def minted(raw: str, token: ShareToken) -> dict[str, Any]:
@@ -240,3 +269,80 @@ class SharingService(Ping, Observed):
         found, more = self.repo.page(workspace_id, filters, live_at=utcnow() if live else None,
                                      cursor=request.cursor, limit=request.limit or DEFAULT_PAGE)
         return {"share_tokens": [token_to_wire(t) for t in found], "next_cursor": next_cursor(found, more)}
+
+    # -- share grants ---------------------------------------------------------------------
+    def _announce_share(self, workspace_id: str, actor: str, grant: ShareGrant) -> None:
+        self.dispatch("share_changed", fact(
+            workspace_id, actor, share_grant_id=str(grant.id), customer_id=grant.customer_id,
+            resource_type=grant.resource_type, resource_id=grant.resource_id, level=grant.level))
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
+    def share_resource(self, workspace_id: str, actor: str, resource_type: str, resource_id: str,
+                       customer_id: str, level: str) -> dict[str, Any]:
+        """Share a resource with a customer at ``level`` — on the word of the resource's
+        owner (documents, the only caller), which checked the resource and the customer.
+        A live share of the same is ``Conflict``; a stopped one is shared again."""
+        if resource_type not in share_grants.RESOURCE_TYPES or level not in share_grants.LEVELS:
+            raise InvalidInput(ATTENTION, {"level": share_grants.NOT_A_LEVEL})
+        before = self.repo.grants.level(workspace_id, customer_id, resource_type, resource_id)
+        grant = self.repo.grants.share(workspace_id, actor, resource_type, resource_id, customer_id, level)
+        if before != grant.level:
+            self._announce_share(workspace_id, actor, grant)
+        return grant_to_wire(grant)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    @idempotent()
+    def change_share(self, workspace_id: str, actor: str, grant_id: str, level: str | None,
+                     locked: bool = False) -> dict[str, Any]:
+        """Change a share's level, or stop it (``level`` None), on the word of the
+        resource's owner: ``locked`` when the resource may no longer be taken from the
+        customer (a completed project): stopping or lowering is then ``Conflict``. Stopping
+        takes effect at once: the next read of the resource by the customer is refused."""
+        if level is not None and level not in share_grants.LEVELS:
+            raise InvalidInput(ATTENTION, {"level": share_grants.NOT_A_LEVEL})
+        before = self.repo.grants.get(workspace_id, grant_id)
+        grant = self.repo.grants.set_level(workspace_id, actor, grant_id, level, locked=locked)
+        if grant.revision != before.revision:
+            self._announce_share(workspace_id, actor, grant)
+        return grant_to_wire(grant)
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def get_share(self, workspace_id: str, grant_id: str) -> dict[str, Any]:
+        return grant_to_wire(self.repo.grants.get(workspace_id, grant_id))
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def list_shares(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """A customer's shares or a resource's, newest first, a page at a time (``ShareGrantQuery``)."""
+        request = parse(ShareGrantQuery, query, message=QUERY_ATTENTION)
+        filters = list_filters(request)
+        if "customer_id" not in filters and "resource" not in filters:
+            raise InvalidInput(QUERY_ATTENTION, {"resource": NAME_RESOURCE_OR_CUSTOMER})
+        found, more = self.repo.grants.page(workspace_id, filters, cursor=request.cursor,
+                                            limit=request.limit or DEFAULT_PAGE)
+        return {"share_grants": [grant_to_wire(g) for g in found], "next_cursor": next_cursor(found, more)}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def share_audit(self, workspace_id: str, query: dict) -> dict[str, Any]:
+        """The workspace's share actions newest first, for a customer and/or a resource, a
+        page at a time (``ShareAuditQuery``)."""
+        request = parse(ShareAuditQuery, query, message=QUERY_ATTENTION)
+        found, more = self.repo.grants.audit_page(workspace_id, list_filters(request), cursor=request.cursor,
+                                                  limit=request.limit or DEFAULT_PAGE)
+        return {"share_audit": [audit_to_wire(line) for line in found],
+                "next_cursor": next_cursor(found, more)}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def customer_shares(self, workspace_id: str, customer_id: str, resource_type: str) -> dict[str, Any]:
+        """Every resource of this type shared with the customer now, newest share first,
+        with its level: documents asks, on a signed-in contact's verified grant, before it
+        lists the customer's projects."""
+        live = self.repo.grants.live_of_customer(workspace_id, customer_id, resource_type)
+        return {"shares": [{"resource_id": g.resource_id, "level": g.level} for g in live]}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def share_level(self, workspace_id: str, customer_id: str, resource_type: str,
+                    resource_id: str) -> dict[str, Any]:
+        """The level at which one resource is shared with the customer now (``level`` None:
+        not shared): documents asks before it shows or answers the resource."""
+        return {"level": self.repo.grants.level(workspace_id, customer_id, resource_type, resource_id)}

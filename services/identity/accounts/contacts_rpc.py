@@ -55,6 +55,14 @@ class ContactsRpc(IdentityDependencies):
             for c in readers])
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def customer_portal_access(self, workspace_id: str, customer_id: str) -> dict[str, int]:
+        """How many of the customer's contacts have portal access and accepted their
+        invitation (``joined``): whether anyone would see what is shared with the customer.
+        ``NotFound`` for a customer the workspace does not hold."""
+        self.repo.tenancy.get_customer(workspace_id, customer_id)
+        return {"joined": self.repo.accounts.joined(workspace_id, customer_id)}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
     def get_contact(self, workspace_id: str, customer_id: str, contact_id: str) -> dict[str, Any]:
         return contact_to_wire(self.repo.accounts.contact(workspace_id, customer_id, contact_id))
 

@@ -110,6 +110,11 @@ class Accounts:
                                 invitation_status__in=rules.MAY_ASK_FOR_EMAILS, role__in=roles)
         return list(found.order_by("name", "id").limit(rules.MAX_READERS_EMAILED))
 
+    def joined(self, workspace_id: str, customer_id: str) -> int:
+        """How many of the customer's contacts with access accepted their invitation."""
+        return Contact.objects(workspace_id=workspace_id, customer_id=customer_id, access_removed_at=None,
+                               invitation_status="accepted").count()
+
     def may_email(self, contact: Contact, purpose: str, now: datetime) -> bool:
         """Whether a ``purpose`` email (sign-in or reset) may go to the contact now, and if
         so the claim to send it: not while one sent within ``rules.EMAIL_EVERY`` still
