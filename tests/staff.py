@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 import requests
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from porchlight.contracts.clock import utcnow
 
@@ -64,9 +66,12 @@ class InProcess:
                  data: str | bytes | None = None, files: dict[str, Upload] | None = None) -> Reply:
         body: dict[str, Any] = {}
         if files is not None:
-            body["data"] = {field: (io.BytesIO(content), name, content_type)
-                            for field, (name, content, content_type) in files.items()}
-            body["content_type"] = "multipart/form-data"
+            # Encoded in memory: the test client would spool a large body to a temporary
+            # file and leave it open when the app refuses it unread (413).
+            boundary, body["data"] = encode_multipart({
+                field: FileStorage(io.BytesIO(content), filename=name, content_type=content_type)
+                for field, (name, content, content_type) in files.items()})
+            body["content_type"] = f"multipart/form-data; boundary={boundary}"
         elif data is not None:
             body["data"] = data
         elif json is not None:

@@ -42,8 +42,9 @@ def uploaded_file() -> dict[str, str]:
     if upload is None:
         raise InvalidInput("Some fields need attention.",
                            {"file": "Send the file as multipart/form-data in the field 'file'."})
-    return {
-        "filename": (upload.filename or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "file",
-        "content_type": upload.mimetype,
-        "content_b64": base64.b64encode(upload.read()).decode("ascii"),
-    }
+    with upload.stream:  # a large one is spooled to a temporary file: closed once read
+        return {
+            "filename": (upload.filename or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "file",
+            "content_type": upload.mimetype,
+            "content_b64": base64.b64encode(upload.read()).decode("ascii"),
+        }

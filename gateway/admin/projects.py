@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 
-from gateway.admin.common import rpc, wire
+from gateway.admin.common import rpc, uploaded_file, wire
 from gateway.admin.operations import Api
+from porchlight.contracts.project_files import (
+    MAX_FILE_BYTES,
+    UPLOAD_RULES,
+    FileViewList,
+    ProjectFile,
+    ProjectFileList,
+    ProjectFileQuery,
+)
 from porchlight.contracts.projects import (
     Project,
     ProjectInput,
@@ -185,3 +193,61 @@ def reorder_tasks(project_id: str, body: TaskOrder) -> Any:
     """
     with rpc() as services:
         return services.documents.reorder_tasks(g.workspace_id, g.actor, project_id, wire(body))
+
+
+# -- files ---------------------------------------------------------------------------------
+# A project's file may be 25 MB; multipart framing adds a little.
+MAX_UPLOAD_BODY = MAX_FILE_BYTES + 256 * 1024
+
+
+@api.operation("POST", "/projects/<project_id>/files", "addProjectFile", tag=TAG, status=201,
+               upload=UPLOAD_RULES, reply=ProjectFile, errors=(404, 409, 413, 422),
+               notes={422: "The field `file` is missing or empty, too large, or not of an allowed type."})
+def add_project_file(project_id: str) -> Any:
+    """Upload a file to a project
+
+    Adds one file — a drawing, a plan, a photo, a deliverable — sent as multipart/form-data in the
+    field `file`. The customer's contacts download it while the project is shared with them.
+
+    A completed or cancelled project takes no more files, and a project holds at most 500 (409).
+    """
+    request.max_content_length = MAX_UPLOAD_BODY
+    upload = uploaded_file()
+    with rpc() as services:
+        return services.documents.add_project_file(g.workspace_id, g.actor, project_id, upload)
+
+
+@api.operation("GET", "/projects/<project_id>/files", "listProjectFiles", tag=TAG, query=ProjectFileQuery,
+               reply=ProjectFileList, errors=(404, 422))
+def list_project_files(project_id: str, query: ProjectFileQuery) -> Any:
+    """List a project's files
+
+    Newest first, each with how many times the customer's contacts downloaded it.
+    """
+    with rpc() as services:
+        return services.documents.list_project_files(g.workspace_id, project_id, wire(query, partial=True))
+
+
+@api.operation("DELETE", "/projects/<project_id>/files/<file_id>", "removeProjectFile", tag=TAG,
+               reply=ProjectFile, errors=(404, 409))
+def remove_project_file(project_id: str, file_id: str) -> Any:
+    """Remove a project's file
+
+    Deletes the file and its download record; links to it stop working at once. Answers the file
+    as it was; removing it again is 404. A completed or cancelled project's files stay (409).
+    """
+    with rpc() as services:
+        return services.documents.remove_project_file(g.workspace_id, g.actor, project_id, file_id)
+
+
+@api.operation("GET", "/projects/<project_id>/files/<file_id>/views", "listProjectFileViews", tag=TAG,
+               query=ProjectFileQuery, reply=FileViewList, errors=(404, 422))
+def list_project_file_views(project_id: str, file_id: str, query: ProjectFileQuery) -> Any:
+    """List who opened a file
+
+    Each download by a customer's signed-in contact, newest first: which contact, when. Downloads
+    need the contact's session, so a link preview or a mail scanner never counts as one.
+    """
+    with rpc() as services:
+        return services.documents.list_file_views(g.workspace_id, project_id, file_id,
+                                                  wire(query, partial=True))

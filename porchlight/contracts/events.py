@@ -285,7 +285,7 @@ class SignedPdfStored(Event, source="documents", event="signed_pdf_stored", visi
 # tasks, so none of these is customer-visible yet. When the portal shows projects, the
 # events that change what it shows become visible and name the project.
 ProjectChange = Literal["time_entry_logged", "time_entry_changed", "time_entry_removed", "task_added",
-                        "task_changed", "tasks_reordered"]
+                        "task_changed", "tasks_reordered", "file_added", "file_removed"]
 
 
 class ProjectCreated(Event, source="documents", event="project_created", visible=False):
@@ -309,6 +309,16 @@ class ProjectActivity(Event, source="documents", event="project_activity", visib
     project_id: Id
     change: ProjectChange
     item_id: Id | None = None
+
+
+class ProjectFileViewed(Event, source="documents", event="project_file_viewed", visible=False):
+    """A customer's signed-in contact downloaded a project's file: the customer opened the
+    document. A fact for staff (the file's views), not a change to any customer page."""
+
+    project_id: Id
+    file_id: Id
+    customer_id: Id
+    contact_id: Id
 
 
 # -- identity -----------------------------------------------------------------------------

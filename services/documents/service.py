@@ -27,6 +27,7 @@ from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
 from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GRACE
 from services.documents.links import LinkRpc
+from services.documents.project_files.rpc import ProjectFileRpc
 from services.documents.projects.rpc import ProjectRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
 from services.documents.share_grants import ShareGrantRpc
@@ -36,7 +37,7 @@ from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
 class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, ProjectRpc, LinkRpc,
-                       CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc):
+                       CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc, ProjectFileRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 

@@ -180,7 +180,7 @@ def test_a_day_holds_at_most_24_hours_on_a_project(documents):
     assert TimeEntry.objects(project_id=project["id"]).count() == 1
     log(documents, project, "12")  # exactly 24
     log(documents, other, "13")  # another project's day is its own
-    log(documents, project, "13", day=(utcnow() - timedelta(days=2)).date().isoformat())
+    log(documents, project, "13", day=(utcnow() - timedelta(days=30)).date().isoformat())
 
 
 def test_a_day_to_come_is_refused(documents):

@@ -81,6 +81,12 @@ class ProjectRepository:
         return page_after(Project, found, workspace_id, cursor, order="-created_at", limit=limit,
                           not_a_cursor=NOT_A_CURSOR)
 
+    def names(self, workspace_id: str, project_ids: list[str]) -> dict[str, str]:
+        """Each project's name, by id (ids of no project of the workspace left out)."""
+        ids = [pid for pid in project_ids if is_object_id(pid)]
+        found = Project.objects(workspace_id=workspace_id, id__in=ids).only("name")
+        return {str(p.id): p.name for p in found}
+
     def totals(self, workspace_id: str, project_ids: list[str]) -> dict[str, tuple[int, int]]:
         """Each project's (total, billable) hours in hundredths, summed from its entries."""
         sums = {project_id: (0, 0) for project_id in project_ids}
