@@ -61,6 +61,7 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "project_id": ("The project's id.", ID_SCHEMA),
     "grant_id": ("The share's id.", ID_SCHEMA),
     "file_id": ("The file's id.", ID_SCHEMA),
+    "comment_id": ("The comment's id.", ID_SCHEMA),
     "entry_id": ("The time entry's id.", ID_SCHEMA),
     "task_id": ("The task's id.", ID_SCHEMA),
     "certificate_id": ("The certificate id, as printed on signed PDFs.",

@@ -9,6 +9,7 @@ from flask import Blueprint, g, request
 
 from gateway.admin.common import rpc, uploaded_file, wire
 from gateway.admin.operations import Api
+from porchlight.contracts.project_comments import Comment, CommentList, CommentQuery, StaffCommentInput
 from porchlight.contracts.project_files import (
     MAX_FILE_BYTES,
     UPLOAD_RULES,
@@ -251,3 +252,41 @@ def list_project_file_views(project_id: str, file_id: str, query: ProjectFileQue
     with rpc() as services:
         return services.documents.list_file_views(g.workspace_id, project_id, file_id,
                                                   wire(query, partial=True))
+
+
+# -- comments ------------------------------------------------------------------------------
+@api.operation("GET", "/projects/<project_id>/comments", "listProjectComments", tag=TAG, query=CommentQuery,
+               reply=CommentList, errors=(404, 422))
+def list_project_comments(project_id: str, query: CommentQuery) -> Any:
+    """List a project's comments
+
+    The conversation with the customer, newest first: the team's comments and those of the customer's
+    contacts, hidden ones included (with their words and who hid them).
+    """
+    with rpc() as services:
+        return services.documents.list_project_comments(g.workspace_id, project_id, wire(query, partial=True))
+
+
+@api.operation("POST", "/projects/<project_id>/comments", "postProjectComment", tag=TAG, status=201,
+               body=StaffCommentInput, reply=Comment, errors=(404, 422))
+def post_project_comment(project_id: str, body: StaffCommentInput) -> Any:
+    """Comment on a project
+
+    Adds a comment by a member of the team, shown to the customer's contacts under `author_name`
+    while the project is shared with them. Plain text: line breaks are kept and web addresses become
+    links; nothing is read as HTML.
+    """
+    with rpc() as services:
+        return services.documents.post_staff_comment(g.workspace_id, g.actor, project_id, wire(body))
+
+
+@api.operation("POST", "/projects/<project_id>/comments/<comment_id>/hide", "hideProjectComment", tag=TAG,
+               reply=Comment, errors=(404,))
+def hide_project_comment(project_id: str, comment_id: str) -> Any:
+    """Hide a comment
+
+    The customer's contacts then read "comment removed" in its place; staff still see it. Hiding a
+    hidden comment changes nothing.
+    """
+    with rpc() as services:
+        return services.documents.hide_project_comment(g.workspace_id, g.actor, project_id, comment_id)

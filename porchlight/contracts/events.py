@@ -321,6 +321,27 @@ class ProjectFileViewed(Event, source="documents", event="project_file_viewed", 
     contact_id: Id
 
 
+class ProjectCommentPosted(Event, source="documents", event="project_comment_posted", visible=True):
+    """A comment joined the project's thread: by a customer's contact (``customer_id``
+    theirs) or by staff (None). Carries what the team's inbox item says."""
+
+    project_id: Annotated[Id, Names("project")]
+    comment_id: Id
+    customer_id: Id | None = None
+    author_kind: Literal["contact", "staff"]
+    author_name: StrictStr
+    project_number: StrictStr
+    project_name: StrictStr
+    excerpt: StrictStr
+
+
+class ProjectCommentHidden(Event, source="documents", event="project_comment_hidden", visible=True):
+    """Staff hid a comment: it reads "comment removed"."""
+
+    project_id: Annotated[Id, Names("project")]
+    comment_id: Id
+
+
 # -- identity -----------------------------------------------------------------------------
 class WorkspaceCreated(Event, source="identity", event="workspace_created", visible=False):
     """Nobody's copy holds a workspace before its first page is shown."""

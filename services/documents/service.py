@@ -27,6 +27,7 @@ from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
 from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GRACE
 from services.documents.links import LinkRpc
+from services.documents.project_comments.rpc import ProjectCommentRpc
 from services.documents.project_files.rpc import ProjectFileRpc
 from services.documents.projects.rpc import ProjectRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
@@ -37,7 +38,8 @@ from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
 class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, ProjectRpc, LinkRpc,
-                       CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc, ProjectFileRpc):
+                       CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc, ProjectFileRpc,
+                       ProjectCommentRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 

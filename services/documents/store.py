@@ -8,6 +8,7 @@ from services.documents.commands import DocumentsCommand
 from services.documents.estimates.repository import EstimateRepository
 from services.documents.files.repository import FileRepository
 from services.documents.numbering import repository as numbering
+from services.documents.project_comments.repository import ProjectCommentRepository
 from services.documents.project_files.repository import ProjectFileRepository
 from services.documents.projects.repository import ProjectRepository
 from services.documents.service_reports.repository import ServiceReportRepository
@@ -22,10 +23,11 @@ class DocumentsRepository:
         self.files = FileRepository()
         self.projects = ProjectRepository()
         self.project_files = ProjectFileRepository(self.projects, self.files)
+        self.project_comments = ProjectCommentRepository()
         self.commands = CommandLog(DocumentsCommand)
 
     def ensure_indexes(self) -> None:
         numbering.ensure_indexes()
         for repository in (self.work_orders, self.estimates, self.service_reports, self.files,
-                           self.projects, self.project_files, self.commands):
+                           self.projects, self.project_files, self.project_comments, self.commands):
             repository.ensure_indexes()

@@ -19,13 +19,12 @@ from porchlight.contracts.errors import CONTRACT_ERRORS, NotFound
 from porchlight.contracts.events import fact
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.contracts.project_files import ProjectFileQuery
-from porchlight.contracts.share_grants import permissions
 from porchlight.kit import grants
 from porchlight.kit.grants import CustomerGrant
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import next_cursor
-from services.documents import customer_access
+from services.documents import customer_access, project_shares
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.project_files import rules
 from services.documents.project_files.models import ProjectFile
@@ -81,8 +80,7 @@ class ProjectFileRpc(DocumentsDependencies):
         first, a page at a time (``limit``, ``cursor``): ``items``, ``next_cursor``."""
         grant = customer_access.session_of(capability)
         request = parse(ProjectFileQuery, query or {}, message=QUERY_ATTENTION)
-        shares = self.sharing.customer_shares(grant.workspace_id, grant.customer_id, "project")["shares"]
-        shared = [s["resource_id"] for s in shares if "view" in permissions(s["level"], grant.role)]
+        shared = project_shares.shared_ids(self.sharing, grant)
         found, more = self.repo.project_files.page(grant.workspace_id, shared, cursor=request.cursor,
                                                    limit=request.limit or DEFAULT_PAGE)
         names = self.repo.projects.names(grant.workspace_id, list({f.project_id for f in found}))
@@ -117,12 +115,8 @@ class ProjectFileRpc(DocumentsDependencies):
                      file_id: str) -> tuple[CustomerGrant, ProjectFile]:
         """The grant of a signed-in contact whose customer sees the project, and the file;
         ``NotFound`` for anything else, alike."""
-        grant = customer_access.session_of(capability)
-        if not isinstance(project_id, str) or not isinstance(file_id, str):
-            raise NotFound(grants.REFUSAL)
-        level = self.sharing.share_level(grant.workspace_id, grant.customer_id, "project",
-                                         project_id)["level"]
-        if "view" not in permissions(level, grant.role):
+        grant = project_shares.allowed(self.sharing, capability, project_id, "view")
+        if not isinstance(file_id, str):
             raise NotFound(grants.REFUSAL)
         return grant, self.repo.project_files.get(grant.workspace_id, project_id, file_id)
 
