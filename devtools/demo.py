@@ -17,6 +17,22 @@ from porchlight.client import AmqpClient
 from porchlight.contracts.clock import isoformat, utcnow
 
 CUSTOMER_EMAIL = "alex.morgan@example.com"
+# Alex's partner, a member of the customer's account who has signed in once already: a
+# project can be shared only with a customer someone of whom has joined the portal.
+MEMBER_EMAIL = "jamie.morgan@example.com"
+PROJECT = {
+    "name": "Kitchen and bathroom renovation",
+    "description": "New kitchen with an island and a walk-in shower in the family bathroom: "
+                   "first fix, plastering, second fix and tiling.",
+    "status": "active", "progress": 40,
+    "manager": {"name": "Dana Whitfield", "email": "dana@brightwater.example", "phone": "+44 20 7946 0456"},
+}
+# (title, assignee, status) and (days ago, hours, billable, an internal note)
+PROJECT_TASKS = [("Strip out the old kitchen", "Sam Patel", "done"),
+                 ("First-fix plumbing and wiring", "Sam Patel", "in_progress"),
+                 ("Tile the shower enclosure", "Lee Okafor", "open")]
+PROJECT_HOURS = [(6, "7.5", True, "Skip hire to be recharged"), (5, "8", True, None),
+                 (2, "3.25", False, "Snagging visit, not billed")]
 # A customer who reads French: her estimate's page, email and PDF are in French.
 FRENCH_CUSTOMER_EMAIL = "camille.durand@example.fr"
 
@@ -126,6 +142,7 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
     # A portal account for the customer, not invited yet: the newcomer invites it.
     contact = post(f"/customers/{customer['id']}/contacts", {
         "name": "Alex Morgan", "email": CUSTOMER_EMAIL, "role": "owner"})
+    project = seed_project(post, client, customer["id"])
     return {
         "workspace": created["workspace"],
         "api_key": key,
@@ -136,7 +153,31 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
         "estimate_url": sent["url"],
         "french_estimate_url": sent_fr["url"],
         "service_report_url": done["url"],
+        "project": project,
         # Each reply's ``customer_email``: {status: queued|skipped|unavailable, reason, email}.
         "customer_emails": {"Estimate": sent["customer_email"],
                             "Service report": done["customer_email"]},
     }
+
+
+def seed_project(post: Any, client: AmqpClient, customer_id: str) -> dict[str, Any]:
+    """A project for the demo customer (active, 40 % done, three tasks, some hours), shared
+    with them at ``comment`` level. Sharing needs a contact of theirs who has joined: Jamie,
+    a member, signs in once with a temporary password (as the office would give one) and
+    signs out again."""
+    jamie = post(f"/customers/{customer_id}/contacts", {
+        "name": "Jamie Morgan", "email": MEMBER_EMAIL, "role": "member"})
+    password = post(f"/customers/{customer_id}/contacts/{jamie['id']}/temporary-password", {})
+    signed = client.call("identity", "sign_in_with_password",
+                         {"email": MEMBER_EMAIL, "password": password["temporary_password"]})
+    client.call("identity", "sign_out", signed["session"])
+    project = post("/projects", {**PROJECT, "customer_id": customer_id})
+    today = utcnow().date()
+    for days_ago, hours, billable, note in PROJECT_HOURS:
+        post(f"/projects/{project['id']}/time-entries", {
+            "date": (today - timedelta(days=days_ago)).isoformat(), "hours": hours, "billable": billable,
+            "note": note})
+    for title, assignee, status in PROJECT_TASKS:
+        post(f"/projects/{project['id']}/tasks", {"title": title, "assignee": assignee, "status": status})
+    post("/share-grants", {"resource": {"type": "project", "id": project["id"]}, "level": "comment"})
+    return project

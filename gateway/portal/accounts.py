@@ -300,6 +300,8 @@ DASHBOARD_SECTIONS = (("estimates", N_("Estimates"), N_("No estimates yet."), N_
                        N_("All service reports")),
                       ("work_orders", N_("Work orders"), N_("No work orders yet."), N_("All work orders")))
 DASHBOARD_LINES = 5
+# The active projects the overview shows, the most recently active first.
+DASHBOARD_PROJECTS = 3
 
 
 @bp.get("/portal")
@@ -319,8 +321,11 @@ def dashboard() -> Any:
     if "estimates" not in records:  # a member: estimates carry money, so they are not shown
         cards = cards[1:]
     shown = [s for s in DASHBOARD_SECTIONS if s[0] in records]
+    # Projects are seen through a share, by every contact (hours are not money).
+    active = reads(current_app).customer_projects(
+        g.account, {"status": "active", "limit": str(DASHBOARD_PROJECTS)})
     return page("portal/dashboard.html", records=records, cards=cards, sections=shown,
-                dashboard_lines=DASHBOARD_LINES)
+                dashboard_lines=DASHBOARD_LINES, active_projects=active)
 
 
 def _grant(entity_type: str, record_id: str) -> dict[str, Any]:

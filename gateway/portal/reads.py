@@ -299,6 +299,34 @@ class PortalReads:
             lambda: self.services.documents.customer_list(account["capability"], kind, query),
             until=lambda page: _records_until({kind: page["items"]}))
 
+    # -- projects: shared with the customer, per resource ----------------------------------
+    def customer_projects(self, account: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        """A page of the projects shared with a signed-in contact's customer
+        (``documents.customer_projects``), kept per customer, role and query: dropped when
+        a share of the customer's changes (``share_changed`` names the customer), when a
+        listed project changes, or when any project of the customer moves in the list
+        (``project_updated`` and ``project_activity`` name its customer)."""
+        customer_id = account["customer"]["id"]
+        key = ("projects", account["workspace_id"], customer_id, account["contact"]["role"],
+               query.get("status"), query.get("cursor"), query.get("limit"))
+        return self.model.fetch(
+            key, lambda page: (("customer", customer_id),
+                               *(("project", card["id"]) for card in page["items"])),
+            lambda: self.services.documents.customer_projects(account["capability"], query))
+
+    def project(self, account: dict[str, Any], project_id: str) -> dict[str, Any]:
+        """One project as the signed-in contact's customer sees it
+        (``documents.get_project_for_customer``, which refuses one not shared with them),
+        kept per customer and role — the share is the customer's, what it allows depends
+        on the role — and dropped by any event naming the project: a change to it, its
+        hours or tasks, or to its share (``share_changed``: stopped, the next view is the
+        404 page). A refusal is never kept."""
+        customer_id = account["customer"]["id"]
+        key = ("project", account["workspace_id"], customer_id, account["contact"]["role"], project_id)
+        return self.model.fetch(
+            key, lambda view: (("project", view["id"]),),
+            lambda: self.services.documents.get_project_for_customer(account["capability"], project_id))
+
     # -- records -------------------------------------------------------------------------
     def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,
                 until: Callable[[Any], datetime | None] | None = None) -> Any:

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from porchlight.contracts.estimates import STATUSES as ESTIMATE_STATUSES
 from porchlight.contracts.paging import PageQuery
+from porchlight.contracts.projects import Status as ProjectStatus
 from porchlight.contracts.service_reports import STATUSES as REPORT_STATUSES
 from porchlight.contracts.words import N_
 from porchlight.contracts.work_orders import STATUSES as WORK_ORDER_STATUSES
@@ -32,3 +33,10 @@ class CustomerListQuery(PageQuery):
     """Documents also refuses a state that is not one of the list's (``FILTERS``)."""
 
     status: State = Field(None, description="Only records in this state.")
+
+
+class CustomerProjectQuery(PageQuery):
+    """``documents.customer_projects``: the projects shared with the customer, a page at a
+    time, the most recently active first."""
+
+    status: ProjectStatus = Field(None, description="Only projects in this state.")

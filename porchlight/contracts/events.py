@@ -17,7 +17,8 @@ is customer-visible::
 Customer-visible is a promise the portal's read model rests on (it subscribes to exactly
 these): every change to what a customer page shows — ``documents.get_work_order_for_customer``,
 ``get_estimate_for_customer`` (any choice of optional lines),
-``get_service_report_for_customer`` and its signed PDF, ``identity.get_workspace`` and
+``get_service_report_for_customer`` and its signed PDF, ``get_project_for_customer`` and
+``customer_projects``, ``identity.get_workspace`` and
 ``sharing.resolve_token``, and a certificate on ``/verify`` — is announced by a visible
 event, whose fields name every record whose customer view changed (marked ``Names``: the
 read model drops its copies of them). That includes the ways back: an answer or signature
@@ -281,34 +282,41 @@ class SignedPdfStored(Event, source="documents", event="signed_pdf_stored", visi
 
 
 # -- documents: projects ------------------------------------------------------------------
-# Projects are for staff only so far: no customer page shows a project, its hours or its
-# tasks, so none of these is customer-visible yet. When the portal shows projects, the
-# events that change what it shows become visible and name the project.
+# A customer sees a project only through a share (``share_changed`` announces each one);
+# the events that change what a shared project's pages show are visible, name the project,
+# and name its customer, whose list of projects they may reorder (the list follows the
+# latest activity). A project shared with another customer than its own is dropped from
+# that customer's list where the list shows it.
+ProjectId = Annotated[Id, Names("project")]
 ProjectChange = Literal["time_entry_logged", "time_entry_changed", "time_entry_removed", "task_added",
                         "task_changed", "tasks_reordered", "file_added", "file_removed"]
 
 
 class ProjectCreated(Event, source="documents", event="project_created", visible=False):
-    """Not shown to customers yet."""
+    """A new project is shared with nobody yet: its first share is ``share_changed``."""
 
     project_id: Id
     customer_id: Id
 
 
-class ProjectUpdated(Event, source="documents", event="project_updated", visible=False):
-    """The project's own fields (its status among them); not shown to customers yet."""
+class ProjectUpdated(Event, source="documents", event="project_updated", visible=True):
+    """The project's own fields (its status and progress among them): its page and its
+    card in its customer's list."""
 
-    project_id: Id
+    project_id: ProjectId
     fields: FieldNames
+    customer_id: CustomerId = None
 
 
-class ProjectActivity(Event, source="documents", event="project_activity", visible=False):
+class ProjectActivity(Event, source="documents", event="project_activity", visible=True):
     """A time entry or a task of the project changed (``item_id``; none for a reorder), or
-    the tasks' order; not shown to customers yet."""
+    the tasks' order: the page's hours, last activity and tasks, and the customer's list,
+    ordered by the latest activity."""
 
-    project_id: Id
+    project_id: ProjectId
     change: ProjectChange
     item_id: Id | None = None
+    customer_id: CustomerId = None
 
 
 class ProjectFileViewed(Event, source="documents", event="project_file_viewed", visible=False):

@@ -7,7 +7,11 @@ says about workspace, customer or role.
 - A session's grant names a customer and the contact's role: a work order of that customer
   to view; an estimate of theirs that was sent (not a draft) to view and answer — owners
   only, as estimates carry money; a completed report of one of their work orders to view
-  and sign.
+  and sign. These follow the record's customer automatically.
+- A project is never theirs automatically: only a live share of it with the grant's
+  customer, asked of sharing (which owns shares) on every decision, allows anything — at
+  the share's level, capped by the contact's role (``share_grants.permissions``: members
+  never approve). Members see shared projects too: hours are not money.
 
 Every refusal — forged or ended grant, another customer's record, a permission not held —
 is the same ``NotFound``: the asker learns nothing about records that are not theirs.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from porchlight.contracts import share_grants
 from porchlight.contracts.errors import NotFound
 from porchlight.kit import grants
 from porchlight.kit.grants import CustomerGrant
@@ -40,8 +45,11 @@ def session_of(capability: Any) -> CustomerGrant:
     return grant
 
 
-def permissions(repo: Any, grant: CustomerGrant, entity_type: str, record_id: str) -> tuple[str, ...]:
-    """What ``grant`` allows on one record (nothing: the empty tuple)."""
+def permissions(repo: Any, grant: CustomerGrant, entity_type: str, record_id: str,
+                sharing: Any = None) -> tuple[str, ...]:
+    """What ``grant`` allows on one record (nothing: the empty tuple). ``sharing`` (the
+    service's bounded proxy) answers for records shared per resource — projects; without
+    it they allow nothing."""
     if grant.by_link:
         same = grant.entity_type == entity_type and grant.entity_id == record_id
         return grant.permissions if same else ()
@@ -61,14 +69,25 @@ def permissions(repo: Any, grant: CustomerGrant, entity_type: str, record_id: st
             return ()
         wo = repo.work_orders.get(workspace_id, report.work_order_id)
         return ("view", "sign") if wo.customer_id == customer_id else ()
+    if entity_type == "project" and sharing is not None:
+        repo.projects.get(workspace_id, record_id)  # a project of the grant's workspace, or NotFound
+        return share_grants.permissions(shared_level(sharing, grant, record_id), grant.role)
     return ()
 
 
-def allowed(repo: Any, capability: Any, entity_type: str, record_id: Any, permission: str) -> CustomerGrant:
+def shared_level(sharing: Any, grant: CustomerGrant, project_id: str) -> str | None:
+    """The level at which the project is shared with the grant's customer now (None: not
+    shared, or shared no more), as sharing says."""
+    return sharing.share_level(grant.workspace_id, grant.customer_id, "project", project_id)["level"]
+
+
+def allowed(repo: Any, capability: Any, entity_type: str, record_id: Any, permission: str,
+            sharing: Any = None) -> CustomerGrant:
     """The grant ``capability`` carries, if it allows ``permission`` on the record (its
     ``workspace_id`` is the record's workspace), or ``NotFound``."""
     grant = grants.verify(capability)
-    if not isinstance(record_id, str) or permission not in permissions(repo, grant, entity_type, record_id):
+    if not isinstance(record_id, str) or permission not in permissions(repo, grant, entity_type, record_id,
+                                                                       sharing):
         raise NotFound(grants.REFUSAL)
     return grant
 

@@ -10,7 +10,7 @@ from typing import Any
 from porchlight.contracts import parse
 from porchlight.contracts.clock import as_utc, isoformat, utcnow
 from porchlight.contracts.customer_lists import FILTERS, NOT_A_STATE, CustomerListQuery
-from porchlight.contracts.errors import InvalidInput, NotFound
+from porchlight.contracts.errors import InvalidInput, NotFound, Unavailable
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
 from porchlight.contracts.words import N_
 from porchlight.kit.service_rpc import rpc
@@ -115,13 +115,13 @@ class CustomerRecordsRpc(DocumentsDependencies):
                 # What the list can be filtered by, each state as the customer reads it.
                 "filters": [[state, labels[state]] for state in FILTERS[kind]]}
 
-    @rpc(expected_exceptions=(NotFound,))
+    @rpc(expected_exceptions=(NotFound, Unavailable))
     def customer_record_grant(self, capability: str, entity_type: str, record_id: str) -> dict[str, Any]:
         """What a signed-in contact may do with one record, as a share link would grant it
         (``customer_access.permissions``). Anything else, another customer's record
         included, is NotFound."""
         grant = customer_access.session_of(capability)
-        allowed = customer_access.permissions(self.repo, grant, entity_type, record_id) \
+        allowed = customer_access.permissions(self.repo, grant, entity_type, record_id, self.sharing) \
             if isinstance(record_id, str) else ()
         if not allowed:
             raise NotFound(NO_RECORD)

@@ -29,6 +29,7 @@ from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GR
 from services.documents.links import LinkRpc
 from services.documents.project_comments.rpc import ProjectCommentRpc
 from services.documents.project_files.rpc import ProjectFileRpc
+from services.documents.projects.customer import CustomerProjectsRpc
 from services.documents.projects.rpc import ProjectRpc
 from services.documents.service_reports.rpc import ServiceReportRpc
 from services.documents.share_grants import ShareGrantRpc
@@ -38,8 +39,8 @@ from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 
 class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, ProjectRpc, LinkRpc,
-                       CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc, ProjectFileRpc,
-                       ProjectCommentRpc):
+                       CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc, CustomerProjectsRpc,
+                       ProjectFileRpc, ProjectCommentRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
@@ -54,7 +55,8 @@ class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportR
                                expiration=EVIDENCE_TIMEOUT, refusal=NOT_RECORDED)
     # Customers and workspace settings: asked over RPC on staff commands; see workspace.py.
     identity = TimedRpcProxy("identity", timeout=IDENTITY_TIMEOUT, refusal=IDENTITY_UNAVAILABLE)
-    # Sending a record to its customer: the link, then the email; see customer_mail.py.
+    # Sending a record to its customer: the link, then the email; see customer_mail.py. And
+    # the level at which a project is shared with a customer (projects/customer.py).
     sharing = TimedRpcProxy("sharing", timeout=SHARING_TIMEOUT, refusal=SHARING_UNAVAILABLE)
     notifications = TimedRpcProxy("notifications", timeout=MAIL_TIMEOUT, refusal=MAIL_UNAVAILABLE)
     tasks = TaskQueue()

@@ -16,6 +16,7 @@ from porchlight.contracts.languages import LANGUAGES
 from porchlight.runtime import i18n
 from tests import catalogs
 from tests.gateway.test_portal_accounts import csrf, people, sign_in_by_code
+from tests.gateway.test_portal_projects import MANAGER, shared_project
 
 PSEUDO = "xx"
 LINE = {"description": "Gutter guards, 20 m", "quantity": 1, "unit_price": "120.00", "tax_rate": "20"}
@@ -121,6 +122,16 @@ def test_every_page_a_customer_can_reach_is_written_from_the_catalog(
 
     signed = sign_in_by_code(portal, worker, mail_server, who["contact"]["email"])
     assert signed.status_code == 303
+    # A project shared with the customer (once someone of theirs has signed in).
+    shared = shared_project(staff, customer_id)
+    data += (shared["project"]["number"], "Loft conversion", "Dormer loft conversion with an en-suite.",
+             "Second line of the brief.", *MANAGER.values(), "Strip out", "Steel beams", "Plaster", "Robin",
+             "Kai")
+    for name, path in {"projects": "/portal/projects",
+                       "a project": f"/portal/projects/{shared['project']['id']}"}.items():
+        page = portal.get(path)
+        assert page.status_code == 200, (name, page.status_code)
+        seen[name] = page.text
     for name, path in {"dashboard": "/portal", "work orders": "/portal/work-orders",
                        "estimates": "/portal/estimates", "reports": "/portal/service-reports",
                        "profile": "/portal/profile", "team": "/portal/team",

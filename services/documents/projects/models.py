@@ -31,6 +31,8 @@ class Project(me.Document):
             {"fields": ["workspace_id", "-created_at", "-id"]},  # staff's list
             {"fields": ["workspace_id", "status", "-created_at", "-id"]},
             {"fields": ["workspace_id", "customer_id", "-created_at", "-id"]},
+            # A customer's shared projects, the most recently active first (projects/customer.py).
+            {"fields": ["workspace_id", "-last_activity_at", "-id"]},
         ],
     }
 

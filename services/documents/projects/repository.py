@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bson import ObjectId
+
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
 from porchlight.contracts.paging import NOT_A_CURSOR, QUERY_ATTENTION
-from porchlight.contracts.projects import MAX_TASKS
+from porchlight.contracts.projects import MAX_TASKS, STATUSES
 from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.documents.numbering.repository import create_numbered
 from services.documents.projects.models import Project, ProjectManager, ProjectTask, TimeEntry
@@ -98,6 +100,30 @@ class ProjectRepository:
         for row in found:
             sums[row["_id"]] = (int(row["total"]), int(row["billable"]))
         return sums
+
+    def shared_page(self, workspace_id: str, project_ids: list[str], status: str | None, *,
+                    cursor: str | None, limit: int) -> tuple[list[Project], bool]:
+        """A page of these projects (those shared with a customer), the most recently active
+        first (``page_after``); a cursor must be one of them. The order follows the work: a
+        project that moves while someone pages may come up again on the first page."""
+        if cursor is not None and cursor not in project_ids:
+            raise InvalidInput(QUERY_ATTENTION, {"cursor": NOT_A_CURSOR})
+        found = Project.objects(workspace_id=workspace_id, id__in=[ObjectId(i) for i in project_ids])
+        if status is not None:
+            found = found.filter(status=status)
+        return page_after(Project, found, workspace_id, cursor, order="-last_activity_at", limit=limit,
+                          not_a_cursor=NOT_A_CURSOR)
+
+    def status_counts(self, workspace_id: str, project_ids: list[str]) -> dict[str, int]:
+        """How many of these projects are in each state (every state named, 0 included)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        found = Project._get_collection().aggregate([
+            {"$match": {"workspace_id": workspace_id, "_id": {"$in": [ObjectId(i) for i in project_ids]}}},
+            {"$group": {"_id": "$status", "count": {"$sum": 1}}},
+        ])
+        for row in found:
+            counts[row["_id"]] = int(row["count"])
+        return counts
 
     def update(self, workspace_id: str, actor: str, project_id: str,
                changes: dict[str, Any]) -> tuple[Project, list[str], str | None]:

@@ -59,7 +59,7 @@ class ProjectRpc(DocumentsDependencies):
         project, changed, _ = self.repo.projects.update(workspace_id, actor, project_id, changes)
         if changed:
             self.dispatch("project_updated", fact(workspace_id, actor, project_id=str(project.id),
-                                                  fields=changed))
+                                                  fields=changed, customer_id=project.customer_id))
         return self._project(workspace_id, project)
 
     @rpc(expected_exceptions=(NotFound,))
@@ -181,7 +181,8 @@ class ProjectRpc(DocumentsDependencies):
     def _activity(self, workspace_id: str, actor: str, project: Project, change: str,
                   item_id: str | None) -> None:
         self.dispatch("project_activity", fact(workspace_id, actor, project_id=str(project.id),
-                                               change=change, item_id=item_id))
+                                               change=change, item_id=item_id,
+                                               customer_id=project.customer_id))
 
     def _open_project(self, workspace_id: str, project_id: str) -> Project:
         """The project, if it can still change: unknown is 404, final is 409 (checked again by
