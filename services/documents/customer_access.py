@@ -81,6 +81,13 @@ def shared_level(sharing: Any, grant: CustomerGrant, project_id: str) -> str | N
     return sharing.share_level(grant.workspace_id, grant.customer_id, "project", project_id)["level"]
 
 
+def shared_projects(sharing: Any, grant: CustomerGrant) -> dict[str, str]:
+    """The projects shared with the grant's customer now, each with its level, as
+    sharing says (every live share: a customer holds a handful)."""
+    shares = sharing.customer_shares(grant.workspace_id, grant.customer_id, "project")["shares"]
+    return {share["resource_id"]: share["level"] for share in shares}
+
+
 def allowed(repo: Any, capability: Any, entity_type: str, record_id: Any, permission: str,
             sharing: Any = None) -> CustomerGrant:
     """The grant ``capability`` carries, if it allows ``permission`` on the record (its

@@ -16,7 +16,7 @@ from porchlight.contracts.project_comments import CommentQuery, CustomerCommentI
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import next_cursor
-from services.documents import project_shares
+from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.project_comments.models import ProjectComment
 from services.documents.project_comments.wire import comment_to_wire, customer_comment
@@ -66,9 +66,8 @@ class ProjectCommentRpc(DocumentsDependencies):
                           query: dict | None = None) -> dict[str, Any]:
         """The thread of a project shared with a signed-in contact's customer, newest first,
         a page at a time: ``items`` (a hidden comment without its words), ``next_cursor``."""
-        grant = project_shares.allowed(self.sharing, capability, project_id, "view")
+        grant = customer_access.allowed(self.repo, capability, "project", project_id, "view", self.sharing)
         request = parse(CommentQuery, query or {}, message=QUERY_ATTENTION)
-        self.repo.projects.get(grant.workspace_id, project_id)
         found, more = self.repo.project_comments.page(grant.workspace_id, project_id, cursor=request.cursor,
                                                       limit=request.limit or DEFAULT_PAGE)
         return {"items": [customer_comment(c) for c in found], "next_cursor": next_cursor(found, more)}
@@ -78,7 +77,7 @@ class ProjectCommentRpc(DocumentsDependencies):
         """A comment by a signed-in contact whose customer's share of the project allows
         commenting (``NotFound`` otherwise, as for a project they cannot see), under their
         name. The form's ``key`` posts once: a double click answers the same comment."""
-        grant = project_shares.allowed(self.sharing, capability, project_id, "comment")
+        grant = customer_access.allowed(self.repo, capability, "project", project_id, "comment", self.sharing)
         request = parse(CustomerCommentInput, data)
         project = self.repo.projects.get(grant.workspace_id, project_id)
         name = self.identity.get_contact(grant.workspace_id, grant.customer_id, grant.contact_id)["name"]

@@ -24,7 +24,7 @@ from porchlight.kit.grants import CustomerGrant
 from porchlight.kit.idempotency import idempotent
 from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import next_cursor
-from services.documents import customer_access, project_shares
+from services.documents import customer_access
 from services.documents.dependencies import DocumentsDependencies
 from services.documents.project_files import rules
 from services.documents.project_files.models import ProjectFile
@@ -80,7 +80,7 @@ class ProjectFileRpc(DocumentsDependencies):
         first, a page at a time (``limit``, ``cursor``): ``items``, ``next_cursor``."""
         grant = customer_access.session_of(capability)
         request = parse(ProjectFileQuery, query or {}, message=QUERY_ATTENTION)
-        shared = project_shares.shared_ids(self.sharing, grant)
+        shared = list(customer_access.shared_projects(self.sharing, grant))
         found, more = self.repo.project_files.page(grant.workspace_id, shared, cursor=request.cursor,
                                                    limit=request.limit or DEFAULT_PAGE)
         names = self.repo.projects.names(grant.workspace_id, list({f.project_id for f in found}))
@@ -115,7 +115,7 @@ class ProjectFileRpc(DocumentsDependencies):
                      file_id: str) -> tuple[CustomerGrant, ProjectFile]:
         """The grant of a signed-in contact whose customer sees the project, and the file;
         ``NotFound`` for anything else, alike."""
-        grant = project_shares.allowed(self.sharing, capability, project_id, "view")
+        grant = customer_access.allowed(self.repo, capability, "project", project_id, "view", self.sharing)
         if not isinstance(file_id, str):
             raise NotFound(grants.REFUSAL)
         return grant, self.repo.project_files.get(grant.workspace_id, project_id, file_id)

@@ -47,7 +47,6 @@ TASK_LABELS = {
     "cancelled": N_("Cancelled"),
 }
 NO_PROJECT = N_("No such project.")
-RESOURCE = "project"
 
 
 def _manager(project: Project) -> dict[str, Any] | None:
@@ -93,8 +92,7 @@ class CustomerProjectsRpc(DocumentsDependencies):
         grant = customer_access.session_of(capability)
         request = parse(CustomerProjectQuery, query or {}, message=QUERY_ATTENTION)
         workspace_id = grant.workspace_id
-        shares = self.sharing.customer_shares(workspace_id, grant.customer_id, RESOURCE)["shares"]
-        levels = {share["resource_id"]: share["level"] for share in shares}
+        levels = customer_access.shared_projects(self.sharing, grant)
         page, more = self.repo.projects.shared_page(workspace_id, list(levels), request.status,
                                                     cursor=request.cursor,
                                                     limit=request.limit or DEFAULT_PAGE)
