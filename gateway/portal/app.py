@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.portal import language
 from gateway.portal.language import _
+from gateway.portal.plain_text import plain_text
 from gateway.web import configure, install_security_headers
 from porchlight.client import ServiceUnavailable
 from porchlight.contracts.errors import Forbidden, NotFound, TooManyRequests, Unavailable
@@ -103,7 +104,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = https
     if https:  # the cookie with the form token: no subdomain or plain-HTTP page can plant one
         app.config["SESSION_COOKIE_NAME"] = "__Host-porchlight_portal"
-    app.jinja_env.filters.update(markdown=render_markdown, **FILTERS)
+    app.jinja_env.filters.update(markdown=render_markdown, plain_text=plain_text, **FILTERS)
     # Each form that asks for a command carries a one-time key: sent twice, it acts once.
     app.jinja_env.globals["form_key"] = request_context.new_form_key
     csrf = CSRFProtect(app)

@@ -327,6 +327,34 @@ class PortalReads:
             key, lambda view: (("project", view["id"]),),
             lambda: self.services.documents.get_project_for_customer(account["capability"], project_id))
 
+    def project_files(self, account: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        """A page of the files a signed-in contact may download (``documents.customer_documents``):
+        of every project shared with their customer, or of one (``project_id``). Kept per
+        customer, role and query; dropped by any event naming the customer (a share changed,
+        a file added to or removed from one of its projects) or one of the projects."""
+        customer_id = account["customer"]["id"]
+        key = ("project_files", account["workspace_id"], customer_id, account["contact"]["role"],
+               query.get("project_id"), query.get("cursor"))
+
+        def subjects(page: dict[str, Any]) -> tuple[Subject, ...]:
+            projects = {item["project_id"] for item in page["items"]} | (
+                {query["project_id"]} if query.get("project_id") else set())
+            return (("customer", customer_id), *(("project", pid) for pid in sorted(projects)))
+
+        return self.model.fetch(
+            key, subjects, lambda: self.services.documents.customer_documents(account["capability"], query))
+
+    def project_comments(self, account: dict[str, Any], project_id: str,
+                         query: dict[str, str]) -> dict[str, Any]:
+        """A page of a project's comments, newest first (``documents.customer_comments``),
+        kept per customer, role and page; dropped by any event naming the project (a comment
+        posted or hidden, its share changed)."""
+        key = ("project_comments", account["workspace_id"], account["customer"]["id"],
+               account["contact"]["role"], project_id, query.get("cursor"))
+        return self.model.fetch(
+            key, lambda _: (("project", project_id),),
+            lambda: self.services.documents.customer_comments(account["capability"], project_id, query))
+
     # -- records -------------------------------------------------------------------------
     def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,
                 until: Callable[[Any], datetime | None] | None = None) -> Any:

@@ -19,10 +19,11 @@ from porchlight.contracts.words import N_
 MAX_BODY = 2000
 Body = text(MAX_BODY, multiline=True,
             description=f"Plain text, 1 to {MAX_BODY} characters; line breaks kept.")
-# A form's one-time key: a double click, or a form sent twice, posts one comment.
-FormKey = Field(pattern=patterned(r"^[0-9a-f]{32}$", N_("This form has expired; please write your comment "
-                                                         "again.")),
-                description="The posting form's own key (32 hex digits): the same key posts once.")
+# A form's one-time key (the portal's ``form_key``): a double click, or a form sent twice,
+# posts one comment.
+EXPIRED_FORM = N_("This form has expired; please write your comment again.")
+FormKey = Field(pattern=patterned(r"^form-[0-9a-f]{32}$", EXPIRED_FORM),
+                description="The posting form's one-time key (`form-`, 32 hex digits): it posts once.")
 
 
 class StaffCommentInput(Contract):

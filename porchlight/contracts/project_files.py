@@ -9,6 +9,7 @@ from pydantic import Field, StrictStr
 
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
+from porchlight.contracts.fields import Id
 from porchlight.contracts.paging import NextCursor, PageQuery
 
 # content type → what people call it (for the rules and the README)
@@ -61,6 +62,13 @@ class ProjectFileList(Reply):
 
 class ProjectFileQuery(PageQuery):
     """``GET /projects/<id>/files``: newest first."""
+
+
+class CustomerFileQuery(PageQuery):
+    """``documents.customer_documents``'s query: a page of the files the contact may see,
+    of every shared project or of one."""
+
+    project_id: Id = Field(None, description="Only this project's files.")
 
 
 class FileView(Reply):

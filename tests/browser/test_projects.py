@@ -85,3 +85,93 @@ def test_an_owner_opens_a_shared_project_and_follows_its_tabs_on_a_phone(office,
     assert scroll_width <= viewport == 360
     assert [n.split("-", 1)[1] for n in seen["axe_checked"]] == [
         "choose-password", "projects", "project", "tasks tab"]
+
+
+def owner_downloads_and_comments(page: Any, shots: Any, portal: str, email: str, password: str,
+                                 project: str, file: str, comment: str) -> dict[str, Any]:
+    """On the project's page: the Documents tab, a download; the Comments tab, a comment
+    typed (the counter counts down) and posted."""
+    from playwright.sync_api import expect
+
+    sign_in_with_temporary_password(page, shots, portal, email, password)
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Projects").click()
+    page.get_by_role("link", name=project).click()
+    tabs = page.get_by_role("navigation", name="Project sections")
+    tabs.get_by_role("link", name="Documents").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#documents")).to_be_visible()
+    shots("documents tab")
+    with page.expect_download() as info:
+        page.locator("#documents").get_by_role("link", name=file).click()
+    download = info.value
+    seen: dict[str, Any] = {"filename": download.suggested_filename,
+                            "start": open(download.path(), "rb").read(8).decode("latin-1")}
+    tabs.get_by_role("link", name="Comments").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#comments")).to_be_visible()
+    page.get_by_label("Your comment").fill(comment)
+    seen["counter"] = page.locator("#comment-left").inner_text()
+    shots("comment typed")
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.locator("#comments").get_by_text(comment)).to_be_visible()
+    shots("comment posted")
+    seen["comments"] = page.locator("#comments").inner_text()
+    seen["widths"] = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Documents").click()
+    expect(page.get_by_role("heading", name="Documents", level=1)).to_be_visible()
+    shots("documents page")
+    seen["documents"] = page.locator("main").inner_text()
+    return seen
+
+
+def reader_sees_no_comment_form(page: Any, shots: Any, portal: str, email: str, password: str,
+                                project: str) -> dict[str, Any]:
+    from playwright.sync_api import expect
+
+    sign_in_with_temporary_password(page, shots, portal, email, password)
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Projects").click()
+    page.get_by_role("link", name=project).click()
+    page.get_by_role("navigation", name="Project sections").get_by_role("link", name="Comments").click()
+    expect(page.locator("#comments")).to_be_visible()
+    shots("comments read only")
+    return {"forms": page.locator("#comments form").count(),
+            "comments": page.locator("#comments").inner_text()}
+
+
+def test_an_owner_downloads_a_file_and_posts_a_comment_and_a_reader_gets_no_form(office, stack, browser):
+    made = people_of(office, "project-comments")
+    join(stack.portal_url, made["member"]["email"], made["member"]["password"])
+    pid = office.post("/projects", {"name": "Kitchen refit", "customer_id": made["customer"]["id"],
+                                    "status": "active"}).json["id"]
+    uploaded = office.upload(f"/projects/{pid}/files", "file",
+                             ("Site plan.pdf", b"%PDF-1.7\n" + b"%" * 5000, "application/pdf"))
+    assert uploaded.status_code == 201, uploaded.text
+    assert office.post(f"/projects/{pid}/comments", {"body": "Units arrive Tuesday.",
+                                                     "author_name": "Priya Shah"}).status_code == 201
+    assert office.post("/share-grants", {"resource": {"type": "project", "id": pid},
+                                         "level": "comment"}).status_code == 201
+    seen = browser.run(owner_downloads_and_comments, context=SMALL_PHONE, portal=stack.portal_url,
+                       email=made["owner"]["email"], password=made["owner"]["password"],
+                       project="Kitchen refit", file="Site plan.pdf", comment="Can we keep the old sink?")
+    assert seen["filename"] == "Site plan.pdf" and seen["start"] == "%PDF-1.7"
+    assert seen["counter"] == f"Characters left: {2000 - len('Can we keep the old sink?'):,}"
+    thread = seen["comments"]
+    assert thread.index("Units arrive Tuesday.") < thread.index("Can we keep the old sink?")
+    assert "Site plan.pdf" in seen["documents"] and "Kitchen refit" in seen["documents"]
+    scroll_width, viewport = seen["widths"]
+    assert scroll_width <= viewport == 360
+    views = office.get(f"/projects/{pid}/files/{uploaded.json['id']}/views").json["views"]
+    assert [v["contact_id"] for v in views] == [made["owner"]["id"]]
+    assert [n.split("-", 1)[1] for n in seen["axe_checked"]] == [
+        "choose-password", "documents tab", "comment typed", "comment posted", "documents page"]
+
+    readers = people_of(office, "project-readers")
+    join(stack.portal_url, readers["member"]["email"], readers["member"]["password"])
+    shared = office.post("/share-grants", {"resource": {"type": "project", "id": pid},
+                                           "customer_id": readers["customer"]["id"], "level": "view"})
+    assert shared.status_code == 201, shared.text
+    read_only = browser.run(reader_sees_no_comment_form, context=SMALL_PHONE, portal=stack.portal_url,
+                            email=readers["owner"]["email"], password=readers["owner"]["password"],
+                            project="Kitchen refit")
+    assert read_only["forms"] == 0 and "Can we keep the old sink?" in read_only["comments"]
+    assert "posting is not part of your access" in read_only["comments"]

@@ -18,7 +18,7 @@ from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import CONTRACT_ERRORS, NotFound
 from porchlight.contracts.events import fact
 from porchlight.contracts.paging import DEFAULT_PAGE, QUERY_ATTENTION
-from porchlight.contracts.project_files import ProjectFileQuery
+from porchlight.contracts.project_files import CustomerFileQuery, ProjectFileQuery
 from porchlight.kit import grants
 from porchlight.kit.grants import CustomerGrant
 from porchlight.kit.idempotency import idempotent
@@ -41,7 +41,7 @@ class ProjectFileRpc(DocumentsDependencies):
         name, content_type, content = rules.read_upload(data)
         project, added = self.repo.project_files.add(workspace_id, actor, project_id, name, content_type,
                                                      content)
-        self._file_activity(workspace_id, actor, project_id, "file_added", str(added.id))
+        self._file_activity(workspace_id, actor, project, "file_added", str(added.id))
         return file_to_wire(added)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -59,8 +59,8 @@ class ProjectFileRpc(DocumentsDependencies):
         """Remove a file: its download links stop working at once. The file as it was; a
         second call is 404."""
         found = self.repo.project_files.get(workspace_id, project_id, file_id)
-        self.repo.project_files.remove(workspace_id, project_id, file_id)
-        self._file_activity(workspace_id, actor, project_id, "file_removed", file_id)
+        project = self.repo.project_files.remove(workspace_id, project_id, file_id)
+        self._file_activity(workspace_id, actor, project, "file_removed", file_id)
         return file_to_wire(found)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -76,11 +76,16 @@ class ProjectFileRpc(DocumentsDependencies):
     # -- customers --------------------------------------------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def customer_documents(self, capability: str, query: dict | None = None) -> dict[str, Any]:
-        """Every file of every project shared with a signed-in contact's customer, newest
-        first, a page at a time (``limit``, ``cursor``): ``items``, ``next_cursor``."""
+        """Every file of every project shared with a signed-in contact's customer — or of one
+        (``project_id``; one not shared is ``NotFound``) — newest first, a page at a time
+        (``CustomerFileQuery``): ``items``, ``next_cursor``."""
         grant = customer_access.session_of(capability)
-        request = parse(ProjectFileQuery, query or {}, message=QUERY_ATTENTION)
+        request = parse(CustomerFileQuery, query or {}, message=QUERY_ATTENTION)
         shared = list(customer_access.shared_projects(self.sharing, grant))
+        if request.project_id is not None:
+            if request.project_id not in shared:
+                raise NotFound(grants.REFUSAL)
+            shared = [request.project_id]
         found, more = self.repo.project_files.page(grant.workspace_id, shared, cursor=request.cursor,
                                                    limit=request.limit or DEFAULT_PAGE)
         names = self.repo.projects.names(grant.workspace_id, list({f.project_id for f in found}))
@@ -120,7 +125,7 @@ class ProjectFileRpc(DocumentsDependencies):
             raise NotFound(grants.REFUSAL)
         return grant, self.repo.project_files.get(grant.workspace_id, project_id, file_id)
 
-    def _file_activity(self, workspace_id: str, actor: str, project_id: str, change: str,
+    def _file_activity(self, workspace_id: str, actor: str, project: Any, change: str,
                        item_id: str) -> None:
-        self.dispatch("project_activity", fact(workspace_id, actor, project_id=project_id, change=change,
-                                               item_id=item_id))
+        self.dispatch("project_activity", fact(workspace_id, actor, project_id=str(project.id), change=change,
+                                               item_id=item_id, customer_id=project.customer_id))

@@ -54,25 +54,24 @@ def _manager(project: Project) -> dict[str, Any] | None:
     return None if manager is None else {"name": manager.name, "email": manager.email, "phone": manager.phone}
 
 
-def project_card(project: Project, level: str, role: str) -> dict[str, Any]:
+def project_card(project: Project, level: str, role: str, document_count: int) -> dict[str, Any]:
     """A project as the customer's list shows it."""
     return {
         "id": str(project.id), "number": project.number, "name": project.name,
         "description": project.description, "status": project.status,
         "status_label": STATUS_LABELS[project.status], "progress": project.progress,
         "last_activity_at": isoformat(project.last_activity_at),
-        # Files come with the project's documents; none are shown yet.
-        "document_count": 0,
+        "document_count": document_count,
         "permissions": list(permissions(level, role)),
     }
 
 
 def project_for_customer(project: Project, totals: tuple[int, int], tasks: list[ProjectTask],
-                         level: str, role: str) -> dict[str, Any]:
+                         level: str, role: str, document_count: int) -> dict[str, Any]:
     """The project's page: its card, the person to call, the hours and the tasks."""
     total, billable = totals
     return {
-        **project_card(project, level, role),
+        **project_card(project, level, role, document_count),
         "manager": _manager(project),
         "totals": {"total_hours": hours_text(total), "billable_hours": hours_text(billable),
                    "last_activity_at": isoformat(project.last_activity_at)},
@@ -96,7 +95,8 @@ class CustomerProjectsRpc(DocumentsDependencies):
         page, more = self.repo.projects.shared_page(workspace_id, list(levels), request.status,
                                                     cursor=request.cursor,
                                                     limit=request.limit or DEFAULT_PAGE)
-        return {"items": [project_card(p, levels[str(p.id)], grant.role) for p in page],
+        files = self.repo.project_files.counts(workspace_id, [str(p.id) for p in page])
+        return {"items": [project_card(p, levels[str(p.id)], grant.role, files[str(p.id)]) for p in page],
                 "next_cursor": next_cursor(page, more),
                 "counts": self.repo.projects.status_counts(workspace_id, list(levels)),
                 "filters": [[state, STATUS_LABELS[state]] for state in STATUSES]}
@@ -116,5 +116,6 @@ class CustomerProjectsRpc(DocumentsDependencies):
         if not permissions(level, grant.role):
             raise NotFound(NO_PROJECT)
         totals = self.repo.projects.totals(workspace_id, [found])[found]
+        files = self.repo.project_files.counts(workspace_id, [found])[found]
         return project_for_customer(project, totals, self.repo.projects.tasks(workspace_id, project), level,
-                                    grant.role)
+                                    grant.role, files)
