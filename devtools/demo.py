@@ -33,6 +33,11 @@ PROJECT_TASKS = [("Strip out the old kitchen", "Sam Patel", "done"),
                  ("Tile the shower enclosure", "Lee Okafor", "open")]
 PROJECT_HOURS = [(6, "7.5", True, "Skip hire to be recharged"), (5, "8", True, None),
                  (2, "3.25", False, "Snagging visit, not billed")]
+# (body, author) of the team's comments on the demo project
+PROJECT_COMMENTS = [
+    ("First-fix plumbing is under way. The revised kitchen layout is under Documents.", "Dana Whitfield"),
+    ("The tiles arrive on Thursday; a photo of the sample is attached to the project.", "Dana Whitfield"),
+]
 # A customer who reads French: her estimate's page, email and PDF are in French.
 FRENCH_CUSTOMER_EMAIL = "camille.durand@example.fr"
 
@@ -81,8 +86,11 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {key}"
 
-    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = http.post(admin_url + "/api/v1" + path, json=body, timeout=10)
+    def post(path: str, body: dict[str, Any] | None = None, *,
+             file: tuple[str, bytes, str] | None = None) -> dict[str, Any]:
+        """JSON, or one file as multipart (``file``: name, bytes, type)."""
+        sent = {"files": {"file": file}} if file is not None else {"json": body}
+        response = http.post(admin_url + "/api/v1" + path, timeout=30, **sent)
         response.raise_for_status()
         return response.json()
 
@@ -179,5 +187,44 @@ def seed_project(post: Any, client: AmqpClient, customer_id: str) -> dict[str, A
             "note": note})
     for title, assignee, status in PROJECT_TASKS:
         post(f"/projects/{project['id']}/tasks", {"title": title, "assignee": assignee, "status": status})
+    for name, content in (("Kitchen layout.pdf", layout_pdf()), ("Tile sample.png", tile_png())):
+        post(f"/projects/{project['id']}/files", file=(name, content, "application/octet-stream"))
+    for body, author in PROJECT_COMMENTS:
+        post(f"/projects/{project['id']}/comments", {"body": body, "author_name": author})
     post("/share-grants", {"resource": {"type": "project", "id": project["id"]}, "level": "comment"})
     return project
+
+
+def layout_pdf() -> bytes:
+    """The demo project's drawing: the kitchen's plan with the island, as a one-page PDF."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4", orientation="landscape")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=16)
+    pdf.cell(0, 10, "Kitchen layout, revision B (dimensions in mm)")
+    pdf.set_font("Helvetica", size=10)
+    pdf.rect(20, 30, 240, 150)  # the room, 4,800 x 3,000
+    pdf.rect(20, 30, 240, 30)  # the worktop run along the back wall
+    pdf.rect(100, 100, 96, 40)  # the island, 2,400 x 1,000
+    for x, y, label in ((22, 45, "Worktop run with sink and hob"), (110, 120, "Island 2400 x 1000"),
+                        (22, 170, "Door"), (200, 170, "Window 1200")):
+        pdf.text(x, y, label)
+    return bytes(pdf.output())
+
+
+def tile_png() -> bytes:
+    """The demo project's photo of the chosen tile: a small grid in its two colours."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (240, 160), "#e7e5e4")
+    draw = ImageDraw.Draw(image)
+    for row in range(4):
+        for column in range(6):
+            draw.rectangle((column * 40 + 2, row * 40 + 2, column * 40 + 37, row * 40 + 37),
+                           fill="#0f766e" if (row + column) % 2 else "#f5f5f4")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
