@@ -83,7 +83,7 @@ from amqp_latency import rpc_against_raw
 from growth import GOAL_GROWTH_FACTOR, MAX_SIZE, run_growth
 from growth import PAGES as GROWTH_PAGES
 from growth import print_figures as print_growth_figures
-from portal_reads import first_views, freshness, summary
+from portal_reads import first_views, freshness, stop_sharing, summary
 from session_freshness import print_figures as print_session_figures
 from session_freshness import session_freshness as run_session_freshness
 from signature_pdf import (
@@ -139,9 +139,10 @@ class BenchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Target:
-    """One URL path on the portal gateway. ``path`` may hold ``{token}`` and
-    ``{estimate_token}``, filled with the seeded work-order share token and the seeded sent
-    estimate's token; ``signed_in``: asked with the demo contact's session cookie."""
+    """One URL path on the portal gateway. ``path`` may hold ``{token}``,
+    ``{estimate_token}`` and ``{project_id}``, filled with the seeded work-order share token,
+    the seeded sent estimate's token and the seeded shared project's id; ``signed_in``:
+    asked with the demo contact's session cookie."""
 
     name: str
     path: str
@@ -156,6 +157,7 @@ TARGETS: list[Target] = [
     Target("estimate_page", "/portal/fsm/estimate/{estimate_token}"),
     Target("dashboard_signed_in", "/portal", signed_in=True),
     Target("work_orders_signed_in", "/portal/work-orders", signed_in=True),
+    Target("project_signed_in", "/portal/projects/{project_id}", signed_in=True),
 ]
 # Every target but the baseline is a portal page, held to the goals.
 PAGES = [t for t in TARGETS if t is not BASELINE]
@@ -449,10 +451,11 @@ def token_in(url: str, prefix: str) -> str:
 
 
 def portal_tokens(demo: dict[str, Any]) -> dict[str, str]:
-    """What the targets' ``{token}`` and ``{estimate_token}`` stand for."""
+    """What the targets' ``{token}``, ``{estimate_token}`` and ``{project_id}`` stand for."""
     return {
         "token": token_in(demo["links"][0]["url"], "/portal/fsm/"),
         "estimate_token": token_in(demo["estimate_url"], "/portal/fsm/estimate/"),
+        "project_id": demo["project"]["id"],
     }
 
 
@@ -520,11 +523,19 @@ class Bench:
     wrk: str
     demo: dict[str, Any]
     meter: CpuMeter | None
+    session: str | None = None  # the demo contact's session cookie, once signed in
 
     @classmethod
     def on(cls, stack: Stack, args: argparse.Namespace, wrk: str) -> Bench:
         """The stack with the demo workspace seeded, and its CPU meter where there is one."""
         return cls(stack, args, wrk, seed_demo(stack), CpuMeter(stack) if CpuMeter.available() else None)
+
+    def cookie(self) -> dict[str, str]:
+        """The demo contact's session cookie header, signed in once per run: a second
+        sign-in would cost another invitation and code."""
+        if self.session is None:
+            self.session = signed_in_session(self.stack, self.demo)
+        return {"Cookie": f"{SESSION_COOKIE}={self.session}"}
 
     def check_alive(self) -> None:
         if self.stack.dead():
@@ -540,7 +551,7 @@ def portal_pages(bench: Bench) -> SectionResult:
     tokens = portal_tokens(bench.demo)
     settings = WrkSettings(duration=args.duration, warmup=args.warmup)
     urls = {t.name: stack.portal_url + t.path.format(**tokens) for t in TARGETS}
-    cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in_session(stack, bench.demo)}"}
+    cookie = bench.cookie()
     headers = {t.name: cookie if t.signed_in else None for t in TARGETS}
     for target in TARGETS:
         check_answers(urls[target.name], headers=headers[target.name])
@@ -586,6 +597,12 @@ def read_model(bench: Bench) -> SectionResult:
         print(f"Freshness: {args.freshness_trials} edits and {args.freshness_trials} "
               "revocations, the portal polled until it shows each …", flush=True)
         fresh = freshness(api, customer_id, args.freshness_trials)
+        print(f"Stop sharing: {args.freshness_trials} projects shared, viewed signed in, then their "
+              "share stopped, the portal polled until it answers 404 …", flush=True)
+        fresh["stop_sharing"] = stop_sharing(api, bench.stack.portal_url, bench.cookie()["Cookie"],
+                                             customer_id, args.freshness_trials)
+        fresh["worst_ms"] = max(fresh["worst_ms"], fresh["stop_sharing"]["max_ms"])
+        fresh["trials"] += fresh["stop_sharing"]["count"]
         bench.check_alive()
     finally:
         api.close()
@@ -649,7 +666,7 @@ def soak(bench: Bench) -> SectionResult:
     if not seconds:
         return SectionResult("soak", {"skipped": "--soak-seconds 0"})
     stack = bench.stack
-    contact = {"Cookie": f"{SESSION_COOKIE}={signed_in_session(stack, bench.demo)}"}
+    contact = bench.cookie()
     leaders = {name: proc.pid for name, proc in stack.processes.items()}
     print(f"Soak: {seconds:g}s of mixed traffic at {SOAK_CONNECTIONS} clients through both "
           "gateways …", flush=True)
@@ -690,7 +707,7 @@ def growth(bench: Bench) -> SectionResult:
         bench.check_alive()
         return figures
 
-    cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in_session(stack, bench.demo)}"}
+    cookie = bench.cookie()
     figures = run_growth(stack.portal_url, stack.admin_url, stack.store_uri, bench.demo, cookie, args.growth,
                          measured, progress=lambda line: print(line, flush=True))
     figures["wrk"] = {"pages": asdict(pages), "admin_lists": asdict(lists)}
@@ -756,7 +773,8 @@ def print_table(results: dict[str, SectionResult]) -> None:
                 ("RPC no-op, gateway client", reads.figures["rpc"]["client"]),
                 ("request/reply, raw AMQP", reads.figures["rpc"]["raw"]),
                 ("freshness after an edit", reads.figures["freshness"]["edit"]),
-                ("freshness after a revocation", reads.figures["freshness"]["revocation"])]
+                ("freshness after a revocation", reads.figures["freshness"]["revocation"]),
+                ("freshness after stopping a share", reads.figures["freshness"]["stop_sharing"])]
         sessions = results.get("session_freshness")
         if sessions and not sessions.figures.get("skipped"):
             rows += [(f"{label} → refused", sessions.figures[kind]) for kind, label in SESSION_KINDS]

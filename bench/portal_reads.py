@@ -5,7 +5,9 @@
 * ``freshness``: after a staff call that changes what a customer sees returns, how long
   until the portal shows it, polled as fast as one client can. Two kinds of trial, each on
   a page first viewed enough times to be in memory in every gateway process: a work-order
-  edit (until the new title shows) and a revocation (until the page answers 404).
+  edit (until the new title shows) and a revocation (until the page answers 404); and, for
+  a signed-in contact (``stop_sharing``), stopping a project's share (until its page
+  answers 404).
 
 Both drive the real stack through the admin API (``signature_pdf.StaffApi``) and the
 portal, on keep-alive sessions; nothing is timed inside a test.
@@ -102,3 +104,21 @@ def freshness(api: StaffApi, customer_id: str, trials: int) -> dict[str, Any]:
     every = edits + revocations
     return {"edit": summary(edits), "revocation": summary(revocations),
             "worst_ms": max(every), "trials": len(every)}
+
+
+def stop_sharing(api: StaffApi, portal_url: str, cookie: str, customer_id: str,
+                 trials: int) -> dict[str, Any]:
+    """Time from stopping a project's share (the staff call's answer) until the signed-in
+    contact's next view of its page is the 404 page, ``trials`` times, each on a new
+    project first viewed enough times to be held in memory."""
+    portal = requests.Session()
+    portal.headers["Cookie"] = cookie
+    times = []
+    for n in range(trials):
+        project = api.post("/projects", {"name": f"Freshness {n}", "customer_id": customer_id})
+        grant = api.post("/share-grants", {"resource": {"type": "project", "id": project["id"]}})
+        url = f"{portal_url}/portal/projects/{project['id']}"
+        warm(portal, url)
+        api.post(f"/share-grants/{grant['id']}/stop")
+        times.append(until(portal, url, lambda page: page.status_code == 404))
+    return summary(times)
