@@ -103,19 +103,23 @@ def get_in_workspace(model: type[mongoengine.Document], workspace_id: str, recor
 
 
 def page_after(model: type[mongoengine.Document], items: Any, workspace_id: str, cursor: str | None,
-               *, order: str, limit: int, not_a_cursor: str) -> tuple[list[Any], bool]:
+               *, order: str, limit: int, not_a_cursor: str, within: bool = False) -> tuple[list[Any], bool]:
     """A page of ``items`` (a workspace's query set of ``model``) in ``order`` — a field,
     ``-`` first for descending, e.g. ``-created_at`` for newest first or ``name`` — ties
     broken by id in the same direction, after the record ``cursor`` names; returns the page
     and whether more follow. Paging by cursor rather than offset: records arriving while
     someone reads are neither shown twice nor skipped. A cursor that names no record of the
-    workspace is ``InvalidInput`` with ``not_a_cursor`` as the reason."""
+    workspace is ``InvalidInput`` with ``not_a_cursor`` as the reason; with ``within``, so is
+    one that names no record of ``items`` itself (a list scoped to one project, one customer:
+    a cursor must not reach past that scope)."""
     field, after = (order[1:], "lt") if order.startswith("-") else (order, "gt")
     if cursor is not None:
         try:
             last = get_in_workspace(model, workspace_id, cursor, not_a_cursor)
         except NotFound:
             raise InvalidInput(QUERY_ATTENTION, {"cursor": not_a_cursor}) from None
+        if within and items.filter(id=last.id).only("id").first() is None:
+            raise InvalidInput(QUERY_ATTENTION, {"cursor": not_a_cursor})
         at = getattr(last, field)
         items = items.filter(Q(**{f"{field}__{after}": at}) | Q(**{field: at, f"id__{after}": last.id}))
     found = list(items.order_by(order, "-id" if after == "lt" else "id").limit(limit + 1))

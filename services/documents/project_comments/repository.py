@@ -8,8 +8,8 @@ from typing import Any
 from mongoengine.errors import NotUniqueError
 
 from porchlight.contracts.clock import utcnow
-from porchlight.contracts.errors import InvalidInput, NotFound
-from porchlight.contracts.paging import NOT_A_CURSOR, QUERY_ATTENTION
+from porchlight.contracts.errors import NotFound
+from porchlight.contracts.paging import NOT_A_CURSOR
 from porchlight.contracts.words import N_
 from porchlight.kit.storage import is_object_id, page_after
 from services.documents.project_comments.models import ProjectComment
@@ -58,9 +58,6 @@ class ProjectCommentRepository:
     def page(self, workspace_id: str, project_id: str, *, cursor: str | None,
              limit: int) -> tuple[list[ProjectComment], bool]:
         """A page of the project's comments, newest first; a cursor must be one of them."""
-        if cursor is not None and not ProjectComment.objects(
-                id=cursor, workspace_id=workspace_id, project_id=project_id).only("id").first():
-            raise InvalidInput(QUERY_ATTENTION, {"cursor": NOT_A_CURSOR})
         found = ProjectComment.objects(workspace_id=workspace_id, project_id=project_id)
         return page_after(ProjectComment, found, workspace_id, cursor, order="-created_at", limit=limit,
-                          not_a_cursor=NOT_A_CURSOR)
+                          not_a_cursor=NOT_A_CURSOR, within=True)

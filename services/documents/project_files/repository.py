@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from porchlight.contracts.clock import utcnow
-from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
-from porchlight.contracts.paging import NOT_A_CURSOR, QUERY_ATTENTION
+from porchlight.contracts.errors import Conflict, NotFound
+from porchlight.contracts.paging import NOT_A_CURSOR
 from porchlight.contracts.project_files import MAX_FILES
 from porchlight.contracts.words import N_
 from porchlight.kit.storage import is_object_id, page_after
@@ -77,12 +77,9 @@ class ProjectFileRepository:
              limit: int) -> tuple[list[ProjectFile], bool]:
         """A page of the files of these projects, newest first (``page_after``); a cursor
         must name one of them."""
-        if cursor is not None and not ProjectFile.objects(
-                id=cursor, workspace_id=workspace_id, project_id__in=project_ids).only("id").first():
-            raise InvalidInput(QUERY_ATTENTION, {"cursor": NOT_A_CURSOR})
         found = ProjectFile.objects(workspace_id=workspace_id, project_id__in=project_ids)
         return page_after(ProjectFile, found, workspace_id, cursor, order="-uploaded_at", limit=limit,
-                          not_a_cursor=NOT_A_CURSOR)
+                          not_a_cursor=NOT_A_CURSOR, within=True)
 
     def counts(self, workspace_id: str, project_ids: list[str]) -> dict[str, int]:
         """How many files each project holds."""

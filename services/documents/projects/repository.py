@@ -20,7 +20,7 @@ from bson import ObjectId
 
 from porchlight.contracts.clock import utcnow
 from porchlight.contracts.errors import Conflict, InvalidInput, NotFound
-from porchlight.contracts.paging import NOT_A_CURSOR, QUERY_ATTENTION
+from porchlight.contracts.paging import NOT_A_CURSOR
 from porchlight.contracts.projects import MAX_TASKS, STATUSES
 from porchlight.kit.storage import get_in_workspace, is_object_id, page_after
 from services.documents.numbering.repository import create_numbered
@@ -106,13 +106,11 @@ class ProjectRepository:
         """A page of these projects (those shared with a customer), the most recently active
         first (``page_after``); a cursor must be one of them. The order follows the work: a
         project that moves while someone pages may come up again on the first page."""
-        if cursor is not None and cursor not in project_ids:
-            raise InvalidInput(QUERY_ATTENTION, {"cursor": NOT_A_CURSOR})
         found = Project.objects(workspace_id=workspace_id, id__in=[ObjectId(i) for i in project_ids])
         if status is not None:
             found = found.filter(status=status)
         return page_after(Project, found, workspace_id, cursor, order="-last_activity_at", limit=limit,
-                          not_a_cursor=NOT_A_CURSOR)
+                          not_a_cursor=NOT_A_CURSOR, within=True)
 
     def status_counts(self, workspace_id: str, project_ids: list[str]) -> dict[str, int]:
         """How many of these projects are in each state (every state named, 0 included)."""
@@ -183,12 +181,9 @@ class ProjectRepository:
     def entries_page(self, workspace_id: str, project_id: str, *, cursor: str | None,
                      limit: int) -> tuple[list[TimeEntry], bool]:
         """A page of the project's entries, the latest day first (``page_after``)."""
-        if cursor is not None and not TimeEntry.objects(
-                id=cursor, workspace_id=workspace_id, project_id=project_id).only("id").first():
-            raise InvalidInput(QUERY_ATTENTION, {"cursor": NOT_A_CURSOR})
         found = TimeEntry.objects(workspace_id=workspace_id, project_id=project_id)
         return page_after(TimeEntry, found, workspace_id, cursor, order="-day", limit=limit,
-                          not_a_cursor=NOT_A_CURSOR)
+                          not_a_cursor=NOT_A_CURSOR, within=True)
 
     def _check_day(self, workspace_id: str, project_id: str, day: str, amount: int,
                    besides: Any = None) -> None:
