@@ -460,9 +460,11 @@ def portal_tokens(demo: dict[str, Any]) -> dict[str, str]:
 
 
 def signed_in_session(stack: Stack, demo: dict[str, Any], within: float = 30.0) -> str:
-    """The demo contact's session, signed in as a customer would once staff invited them
-    (the demo leaves that to the newcomer): the address on the sign-in page, the six-digit
-    code from the email the local mail server kept."""
+    """The demo contact's browser cookies once signed in — as a ``Cookie`` header: the
+    session, and the one holding the form token the pages' forms carry, which a browser
+    keeps from page to page — signed in as a customer would once staff invited them (the
+    demo leaves that to the newcomer): the address on the sign-in page, the six-digit code
+    from the email the local mail server kept."""
     if stack.mail is None:
         raise BenchError("the signed-in page needs the stack's local mail server (unset "
                          "PORCHLIGHT_SMTP_URL) to read the sign-in code; nothing measured")
@@ -491,7 +493,7 @@ def signed_in_session(stack: Stack, demo: dict[str, Any], within: float = 30.0) 
         timeout=10, allow_redirects=False)
     if signed.status_code != 303 or SESSION_COOKIE not in signed.cookies:
         raise BenchError(f"signing the demo contact in answered {signed.status_code}; nothing measured")
-    return signed.cookies[SESSION_COOKIE]
+    return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
 
 
 def sign_in_code(messages: list[Any], email: str) -> str | None:
@@ -523,7 +525,7 @@ class Bench:
     wrk: str
     demo: dict[str, Any]
     meter: CpuMeter | None
-    session: str | None = None  # the demo contact's session cookie, once signed in
+    session: str | None = None  # the demo contact's cookies, once signed in
 
     @classmethod
     def on(cls, stack: Stack, args: argparse.Namespace, wrk: str) -> Bench:
@@ -531,11 +533,11 @@ class Bench:
         return cls(stack, args, wrk, seed_demo(stack), CpuMeter(stack) if CpuMeter.available() else None)
 
     def cookie(self) -> dict[str, str]:
-        """The demo contact's session cookie header, signed in once per run: a second
-        sign-in would cost another invitation and code."""
+        """The demo contact's ``Cookie`` header, signed in once per run: a second sign-in
+        would cost another invitation and code."""
         if self.session is None:
             self.session = signed_in_session(self.stack, self.demo)
-        return {"Cookie": f"{SESSION_COOKIE}={self.session}"}
+        return {"Cookie": self.session}
 
     def check_alive(self) -> None:
         if self.stack.dead():
