@@ -41,7 +41,8 @@ class ProjectFileRpc(DocumentsDependencies):
         name, content_type, content = rules.read_upload(data)
         project, added = self.repo.project_files.add(workspace_id, actor, project_id, name, content_type,
                                                      content)
-        self._file_activity(workspace_id, actor, project_id, "file_added", str(added.id))
+        self._file_activity(workspace_id, actor, project_id, "file_added", str(added.id),
+                            file_name=added.name, project_number=project.number, project_name=project.name)
         return file_to_wire(added)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -121,6 +122,7 @@ class ProjectFileRpc(DocumentsDependencies):
         return grant, self.repo.project_files.get(grant.workspace_id, project_id, file_id)
 
     def _file_activity(self, workspace_id: str, actor: str, project_id: str, change: str,
-                       item_id: str) -> None:
+                       item_id: str, **shown: str) -> None:
+        """``shown``: for a file added, what the customer's digest email names (the file, the project)."""
         self.dispatch("project_activity", fact(workspace_id, actor, project_id=project_id, change=change,
-                                               item_id=item_id))
+                                               item_id=item_id, **shown))
