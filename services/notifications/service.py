@@ -9,7 +9,7 @@ makes the item from the fact alone — documents is never asked — then emails 
 workspace's notification addresses. A payload its model refuses makes no item (a warning).
 Emails to a record's customer are asked for by documents, point to point (``outbox_rpc``).
 A shared project's changes — a comment from the team, a document, a new status — reach its
-customers as a digest, at most one per project an hour (``digest_rpc``).
+customers as a digest, at most one per project an hour (``project_news``).
 
 Handlers are nameko's default ``event_handler``: one queue per handler shared by every
 replica of this service, so each fact is handled by one of them. A fact may still arrive
@@ -50,9 +50,9 @@ from porchlight.kit.service_rpc import rpc
 from porchlight.kit.storage import Store, next_cursor
 from porchlight.kit.task_queue import TaskQueue
 from services.notifications import inbox
-from services.notifications.digest_rpc import DigestRpc
 from services.notifications.models import ALIAS, InboxItem
 from services.notifications.outbox_rpc import OutboxRpc
+from services.notifications.project_news import ProjectNews
 from services.notifications.repository import NotificationsRepository
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def item_to_wire(item: InboxItem) -> dict[str, Any]:
         read_at=isoformat(item.read_at), read_by=item.read_by)
 
 
-class NotificationsService(OutboxRpc, DigestRpc, Ping, Observed):
+class NotificationsService(OutboxRpc, ProjectNews, Ping, Observed):
     name = "notifications"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 

@@ -52,7 +52,10 @@ def status_change(event: ProjectUpdated) -> dict[str, Any]:
             "ref_id": event.project_id, "status": event.status, "at": at}
 
 
-class DigestRpc:
+class ProjectNews:
+    """What is new on a shared project, for its customers: the facts that feed their
+    digests, and the sending (the service's handlers and sweep call these)."""
+
     # -- what feeds a digest --------------------------------------------------------------
     def _team_commented(self, event: ProjectCommentPosted) -> None:
         self._tell_customers(event.workspace_id, event.project_id, comment_change(event),
