@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OPEN, CLOSE = "⟦", "⟧"
 
 
-def compiled(language: str, words: dict[str, str]) -> GNUTranslations:
-    """The catalog of ``language`` holding ``words`` (English → translation)."""
+def compiled(language: str, words: dict[Any, Any]) -> GNUTranslations:
+    """The catalog of ``language`` holding ``words`` (English → translation; a sentence
+    with plural forms: its forms → theirs)."""
     catalog = Catalog(locale=language)
     for english, translated in words.items():
         catalog.add(english, translated)
@@ -42,7 +43,7 @@ def _loaded(catalog: Catalog) -> GNUTranslations:
     return GNUTranslations(compiled_mo)
 
 
-def install(monkeypatch: pytest.MonkeyPatch, language: str, words: dict[str, str]) -> None:
+def install(monkeypatch: pytest.MonkeyPatch, language: str, words: dict[Any, Any]) -> None:
     """Read ``language`` from a catalog holding ``words`` for the rest of the test; every
     other language as shipped. What ``i18n`` keeps of translated messages is kept apart
     for the test, so no other test sees it."""
@@ -54,9 +55,9 @@ def install(monkeypatch: pytest.MonkeyPatch, language: str, words: dict[str, str
         monkeypatch.setattr(i18n, name, lru_cache(maxsize=kept.cache_info().maxsize)(kept.__wrapped__))
 
 
-def sentences(folder: str, *, templates: str | None = None) -> Iterable[tuple[str, Any]]:
-    """Every sentence ``make messages`` would find under ``folder`` (as babel.cfg says:
-    Python with ``_``, ``gettext``, ``N_``; Jinja templates trimmed), as (English, where)."""
+def _messages(folder: str, templates: str | None) -> Iterable[tuple[str, Any]]:
+    """Every message ``make messages`` would find under ``folder`` (as babel.cfg says:
+    Python with ``_``, ``gettext``, ``N_``; Jinja templates trimmed), as (message, file)."""
     method_map = [("**.py", "python")]
     options_map: dict[str, dict[str, str]] = {}
     if templates:
@@ -65,9 +66,24 @@ def sentences(folder: str, *, templates: str | None = None) -> Iterable[tuple[st
     keywords = {**DEFAULT_KEYWORDS, "N_": None}
     for filename, _line, message, _comments, _context in extract_from_dir(
             str(ROOT / folder), method_map=method_map, options_map=options_map, keywords=keywords):
+        yield message, filename
+
+
+def sentences(folder: str, *, templates: str | None = None) -> Iterable[tuple[str, Any]]:
+    """Every sentence ``make messages`` would find under ``folder``, as (English, where);
+    each form of a sentence with plural forms on its own."""
+    for message, filename in _messages(folder, templates):
         for english in (message if isinstance(message, tuple) else (message,)):
             if english:
                 yield english, f"{folder}/{filename}"
+
+
+def plurals(folder: str, *, templates: str | None = None) -> Iterable[tuple[str, ...]]:
+    """Every sentence with plural forms ``make messages`` would find under ``folder``, as
+    its English forms."""
+    for message, _filename in _messages(folder, templates):
+        if isinstance(message, tuple) and len(message) > 1 and all(message):
+            yield tuple(message)
 
 
 def extracted(folder: Path) -> Catalog:

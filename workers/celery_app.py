@@ -93,7 +93,8 @@ def default_config(amqp_uri: str | None = None) -> dict[str, Any]:
                 "schedule": REMIND_EVERY,
                 "options": {"expires": REMIND_EVERY},
             },
-            # Emails whose delivery stopped half-way are marked failed, to be resent.
+            # Emails whose delivery stopped half-way are marked failed, to be resent; project
+            # digests whose hour is up are sent.
             "sweep-emails": {
                 "task": "porchlight.sweep_emails",
                 "schedule": SWEEP_EMAILS_EVERY,

@@ -270,7 +270,8 @@ def send_reminders() -> dict[str, int] | None:
 
 @shared_task(name="porchlight.sweep_emails")
 def sweep_emails() -> dict[str, int] | None:
-    """Beat runs this every few minutes: emails whose delivery stopped half-way are failed."""
+    """Beat runs this every few minutes: emails whose delivery stopped half-way are failed,
+    and the project digests whose hour is up are sent."""
     return _sweep("notifications", "sweep_emails")
 
 

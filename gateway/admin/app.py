@@ -87,7 +87,7 @@ TAGS = [
                                             "audit of every change."},
     {"name": "evidence", "description": "The record behind every answer and signature."},
     {"name": "share links", "description": "Links that open a record in the portal."},
-    {"name": "inbox", "description": "Customers' answers and signatures for staff to look at."},
+    {"name": "inbox", "description": "Customers' answers, signatures and comments for staff to look at."},
     {"name": "emails", "description": "What Porchlight emailed customers and the office, and how it went."},
     {"name": "meta", "description": "About the API itself."},
 ]

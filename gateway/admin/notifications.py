@@ -29,8 +29,8 @@ def list_inbox(query: InboxQuery) -> Any:
     """List the inbox
 
     What customers did that staff should look at — an estimate accepted or declined, a service
-    report signed — newest first by when the customer acted. `unread=true` leaves out the items
-    marked read.
+    report signed, a comment on a project — newest first by when the customer acted.
+    `unread=true` leaves out the items marked read.
     """
     with rpc() as services:
         return services.notifications.list_inbox(g.workspace_id, wire(query, partial=True))

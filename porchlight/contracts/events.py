@@ -44,6 +44,7 @@ from porchlight.contracts.common import CertificateId, Sha256
 from porchlight.contracts.evidence import EntityType as EvidenceEntityType
 from porchlight.contracts.evidence import Kind as EvidenceKind
 from porchlight.contracts.fields import Id, Timestamp
+from porchlight.contracts.projects import Status as ProjectStatus
 from porchlight.contracts.share_grants import Level as ShareLevel
 from porchlight.contracts.share_grants import ResourceType as ShareResourceType
 from porchlight.contracts.share_links import EntityType as SharedEntityType
@@ -306,6 +307,11 @@ class ProjectUpdated(Event, source="documents", event="project_updated", visible
     project_id: ProjectId
     fields: FieldNames
     customer_id: CustomerId = None
+    # What a customer's digest email says of the change (``services.notifications.digests``):
+    # the project as it reads now.
+    status: ProjectStatus | None = None
+    project_number: StrictStr | None = None
+    project_name: StrictStr | None = None
 
 
 class ProjectActivity(Event, source="documents", event="project_activity", visible=True):
@@ -317,6 +323,10 @@ class ProjectActivity(Event, source="documents", event="project_activity", visib
     change: ProjectChange
     item_id: Id | None = None
     customer_id: CustomerId = None
+    # A file added: what a customer's digest email names (``services.notifications.digests``).
+    file_name: StrictStr | None = None
+    project_number: StrictStr | None = None
+    project_name: StrictStr | None = None
 
 
 class ProjectFileViewed(Event, source="documents", event="project_file_viewed", visible=False):

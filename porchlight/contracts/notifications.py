@@ -21,9 +21,11 @@ from porchlight.contracts.fields import Currency, Email, Id, StrictInt, StrictSt
 from porchlight.contracts.languages import DEFAULT_LOCALE_TAG
 from porchlight.contracts.paging import NextCursor, PageQuery
 
-Kind = Literal["estimate_accepted", "estimate_declined", "service_report_signed"]
-EntityType = Literal["estimate", "service_report"]
-
+Kind = Literal["estimate_accepted", "estimate_declined", "service_report_signed", "project_comment"]
+KINDS = ("`estimate_accepted`, `estimate_declined`: a customer answered an estimate; "
+         "`service_report_signed`: a customer signed a service report; `project_comment`: a customer's "
+         "contact commented on a project (staff's own comments make no item).")
+EntityType = Literal["estimate", "service_report", "project"]
 
 
 class InboxQuery(PageQuery):
@@ -43,7 +45,8 @@ class InboxEntity(Reply):
 class InboxDetails(Reply):
     """What the customer added to the action; each key only where it applies."""
 
-    signer_name: str | None = Field(None, description="The name the customer signed or answered with.")
+    signer_name: str | None = Field(None, description="The name the customer signed or answered with; "
+                                    "for a comment, the contact's name.")
     reason: str | None = Field(None, description="Why the customer declined, as they wrote it.")
     certificate_id: CertificateId | None = Field(None, description="The evidence of the action "
                                                  "(`GET /evidence/<certificate_id>`).")
@@ -52,7 +55,7 @@ class InboxDetails(Reply):
 class InboxItem(Reply):
     id: IdText
     workspace_id: IdText
-    kind: Kind = Field(description="What the customer did.")
+    kind: Kind = Field(description="What the customer did: " + KINDS)
     title: str = Field(description="One line for the inbox list.")
     summary: str = Field(description="A sentence or two with what staff need to act.")
     entity: InboxEntity
@@ -81,10 +84,11 @@ EMAIL_STATUS = ("`queued`: waiting for a delivery attempt (also between retries)
 Template = Literal[
     "estimate_ready", "estimate_reminder", "service_report_ready", "service_report_signed_copy",
     "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed",
+    "office_project_comment", "project_digest",
     "contact_invitation", "contact_sign_in", "contact_password_reset", "contact_password_changed",
     "contact_password_code"]
 LinkedType = Literal["estimate", "service_report"]
-EmailAbout = Literal["estimate", "service_report", "contact"]
+EmailAbout = Literal["estimate", "service_report", "project", "contact"]
 
 
 class EmailQuery(PageQuery):
@@ -97,7 +101,8 @@ class EmailQuery(PageQuery):
 
 class EmailEntity(Reply):
     type: EmailAbout = Field(description="The record the email is about; `contact` for a "
-                             "portal invitation or sign-in.")
+                             "portal invitation or sign-in; `project` for a comment on it or a "
+                             "customer's digest of its changes.")
     id: IdText
     number: str | None = Field(description="The record's number, e.g. EST-0001.")
 

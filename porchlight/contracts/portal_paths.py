@@ -8,6 +8,7 @@ ACCOUNT_PATHS = {
     "work_order": "/portal/work-orders/{id}",
     "estimate": "/portal/estimates/{id}",
     "service_report": "/portal/service-reports/{id}",
+    "project": "/portal/projects/{id}",  # a shared project (its digest email links here)
 }
 
 

@@ -58,9 +58,32 @@ def to_reader(template: str, entity_type: str, view: dict[str, Any], customer: d
     fields = to_customer(template, entity_type, view, customer)
     fields["context"].update(link=account_url(get_settings().portal_base_url, entity_type, view["id"]),
                              in_account=True)
-    chosen = contact.get("language")
     return {**fields, "recipient": contact["email"], "recipient_name": contact["name"],
-            "language": chosen if i18n.shipped(chosen) else fields["language"]}
+            "language": reader_language(contact, customer)}
+
+
+def reader_language(contact: dict[str, Any], customer: dict[str, Any]) -> str | None:
+    """A portal contact's language for an email: their own when they chose one Porchlight
+    is written in, else their customer's (``mail.render`` falls back to the workspace's)."""
+    chosen = contact.get("language")
+    return chosen if i18n.shipped(chosen) else customer.get("preferred_language")
+
+
+def to_project_reader(digest: dict[str, Any], changes: dict[str, Any], customer: dict[str, Any],
+                      contact: dict[str, Any]) -> dict[str, Any]:
+    """The outbox fields of a project digest (``services.notifications.digests``) to one of
+    the customer's portal contacts: what changed (``digests.summary``) and a link into their
+    account, ``/portal/projects/<id>`` — no secret: it opens nothing until they sign in."""
+    return {
+        "template": "project_digest", "audience": "customer",
+        "recipient": contact["email"], "recipient_name": contact["name"], "customer_id": customer["id"],
+        "language": reader_language(contact, customer),
+        "entity_type": "project", "entity_id": digest["project_id"],
+        "entity_number": digest.get("project_number"),
+        "context": {"project": {"number": digest.get("project_number"), "name": digest.get("project_name")},
+                    "changes": changes, "in_account": True,
+                    "link": account_url(get_settings().portal_base_url, "project", digest["project_id"])},
+    }
 
 
 def to_contact(command: dict[str, Any]) -> dict[str, Any]:

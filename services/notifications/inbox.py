@@ -1,7 +1,8 @@
 """What an inbox item says: the text staff read for each customer action, made from the
 fact alone. documents puts in the fact what the item shows — the record's number and
-title, the signer, the reason, the total (``porchlight.contracts.events``) — so an item
-never waits on documents, and never goes without its number."""
+title, the signer, the reason, the total, a comment's author and first words
+(``porchlight.contracts.events``) — so an item never waits on documents, and never goes
+without its number."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from porchlight.contracts.events import (
     EstimateApproved,
     Event,
     EventRefused,
+    ProjectCommentPosted,
     ServiceReportSigned,
     check,
 )
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 _ENGLISH = i18n.translator(SOURCE_LANGUAGE)
 
 Fact = TypeVar("Fact", bound=Event)
+# The facts an item is made of.
+Cause = EstimateAnswered | ServiceReportSigned | ProjectCommentPosted
 
 
 def read(model: type[Fact], payload: Any) -> Fact | None:
@@ -37,20 +41,24 @@ def read(model: type[Fact], payload: Any) -> Fact | None:
     return event if isinstance(event, model) else None
 
 
-def cause(event: EstimateAnswered | ServiceReportSigned) -> str:
+def cause(event: Cause) -> str:
     """The one key of the fact an item comes from: a revision is answered once, a report is
-    signed once."""
+    signed once, a comment is posted once."""
     if isinstance(event, EstimateAnswered):
         return f"{event.event}:{event.estimate_id}:{event.revision}"
+    if isinstance(event, ProjectCommentPosted):
+        return f"{event.event}:{event.comment_id}"
     return f"{event.event}:{event.service_report_id}"
 
 
-def extra_facts(event: EstimateAnswered | ServiceReportSigned) -> dict[str, Any]:
+def extra_facts(event: Cause) -> dict[str, Any]:
     """What an item's title and summary say besides the item's own fields. The item keeps
     its words in English; its email to the office is written in the reader's language from
     the item and these (``title``, ``summary``)."""
     if isinstance(event, EstimateAnswered):
         return {"estimate_title": event.title, "revision": event.revision, "total": event.total}
+    if isinstance(event, ProjectCommentPosted):
+        return {"project_name": event.project_name, "excerpt": event.excerpt}
     return {"work_order_number": event.work_order_number, "work_order_title": event.work_order_title}
 
 
@@ -61,12 +69,17 @@ def title(item: dict[str, Any], _: Callable[..., str]) -> str:
         return _("Estimate %(number)s accepted", number=number)
     if item["kind"] == "estimate_declined":
         return _("Estimate %(number)s declined", number=number)
+    if item["kind"] == "project_comment":
+        return _("New comment on project %(number)s", number=number)
     return _("Service report %(number)s signed", number=number)
 
 
 def summary(item: dict[str, Any], _: Callable[..., str]) -> str:
     """The item's summary in the language of ``_``, from the item and its ``extra_facts``."""
     said = {"who": item.get("signer_name") or _("The customer"), "number": item["entity_number"]}
+    if item["kind"] == "project_comment":
+        return _("%(who)s commented on project %(number)s “%(name)s”: “%(excerpt)s”",
+                 **said, name=item.get("project_name") or "", excerpt=item.get("excerpt") or "")
     if item["kind"] == "service_report_signed":
         work_order, named = item.get("work_order_number"), item.get("work_order_title")
         if work_order and named:
@@ -97,7 +110,7 @@ def summary(item: dict[str, Any], _: Callable[..., str]) -> str:
     return f"{declined} {because}"
 
 
-def _worded(fields: dict[str, Any], event: EstimateAnswered | ServiceReportSigned) -> dict[str, Any]:
+def _worded(fields: dict[str, Any], event: Cause) -> dict[str, Any]:
     """The item's fields with its title and summary, in English."""
     told = {**fields, **extra_facts(event)}
     return {**fields, "title": title(told, _ENGLISH), "summary": summary(told, _ENGLISH)}
@@ -120,4 +133,13 @@ def service_report_item(event: ServiceReportSigned) -> dict[str, Any]:
         "kind": "service_report_signed", "entity_type": "service_report",
         "entity_id": event.service_report_id, "entity_number": event.number,
         "signer_name": event.signer_name, "certificate_id": event.certificate_id,
+    }, event)
+
+
+def project_comment_item(event: ProjectCommentPosted) -> dict[str, Any]:
+    """The item for a comment a customer's contact posted on a project (its author's name
+    where an answer's signer goes)."""
+    return _worded({
+        "kind": "project_comment", "entity_type": "project", "entity_id": event.project_id,
+        "entity_number": event.project_number, "signer_name": event.author_name, "certificate_id": None,
     }, event)

@@ -1,5 +1,5 @@
-"""The notifications service's records: the staff inbox, the outbox, and per record whether
-the customer is emailed about it."""
+"""The notifications service's records: the staff inbox, the customers' project digests,
+the outbox, and per record whether the customer is emailed about it."""
 
 from __future__ import annotations
 
@@ -44,6 +44,37 @@ class InboxItem(me.Document):
     created_at = me.DateTimeField(required=True, default=utcnow)
     read_at = me.DateTimeField()
     read_by = me.StringField()
+
+
+class ProjectDigest(me.Document):
+    """What one customer has not yet been told of one project shared with them, and when
+    they may next be told (``services.notifications.digests`` states the rules). Each
+    pending change: ``cause`` (the fact), ``kind`` (``staff_comment``, ``file_added``,
+    ``status``), ``ref_id`` (the comment or file), ``name`` (a file's), ``status``, ``at``."""
+
+    RETENTION: ClassVar[str] = ("Kept while the workspace exists: one small record per project and "
+                                "customer it was shared with, its pending changes emptied by each digest.")
+    meta = {
+        "db_alias": ALIAS,
+        "collection": "project_digests",
+        "indexes": [
+            {"fields": ["workspace_id", "project_id", "customer_id"], "unique": True},
+            {"fields": ["waiting", "next_at"]},  # the sweep's due digests
+        ],
+    }
+
+    workspace_id = me.StringField(required=True)
+    project_id = me.StringField(required=True)
+    customer_id = me.StringField(required=True)
+    project_number = me.StringField()
+    project_name = me.StringField()
+    pending = me.ListField(me.DictField())
+    recent = me.ListField(me.StringField())
+    waiting = me.BooleanField(required=True, default=False)
+    next_at = me.DateTimeField(required=True)
+    last_sent_at = me.DateTimeField()
+    sent = me.IntField(required=True, default=0)
+    created_at = me.DateTimeField(required=True, default=utcnow)
 
 
 # An email's life: queued → sending (claimed by one delivery attempt) → sent, or back to

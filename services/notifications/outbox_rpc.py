@@ -198,10 +198,13 @@ class OutboxRpc:
 
     @rpc
     def sweep_emails(self) -> dict[str, int]:
+        """Beat's timed sweep: fails what will not finish by itself, removes old bodies, and
+        sends the project digests whose hour is up (``digests_sent``)."""
         now = utcnow()
-        return self.repo.outbox.sweep(
+        swept = self.repo.outbox.sweep(
             now, claimed_before=now - CLAIM_LOST_AFTER, queued_before=now - QUEUE_LOST_AFTER,
             bodies_before=now - timedelta(days=get_settings().outbox_body_days))
+        return {**swept, "digests_sent": self._send_due_digests()}
 
     # -- staff --------------------------------------------------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)

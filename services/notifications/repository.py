@@ -9,6 +9,7 @@ from mongoengine import NotUniqueError
 from porchlight.contracts.clock import utcnow
 from porchlight.kit.idempotency import CommandLog
 from porchlight.kit.storage import get_in_workspace, page_after
+from services.notifications.digests import ProjectDigests
 from services.notifications.models import InboxItem, NotificationsCommand
 from services.notifications.outbox import Outbox
 
@@ -16,15 +17,18 @@ NO_ITEM = "No such inbox item."
 
 
 class NotificationsRepository:
-    """The inbox's queries here; the outbox's under ``outbox``."""
+    """The inbox's queries here; the outbox's under ``outbox``, the project digests' under
+    ``digests``."""
 
     def __init__(self) -> None:
         self.outbox = Outbox()
+        self.digests = ProjectDigests()
         self.commands = CommandLog(NotificationsCommand)
 
     def ensure_indexes(self) -> None:
         InboxItem.ensure_indexes()
         self.outbox.ensure_indexes()
+        self.digests.ensure_indexes()
         self.commands.ensure_indexes()
 
     def has_cause(self, cause: str) -> bool:

@@ -2,11 +2,14 @@
 outbox, every email to customers and to the office (``outbox_rpc``).
 
 It listens to documents' facts (``estimate_approved``, ``estimate_rejected``,
-``service_report_signed``). Each fact carries, besides its ids, what the item shows (number,
-title, the customer's name and reason: ``porchlight.contracts.events``), so the handler
+``service_report_signed``, and a customer's ``project_comment_posted``). Each fact carries,
+besides its ids, what the item shows (number, title, the customer's name and reason:
+``porchlight.contracts.events``), so the handler
 makes the item from the fact alone — documents is never asked — then emails the item to the
 workspace's notification addresses. A payload its model refuses makes no item (a warning).
 Emails to a record's customer are asked for by documents, point to point (``outbox_rpc``).
+A shared project's changes — a comment from the team, a document, a new status — reach its
+customers as a digest, at most one per project an hour (``project_news``).
 
 Handlers are nameko's default ``event_handler``: one queue per handler shared by every
 replica of this service, so each fact is handled by one of them. A fact may still arrive
@@ -29,6 +32,10 @@ from porchlight.contracts.events import (
     EstimateAnswered,
     EstimateApproved,
     EstimateRejected,
+    ProjectActivity,
+    ProjectCommentHidden,
+    ProjectCommentPosted,
+    ProjectUpdated,
     ServiceReportSigned,
 )
 from porchlight.contracts.notifications import InboxItem as InboxItemReply
@@ -45,6 +52,7 @@ from porchlight.kit.task_queue import TaskQueue
 from services.notifications import inbox
 from services.notifications.models import ALIAS, InboxItem
 from services.notifications.outbox_rpc import OutboxRpc
+from services.notifications.project_news import ProjectNews
 from services.notifications.repository import NotificationsRepository
 
 log = logging.getLogger(__name__)
@@ -67,7 +75,7 @@ def item_to_wire(item: InboxItem) -> dict[str, Any]:
         read_at=isoformat(item.read_at), read_by=item.read_by)
 
 
-class NotificationsService(OutboxRpc, Ping, Observed):
+class NotificationsService(OutboxRpc, ProjectNews, Ping, Observed):
     name = "notifications"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 
@@ -91,11 +99,41 @@ class NotificationsService(OutboxRpc, Ping, Observed):
         if event is not None:
             self._store(event, inbox.service_report_item(event))
 
+    @event_handler("documents", "project_comment_posted")
+    def on_project_comment_posted(self, payload: dict[str, Any]) -> None:
+        """A customer's comment is an inbox item (and its office emails); the team's own is
+        news for the project's customers (their digest)."""
+        event = inbox.read(ProjectCommentPosted, payload)
+        if event is None:
+            return
+        if event.author_kind == "contact":
+            self._store(event, inbox.project_comment_item(event))
+        else:
+            self._team_commented(event)
+
+    @event_handler("documents", "project_comment_hidden")
+    def on_project_comment_hidden(self, payload: dict[str, Any]) -> None:
+        event = inbox.read(ProjectCommentHidden, payload)
+        if event is not None:
+            self._comment_hidden(event)
+
+    @event_handler("documents", "project_activity")
+    def on_project_activity(self, payload: dict[str, Any]) -> None:
+        event = inbox.read(ProjectActivity, payload)
+        if event is not None:
+            self._project_activity(event)
+
+    @event_handler("documents", "project_updated")
+    def on_project_updated(self, payload: dict[str, Any]) -> None:
+        event = inbox.read(ProjectUpdated, payload)
+        if event is not None:
+            self._project_updated(event)
+
     def _estimate_answered(self, event: EstimateAnswered | None) -> None:
         if event is not None:
             self._store(event, inbox.estimate_item(event))
 
-    def _store(self, event: EstimateAnswered | ServiceReportSigned, fields: dict[str, Any]) -> None:
+    def _store(self, event: inbox.Cause, fields: dict[str, Any]) -> None:
         """The inbox item, then its emails to the office — both once per cause."""
         cause = inbox.cause(event)
         if self.repo.has_cause(cause):  # a redelivery: the item and its emails are made

@@ -224,6 +224,13 @@ class Grants:
                                        resource_type=resource_type, level__ne=None)
                     .order_by("-created_at", "-id"))
 
+    def live_of_resource(self, workspace_id: str, resource_type: str, resource_id: str) -> list[ShareGrant]:
+        """Every live share of one resource (a project is shared with a customer or a few),
+        newest first."""
+        return list(ShareGrant.objects(workspace_id=workspace_id, resource_id=resource_id,
+                                       resource_type=resource_type, level__ne=None)
+                    .order_by("-created_at", "-id"))
+
     def level(self, workspace_id: str, customer_id: str, resource_type: str, resource_id: str) -> str | None:
         grant = ShareGrant.objects(workspace_id=workspace_id, resource_type=resource_type,
                                    resource_id=resource_id, customer_id=customer_id).only("level").first()

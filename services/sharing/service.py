@@ -9,7 +9,9 @@ its customer), and only documents may ask for a new link (the broker's rights, f
 Every link gets an expiry (``services.sharing.lifetimes``). Grants are the same: documents
 checks the resource, the customer and the lock, then tells sharing (``share_resource``,
 ``change_share``), and asks sharing which of a customer's resources are shared
-(``customer_shares``, ``share_level``) when it answers the customer.
+(``customer_shares``, ``share_level``) when it answers the customer; notifications asks
+which customers a project is shared with (``resource_shares``) before it emails them its
+changes.
 """
 
 from __future__ import annotations
@@ -339,6 +341,13 @@ class SharingService(Ping, Observed):
         lists the customer's projects."""
         live = self.repo.grants.live_of_customer(workspace_id, customer_id, resource_type)
         return {"shares": [{"resource_id": g.resource_id, "level": g.level} for g in live]}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def resource_shares(self, workspace_id: str, resource_type: str, resource_id: str) -> dict[str, Any]:
+        """The customers one resource is shared with now, with their levels, newest share
+        first: notifications asks before it emails a project's customers its changes."""
+        live = self.repo.grants.live_of_resource(workspace_id, resource_type, resource_id)
+        return {"shares": [{"customer_id": g.customer_id, "level": g.level} for g in live]}
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def share_level(self, workspace_id: str, customer_id: str, resource_type: str,

@@ -192,7 +192,12 @@ CERTIFICATE = "cert_" + "1" * 32  # an answer's certificate, as the events check
 
 
 def office_items() -> dict[str, dict[str, typing.Any]]:
-    from porchlight.contracts.events import EstimateApproved, EstimateRejected, ServiceReportSigned
+    from porchlight.contracts.events import (
+        EstimateApproved,
+        EstimateRejected,
+        ProjectCommentPosted,
+        ServiceReportSigned,
+    )
     from services.notifications import inbox
 
     fact = {"workspace_id": WS, "actor": "customer", "occurred_at": "2026-03-01T14:03:07Z",
@@ -203,9 +208,22 @@ def office_items() -> dict[str, dict[str, typing.Any]]:
               EstimateRejected.model_validate({**answered, "reason": "TOO DEAR"}),
               ServiceReportSigned.model_validate({**fact, "service_report_id": EST, "number": "SR-1",
                                                   "signer_name": "ZOE", "work_order_number": "WO-1",
-                                                  "work_order_title": "SERVICE"})]
-    items = [{**(inbox.estimate_item(e) if isinstance(e, EstimateApproved | EstimateRejected)
-                 else inbox.service_report_item(e)), **inbox.extra_facts(e)} for e in events]
+                                                  "work_order_title": "SERVICE"}),
+              ProjectCommentPosted.model_validate({
+                  "workspace_id": WS, "actor": "contact:" + "c" * 24, "occurred_at": fact["occurred_at"],
+                  "project_id": EST, "comment_id": CUSTOMER, "customer_id": CUSTOMER,
+                  "author_kind": "contact",
+                  "author_name": "ZOE", "project_number": "PRJ-1", "project_name": "KITCHEN",
+                  "excerpt": "WHEN?"})]
+
+    def item_of(event: typing.Any) -> dict[str, typing.Any]:
+        if isinstance(event, EstimateApproved | EstimateRejected):
+            return inbox.estimate_item(event)
+        if isinstance(event, ProjectCommentPosted):
+            return inbox.project_comment_item(event)
+        return inbox.service_report_item(event)
+
+    items = [{**item_of(e), **inbox.extra_facts(e)} for e in events]
     return {f"office_{item['kind']}": emails.to_office("o@x.example", item, fact["occurred_at"])["context"]
             for item in items}
 
@@ -218,6 +236,13 @@ def every_email() -> list[tuple[str, dict[str, typing.Any]]]:
             found.append((name, office[name]))
         elif name.startswith("contact_"):
             found.append((name, {"contact": SHOWN["contact"]}))
+        elif name == "project_digest":
+            link = {"link": "HTTPS://PORTAL.TEST/X", "in_account": True}
+            found.append((name, {"project": {"number": "PRJ-1", "name": "KITCHEN"}, "recipient_name": "DANA",
+                                 "changes": {"comments": 2, "files": ["PLAN.PDF", None], "status": "on_hold"},
+                                 **link}))
+            found.append((name, {"project": {"number": None, "name": None}, "recipient_name": None,
+                                 "changes": {"comments": 1, "files": [], "status": None}, **link}))
         else:
             shown = {key: SHOWN[key] for key in ("estimate", "report", "verify_url")}
             found.append((name, {**shown, "recipient_name": "DANA"}))
@@ -235,9 +260,14 @@ def test_every_word_of_every_email_is_in_the_catalog(monkeypatch) -> None:
     found = dict(catalogs.sentences("services/notifications", templates="templates/**"))
     assert "Sent by %(business)s through its customer portal." in found
     assert "%(who)s declined estimate %(number)s “%(title)s” (revision %(revision)s)." in found
-    shouted = {english: "".join(part if index % 2 else part.upper()
-                                for index, part in enumerate(re.split(r"(%\(\w+\)s)", english)))
-               for english in found}
+
+    def shout(english: str) -> str:
+        return "".join(part if index % 2 else part.upper()
+                       for index, part in enumerate(re.split(r"(%\(\w+\)[sd])", english)))
+
+    shouted: dict[typing.Any, typing.Any] = {english: shout(english) for english in found}
+    for forms in catalogs.plurals("services/notifications", templates="templates/**"):
+        shouted[forms] = tuple(shout(form) for form in forms)
     catalogs.install(monkeypatch, "de", shouted)
     locale = formatting.locale_for("de", CAPITALS["locale"])
     written = [formatting.day(MOMENTS[0], locale), formatting.money(120000, "EUR", locale),

@@ -434,3 +434,24 @@ def test_a_malformed_batch_is_refused_whole_with_the_field_named(sharing, batch,
         sharing.record_views(batch)
     assert field in info.value.fields, info.value.fields
     assert ShareToken.objects.get().access_count == 0
+
+
+# -- share grants: who a resource is shared with ----------------------------------------------
+PRJ = "9" * 24
+DANA, LEE = "1" * 24, "2" * 24
+
+
+def test_resource_shares_names_the_customers_a_resource_is_shared_with_now(sharing):
+    """What notifications asks before it emails a project's customers its changes: live
+    shares only, of this workspace and resource."""
+    assert sharing.resource_shares(WS, "project", PRJ) == {"shares": []}
+    sharing.share_resource(WS, "staff", "project", PRJ, DANA, "comment")
+    lee = sharing.share_resource(WS, "staff", "project", PRJ, LEE, "view")
+    sharing.share_resource(OTHER_WS, "staff", "project", PRJ, "3" * 24, "view")
+    sharing.share_resource(WS, "staff", "project", "8" * 24, "4" * 24, "view")
+    shares = sharing.resource_shares(WS, "project", PRJ)["shares"]
+    assert sorted(shares, key=lambda s: s["customer_id"]) == [
+        {"customer_id": DANA, "level": "comment"}, {"customer_id": LEE, "level": "view"}]
+    sharing.change_share(WS, "staff", lee["id"], None)  # stopped: no longer named
+    assert sharing.resource_shares(WS, "project", PRJ)["shares"] == [
+        {"customer_id": DANA, "level": "comment"}]

@@ -41,7 +41,7 @@ class ProjectFileRpc(DocumentsDependencies):
         name, content_type, content = rules.read_upload(data)
         project, added = self.repo.project_files.add(workspace_id, actor, project_id, name, content_type,
                                                      content)
-        self._file_activity(workspace_id, actor, project, "file_added", str(added.id))
+        self._file_activity(workspace_id, actor, project, "file_added", str(added.id), file_name=added.name)
         return file_to_wire(added)
 
     @rpc(expected_exceptions=CONTRACT_ERRORS)
@@ -126,6 +126,9 @@ class ProjectFileRpc(DocumentsDependencies):
         return grant, self.repo.project_files.get(grant.workspace_id, project_id, file_id)
 
     def _file_activity(self, workspace_id: str, actor: str, project: Any, change: str,
-                       item_id: str) -> None:
-        self.dispatch("project_activity", fact(workspace_id, actor, project_id=str(project.id), change=change,
-                                               item_id=item_id, customer_id=project.customer_id))
+                       item_id: str, **shown: str) -> None:
+        """``shown``: for a file added, its name, which the customer's digest email names."""
+        self.dispatch("project_activity", fact(
+            workspace_id, actor, project_id=str(project.id), change=change, item_id=item_id,
+            customer_id=project.customer_id, project_number=project.number, project_name=project.name,
+            **shown))

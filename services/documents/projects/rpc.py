@@ -59,7 +59,9 @@ class ProjectRpc(DocumentsDependencies):
         project, changed, _ = self.repo.projects.update(workspace_id, actor, project_id, changes)
         if changed:
             self.dispatch("project_updated", fact(workspace_id, actor, project_id=str(project.id),
-                                                  fields=changed, customer_id=project.customer_id))
+                                                  fields=changed, customer_id=project.customer_id,
+                                                  status=project.status, project_number=project.number,
+                                                  project_name=project.name))
         return self._project(workspace_id, project)
 
     @rpc(expected_exceptions=(NotFound,))
