@@ -54,7 +54,7 @@ def test_the_teams_comment_reaches_the_customer_as_a_digest_once_an_hour(rpc):
 def test_the_contacts_comment_is_one_item_in_the_teams_inbox(rpc):
     ws, customer_id, contact, project = shared_project(rpc)
     capability = session(ws, customer_id, contact_id=contact["id"])
-    comment = {"body": "Can you start earlier?", "key": uuid.uuid4().hex}
+    comment = {"body": "Can you start earlier?", "key": "form-" + uuid.uuid4().hex}
     rpc.call("documents", "post_customer_comment", capability, project["id"], comment)
     rpc.call("documents", "post_customer_comment", capability, project["id"], comment)  # a double click
     [item] = wait_for(lambda: rpc.call("notifications", "list_inbox", ws, {})["items"])
