@@ -8,6 +8,7 @@ ACCOUNT_PATHS = {
     "work_order": "/portal/work-orders/{id}",
     "estimate": "/portal/estimates/{id}",
     "service_report": "/portal/service-reports/{id}",
+    "information_request": "/portal/information-requests/{id}",  # gateway/portal/information_requests.py
 }
 
 
