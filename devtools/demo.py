@@ -33,6 +33,14 @@ PROJECT_TASKS = [("Strip out the old kitchen", "Sam Patel", "done"),
                  ("Tile the shower enclosure", "Lee Okafor", "open")]
 PROJECT_HOURS = [(6, "7.5", True, "Skip hire to be recharged"), (5, "8", True, None),
                  (2, "3.25", False, "Snagging visit, not billed")]
+# What the project asks the customer for: an information request, sent, with three items.
+INFORMATION_REQUEST = {
+    "title": "Choices for the bathroom",
+    "items": [{"prompt": "Which tile did you choose for the shower walls? A photo of the box label "
+                         "is perfect."},
+              {"prompt": "Please send the building control approval letter (PDF or photo)."},
+              {"prompt": "Which days in the next two weeks can we turn the water off for half a day?"}],
+}
 # A customer who reads French: her estimate's page, email and PDF are in French.
 FRENCH_CUSTOMER_EMAIL = "camille.durand@example.fr"
 
@@ -143,6 +151,7 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
     contact = post(f"/customers/{customer['id']}/contacts", {
         "name": "Alex Morgan", "email": CUSTOMER_EMAIL, "role": "owner"})
     project = seed_project(post, client, customer["id"])
+    seed_information_request(post, project["id"])
     return {
         "workspace": created["workspace"],
         "api_key": key,
@@ -181,3 +190,10 @@ def seed_project(post: Any, client: AmqpClient, customer_id: str) -> dict[str, A
         post(f"/projects/{project['id']}/tasks", {"title": title, "assignee": assignee, "status": status})
     post("/share-grants", {"resource": {"type": "project", "id": project["id"]}, "level": "comment"})
     return project
+
+
+def seed_information_request(post: Any, project_id: str) -> dict[str, Any]:
+    """An information request on the demo project, three items, sent: the project is
+    shared, so its contacts who joined (Jamie) are emailed a link to it in their account."""
+    made = post(f"/projects/{project_id}/information-requests", INFORMATION_REQUEST)
+    return post(f"/information-requests/{made['id']}/send", {})["information_request"]

@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from porchlight.contracts.base import Contract, Reply
 from porchlight.contracts.common import IdText, MaybeMoment, Moment
-from porchlight.contracts.fields import optional_text, text
+from porchlight.contracts.fields import optional_text, refuse, text
 from porchlight.contracts.notifications import CustomerEmail
 from porchlight.contracts.paging import NextCursor, PageQuery
 from porchlight.contracts.project_files import MAX_FILE_BYTES, ProjectFileUpload
@@ -116,7 +116,7 @@ class AnswerInput(Contract):
     @model_validator(mode="after")
     def _something(self) -> AnswerInput:
         if self.text is None and not self.files:
-            raise ValueError(EMPTY_ANSWER)
+            raise refuse(EMPTY_ANSWER)
         return self
 
 

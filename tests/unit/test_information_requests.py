@@ -173,6 +173,13 @@ def test_bad_answers_are_refused_and_nothing_is_stored(documents, project, data)
     assert InformationRequest.objects.get().items[0].status == "pending"
 
 
+def test_an_empty_answer_says_what_to_do(documents, project):
+    request = sent(documents, project)
+    with pytest.raises(InvalidInput) as refused:
+        answer(documents, request, 0, "  ")
+    assert refused.value.fields == {"body": "Write an answer or attach a file."}
+
+
 def test_5000_characters_are_enough(documents, project):
     request = sent(documents, project)
     assert len(answer(documents, request, 0, "é" * 5000)["items"][0]["answer_text"]) == 5000
