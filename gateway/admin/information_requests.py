@@ -3,12 +3,14 @@ owns them; the customer's contacts answer them in the portal once sent."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint, Response, g, stream_with_context
 
 from gateway.admin.common import rpc, wire
 from gateway.admin.operations import Api
+from gateway.web import content_disposition
 from porchlight.contracts.information_requests import (
     InformationRequest,
     InformationRequestInput,
@@ -130,3 +132,33 @@ def return_information_item(request_id: str, item_id: str, body: ReturnItemInput
     with rpc() as services:
         return services.documents.return_information_item(g.workspace_id, g.actor, request_id, item_id,
                                                           wire(body))
+
+
+@api.operation("GET", "/information-requests/<request_id>/items/<item_id>/files/<file_id>",
+               "getInformationAnswerFile", tag=TAG, media="application/octet-stream", errors=(404,),
+               reply_schema={"type": "string", "contentMediaType": "application/octet-stream"},
+               reply_headers={
+                   "X-Content-SHA256": {"description": "SHA-256 of the file.",
+                                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                   "Content-Disposition": {"description": "attachment, with the file's name.",
+                                           "schema": {"type": "string"}}})
+def get_information_answer_file(request_id: str, item_id: str, file_id: str) -> Any:
+    """Download a file of an answer
+
+    One file of the customer's latest answer to an item (its `files`), as they uploaded it (a photo
+    without its camera's metadata). A file of an answer that was replaced is gone (404).
+    """
+    with rpc() as services:
+        opened = services.documents.open_information_answer_file(g.workspace_id, request_id, item_id, file_id)
+
+    def pieces() -> Any:
+        for n in range(opened["pieces"]):
+            with rpc() as services:
+                piece = services.documents.information_answer_file_piece(g.workspace_id, request_id, item_id,
+                                                                         file_id, n)
+            yield base64.b64decode(piece["content_b64"])
+
+    return Response(stream_with_context(pieces()), mimetype=opened["content_type"], headers={
+        "Content-Disposition": content_disposition("attachment", opened["name"]),
+        "Content-Length": str(opened["size"]), "X-Content-SHA256": opened["sha256"],
+    })

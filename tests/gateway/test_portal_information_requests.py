@@ -80,6 +80,11 @@ def test_a_request_is_listed_answered_returned_answered_again_and_completed(
     assert answer(portal, request, 2, "", [(PDF, "attic.pdf")]).status_code == 303
     staff_view = staff.get(f"/information-requests/{rid}").json
     assert [f["name"] for f in staff_view["items"][0]["files"]] == ["2026.pdf"]
+    [kept] = staff_view["items"][0]["files"]
+    download = staff.get(f"/information-requests/{rid}/items/{item}/files/{kept['id']}")
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment") and "2026.pdf" in (
+        download.headers["Content-Disposition"])
     with heard(model, "information_request", rid):
         for n in range(3):
             accepted = staff.post(f"/information-requests/{rid}/items/{request['items'][n]['id']}/accept")

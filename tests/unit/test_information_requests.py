@@ -339,3 +339,22 @@ def test_the_staff_list_pages_and_filters_by_status(documents, project):
         "information_requests"]] == ["IR-0001"]
     with pytest.raises(InvalidInput):
         documents.list_information_requests(WS, project, {"status": "lost"})
+
+
+def test_staff_download_the_files_of_an_items_latest_answer(documents, project):
+    request = sent(documents, project)
+    answer(documents, request, 0, None, [upload(PDF, "extract.pdf")])
+    [attached] = documents.get_information_request(WS, request["id"])["items"][0]["files"]
+    item = request["items"][0]["id"]
+    opened = documents.open_information_answer_file(WS, request["id"], item, attached["id"])
+    assert opened["name"] == "extract.pdf" and opened["pieces"] == 1 and opened["size"] == len(PDF)
+    piece = documents.information_answer_file_piece(WS, request["id"], item, attached["id"], 0)
+    assert base64.b64decode(piece["content_b64"]) == PDF
+    for bad in ((request["id"], item, "f" * 24), (request["id"], "f" * 24, attached["id"]),
+                ("f" * 24, item, attached["id"])):
+        with pytest.raises(NotFound):
+            documents.open_information_answer_file(WS, *bad)
+    with pytest.raises(NotFound):
+        documents.open_information_answer_file("b" * 24, request["id"], item, attached["id"])
+    with pytest.raises(NotFound):
+        documents.information_answer_file_piece(WS, request["id"], item, attached["id"], 1)

@@ -129,6 +129,12 @@ class Documents(Protocol):
     def return_information_item(
         self, workspace_id: str, actor: str, request_id: str, item_id: str, data: dict
     ) -> dict[str, Any]: ...
+    def open_information_answer_file(
+        self, workspace_id: str, request_id: str, item_id: str, file_id: str
+    ) -> dict[str, Any]: ...
+    def information_answer_file_piece(
+        self, workspace_id: str, request_id: str, item_id: str, file_id: str, n: int
+    ) -> dict[str, Any]: ...
 
 
 class Sharing(Protocol):

@@ -16,6 +16,7 @@ workspace's or customer's, a draft, cancelled, its project no longer shared — 
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -45,6 +46,7 @@ from services.documents.information_requests.wire import customer_card, customer
 from services.documents.projects.rules import FINAL as FINAL_PROJECT
 from services.documents.projects.rules import final_message
 
+NO_PIECE = "No such piece of this file."
 NOBODY_TO_ASK = ("Nobody would see this request: share the project with a customer who has a portal "
                  "contact that accepted their invitation (POST /share-grants), then send it.")
 # A project is shared with a handful of customers; one page of its live shares holds them all.
@@ -163,6 +165,24 @@ class InformationRequestRpc(DocumentsDependencies):
         self._reviewed(returned, actor, item_id, "returned")
         return request_to_wire(returned)
 
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def open_information_answer_file(self, workspace_id: str, request_id: str, item_id: str,
+                                     file_id: str) -> dict[str, Any]:
+        """A file of an item's latest answer, to download: what it is and how many
+        ``pieces`` to ask for (``information_answer_file_piece``)."""
+        found, stored = self._answer_file(workspace_id, request_id, item_id, file_id)
+        return {"name": found.name, "content_type": found.content_type, "size": found.size,
+                "sha256": found.sha256, "pieces": max(stored.chunks, 1)}
+
+    @rpc(expected_exceptions=CONTRACT_ERRORS)
+    def information_answer_file_piece(self, workspace_id: str, request_id: str, item_id: str, file_id: str,
+                                      n: int) -> dict[str, Any]:
+        """The ``n``-th piece (from 0) of an answer's file: ``content_b64``."""
+        _, stored = self._answer_file(workspace_id, request_id, item_id, file_id)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise NotFound(NO_PIECE)
+        return {"content_b64": base64.b64encode(self.repo.files.piece(stored, n)).decode("ascii")}
+
     # -- customers --------------------------------------------------------------------------
     @rpc(expected_exceptions=CONTRACT_ERRORS)
     def customer_information_requests(self, capability: str, query: dict | None = None) -> dict[str, Any]:
@@ -229,6 +249,13 @@ class InformationRequestRpc(DocumentsDependencies):
         if found.status not in SHOWN:
             raise NotFound(rules.NO_REQUEST)
         return grant, found
+
+    def _answer_file(self, workspace_id: str, request_id: str, item_id: Any, file_id: Any) -> tuple[Any, Any]:
+        found = self.repo.information_requests.get(workspace_id, request_id)
+        if not isinstance(item_id, str) or not isinstance(file_id, str):
+            raise NotFound(rules.NO_ITEM)
+        attached = self.repo.information_requests.answer_file(workspace_id, found, item_id, file_id)
+        return attached, self.repo.files.get(workspace_id, attached.file_id)
 
     def _audience(self, workspace_id: str, project_id: str) -> list[str]:
         """The customers the project is shared with now who have a portal contact that
