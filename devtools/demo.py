@@ -38,6 +38,14 @@ PROJECT_COMMENTS = [
     ("First-fix plumbing is under way. The revised kitchen layout is under Documents.", "Dana Whitfield"),
     ("The tiles arrive on Thursday; a photo of the sample is attached to the project.", "Dana Whitfield"),
 ]
+# What the project asks the customer for: an information request, sent, with three items.
+INFORMATION_REQUEST = {
+    "title": "Choices for the bathroom",
+    "items": [{"prompt": "Which tile did you choose for the shower walls? A photo of the box label "
+                         "is perfect."},
+              {"prompt": "Please send the building control approval letter (PDF or photo)."},
+              {"prompt": "Which days in the next two weeks can we turn the water off for half a day?"}],
+}
 # A customer who reads French: her estimate's page, email and PDF are in French.
 FRENCH_CUSTOMER_EMAIL = "camille.durand@example.fr"
 
@@ -151,6 +159,7 @@ def seed(client: AmqpClient, admin_url: str) -> dict[str, Any]:
     contact = post(f"/customers/{customer['id']}/contacts", {
         "name": "Alex Morgan", "email": CUSTOMER_EMAIL, "role": "owner"})
     project = seed_project(post, client, customer["id"])
+    seed_information_request(post, project["id"])
     return {
         "workspace": created["workspace"],
         "api_key": key,
@@ -228,3 +237,10 @@ def tile_png() -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def seed_information_request(post: Any, project_id: str) -> dict[str, Any]:
+    """An information request on the demo project, three items, sent: the project is
+    shared, so its contacts who joined (Jamie) are emailed a link to it in their account."""
+    made = post(f"/projects/{project_id}/information-requests", INFORMATION_REQUEST)
+    return post(f"/information-requests/{made['id']}/send", {})["information_request"]

@@ -6,7 +6,8 @@ contract (``porchlight.contracts``), and every rule about the data — does the 
 exist, may this link be minted, which currency applies — is the owning service's.
 
 Each area of the API is a module of its own (``workspace``, ``customers``, ``contacts``,
-``work_orders``, ``share_links``, ``estimates``, ``service_reports``, ``projects``, ``share_grants``,
+``work_orders``, ``share_links``, ``estimates``, ``service_reports``, ``projects``,
+``information_requests``, ``share_grants``,
 ``evidence``, ``notifications``) with its own blueprint, nested here under ``/api/v1``. This module
 authenticates every call, serves the OpenAPI document and answers errors in one shape.
 """
@@ -23,6 +24,7 @@ from gateway.admin import (
     customers,
     estimates,
     evidence,
+    information_requests,
     notifications,
     projects,
     service_reports,
@@ -43,6 +45,7 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 api = Api(blueprint)
 # The areas, in the order the OpenAPI document describes them.
 AREAS = (workspace, customers, contacts, work_orders, share_links, estimates, service_reports, projects,
+         information_requests,
          share_grants,
          evidence, notifications)
 for area in AREAS:
@@ -83,6 +86,8 @@ TAGS = [
     {"name": "estimates", "description": "Priced offers customers accept or decline."},
     {"name": "service reports", "description": "What was done, with photos, signed by the customer."},
     {"name": "projects", "description": "Weeks of work for a customer, with the hours logged and the tasks."},
+    {"name": "information requests", "description": "What a project asks its customer for, item by item, "
+                                                    "and the answers."},
     {"name": "share grants", "description": "What a customer sees of a project, at which level, and the "
                                             "audit of every change."},
     {"name": "evidence", "description": "The record behind every answer and signature."},

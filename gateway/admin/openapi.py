@@ -55,7 +55,7 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "token_id": ("The share link's id (not the token itself).", ID_SCHEMA),
     "estimate_id": ("The estimate's id.", ID_SCHEMA),
     "report_id": ("The service report's id.", ID_SCHEMA),
-    "item_id": ("The inbox item's id.", ID_SCHEMA),
+    "item_id": ("The item's id: an inbox item's, or an item of an information request.", ID_SCHEMA),
     "email_id": ("The email's id (from the outbox).", ID_SCHEMA),
     "contact_id": ("The portal contact's id.", ID_SCHEMA),
     "project_id": ("The project's id.", ID_SCHEMA),
@@ -64,6 +64,7 @@ PATH_PARAMETERS: dict[str, tuple[str, Schema]] = {
     "comment_id": ("The comment's id.", ID_SCHEMA),
     "entry_id": ("The time entry's id.", ID_SCHEMA),
     "task_id": ("The task's id.", ID_SCHEMA),
+    "request_id": ("The information request's id.", ID_SCHEMA),
     "certificate_id": ("The certificate id, as printed on signed PDFs.",
                        {"type": "string", "pattern": "^cert_[0-9a-f]{32}$"}),
 }

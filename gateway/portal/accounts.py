@@ -324,8 +324,11 @@ def dashboard() -> Any:
     # Projects are seen through a share, by every contact (hours are not money).
     active = reads(current_app).customer_projects(
         g.account, {"status": "active", "limit": str(DASHBOARD_PROJECTS)})
+    # What the customer is asked for, in the projects shared with them.
+    open_requests = reads(current_app).customer_information_requests(
+        g.account, {"tab": "open", "limit": "1"})["counts"]["open"]
     return page("portal/dashboard.html", records=records, cards=cards, sections=shown,
-                dashboard_lines=DASHBOARD_LINES, active_projects=active)
+                dashboard_lines=DASHBOARD_LINES, active_projects=active, open_requests=open_requests)
 
 
 def _grant(entity_type: str, record_id: str) -> dict[str, Any]:

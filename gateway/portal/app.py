@@ -119,6 +119,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from gateway.portal.accounts import bp as accounts
     from gateway.portal.accounts import page
+    from gateway.portal.information_requests import bp as information_requests
     from gateway.portal.links import bp as links
     from gateway.portal.projects import bp as projects
     from gateway.portal.sections import bp as sections
@@ -131,6 +132,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(team)
     app.register_blueprint(sections)
     app.register_blueprint(projects)
+    app.register_blueprint(information_requests)
     app.register_blueprint(language.bp)
     install_security_headers(app, hsts=https)
     install_same_origin_posts(app)

@@ -355,6 +355,35 @@ class PortalReads:
             key, lambda _: (("project", project_id),),
             lambda: self.services.documents.customer_comments(account["capability"], project_id, query))
 
+    # -- information requests: of the projects shared with the customer ---------------------
+    def customer_information_requests(self, account: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+        """A page of one tab of the information requests a signed-in contact's customer sees
+        (``documents.customer_information_requests``), kept per customer, role and query:
+        dropped when a share of the customer's changes (``share_changed`` names the
+        customer), and by any event naming one of the shared projects the list is made of —
+        a request sent, answered, reviewed or cancelled names its project."""
+        customer_id = account["customer"]["id"]
+        key = ("information_requests", account["workspace_id"], customer_id, account["contact"]["role"],
+               query.get("tab"), query.get("cursor"), query.get("limit"))
+        return self.model.fetch(
+            key, lambda page: (("customer", customer_id), *(("project", pid) for pid in page["project_ids"]),
+                               *(("information_request", card["id"]) for card in page["items"])),
+            lambda: self.services.documents.customer_information_requests(account["capability"], query))
+
+    def information_request(self, account: dict[str, Any], request_id: str) -> dict[str, Any]:
+        """One request as the signed-in contact's customer sees it
+        (``documents.get_information_request_for_customer``), kept per customer and role —
+        whether they may answer depends on the share's level and the role — and dropped by
+        any event naming the request or its project (a change of its share among them). A
+        refusal is never kept."""
+        customer_id = account["customer"]["id"]
+        key = ("information_request", account["workspace_id"], customer_id, account["contact"]["role"],
+               request_id)
+        return self.model.fetch(
+            key, lambda view: (("information_request", view["id"]), ("project", view["project_id"])),
+            lambda: self.services.documents.get_information_request_for_customer(account["capability"],
+                                                                                 request_id))
+
     # -- records -------------------------------------------------------------------------
     def _record(self, kind: str, grant: dict[str, Any], method: str, *args: Any,
                 until: Callable[[Any], datetime | None] | None = None) -> Any:

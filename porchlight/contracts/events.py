@@ -18,7 +18,8 @@ Customer-visible is a promise the portal's read model rests on (it subscribes to
 these): every change to what a customer page shows — ``documents.get_work_order_for_customer``,
 ``get_estimate_for_customer`` (any choice of optional lines),
 ``get_service_report_for_customer`` and its signed PDF, ``get_project_for_customer`` and
-``customer_projects``, ``identity.get_workspace`` and
+``customer_projects``, ``get_information_request_for_customer`` and
+``customer_information_requests``, ``identity.get_workspace`` and
 ``sharing.resolve_token``, and a certificate on ``/verify`` — is announced by a visible
 event, whose fields name every record whose customer view changed (marked ``Names``: the
 read model drops its copies of them). That includes the ways back: an answer or signature
@@ -358,6 +359,70 @@ class ProjectCommentHidden(Event, source="documents", event="project_comment_hid
 
     project_id: Annotated[Id, Names("project")]
     comment_id: Id
+
+
+# -- documents: information requests -------------------------------------------------------
+# A request is seen by the customers its project is shared with, once sent: the events that
+# change what they see name the request (its page) and its project — the customer's list
+# of requests is made of their shared projects, so naming the project drops it too.
+InformationRequestId = Annotated[Id, Names("information_request")]
+
+
+class InformationRequestCreated(Event, source="documents", event="information_request_created",
+                                visible=False):
+    """A draft: no customer sees it until it is sent."""
+
+    information_request_id: Id
+    project_id: Id
+
+
+class InformationRequestDraftChanged(Event, source="documents", event="information_request_draft_changed",
+                                     visible=False):
+    """A draft's title or items changed: still nobody's to see."""
+
+    information_request_id: Id
+    project_id: Id
+    fields: FieldNames
+
+
+class InformationRequestSent(Event, source="documents", event="information_request_sent", visible=True):
+    """A draft was sent: it joins the lists of the customers the project is shared with."""
+
+    information_request_id: InformationRequestId
+    project_id: ProjectId
+    customer_ids: list[Id]
+
+
+class InformationItemAnswered(Event, source="documents", event="information_item_answered", visible=True):
+    """A customer's contact answered an item (the request is in progress). Carries what a
+    staff inbox item would say."""
+
+    information_request_id: InformationRequestId
+    project_id: ProjectId
+    item_id: Id
+    customer_id: Id
+    contact_id: Id
+    number: StrictStr
+    title: StrictStr
+
+
+class InformationItemReviewed(Event, source="documents", event="information_item_reviewed", visible=True):
+    """Staff accepted an item or returned it with a note; ``completed`` when that accepted
+    the last one."""
+
+    information_request_id: InformationRequestId
+    project_id: ProjectId
+    item_id: Id
+    decision: Literal["accepted", "returned"]
+    completed: StrictBool
+
+
+class InformationRequestCancelled(Event, source="documents", event="information_request_cancelled",
+                                  visible=True):
+    """Staff withdrew the request: it leaves the customer's list and its page is the 404 page."""
+
+    information_request_id: InformationRequestId
+    project_id: ProjectId
 
 
 # -- identity -----------------------------------------------------------------------------

@@ -86,9 +86,9 @@ Template = Literal[
     "office_estimate_accepted", "office_estimate_declined", "office_service_report_signed",
     "office_project_comment", "project_digest",
     "contact_invitation", "contact_sign_in", "contact_password_reset", "contact_password_changed",
-    "contact_password_code"]
-LinkedType = Literal["estimate", "service_report"]
-EmailAbout = Literal["estimate", "service_report", "project", "contact"]
+    "contact_password_code", "information_request_sent"]
+LinkedType = Literal["estimate", "service_report", "information_request"]
+EmailAbout = Literal["estimate", "service_report", "project", "contact", "information_request"]
 
 
 class EmailQuery(PageQuery):
@@ -189,10 +189,18 @@ class EmailedRecord(Contract):
     signed_by: StrictStr | None = Field(None, max_length=200)
     signed_at: StrictStr | None = Field(None, max_length=40)
     certificate_id: StrictStr | None = Field(None, max_length=80)
+    # an information request (its title is ``title``)
+    project_name: StrictStr | None = Field(None, max_length=200)
 
 
 CustomerTemplate = Literal["estimate_ready", "estimate_reminder", "service_report_ready",
-                           "service_report_signed_copy"]
+                           "service_report_signed_copy", "information_request_sent"]
+# Emails that carry no share link: the signed copy (nothing to open), and what only a
+# signed-in contact opens — its link is into their account, never a secret.
+WITHOUT_SHARE_LINK = frozenset({"service_report_signed_copy", "information_request_sent"})
+# Records a customer sees only in their account: emailed to its contacts, never to the
+# customer's own address.
+IN_ACCOUNT_ONLY = frozenset({"information_request"})
 
 
 class CustomerEmailCommand(Contract):
@@ -218,8 +226,9 @@ class CustomerEmailCommand(Contract):
     def _link_goes_with_its_id(self) -> CustomerEmailCommand:
         if (self.url is None) != (self.share_token_id is None):
             raise ValueError("A link needs both its address and its id.")
-        if (self.url is None) != (self.template == "service_report_signed_copy"):
-            raise ValueError("Every email to a customer but the signed copy carries a link.")
+        if (self.url is None) != (self.template in WITHOUT_SHARE_LINK):
+            raise ValueError("Every email to a customer but the signed copy and an information request "
+                             "carries a link.")
         return self
 
 

@@ -9,6 +9,7 @@ ACCOUNT_PATHS = {
     "estimate": "/portal/estimates/{id}",
     "service_report": "/portal/service-reports/{id}",
     "project": "/portal/projects/{id}",  # a shared project (its digest email links here)
+    "information_request": "/portal/information-requests/{id}",  # gateway/portal/information_requests.py
 }
 
 

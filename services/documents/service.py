@@ -1,6 +1,6 @@
 """documents: the customer-facing records of a workspace — work orders, estimates,
-service reports and the files they carry, projects with their hours and tasks — as one
-nameko service.
+service reports and the files they carry, projects with their hours, tasks and information
+requests — as one nameko service.
 
 This module only composes: each aggregate's RPC methods live in its own package
 (``work_orders/rpc.py``, …); the dependencies they share are declared here, once.
@@ -26,6 +26,7 @@ from services.documents.customer_mail import (
 from services.documents.customer_records import CustomerRecordsRpc
 from services.documents.estimates.rpc import EstimateRpc
 from services.documents.evidence import EVIDENCE_TIMEOUT, NOT_RECORDED, REPLY_GRACE
+from services.documents.information_requests.rpc import InformationRequestRpc
 from services.documents.links import LinkRpc
 from services.documents.project_comments.rpc import ProjectCommentRpc
 from services.documents.project_files.rpc import ProjectFileRpc
@@ -40,7 +41,7 @@ from services.documents.workspace import IDENTITY_TIMEOUT, IDENTITY_UNAVAILABLE
 
 class DocumentsService(Ping, Observed, WorkOrderRpc, EstimateRpc, ServiceReportRpc, ProjectRpc, LinkRpc,
                        CustomerRecordsRpc, CustomerMailRpc, ShareGrantRpc, CustomerProjectsRpc,
-                       ProjectFileRpc, ProjectCommentRpc):
+                       ProjectFileRpc, ProjectCommentRpc, InformationRequestRpc):
     name = "documents"
     tracing = RequestTracing()  # request ids in logs, calls and events; a line per call
 

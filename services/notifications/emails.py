@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from porchlight.contracts.notifications import IN_ACCOUNT_ONLY
 from porchlight.contracts.portal_paths import account_url
 from porchlight.runtime import i18n
 from porchlight.runtime.settings import get_settings
@@ -26,6 +27,8 @@ def record_context(entity_type: str, view: dict[str, Any]) -> dict[str, Any]:
     if entity_type == "estimate":
         return {"estimate": {key: view.get(key) for key in
                              ("number", "title", "total_minor", "currency", "valid_until", "expires_at")}}
+    if entity_type == "information_request":
+        return {"request": {key: view.get(key) for key in ("number", "title", "project_name")}}
     return {"report": {
         **{key: view.get(key) for key in ("number", "work_order_number", "work_order_title",
                                           "signed_by", "signed_at", "certificate_id")},
@@ -111,14 +114,17 @@ def to_office(address: str, item: dict[str, Any], occurred_at: str) -> dict[str,
 
 
 def customer_reason(notify: bool | None, customer: dict[str, Any] | None,
-                    readers: list[dict[str, Any]]) -> str | None:
+                    readers: list[dict[str, Any]], entity_type: str | None = None) -> str | None:
     """Why the customer is not emailed about a record just shared, or ``None`` to email
     them. ``notify`` is staff's choice; unsaid, a customer with portal contacts who may
-    read the record (``readers``) or else with an address is emailed."""
+    read the record (``readers``) or else with an address is emailed; a record seen only in
+    the account (``IN_ACCOUNT_ONLY``) only to such contacts."""
     if notify is False:
         return "Not asked to email the customer."
     if customer is None:
         return "The record has no customer to email."
+    if entity_type in IN_ACCOUNT_ONLY and not readers:
+        return "The customer has no portal contact who may read this record."
     if not readers and not customer.get("email"):
         return "The customer has no email address and no portal contact who may read this record."
     return None

@@ -111,7 +111,8 @@ class OutboxRpc:
         readers = (self.identity.record_readers(workspace_id, record.customer_id, list(cmd.readers))
                    if record.customer_id and cmd.notify is not False else None)
         customer = readers["customer"] if readers else None
-        reason = emails.customer_reason(cmd.notify, customer, readers["contacts"] if readers else [])
+        reason = emails.customer_reason(cmd.notify, customer, readers["contacts"] if readers else [],
+                                        record.type)
         if reason is not None:
             return {"status": "skipped", "reason": reason, "email": None, "emails": []}
         view = record.model_dump()

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from porchlight.contracts.languages import LANGUAGES
-from porchlight.runtime import i18n
+from porchlight.runtime import formatting, i18n
 from tests import catalogs
 from tests.gateway.test_portal_accounts import csrf, people, sign_in_by_code
+from tests.gateway.test_portal_information_requests import answer as answer_item
+from tests.gateway.test_portal_information_requests import sent_request
 from tests.gateway.test_portal_projects import MANAGER, shared_project
 
 PSEUDO = "xx"
@@ -127,8 +129,22 @@ def test_every_page_a_customer_can_reach_is_written_from_the_catalog(
     data += (shared["project"]["number"], "Loft conversion", "Dormer loft conversion with an en-suite.",
              "Second line of the brief.", *MANAGER.values(), "Strip out", "Steel beams", "Plaster", "Robin",
              "Kai")
+    # An information request on it, one item answered and returned with a note.
+    asked = sent_request(staff, worker, shared["project"]["id"], ("Land registry extract", "Tile colour"))
+    content = b"%PDF-1.7\n" + b"0" * 50
+    assert answer_item(portal, asked, 0, "Attached", [(content, "extract.pdf")]).status_code == 303
+    item = asked["items"][0]["id"]
+    assert staff.post(f"/information-requests/{asked['id']}/items/{item}/return",
+                      {"note": "Last year"}).status_code == 200
+    data += (asked["number"], "Documents for the permit", "Land registry extract", "Tile colour", "Attached",
+             "extract.pdf", "Last year",
+             # a size is written by the formatting module, in the locale's own units
+             formatting.file_size(len(content), formatting.locale_for(PSEUDO, "en-GB")))
     for name, path in {"projects": "/portal/projects",
-                       "a project": f"/portal/projects/{shared['project']['id']}"}.items():
+                       "a project": f"/portal/projects/{shared['project']['id']}",
+                       "information requests": "/portal/information-requests",
+                       "completed information requests": "/portal/information-requests?tab=completed",
+                       "an information request": f"/portal/information-requests/{asked['id']}"}.items():
         page = portal.get(path)
         assert page.status_code == 200, (name, page.status_code)
         seen[name] = page.text

@@ -19,7 +19,7 @@ from porchlight.contracts.paging import PageQuery
 # The modules that serve the API's areas: every route of the API but its document is one of theirs.
 AREAS = {f"gateway.admin.{name}" for name in (
     "workspace", "customers", "contacts", "work_orders", "share_links", "estimates", "service_reports",
-    "projects", "share_grants", "evidence", "notifications")}
+    "projects", "share_grants", "evidence", "notifications", "information_requests")}
 
 
 @pytest.fixture(scope="module")

@@ -186,6 +186,7 @@ SHOWN = {
                "signed_by": "ZOE", "signed_at": "2026-03-01T14:03:07Z", "certificate_id": "CERT-1"},
     "contact": {"first_name": "DANA", "company": "BAKERY", "expires_at": "2026-03-01T14:18:07Z"},
     "verify_url": "HTTPS://PORTAL.TEST/VERIFY/CERT-1",
+    "request": {"number": "IR-1", "title": "PERMIT", "project_name": "LOFT"},
 }
 MOMENTS = ("2026-12-01", "2026-03-01T14:03:07Z", "2026-03-01T14:18:07Z")
 CERTIFICATE = "cert_" + "1" * 32  # an answer's certificate, as the events check it
@@ -244,7 +245,7 @@ def every_email() -> list[tuple[str, dict[str, typing.Any]]]:
             found.append((name, {"project": {"number": None, "name": None}, "recipient_name": None,
                                  "changes": {"comments": 1, "files": [], "status": None}, **link}))
         else:
-            shown = {key: SHOWN[key] for key in ("estimate", "report", "verify_url")}
+            shown = {key: SHOWN[key] for key in ("estimate", "report", "verify_url", "request")}
             found.append((name, {**shown, "recipient_name": "DANA"}))
             found.append((name, {**shown, "recipient_name": None, "link": "HTTPS://PORTAL.TEST/X",
                                  "in_account": True}))
@@ -538,3 +539,12 @@ def test_a_contact_email_whose_end_is_not_a_moment_is_refused(notifications) -> 
         notifications.email_contact(WS, contact_command("in fifteen minutes"))
     assert refused.value.fields == {"expires_at": "Must be a moment with its offset."}
     assert Email.objects.count() == 0
+
+
+def test_an_information_request_goes_to_portal_contacts_only_never_to_the_customers_address() -> None:
+    customer = {"id": CUSTOMER, "email": "office@example.org"}
+    assert emails.customer_reason(None, customer, [], "information_request") == (
+        "The customer has no portal contact who may read this record.")
+    reader = {"email": "robin@example.org"}
+    assert emails.customer_reason(None, customer, [reader], "information_request") is None
+    assert emails.customer_reason(None, customer, [], "estimate") is None
