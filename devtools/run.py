@@ -161,10 +161,10 @@ def print_welcome(stack: Stack, demo: dict[str, Any]) -> None:
     print()
     project = demo["project"]
     print(f"Project {project['number']} \"{project['name']}\" (active, 40 % done, three tasks, hours logged,"
-          f" two documents, the team's comments)")
+          f" two documents, the team's comments, an information request with three items)")
     print(f"  is shared with {demo['customer']['name']} at comment level: once signed in, open")
     print(f"  {stack.portal_url}/portal/projects  (Projects in the menu; Active projects on the overview;"
-          " its Documents and Comments tabs; Documents in the menu)")
+          " its Documents and Comments tabs; Documents and Information requests in the menu)")
     print()
     print(f"Admin API: {stack.admin_url}/api/v1   (OpenAPI: {stack.admin_url}/api/v1/openapi.json)")
     print(f"Staff API key (shown once): {demo['api_key']}")
