@@ -115,6 +115,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     # A visitor's choice of language changes how pages read, nothing else
     # (gateway.portal.language.choose).
     csrf.exempt("gateway.portal.language.choose")
+    # An answer to an information request may carry 25 MB of files, more than the bound above:
+    # its view raises the bound for itself, then checks the form's token
+    # (gateway.portal.information_requests.answer_item).
+    csrf.exempt("gateway.portal.information_requests.answer_item")
     language.install(app)
 
     from gateway.portal.accounts import bp as accounts

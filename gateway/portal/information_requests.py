@@ -79,6 +79,9 @@ def answer_item(request_id: str, item_id: str) -> Any:
     """One item's answer: to documents, then back to the request's page (303)."""
     request.max_content_length = MAX_FORM_BYTES
     try:
+        # The form's token, checked here rather than before the view: only here is the
+        # answer's bound raised (gateway.portal.app).
+        current_app.extensions["csrf"].protect()
         text = request.form.get("text", "").replace("\r\n", "\n").replace("\r", "\n")
         files = [f for f in request.files.getlist("files") if f.filename]
     except RequestEntityTooLarge:

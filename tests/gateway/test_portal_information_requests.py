@@ -12,6 +12,9 @@ import io
 import re
 from typing import Any
 
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
 from tests.gateway.test_admin_share_grants import joined_customer
 from tests.gateway.test_portal_accounts import csrf, people, sign_in_by_code
 from tests.gateway.test_portal_projects import shared_project
@@ -38,10 +41,14 @@ def answer(portal: Any, request: dict[str, Any], n: int, text: str = "",
            files: list[tuple[bytes, str]] = ()) -> Any:
     path = f"/portal/information-requests/{request['id']}"
     form = portal.get(path)
-    data: dict[str, Any] = {"csrf_token": csrf(form.text), "text": text,
-                            "files": [(io.BytesIO(content), name) for content, name in files]}
-    return portal.post(f"{path}/items/{request['items'][n]['id']}", data=data,
-                       content_type="multipart/form-data")
+    fields = MultiDict([("csrf_token", csrf(form.text)), ("text", text)])
+    for content, name in files:
+        fields.add("files", FileStorage(io.BytesIO(content), filename=name, content_type="application/pdf"))
+    # Encoded in memory: the test client would spool a large body to a temporary file and
+    # leave it open when the app refuses it unread (413).
+    boundary, body = encode_multipart(fields)
+    return portal.post(f"{path}/items/{request['items'][n]['id']}", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def test_a_request_is_listed_answered_returned_answered_again_and_completed(
@@ -153,3 +160,20 @@ def test_drafts_cancelled_and_other_customers_requests_are_the_404_page(
     assert request["number"] not in portal.get("/portal/information-requests").text
     assert portal.get("/portal/information-requests/nonsense").status_code == 404
     assert portal.get("/portal/information-requests?tab=lost").status_code == 422
+
+
+def test_an_answer_may_carry_more_than_the_portals_usual_bound_and_not_more_than_25_mb(
+        staff: StaffApi, portal: Any, worker: Worker, mail_server: Any) -> None:
+    customer_id = joined_customer(staff, portal, worker, mail_server)
+    pid = shared_project(staff, customer_id)["project"]["id"]
+    request = sent_request(staff, worker, pid)
+    big = PDF + b"0" * (13 * 1024 * 1024)  # over the portal's 12 MB for other forms
+    assert answer(portal, request, 0, "Scans", [(big, "scans.pdf")]).status_code == 303
+    too_big = answer(portal, request, 1, "More", [(big, "a.pdf"), (big, "b.pdf")])
+    assert too_big.status_code == 413 and "at most 25 MB per answer" in too_big.text
+    assert staff.get(f"/information-requests/{request['id']}").json["items"][1]["status"] == "pending"
+    page = portal.get(f"/portal/information-requests/{request['id']}")
+    forged = portal.post(f"/portal/information-requests/{request['id']}/items/{request['items'][1]['id']}",
+                         data={"csrf_token": "forged", "text": "Hi"}, content_type="multipart/form-data")
+    assert forged.status_code == 400 and page.status_code == 200
+    assert staff.get(f"/information-requests/{request['id']}").json["items"][1]["status"] == "pending"
