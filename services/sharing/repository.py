@@ -162,9 +162,9 @@ class Grants:
         return get_in_workspace(ShareGrant, workspace_id, grant_id, NO_GRANT)
 
     def share(self, workspace_id: str, actor: str, resource_type: str, resource_id: str,
-              customer_id: str, level: str) -> ShareGrant:
-        """Share a resource with a customer: a new grant, or a stopped one shared again.
-        ``Conflict`` when it is shared already."""
+              customer_id: str, level: str) -> tuple[ShareGrant, bool]:
+        """Share a resource with a customer: a new grant, or a stopped one shared again;
+        the grant and whether this call changed it. ``Conflict`` when it is shared already."""
         now = utcnow()
         try:
             grant = ShareGrant(workspace_id=workspace_id, resource_type=resource_type,
@@ -175,25 +175,25 @@ class Grants:
                                           resource_id=resource_id, customer_id=customer_id).first()
             if existing.level is not None:
                 raise Conflict(_shared_already(existing.level)) from None
-            grant = self._change(workspace_id, actor, str(existing.id), level, locked=False, again=True)
-            return grant
+            return self._change(workspace_id, actor, str(existing.id), level, locked=False, again=True)
         self._audit(grant, "shared", None, level, actor, now)
-        return grant
+        return grant, True
 
     def set_level(self, workspace_id: str, actor: str, grant_id: str, level: str | None, *,
-                  locked: bool) -> ShareGrant:
+                  locked: bool) -> tuple[ShareGrant, bool]:
         """Change a live share's level (``level`` None: stop it). ``locked``, as the
         resource's owner says: then nothing may be taken away (``Conflict``). Setting the
-        level it has changes nothing and records nothing; stopping a stopped share neither."""
+        level it has changes nothing and records nothing; stopping a stopped share neither.
+        The grant, and whether this call changed it."""
         return self._change(workspace_id, actor, grant_id, level, locked=locked, again=False)
 
     def _change(self, workspace_id: str, actor: str, grant_id: str, level: str | None, *,
-                locked: bool, again: bool) -> ShareGrant:
+                locked: bool, again: bool) -> tuple[ShareGrant, bool]:
         for _ in range(TRIES):
             grant = self.get(workspace_id, grant_id)
             before = grant.level
             if before == level:
-                return grant
+                return grant, False
             if again and before is not None:
                 raise Conflict(_shared_already(before))
             if not again and before is None:
@@ -207,7 +207,7 @@ class Grants:
             if changed is not None:
                 action = "shared" if before is None else "stopped" if level is None else "level_changed"
                 self._audit(changed, action, before, level, actor, now)
-                return changed
+                return changed, True
         raise Conflict("This share is changing too often right now; try again.")
 
     def _audit(self, grant: ShareGrant, action: str, before: str | None, after: str | None,

@@ -287,9 +287,9 @@ class SharingService(Ping, Observed):
         A live share of the same is ``Conflict``; a stopped one is shared again."""
         if resource_type not in share_grants.RESOURCE_TYPES or level not in share_grants.LEVELS:
             raise InvalidInput(ATTENTION, {"level": share_grants.NOT_A_LEVEL})
-        before = self.repo.grants.level(workspace_id, customer_id, resource_type, resource_id)
-        grant = self.repo.grants.share(workspace_id, actor, resource_type, resource_id, customer_id, level)
-        if before != grant.level:
+        grant, changed = self.repo.grants.share(workspace_id, actor, resource_type, resource_id, customer_id,
+                                                level)
+        if changed:
             self._announce_share(workspace_id, actor, grant)
         return grant_to_wire(grant)
 
@@ -303,9 +303,8 @@ class SharingService(Ping, Observed):
         takes effect at once: the next read of the resource by the customer is refused."""
         if level is not None and level not in share_grants.LEVELS:
             raise InvalidInput(ATTENTION, {"level": share_grants.NOT_A_LEVEL})
-        before = self.repo.grants.get(workspace_id, grant_id)
-        grant = self.repo.grants.set_level(workspace_id, actor, grant_id, level, locked=locked)
-        if grant.revision != before.revision:
+        grant, changed = self.repo.grants.set_level(workspace_id, actor, grant_id, level, locked=locked)
+        if changed:
             self._announce_share(workspace_id, actor, grant)
         return grant_to_wire(grant)
 
